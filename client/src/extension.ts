@@ -1,0 +1,51 @@
+/**
+ * Activation: starts the Tensor Port language server, keeps one Output channel for its log, and
+ * registers the commands. Glue only — every answer comes from the server.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { registerCommands } from './commands';
+import { createStatusBar } from './statusBar';
+import { ServerSettings } from '../../server/src/lsp/protocol';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Tensor Port', { log: true });
+  context.subscriptions.push(output);
+  const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+  };
+  const config = vscode.workspace.getConfiguration('tensorport');
+  const initializationOptions: ServerSettings = { readTimeoutMs: config.get<number>('index.readTimeoutMs', 10_000) };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file', language: 'tpmap' }],
+    outputChannel: output,
+    // The client restarts a crashed server itself (up to 4 times in 3 minutes) and says so in the log.
+    connectionOptions: { maxRestartCount: 4 },
+    initializationOptions,
+    synchronize: {
+      fileEvents: [
+        vscode.workspace.createFileSystemWatcher('**/*.{safetensors,bin,pt,pth,ckpt,pdparams,onnx,gguf}'),
+        vscode.workspace.createFileSystemWatcher('**/*.safetensors.index.json'),
+      ],
+    },
+  };
+  client = new LanguageClient('tensorport', 'Tensor Port', serverOptions, clientOptions);
+  registerCommands(context, () => client, output);
+  createStatusBar(context, client);
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('tensorport.index')) {
+      void vscode.window.showInformationMessage('Tensor Port: index settings apply after the language server restarts.', 'Restart')
+        .then((choice) => (choice ? vscode.commands.executeCommand('tensorport.restartServer') : undefined));
+    }
+  }));
+  await client.start();
+}
+
+export function deactivate(): Thenable<void> | undefined {
+  return client?.stop();
+}

@@ -1,0 +1,27 @@
+/** The status bar item: how many checkpoints the server has indexed, and how many it could not read. */
+import * as vscode from 'vscode';
+import { LanguageClient, State } from 'vscode-languageclient/node';
+import { STATUS_NOTIFICATION, StatusParams } from '../../server/src/lsp/protocol';
+
+export function createStatusBar(context: vscode.ExtensionContext, client: LanguageClient): void {
+  const item = vscode.window.createStatusBarItem('tensorport.status', vscode.StatusBarAlignment.Left, 10);
+  item.name = 'Tensor Port';
+  item.text = '$(sync~spin) Tensor Port';
+  item.tooltip = 'Tensor Port: indexing checkpoints';
+  item.command = 'tensorport.showOutput';
+  item.show();
+  context.subscriptions.push(item);
+  context.subscriptions.push(client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => {
+    item.text = `$(database) ${s.checkpoints} checkpoint${s.checkpoints === 1 ? '' : 's'}${s.unreadable ? ` $(warning) ${s.unreadable}` : ''}`;
+    item.tooltip = `Tensor Port: ${s.checkpoints} checkpoints indexed, ${s.unreadable} unreadable, ${s.openMappings} mapping file(s) open`;
+    item.backgroundColor = s.unreadable ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  }));
+  context.subscriptions.push(client.onDidChangeState((e) => {
+    if (e.newState === State.Stopped) {
+      item.text = '$(error) Tensor Port';
+      item.tooltip = 'Tensor Port: the language server stopped; see the Output channel';
+    } else if (e.newState === State.Starting) {
+      item.text = '$(sync~spin) Tensor Port';
+    }
+  }));
+}

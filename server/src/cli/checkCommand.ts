@@ -1,0 +1,56 @@
+/** `tensorport check FILE… [--json]`: the editor's diagnostics for mapping files, as JSON or compiler-style lines. */
+import { parseArgs } from 'node:util';
+import { describeFsError } from '../formats/byteSource';
+import { CheckpointIndex } from '../index/checkpointIndex';
+import { checkMappingFile } from '../mapping/checkFile';
+import { positionAt } from '../mapping/lineIndex';
+import { EXIT, UsageError } from './exit';
+
+export interface CheckJsonDiagnostic {
+  file: string; line: number; column: number; endLine: number; endColumn: number;
+  severity: string; code: string; message: string; key?: string;
+}
+
+export async function runCheck(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const files = parsed.positionals;
+  if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json])');
+  for (const f of files) {
+    if (!f.endsWith('.tpmap')) throw new UsageError(`${f}: check reads .tpmap mapping files (model source checks come with source inference)`);
+  }
+  const index = new CheckpointIndex();
+  const all: CheckJsonDiagnostic[] = [];
+  for (const f of files) {
+    let checked;
+    try {
+      checked = await checkMappingFile(f, index);
+    } catch (e) {
+      throw new UsageError(`${f}: ${describeFsError(e)}`);
+    }
+    const { lineStarts } = checked.file;
+    for (const d of checked.analysis.diagnostics) {
+      const s = positionAt(lineStarts, d.start);
+      const e = positionAt(lineStarts, d.end);
+      all.push({ file: f, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1,
+        severity: d.severity, code: d.code, message: d.message, ...(d.key ? { key: d.key } : {}) });
+    }
+  }
+  const summary = {
+    files: files.length,
+    errors: all.filter((d) => d.severity === 'error').length,
+    warnings: all.filter((d) => d.severity === 'warning').length,
+    information: all.filter((d) => d.severity === 'information').length,
+  };
+  if (parsed.values.json) {
+    process.stdout.write(JSON.stringify({ diagnostics: all, summary }, null, 1) + '\n');
+  } else {
+    for (const d of all) process.stdout.write(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}\n`);
+    process.stdout.write(`${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.errors} errors, ${summary.warnings} warnings, ${summary.information} information\n`);
+  }
+  return summary.errors > 0 ? EXIT.findings : EXIT.ok;
+}

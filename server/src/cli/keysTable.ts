@@ -1,0 +1,35 @@
+/** The people's view of `keys`: an aligned table with totals, colour only on a terminal. */
+import { CheckpointInfo, DTYPE_SIZE, numel } from '../formats/tensorInfo';
+
+export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }): string {
+  const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
+  const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
+  const rows = info.tensors.map((t) => {
+    const bytes = t.location?.length ?? (DTYPE_SIZE[t.dtype] ?? 0) * numel(t.shape);
+    return [t.key, t.dtype, `[${t.shape.join(', ')}]`, formatBytes(bytes)];
+  });
+  const header = ['key', 'dtype', 'shape', 'size'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+
+  let params = 0;
+  let bytes = 0;
+  for (const t of info.tensors) {
+    params += numel(t.shape);
+    bytes += t.location?.length ?? (DTYPE_SIZE[t.dtype] ?? 0) * numel(t.shape);
+  }
+  const out = [bold(line(header)), ...rows.map(line)];
+  const what = [info.format, info.framework ? `${info.framework} layout` : undefined, info.shapeOrder === 'ggml' ? 'shapes in GGUF order (fastest-varying first)' : undefined]
+    .filter(Boolean).join(', ');
+  out.push('', `${info.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} (${what})`);
+  for (const n of info.notes) out.push(dim(`note: ${n}`));
+  return out.join('\n') + '\n';
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}

@@ -1,0 +1,457 @@
+/**
+ * ONNX reader: lists a model's initializers (name, dtype, shape, where their bytes are) and how the
+ * graph consumes them, plus the graph's inputs and outputs, by walking the protobuf wire format over
+ * the file. Tensor bytes are never read: inline `raw_data` becomes a byte range of the model file and
+ * external data a byte range of the named file, which is not even opened.
+ */
+import * as nodePath from 'node:path';
+import { ByteSource, withSource } from '../byteSource';
+import { ReaderError, unreadable } from '../readerError';
+import { CheckpointInfo, GraphValue, TensorInfo, TensorLocation } from '../tensorInfo';
+import {
+  ATTRIBUTE, DATA_LOCATION_EXTERNAL, DIMENSION, GRAPH, MODEL, NODE, OPSET_ID, OP_INPUTS, SHAPE, STRING_ENTRY,
+  ONNX_DTYPES, TENSOR, TYPE, TYPE_TENSOR, VALUE_INFO, onnxDtype, rawByteLength,
+} from './onnxSchema';
+import { FIXED32, FIXED64, Field, LEN, VARINT, WireCursor } from './wire';
+
+/** Names, op types and metadata strings; anything longer is not a real model's. */
+const MAX_STRING = 1024 * 1024;
+const WIRE_NAMES = ['VARINT', 'I64', 'LEN', 'SGROUP', 'EGROUP', 'I32'];
+/** IR versions so far reach 11; the bound only serves to tell a model's first bytes from noise. */
+const MAX_IR_VERSION = 64;
+/** ModelProto fields and their wire types, to tell a model's second field from noise. */
+const KNOWN_MODEL_FIELDS: Readonly<Record<number, number>> = {
+  [MODEL.producerName]: LEN, [MODEL.producerVersion]: LEN, [MODEL.domain]: LEN, [MODEL.modelVersion]: VARINT,
+  [MODEL.docString]: LEN, [MODEL.graph]: LEN, [MODEL.opsetImport]: LEN, [MODEL.metadataProps]: LEN,
+};
+
+interface RawTensor {
+  name: string;
+  at: number;
+  dims: number[];
+  dataType: number;
+  raw?: Field;
+  /** Packed float_data / double_data: the same bytes raw_data would hold. */
+  packed?: Field;
+  /** Values in varint-coded or unpacked typed fields: no single byte range holds them. */
+  typed: boolean;
+  segment: boolean;
+  external: Map<string, string>;
+  dataLocation: number;
+}
+
+interface GraphParts {
+  tensors: RawTensor[];
+  /** Every node input name → how nodes consume it (`MatMul.B`), in first-seen order. */
+  uses: Map<string, string[]>;
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+  sparseInitializers: number;
+  subgraphNodes: number;
+}
+
+export async function readOnnx(path: string, displayName: string): Promise<CheckpointInfo> {
+  try {
+    return await withSource(path, displayName, (src) => readModel(src));
+  } catch (e) {
+    if (e instanceof ReaderError) throw e;
+    // Anything else is a bug in this reader; the caller still gets a reason about this file.
+    throw unreadable(displayName, `could not be read as ONNX (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+async function readModel(src: ByteSource): Promise<CheckpointInfo> {
+  const name = src.displayName;
+  if (src.size === 0) throw unreadable(name, 'not an ONNX model: the file is empty');
+  const cur = new WireCursor(src);
+  const metadata: Record<string, string> = {};
+  const props: [string, string][] = [];
+  const notes: string[] = [];
+  const parts: GraphParts = { tensors: [], uses: new Map(), inputs: [], outputs: [], sparseInitializers: 0, subgraphNodes: 0 };
+  let graphs = 0;
+  let irVersion: number | undefined;
+  // ONNX writers serialise ir_version first, then producer fields or the graph. Without that start, a
+  // failure means "this is something else", not "a corrupt model": the useful reason for a stray .onnx.
+  let looksLikeModel = false;
+  let fieldsSeen = 0;
+  let plausibleStart = false;
+
+  try {
+    for (let f = await cur.next(src.size); f; f = await cur.next(src.size)) {
+      const field = f;
+      const expect = (wire: number, what: string): void => {
+        if (field.wire !== wire) {
+          throw unreadable(name, `not an ONNX model: ModelProto field ${field.field} (${what}) has wire type ${WIRE_NAMES[field.wire]}, expected ${WIRE_NAMES[wire]}`, field.at);
+        }
+      };
+      fieldsSeen++;
+      if (fieldsSeen === 2 && plausibleStart && KNOWN_MODEL_FIELDS[f.field] === f.wire) looksLikeModel = true;
+      switch (f.field) {
+        case MODEL.irVersion:
+          expect(VARINT, 'ir_version');
+          irVersion = f.value;
+          plausibleStart = f.at === 0 && irVersion >= 1 && irVersion <= MAX_IR_VERSION;
+          break;
+        case MODEL.producerName: expect(LEN, 'producer_name'); metadata.producer_name = await cur.string(f, MAX_STRING, 'producer_name'); break;
+        case MODEL.producerVersion: expect(LEN, 'producer_version'); metadata.producer_version = await cur.string(f, MAX_STRING, 'producer_version'); break;
+        case MODEL.domain: expect(LEN, 'domain'); metadata.domain = await cur.string(f, MAX_STRING, 'domain'); break;
+        case MODEL.modelVersion: expect(VARINT, 'model_version'); metadata.model_version = String(f.value); break;
+        case MODEL.docString: expect(LEN, 'doc_string'); break;
+        case MODEL.graph: expect(LEN, 'graph'); await walkGraph(cur, f, parts); graphs++; break;
+        case MODEL.opsetImport: {
+          expect(LEN, 'opset_import');
+          const [domain, version] = await walkOpset(cur, f);
+          metadata[domain === '' || domain === 'ai.onnx' ? 'opset' : `opset.${domain}`] = String(version);
+          break;
+        }
+        case MODEL.metadataProps: expect(LEN, 'metadata_props'); props.push(await walkStringEntry(cur, f)); break;
+        default: break; // fields this reader does not need (training_info, functions, …)
+      }
+      cur.pos = f.end;
+    }
+  } catch (e) {
+    if (e instanceof ReaderError && !looksLikeModel && !e.reason.startsWith('not an ONNX model')) {
+      throw unreadable(name, `not an ONNX model: ${e.reason}`, e.offset);
+    }
+    throw e;
+  }
+
+  if (graphs === 0) throw unreadable(name, 'not an ONNX model: it has no graph (ModelProto field 7)');
+  if (irVersion === undefined) throw unreadable(name, 'not an ONNX model: it has no ir_version (ModelProto field 1)');
+  if (graphs > 1) notes.push(`the model has ${graphs} graph fields; protobuf merges them, and so does this listing`);
+  metadata.ir_version = String(irVersion);
+  for (const [k, v] of props) {
+    // Keys come from the file: `__proto__` must become a key like any other, not a prototype.
+    if (!Object.hasOwn(metadata, k)) Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+
+  const ctx: LocateContext = { modelFile: nodePath.resolve(src.path), display: name, notes, typed: 0 };
+  const tensors = parts.tensors.map((t) => toTensorInfo(t, parts.uses, ctx));
+  if (ctx.typed > 0) {
+    const one = ctx.typed === 1;
+    notes.push(`${ctx.typed} initializer${one ? ' stores its' : 's store their'} values in typed protobuf fields (int32_data, int64_data, …) rather than raw bytes, so no byte range is given for ${one ? 'it' : 'them'}`);
+  }
+  if (parts.sparseInitializers > 0) notes.push(`${parts.sparseInitializers} sparse initializer${parts.sparseInitializers === 1 ? ' is' : 's are'} not listed`);
+  if (parts.subgraphNodes > 0) notes.push(`${parts.subgraphNodes} node${parts.subgraphNodes === 1 ? ' has' : 's have'} subgraphs (If/Loop/Scan); their initializers are not listed`);
+  const seen = new Set<string>();
+  for (const t of tensors) {
+    if (seen.has(t.key)) notes.push(`initializer "${t.key}" appears more than once`);
+    seen.add(t.key);
+  }
+  const initNames = new Set(parts.tensors.map((t) => t.name));
+  // Before IR version 4, initializers were also listed as graph inputs; they are weights, not inputs.
+  const inputs = parts.inputs.filter((v) => !initNames.has(v.name));
+  return {
+    file: name, format: 'onnx', framework: 'onnx', tensors, metadata, notes,
+    graph: { inputs, outputs: parts.outputs },
+  };
+}
+
+function wireError(cur: WireCursor, msg: string, f: Field, field: string, wire: number): ReaderError {
+  return cur.malformed(`${msg} field ${f.field} (${field}) has wire type ${WIRE_NAMES[f.wire]}, expected ${WIRE_NAMES[wire]}`, f.at);
+}
+
+const GRAPH_FIELD_NAMES: Readonly<Record<number, string>> = {
+  [GRAPH.node]: 'node', [GRAPH.initializer]: 'initializer', [GRAPH.input]: 'input', [GRAPH.output]: 'output',
+  [GRAPH.sparseInitializer]: 'sparse_initializer',
+};
+
+async function walkGraph(cur: WireCursor, g: Field, parts: GraphParts): Promise<void> {
+  for (let f = await cur.next(g.end); f; f = await cur.next(g.end)) {
+    const known = GRAPH_FIELD_NAMES[f.field];
+    if (known && f.wire !== LEN) throw wireError(cur, 'GraphProto', f, known, LEN);
+    switch (f.field) {
+      case GRAPH.node: await walkNode(cur, f, parts); break;
+      case GRAPH.initializer: parts.tensors.push(await walkTensor(cur, f)); break;
+      case GRAPH.input: parts.inputs.push(await walkValueInfo(cur, f)); break;
+      case GRAPH.output: parts.outputs.push(await walkValueInfo(cur, f)); break;
+      case GRAPH.sparseInitializer: parts.sparseInitializers++; break;
+      default: break;
+    }
+    cur.pos = f.end;
+  }
+}
+
+async function walkNode(cur: WireCursor, n: Field, parts: GraphParts): Promise<void> {
+  const inputs: string[] = [];
+  const ints = new Map<string, number>();
+  let op = '';
+  let domain = '';
+  let subgraph = false;
+  for (let f = await cur.next(n.end); f; f = await cur.next(n.end)) {
+    switch (f.field) {
+      case NODE.input: inputs.push(await lenString(cur, f, 'NodeProto', 'input')); break;
+      case NODE.opType: op = await lenString(cur, f, 'NodeProto', 'op_type'); break;
+      case NODE.domain: domain = await lenString(cur, f, 'NodeProto', 'domain'); break;
+      case NODE.attribute: {
+        if (f.wire !== LEN) throw wireError(cur, 'NodeProto', f, 'attribute', LEN);
+        const a = await walkAttribute(cur, f);
+        if (a.i !== undefined) ints.set(a.name, a.i);
+        subgraph ||= a.subgraph;
+        break;
+      }
+      default: break;
+    }
+    cur.pos = f.end;
+  }
+  if (subgraph) parts.subgraphNodes++;
+  const opName = domain === '' || domain === 'ai.onnx' ? op : `${domain}.${op}`;
+  const slots = OP_INPUTS[op];
+  inputs.forEach((input, i) => {
+    if (input === '') return; // an omitted optional input
+    const slot = slots?.[i] ?? String(i);
+    let use = `${opName}.${slot}`;
+    // Gemm's transA/transB say whether the stored matrix is [out, in]: the layout inference needs it.
+    if (op === 'Gemm' && (slot === 'A' || slot === 'B') && ints.get(`trans${slot}`) === 1) use += `.trans${slot}`;
+    const list = parts.uses.get(input);
+    if (!list) parts.uses.set(input, [use]);
+    else if (!list.includes(use)) list.push(use);
+  });
+}
+
+async function walkAttribute(cur: WireCursor, a: Field): Promise<{ name: string; i?: number; subgraph: boolean }> {
+  let name = '';
+  let i: number | undefined;
+  let subgraph = false;
+  for (let f = await cur.next(a.end); f; f = await cur.next(a.end)) {
+    switch (f.field) {
+      case ATTRIBUTE.name: name = await lenString(cur, f, 'AttributeProto', 'name'); break;
+      case ATTRIBUTE.i:
+        if (f.wire !== VARINT) throw wireError(cur, 'AttributeProto', f, 'i', VARINT);
+        i = f.value;
+        break;
+      case ATTRIBUTE.g: case ATTRIBUTE.graphs: subgraph = true; break;
+      default: break;
+    }
+    cur.pos = f.end;
+  }
+  return { name, i, subgraph };
+}
+
+async function walkTensor(cur: WireCursor, t: Field): Promise<RawTensor> {
+  const out: RawTensor = { name: '', at: t.at, dims: [], dataType: 0, typed: false, segment: false, external: new Map(), dataLocation: 0 };
+  for (let f = await cur.next(t.end); f; f = await cur.next(t.end)) {
+    switch (f.field) {
+      case TENSOR.dims:
+        if (f.wire !== VARINT && f.wire !== LEN) throw wireError(cur, 'TensorProto', f, 'dims', VARINT);
+        await cur.varints(f, (v) => out.dims.push(v));
+        break;
+      case TENSOR.dataType:
+        if (f.wire !== VARINT) throw wireError(cur, 'TensorProto', f, 'data_type', VARINT);
+        out.dataType = f.value;
+        break;
+      case TENSOR.dataLocation:
+        if (f.wire !== VARINT) throw wireError(cur, 'TensorProto', f, 'data_location', VARINT);
+        out.dataLocation = f.value;
+        break;
+      case TENSOR.name: out.name = await lenString(cur, f, 'TensorProto', 'name'); break;
+      case TENSOR.rawData:
+        if (f.wire !== LEN) throw wireError(cur, 'TensorProto', f, 'raw_data', LEN);
+        out.raw = f;
+        break;
+      case TENSOR.floatData: case TENSOR.doubleData:
+        if (f.wire !== LEN && f.wire !== FIXED32 && f.wire !== FIXED64) throw wireError(cur, 'TensorProto', f, 'float_data/double_data', LEN);
+        // One packed run of floats or doubles is plain little-endian values, usable as a byte range;
+        // unpacked or split runs are not contiguous.
+        if (f.wire === LEN && !out.packed && !out.typed) out.packed = f;
+        else {
+          out.typed = true;
+          out.packed = undefined;
+        }
+        break;
+      case TENSOR.int32Data: case TENSOR.int64Data: case TENSOR.uint64Data: case TENSOR.stringData:
+        out.typed = true;
+        break;
+      case TENSOR.segment: out.segment = true; break;
+      case TENSOR.externalData: {
+        if (f.wire !== LEN) throw wireError(cur, 'TensorProto', f, 'external_data', LEN);
+        const [k, v] = await walkStringEntry(cur, f);
+        out.external.set(k, v);
+        break;
+      }
+      default: break;
+    }
+    cur.pos = f.end;
+  }
+  return out;
+}
+
+async function walkValueInfo(cur: WireCursor, v: Field): Promise<GraphValue> {
+  const out: GraphValue = { name: '', dtype: '?', shape: [] };
+  for (let f = await cur.next(v.end); f; f = await cur.next(v.end)) {
+    if (f.field === VALUE_INFO.name) out.name = await lenString(cur, f, 'ValueInfoProto', 'name');
+    else if (f.field === VALUE_INFO.type) {
+      if (f.wire !== LEN) throw wireError(cur, 'ValueInfoProto', f, 'type', LEN);
+      await walkType(cur, f, out);
+    }
+    cur.pos = f.end;
+  }
+  return out;
+}
+
+const NON_TENSOR_TYPES: Readonly<Record<number, string>> = {
+  [TYPE.sequence]: 'sequence', [TYPE.map]: 'map', [TYPE.opaque]: 'opaque', [TYPE.optional]: 'optional',
+};
+
+async function walkType(cur: WireCursor, t: Field, out: GraphValue): Promise<void> {
+  for (let f = await cur.next(t.end); f; f = await cur.next(t.end)) {
+    if (f.field === TYPE.tensor || f.field === TYPE.sparseTensor) {
+      if (f.wire !== LEN) throw wireError(cur, 'TypeProto', f, 'tensor_type', LEN);
+      await walkTensorType(cur, f, out);
+    } else if (NON_TENSOR_TYPES[f.field]) {
+      // Sequences, maps and optionals nest further TypeProtos; the parity runner only feeds tensors.
+      out.dtype = NON_TENSOR_TYPES[f.field];
+      out.shape = [];
+    }
+    cur.pos = f.end;
+  }
+}
+
+async function walkTensorType(cur: WireCursor, t: Field, out: GraphValue): Promise<void> {
+  for (let f = await cur.next(t.end); f; f = await cur.next(t.end)) {
+    if (f.field === TYPE_TENSOR.elemType) {
+      if (f.wire !== VARINT) throw wireError(cur, 'TypeProto.Tensor', f, 'elem_type', VARINT);
+      out.dtype = onnxDtype(f.value);
+    } else if (f.field === TYPE_TENSOR.shape) {
+      if (f.wire !== LEN) throw wireError(cur, 'TypeProto.Tensor', f, 'shape', LEN);
+      const shape = f;
+      for (let d = await cur.next(shape.end); d; d = await cur.next(shape.end)) {
+        if (d.field === SHAPE.dim) {
+          if (d.wire !== LEN) throw wireError(cur, 'TensorShapeProto', d, 'dim', LEN);
+          out.shape.push(await walkDimension(cur, d));
+        }
+        cur.pos = d.end;
+      }
+    }
+    cur.pos = f.end;
+  }
+}
+
+async function walkDimension(cur: WireCursor, d: Field): Promise<number | string> {
+  let dim: number | string = '?';
+  for (let f = await cur.next(d.end); f; f = await cur.next(d.end)) {
+    if (f.field === DIMENSION.value && f.wire === VARINT) {
+      const v = f.value;
+      dim = v >= 0 && Number.isSafeInteger(v) ? v : '?';
+    } else if (f.field === DIMENSION.param) {
+      dim = await lenString(cur, f, 'Dimension', 'dim_param');
+    }
+    cur.pos = f.end;
+  }
+  return dim;
+}
+
+async function walkOpset(cur: WireCursor, o: Field): Promise<[string, number]> {
+  let domain = '';
+  let version = 0;
+  for (let f = await cur.next(o.end); f; f = await cur.next(o.end)) {
+    if (f.field === OPSET_ID.domain) domain = await lenString(cur, f, 'OperatorSetIdProto', 'domain');
+    else if (f.field === OPSET_ID.version && f.wire === VARINT) version = f.value;
+    cur.pos = f.end;
+  }
+  return [domain, version];
+}
+
+async function walkStringEntry(cur: WireCursor, e: Field): Promise<[string, string]> {
+  let key = '';
+  let value = '';
+  for (let f = await cur.next(e.end); f; f = await cur.next(e.end)) {
+    if (f.field === STRING_ENTRY.key) key = await lenString(cur, f, 'StringStringEntryProto', 'key');
+    else if (f.field === STRING_ENTRY.value) {
+      // Some exporters keep large JSON in metadata: list that it is there rather than load it.
+      value = f.wire === LEN && f.end - f.start > MAX_STRING
+        ? `[${f.end - f.start} bytes, not shown]`
+        : await lenString(cur, f, 'StringStringEntryProto', 'value');
+    }
+    cur.pos = f.end;
+  }
+  return [key, value];
+}
+
+async function lenString(cur: WireCursor, f: Field, message: string, field: string): Promise<string> {
+  if (f.wire !== LEN) throw wireError(cur, message, f, field, LEN);
+  return cur.string(f, MAX_STRING, `${message}.${field}`);
+}
+
+interface LocateContext {
+  /** Absolute path of the model, for inline byte ranges and resolving external locations. */
+  modelFile: string;
+  display: string;
+  notes: string[];
+  /** Initializers whose values sit in varint-coded typed fields: one summary note, not one each. */
+  typed: number;
+}
+
+function toTensorInfo(t: RawTensor, uses: Map<string, string[]>, ctx: LocateContext): TensorInfo {
+  const dtype = onnxDtype(t.dataType);
+  for (const d of t.dims) {
+    if (d < 0 || !Number.isSafeInteger(d)) throw unreadable(ctx.display, `initializer "${t.name}" has an invalid dimension ${d}`, t.at);
+  }
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(count)) throw unreadable(ctx.display, `initializer "${t.name}" has shape [${t.dims.join(', ')}], too many elements`, t.at);
+  if (ONNX_DTYPES[t.dataType] === undefined) ctx.notes.push(`initializer "${t.name}" has unknown data_type ${t.dataType}`);
+  const info: TensorInfo = { key: t.name, dtype, shape: t.dims };
+  const location = locate(t, dtype, rawByteLength(dtype, count), ctx);
+  if (location) info.location = location;
+  const consumers = uses.get(t.name);
+  if (consumers) info.consumers = consumers;
+  return info;
+}
+
+function locate(t: RawTensor, dtype: string, expected: number | undefined, ctx: LocateContext): TensorLocation | undefined {
+  const checkLength = (length: number, where: string): void => {
+    if (expected !== undefined && length !== expected) {
+      throw unreadable(ctx.display, `initializer "${t.name}": ${where} holds ${length} bytes, but shape [${t.dims.join(', ')}] of ${dtype} needs ${expected}`, t.at);
+    }
+  };
+  if (t.segment) {
+    ctx.notes.push(`initializer "${t.name}" is stored in segments, which this reader does not locate`);
+    return undefined;
+  }
+  if (t.dataLocation === DATA_LOCATION_EXTERNAL) return externalLocation(t, dtype, expected, ctx);
+  if (t.raw) {
+    checkLength(t.raw.end - t.raw.start, 'raw_data');
+    return { file: ctx.modelFile, offset: t.raw.start, length: t.raw.end - t.raw.start };
+  }
+  if (t.packed) {
+    const isFloat = t.packed.field === TENSOR.floatData;
+    if (isFloat ? dtype === 'F32' || dtype === 'C64' : dtype === 'F64' || dtype === 'C128') {
+      checkLength(t.packed.end - t.packed.start, isFloat ? 'float_data' : 'double_data');
+      return { file: ctx.modelFile, offset: t.packed.start, length: t.packed.end - t.packed.start };
+    }
+  }
+  if (t.typed || t.packed) ctx.typed++;
+  return undefined;
+}
+
+function externalLocation(t: RawTensor, dtype: string, expected: number | undefined, ctx: LocateContext): TensorLocation | undefined {
+  const loc = t.external.get('location');
+  if (!loc) {
+    ctx.notes.push(`initializer "${t.name}" has external data without a location`);
+    return undefined;
+  }
+  // The location is a path relative to the model's folder; one that leaves it is not followed.
+  const parts = loc.split(/[\\/]/);
+  if (nodePath.isAbsolute(loc) || /^[a-zA-Z]:/.test(loc) || loc.startsWith('\\') || parts.includes('..')) {
+    ctx.notes.push(`initializer "${t.name}": external data location "${loc}" is outside the model's folder, so it is not followed`);
+    return undefined;
+  }
+  const offsetText = t.external.get('offset');
+  const lengthText = t.external.get('length');
+  const offset = offsetText === undefined ? 0 : decimal(offsetText);
+  const length = lengthText === undefined ? expected : decimal(lengthText);
+  if (offset === undefined || length === undefined) {
+    ctx.notes.push(`initializer "${t.name}": external data offset "${offsetText ?? ''}" / length "${lengthText ?? ''}" are not byte counts`);
+    return undefined;
+  }
+  if (expected !== undefined && length !== expected) {
+    throw unreadable(ctx.display, `initializer "${t.name}": external data length ${length} does not match shape [${t.dims.join(', ')}] of ${dtype} (${expected} bytes)`, t.at);
+  }
+  return { file: nodePath.resolve(nodePath.dirname(ctx.modelFile), loc), offset, length };
+}
+
+function decimal(s: string): number | undefined {
+  if (!/^\d{1,16}$/.test(s.trim())) return undefined;
+  const n = Number(s.trim());
+  return Number.isSafeInteger(n) ? n : undefined;
+}

@@ -1,0 +1,195 @@
+/**
+ * The plain-data values the pickle interpreter builds. Python objects are never created: containers
+ * are JS arrays and maps, allow-listed constructors become tagged records (a torch tensor, a numpy
+ * array), and payloads too big to copy stay in the file as `{offset, length}` references.
+ */
+
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PyBytes
+  | PyLazy
+  | PyList
+  | PyTuple
+  | PyDict
+  | PySet
+  | PyGlobal
+  | PyTensor
+  | PyStorage
+  | PyNdarray
+  | PyNpDtype
+  | PyOpaque;
+
+export interface PyBytes {
+  kind: 'bytes';
+  data: Buffer;
+  /** File offset of these exact bytes, when they were stored raw (BINBYTES and kin), not re-encoded. */
+  offset?: number;
+}
+
+/**
+ * A string or bytes payload left in the file. `encoding` says how the stored bytes relate to the
+ * value: `raw` (the bytes themselves), `utf8` (a str's UTF-8), or `latin1-from-utf8` (bytes that
+ * protocol 2 wrote as `_codecs.encode(str, 'latin1')`: each UTF-8 code point is one byte).
+ */
+export interface PyLazy {
+  kind: 'lazy';
+  of: 'str' | 'bytes';
+  offset: number;
+  length: number;
+  encoding: 'raw' | 'utf8' | 'latin1-from-utf8';
+}
+
+export interface PyList {
+  kind: 'list';
+  items: PyValue[];
+}
+
+export interface PyTuple {
+  kind: 'tuple';
+  items: PyValue[];
+}
+
+/** Insertion-ordered, like Python 3.7+ dicts; `entries` is keyed by `hashKey` of the Python key. */
+export interface PyDict {
+  kind: 'dict';
+  entries: Map<string, [PyValue, PyValue]>;
+  /** BUILD state on a dict (torch's `OrderedDict._metadata`), kept but not interpreted. */
+  attrs?: PyValue;
+}
+
+export interface PySet {
+  kind: 'set';
+  items: PyValue[];
+  frozen: boolean;
+}
+
+/** An allow-listed global, by its canonical dotted name (after Python 2 module renames). */
+export interface PyGlobal {
+  kind: 'global';
+  name: string;
+}
+
+/** A torch storage as a persistent id names it; the bytes stay wherever the container keeps them. */
+export interface PyStorage {
+  kind: 'storage';
+  key: string;
+  /** safetensors dtype name, or `torch.<name>` for types safetensors lacks, or `U8` for untyped storage. */
+  dtype: string;
+  typeName: string;
+  /** Elements of `dtype` (bytes for untyped storage). */
+  numel: number;
+  /** Legacy storage views: element offset into the root storage `key`. */
+  viewOffset: number;
+  device: string;
+}
+
+export interface PyTensor {
+  kind: 'tensor';
+  dtype: string;
+  shape: number[];
+  stride: number[];
+  storageOffset: number;
+  /** Null for meta tensors, which have a shape but no data. */
+  storage: PyStorage | null;
+}
+
+export interface PyNpDtype {
+  kind: 'npdtype';
+  /** numpy's type string as pickled: `f4`, `i8`, `b1`, `U8`, `O8`, … */
+  code: string;
+  byteorder: string;
+  structured: boolean;
+}
+
+export interface PyNdarray {
+  kind: 'ndarray';
+  shape: number[];
+  dtype: PyNpDtype | null;
+  fortran: boolean;
+  data: PyBytes | PyLazy | null;
+  /** True when the array's data was a list of objects (dtype `O`), not bytes. */
+  objects: boolean;
+}
+
+/** The result of an allow-listed callable this interpreter does not model further (a complex, a qtensor). */
+export interface PyOpaque {
+  kind: 'object';
+  type: string;
+}
+
+export function isObj(v: PyValue): v is Exclude<PyValue, null | boolean | number | bigint | string> {
+  return typeof v === 'object' && v !== null;
+}
+
+export function kindOf(v: PyValue): string {
+  if (v === null) return 'None';
+  switch (typeof v) {
+    case 'boolean': return 'bool';
+    case 'number': return Number.isInteger(v) ? 'int' : 'float';
+    case 'bigint': return 'int';
+    case 'string': return 'str';
+    default: return v.kind === 'global' ? `\`${v.name}\`` : v.kind;
+  }
+}
+
+export function isTuple(v: PyValue): v is PyTuple {
+  return isObj(v) && v.kind === 'tuple';
+}
+
+export function isDict(v: PyValue): v is PyDict {
+  return isObj(v) && v.kind === 'dict';
+}
+
+export function newDict(): PyDict {
+  return { kind: 'dict', entries: new Map() };
+}
+
+let identity = 0;
+
+/**
+ * A Map key standing for Python's key equality where it is cheap to decide (numbers, strings,
+ * bytes, tuples of those); anything else compares by identity, which only matters for files
+ * that would not load in Python either.
+ */
+export function hashKey(v: PyValue, depth = 0): string {
+  if (v === null) return 'N';
+  switch (typeof v) {
+    case 'boolean': return v ? 'n:1' : 'n:0';
+    case 'number': return `n:${v}`;
+    case 'bigint': return `n:${v.toString()}`;
+    case 'string': return `s:${v}`;
+    default:
+      if (v.kind === 'bytes') return `b:${v.data.toString('hex')}`;
+      // Deeply nested tuple keys fall back to identity rather than recursing without bound.
+      if (v.kind === 'tuple' && depth < 16) return `t:[${v.items.map((x) => hashKey(x, depth + 1)).join(',')}]`;
+      if (v.kind === 'global') return `g:${v.name}`;
+      return `#${++identity}`;
+  }
+}
+
+export function dictSet(d: PyDict, k: PyValue, v: PyValue): void {
+  d.entries.set(hashKey(k), [k, v]);
+}
+
+export function dictGet(d: PyDict, k: PyValue): PyValue | undefined {
+  return d.entries.get(hashKey(k))?.[1];
+}
+
+/** A Python int as a JS number when it is exactly representable; otherwise undefined. */
+export function asInt(v: PyValue): number | undefined {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  return undefined;
+}
+
+/** Items of a list/tuple/set, for the constructors that take any iterable. */
+export function iterItems(v: PyValue): PyValue[] | undefined {
+  if (!isObj(v)) return undefined;
+  if (v.kind === 'list' || v.kind === 'tuple' || v.kind === 'set') return v.items;
+  return undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * One entry point for every checkpoint kind: picks the reader by name and magic bytes, and guarantees
+ * that whatever goes wrong comes back as a ReaderError naming the file — the index, the CLI and the
+ * mapping analysis never see any other failure.
+ */
+import * as path from 'node:path';
+import { ByteSource, withSource } from './byteSource';
+import { readGguf } from './gguf';
+import { readOnnx } from './onnx/onnxReader';
+import { readPaddlePickle } from './paddlePickle';
+import { ReaderError, unreadable } from './readerError';
+import { readSafetensors } from './safetensors';
+import { readSafetensorsIndex } from './safetensorsIndex';
+import { readTorchLegacy } from './torchLegacy';
+import { readTorchZip } from './torchZip';
+import { CheckpointInfo } from './tensorInfo';
+
+type Kind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'onnx' | 'gguf';
+
+/** File names the index treats as checkpoints (the workspace watcher uses the same test). */
+export function checkpointKindByName(file: string): Kind | undefined {
+  const name = path.basename(file).toLowerCase();
+  if (name.endsWith('.safetensors.index.json')) return 'safetensors-index';
+  const ext = path.extname(name);
+  switch (ext) {
+    case '.safetensors': return 'safetensors';
+    case '.bin': case '.pt': case '.pth': case '.ckpt': return 'torch';
+    case '.pdparams': return 'paddle';
+    case '.onnx': return 'onnx';
+    case '.gguf': return 'gguf';
+    default: return undefined;
+  }
+}
+
+export function isCheckpointPath(file: string): boolean {
+  return checkpointKindByName(file) !== undefined;
+}
+
+export interface ReadOptions {
+  /** Shown in errors and results; defaults to the path. */
+  displayName?: string;
+  /** A read slower than this fails with a clear reason instead of holding up the index. */
+  timeoutMs?: number;
+}
+
+export async function readCheckpoint(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
+  const display = opts.displayName ?? file;
+  const work = dispatch(file, display).catch((e: unknown) => {
+    if (e instanceof ReaderError) throw e;
+    // A reader bug must still reach the user as a reason about this file, never as a crash.
+    throw unreadable(display, `could not be read (${e instanceof Error ? e.message : String(e)})`);
+  });
+  if (!opts.timeoutMs) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unreadable(display, `reading the header took longer than ${opts.timeoutMs} ms`)), opts.timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function dispatch(file: string, display: string): Promise<CheckpointInfo> {
+  const byName = checkpointKindByName(file);
+  if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
+  const kind = byName ?? await sniff(file, display);
+  switch (kind) {
+    case 'safetensors': return withSource(file, display, readSafetensors);
+    case 'onnx': return readOnnx(file, display);
+    case 'gguf': return withSource(file, display, readGguf);
+    case 'paddle': return withSource(file, display, readPaddlePickle);
+    case 'torch': {
+      const magic = await withSource(file, display, (src) => head(src, 4));
+      if (magic.length === 0) throw unreadable(display, 'file is empty');
+      if (magic.readUInt32LE(0) === 0x04034b50) return readTorchZip(file, display);
+      if (magic[0] === 0x80) return withSource(file, display, readTorchLegacy);
+      throw unreadable(display, 'neither a torch.save zip archive nor a pickle (unexpected first bytes)');
+    }
+    default:
+      throw unreadable(display, `unknown checkpoint kind (expected .safetensors, .safetensors.index.json, .bin/.pt/.pth, .pdparams, .onnx or .gguf)`);
+  }
+}
+
+/** Files with an unfamiliar name are recognised by their first bytes where the format has a magic number. */
+async function sniff(file: string, display: string): Promise<Kind | undefined> {
+  const magic = await withSource(file, display, (src) => head(src, 8));
+  if (magic.length >= 4 && magic.toString('latin1', 0, 4) === 'GGUF') return 'gguf';
+  if (magic.length >= 4 && magic.readUInt32LE(0) === 0x04034b50) return 'torch';
+  if (magic.length >= 8 && magic.readBigUInt64LE(0) < 100_000_000n && magic.length >= 8) {
+    const brace = await withSource(file, display, (src) => (src.size > 8 ? src.read(8, 1) : Promise.resolve(Buffer.alloc(0))));
+    if (brace.toString('latin1') === '{') return 'safetensors';
+  }
+  return undefined;
+}
+
+async function head(src: ByteSource, n: number): Promise<Buffer> {
+  return src.read(0, Math.min(n, src.size), 'file start');
+}

@@ -1,0 +1,27 @@
+/**
+ * The only error a reader may throw. Every failure to read a checkpoint — truncated, corrupt, unknown,
+ * or a pickle that names a callable outside the allow-list — becomes one of these, with the file and a
+ * reason a user can act on. Anything else escaping a reader is a bug (the fuzz test enforces this).
+ */
+export type ReaderErrorCode = 'unreadable-checkpoint' | 'unsafe-pickle';
+
+export class ReaderError extends Error {
+  readonly code: ReaderErrorCode;
+  readonly file: string;
+  /** Byte offset of the fault where one is known (pickle opcodes, header fields). */
+  readonly offset?: number;
+  readonly reason: string;
+
+  constructor(code: ReaderErrorCode, file: string, reason: string, offset?: number) {
+    super(`${file}: ${reason}${offset !== undefined ? ` (at byte ${offset})` : ''}`);
+    this.name = 'ReaderError';
+    this.code = code;
+    this.file = file;
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
+
+export function unreadable(file: string, reason: string, offset?: number): ReaderError {
+  return new ReaderError('unreadable-checkpoint', file, reason, offset);
+}

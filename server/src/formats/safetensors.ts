@@ -1,0 +1,118 @@
+/**
+ * safetensors reader: the 8-byte header length, the JSON header and nothing else. Validation follows
+ * the reference implementation (huggingface/safetensors `tensor.rs`), so a file we accept is one the
+ * `safetensors` library would load, and a file it rejects gets the same reason from us, in words.
+ */
+import { ByteSource } from './byteSource';
+import { unreadable } from './readerError';
+import { CheckpointInfo, DTYPE_SIZE, Framework, TensorInfo, numel } from './tensorInfo';
+
+/** The reference implementation's cap on the JSON header. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const FRAMEWORK_BY_FORMAT: Record<string, Framework> = {
+  pt: 'torch', torch: 'torch', pytorch: 'torch', paddle: 'paddle', np: 'torch', numpy: 'torch',
+  flax: 'jax', jax: 'jax', tf: 'jax', mlx: 'mlx',
+};
+
+interface RawEntry { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
+
+export async function readSafetensors(src: ByteSource): Promise<CheckpointInfo> {
+  const file = src.displayName;
+  if (src.size < 8) throw unreadable(file, `file is ${src.size} bytes, too short for a safetensors header length (8 bytes)`);
+  const n = (await src.read(0, 8, 'header length')).readBigUInt64LE(0);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw unreadable(file, `header length ${n} exceeds the 100,000,000-byte limit: not a safetensors file, or corrupt`, 0);
+  const headerLen = Number(n);
+  if (headerLen > src.size - 8) throw unreadable(file, `header length ${headerLen} runs past the end of the file (${src.size} bytes): truncated?`, 0);
+  if (headerLen < 2) throw unreadable(file, `header length ${headerLen} is too short for a JSON object`, 0);
+
+  const headerBytes = await src.read(8, headerLen, 'JSON header');
+  const header = parseHeaderJson(file, headerBytes);
+  const bufferLen = src.size - 8 - headerLen;
+
+  const metadata = readMetadata(file, header.__metadata__);
+  const tensors: TensorInfo[] = [];
+  const spans: { key: string; begin: number; end: number }[] = [];
+  for (const [key, value] of Object.entries(header)) {
+    if (key === '__metadata__') continue;
+    const t = checkEntry(file, key, value as RawEntry);
+    spans.push({ key, begin: t.begin, end: t.end });
+    tensors.push({ key, dtype: t.dtype, shape: t.shape, location: { file: src.path, offset: 8 + headerLen + t.begin, length: t.end - t.begin } });
+  }
+  checkCoverage(file, spans, bufferLen);
+
+  // The JSON object's order is the writer's order; the reference lists tensors by offset, which is file order.
+  tensors.sort((a, b) => a.location!.offset - b.location!.offset);
+  const framework = metadata?.format ? FRAMEWORK_BY_FORMAT[metadata.format.toLowerCase()] : undefined;
+  return { file, format: 'safetensors', tensors, metadata, framework, notes: [] };
+}
+
+function parseHeaderJson(file: string, bytes: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw unreadable(file, 'header is not valid UTF-8', 8);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw unreadable(file, `header is not valid JSON (${(e as Error).message})`, 8);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw unreadable(file, 'header is JSON but not an object of tensors', 8);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function readMetadata(file: string, raw: unknown): Record<string, string> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw unreadable(file, '__metadata__ must be an object of strings');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw unreadable(file, `__metadata__ value for "${k}" is not a string`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function checkEntry(file: string, key: string, e: RawEntry): { dtype: string; shape: number[]; begin: number; end: number } {
+  if (e === null || typeof e !== 'object') throw unreadable(file, `tensor "${key}" is not an object with dtype, shape and data_offsets`);
+  if (typeof e.dtype !== 'string') throw unreadable(file, `tensor "${key}" has no dtype`);
+  const size = DTYPE_SIZE[e.dtype];
+  if (size === undefined) throw unreadable(file, `tensor "${key}" has unknown dtype "${e.dtype}"`);
+  if (!Array.isArray(e.shape) || !e.shape.every(isCount)) throw unreadable(file, `tensor "${key}" has an invalid shape ${JSON.stringify(e.shape)}`);
+  const offs = e.data_offsets;
+  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) {
+    throw unreadable(file, `tensor "${key}" has invalid data_offsets ${JSON.stringify(offs)}`);
+  }
+  const [begin, end] = offs as number[];
+  if (end < begin) throw unreadable(file, `tensor "${key}" has data_offsets [${begin}, ${end}] that end before they begin`);
+  const shape = e.shape as number[];
+  const expected = numel(shape) * size;
+  if (!Number.isSafeInteger(expected) || expected !== end - begin) {
+    throw unreadable(file, `tensor "${key}" is ${e.dtype} ${JSON.stringify(shape)} (${expected} bytes) but data_offsets span ${end - begin} bytes`);
+  }
+  return { dtype: e.dtype, shape, begin, end };
+}
+
+/** Offsets must tile the buffer exactly: start at 0, no gap, no overlap, and end at the file's end. */
+function checkCoverage(file: string, spans: { key: string; begin: number; end: number }[], bufferLen: number): void {
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const s of spans) {
+    if (s.begin < expected) throw unreadable(file, `tensor "${s.key}" overlaps the previous tensor (its data starts at ${s.begin}, before ${expected})`);
+    if (s.begin > expected) throw unreadable(file, `gap in the data buffer before tensor "${s.key}" (bytes ${expected}–${s.begin} belong to no tensor)`);
+    expected = s.end;
+  }
+  if (expected !== bufferLen) {
+    throw unreadable(file, expected > bufferLen
+      ? `tensor data ends at buffer byte ${expected} but the file holds ${bufferLen}: truncated?`
+      : `the file has ${bufferLen - expected} bytes after the last tensor's data`);
+  }
+}
+
+function isCount(x: unknown): boolean {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}

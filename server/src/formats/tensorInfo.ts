@@ -1,0 +1,81 @@
+/**
+ * The one shape every checkpoint reader returns: what a file holds, never the tensor data itself.
+ * Plain data only, so the CLI, the language server and the tests all consume the same objects.
+ */
+
+/** Checkpoint kinds, named as `tensorport keys --json` reports them (../shared/spec/cli.md). */
+export type CheckpointFormat =
+  | 'safetensors'
+  | 'safetensors-index'
+  | 'torch-zip'
+  | 'torch-pickle'
+  | 'paddle-pickle'
+  | 'onnx'
+  | 'gguf';
+
+/** The layout convention a file's writer uses for Linear weights and convolutions. */
+export type Framework = 'torch' | 'paddle' | 'jax' | 'mlx' | 'onnx' | 'gguf';
+
+/** Where a tensor's bytes live, so the converter can stream them later without re-reading headers. */
+export interface TensorLocation {
+  /** Absolute path of the file that holds the bytes. */
+  file: string;
+  /** Byte offset of the first element in that file. */
+  offset: number;
+  /** Number of bytes (numel × element size for dense types). */
+  length: number;
+  /** Element strides when the tensor is a non-contiguous view of its storage (torch). */
+  stride?: number[];
+}
+
+export interface TensorInfo {
+  key: string;
+  /** safetensors' dtype names (`F32`, `BF16`, `I64`, …); GGUF's quantised types keep GGML's names (`Q4_K`). */
+  dtype: string;
+  /** Row-major (PyTorch) order, except GGUF, whose readers state `shapeOrder: 'ggml'` on the checkpoint. */
+  shape: number[];
+  location?: TensorLocation;
+  /** ONNX: how the graph consumes this initializer (`MatMul.B`, `Gemm.B.transB`), for layout inference. */
+  consumers?: string[];
+}
+
+export interface CheckpointInfo {
+  /** The path as the caller gave it. */
+  file: string;
+  format: CheckpointFormat;
+  tensors: TensorInfo[];
+  /** The writer's convention where the file says so (safetensors `format`, the pickle's origin, `.pdparams`). */
+  framework?: Framework;
+  /** GGUF lists dimensions fastest-varying first, the reverse of PyTorch's order. */
+  shapeOrder?: 'row-major' | 'ggml';
+  /** safetensors `__metadata__`, GGUF key/values rendered as strings, ONNX producer fields. */
+  metadata?: Record<string, string>;
+  /** Things a porting engineer should know that are not errors (a flattened `state_dict` prefix, a shard mismatch). */
+  notes: string[];
+  /** Paddle's `StructuredToParameterName@@` table: structured key → internal parameter name. */
+  parameterNames?: Record<string, string>;
+  /** ONNX graph inputs and outputs, kept for the parity runner. */
+  graph?: { inputs: GraphValue[]; outputs: GraphValue[] };
+}
+
+export interface GraphValue {
+  name: string;
+  dtype: string;
+  /** Symbolic dimensions stay strings (`batch`); unknown ones are `?`. */
+  shape: (number | string)[];
+}
+
+/** Element sizes in bytes of the dtypes that have one (quantised GGML types are block-sized instead). */
+export const DTYPE_SIZE: Readonly<Record<string, number>> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1,
+  I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4,
+  I64: 8, U64: 8, F64: 8,
+  C64: 8, C128: 16,
+};
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

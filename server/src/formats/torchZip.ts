@@ -1,0 +1,171 @@
+/**
+ * Reads a `torch.save` zip checkpoint (PyTorch ≥ 1.6) without loading tensor data: the central
+ * directory, then only `<top>/data.pkl`, interpreted by the safe pickle VM. Storages stay in their
+ * `data/<key>` entries; each tensor gets the byte range of its view inside that entry.
+ */
+import { resolve as resolvePath } from 'node:path';
+import yauzl from 'yauzl';
+import { ByteSource, describeFsError } from './byteSource';
+import { BufferSource, type RandomAccess } from './pickle/cursor';
+import { flattenTensors } from './pickle/flatten';
+import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
+import { runPickle } from './pickle/vm';
+import { ReaderError, unreadable } from './readerError';
+import type { CheckpointInfo, TensorInfo } from './tensorInfo';
+
+const MAX_ENTRIES = 1_000_000;
+/** A deflated data.pkl has to be inflated into memory; beyond this it is refused rather than risked. */
+const MAX_INFLATED_PICKLE = 512 * 1024 * 1024;
+
+export async function readTorchZip(path: string, displayName: string): Promise<CheckpointInfo> {
+  let src: ByteSource | undefined;
+  let zip: yauzl.ZipFile | undefined;
+  try {
+    src = await ByteSource.open(path, displayName);
+    zip = await openZip(path, displayName);
+    return await readOpened(resolvePath(path), displayName, src, zip);
+  } catch (e) {
+    if (e instanceof ReaderError) throw e;
+    throw unreadable(displayName, `internal error while reading the torch zip checkpoint: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    zip?.close();
+    await src?.close().catch(() => undefined);
+  }
+}
+
+async function readOpened(absPath: string, name: string, src: ByteSource, zip: yauzl.ZipFile): Promise<CheckpointInfo> {
+  const entries = await listEntries(zip, name);
+  const notes: string[] = [];
+  const pklName = [...entries.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n)) ?? (entries.has('data.pkl') ? 'data.pkl' : undefined);
+  if (!pklName) throw unreadable(name, 'zip archive has no data.pkl: not a torch.save checkpoint');
+  const top = pklName.includes('/') ? pklName.slice(0, pklName.indexOf('/') + 1) : '';
+  const pkl = entries.get(pklName) as yauzl.Entry;
+
+  let bigEndian = false;
+  const byteorder = entries.get(`${top}byteorder`);
+  if (byteorder && byteorder.compressionMethod === 0 && byteorder.compressedSize <= 16) {
+    const at = await dataStart(zip, byteorder, name);
+    bigEndian = (await src.read(at, byteorder.compressedSize, 'byteorder entry')).toString('latin1').trim() === 'big';
+    if (bigEndian) notes.push('storages are big-endian (the `byteorder` entry says so), so no byte locations are given');
+  }
+
+  let pickleSrc: RandomAccess = src;
+  let start = 0;
+  let end: number;
+  if (pkl.compressionMethod === 0) {
+    start = await dataStart(zip, pkl, name);
+    end = start + pkl.compressedSize;
+  } else {
+    pickleSrc = new BufferSource(`${name} (${pklName})`, await inflate(zip, pkl, name));
+    end = pickleSrc.size;
+  }
+
+  const { value } = await runPickle(pickleSrc, start, end, {
+    requireProto: true,
+    persistentLoad: (pid, ctx) => storageFromPid(pid, ctx),
+  });
+
+  const flat = flattenTensors(name, value, classifyTorch);
+  notes.push(...flat.notes);
+  const located = new Map<string, StorageBytes | undefined>();
+  const missing = new Set<string>();
+  const compressed = new Set<string>();
+  const problems: string[] = [];
+  const tensors: TensorInfo[] = [];
+  for (const leaf of flat.leaves) {
+    const t = leaf.value;
+    let bytes: StorageBytes | undefined;
+    if (t.storage && !bigEndian) {
+      const key = t.storage.key;
+      if (!located.has(key)) {
+        const entry = entries.get(`${top}data/${key}`);
+        let where: StorageBytes | undefined;
+        if (!entry) missing.add(key);
+        else if (entry.compressionMethod !== 0) compressed.add(key);
+        else where = { file: absPath, offset: await dataStart(zip, entry, name), length: entry.compressedSize };
+        located.set(key, where);
+      }
+      bytes = located.get(key);
+    }
+    const { info, problem } = tensorInfo(leaf.key || 'tensor', t, bytes);
+    if (problem) problems.push(`\`${info.key}\`: ${problem}`);
+    tensors.push(info);
+  }
+  if (flat.leaves.length === 1 && flat.leaves[0].key === '') notes.push('the file holds a single tensor, listed as `tensor`');
+  if (missing.size > 0) notes.push(`${missing.size} storage${missing.size === 1 ? ' is' : 's are'} missing from the archive (first: \`${top}data/${[...missing][0]}\`): those tensors have no location`);
+  if (compressed.size > 0) notes.push(`${compressed.size} storage entr${compressed.size === 1 ? 'y is' : 'ies are'} compressed, so their tensors have no byte location`);
+  if (problems.length > 0) notes.push(`no byte location for ${problems.length} tensor${problems.length === 1 ? '' : 's'}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`);
+  if (pkl.compressionMethod !== 0) notes.push('data.pkl is compressed: error offsets would be within data.pkl, not the file');
+  return { file: name, format: 'torch-zip', framework: 'torch', tensors, notes };
+}
+
+function zipReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/end of central directory record signature not found/i.test(msg)) return 'not a zip archive (no end-of-central-directory record): truncated, or not a torch.save zip checkpoint';
+  return `not a readable zip archive: ${msg}`;
+}
+
+function openZip(path: string, name: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    try {
+      yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, zip) => {
+        if (err || !zip) {
+          const code = (err as NodeJS.ErrnoException | null)?.code;
+          reject(unreadable(name, code ? describeFsError(err) : zipReason(err)));
+          return;
+        }
+        // Errors after the listing (a failed local header read) arrive through callbacks; keep a listener so none is unhandled.
+        zip.on('error', () => undefined);
+        resolve(zip);
+      });
+    } catch (e) {
+      reject(unreadable(name, zipReason(e)));
+    }
+  });
+}
+
+function listEntries(zip: yauzl.ZipFile, name: string): Promise<Map<string, yauzl.Entry>> {
+  return new Promise((resolve, reject) => {
+    const entries = new Map<string, yauzl.Entry>();
+    const onError = (e: unknown) => { cleanup(); reject(unreadable(name, zipReason(e))); };
+    const onEntry = (entry: yauzl.Entry) => {
+      if (entries.size >= MAX_ENTRIES) { cleanup(); reject(unreadable(name, `zip archive has more than ${MAX_ENTRIES} entries`)); return; }
+      entries.set(entry.fileName, entry);
+      zip.readEntry();
+    };
+    const onEnd = () => { cleanup(); resolve(entries); };
+    const cleanup = () => {
+      zip.off('error', onError);
+      zip.off('entry', onEntry);
+      zip.off('end', onEnd);
+    };
+    zip.on('error', onError);
+    zip.on('entry', onEntry);
+    zip.on('end', onEnd);
+    zip.readEntry();
+  });
+}
+
+function dataStart(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    zip.readLocalFileHeader(entry, { minimal: true }, (err, header) => {
+      if (err) reject(unreadable(name, `zip entry ${entry.fileName}: ${err.message}`));
+      else resolve(header.fileDataStart);
+    });
+  });
+}
+
+function inflate(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<Buffer> {
+  if (entry.uncompressedSize > MAX_INFLATED_PICKLE) {
+    return Promise.reject(unreadable(name, `${entry.fileName} is compressed and ${entry.uncompressedSize} bytes inflated, over the ${MAX_INFLATED_PICKLE}-byte limit`));
+  }
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) { reject(unreadable(name, `cannot read ${entry.fileName}: ${err?.message ?? 'no stream'}`)); return; }
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', (e: Error) => reject(unreadable(name, `cannot inflate ${entry.fileName}: ${e.message}`)));
+      stream.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+  });
+}

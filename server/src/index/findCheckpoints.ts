@@ -1,0 +1,36 @@
+/**
+ * Finds checkpoint files under workspace folders. Skips the folders that never hold a user's
+ * checkpoints but can hold millions of files (node_modules, .git, virtual environments).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { isCheckpointPath } from '../formats/readCheckpoint';
+
+const SKIP = new Set(['node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache', '.vscode-test']);
+
+export async function findCheckpoints(root: string, opts: { maxDepth?: number; maxFiles?: number } = {}): Promise<string[]> {
+  const maxDepth = opts.maxDepth ?? 12;
+  const maxFiles = opts.maxFiles ?? 10_000;
+  const found: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > maxDepth || found.length >= maxFiles) return;
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // An unreadable folder is not an error the user asked about.
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      if (found.length >= maxFiles) return;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP.has(e.name)) await walk(p, depth + 1);
+      } else if (e.isFile() && isCheckpointPath(p)) {
+        found.push(p);
+      }
+    }
+  };
+  await walk(root, 0);
+  return found;
+}

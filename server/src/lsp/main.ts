@@ -1,0 +1,204 @@
+/**
+ * The language server's entry: a thin layer that turns LSP messages into calls on the pure core
+ * (index, readers, mapping analysis) and the core's plain results back into LSP types.
+ */
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  CodeActionKind, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { keysJson } from '../cli/keysCommand';
+import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
+import { findCheckpoints } from '../index/findCheckpoints';
+import { isCheckpointPath } from '../formats/readCheckpoint';
+import { codeActionsAt } from '../mapping/codeActions';
+import { completeAt } from '../mapping/completion';
+import { hoverAt } from '../mapping/hover';
+import { offsetAt } from '../mapping/lineIndex';
+import { locate } from '../mapping/locate';
+import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
+import { MappingDocuments, MappingState } from './mappingDocuments';
+import {
+  DEFAULT_SETTINGS, INDEX_READY_NOTIFICATION, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
+} from './protocol';
+import { checkpointDiagnostics, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+let roots: string[] = [];
+let settings: ServerSettings = DEFAULT_SETTINGS;
+let index = new CheckpointIndex();
+let mappings = new MappingDocuments(index);
+const checkpointFiles = new Set<string>();
+const unreadable = new Set<string>();
+
+connection.onInitialize((params) => {
+  roots = (params.workspaceFolders ?? []).map((f) => fileURLToPath(f.uri));
+  if (roots.length === 0 && params.rootUri) roots = [fileURLToPath(params.rootUri)];
+  settings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
+  index = new CheckpointIndex({ timeoutMs: settings.readTimeoutMs, displayName: relativeToRoots });
+  mappings = new MappingDocuments(index);
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      completionProvider: { triggerCharacters: ['.', '|', ' ', '(', '{', '>'] },
+      hoverProvider: true,
+      definitionProvider: true,
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      documentSymbolProvider: true,
+      foldingRangeProvider: true,
+      documentFormattingProvider: true,
+    },
+    serverInfo: { name: 'tensorport' },
+  };
+});
+
+connection.onInitialized(async () => {
+  // Watching is the client's job in VS Code; registering here covers other editors too.
+  connection.client.register(DidChangeWatchedFilesNotification.type, {
+    watchers: [{ globPattern: '**/*.{safetensors,bin,pt,pth,ckpt,pdparams,onnx,gguf}' }, { globPattern: '**/*.safetensors.index.json' }],
+  }).catch(() => undefined);
+  await scanWorkspace();
+});
+
+async function scanWorkspace(): Promise<void> {
+  const progress = await connection.window.createWorkDoneProgress();
+  progress.begin('Tensor Port: indexing checkpoints', 0, 'finding files', false);
+  const files = (await Promise.all(roots.map((r) => findCheckpoints(r)))).flat();
+  connection.console.info(`indexing ${files.length} checkpoint(s) in ${roots.join(', ') || 'no folder'}`);
+  const entries = await index.scan(files, (done, total, file) => {
+    progress.report(Math.round((100 * done) / Math.max(total, 1)), relativeToRoots(file));
+  });
+  entries.forEach(publishCheckpoint);
+  progress.done();
+  const ready: IndexReadyParams = { checkpoints: entries.length, unreadable: entries.filter((e) => !e.ok).length };
+  connection.sendNotification(INDEX_READY_NOTIFICATION, ready);
+  sendStatus();
+}
+
+function publishCheckpoint(entry: IndexEntry): void {
+  checkpointFiles.add(entry.path);
+  if (entry.ok) unreadable.delete(entry.path);
+  else {
+    unreadable.add(entry.path);
+    connection.console.warn(entry.error.message);
+  }
+  connection.sendDiagnostics({ uri: pathToFileURL(entry.path).toString(), diagnostics: checkpointDiagnostics(entry) });
+}
+
+function sendStatus(): void {
+  const status: StatusParams = { checkpoints: checkpointFiles.size, unreadable: unreadable.size, openMappings: mappings.all().length };
+  connection.sendNotification(STATUS_NOTIFICATION, status);
+}
+
+connection.onDidChangeWatchedFiles(async ({ changes }) => {
+  for (const change of changes) {
+    const file = fileURLToPath(change.uri);
+    if (!isCheckpointPath(file)) continue;
+    index.invalidate(file);
+    if (change.type === FileChangeType.Deleted) {
+      checkpointFiles.delete(file);
+      unreadable.delete(file);
+      connection.sendDiagnostics({ uri: change.uri, diagnostics: [] });
+    } else {
+      publishCheckpoint(await index.get(file));
+    }
+  }
+  // A changed checkpoint may be a side of an open mapping.
+  await Promise.all(documents.all().filter(isMapping).map(analyze));
+  sendStatus();
+});
+
+connection.onRequest(KEYS_REQUEST, async (params: KeysParams): Promise<KeysResult> => {
+  const entry = await index.get(path.resolve(params.path));
+  return entry.ok ? { ok: true, keys: keysJson(entry.info) as Extract<KeysResult, { ok: true }>['keys'] } : { ok: false, message: entry.error.message };
+});
+
+// --- mapping documents -------------------------------------------------------------------------
+
+const isMapping = (doc: TextDocument) => doc.uri.startsWith('file:') && doc.uri.endsWith('.tpmap');
+
+async function analyze(doc: TextDocument): Promise<void> {
+  const state = await mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, doc.getText());
+  if (!state) return;
+  connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: state.analysis.diagnostics.map((d) => toDiagnostic(state.file, doc.uri, d)) });
+}
+
+documents.onDidOpen((e) => { if (isMapping(e.document)) void analyze(e.document).then(sendStatus); });
+documents.onDidChangeContent((e) => { if (isMapping(e.document)) void analyze(e.document); });
+documents.onDidClose((e) => {
+  mappings.close(e.document.uri);
+  connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  sendStatus();
+});
+
+/** The analysed state matching the document's current text, waiting for an analysis in flight. */
+async function current(uri: string): Promise<{ state: MappingState; offset: (p: { line: number; character: number }) => number } | undefined> {
+  const doc = documents.get(uri);
+  if (!doc || !isMapping(doc)) return undefined;
+  let state = mappings.get(uri);
+  if (!state || state.version !== doc.version) state = await mappings.update(uri, fileURLToPath(uri), doc.version, doc.getText());
+  if (!state) return undefined;
+  const s = state;
+  return { state: s, offset: (p) => offsetAt(s.file.lineStarts, s.file.text.length, p.line, p.character) };
+}
+
+connection.onCompletion(async ({ textDocument, position }) => {
+  const c = await current(textDocument.uri);
+  if (!c) return null;
+  const r = completeAt(c.state.file, c.offset(position), { sides: c.state.sides, mappingPath: c.state.path, files: [...checkpointFiles] });
+  return { isIncomplete: r.isIncomplete, items: r.items.map((i) => toCompletionItem(c.state.file, i)) };
+});
+
+connection.onHover(async ({ textDocument, position }) => {
+  const c = await current(textDocument.uri);
+  if (!c) return null;
+  const h = hoverAt(c.state.file, c.offset(position), c.state.sides);
+  return h ? { contents: { kind: 'markdown', value: h.markdown }, range: toRange(c.state.file, h.span) } : null;
+});
+
+connection.onDefinition(async ({ textDocument, position }) => {
+  const c = await current(textDocument.uri);
+  if (!c) return null;
+  const at = locate(c.state.file, c.offset(position));
+  const sideOf = (kind: 'source' | 'target') => { const s = c.state.sides[kind]; return s?.ok ? s.side : undefined; };
+  const target = at.kind === 'side-path' ? sideOf(at.directive.kind)
+    : at.kind === 'source-key' ? sideOf('source') : at.kind === 'target-key' ? sideOf('target') : undefined;
+  if (!target) return null;
+  // Checkpoints have no lines to point at; model source (a later release) will give the defining line.
+  return { uri: pathToFileURL(target.path).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+});
+
+connection.onCodeAction(async ({ textDocument, range }) => {
+  const c = await current(textDocument.uri);
+  if (!c) return null;
+  const span = { start: c.offset(range.start), end: c.offset(range.end) };
+  return codeActionsAt(c.state.file, c.state.analysis, span, c.state.sides).map((a) => toCodeAction(c.state.file, textDocument.uri, a));
+});
+
+connection.onDocumentSymbol(async ({ textDocument }) => {
+  const c = await current(textDocument.uri);
+  return c ? outline(c.state.file).map((s) => toDocumentSymbol(c.state.file, s)) : null;
+});
+
+connection.onFoldingRanges(async ({ textDocument }) => {
+  const c = await current(textDocument.uri);
+  return c ? foldingRanges(c.state.file) : null;
+});
+
+connection.onDocumentFormatting(async ({ textDocument }) => {
+  const c = await current(textDocument.uri);
+  return c ? formatMapping(c.state.file).map((e) => toTextEdit(c.state.file, e)) : null;
+});
+
+function relativeToRoots(file: string): string {
+  for (const r of roots) {
+    const rel = path.relative(r, file);
+    if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel;
+  }
+  return file;
+}
+
+documents.listen(connection);
+connection.listen();

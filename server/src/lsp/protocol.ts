@@ -1,0 +1,23 @@
+/**
+ * Tensor Port's custom LSP messages, one place for both sides (the client imports this file; it
+ * imports nothing, so the client bundle stays free of server code).
+ */
+
+/** Request: the tensors of one checkpoint, as `tensorport keys --json` prints them. */
+export const KEYS_REQUEST = 'tensorport/keys';
+export interface KeysParams { path: string }
+export type KeysResult =
+  | { ok: true; keys: { file: string; format: string; framework?: string; shapeOrder?: string; tensors: { key: string; dtype: string; shape: number[] }[]; notes?: string[] } }
+  | { ok: false; message: string };
+
+/** Notification from the server: the first workspace scan finished (tests and the client wait on it). */
+export const INDEX_READY_NOTIFICATION = 'tensorport/indexReady';
+export interface IndexReadyParams { checkpoints: number; unreadable: number }
+
+/** Notification from the server: counts for the status bar. */
+export const STATUS_NOTIFICATION = 'tensorport/status';
+export interface StatusParams { checkpoints: number; unreadable: number; openMappings: number }
+
+/** Settings the client passes as initializationOptions (package.json `tensorport.index.*`). */
+export interface ServerSettings { readTimeoutMs: number }
+export const DEFAULT_SETTINGS: ServerSettings = { readTimeoutMs: 10_000 };

@@ -1,0 +1,93 @@
+/** Core results → LSP types. The only place that knows what an LSP Diagnostic, range or edit looks like. */
+import { pathToFileURL } from 'node:url';
+import {
+  CodeAction as LspCodeAction, CodeActionKind, CompletionItem as LspCompletionItem, CompletionItemKind, Diagnostic, DiagnosticSeverity,
+  DiagnosticTag, DocumentSymbol, MarkupKind, Range, SymbolKind, TextEdit as LspTextEdit,
+} from 'vscode-languageserver/node';
+import { IndexEntry } from '../index/checkpointIndex';
+import { CodeAction } from '../mapping/codeActions';
+import { CompletionItem } from '../mapping/completion';
+import { MappingDiagnostic, Severity, TextEdit } from '../mapping/diagnostics';
+import { positionAt } from '../mapping/lineIndex';
+import { OutlineSymbol } from '../mapping/symbols';
+import { MappingFile, Span } from '../mapping/syntax';
+
+/** A checkpoint has no lines: its one diagnostic sits at the file's start and carries the reason. */
+export function checkpointDiagnostics(entry: IndexEntry): Diagnostic[] {
+  if (entry.ok) return [];
+  return [{
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Error,
+    code: entry.error.code,
+    source: 'tensorport',
+    message: entry.error.offset !== undefined ? `${entry.error.reason} (at byte ${entry.error.offset})` : entry.error.reason,
+  }];
+}
+
+export function toRange(file: MappingFile, span: Span): Range {
+  const end = Math.min(span.end, file.text.length);
+  return { start: positionAt(file.lineStarts, Math.min(span.start, end)), end: positionAt(file.lineStarts, end) };
+}
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information,
+};
+
+export function toDiagnostic(file: MappingFile, uri: string, d: MappingDiagnostic): Diagnostic {
+  return {
+    range: toRange(file, d),
+    severity: SEVERITY[d.severity],
+    code: d.code,
+    source: 'tensorport',
+    message: d.message,
+    tags: d.code === 'unmapped-target-key' && d.severity === 'information' ? [DiagnosticTag.Unnecessary] : undefined,
+    relatedInformation: d.related?.map((r) => ({
+      location: r.file === undefined
+        ? { uri, range: toRange(file, r.span ?? d) }
+        : { uri: pathToFileURL(r.file).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+      message: r.message,
+    })),
+  };
+}
+
+export function toTextEdit(file: MappingFile, e: TextEdit): LspTextEdit {
+  return { range: toRange(file, e), newText: e.newText };
+}
+
+export function toCodeAction(file: MappingFile, uri: string, a: CodeAction): LspCodeAction {
+  return {
+    title: a.title,
+    kind: CodeActionKind.QuickFix,
+    isPreferred: a.preferred,
+    diagnostics: a.diagnostics.map((d) => toDiagnostic(file, uri, d)),
+    edit: { changes: { [uri]: a.edits.map((e) => toTextEdit(file, e)) } },
+  };
+}
+
+const COMPLETION_KIND: Record<CompletionItem['kind'], CompletionItemKind> = {
+  key: CompletionItemKind.Field, pattern: CompletionItemKind.Snippet, file: CompletionItemKind.File,
+  keyword: CompletionItemKind.Keyword, transform: CompletionItemKind.Function, dtype: CompletionItemKind.TypeParameter,
+};
+
+export function toCompletionItem(file: MappingFile, c: CompletionItem): LspCompletionItem {
+  return {
+    label: c.label,
+    kind: COMPLETION_KIND[c.kind],
+    detail: c.detail,
+    documentation: c.documentation ? { kind: MarkupKind.Markdown, value: c.documentation } : undefined,
+    sortText: c.sortText,
+    filterText: c.label,
+    textEdit: { range: toRange(file, c.range), newText: c.insertText ?? c.label },
+  };
+}
+
+export function toDocumentSymbol(file: MappingFile, s: OutlineSymbol): DocumentSymbol {
+  return {
+    name: s.name || '(empty)',
+    detail: s.detail,
+    kind: s.kind === 'directive' ? SymbolKind.Property : s.kind === 'block' ? SymbolKind.Namespace : SymbolKind.Field,
+    range: toRange(file, s.span),
+    selectionRange: toRange(file, s.selection),
+    children: s.children.map((c) => toDocumentSymbol(file, c)),
+  };
+}

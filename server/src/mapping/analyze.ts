@@ -1,0 +1,163 @@
+/**
+ * The whole-file analysis: parse errors, the `source`/`target` directives, every rule (cached by its
+ * text, so an edit re-checks one line), then the checks that need all rules at once — duplicate
+ * targets and unmapped keys. Pure: a parsed file and the loaded sides in, plain diagnostics out.
+ * The language server and `tensorport check` both call this.
+ */
+import { MappingDiagnostic, Related, shift } from './diagnostics';
+import { RuleResult, checkRule } from './ruleCheck';
+import { SideData, SideResult, Sides } from './sides';
+import { MappingFile, Rule, SideDirective, Span } from './syntax';
+
+/** Past this many, unmapped keys are summarised in one diagnostic instead of one each. */
+export const UNMAPPED_LIST_LIMIT = 200;
+
+/**
+ * Per-rule results keyed by the rule's text, valid for one pair of sides. The server keeps one per
+ * document and drops it when a side changes.
+ */
+export class RuleCache {
+  private map = new Map<string, RuleResult>();
+  private sidesKey?: unknown[];
+
+  get(rule: Rule, text: string, src?: SideData, tgt?: SideData): RuleResult {
+    const sidesKey = [src, tgt];
+    if (!this.sidesKey || this.sidesKey[0] !== src || this.sidesKey[1] !== tgt) {
+      this.map.clear();
+      this.sidesKey = sidesKey;
+    }
+    const ruleText = text.slice(rule.start, rule.end);
+    let r = this.map.get(ruleText);
+    if (!r) {
+      // Offsets are stored relative to the rule, so the same line elsewhere in the file reuses them.
+      const local = checkRule(rule, src, tgt);
+      r = { ...local, diagnostics: local.diagnostics.map((d) => shift(d, -rule.start)) };
+      this.map.set(ruleText, r);
+    }
+    return r;
+  }
+}
+
+export interface Analysis {
+  diagnostics: MappingDiagnostic[];
+  rules: { rule: Rule; result: RuleResult }[];
+}
+
+export function analyzeMapping(file: MappingFile, sides: Sides, cache = new RuleCache()): Analysis {
+  const diagnostics: MappingDiagnostic[] = file.errors.map((e) => ({ start: e.start, end: e.end, severity: 'error', code: 'parse-error', message: e.message }));
+  const directives = checkDirectives(file, diagnostics);
+  const src = sideData(sides.source, directives.source, 'source', diagnostics);
+  const tgt = sideData(sides.target, directives.target, 'target', diagnostics);
+
+  const rules: { rule: Rule; result: RuleResult }[] = [];
+  for (const item of file.items) {
+    if (item.kind !== 'rule') continue;
+    const result = cache.get(item, file.text, src, tgt);
+    rules.push({ rule: item, result });
+    for (const d of result.diagnostics) diagnostics.push(shift(d, item.start));
+  }
+  checkDuplicates(rules, diagnostics);
+  if (src && directives.source?.path) checkUnmappedSource(src, directives.source.path, rules, diagnostics, file.text);
+  if (tgt && directives.target?.path && src) checkUnmappedTarget(tgt, directives.target.path, rules, diagnostics);
+  diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
+  return { diagnostics, rules };
+}
+
+function checkDirectives(file: MappingFile, out: MappingDiagnostic[]): { source?: SideDirective; target?: SideDirective } {
+  const found: { source?: SideDirective; target?: SideDirective } = {};
+  let firstRule: Rule | undefined;
+  for (const item of file.items) {
+    if (item.kind === 'rule') { firstRule ??= item; continue; }
+    if (item.kind !== 'source' && item.kind !== 'target') continue;
+    if (found[item.kind]) {
+      out.push({ start: item.start, end: item.end, severity: 'error', code: 'parse-error', message: `a second \`${item.kind}\` line: a mapping has one source and one target`,
+        related: [{ span: found[item.kind]!, message: `the first \`${item.kind}\`` }] });
+      continue;
+    }
+    if (firstRule) out.push({ start: item.start, end: item.end, severity: 'error', code: 'parse-error', message: `\`${item.kind}\` must come before the first rule` });
+    found[item.kind] = item;
+  }
+  if (firstRule) {
+    for (const kind of ['source', 'target'] as const) {
+      if (!found[kind]) out.push({ start: firstRule.start, end: firstRule.start, severity: 'error', code: 'parse-error', message: `expected a \`${kind} PATH\` line before the first rule` });
+    }
+  }
+  return found;
+}
+
+function sideData(r: SideResult | undefined, d: SideDirective | undefined, kind: 'source' | 'target', out: MappingDiagnostic[]): SideData | undefined {
+  if (!r || !d?.path) return undefined;
+  if (r.ok) return r.side;
+  const span: Span = d.className ? { start: d.path.start, end: d.className.end } : d.path;
+  out.push({ ...span, severity: 'error', code: r.failure.code, message: `${kind} ${r.failure.message}` });
+  return undefined;
+}
+
+function checkDuplicates(rules: { rule: Rule; result: RuleResult }[], out: MappingDiagnostic[]): void {
+  const writers = new Map<string, number[]>();
+  rules.forEach(({ result }, i) => {
+    for (const k of result.writes) {
+      const w = writers.get(k);
+      if (!w) writers.set(k, [i]);
+      else if (w[w.length - 1] !== i) w.push(i); // A rule writing a key twice is not a duplicate of itself.
+    }
+  });
+  // One diagnostic per rule, naming the first key it shares and the other rules.
+  const perRule = new Map<number, { keys: string[]; others: Set<number> }>();
+  for (const [key, idx] of writers) {
+    if (idx.length < 2) continue;
+    for (const i of idx) {
+      const e = perRule.get(i) ?? { keys: [], others: new Set<number>() };
+      e.keys.push(key);
+      idx.filter((j) => j !== i).forEach((j) => e.others.add(j));
+      perRule.set(i, e);
+    }
+  }
+  for (const [i, { keys, others }] of perRule) {
+    const { rule, result } = rules[i];
+    // When the others are wrong and this rule fits, the error belongs on them: this line stays usable.
+    const blameOthers = result.fits && [...others].some((j) => !rules[j].result.fits);
+    const target = rule.target!;
+    const related: Related[] = [...others].map((j) => ({ span: { start: rules[j].rule.start, end: rules[j].rule.end }, message: 'also writes it' }));
+    out.push({
+      start: target.start, end: target.end, severity: blameOthers ? 'information' : 'error', code: 'duplicate-target', key: keys[0], related,
+      message: `\`${keys[0]}\`${keys.length > 1 ? ` (and ${keys.length - 1} more)` : ''} is also written by ${others.size === 1 ? 'another rule' : `${others.size} other rules`}${blameOthers ? '; this rule fits, the other does not' : ''}`,
+    });
+  }
+}
+
+function checkUnmappedSource(src: SideData, at: Span, rules: { result: RuleResult }[], out: MappingDiagnostic[], text: string): void {
+  const eof = text.length;
+  const lead = text.length === 0 || text.endsWith('\n') ? '' : '\n';
+  const read = new Set<string>();
+  for (const { result } of rules) for (const k of result.reads) read.add(k);
+  const missing = src.keys.filter((k) => !read.has(k));
+  missing.slice(0, UNMAPPED_LIST_LIMIT).forEach((key) => {
+    const t = src.tensors.get(key)!;
+    out.push({ ...at, severity: 'warning', code: 'unmapped-source-key', key,
+      message: `source \`${key}\` (${t.dtype} [${t.shape.join(', ')}]) is neither mapped nor dropped`,
+      fixes: [{ title: `Drop \`${key}\``, edits: [{ start: eof, end: eof, newText: `${lead}${key} -> drop\n` }] }] });
+  });
+  if (missing.length > UNMAPPED_LIST_LIMIT) {
+    out.push({ ...at, severity: 'warning', code: 'unmapped-source-key', message: `… and ${missing.length - UNMAPPED_LIST_LIMIT} more unmapped source keys` });
+  }
+}
+
+function checkUnmappedTarget(tgt: SideData, at: Span, rules: { result: RuleResult }[], out: MappingDiagnostic[]): void {
+  const written = new Set<string>();
+  for (const { result } of rules) for (const k of result.writes) written.add(k);
+  let parameters = 0;
+  for (const key of tgt.keys) {
+    if (written.has(key)) continue;
+    const buffer = tgt.rebuilt.has(key);
+    if (!buffer && ++parameters > UNMAPPED_LIST_LIMIT) continue;
+    const t = tgt.tensors.get(key)!;
+    out.push({ ...at, severity: buffer ? 'information' : 'error', code: 'unmapped-target-key', key,
+      message: buffer
+        ? `target buffer \`${key}\` is not written; the model rebuilds it`
+        : `target \`${key}\` (${t.dtype} [${t.shape.join(', ')}]) is written by no rule: the ported model would keep its random initialisation` });
+  }
+  if (parameters > UNMAPPED_LIST_LIMIT) {
+    out.push({ ...at, severity: 'error', code: 'unmapped-target-key', message: `… and ${parameters - UNMAPPED_LIST_LIMIT} more unmapped target keys` });
+  }
+}

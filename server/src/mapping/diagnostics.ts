@@ -1,0 +1,37 @@
+/** The analysis' output: plain diagnostics with offsets into the mapping text and ready-made fixes. */
+import { Span } from './syntax';
+
+export type Severity = 'error' | 'warning' | 'information';
+
+export type DiagnosticCode =
+  | 'parse-error' | 'unreadable-checkpoint' | 'unsafe-pickle' | 'unknown-source-key' | 'unknown-target-key'
+  | 'shape-mismatch' | 'missing-transpose' | 'extra-transpose' | 'dtype-mismatch' | 'layer-count-mismatch'
+  | 'duplicate-target' | 'suspicious-pairing' | 'unmapped-source-key' | 'unmapped-target-key';
+
+export interface TextEdit extends Span { newText: string }
+
+export interface Fix { title: string; edits: TextEdit[]; preferred?: boolean }
+
+/** Another place worth seeing: a span of this mapping (`file` absent) or a checkpoint file. */
+export interface Related { file?: string; span?: Span; message: string }
+
+export interface MappingDiagnostic extends Span {
+  severity: Severity;
+  code: DiagnosticCode;
+  message: string;
+  /** The tensor key the message is about, where there is one (unmapped keys, unknown keys). */
+  key?: string;
+  related?: Related[];
+  fixes?: Fix[];
+}
+
+export function shift(d: MappingDiagnostic, by: number): MappingDiagnostic {
+  const mv = <T extends Span>(s: T): T => ({ ...s, start: s.start + by, end: s.end + by });
+  return {
+    ...mv(d),
+    related: d.related?.map((r) => (r.file === undefined && r.span ? { ...r, span: mv(r.span) } : r)),
+    fixes: d.fixes?.map((f) => ({ ...f, edits: f.edits.map(mv) })),
+  };
+}
+
+export const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;

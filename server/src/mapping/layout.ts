@@ -1,0 +1,36 @@
+/**
+ * Layout conventions: which way round a side stores a Linear weight. torch and MLX keep `[out, in]`,
+ * Paddle and JAX/Keras `[in, out]`; GPT-2's `Conv1D` is `[in, out]` even in torch; in ONNX it depends
+ * on the consumer (`MatMul` B is `[in, out]`, `Gemm` with `transB=1` is `[out, in]`). Knowing both
+ * sides' convention is what catches a missing transpose on a square matrix.
+ */
+import { Framework, TensorInfo } from '../formats/tensorInfo';
+
+export type LinearLayout = 'out_in' | 'in_out';
+
+const BY_FRAMEWORK: Partial<Record<Framework, LinearLayout>> = {
+  torch: 'out_in', mlx: 'out_in', gguf: 'out_in', paddle: 'in_out', jax: 'in_out',
+};
+
+/** Modules whose 2-D `weight` is a lookup table or a norm, never a Linear. */
+const NOT_LINEAR = /(embed|wte|wpe|^shared$|token_type|position|norm|^ln|layernorm|^bn\d*$|batchnorm|rel_pos|relative_attention_bias)/i;
+
+/** The layout of a 2-D Linear weight on this side, or undefined when it is not one or the side does not say. */
+export function linearLayout(t: TensorInfo, framework: Framework | undefined): LinearLayout | undefined {
+  if (t.shape.length !== 2) return undefined;
+  const segs = t.key.split('.');
+  const param = segs[segs.length - 1];
+  if (param !== 'weight' && param !== 'kernel' && !(t.consumers?.length)) return undefined;
+  const module = segs[segs.length - 2] ?? '';
+  if (segs.slice(0, -1).some((s) => NOT_LINEAR.test(s))) return undefined;
+  if (framework === 'onnx') {
+    const c = t.consumers ?? [];
+    if (c.some((x) => x === 'Gemm.B.transB')) return 'out_in';
+    if (c.some((x) => x === 'MatMul.B' || x === 'Gemm.B')) return 'in_out';
+    return undefined;
+  }
+  // GPT-2 style Conv1D stores [in, out] in torch checkpoints.
+  if (framework === 'torch' && /^c_(attn|proj|fc)$/.test(module)) return 'in_out';
+  if (param === 'kernel') return 'in_out';
+  return framework ? BY_FRAMEWORK[framework] : undefined;
+}

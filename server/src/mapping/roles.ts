@@ -1,0 +1,119 @@
+/**
+ * What a tensor *is* in its block, read from its key: attention q/k/v/o, the two MLP matrices, the
+ * norms in block order, weight vs bias, the layer index. One synonym table serves both the
+ * `suspicious-pairing` check and the auto-mapper, and covers the naming of HF BERT/ViT/CLIP/T5/GPT-2/
+ * LLaMA, Meta LLaMA, PaddleNLP and timm.
+ */
+
+export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'head';
+
+export interface KeyRole {
+  role?: Role;
+  /** 1 for a block's first norm, 2 for its second (pre- or post-norm alike: order within the block). */
+  normOrder?: 1 | 2;
+  /** `weight`, `bias`, or another parameter name (`running_mean`, `scale`, …). */
+  param?: string;
+  /** The first integer segment: the layer index in a repeated block. */
+  layer?: number;
+}
+
+/** Segment (lower-cased) → role; checked from the last segment backwards so `attention.output.dense` is `o`. */
+const SEGMENT_ROLE: Record<string, Role> = {
+  query: 'q', q: 'q', q_proj: 'q', wq: 'q', q_lin: 'q', to_q: 'q',
+  key: 'k', k: 'k', k_proj: 'k', wk: 'k', k_lin: 'k', to_k: 'k',
+  value: 'v', v: 'v', v_proj: 'v', wv: 'v', v_lin: 'v', to_v: 'v',
+  out_proj: 'o', o_proj: 'o', o: 'o', wo_attn: 'o', out_lin: 'o', to_out: 'o', c_proj_attn: 'o',
+  qkv: 'qkv', qkv_proj: 'qkv', c_attn: 'qkv', in_proj: 'qkv', query_key_value: 'qkv', wqkv: 'qkv', kv: 'kv',
+  intermediate: 'ffn_in', fc1: 'ffn_in', wi: 'ffn_in', wi_0: 'ffn_gate', wi_1: 'ffn_in', up_proj: 'ffn_in', w3: 'ffn_in', linear1: 'ffn_in', c_fc: 'ffn_in', lin1: 'ffn_in', up: 'ffn_in',
+  gate_proj: 'ffn_gate', w1: 'ffn_gate', gate: 'ffn_gate',
+  fc2: 'ffn_out', wo: 'ffn_out', down_proj: 'ffn_out', w2: 'ffn_out', linear2: 'ffn_out', lin2: 'ffn_out', down: 'ffn_out',
+  word_embeddings: 'embed', embed_tokens: 'embed', tok_embeddings: 'embed', wte: 'embed', shared: 'embed', token_embedding: 'embed',
+  position_embeddings: 'pos_embed', position_embedding: 'pos_embed', wpe: 'pos_embed', pos_embed: 'pos_embed', embed_positions: 'pos_embed',
+  patch_embeddings: 'patch', patch_embedding: 'patch', patch_embed: 'patch',
+  cls_token: 'cls', class_embedding: 'cls',
+  lm_head: 'head', classifier: 'head', head: 'head',
+};
+
+/** Norm names that say their order in the block. */
+const NORM_ORDER: Record<string, 1 | 2> = {
+  norm1: 1, layer_norm1: 1, layernorm_before: 1, ln_1: 1, ln1: 1, input_layernorm: 1, attention_norm: 1, attn_norm: 1, self_attn_layer_norm: 1, norm_1: 1,
+  norm2: 2, layer_norm2: 2, layernorm_after: 2, ln_2: 2, ln2: 2, post_attention_layernorm: 2, ffn_norm: 2, final_layer_norm_block: 2, norm_2: 2,
+};
+
+const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn)\d*$/;
+
+export function keyRole(key: string): KeyRole {
+  const segs = key.split('.');
+  const out: KeyRole = {};
+  const last = segs[segs.length - 1];
+  const body = segs.length > 1 ? segs.slice(0, -1) : segs;
+  if (segs.length > 1) out.param = last;
+  for (const s of segs) {
+    if (/^\d+$/.test(s)) { out.layer = Number(s); break; }
+  }
+  const lower = body.map((s) => s.toLowerCase());
+  for (let i = lower.length - 1; i >= 0; i--) {
+    const s = lower[i];
+    const order = NORM_ORDER[s];
+    if (order) { out.role = 'norm'; out.normOrder = order; return out; }
+    if (NORM_WORDS.test(s)) {
+      out.role = 'norm';
+      out.normOrder = bertNormOrder(lower, i);
+      return out;
+    }
+    if (s === 'dense' || s === 'proj' || s === 'c_proj' || s === 'output' || s === 'self' || s === 'attention' || s === 'attn' || s === 'mlp' || s === 'projection') continue;
+    // T5 and Meta LLaMA both say `wo`: the attention's output under `attention`/`SelfAttention`, else the MLP's.
+    if (s === 'wo') { out.role = lower.slice(0, i).some((x) => x.includes('attention')) ? 'o' : 'ffn_out'; return out; }
+    const r = SEGMENT_ROLE[s];
+    if (r) { out.role = r; return out; }
+  }
+  // BERT/ViT spell the attention output and the MLP output by position: attention.output.dense vs output.dense.
+  const dense = lower.lastIndexOf('dense');
+  if (dense > 0 && lower[dense - 1] === 'output') out.role = lower.slice(0, dense - 1).some((s) => s === 'attention') ? 'o' : 'ffn_out';
+  else if (lower.at(-1) === 'c_proj') out.role = lower.includes('attn') ? 'o' : lower.includes('mlp') ? 'ffn_out' : undefined;
+  else if (lower.at(-1) === 'proj' && lower.includes('attn')) out.role = 'o';
+  return out;
+}
+
+/** BERT's `attention.output.LayerNorm` is the block's first norm, `output.LayerNorm` its second. */
+function bertNormOrder(lower: string[], i: number): 1 | 2 | undefined {
+  if (i === 0 || lower[i - 1] !== 'output') return undefined;
+  return lower.slice(0, i - 1).includes('attention') ? 1 : 2;
+}
+
+/** Why two keys' roles disagree, or undefined when nothing known disagrees. */
+export function roleConflict(source: string, target: string): string | undefined {
+  const a = keyRole(source);
+  const b = keyRole(target);
+  if (a.param && b.param && isWeightOrBias(a.param) && isWeightOrBias(b.param) && a.param !== b.param) return `a ${a.param} is mapped to a ${b.param}`;
+  if (a.role && b.role && a.role !== b.role && !compatibleRoles(a.role, b.role)) return `${describe(a)} is mapped to ${describe(b)}`;
+  if (a.role === 'norm' && b.role === 'norm' && a.normOrder && b.normOrder && a.normOrder !== b.normOrder) {
+    return `the block's ${ordinal(a.normOrder)} norm is mapped to its ${ordinal(b.normOrder)}`;
+  }
+  return undefined;
+}
+
+function isWeightOrBias(p: string): boolean {
+  return p === 'weight' || p === 'bias' || p === 'kernel' || p === 'gamma' || p === 'beta';
+}
+
+/** Fused and split forms are not a disagreement: cat/chunk rules carry them. */
+function compatibleRoles(a: Role, b: Role): boolean {
+  const fused = (x: Role) => x === 'qkv' || x === 'kv';
+  if (fused(a) && (b === 'q' || b === 'k' || b === 'v' || fused(b))) return true;
+  return fused(b) && (a === 'q' || a === 'k' || a === 'v');
+}
+
+const ROLE_WORDS: Record<Role, string> = {
+  q: 'the attention query', k: 'the attention key', v: 'the attention value', o: 'the attention output',
+  qkv: 'the fused qkv', kv: 'the fused kv', ffn_in: 'the MLP input (fc1)', ffn_gate: 'the MLP gate', ffn_out: 'the MLP output (fc2)',
+  norm: 'a norm', embed: 'the token embedding', pos_embed: 'the position embedding', patch: 'the patch embedding', cls: 'the class token', head: 'the output head',
+};
+
+function describe(r: KeyRole): string {
+  return ROLE_WORDS[r.role!];
+}
+
+function ordinal(n: 1 | 2): string {
+  return n === 1 ? 'first' : 'second';
+}

@@ -1,0 +1,244 @@
+/**
+ * Checks one rule against the two sides: expands its patterns over the real keys, pushes each source
+ * tensor through the transforms, and compares with the target — shape, transpose by layout convention,
+ * dtype, roles, layer sets. A rule's result depends only on its own text and the sides, which is what
+ * lets the analyzer cache it across edits of other lines.
+ */
+import { TensorInfo } from '../formats/tensorInfo';
+import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape } from './diagnostics';
+import { Match, captureNames, instantiate } from './keyTrie';
+import { linearLayout } from './layout';
+import { keyRole, roleConflict } from './roles';
+import { SideData } from './sides';
+import { closestKeys } from './suggest';
+import { KeyPattern, Rule, Span, isDrop } from './syntax';
+import { CAST_DTYPES, TensorType, applyTransform } from './transforms';
+
+export interface RuleResult {
+  diagnostics: MappingDiagnostic[];
+  /** Source keys this rule consumes (mapped or dropped). */
+  reads: string[];
+  /** Target keys this rule writes. */
+  writes: string[];
+  /** True when every instance checked out: right shape, convention, roles. Duplicates use it to blame the wrong rule. */
+  fits: boolean;
+}
+
+/** One concrete pairing of a rule: the keys after expanding captures and `*`. */
+export interface Instance { match: Match; sources: string[]; target?: string }
+
+export function expandRule(rule: Rule, src: SideData): Instance[] {
+  if (rule.sources.length === 0) return [];
+  const target = rule.target && !isDrop(rule.target) ? rule.target : undefined;
+  return src.trie.match(rule.sources[0].segments).map((m) => ({
+    match: m,
+    sources: rule.sources.map((p) => instantiate(p.segments, m.bindings, m.tail) ?? p.text),
+    target: target ? instantiate(target.segments, m.bindings, m.tail) : undefined,
+  }));
+}
+
+export interface PairOutcome { types?: TensorType[]; failedAt?: number; failure?: string }
+
+/** The tensor types after each transform (index 0 = the sources), or where the chain fails. */
+export function traceTransforms(rule: Rule, sources: TensorInfo[]): PairOutcome & { steps: TensorType[][] } {
+  let types: TensorType[] = sources.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+  const steps = [types];
+  for (let i = 0; i < rule.transforms.length; i++) {
+    const r = applyTransform(rule.transforms[i], types);
+    if (!r.ok) return { steps, failedAt: i, failure: r.message };
+    types = r.types;
+    steps.push(types);
+  }
+  return { steps, types };
+}
+
+interface Problem { code: DiagnosticCode; severity: Severity; span: Span; message: string; fixes?: Fix[]; related?: Related[] }
+
+export function checkRule(rule: Rule, src: SideData | undefined, tgt: SideData | undefined): RuleResult {
+  const result: RuleResult = { diagnostics: [], reads: [], writes: [], fits: true };
+  const emit = (p: Problem, extra = 0) => {
+    result.diagnostics.push({
+      start: p.span.start, end: p.span.end, severity: p.severity, code: p.code,
+      message: extra > 0 ? `${p.message} (and ${extra} more instance${extra === 1 ? '' : 's'} of this rule)` : p.message,
+      fixes: p.fixes, related: p.related,
+    });
+    if (p.severity !== 'information') result.fits = false;
+  };
+  if (!rule.arrow || !rule.target || rule.sources.length === 0) { result.fits = false; return result; }
+  const drop = isDrop(rule.target);
+  const tpat = drop ? undefined : (rule.target as KeyPattern);
+  if (!structureOk(rule, tpat, emit)) return result;
+  if (!src) { result.fits = false; return result; }
+
+  const instances = expandRule(rule, src);
+  if (instances.length === 0) {
+    emit(unknownKey('source', rule.sources[0], src));
+    return result;
+  }
+
+  // Layer sets: a capture that takes other values on the target explains missing target keys.
+  const explained = new Map<string, Set<number>>();
+  if (tpat && tgt) {
+    const tgtMatches = tgt.trie.match(tpat.segments);
+    for (const c of captureNames(tpat.segments)) {
+      const s = new Set(instances.map((i) => i.match.bindings[c]));
+      const t = new Set(tgtMatches.map((m) => m.bindings[c]));
+      if (t.size > 0 && !sameSet(s, t)) {
+        explained.set(c, t);
+        emit({ code: 'layer-count-mismatch', severity: 'error', span: tpat,
+          message: `\`{${c}}\` takes ${describeSet(s)} in the source but ${describeSet(t)} in the target` });
+      }
+    }
+  }
+
+  const firsts = new Map<DiagnosticCode, { p: Problem; count: number }>();
+  const note = (p: Problem) => {
+    const f = firsts.get(p.code);
+    if (f) f.count++;
+    else firsts.set(p.code, { p, count: 0 });
+  };
+  const missingSource = new Map<number, string[]>();
+  const missingTarget: string[] = [];
+
+  for (const inst of instances) {
+    const srcTensors: TensorInfo[] = [];
+    inst.sources.forEach((k, j) => {
+      const t = src.tensors.get(k);
+      if (t) { srcTensors.push(t); result.reads.push(k); } else missingSource.set(j, [...(missingSource.get(j) ?? []), k]);
+    });
+    if (drop || !tpat || inst.target === undefined) continue;
+    if (!tgt) { result.writes.push(inst.target); continue; }
+    const tt = tgt.tensors.get(inst.target);
+    if (!tt) {
+      const isExplained = [...explained].some(([c, vals]) => !vals.has(inst.match.bindings[c]));
+      if (!isExplained) missingTarget.push(inst.target);
+      continue;
+    }
+    result.writes.push(inst.target);
+    if (srcTensors.length !== rule.sources.length) continue;
+    for (const p of checkPair(rule, tpat, srcTensors, tt, src, tgt)) note(p);
+  }
+
+  for (const [j, keys] of missingSource) {
+    emit({ ...unknownKey('source', rule.sources[j], src), message: `\`${keys[0]}\` is not a key of the source (${src.written})${keys.length > 1 ? ` — nor are ${keys.length - 1} more of this pattern's instances` : ''}` });
+  }
+  if (tpat && tgt && missingTarget.length > 0) {
+    const p = unknownKey('target', tpat, tgt);
+    if (missingTarget.length < instances.length) p.message = `\`${missingTarget[0]}\` is not a key of the target (${tgt.written})${missingTarget.length > 1 ? `, nor are ${missingTarget.length - 1} more` : ''}`;
+    emit(p);
+  }
+  for (const { p, count } of firsts.values()) emit(p, count);
+  return result;
+}
+
+/** Captures on the right must be bound on the left; `*` must appear on both sides or neither. */
+function structureOk(rule: Rule, tpat: KeyPattern | undefined, emit: (p: Problem) => void): boolean {
+  const bound = new Set(captureNames(rule.sources[0].segments));
+  let ok = true;
+  for (const p of [...rule.sources.slice(1), ...(tpat ? [tpat] : [])]) {
+    for (const c of captureNames(p.segments)) {
+      if (!bound.has(c)) { emit({ code: 'parse-error', severity: 'error', span: p, message: `\`{${c}}\` is not bound by the first source key` }); ok = false; }
+    }
+  }
+  const star = (p: KeyPattern) => p.segments.at(-1)?.kind === 'star';
+  if (tpat && star(rule.sources[0]) !== star(tpat)) {
+    emit({ code: 'parse-error', severity: 'error', span: tpat, message: 'a trailing `*` must appear on both sides of `->`' });
+    ok = false;
+  }
+  return ok;
+}
+
+function unknownKey(side: 'source' | 'target', pat: KeyPattern, data: SideData): Problem {
+  const near = closestKeys(pat, data.trie);
+  const what = pat.segments.some((s) => s.kind !== 'literal') ? 'matches no key' : 'is not a key';
+  return {
+    code: side === 'source' ? 'unknown-source-key' : 'unknown-target-key', severity: 'error', span: pat,
+    message: `\`${pat.text}\` ${what} of the ${side} (${data.written})${near.length ? `; closest: ${near.map((k) => `\`${k}\``).join(', ')}` : ''}`,
+    fixes: near.map((k, i) => ({ title: `Replace with \`${k}\``, edits: [{ start: pat.start, end: pat.end, newText: k }], preferred: i === 0 })),
+  };
+}
+
+function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: TensorInfo, src: SideData, tgt: SideData): Problem[] {
+  const problems: Problem[] = [];
+  const related: Related[] = [{ file: tgt.path, message: `target \`${target.key}\`: ${target.dtype} ${fmtShape(target.shape)}` }];
+  const trace = traceTransforms(rule, sources);
+  if (trace.failure !== undefined) {
+    const t = rule.transforms[trace.failedAt!];
+    problems.push({ code: 'shape-mismatch', severity: 'error', span: t, message: `${trace.failure} (source \`${sources[0].key}\`)`, related });
+    return problems;
+  }
+  const types = trace.types!;
+  if (types.length !== 1) return problems; // A list without `cat` is a parse error already.
+  const out = types[0];
+  const transposes = rule.transforms.filter((t) => t.name.text === 'transpose');
+  const wholeRule = { start: rule.start, end: rule.end };
+  const addTranspose: Fix = { title: 'Add `| transpose`', edits: [{ start: rule.end, end: rule.end, newText: ' | transpose' }], preferred: true };
+  const removeTranspose = (): Fix => {
+    const t = transposes[transposes.length - 1];
+    return { title: 'Remove `| transpose`', edits: [{ start: barBefore(rule, t), end: t.end, newText: '' }], preferred: true };
+  };
+
+  if (!sameShape(out.shape, target.shape)) {
+    const transposed = out.shape.length === 2 && out.shape[0] === target.shape[1] && out.shape[1] === target.shape[0];
+    if (transposed && transposes.length === 0) {
+      problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
+        message: `source ${fmtShape(out.shape)} is target ${fmtShape(target.shape)} transposed: add \`| transpose\`` });
+    } else {
+      const hint = transposed ? ': the transpose is one too many' : '';
+      problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes: transposed ? [removeTranspose()] : undefined,
+        message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}` });
+    }
+  } else if (out.shape.length === 2 && rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text))) {
+    const from = linearLayout(sources[0], src.framework);
+    const to = linearLayout(target, tgt.framework);
+    if (from && to) {
+      const need = from !== to;
+      const have = transposes.length % 2 === 1;
+      const conv = `${src.framework} stores this Linear weight as ${from === 'out_in' ? '[out, in]' : '[in, out]'}, ${tgt.framework} as ${to === 'out_in' ? '[out, in]' : '[in, out]'}`;
+      if (need && !have) {
+        problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
+          message: `${conv}: add \`| transpose\`${out.shape[0] === out.shape[1] ? ` (the square shape ${fmtShape(out.shape)} hides it)` : ''}` });
+      } else if (!need && have) {
+        problems.push({ code: 'extra-transpose', severity: 'warning', span: transposes[0], related, fixes: [removeTranspose()],
+          message: `${conv}: this transpose scrambles the weight` });
+      }
+    }
+  }
+  if (out.dtype !== target.dtype && target.dtype) {
+    const canCast = CAST_DTYPES.includes(target.dtype);
+    problems.push({ code: 'dtype-mismatch', severity: 'warning', span: tpat, related,
+      message: `source is ${out.dtype}, target is ${target.dtype}${canCast ? `: add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
+      fixes: canCast ? [{ title: `Add \`| cast(${target.dtype})\``, edits: [{ start: rule.end, end: rule.end, newText: ` | cast(${target.dtype})` }] }] : undefined });
+  }
+  const fused = rule.transforms.some((t) => t.name.text === 'cat' || t.name.text === 'chunk');
+  const conflict = fused ? undefined : roleConflict(sources[0].key, target.key);
+  const a = keyRole(sources[0].key).layer;
+  const b = keyRole(target.key).layer;
+  const layerConflict = a !== undefined && b !== undefined && a !== b ? `layer ${a} is mapped to layer ${b}` : undefined;
+  if (conflict || layerConflict) {
+    problems.push({ code: 'suspicious-pairing', severity: 'warning', span: tpat, related,
+      message: `\`${sources[0].key}\` → \`${target.key}\`: ${conflict ?? layerConflict}${conflict && layerConflict ? `, and ${layerConflict}` : ''}` });
+  }
+  return problems;
+}
+
+/** Start of the `|` that introduces a transform, so removing it leaves no stray bar. */
+function barBefore(rule: Rule, t: { start: number }): number {
+  const i = rule.transforms.findIndex((x) => x.start === t.start);
+  const prevEnd = i > 0 ? rule.transforms[i - 1].end : rule.target!.end;
+  return prevEnd;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function sameSet(a: Set<number>, b: Set<number>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+function describeSet(s: Set<number>): string {
+  const v = [...s].sort((x, y) => x - y);
+  const contiguous = v.every((x, i) => i === 0 || x === v[i - 1] + 1);
+  return contiguous && v.length > 2 ? `${v[0]}–${v[v.length - 1]} (${v.length} values)` : `${v.join(', ')} (${v.length} value${v.length === 1 ? '' : 's'})`;
+}

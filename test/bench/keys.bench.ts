@@ -1,0 +1,82 @@
+/**
+ * Benchmarks for `tensorport keys` (not a timed test: numbers go into the README).
+ *  1. a synthetic safetensors with 100,000 tensors;
+ *  2. a sparse 10 GB safetensors (made with truncate: no disk used) against a 10 MB one — header
+ *     reading must not grow with the data;
+ *  3. a ~1 GB torch zip against `python3 -c 'torch.load(...)'` where Debian's torch is installed.
+ * Each run is the real CLI in a child process; we report wall time and peak RSS (from /usr/bin/time
+ * where present, else process.resourceUsage of the child via a wrapper).
+ * Run: npm run bench
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { sparseSafetensors as writeSparse } from './sparse';
+
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'tensorport.js');
+const TMP = path.join(__dirname, 'tmp');
+rmSync(TMP, { recursive: true, force: true });
+mkdirSync(TMP, { recursive: true });
+
+/** `count` F32 tensors of `perTensor` elements each, the data a sparse hole. */
+function sparseSafetensors(file: string, count: number, perTensor: number): void {
+  writeSparse(file, (function* () {
+    for (let i = 0; i < count; i++) yield [`model.layers.${Math.floor(i / 10)}.block.${i % 10}.weight`, [perTensor]] as [string, number[]];
+  })());
+}
+
+interface Measure { wallMs: number; peakRssMiB: number }
+
+/** Runs a command under GNU time when available (peak RSS of the child), else measures wall time only. */
+function measure(cmd: string, args: string[], runs = 3): Measure {
+  const haveTime = existsSync('/usr/bin/time');
+  let best: Measure = { wallMs: Infinity, peakRssMiB: NaN };
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const r = haveTime
+      ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
+      : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+    const rssKiB = haveTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
+    if (wallMs < best.wallMs) best = { wallMs, peakRssMiB: rssKiB / 1024 };
+  }
+  return best;
+}
+
+function report(name: string, m: Measure): void {
+  console.log(`${name.padEnd(58)} ${m.wallMs.toFixed(0).padStart(7)} ms  ${Number.isNaN(m.peakRssMiB) ? '   n/a' : m.peakRssMiB.toFixed(0).padStart(6)} MiB`);
+}
+
+const keys = (file: string) => [BIN, 'keys', file, '--json'];
+console.log(`node ${process.version}, ${process.platform}; best of 3 runs; peak RSS of the whole process`);
+
+const many = path.join(TMP, 'many.safetensors');
+sparseSafetensors(many, 100_000, 16);
+report('keys: 100,000 tensors (safetensors)', measure(process.execPath, keys(many)));
+
+const small = path.join(TMP, 'small.safetensors');
+const big = path.join(TMP, 'big.safetensors');
+sparseSafetensors(small, 100, 25_000);           // 100 × 100 KB = 10 MB
+sparseSafetensors(big, 100, 25_000_000);         // 100 × 100 MB = 10 GB, sparse
+report('keys: 10 MB safetensors (100 tensors)', measure(process.execPath, keys(small)));
+report('keys: 10 GB sparse safetensors (100 tensors)', measure(process.execPath, keys(big)));
+
+const python = '/usr/bin/python3';
+const haveTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (!haveTorch) {
+  console.log('torch zip vs torch.load: skipped (Debian python3-torch is not installed: apt-get install python3-torch)');
+} else {
+  const pt = path.join(TMP, 'big.pt');
+  const made = spawnSync(python, ['-c', `
+import torch
+sd = {f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}  # 64 × 16 MiB = 1 GiB
+torch.save(sd, ${JSON.stringify(pt)})
+`], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(made.stderr);
+  report('keys: 1 GiB torch zip (64 tensors)', measure(process.execPath, keys(pt)));
+  report('python3 -c "torch.load(...)" on the same file', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)})`]));
+  report('python3 -c "torch.load(..., weights_only=True)"', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)}, weights_only=True)`]));
+}
+rmSync(TMP, { recursive: true, force: true });

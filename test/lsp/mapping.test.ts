@@ -1,0 +1,139 @@
+/**
+ * A mapping file in the real language server over stdio, as an editor sees it: diagnostics on open
+ * and after edits, completion on both sides of `->` and after `|`, hover, quick fixes, go to
+ * definition, outline and formatting — against the worked BERT → PaddleNLP example's real checkpoints.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { LspClient, PushedDiagnostic } from '../support/lspClient';
+import { EXAMPLES, scratchDir } from '../support/tmp';
+
+const ws = scratchDir('lspmap');
+const example = path.join(EXAMPLES, 'bert-to-paddlenlp');
+let client: LspClient;
+let uri: string;
+let text: string;
+
+before(async () => {
+  for (const f of ['hf_bert_tiny.safetensors', 'paddlenlp_bert_tiny.pdparams']) copyFileSync(path.join(example, f), path.join(ws.dir, f));
+  ({ client } = await LspClient.start(ws.dir));
+  text = readFileSync(path.join(example, 'bad.tpmap'), 'utf8');
+  uri = await client.open(path.join(ws.dir, 'bad.tpmap'), text);
+});
+
+after(() => client.stop());
+
+const at = (d: PushedDiagnostic[], line: number, code: string) => d.find((x) => x.range.start.line === line - 1 && x.code === code);
+const pos = (line: number, character: number) => ({ line: line - 1, character });
+
+test('diagnostics on open: the planted mistakes, each on its line, with related information', async () => {
+  const d = await client.until(uri, (x) => x.length > 0);
+  assert.ok(at(d, 7, 'unknown-target-key'));
+  assert.match(at(d, 7, 'unknown-target-key')!.message, /closest: `bert\.embeddings\.token_type_embeddings\.weight`/);
+  const mt = at(d, 11, 'missing-transpose')!;
+  assert.match(mt.message, /square shape \[16, 16\] hides it/);
+  assert.equal(mt.severity, 1);
+  assert.match(mt.relatedInformation![0].message, /target `bert\.encoder\.layers\.0\.self_attn\.q_proj\.weight`: F32 \[16, 16\]/);
+  assert.ok(mt.relatedInformation![0].location.uri.endsWith('paddlenlp_bert_tiny.pdparams'));
+  assert.ok(at(d, 19, 'suspicious-pairing'));
+  assert.ok(at(d, 20, 'shape-mismatch'));
+  assert.ok(at(d, 20, 'duplicate-target'));
+  assert.ok(at(d, 24, 'suspicious-pairing'));
+  // The diagnostic spans the rule at fault: from the source key to the end of the line.
+  assert.deepEqual(mt.range, { start: pos(11, 0), end: pos(11, text.split('\n')[10].trimEnd().length) });
+});
+
+test('the quick fix adds the missing transpose, and the diagnostic goes away', async () => {
+  const d = client.diagnostics.get(uri)!;
+  const mt = at(d, 11, 'missing-transpose')!;
+  const actions = await client.request<{ title: string; isPreferred?: boolean; edit: { changes: Record<string, { range: PushedDiagnostic['range']; newText: string }[]> } }[]>(
+    'textDocument/codeAction', { textDocument: { uri }, range: mt.range, context: { diagnostics: [mt] } });
+  const fix = actions.find((a) => a.title === 'Add `| transpose`');
+  assert.ok(fix?.isPreferred, JSON.stringify(actions.map((a) => a.title)));
+  const [edit] = fix!.edit.changes[uri];
+  await client.edit(uri, edit.range, edit.newText);
+  const after = await client.until(uri, (x) => !at(x, 11, 'missing-transpose'));
+  assert.ok(at(after, 20, 'shape-mismatch'), 'other lines keep their diagnostics');
+});
+
+test('the unknown key quick fix offers the closest real key', async () => {
+  const d = client.diagnostics.get(uri)!;
+  const unk = at(d, 7, 'unknown-target-key')!;
+  const actions = await client.request<{ title: string }[]>('textDocument/codeAction', { textDocument: { uri }, range: unk.range, context: { diagnostics: [unk] } });
+  assert.equal(actions[0].title, 'Replace with `bert.embeddings.token_type_embeddings.weight`');
+});
+
+test('a half-typed line is a parse error on that line only; the rest stays checked', async () => {
+  const lines = readFileSync(path.join(example, 'bad.tpmap'), 'utf8').split('\n');
+  lines.splice(26, 0, 'bert.encoder.layer.');
+  await client.replaceAll(uri, lines.join('\n'));
+  const d = await client.until(uri, (x) => x.some((y) => y.code === 'parse-error'));
+  const pe = d.filter((x) => x.code === 'parse-error');
+  assert.equal(pe.length, 1);
+  assert.equal(pe[0].range.start.line, 26);
+  assert.ok(at(d, 20, 'shape-mismatch'));
+  assert.ok(at(d, 11, 'missing-transpose'));
+});
+
+interface Item { label: string; detail?: string; sortText?: string; textEdit?: { newText: string } }
+const complete = async (line: number, character: number) => {
+  const r = await client.request<{ items: Item[] }>('textDocument/completion', { textDocument: { uri }, position: pos(line, character) });
+  return [...r.items].sort((a, b) => (a.sortText ?? a.label).localeCompare(b.sortText ?? b.label));
+};
+
+test('completion on the left offers source keys folded over layers, with dtype and shape', async () => {
+  const items = await complete(27, 'bert.encoder.layer.'.length);
+  const q = items.find((i) => i.label === 'bert.encoder.layer.{i}.attention.self.query.weight');
+  assert.ok(q, items.slice(0, 5).map((i) => i.label).join(', '));
+  assert.equal(q!.detail, 'F32 [16, 16] × 2');
+  assert.ok(!items.some((i) => i.label.startsWith('bert.encoder.layer.0.')), 'concrete layer keys wait until a number is typed');
+});
+
+test('completion on the right ranks the target key that fits the left side first', async () => {
+  const lines = readFileSync(path.join(example, 'bad.tpmap'), 'utf8').split('\n');
+  const line = 'bert.encoder.layer.{i}.intermediate.dense.weight -> ';
+  lines.splice(26, 0, line);
+  await client.replaceAll(uri, lines.join('\n'));
+  const items = await complete(27, line.length);
+  assert.equal(items[0].label, 'bert.encoder.layers.{i}.linear1.weight');
+  assert.match(items[0].detail!, /F32 \[16, 32\]/);
+});
+
+test('completion after `|` lists the transforms, and inside cast( the dtypes', async () => {
+  const lines = readFileSync(path.join(example, 'bad.tpmap'), 'utf8').split('\n');
+  lines.splice(26, 0, 'bert.pooler.dense.bias -> bert.pooler.dense.bias | ', 'bert.pooler.dense.bias -> bert.pooler.dense.bias | cast(');
+  await client.replaceAll(uri, lines.join('\n'));
+  const transforms = (await complete(27, lines[26].length)).map((i) => i.label);
+  assert.deepEqual(transforms.sort(), ['cast', 'cat', 'chunk', 'permute', 'reshape', 'squeeze', 'transpose', 'unsqueeze']);
+  const dtypes = (await complete(28, lines[27].length)).map((i) => i.label);
+  assert.ok(dtypes.includes('F16') && dtypes.includes('BF16'));
+});
+
+test('hover on a pattern shows what it matches and the shape through the transforms', async () => {
+  await client.replaceAll(uri, text);
+  await client.until(uri, (x) => x.length > 0 && !x.some((y) => y.code === 'parse-error'));
+  const h = await client.request<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position: pos(13, 5) });
+  assert.match(h.contents.value, /matches 2 keys/);
+  assert.match(h.contents.value, /F32 \[16, 16\] → transpose → F32 \[16, 16\] — target `bert\.encoder\.layers\.0\.self_attn\.k_proj\.weight` F32 \[16, 16\] ✓/);
+  const t = await client.request<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position: pos(13, text.split('\n')[12].indexOf('transpose') + 2) });
+  assert.match(t.contents.value, /Swaps the two dimensions/);
+});
+
+test('go to definition on a target key opens the target checkpoint', async () => {
+  const line = text.split('\n')[5];
+  const loc = await client.request<{ uri: string }>('textDocument/definition', { textDocument: { uri }, position: pos(6, line.indexOf('->') + 5) });
+  assert.equal(loc.uri, pathToFileURL(path.join(ws.dir, 'paddlenlp_bert_tiny.pdparams')).toString());
+});
+
+test('the outline groups rules by block; formatting aligns the arrows', async () => {
+  const syms = await client.request<{ name: string; children: unknown[] }[]>('textDocument/documentSymbol', { textDocument: { uri } });
+  assert.deepEqual(syms.slice(0, 2).map((s) => s.name), ['source hf_bert_tiny.safetensors', 'target paddlenlp_bert_tiny.pdparams']);
+  const layer = syms.find((s) => s.name === 'bert.encoder.layer.{i}');
+  assert.equal(layer?.children.length, 14);
+  await client.replaceAll(uri, 'source hf_bert_tiny.safetensors\ntarget paddlenlp_bert_tiny.pdparams\na.b ->   c   |transpose\nlonger.key.name -> d # note\n');
+  const edits = await client.request<{ range: PushedDiagnostic['range']; newText: string }[]>('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+  assert.deepEqual(edits.map((e) => e.newText), ['a.b             -> c | transpose', 'longer.key.name -> d  # note']);
+});

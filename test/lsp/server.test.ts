@@ -1,0 +1,60 @@
+/**
+ * The real language server (dist/server.js) over stdio: it indexes a workspace on start, puts a
+ * diagnostic on each checkpoint it cannot read, answers `tensorport/keys`, and follows file changes.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { LspClient } from '../support/lspClient';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const ws = scratchDir('lsp');
+let client: LspClient;
+
+before(async () => {
+  mkdirSync(path.join(ws.dir, 'ckpt'));
+  copyFileSync(path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors'), path.join(ws.dir, 'ckpt', 'vit.safetensors'));
+  ws.file('ckpt/broken.safetensors', Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7b]));
+  mkdirSync(path.join(ws.dir, 'node_modules'));
+  ws.file('node_modules/ignored.safetensors', 'not scanned');
+  const started = await LspClient.start(ws.dir);
+  client = started.client;
+  assert.deepEqual(started.ready, { checkpoints: 2, unreadable: 1 });
+});
+
+after(() => client.stop());
+
+const uriOf = (rel: string) => pathToFileURL(path.join(ws.dir, rel)).toString();
+
+test('an unreadable checkpoint gets one error diagnostic with the reason; a good one none', () => {
+  const bad = client.diagnostics.get(uriOf('ckpt/broken.safetensors'));
+  assert.equal(bad?.length, 1);
+  assert.equal(bad![0].code, 'unreadable-checkpoint');
+  assert.match(bad![0].message, /exceeds the 100,000,000-byte limit/);
+  assert.deepEqual(client.diagnostics.get(uriOf('ckpt/vit.safetensors')), []);
+  assert.equal(client.diagnostics.has(uriOf('node_modules/ignored.safetensors')), false);
+});
+
+test('tensorport/keys answers with the keys JSON of the CLI', async () => {
+  const res = await client.request<{ ok: boolean; keys: { format: string; tensors: { key: string; shape: number[] }[] } }>(
+    'tensorport/keys', { path: path.join(ws.dir, 'ckpt', 'vit.safetensors') });
+  assert.equal(res.ok, true);
+  assert.equal(res.keys.format, 'safetensors');
+  assert.deepEqual(res.keys.tensors[0], { key: 'embeddings.cls_token', dtype: 'F32', shape: [1, 1, 8] });
+  const bad = await client.request<{ ok: boolean; message: string }>('tensorport/keys', { path: path.join(ws.dir, 'ckpt', 'broken.safetensors') });
+  assert.equal(bad.ok, false);
+  assert.match(bad.message, /broken\.safetensors: header length/);
+});
+
+test('a checkpoint fixed on disk loses its diagnostic; one broken gains it', async () => {
+  copyFileSync(path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors'), path.join(ws.dir, 'ckpt', 'broken.safetensors'));
+  writeFileSync(path.join(ws.dir, 'ckpt', 'vit.safetensors'), Buffer.alloc(3));
+  await client.conn.sendNotification('workspace/didChangeWatchedFiles', {
+    changes: [{ uri: uriOf('ckpt/broken.safetensors'), type: 2 }, { uri: uriOf('ckpt/vit.safetensors'), type: 2 }],
+  });
+  await client.until(uriOf('ckpt/broken.safetensors'), (d) => d.length === 0);
+  const d = await client.until(uriOf('ckpt/vit.safetensors'), (x) => x.length === 1);
+  assert.match(d[0].message, /too short/);
+});

@@ -1,0 +1,91 @@
+/**
+ * Test support: starts the built language server (dist/server.js) over stdio and speaks LSP to it as
+ * an editor would — initialize with a workspace folder, open and edit documents, collect pushed
+ * diagnostics, wait for the first index scan.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+
+export const SERVER = path.join(__dirname, '..', '..', 'dist', 'server.js');
+
+export interface PushedDiagnostic {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  severity: number; code: string; message: string;
+  relatedInformation?: { location: { uri: string }; message: string }[];
+}
+
+export class LspClient {
+  readonly diagnostics = new Map<string, PushedDiagnostic[]>();
+  readonly status: unknown[] = [];
+  private waiters: (() => void)[] = [];
+  private versions = new Map<string, number>();
+
+  private constructor(readonly proc: ChildProcess, readonly conn: MessageConnection) {}
+
+  static async start(workspace: string): Promise<{ client: LspClient; ready: { checkpoints: number; unreadable: number } }> {
+    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+    const client = new LspClient(proc, conn);
+    conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: PushedDiagnostic[] }) => {
+      client.diagnostics.set(p.uri, p.diagnostics);
+      client.waiters.splice(0).forEach((w) => w());
+    });
+    conn.onNotification('tensorport/status', (p: unknown) => { client.status.push(p); });
+    conn.onRequest('window/workDoneProgress/create', () => null);
+    conn.onRequest('client/registerCapability', () => null);
+    conn.onNotification('$/progress', () => undefined);
+    conn.onNotification('window/logMessage', () => undefined);
+    const ready = new Promise<{ checkpoints: number; unreadable: number }>((resolve) => conn.onNotification('tensorport/indexReady', resolve));
+    conn.listen();
+    await conn.sendRequest('initialize', {
+      processId: process.pid, rootUri: null,
+      capabilities: { window: { workDoneProgress: true }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
+      workspaceFolders: [{ uri: pathToFileURL(workspace).toString(), name: 'ws' }],
+    });
+    await conn.sendNotification('initialized', {});
+    return { client, ready: await ready };
+  }
+
+  async open(file: string, text: string): Promise<string> {
+    const uri = pathToFileURL(file).toString();
+    this.versions.set(uri, 1);
+    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'tpmap', version: 1, text } });
+    return uri;
+  }
+
+  async replaceAll(uri: string, text: string): Promise<void> {
+    const v = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, v);
+    await this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ text }] });
+  }
+
+  async edit(uri: string, range: PushedDiagnostic['range'], text: string): Promise<void> {
+    const v = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, v);
+    await this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ range, text }] });
+  }
+
+  /** Waits until the diagnostics pushed for `uri` satisfy `pred`. */
+  async until(uri: string, pred: (d: PushedDiagnostic[]) => boolean, ms = 10_000): Promise<PushedDiagnostic[]> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const d = this.diagnostics.get(uri);
+      if (d && pred(d)) return d;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for diagnostics on ${uri}; last: ${JSON.stringify(d?.map((x) => `${x.range.start.line + 1} ${x.code}`))}`);
+      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 100); });
+    }
+  }
+
+  request<T>(method: string, params: unknown): Promise<T> {
+    return this.conn.sendRequest<T>(method, params);
+  }
+
+  async stop(): Promise<void> {
+    await this.conn.sendRequest('shutdown').catch(() => undefined);
+    await this.conn.sendNotification('exit').catch(() => undefined);
+    this.conn.dispose();
+    this.proc.kill();
+  }
+}

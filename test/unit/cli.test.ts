@@ -1,0 +1,57 @@
+/** `tensorport keys` as a user runs it: the built CLI in a child process, its stdout, stderr and exit code. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
+const VIT = path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors');
+const tmp = scratchDir('cli');
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('keys --json prints the documented document', () => {
+  const r = run('keys', VIT, '--json');
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out);
+  assert.equal(doc.file, VIT);
+  assert.equal(doc.format, 'safetensors');
+  assert.deepEqual(doc.tensors[0], { key: 'embeddings.cls_token', dtype: 'F32', shape: [1, 1, 8] });
+  assert.equal(doc.tensors.length, 41);
+  assert.equal(r.err, '');
+});
+
+test('keys prints an aligned table with totals', () => {
+  const r = run('keys', VIT);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.split('\n');
+  assert.match(lines[0], /^key\s+dtype\s+shape\s+size$/);
+  const row = lines.find((l) => l.startsWith('pooler.dense.weight '))!;
+  assert.match(row, /^pooler\.dense\.weight\s+F16\s+\[8, 8\]\s+128 B$/);
+  // Columns line up: every row's dtype starts where the header's does.
+  const col = lines[0].indexOf('dtype');
+  for (const l of lines.slice(1, 42)) assert.match(l.slice(col), /^(F32|F16|BF16|I64) /, l);
+  assert.match(r.out, /\n41 tensors, [\d,]+ parameters, [\d.]+ KiB \(safetensors, torch layout\)\n/);
+  assert.ok(!r.out.includes('\u001b['), 'no colour when stdout is not a terminal');
+});
+
+test('an unreadable file exits 2 with one line naming the file and the reason', () => {
+  const bad = tmp.file('bad.safetensors', Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0x7b]));
+  const r = run('keys', bad);
+  assert.equal(r.code, 2);
+  assert.equal(r.out, '');
+  assert.equal(r.err, `tensorport: ${bad}: header length 9 runs past the end of the file (9 bytes): truncated? (at byte 0)\n`);
+});
+
+test('a missing file, a directory, an unknown kind and bad usage exit 2 without a stack trace', () => {
+  for (const args of [['keys', path.join(tmp.dir, 'missing.pt')], ['keys', tmp.dir], ['keys', tmp.file('notes.txt', 'hello')], ['keys'], ['frobnicate'], ['keys', VIT, '--bogus']]) {
+    const r = run(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /^tensorport: /, args.join(' '));
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  }
+});

@@ -1,0 +1,57 @@
+/**
+ * Property test over every reader: real fixtures with random bytes flipped, cut short or spliced in.
+ * Whatever the bytes, a read either succeeds or fails with a ReaderError naming the file — no other
+ * exception, no hang (a read that outlives its time limit fails the property too).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
+import { ReaderError } from '../../server/src/formats/readerError';
+import { findCheckpoints } from '../../server/src/index/findCheckpoints';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const tmp = scratchDir('fuzz');
+const RUNS = Number(process.env.TENSORPORT_FUZZ_RUNS ?? 40);
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+);
+
+type Mutation = { kind: 'flip' | 'cut' | 'splice'; at: number; byte?: number; bytes?: Uint8Array };
+
+function mutate(original: Buffer, ms: Mutation[]): Buffer {
+  let b = Buffer.from(original);
+  for (const m of ms) {
+    const at = b.length === 0 ? 0 : m.at % b.length;
+    if (m.kind === 'flip' && b.length) b[at] = m.byte!;
+    else if (m.kind === 'cut') b = b.subarray(0, at);
+    else if (m.kind === 'splice') b = Buffer.concat([b.subarray(0, at), Buffer.from(m.bytes!), b.subarray(at)]);
+  }
+  return b;
+}
+
+test('no mutated checkpoint makes a reader throw anything but a ReaderError, or hang', async (t) => {
+  const files = (await findCheckpoints(FIXTURES)).filter((f) => !f.endsWith('.json'));
+  assert.ok(files.length >= 5, `expected fixtures of every format, found ${files.length}`);
+  for (const file of files) {
+    await t.test(path.relative(FIXTURES, file), async () => {
+      const original = readFileSync(file);
+      let n = 0;
+      await fc.assert(fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (ms) => {
+        const target = tmp.file(`m${n++}${path.extname(file)}`, mutate(original, ms));
+        try {
+          await readCheckpoint(target, { timeoutMs: 5000 });
+        } catch (e) {
+          assert.ok(e instanceof ReaderError, `${String(e)}\n${(e as Error).stack}`);
+          assert.doesNotMatch(e.reason, /took longer than/);
+          assert.ok(e.message.startsWith(target));
+        }
+      }), { numRuns: RUNS, seed: 20261126 });
+    });
+  }
+});
