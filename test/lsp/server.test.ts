@@ -17,6 +17,8 @@ before(async () => {
   mkdirSync(path.join(ws.dir, 'ckpt'));
   copyFileSync(path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors'), path.join(ws.dir, 'ckpt', 'vit.safetensors'));
   ws.file('ckpt/broken.safetensors', Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7b]));
+  // ONNX external data is often named .bin: not a torch checkpoint, so not flagged as an unreadable one.
+  ws.file('ckpt/weights.bin', Buffer.alloc(64, 7));
   mkdirSync(path.join(ws.dir, 'node_modules'));
   ws.file('node_modules/ignored.safetensors', 'not scanned');
   const started = await LspClient.start(ws.dir);
@@ -35,6 +37,7 @@ test('an unreadable checkpoint gets one error diagnostic with the reason; a good
   assert.match(bad![0].message, /exceeds the 100,000,000-byte limit/);
   assert.deepEqual(client.diagnostics.get(uriOf('ckpt/vit.safetensors')), []);
   assert.equal(client.diagnostics.has(uriOf('node_modules/ignored.safetensors')), false);
+  assert.equal(client.diagnostics.has(uriOf('ckpt/weights.bin')), false);
 });
 
 test('tensorport/keys answers with the keys JSON of the CLI', async () => {

@@ -25,4 +25,9 @@ export function safetensorsBytes(header: unknown, data: Buffer | number = 0, len
 }
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
-export const EXAMPLES = path.join(__dirname, '..', '..', '..', 'shared', 'examples');
+/**
+ * The worked examples of ../shared/examples, vendored so a clean clone tests them without the shared
+ * folder; examples.test.ts checks the copy against the original wherever ../shared is present.
+ */
+export const EXAMPLES = path.join(FIXTURES, 'examples');
+export const SHARED_EXAMPLES = path.join(__dirname, '..', '..', '..', 'shared', 'examples');

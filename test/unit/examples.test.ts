@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { EXAMPLES } from '../support/tmp';
+import { EXAMPLES, SHARED_EXAMPLES } from '../support/tmp';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
 
@@ -27,6 +27,14 @@ const LINE_CORRECTIONS: Record<string, Record<string, number>> = {
 const ON_EVERY_MATCHING_RULE: Record<string, string[]> = {
   'bert-to-paddlenlp/layers.tpmap': ['layer-count-mismatch'],
 };
+
+test('the vendored examples are byte-identical to ../shared/examples (where that folder exists)', { skip: !existsSync(SHARED_EXAMPLES) && 'no ../shared here' }, () => {
+  for (const example of readdirSync(SHARED_EXAMPLES).filter((d) => existsSync(path.join(SHARED_EXAMPLES, d, 'expected.json')))) {
+    for (const f of readdirSync(path.join(SHARED_EXAMPLES, example))) {
+      assert.ok(readFileSync(path.join(SHARED_EXAMPLES, example, f)).equals(readFileSync(path.join(EXAMPLES, example, f))), `${example}/${f} differs: copy it again`);
+    }
+  }
+});
 
 for (const example of readdirSync(EXAMPLES).filter((d) => existsSync(path.join(EXAMPLES, d, 'expected.json')))) {
   const expected: Record<string, { diagnostics: Expected[] }> = JSON.parse(readFileSync(path.join(EXAMPLES, example, 'expected.json'), 'utf8'));

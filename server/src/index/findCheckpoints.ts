@@ -8,6 +8,25 @@ import { isCheckpointPath } from '../formats/readCheckpoint';
 
 const SKIP = new Set(['node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache', '.vscode-test']);
 
+/**
+ * `.bin` is also what ONNX external data, tokenizers and many other tools write: in workspace
+ * discovery a `.bin` counts only when it starts like a torch.save file (zip or pickle), so those
+ * blobs do not show up as "unreadable checkpoints". Asked for explicitly, any `.bin` is still read.
+ */
+async function looksLikeCheckpoint(file: string): Promise<boolean> {
+  if (path.extname(file).toLowerCase() !== '.bin') return true;
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(file, 'r');
+    const { bytesRead, buffer } = await fh.read(Buffer.alloc(4), 0, 4, 0);
+    return (bytesRead >= 4 && buffer.readUInt32LE(0) === 0x04034b50) || (bytesRead >= 1 && buffer[0] === 0x80);
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
 export async function findCheckpoints(root: string, opts: { maxDepth?: number; maxFiles?: number } = {}): Promise<string[]> {
   const maxDepth = opts.maxDepth ?? 12;
   const maxFiles = opts.maxFiles ?? 10_000;
@@ -26,7 +45,7 @@ export async function findCheckpoints(root: string, opts: { maxDepth?: number; m
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP.has(e.name)) await walk(p, depth + 1);
-      } else if (e.isFile() && isCheckpointPath(p)) {
+      } else if (e.isFile() && isCheckpointPath(p) && (await looksLikeCheckpoint(p))) {
         found.push(p);
       }
     }
