@@ -32,17 +32,18 @@ export async function readSafetensors(src: ByteSource): Promise<CheckpointInfo> 
 
   const metadata = readMetadata(file, header.__metadata__);
   const tensors: TensorInfo[] = [];
-  const spans: { key: string; begin: number; end: number }[] = [];
-  for (const [key, value] of Object.entries(header)) {
+  const base = 8 + headerLen;
+  let ordered = true;
+  for (const key in header) {
     if (key === '__metadata__') continue;
-    const t = checkEntry(file, key, value as RawEntry);
-    spans.push({ key, begin: t.begin, end: t.end });
-    tensors.push({ key, dtype: t.dtype, shape: t.shape, location: { file: src.path, offset: 8 + headerLen + t.begin, length: t.end - t.begin } });
+    const t = checkEntry(file, key, header[key] as RawEntry);
+    const offset = base + t.begin;
+    if (tensors.length && offset < tensors[tensors.length - 1].location!.offset) ordered = false;
+    tensors.push({ key, dtype: t.dtype, shape: t.shape, location: { file: src.path, offset, length: t.end - t.begin } });
   }
-  checkCoverage(file, spans, bufferLen);
-
   // The JSON object's order is the writer's order; the reference lists tensors by offset, which is file order.
-  tensors.sort((a, b) => a.location!.offset - b.location!.offset);
+  if (!ordered) tensors.sort((a, b) => a.location!.offset - b.location!.offset || a.location!.length - b.location!.length);
+  checkCoverage(file, tensors, base, bufferLen);
   const framework = metadata?.format ? FRAMEWORK_BY_FORMAT[metadata.format.toLowerCase()] : undefined;
   return { file, format: 'safetensors', tensors, metadata, framework, notes: [] };
 }
@@ -98,13 +99,13 @@ function checkEntry(file: string, key: string, e: RawEntry): { dtype: string; sh
 }
 
 /** Offsets must tile the buffer exactly: start at 0, no gap, no overlap, and end at the file's end. */
-function checkCoverage(file: string, spans: { key: string; begin: number; end: number }[], bufferLen: number): void {
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+function checkCoverage(file: string, sorted: TensorInfo[], base: number, bufferLen: number): void {
   let expected = 0;
-  for (const s of spans) {
-    if (s.begin < expected) throw unreadable(file, `tensor "${s.key}" overlaps the previous tensor (its data starts at ${s.begin}, before ${expected})`);
-    if (s.begin > expected) throw unreadable(file, `gap in the data buffer before tensor "${s.key}" (bytes ${expected}–${s.begin} belong to no tensor)`);
-    expected = s.end;
+  for (const t of sorted) {
+    const begin = t.location!.offset - base;
+    if (begin < expected) throw unreadable(file, `tensor "${t.key}" overlaps the previous tensor (its data starts at ${begin}, before ${expected})`);
+    if (begin > expected) throw unreadable(file, `gap in the data buffer before tensor "${t.key}" (bytes ${expected}–${begin} belong to no tensor)`);
+    expected = begin + t.location!.length;
   }
   if (expected !== bufferLen) {
     throw unreadable(file, expected > bufferLen

@@ -6,6 +6,7 @@
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { Analysis, RuleCache, analyzeMapping } from '../mapping/analyze';
 import { parseMapping } from '../mapping/parse';
+import { reparse } from '../mapping/reparse';
 import { Sides, loadSides } from '../mapping/sides';
 import { MappingFile } from '../mapping/syntax';
 
@@ -24,6 +25,8 @@ export class MappingDocuments {
   private readonly states = new Map<string, MappingState>();
   private readonly caches = new Map<string, RuleCache>();
   private readonly latest = new Map<string, number>();
+  /** The last tree per document, which the next edit re-parses incrementally (and consumes). */
+  private readonly trees = new Map<string, MappingFile>();
 
   constructor(private readonly index: CheckpointIndex) {}
 
@@ -39,19 +42,24 @@ export class MappingDocuments {
     this.states.delete(uri);
     this.caches.delete(uri);
     this.latest.delete(uri);
+    this.trees.delete(uri);
   }
 
   /** Analyses a version of a document; resolves undefined when a newer version overtook it meanwhile. */
   async update(uri: string, path: string, version: number, text: string): Promise<MappingState | undefined> {
     this.latest.set(uri, version);
-    const file = parseMapping(text);
+    const previous = this.trees.get(uri);
+    const t0 = performance.now();
+    const file = previous ? reparse(previous, text) : parseMapping(text);
+    this.trees.set(uri, file);
+    const parseMs = performance.now() - t0;
     const sides = await loadSides(path, file, this.index);
     if (this.latest.get(uri) !== version) return undefined;
     let cache = this.caches.get(uri);
     if (!cache) this.caches.set(uri, (cache = new RuleCache()));
-    const t0 = performance.now();
+    const t1 = performance.now();
     const analysis = analyzeMapping(file, sides, cache);
-    const state: MappingState = { uri, path, version, file, sides, analysis, analysisMs: performance.now() - t0 };
+    const state: MappingState = { uri, path, version, file, sides, analysis, analysisMs: parseMs + performance.now() - t1 };
     this.states.set(uri, state);
     return state;
   }

@@ -126,38 +126,50 @@ function checkDuplicates(rules: { rule: Rule; result: RuleResult }[], out: Mappi
   }
 }
 
+/**
+ * Unmapped keys cost O(listed + mapped), not O(all keys): a 100,000-key side with a mapping in progress
+ * is checked on every keystroke. Only the first UNMAPPED_LIST_LIMIT are listed; the rest are counted.
+ */
 function checkUnmappedSource(src: SideData, at: Span, rules: { result: RuleResult }[], out: MappingDiagnostic[], text: string): void {
-  const eof = text.length;
-  const lead = text.length === 0 || text.endsWith('\n') ? '' : '\n';
   const read = new Set<string>();
   for (const { result } of rules) for (const k of result.reads) read.add(k);
-  const missing = src.keys.filter((k) => !read.has(k));
-  missing.slice(0, UNMAPPED_LIST_LIMIT).forEach((key) => {
+  const eof = text.length;
+  const lead = text.length === 0 || text.endsWith('\n') ? '' : '\n';
+  const total = src.keys.length - read.size; // reads are real keys of this side, so this is exact
+  let listed = 0;
+  for (const key of src.keys) {
+    if (listed >= UNMAPPED_LIST_LIMIT || listed >= total) break;
+    if (read.has(key)) continue;
+    listed++;
     const t = src.tensors.get(key)!;
     out.push({ ...at, severity: 'warning', code: 'unmapped-source-key', key,
       message: `source \`${key}\` (${t.dtype} [${t.shape.join(', ')}]) is neither mapped nor dropped`,
       fixes: [{ title: `Drop \`${key}\``, edits: [{ start: eof, end: eof, newText: `${lead}${key} -> drop\n` }] }] });
-  });
-  if (missing.length > UNMAPPED_LIST_LIMIT) {
-    out.push({ ...at, severity: 'warning', code: 'unmapped-source-key', message: `… and ${missing.length - UNMAPPED_LIST_LIMIT} more unmapped source keys` });
+  }
+  if (total > listed) {
+    out.push({ ...at, severity: 'warning', code: 'unmapped-source-key', message: `… and ${total - listed} more unmapped source keys` });
   }
 }
 
 function checkUnmappedTarget(tgt: SideData, at: Span, rules: { result: RuleResult }[], out: MappingDiagnostic[]): void {
   const written = new Set<string>();
-  for (const { result } of rules) for (const k of result.writes) written.add(k);
-  let parameters = 0;
-  for (const key of tgt.keys) {
-    if (written.has(key)) continue;
-    const buffer = tgt.rebuilt.has(key);
-    if (!buffer && ++parameters > UNMAPPED_LIST_LIMIT) continue;
-    const t = tgt.tensors.get(key)!;
-    out.push({ ...at, severity: buffer ? 'information' : 'error', code: 'unmapped-target-key', key,
-      message: buffer
-        ? `target buffer \`${key}\` is not written; the model rebuilds it`
-        : `target \`${key}\` (${t.dtype} [${t.shape.join(', ')}]) is written by no rule: the ported model would keep its random initialisation` });
+  for (const { result } of rules) for (const k of result.writes) if (tgt.tensors.has(k)) written.add(k);
+  for (const key of tgt.rebuilt) {
+    if (!written.has(key)) out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target buffer \`${key}\` is not written; the model rebuilds it` });
   }
-  if (parameters > UNMAPPED_LIST_LIMIT) {
-    out.push({ ...at, severity: 'error', code: 'unmapped-target-key', message: `… and ${parameters - UNMAPPED_LIST_LIMIT} more unmapped target keys` });
+  let writtenBuffers = 0;
+  for (const key of tgt.rebuilt) if (written.has(key)) writtenBuffers++;
+  const total = tgt.keys.length - tgt.rebuilt.size - (written.size - writtenBuffers);
+  let listed = 0;
+  for (const key of tgt.keys) {
+    if (listed >= UNMAPPED_LIST_LIMIT || listed >= total) break;
+    if (written.has(key) || tgt.rebuilt.has(key)) continue;
+    listed++;
+    const t = tgt.tensors.get(key)!;
+    out.push({ ...at, severity: 'error', code: 'unmapped-target-key', key,
+      message: `target \`${key}\` (${t.dtype} [${t.shape.join(', ')}]) is written by no rule: the ported model would keep its random initialisation` });
+  }
+  if (total > listed) {
+    out.push({ ...at, severity: 'error', code: 'unmapped-target-key', message: `… and ${total - listed} more unmapped target keys` });
   }
 }

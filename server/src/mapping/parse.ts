@@ -12,16 +12,21 @@ export const TRANSFORM_NAMES = ['transpose', 'permute', 'reshape', 'squeeze', 'u
 
 export function parseMapping(text: string): MappingFile {
   const lineStarts = computeLineStarts(text);
+  return { text, lineStarts, ...parseLines(text, lineStarts, 0, lineStarts.length) };
+}
+
+/** Parses lines [from, to) of a text: the unit of work of both the full and the incremental parse. */
+export function parseLines(text: string, lineStarts: number[], from: number, to: number): { items: Item[]; errors: SyntaxError[] } {
   const items: Item[] = [];
   const errors: SyntaxError[] = [];
-  for (let i = 0; i < lineStarts.length; i++) {
+  for (let i = from; i < Math.min(to, lineStarts.length); i++) {
     const start = lineStarts[i];
     let end = i + 1 < lineStarts.length ? lineStarts[i + 1] - 1 : text.length;
     if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
     const item = parseLine(text, start, codeEnd(text, start, end), errors);
     if (item) items.push(item);
   }
-  return { text, items, errors, lineStarts };
+  return { items, errors };
 }
 
 /** Where the code part of a line ends: at a `#` that is not inside a double-quoted string. */
