@@ -4,7 +4,8 @@
  * definition, outline and formatting — against the worked BERT → PaddleNLP example's real checkpoints.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -136,4 +137,36 @@ test('the outline groups rules by block; formatting aligns the arrows', async ()
   await client.replaceAll(uri, 'source hf_bert_tiny.safetensors\ntarget paddlenlp_bert_tiny.pdparams\na.b ->   c   |transpose\nlonger.key.name -> d # note\n');
   const edits = await client.request<{ range: PushedDiagnostic['range']; newText: string }[]>('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
   assert.deepEqual(edits.map((e) => e.newText), ['a.b             -> c | transpose', 'longer.key.name -> d  # note']);
+});
+
+test('a quick fix adds rules for unmapped target keys whose source is clear', async () => {
+  const good = readFileSync(path.join(example, 'good.tpmap'), 'utf8');
+  const d = await client.replaceAll(uri, good.replace(/^bert\.pooler.*\n/gm, ''));
+  const unmapped = d.find((y) => y.code === 'unmapped-target-key' && y.message.includes('`bert.pooler.dense.weight`'))!;
+  const actions = await client.request<{ title: string; edit: { changes: Record<string, { newText: string }[]> } }[]>(
+    'textDocument/codeAction', { textDocument: { uri }, range: unmapped.range, context: { diagnostics: [unmapped] } });
+  const add = actions.find((a) => a.title.startsWith('Add 2 rules'));
+  assert.ok(add, actions.map((a) => a.title).join(' | '));
+  assert.equal(add!.edit.changes[uri][0].newText, 'bert.pooler.dense.weight -> bert.pooler.dense.weight | transpose\nbert.pooler.dense.bias -> bert.pooler.dense.bias\n');
+});
+
+test('folding ranges cover each block of rules and runs of comments', async () => {
+  await client.replaceAll(uri, text);
+  const ranges = await client.request<{ startLine: number; endLine: number; kind?: string }[]>('textDocument/foldingRange', { textDocument: { uri } });
+  assert.ok(ranges.some((r) => r.startLine === 10 && r.endLine === 23), JSON.stringify(ranges));
+  assert.ok(ranges.some((r) => r.startLine === 4 && r.endLine === 8), "the embeddings block");
+});
+
+test('the CLI and the server report the same diagnostics for the same file', async () => {
+  const file = path.join(ws.dir, 'same.tpmap');
+  writeFileSync(file, text);
+  const sameUri = await client.open(file, text);
+  const fromServer = await client.until(sameUri, (x) => x.length > 0);
+  const cli = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'tensorport.js'), 'check', file, '--json'], { encoding: 'utf8' });
+  const fromCli: { line: number; column: number; endLine: number; endColumn: number; code: string; severity: string; message: string }[] = JSON.parse(cli.stdout).diagnostics;
+  const SEV = ['', 'error', 'warning', 'information'];
+  const norm = (xs: string[]) => [...xs].sort();
+  assert.deepEqual(
+    norm(fromServer.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1} ${SEV[d.severity]} ${d.code} ${d.message}`)),
+    norm(fromCli.map((d) => `${d.line}:${d.column}-${d.endLine}:${d.endColumn} ${d.severity} ${d.code} ${d.message}`)));
 });

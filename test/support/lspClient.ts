@@ -18,6 +18,8 @@ export interface PushedDiagnostic {
 
 export class LspClient {
   readonly diagnostics = new Map<string, PushedDiagnostic[]>();
+  /** The document version each publication was computed for (the server sends it). */
+  readonly diagnosticsVersion = new Map<string, number>();
   readonly status: unknown[] = [];
   private waiters: (() => void)[] = [];
   private versions = new Map<string, number>();
@@ -28,8 +30,9 @@ export class LspClient {
     const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
-    conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: PushedDiagnostic[] }) => {
+    conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: PushedDiagnostic[] }) => {
       client.diagnostics.set(p.uri, p.diagnostics);
+      if (p.version !== undefined) client.diagnosticsVersion.set(p.uri, p.version);
       client.waiters.splice(0).forEach((w) => w());
     });
     conn.onNotification('tensorport/status', (p: unknown) => { client.status.push(p); });
@@ -55,10 +58,12 @@ export class LspClient {
     return uri;
   }
 
-  async replaceAll(uri: string, text: string): Promise<void> {
+  /** Replaces the whole text and waits for the diagnostics of the new version. */
+  async replaceAll(uri: string, text: string): Promise<PushedDiagnostic[]> {
     const v = (this.versions.get(uri) ?? 1) + 1;
     this.versions.set(uri, v);
     await this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ text }] });
+    return this.until(uri, () => this.diagnosticsVersion.get(uri) === v);
   }
 
   async edit(uri: string, range: PushedDiagnostic['range'], text: string): Promise<void> {
