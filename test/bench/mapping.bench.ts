@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     full.push(ms(t0));
   }
 
+  const inServer = () => Number(/in ([\d.]+) ms$/.exec(client.log[client.log.length - 1] ?? '')?.[1]);
   const edit: number[] = [];
+  const editServer: number[] = [];
   for (let i = 0; i < 30; i++) {
     const line = 2 + ((i * 97) % 5000);
     const before = client.diagnostics.get(uri);
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       i % 2 ? lines[line] : lines[line].replace('.weight ->', '.weigh ->'));
     await client.until(uri, (d) => d !== before, 10_000);
     edit.push(ms(t0));
+    editServer.push(inServer());
   }
 
   const completeLeft: number[] = [];
@@ -82,7 +85,8 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}; 5,000-line mapping, two checkpoints of ${(LAYERS * PER_LAYER).toLocaleString('en-US')} tensors each`);
   console.log(`${'first open (reads both headers + analysis)'.padEnd(46)} ${firstOpen.toFixed(0)} ms`);
   row('full analysis (headers cached)', full);
-  row('re-analysis after a one-line edit', edit);
+  row('re-analysis after a one-line edit (round trip)', edit);
+  row('  of which parse + analysis in the server', editServer);
   row('completion, left of ->', completeLeft);
   row('completion, right of -> (ranked)', completeRight);
   row('hover', hover);

@@ -21,6 +21,7 @@ export class LspClient {
   /** The document version each publication was computed for (the server sends it). */
   readonly diagnosticsVersion = new Map<string, number>();
   readonly status: unknown[] = [];
+  readonly log: string[] = [];
   private waiters: (() => void)[] = [];
   private versions = new Map<string, number>();
 
@@ -39,7 +40,7 @@ export class LspClient {
     conn.onRequest('window/workDoneProgress/create', () => null);
     conn.onRequest('client/registerCapability', () => null);
     conn.onNotification('$/progress', () => undefined);
-    conn.onNotification('window/logMessage', () => undefined);
+    conn.onNotification('window/logMessage', (m: { message: string }) => { client.log.push(m.message); });
     const ready = new Promise<{ checkpoints: number; unreadable: number }>((resolve) => conn.onNotification('tensorport/indexReady', resolve));
     conn.listen();
     await conn.sendRequest('initialize', {

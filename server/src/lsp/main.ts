@@ -123,6 +123,7 @@ async function analyze(doc: TextDocument): Promise<void> {
   const state = await mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, doc.getText());
   if (!state) return;
   connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: state.analysis.diagnostics.map((d) => toDiagnostic(state.file, doc.uri, d)) });
+  connection.console.debug(`analysed ${relativeToRoots(state.path)} v${doc.version}: ${state.analysis.rules.length} rules, ${state.analysis.diagnostics.length} diagnostics in ${state.analysisMs.toFixed(1)} ms`);
 }
 
 documents.onDidOpen((e) => { if (isMapping(e.document)) void analyze(e.document).then(sendStatus); });
