@@ -1,0 +1,122 @@
+// The browser steps of the editor e2e (run by run.sh): real VS Code (code-server) in Debian's Chromium,
+// driven by keyboard and selectors the way a user works — never by sleeps.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const URL = process.env.CS_URL;
+const OUT = process.env.OUT;
+const WS = process.env.WS;
+const t0 = Date.now();
+const log = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+const steps = [];
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tensorport-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1400, height: 900 },
+});
+const page = ctx.pages()[0] ?? await ctx.newPage();
+page.on('pageerror', (e) => console.log('pageerror:', e.message));
+
+async function step(name, fn) {
+  const t = Date.now();
+  await fn();
+  steps.push(`${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  log(`ok: ${name}`);
+}
+
+async function quickOpen(file) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
+      await page.keyboard.type(file, { delay: 20 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor({ timeout: 5000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab', { hasText: file }).first().waitFor({ timeout: 5000 });
+      return;
+    } catch (e) {
+      if (attempt >= 4) throw e;
+      log(`quick open attempt ${attempt} failed, retrying`);
+    }
+  }
+}
+
+async function goToLine(line, column = 1) {
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
+  await page.keyboard.type(`${line}:${column}`, { delay: 20 });
+  await page.keyboard.press('Enter');
+}
+
+let ok = false;
+try {
+  await step('workbench ready', async () => {
+    await page.goto(URL);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'port.tpmap' }).first().waitFor({ timeout: 90_000 });
+  });
+
+  await step('the planted missing transpose is in the Problems panel', async () => {
+    await quickOpen('port.tpmap');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'bert.encoder.layer.{i}.attention.self.query.weight' }).first().waitFor({ timeout: 30_000 });
+    if (!(await page.locator('.markers-panel').isVisible())) await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel', { hasText: 'the square shape [16, 16] hides it' }).first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(OUT, 'problems.png') });
+  });
+
+  await step('the quick fix adds `| transpose` and the problem goes away', async () => {
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await goToLine(12, 10);
+    await page.keyboard.press('Control+.');
+    const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Add `| transpose`' }).first();
+    await fix.waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
+    await page.screenshot({ path: path.join(OUT, 'quickfix.png') });
+    // Choose it by keyboard, as a user does: the menu's pointer shield swallows synthetic clicks.
+    for (let i = 0; i < 10; i++) {
+      const focused = await page.locator('.action-widget .monaco-list-row.focused').first().innerText().catch(() => '');
+      if (focused.includes('Add `| transpose`')) break;
+      await page.keyboard.press('ArrowDown');
+    }
+    await page.keyboard.press('Enter');
+    await page.locator('.markers-panel', { hasText: 'hides it' }).first().waitFor({ state: 'detached', timeout: 30_000 });
+    await page.keyboard.press('Control+S');
+    await waitFor(() => fs.readFileSync(path.join(WS, 'port.tpmap'), 'utf8').split('\n')[11].endsWith('| transpose'), 'the saved line 12 ends with | transpose');
+  });
+
+  await step('hover on a key shows its dtype and shape', async () => {
+    await goToLine(14, 10);
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+I');
+    const hover = page.locator('.monaco-hover', { hasText: 'matches 2 keys' }).first();
+    await hover.waitFor({ timeout: 15_000 });
+    const text = await hover.innerText();
+    if (!/F32 \[16, 16\]/.test(text)) throw new Error(`hover lacks the shape: ${text}`);
+    await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
+    await page.screenshot({ path: path.join(OUT, 'hover.png') });
+  });
+  ok = true;
+} catch (e) {
+  console.error('E2E FAILED:', e.message);
+  try { await page.screenshot({ path: path.join(OUT, 'failure.png') }); } catch { /* best effort */ }
+} finally {
+  await ctx.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+console.log(`\n${steps.length} e2e steps passed${ok ? '' : ', then one failed'}:\n  ${steps.join('\n  ')}`);
+process.exit(ok ? 0 : 1);
+
+async function waitFor(pred, what, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
