@@ -23,6 +23,7 @@ export default tseslint.config(
     },
   },
   { files: ['client/**/*.ts', 'test/e2e/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['media/**/*.js'], languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', acquireVsCodeApi: 'readonly', HTMLElement: 'readonly', HTMLInputElement: 'readonly' } } },
   { files: ['bin/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly' } } },
 );

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { registerCheckpointViewer } from './checkpointViewer';
 import { registerCommands } from './commands';
 import { createStatusBar } from './statusBar';
 import { ServerSettings } from '../../server/src/lsp/protocol';
@@ -37,6 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = new LanguageClient('tensorport', 'Tensor Port', serverOptions, clientOptions);
   registerCommands(context, () => client, output);
   createStatusBar(context, client);
+  registerCheckpointViewer(context, () => client);
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('tensorport.index')) {
       void vscode.window.showInformationMessage('Tensor Port: index settings apply after the language server restarts.', 'Restart')

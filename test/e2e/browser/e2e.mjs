@@ -102,6 +102,19 @@ try {
     await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
     await page.screenshot({ path: path.join(OUT, 'hover.png') });
   });
+  await step('a .safetensors opens in the checkpoint viewer, filterable', async () => {
+    await page.keyboard.press('Escape');
+    await quickOpen('hf_bert_tiny.safetensors');
+    const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await view.locator('header .summary', { hasText: '40 tensors' }).waitFor({ timeout: 30_000 });
+    const summary = await view.locator('header .summary').innerText();
+    if (!/safetensors · torch layout · 40 tensors/.test(summary)) throw new Error(`unexpected summary: ${summary}`);
+    await view.locator('.row.module', { hasText: 'bert' }).first().waitFor({ timeout: 10_000 });
+    await view.locator('.toolbar input').fill('attention.self.query');
+    await view.locator('.toolbar .count', { hasText: '4 matching tensors' }).waitFor({ timeout: 10_000 });
+    await view.locator('.row', { hasText: 'bert.encoder.layer.1.attention.self.query.weight' }).first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(OUT, 'viewer.png') });
+  });
   ok = true;
 } catch (e) {
   console.error('E2E FAILED:', e.message);

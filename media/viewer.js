@@ -1,0 +1,167 @@
+// @ts-check
+/**
+ * Checkpoint viewer webview: a filterable tree of modules → tensors with dtype, shape, parameter count
+ * and bytes. Rows are virtualised (only the visible ones exist in the DOM), so 100,000 tensors scroll
+ * as smoothly as 100. The data is the `keys` answer of the language server, posted by the host.
+ */
+(function () {
+  const vscode = acquireVsCodeApi();
+  const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+  const ROW = 22;
+  const SIZES = { BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8 };
+  /** @type {{ expanded: Record<string, boolean>, filter: string }} */
+  const state = Object.assign({ expanded: {}, filter: '' }, vscode.getState() || {});
+  /** @type {any} */ let root = null;
+  /** @type {any[]} */ let rows = [];
+  /** @type {HTMLElement | null} */ let viewport = null;
+  /** @type {HTMLElement | null} */ let spacer = null;
+
+  const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
+  const fmtInt = (n) => n.toLocaleString('en-US');
+  const fmtBytes = (n) => { const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB']; let v = n, i = 0; while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; } return i ? `${v.toFixed(1)} ${u[i]}` : `${n} B`; };
+  const numel = (s) => s.reduce((a, b) => a * (typeof b === 'number' ? b : 1), 1);
+
+  window.addEventListener('message', (ev) => {
+    const m = ev.data;
+    if (m.type === 'loading') { app.replaceChildren(el('p', 'summary', `Reading ${m.file}…`)); return; }
+    if (m.type === 'keys') render(m.file, m.result);
+  });
+  vscode.postMessage({ type: 'ready' });
+
+  function render(file, result) {
+    app.replaceChildren();
+    const header = el('header');
+    header.append(el('h1', '', file));
+    app.append(header);
+    if (!result.ok) {
+      const box = el('div', 'error');
+      box.append(el('strong', '', 'This checkpoint cannot be read. '), document.createTextNode(result.message));
+      app.append(box);
+      return;
+    }
+    const k = result.keys;
+    root = buildTree(k.tensors);
+    const total = root;
+    header.append(el('div', 'summary', `${k.format}${k.framework ? ` · ${k.framework} layout` : ''}${k.shapeOrder === 'ggml' ? ' · shapes in GGUF order' : ''} · ${fmtInt(total.count)} tensors · ${fmtInt(total.params)} parameters · ${fmtBytes(total.bytes)}`));
+    if (k.notes && k.notes.length) {
+      const ul = el('ul', 'notes');
+      for (const n of k.notes) ul.append(el('li', '', n));
+      header.append(ul);
+    }
+    if (k.metadata && Object.keys(k.metadata).length) {
+      const d = el('details', 'meta');
+      d.append(el('summary', '', `Metadata (${Object.keys(k.metadata).length})`));
+      const t = el('table');
+      for (const [key, v] of Object.entries(k.metadata)) { const tr = el('tr'); tr.append(el('td', '', key), el('td', '', String(v))); t.append(tr); }
+      d.append(t);
+      header.append(d);
+    }
+    const bar = el('div', 'toolbar');
+    const input = /** @type {HTMLInputElement} */ (el('input'));
+    input.type = 'search';
+    input.placeholder = 'Filter keys (e.g. layer.3 or attn.q)';
+    input.setAttribute('aria-label', 'Filter keys');
+    input.value = state.filter;
+    const count = el('span', 'count');
+    input.addEventListener('input', () => { state.filter = input.value; save(); refresh(count); });
+    bar.append(input, count);
+    const cols = el('div', 'cols');
+    for (const c of ['key', 'dtype', 'shape', 'parameters', 'bytes']) cols.append(el('span', c === 'key' || c === 'dtype' || c === 'shape' ? '' : 'num', c));
+    viewport = el('div', 'viewport');
+    viewport.setAttribute('role', 'tree');
+    spacer = el('div');
+    viewport.append(spacer);
+    viewport.addEventListener('scroll', draw);
+    window.addEventListener('resize', draw);
+    app.append(bar, cols, viewport);
+    refresh(count);
+  }
+
+  /** Modules → tensors, with totals per module; a key's segments are its path. */
+  function buildTree(tensors) {
+    const top = { name: '', path: '', children: new Map(), tensors: [], count: 0, params: 0, bytes: 0 };
+    for (const t of tensors) {
+      const segs = t.key.split('.');
+      const params = numel(t.shape);
+      const bytes = (SIZES[t.dtype] || 0) * params;
+      let node = top;
+      node.count++; node.params += params; node.bytes += bytes;
+      for (let i = 0; i < segs.length - 1; i++) {
+        let next = node.children.get(segs[i]);
+        if (!next) { next = { name: segs[i], path: segs.slice(0, i + 1).join('.'), children: new Map(), tensors: [], count: 0, params: 0, bytes: 0 }; node.children.set(segs[i], next); }
+        node = next;
+        node.count++; node.params += params; node.bytes += bytes;
+      }
+      node.tensors.push({ name: segs[segs.length - 1], t, params, bytes });
+    }
+    return top;
+  }
+
+  function isExpanded(node, depth) {
+    return state.expanded[node.path] ?? depth < 1;
+  }
+
+  /** The visible rows: the tree as expanded, or a flat list of matches while filtering. */
+  function flatten() {
+    const out = [];
+    const f = state.filter.trim().toLowerCase();
+    if (f) {
+      const walk = (node) => {
+        for (const x of node.tensors) if (x.t.key.toLowerCase().includes(f)) out.push({ kind: 'tensor', depth: 0, label: x.t.key, x });
+        for (const c of node.children.values()) walk(c);
+      };
+      walk(root);
+      return out;
+    }
+    const walk = (node, depth) => {
+      for (const c of node.children.values()) {
+        out.push({ kind: 'module', depth, node: c });
+        if (isExpanded(c, depth)) walk(c, depth + 1);
+      }
+      for (const x of node.tensors) out.push({ kind: 'tensor', depth, label: x.name, x });
+    };
+    walk(root, 0);
+    return out;
+  }
+
+  function refresh(count) {
+    rows = flatten();
+    count.textContent = state.filter.trim() ? `${fmtInt(rows.length)} matching tensors` : '';
+    if (spacer) spacer.style.height = `${rows.length * ROW}px`;
+    draw();
+  }
+
+  function draw() {
+    if (!viewport || !spacer) return;
+    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW) - 10);
+    const last = Math.min(rows.length, Math.ceil((viewport.scrollTop + viewport.clientHeight) / ROW) + 10);
+    const frag = document.createDocumentFragment();
+    for (let i = first; i < last; i++) frag.append(rowElement(rows[i], i));
+    spacer.replaceChildren(frag);
+  }
+
+  function rowElement(r, i) {
+    const e = el('div', `row ${r.kind}`);
+    e.style.top = `${i * ROW}px`;
+    e.setAttribute('role', 'treeitem');
+    const name = el('span', 'name');
+    name.style.paddingLeft = `${r.depth * 14}px`;
+    if (r.kind === 'module') {
+      const open = isExpanded(r.node, r.depth);
+      e.setAttribute('aria-expanded', String(open));
+      const b = el('button', 'toggle', open ? '▾' : '▸');
+      b.setAttribute('aria-label', `${open ? 'Collapse' : 'Expand'} ${r.node.path}`);
+      b.addEventListener('click', () => { state.expanded[r.node.path] = !open; save(); refresh(/** @type {HTMLElement} */ (document.querySelector('.count'))); });
+      name.append(b, document.createTextNode(`${r.node.name}  (${fmtInt(r.node.count)})`));
+      name.title = r.node.path;
+      e.append(name, el('span', 'dtype', ''), el('span', '', ''), el('span', 'num', fmtInt(r.node.params)), el('span', 'num', fmtBytes(r.node.bytes)));
+    } else {
+      name.textContent = r.label;
+      name.title = r.x.t.key;
+      e.append(name, el('span', 'dtype', r.x.t.dtype), el('span', '', `[${r.x.t.shape.join(', ')}]`), el('span', 'num', fmtInt(r.x.params)), el('span', 'num', fmtBytes(r.x.bytes)));
+    }
+    return e;
+  }
+
+  function save() { vscode.setState({ expanded: state.expanded, filter: state.filter }); }
+})();
