@@ -8,6 +8,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 import { registerCheckpointViewer } from './checkpointViewer';
 import { registerCommands } from './commands';
 import { createStatusBar } from './statusBar';
+import { registerWorkspaceView } from './workspaceView';
 import { ServerSettings } from '../../server/src/lsp/protocol';
 
 let client: LanguageClient | undefined;
@@ -21,7 +22,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
   };
   const config = vscode.workspace.getConfiguration('tensorport');
-  const initializationOptions: ServerSettings = { readTimeoutMs: config.get<number>('index.readTimeoutMs', 10_000) };
+  const initializationOptions: ServerSettings = {
+    readTimeoutMs: config.get<number>('index.readTimeoutMs', 10_000),
+    exclude: config.get<string[]>('index.exclude', []),
+  };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'tpmap' }],
     outputChannel: output,
@@ -39,6 +43,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerCommands(context, () => client, output);
   createStatusBar(context, client);
   registerCheckpointViewer(context, () => client);
+  registerWorkspaceView(context, () => client);
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('tensorport.index')) {
       void vscode.window.showInformationMessage('Tensor Port: index settings apply after the language server restarts.', 'Restart')

@@ -21,7 +21,9 @@ before(async () => {
   ws.file('ckpt/weights.bin', Buffer.alloc(64, 7));
   mkdirSync(path.join(ws.dir, 'node_modules'));
   ws.file('node_modules/ignored.safetensors', 'not scanned');
-  const started = await LspClient.start(ws.dir);
+  mkdirSync(path.join(ws.dir, 'runs'));
+  ws.file('runs/excluded.safetensors', 'excluded by the tensorport.index.exclude setting');
+  const started = await LspClient.start(ws.dir, { exclude: ['runs'] });
   client = started.client;
   assert.deepEqual(started.ready, { checkpoints: 2, unreadable: 1 });
 });
@@ -37,6 +39,7 @@ test('an unreadable checkpoint gets one error diagnostic with the reason; a good
   assert.match(bad![0].message, /exceeds the 100,000,000-byte limit/);
   assert.deepEqual(client.diagnostics.get(uriOf('ckpt/vit.safetensors')), []);
   assert.equal(client.diagnostics.has(uriOf('node_modules/ignored.safetensors')), false);
+  assert.equal(client.diagnostics.has(uriOf('runs/excluded.safetensors')), false);
   assert.equal(client.diagnostics.has(uriOf('ckpt/weights.bin')), false);
 });
 
@@ -49,6 +52,20 @@ test('tensorport/keys answers with the keys JSON of the CLI', async () => {
   const bad = await client.request<{ ok: boolean; message: string }>('tensorport/keys', { path: path.join(ws.dir, 'ckpt', 'broken.safetensors') });
   assert.equal(bad.ok, false);
   assert.match(bad.message, /broken\.safetensors: header length/);
+});
+
+test('tensorport/workspace lists checkpoints and mapping files with their status; tensorport/diff compares two', async () => {
+  ws.file('port.tpmap', 'source ckpt/vit.safetensors\ntarget ckpt/vit.safetensors\nembeddings.cls_token -> nowhere\n');
+  const { entries } = await client.request<{ entries: { path: string; kind: string; ok: boolean; detail: string; errors: number }[] }>('tensorport/workspace', {});
+  const byName = new Map(entries.map((e) => [path.relative(ws.dir, e.path), e]));
+  assert.equal(byName.get(path.join('ckpt', 'vit.safetensors'))?.detail, 'safetensors, 41 tensors');
+  assert.equal(byName.get(path.join('ckpt', 'broken.safetensors'))?.ok, false);
+  const map = byName.get('port.tpmap')!;
+  assert.equal(map.kind, 'mapping');
+  assert.ok(map.errors > 0 && /errors/.test(map.detail), map.detail);
+  const same = await client.request<{ ok: boolean; differs: boolean; text: string }>('tensorport/diff', { a: path.join(ws.dir, 'ckpt', 'vit.safetensors'), b: path.join(ws.dir, 'ckpt', 'vit.safetensors') });
+  assert.equal(same.differs, false);
+  assert.match(same.text, /@@ 41 tensors identical/);
 });
 
 test('a checkpoint fixed on disk loses its diagnostic; one broken gains it', async () => {

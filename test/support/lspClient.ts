@@ -27,7 +27,7 @@ export class LspClient {
 
   private constructor(readonly proc: ChildProcess, readonly conn: MessageConnection) {}
 
-  static async start(workspace: string): Promise<{ client: LspClient; ready: { checkpoints: number; unreadable: number } }> {
+  static async start(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: { checkpoints: number; unreadable: number } }> {
     const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
@@ -47,6 +47,7 @@ export class LspClient {
       processId: process.pid, rootUri: null,
       capabilities: { window: { workDoneProgress: true }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
       workspaceFolders: [{ uri: pathToFileURL(workspace).toString(), name: 'ws' }],
+      initializationOptions,
     });
     await conn.sendNotification('initialized', {});
     return { client, ready: await ready };

@@ -4,6 +4,7 @@
  * one-line reason on stderr and never a stack trace.
  */
 import { runCheck } from './checkCommand';
+import { runDiff } from './diffCommand';
 import { runKeys } from './keysCommand';
 import { EXIT, UsageError, die } from './exit';
 
@@ -12,6 +13,7 @@ const USAGE = `usage: tensorport <command> [options]
 commands:
   keys FILE [--json]        list a checkpoint's tensors (key, dtype, shape) without reading tensor data
   check FILE.tpmap… [--json] check mapping files against their checkpoints (exit 1 on errors)
+  diff A B [--json]          compare two checkpoints' keys, dtypes and shapes (exit 1 when they differ)
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .onnx or .gguf.`;
@@ -21,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'keys': return runKeys(rest);
     case 'check': return runCheck(rest);
+    case 'diff': return runDiff(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;

@@ -1,5 +1,5 @@
 /**
- * Finds checkpoint files under workspace folders. Skips the folders that never hold a user's
+ * Finds checkpoint and mapping files under workspace folders. Skips the folders that never hold a user's
  * checkpoints but can hold millions of files (node_modules, .git, virtual environments).
  */
 import { promises as fs } from 'node:fs';
@@ -27,7 +27,24 @@ async function looksLikeCheckpoint(file: string): Promise<boolean> {
   }
 }
 
-export async function findCheckpoints(root: string, opts: { maxDepth?: number; maxFiles?: number } = {}): Promise<string[]> {
+export function findCheckpoints(root: string, opts: FindOptions = {}): Promise<string[]> {
+  return findFiles(root, async (p) => isCheckpointPath(p) && (await looksLikeCheckpoint(p)), opts);
+}
+
+/** Mapping files (`*.tpmap`) under a folder, for the workspace overview. */
+export function findMappings(root: string, opts: FindOptions = {}): Promise<string[]> {
+  return findFiles(root, (p) => p.endsWith('.tpmap'), opts);
+}
+
+export interface FindOptions {
+  maxDepth?: number;
+  maxFiles?: number;
+  /** Folder names to skip besides the built-in ones (the `tensorport.index.exclude` setting). */
+  exclude?: string[];
+}
+
+async function findFiles(root: string, accept: (path: string) => boolean | Promise<boolean>, opts: FindOptions): Promise<string[]> {
+  const skip = new Set([...SKIP, ...(opts.exclude ?? [])]);
   const maxDepth = opts.maxDepth ?? 12;
   const maxFiles = opts.maxFiles ?? 10_000;
   const found: string[] = [];
@@ -44,8 +61,8 @@ export async function findCheckpoints(root: string, opts: { maxDepth?: number; m
       if (found.length >= maxFiles) return;
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (!SKIP.has(e.name)) await walk(p, depth + 1);
-      } else if (e.isFile() && isCheckpointPath(p) && (await looksLikeCheckpoint(p))) {
+        if (!skip.has(e.name)) await walk(p, depth + 1);
+      } else if (e.isFile() && (await accept(p))) {
         found.push(p);
       }
     }

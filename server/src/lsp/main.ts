@@ -10,7 +10,9 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { keysJson } from '../cli/keysCommand';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
-import { findCheckpoints } from '../index/findCheckpoints';
+import { diffCheckpoints, formatDiff } from '../index/diff';
+import { findCheckpoints, findMappings } from '../index/findCheckpoints';
+import { checkMappingFile } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
 import { codeActionsAt } from '../mapping/codeActions';
 import { completeAt } from '../mapping/completion';
@@ -20,7 +22,7 @@ import { locate } from '../mapping/locate';
 import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
 import { MappingDocuments, MappingState } from './mappingDocuments';
 import {
-  DEFAULT_SETTINGS, INDEX_READY_NOTIFICATION, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
+  DEFAULT_SETTINGS, DIFF_REQUEST, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
 } from './protocol';
 import { checkpointDiagnostics, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
 
@@ -65,7 +67,7 @@ connection.onInitialized(async () => {
 async function scanWorkspace(): Promise<void> {
   const progress = await connection.window.createWorkDoneProgress();
   progress.begin('Tensor Port: indexing checkpoints', 0, 'finding files', false);
-  const files = (await Promise.all(roots.map((r) => findCheckpoints(r)))).flat();
+  const files = (await Promise.all(roots.map((r) => findCheckpoints(r, { exclude: settings.exclude })))).flat();
   connection.console.info(`indexing ${files.length} checkpoint(s) in ${roots.join(', ') || 'no folder'}`);
   const entries = await index.scan(files, (done, total, file) => {
     progress.report(Math.round((100 * done) / Math.max(total, 1)), relativeToRoots(file));
@@ -113,6 +115,35 @@ connection.onDidChangeWatchedFiles(async ({ changes }) => {
 connection.onRequest(KEYS_REQUEST, async (params: KeysParams): Promise<KeysResult> => {
   const entry = await index.get(path.resolve(params.path));
   return entry.ok ? { ok: true, keys: keysJson(entry.info) as Extract<KeysResult, { ok: true }>['keys'] } : { ok: false, message: entry.error.message };
+});
+
+connection.onRequest(DIFF_REQUEST, async (params: DiffParams): Promise<DiffResult> => {
+  const [a, b] = await Promise.all([index.get(path.resolve(params.a)), index.get(path.resolve(params.b))]);
+  if (!a.ok) return { ok: false, message: a.error.message };
+  if (!b.ok) return { ok: false, message: b.error.message };
+  const d = diffCheckpoints(a.info, b.info);
+  return { ok: true, text: formatDiff(relativeToRoots(a.path), relativeToRoots(b.path), d), differs: d.changed.length + d.onlyInA.length + d.onlyInB.length > 0 };
+});
+
+connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {
+  const entries: WorkspaceEntry[] = [];
+  for (const file of [...checkpointFiles].sort()) {
+    const e = await index.get(file);
+    entries.push(e.ok
+      ? { path: file, kind: 'checkpoint', ok: true, detail: `${e.info.format}, ${e.info.tensors.length} tensors`, errors: 0, warnings: 0 }
+      : { path: file, kind: 'checkpoint', ok: false, detail: e.error.reason, errors: 1, warnings: 0 });
+  }
+  const mappingsOnDisk = (await Promise.all(roots.map((r) => findMappings(r, { exclude: settings.exclude })))).flat().sort();
+  for (const file of mappingsOnDisk) {
+    // An open document's state is newer than the file on disk.
+    const open = mappings.all().find((m) => m.path === file);
+    const diagnostics = open ? open.analysis.diagnostics : await checkMappingFile(file, index).then((c) => c.analysis.diagnostics, () => undefined);
+    if (!diagnostics) { entries.push({ path: file, kind: 'mapping', ok: false, detail: 'cannot be read', errors: 1, warnings: 0 }); continue; }
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+    entries.push({ path: file, kind: 'mapping', ok: errors === 0, detail: errors || warnings ? `${errors} errors, ${warnings} warnings` : 'clean', errors, warnings });
+  }
+  return { entries };
 });
 
 // --- mapping documents -------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+/**
+ * The Tensor Port view in the Explorer: the workspace's checkpoints and mapping files with their
+ * status (from the server), and the model diff of two checkpoints (select one, compare with another).
+ */
+import * as vscode from 'vscode';
+import { LanguageClient } from 'vscode-languageclient/node';
+import {
+  DIFF_REQUEST, DiffParams, DiffResult, STATUS_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult,
+} from '../../server/src/lsp/protocol';
+
+type Node = { group: 'checkpoint' | 'mapping'; count: number } | WorkspaceEntry;
+
+class WorkspaceTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private entries: WorkspaceEntry[] = [];
+
+  constructor(private readonly getClient: () => LanguageClient | undefined) {}
+
+  async refresh(): Promise<void> {
+    const client = this.getClient();
+    if (!client?.isRunning()) return;
+    this.entries = (await client.sendRequest<WorkspaceResult>(WORKSPACE_REQUEST)).entries;
+    this.changed.fire();
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) {
+      return (['mapping', 'checkpoint'] as const).map((group) => ({ group, count: this.entries.filter((e) => e.kind === group).length }));
+    }
+    return 'group' in node ? this.entries.filter((e) => e.kind === node.group) : [];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if ('group' in node) {
+      const item = new vscode.TreeItem(node.group === 'mapping' ? 'Mappings' : 'Checkpoints', vscode.TreeItemCollapsibleState.Expanded);
+      item.description = String(node.count);
+      return item;
+    }
+    const uri = vscode.Uri.file(node.path);
+    const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
+    item.label = vscode.workspace.asRelativePath(uri);
+    item.description = node.detail;
+    item.tooltip = `${node.path}\n${node.detail}`;
+    item.iconPath = node.errors ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+      : node.warnings ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+        : new vscode.ThemeIcon(node.kind === 'mapping' ? 'pass' : 'database');
+    item.contextValue = node.kind;
+    item.command = { title: 'Open', command: 'vscode.open', arguments: [uri] };
+    return item;
+  }
+}
+
+export function registerWorkspaceView(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined): void {
+  const tree = new WorkspaceTree(getClient);
+  context.subscriptions.push(vscode.window.registerTreeDataProvider('tensorport.workspace', tree));
+  let selected: vscode.Uri | undefined;
+  const refresh = () => void tree.refresh().catch(() => undefined);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('tensorport.refreshWorkspace', refresh),
+    vscode.workspace.onDidSaveTextDocument((d) => { if (d.fileName.endsWith('.tpmap')) refresh(); }),
+    vscode.commands.registerCommand('tensorport.selectForCompare', (arg?: WorkspaceEntry | vscode.Uri) => {
+      selected = toUri(arg) ?? vscode.window.activeTextEditor?.document.uri;
+      void vscode.commands.executeCommand('setContext', 'tensorport.compareSelected', selected !== undefined);
+    }),
+    vscode.commands.registerCommand('tensorport.compareWithSelected', async (arg?: WorkspaceEntry | vscode.Uri) => {
+      const other = toUri(arg);
+      if (!selected || !other) return;
+      await showDiff(getClient, selected, other);
+    }),
+    vscode.commands.registerCommand('tensorport.diffCheckpoints', async () => {
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', filters: { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'onnx', 'gguf'] } });
+      if (picked?.length === 2) await showDiff(getClient, picked[0], picked[1]);
+      else if (picked) void vscode.window.showWarningMessage('Tensor Port: pick exactly two checkpoints to compare.');
+    }),
+  );
+  const client = getClient();
+  if (client) context.subscriptions.push(client.onNotification(STATUS_NOTIFICATION, refresh));
+}
+
+function toUri(arg?: WorkspaceEntry | vscode.Uri): vscode.Uri | undefined {
+  if (!arg) return undefined;
+  return arg instanceof vscode.Uri ? arg : vscode.Uri.file(arg.path);
+}
+
+async function showDiff(getClient: () => LanguageClient | undefined, a: vscode.Uri, b: vscode.Uri): Promise<void> {
+  const client = getClient();
+  if (!client) return;
+  const r = await client.sendRequest<DiffResult>(DIFF_REQUEST, { a: a.fsPath, b: b.fsPath } satisfies DiffParams);
+  if (!r.ok) {
+    void vscode.window.showErrorMessage(`Tensor Port: ${r.message}`);
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument({ language: 'diff', content: r.text });
+  await vscode.window.showTextDocument(doc, { preview: true });
+}

@@ -1,0 +1,21 @@
+/** `tensorport diff A B [--json]`: the model diff of two checkpoints (keys only in one, dtype/shape changes). */
+import { parseArgs } from 'node:util';
+import { readCheckpoint } from '../formats/readCheckpoint';
+import { diffCheckpoints, formatDiff } from '../index/diff';
+import { EXIT, UsageError } from './exit';
+
+export async function runDiff(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const [a, b, ...extra] = parsed.positionals;
+  if (!a || !b || extra.length) throw new UsageError('diff takes two checkpoints (usage: tensorport diff A B [--json])');
+  const [ia, ib] = await Promise.all([readCheckpoint(a), readCheckpoint(b)]);
+  const d = diffCheckpoints(ia, ib);
+  process.stdout.write(parsed.values.json ? JSON.stringify({ a, b, ...d }, null, 1) + '\n' : formatDiff(a, b, d));
+  // Like diff(1): 1 when the checkpoints differ, so scripts can gate on it.
+  return d.changed.length || d.onlyInA.length || d.onlyInB.length ? EXIT.findings : EXIT.ok;
+}
