@@ -27,5 +27,5 @@ export default tseslint.config(
   { files: ['bin/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly', setTimeout: 'readonly' } } },
   // Browser-side callbacks of the e2e (page.waitForFunction) run in the page.
-  { files: ['test/e2e/**/*.mjs'], languageOptions: { globals: { document: 'readonly' } } },
+  { files: ['test/e2e/**/*.mjs'], languageOptions: { globals: { document: 'readonly', getComputedStyle: 'readonly' } } },
 );

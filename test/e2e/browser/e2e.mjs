@@ -77,7 +77,7 @@ try {
     await page.keyboard.press('Control+.');
     const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Add `| transpose`' }).first();
     await fix.waitFor({ timeout: 15_000 });
-    await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
+    await fullyShown(fix);
     await page.screenshot({ path: path.join(OUT, 'quickfix.png') });
     // Choose it by keyboard, as a user does: the menu's pointer shield swallows synthetic clicks.
     for (let i = 0; i < 10; i++) {
@@ -99,7 +99,7 @@ try {
     await hover.waitFor({ timeout: 15_000 });
     const text = await hover.innerText();
     if (!/F32 \[16, 16\]/.test(text)) throw new Error(`hover lacks the shape: ${text}`);
-    await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
+    await fullyShown(hover);
     await page.screenshot({ path: path.join(OUT, 'hover.png') });
   });
   await step('a .safetensors opens in the checkpoint viewer, filterable', async () => {
@@ -125,6 +125,15 @@ try {
 }
 console.log(`\n${steps.length} e2e steps passed${ok ? '' : ', then one failed'}:\n  ${steps.join('\n  ')}`);
 process.exit(ok ? 0 : 1);
+
+/** Waits until a widget has finished fading in (every ancestor fully opaque), for clean screenshots. */
+async function fullyShown(locator) {
+  const handle = await locator.elementHandle();
+  await page.waitForFunction((el) => {
+    for (let e = el; e; e = e.parentElement) if (getComputedStyle(e).opacity !== '1') return false;
+    return true;
+  }, handle, { timeout: 10_000 });
+}
 
 async function waitFor(pred, what, ms = 10_000) {
   const end = Date.now() + ms;
