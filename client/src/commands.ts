@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { KEYS_REQUEST, KeysParams, KeysResult } from '../../server/src/lsp/protocol';
+import { generateMappingCommand } from './generateMapping';
 
 export function registerCommands(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined, output: vscode.OutputChannel): void {
   context.subscriptions.push(
@@ -19,6 +20,7 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: ()
       await vscode.window.showTextDocument(doc, { preview: true });
     }),
     vscode.commands.registerCommand('tensorport.showOutput', () => output.show(true)),
+    vscode.commands.registerCommand('tensorport.generateMapping', () => generateMappingCommand(getClient())),
     vscode.commands.registerCommand('tensorport.restartServer', async () => {
       await getClient()?.restart();
     }),

@@ -170,3 +170,21 @@ test('the CLI and the server report the same diagnostics for the same file', asy
     norm(fromServer.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1} ${SEV[d.severity]} ${d.code} ${d.message}`)),
     norm(fromCli.map((d) => `${d.line}:${d.column}-${d.endLine}:${d.endColumn} ${d.severity} ${d.code} ${d.message}`)));
 });
+
+test('Generate Mapping writes a .tpmap that checks clean, and never overwrites unless asked', async () => {
+  const out = path.join(ws.dir, 'generated.tpmap');
+  const params = { source: path.join(ws.dir, 'hf_bert_tiny.safetensors'), target: path.join(ws.dir, 'paddlenlp_bert_tiny.pdparams'), output: out };
+  const r = await client.request<{ ok: boolean; rules: number; unmappedTarget: number }>('tensorport/generateMapping', params);
+  assert.equal(r.ok, true);
+  assert.equal(r.rules, 39); // every tensor of the PaddleNLP checkpoint
+  assert.equal(r.unmappedTarget, 0);
+  const text = readFileSync(out, 'utf8');
+  assert.match(text, /^source hf_bert_tiny\.safetensors$/m);
+  assert.match(text, /bert\.encoder\.layer\.\{i\}\.attention\.self\.query\.weight +-> bert\.encoder\.layers\.\{i\}\.self_attn\.q_proj\.weight \| transpose/);
+  const check = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'tensorport.js'), 'check', out, '--json'], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout);
+  assert.deepEqual(JSON.parse(check.stdout).summary, { files: 1, errors: 0, warnings: 0, information: 0 });
+  const again = await client.request<{ ok: boolean; message: string }>('tensorport/generateMapping', params);
+  assert.equal(again.ok, false);
+  assert.match(again.message, /already exists/);
+});

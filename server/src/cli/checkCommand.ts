@@ -1,9 +1,9 @@
 /** `tensorport check FILE… [--json]`: the editor's diagnostics for mapping files, as JSON or compiler-style lines. */
-import { parseArgs } from 'node:util';
 import { describeFsError } from '../formats/byteSource';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { checkMappingFile } from '../mapping/checkFile';
 import { positionAt } from '../mapping/lineIndex';
+import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 
 export interface CheckJsonDiagnostic {
@@ -12,12 +12,7 @@ export interface CheckJsonDiagnostic {
 }
 
 export async function runCheck(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
   const files = parsed.positionals;
   if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json])');
   for (const f of files) {

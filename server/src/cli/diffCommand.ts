@@ -1,16 +1,11 @@
 /** `tensorport diff A B [--json]`: the model diff of two checkpoints (keys only in one, dtype/shape changes). */
-import { parseArgs } from 'node:util';
 import { readCheckpoint } from '../formats/readCheckpoint';
 import { diffCheckpoints, formatDiff } from '../index/diff';
+import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 
 export async function runDiff(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
   const [a, b, ...extra] = parsed.positionals;
   if (!a || !b || extra.length) throw new UsageError('diff takes two checkpoints (usage: tensorport diff A B [--json])');
   const [ia, ib] = await Promise.all([readCheckpoint(a), readCheckpoint(b)]);

@@ -1,17 +1,12 @@
 /** `tensorport keys FILE [--json]`: the checkpoint's tensors, as JSON (spec'd) or an aligned table for people. */
-import { parseArgs } from 'node:util';
 import { readCheckpoint } from '../formats/readCheckpoint';
 import { CheckpointInfo } from '../formats/tensorInfo';
+import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatKeysTable } from './keysTable';
 
 export async function runKeys(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
   const files = parsed.positionals;
   if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (usage: tensorport keys FILE [--json])');
   const info = await readCheckpoint(files[0]);

@@ -6,6 +6,7 @@
 import { runCheck } from './checkCommand';
 import { runDiff } from './diffCommand';
 import { runKeys } from './keysCommand';
+import { runMap } from './mapCommand';
 import { EXIT, UsageError, die } from './exit';
 
 const USAGE = `usage: tensorport <command> [options]
@@ -14,6 +15,8 @@ commands:
   keys FILE [--json]        list a checkpoint's tensors (key, dtype, shape) without reading tensor data
   check FILE.tpmap… [--json] check mapping files against their checkpoints (exit 1 on errors)
   diff A B [--json]          compare two checkpoints' keys, dtypes and shapes (exit 1 when they differ)
+  map SOURCE TARGET [-o OUT.tpmap] [--force] [--json]
+                             propose a complete mapping between two checkpoints
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .onnx or .gguf.`;
@@ -24,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     case 'keys': return runKeys(rest);
     case 'check': return runCheck(rest);
     case 'diff': return runDiff(rest);
+    case 'map': return runMap(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;

@@ -12,6 +12,7 @@ import { keysJson } from '../cli/keysCommand';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { diffCheckpoints, formatDiff } from '../index/diff';
 import { findCheckpoints, findMappings } from '../index/findCheckpoints';
+import { generateMappingFile } from '../mapping/automap/generate';
 import { checkMappingFile } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
 import { codeActionsAt } from '../mapping/codeActions';
@@ -22,7 +23,7 @@ import { locate } from '../mapping/locate';
 import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
 import { MappingDocuments, MappingState } from './mappingDocuments';
 import {
-  DEFAULT_SETTINGS, DIFF_REQUEST, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
+  DEFAULT_SETTINGS, DIFF_REQUEST, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
 } from './protocol';
 import { checkpointDiagnostics, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
 
@@ -123,6 +124,21 @@ connection.onRequest(DIFF_REQUEST, async (params: DiffParams): Promise<DiffResul
   if (!b.ok) return { ok: false, message: b.error.message };
   const d = diffCheckpoints(a.info, b.info);
   return { ok: true, text: formatDiff(relativeToRoots(a.path), relativeToRoots(b.path), d), differs: d.changed.length + d.onlyInA.length + d.onlyInB.length > 0 };
+});
+
+connection.onRequest(GENERATE_MAPPING_REQUEST, async (p: GenerateMappingParams): Promise<GenerateMappingResult> => {
+  const progress = await connection.window.createWorkDoneProgress();
+  progress.begin('Tensor Port: proposing a mapping', undefined, `${path.basename(p.source)} → ${path.basename(p.target)}`);
+  try {
+    const g = await generateMappingFile(p.source, p.target, p.output, { overwrite: p.overwrite });
+    connection.console.info(`wrote ${p.output}: ${g.proposal.rules.length} rules, ${g.lowConfidence} with low confidence`);
+    return { ok: true, output: p.output, rules: g.proposal.rules.length, lowConfidence: g.lowConfidence,
+      unmappedSource: g.proposal.unmappedSource.length, unmappedTarget: g.proposal.unmappedTarget.length };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  } finally {
+    progress.done();
+  }
 });
 
 connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {

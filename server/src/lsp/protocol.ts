@@ -15,6 +15,13 @@ export const DIFF_REQUEST = 'tensorport/diff';
 export interface DiffParams { a: string; b: string }
 export type DiffResult = { ok: true; text: string; differs: boolean } | { ok: false; message: string };
 
+/** Request: propose a mapping between two checkpoints and write it as a `.tpmap` (refuses to overwrite unless asked). */
+export const GENERATE_MAPPING_REQUEST = 'tensorport/generateMapping';
+export interface GenerateMappingParams { source: string; target: string; output: string; overwrite?: boolean }
+export type GenerateMappingResult =
+  | { ok: true; output: string; rules: number; lowConfidence: number; unmappedSource: number; unmappedTarget: number }
+  | { ok: false; message: string };
+
 /** Request: the workspace's checkpoints and mapping files with their status, for the Explorer view. */
 export const WORKSPACE_REQUEST = 'tensorport/workspace';
 export interface WorkspaceEntry { path: string; kind: 'checkpoint' | 'mapping'; ok: boolean; detail: string; errors: number; warnings: number }

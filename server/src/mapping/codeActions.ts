@@ -1,12 +1,12 @@
 /**
  * Quick fixes for a mapping: the fixes the analysis attached to each diagnostic (add/remove
  * `| transpose`, a suggested key, a cast), plus whole-file actions: drop every unmapped source key, and
- * add a rule for each unmapped target key whose source is unambiguous.
+ * add the auto-mapper's rules for unmapped target keys where it is confident.
  */
 import { Analysis } from './analyze';
 import { MappingDiagnostic, TextEdit } from './diagnostics';
-import { linearLayout } from './layout';
-import { keyRole } from './roles';
+import { MappingProposal, proposeMapping } from './automap/propose';
+import { LOW_CONFIDENCE } from './automap/write';
 import { SideData, Sides } from './sides';
 import { MappingFile, Span } from './syntax';
 
@@ -34,51 +34,34 @@ export function codeActionsAt(file: MappingFile, analysis: Analysis, range: Span
   const tgt = sides.target?.ok ? sides.target.side : undefined;
   const unmappedTgt = analysis.diagnostics.filter((d) => d.code === 'unmapped-target-key' && d.key && d.severity === 'error');
   if (src && tgt && here.some((d) => d.code === 'unmapped-target-key') && unmappedTgt.length) {
-    const proposals = proposeRules(unmappedTgt.map((d) => d.key!), unmappedSrc.map((d) => d.key!), src, tgt);
-    if (proposals.length) {
-      actions.push({ title: `Add ${proposals.length === 1 ? 'the rule' : `${proposals.length} rules`} for unmapped target keys with a clear source`,
-        kind: 'quickfix', edits: [{ start: eof, end: eof, newText: `${lead}${proposals.join('\n')}\n` }],
-        diagnostics: unmappedTgt.filter((d) => proposals.some((p) => p.includes(`-> ${d.key}`))) });
+    const lines = proposeRules(unmappedTgt.map((d) => d.key!), src, tgt);
+    if (lines.length) {
+      actions.push({ title: `Add ${lines.length === 1 ? 'the rule' : `${lines.length} rules`} for unmapped target keys with a clear source`,
+        kind: 'quickfix', edits: [{ start: eof, end: eof, newText: `${lead}${lines.join('\n')}\n` }],
+        diagnostics: unmappedTgt.filter((d) => lines.some((l) => l.includes(`-> ${d.key}`))) });
     }
   }
   return actions;
 }
 
+/** The auto-mapper's proposal per pair of sides (sides are reused until a checkpoint changes). */
+const proposals = new WeakMap<SideData, WeakMap<SideData, MappingProposal>>();
+
+function proposalFor(src: SideData, tgt: SideData): MappingProposal {
+  let byTarget = proposals.get(src);
+  if (!byTarget) proposals.set(src, (byTarget = new WeakMap()));
+  let p = byTarget.get(tgt);
+  if (!p) byTarget.set(tgt, (p = proposeMapping(src, tgt)));
+  return p;
+}
+
 /**
- * A rule for each target key that exactly one free source key fits: same role, parameter, layer and
- * norm order, and a shape equal or transposed. Ambiguous keys get nothing (the auto-mapper decides those).
+ * The auto-mapper's rules for the given unmapped target keys, as concrete lines, only where it is
+ * confident: an uncertain pairing is left for the user (or `tensorport map`) to decide.
  */
-export function proposeRules(targets: string[], freeSources: string[], src: SideData, tgt: SideData): string[] {
-  const roles = new Map(freeSources.map((k) => [k, keyRole(k)]));
-  const out: string[] = [];
-  const taken = new Set<string>();
-  for (const tk of targets) {
-    const t = tgt.tensors.get(tk)!;
-    const tr = keyRole(tk);
-    const fits = freeSources.filter((sk) => {
-      if (taken.has(sk)) return false;
-      const r = roles.get(sk)!;
-      const s = src.tensors.get(sk)!;
-      if (r.role !== tr.role || r.param !== tr.param || r.layer !== tr.layer || r.normOrder !== tr.normOrder) return false;
-      if (r.role === undefined && sk.split('.').at(-2) !== tk.split('.').at(-2)) return false;
-      return sameShape(s.shape, t.shape) || transposed(s.shape, t.shape);
-    });
-    if (fits.length !== 1) continue;
-    const sk = fits[0];
-    taken.add(sk);
-    const s = src.tensors.get(sk)!;
-    const from = linearLayout(s, src.framework);
-    const to = linearLayout(t, tgt.framework);
-    const needT = (from && to && from !== to) || (!sameShape(s.shape, t.shape) && transposed(s.shape, t.shape));
-    out.push(`${sk} -> ${tk}${needT ? ' | transpose' : ''}`);
-  }
-  return out;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-function transposed(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === 2 && b.length === 2 && a[0] === b[1] && a[1] === b[0];
+export function proposeRules(targets: string[], src: SideData, tgt: SideData): string[] {
+  const wanted = new Set(targets);
+  return proposalFor(src, tgt).rules
+    .filter((r) => wanted.has(r.target) && r.confidence >= LOW_CONFIDENCE)
+    .map((r) => `${r.sources.length > 1 ? `[${r.sources.join(', ')}]` : r.sources[0]} -> ${r.target}${r.transforms.map((t) => ` | ${t}`).join('')}`);
 }

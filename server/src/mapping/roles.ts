@@ -72,6 +72,8 @@ export function keyRole(key: string): KeyRole {
   if (dense > 0 && lower[dense - 1] === 'output') out.role = lower.slice(0, dense - 1).some((s) => s === 'attention') ? 'o' : 'ffn_out';
   else if (lower.at(-1) === 'c_proj') out.role = lower.includes('attn') ? 'o' : lower.includes('mlp') ? 'ffn_out' : undefined;
   else if (lower.at(-1) === 'proj' && lower.includes('attn')) out.role = 'o';
+  // Meta LLaMA calls its LM head a top-level `output` (`output.weight`); nested `output`s are BERT's blocks.
+  else if (lower.length === 1 && lower[0] === 'output' && segs.length === 2) out.role = 'head';
   return out;
 }
 
@@ -83,8 +85,11 @@ function bertNormOrder(lower: string[], i: number): 1 | 2 | undefined {
 
 /** Why two keys' roles disagree, or undefined when nothing known disagrees. */
 export function roleConflict(source: string, target: string): string | undefined {
-  const a = keyRole(source);
-  const b = keyRole(target);
+  return keyRoleConflict(keyRole(source), keyRole(target));
+}
+
+/** roleConflict on roles already read (the auto-mapper compares each key with many). */
+export function keyRoleConflict(a: KeyRole, b: KeyRole): string | undefined {
   if (a.param && b.param && isWeightOrBias(a.param) && isWeightOrBias(b.param) && a.param !== b.param) return `a ${a.param} is mapped to a ${b.param}`;
   if (a.role && b.role && a.role !== b.role && !compatibleRoles(a.role, b.role)) return `${describe(a)} is mapped to ${describe(b)}`;
   if (a.role === 'norm' && b.role === 'norm' && a.normOrder && b.normOrder && a.normOrder !== b.normOrder) {

@@ -1,0 +1,73 @@
+/**
+ * Which transforms turn a source tensor (or a fused/split form of it) into a target tensor, judged from
+ * shapes, dtypes and both sides' Linear layouts — the same facts the analysis checks, so a proposed rule
+ * never draws `missing-transpose`, `extra-transpose`, `shape-mismatch` or `dtype-mismatch`.
+ */
+import { LinearLayout } from '../layout';
+
+export interface Fit {
+  transforms: string[];
+  /** How much the fit had to guess or reshape: subtracted from the pair's score. */
+  cost: number;
+}
+
+const FLOATS = new Set(['F64', 'F32', 'F16', 'BF16']);
+const INTS = new Set(['I64', 'I32', 'I16', 'I8', 'U8']);
+
+/** `cast(T)` when the dtypes differ within floats or within integers; undefined when they cannot meet. */
+export function castFor(from: string, to: string): string[] | undefined {
+  if (from === to) return [];
+  if ((FLOATS.has(from) && FLOATS.has(to)) || (INTS.has(from) && INTS.has(to))) return [`cast(${to})`];
+  return undefined;
+}
+
+const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * Shape transforms from `s` to `t`. `ls`/`lt` are the sides' Linear layouts for a 2-D weight (undefined
+ * when unknown or not a Linear): when both are known they decide the transpose, square or not.
+ */
+export function fitShape(s: readonly number[], t: readonly number[], ls?: LinearLayout, lt?: LinearLayout): Fit | undefined {
+  const known = ls !== undefined && lt !== undefined;
+  if (same(s, t)) {
+    if (s.length === 2 && known && ls !== lt) return s[0] === s[1] ? { transforms: ['transpose'], cost: 0 } : undefined;
+    return { transforms: [], cost: 0 };
+  }
+  if (s.length === 2 && t.length === 2 && s[0] === t[1] && s[1] === t[0]) {
+    if (known && ls === lt) return undefined;
+    return { transforms: ['transpose'], cost: known ? 0 : 0.3 };
+  }
+  const squeeze = squeezeOps(s, t);
+  if (squeeze) return { transforms: squeeze.length <= 2 ? squeeze : [`reshape(${t.join(', ')})`], cost: 0.3 };
+  if (s.length === 4 && t.length === 4) {
+    // Convolutions: torch/Paddle OIHW ↔ JAX/TF HWIO.
+    for (const perm of [[2, 3, 1, 0], [3, 2, 0, 1]]) {
+      if (same(perm.map((d) => s[d]), t)) return { transforms: [`permute(${perm.join(', ')})`], cost: 0.3 };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * squeeze/unsqueeze steps when the shapes differ only by size-1 dimensions (`[1, 1, 768]` → `[768]`),
+ * or undefined. Walks both shapes once, keeping equal dimensions and removing/inserting 1s.
+ */
+export function squeezeOps(s: readonly number[], t: readonly number[]): string[] | undefined {
+  const nonOne = (x: readonly number[]) => x.filter((d) => d !== 1);
+  if (!same(nonOne(s), nonOne(t))) return undefined;
+  const ops: string[] = [];
+  let i = 0;
+  let j = 0; // j: position in the output built so far (= target prefix length)
+  while (i < s.length || j < t.length) {
+    if (i < s.length && j < t.length && s[i] === t[j]) { i++; j++; continue; }
+    if (i < s.length && s[i] === 1) { ops.push(`squeeze(${j})`); i++; continue; }
+    if (j < t.length && t[j] === 1) { ops.push(`unsqueeze(${j})`); j++; continue; }
+    return undefined;
+  }
+  return ops;
+}
+
+/** The output dimension of a 2-D Linear weight in a layout; 0 when the layout is unknown and nothing says otherwise. */
+export function outDim(layout: LinearLayout | undefined, fallback?: LinearLayout): 0 | 1 {
+  return (layout ?? fallback) === 'in_out' ? 1 : 0;
+}

@@ -1,0 +1,71 @@
+/**
+ * Names as the auto-mapper compares them: a key's segments split into tokens, synonyms folded onto one
+ * word (`layernorm`/`ln`/`layer_norm` → norm, `wte` → tok embed, `attn`/`attention` → attn), and the
+ * words that say nothing about which tensor this is (`weight`, `dense`, `proj`) left out. Similarity
+ * weighs rare tokens above common ones, so a prefix every key shares (`vision_model.`, `bert.`) counts
+ * for little.
+ */
+
+/** Whole segments with a conventional meaning, rewritten before tokenising. */
+const SEGMENT_SYNONYMS: Record<string, string> = {
+  ln_f: 'final norm', norm_f: 'final norm', wte: 'tok embed', wpe: 'pos embed', shared: 'tok embed',
+  embed_tokens: 'tok embed', tok_embeddings: 'tok embed', word_embeddings: 'tok embed', token_embedding: 'tok embed',
+  embed_positions: 'pos embed', position_embeddings: 'pos embed', position_embedding: 'pos embed', pos_embed: 'pos embed',
+  cls_token: 'cls', class_embedding: 'cls', lm_head: 'head',
+};
+
+const TOKEN_SYNONYMS: Record<string, string> = {
+  attention: 'attn', selfattention: 'attn', embeddings: 'embed', embedding: 'embed', emb: 'embed',
+  tokens: 'tok', token: 'tok', word: 'tok', position: 'pos', positions: 'pos',
+  layers: 'layer', blocks: 'layer', block: 'layer', h: 'layer', mlp: 'mlp', ffn: 'mlp', feed: 'mlp', forward: 'mlp',
+  f: 'final', query: 'q', key: 'k', value: 'v',
+};
+
+/** Tokens that name no particular tensor. */
+const STOP = new Set(['weight', 'bias', 'kernel', 'gamma', 'beta', 'dense', 'proj', 'projection', 'linear', 'self', 'model', 'module', '']);
+
+const NORM_SPELLINGS = /layer_?norm|layrnorm|rms_?norm|^ln(?=_|\d|$)/g;
+
+export function tokens(name: string): string[] {
+  const out: string[] = [];
+  for (const raw of name.split('.')) {
+    const seg = raw.toLowerCase();
+    const syn = SEGMENT_SYNONYMS[seg];
+    const text = syn ?? seg.replace(NORM_SPELLINGS, '_norm_');
+    for (const part of text.split(/[_\s]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])/)) {
+      const t = TOKEN_SYNONYMS[part] ?? part;
+      if (!STOP.has(t)) out.push(t);
+    }
+  }
+  return out;
+}
+
+/** Inverse document frequency over both sides' names: a token every key has weighs almost nothing. */
+export class TokenWeights {
+  private df = new Map<string, number>();
+  private n = 0;
+
+  add(toks: readonly string[]): void {
+    this.n++;
+    for (const t of new Set(toks)) this.df.set(t, (this.df.get(t) ?? 0) + 1);
+  }
+
+  weight(t: string): number {
+    return Math.log(1 + (this.n + 1) / ((this.df.get(t) ?? 0) + 1));
+  }
+
+  /** Weighted Jaccard similarity of two token sets, 0…1. */
+  similarity(a: readonly string[], b: readonly string[]): number {
+    const A = new Set(a);
+    const B = new Set(b);
+    let common = 0;
+    let union = 0;
+    for (const t of A) {
+      const w = this.weight(t);
+      union += w;
+      if (B.has(t)) common += w;
+    }
+    for (const t of B) if (!A.has(t)) union += this.weight(t);
+    return union === 0 ? 0 : common / union;
+  }
+}
