@@ -60,21 +60,41 @@ test('protocol 4: keys, dtypes, shapes, byte locations, the parameter-name table
   assert.deepEqual(info.tensors.find((t) => t.key === 'fc1.weight')!.shape, [16, 32]);
 });
 
-test('protocol 2: same tensors; latin-1 text payloads get no location, and a note says why', async () => {
-  const info = await read(path.join(DIR, 'linear_p2.pdparams'));
+test('protocol 2: same tensors; latin-1 text payloads are located as UTF-8 text to decode, ASCII ones as raw bytes', async () => {
+  const file = path.join(DIR, 'linear_p2.pdparams');
+  const info = await read(file);
   assert.deepEqual(info.tensors.map((t) => [t.key, t.dtype, t.shape]), sidecar.tensors.map((e) => [e.key, e.dtype, e.shape]));
-  assert.ok(info.tensors.every((t) => t.location === undefined));
   assert.deepEqual(info.notes, [
-    'pickle protocol 2 stores array bytes as latin-1 text, so 11 tensors have no byte location; re-save with protocol 4 (paddle.save\'s default) to get them',
+    'pickle protocol 2 stores array bytes as latin-1 text: 9 tensors\' locations are UTF-8 text to decode, not raw bytes (re-saving with protocol 4, paddle.save\'s default, stores them raw)',
+    '1 array is in Fortran (column-major) order: its location carries strides',
   ]);
   assert.deepEqual(info.parameterNames, { ...sidecar.parameterNames, named: sidecar.namedParam });
+  const bytes = readFileSync(file);
+  for (const [i, t] of info.tensors.entries()) {
+    const e = sidecar.tensors[i];
+    const loc = t.location!;
+    assert.ok(loc, `${t.key} has no location`);
+    const stored = bytes.subarray(loc.offset, loc.offset + loc.length);
+    // Decoded independently of the converter: UTF-8 text → code points → one byte each.
+    const data = loc.encoding === 'latin1-from-utf8' ? Buffer.from(stored.toString('utf8'), 'latin1') : stored;
+    const size = DTYPE_SIZE[t.dtype];
+    assert.equal(data.length, e.shape.reduce((a, b) => a * b, 1) * size, t.key);
+    assert.deepEqual(loc.stride, e.fortran ? [1, e.shape[0]] : undefined, t.key);
+    assert.equal(data.subarray(0, size).toString('hex'), e.first_hex, `${t.key} first element`);
+    assert.equal(data.subarray(data.length - size).toString('hex'), e.last_hex, `${t.key} last element`);
+  }
+  // Pure-ASCII payloads (small integers) are their own bytes: a plain location.
+  assert.equal(info.tensors.find((t) => t.key === 'pos_ids')!.location!.encoding, undefined);
 });
 
 test('the worked example: PaddleNLP BERT, protocol 2', async () => {
   const info = await read(path.join(EXAMPLES, 'bert-to-paddlenlp', 'paddlenlp_bert_tiny.pdparams'));
-  assert.deepEqual(info.tensors[0], { key: 'bert.embeddings.word_embeddings.weight', dtype: 'F32', shape: [40, 16] });
+  const { location, ...first } = info.tensors[0];
+  assert.deepEqual(first, { key: 'bert.embeddings.word_embeddings.weight', dtype: 'F32', shape: [40, 16] });
+  assert.equal(location?.encoding, 'latin1-from-utf8');
   assert.equal(info.tensors.length, 5 + 2 * 16 + 2);
-  assert.deepEqual(info.tensors.find((t) => t.key === 'bert.encoder.layers.1.linear1.weight'), { key: 'bert.encoder.layers.1.linear1.weight', dtype: 'F32', shape: [16, 32] });
+  const linear1 = info.tensors.find((t) => t.key === 'bert.encoder.layers.1.linear1.weight')!;
+  assert.deepEqual([linear1.dtype, linear1.shape], ['F32', [16, 32]]);
   const deeper = await read(path.join(EXAMPLES, 'bert-to-paddlenlp', 'paddlenlp_bert_deeper.pdparams'));
   assert.equal(deeper.tensors.length, 5 + 3 * 16 + 2);
 });

@@ -1,11 +1,11 @@
 /** The people's view of `keys`: an aligned table with totals, colour only on a terminal. */
-import { CheckpointInfo, DTYPE_SIZE, numel } from '../formats/tensorInfo';
+import { CheckpointInfo, DTYPE_SIZE, TensorInfo, numel } from '../formats/tensorInfo';
 
 export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }): string {
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const rows = info.tensors.map((t) => {
-    const bytes = t.location?.length ?? (DTYPE_SIZE[t.dtype] ?? 0) * numel(t.shape);
+    const bytes = tensorBytes(t);
     return [t.key, t.dtype, `[${t.shape.join(', ')}]`, formatBytes(bytes)];
   });
   const header = ['key', 'dtype', 'shape', 'size'];
@@ -16,7 +16,7 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   let bytes = 0;
   for (const t of info.tensors) {
     params += numel(t.shape);
-    bytes += t.location?.length ?? (DTYPE_SIZE[t.dtype] ?? 0) * numel(t.shape);
+    bytes += tensorBytes(t);
   }
   const out = [bold(line(header)), ...rows.map(line)];
   const what = [info.format, info.framework ? `${info.framework} layout` : undefined, info.shapeOrder === 'ggml' ? 'shapes in GGUF order (fastest-varying first)' : undefined]
@@ -24,6 +24,11 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   out.push('', `${info.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} (${what})`);
   for (const n of info.notes) out.push(dim(`note: ${n}`));
   return out.join('\n') + '\n';
+}
+
+/** The data's size: the stored range where it is the raw data, else numel × element size (latin-1 text is stored as UTF-8). */
+function tensorBytes(t: TensorInfo): number {
+  return t.location && !t.location.encoding ? t.location.length : (DTYPE_SIZE[t.dtype] ?? 0) * numel(t.shape);
 }
 
 export function formatBytes(n: number): string {

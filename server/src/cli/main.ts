@@ -4,6 +4,7 @@
  * one-line reason on stderr and never a stack trace.
  */
 import { runCheck } from './checkCommand';
+import { runConvert } from './convertCommand';
 import { runDiff } from './diffCommand';
 import { runKeys } from './keysCommand';
 import { runMap } from './mapCommand';
@@ -17,6 +18,8 @@ commands:
   diff A B [--json]          compare two checkpoints' keys, dtypes and shapes (exit 1 when they differ)
   map SOURCE TARGET [-o OUT.tpmap] [--force] [--json]
                              propose a complete mapping between two checkpoints
+  convert MAPPING.tpmap -o OUT.safetensors [--json]
+                             apply a mapping and write the target checkpoint (streamed, atomic)
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .onnx or .gguf.`;
@@ -28,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     case 'check': return runCheck(rest);
     case 'diff': return runDiff(rest);
     case 'map': return runMap(rest);
+    case 'convert': return runConvert(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;

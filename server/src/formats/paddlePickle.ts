@@ -5,15 +5,15 @@
  * byte range as location.
  *
  * Protocol 2 writes bytes as `_codecs.encode(<latin-1 text>, 'latin1')`, i.e. the array data is
- * stored as the UTF-8 encoding of one code point per byte. That is not a raw byte range, and
- * TensorLocation has no way to say "decode first", so such arrays get no location and a note says
- * why (re-saving with protocol 4, Paddle's default, fixes it).
+ * stored as the UTF-8 encoding of one code point per byte. Such arrays get the text's range with
+ * `encoding: 'latin1-from-utf8'` (the converter decodes it while streaming) — or a plain location
+ * when the text is pure ASCII, whose UTF-8 is the bytes themselves.
  */
 import { resolve as resolvePath } from 'node:path';
 import type { ByteSource } from './byteSource';
 import { numpyDtype } from './pickle/dtypes';
 import { flattenTensors } from './pickle/flatten';
-import { type PyDict, type PyNdarray, type PyValue, dictGet, hashKey, isObj, iterItems, newDict } from './pickle/values';
+import { type PyBytes, type PyDict, type PyLazy, type PyNdarray, type PyValue, dictGet, hashKey, isObj, iterItems, newDict } from './pickle/values';
 import { runPickle } from './pickle/vm';
 import { ReaderError, unreadable } from './readerError';
 import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo, numel } from './tensorInfo';
@@ -38,7 +38,7 @@ export async function readPaddlePickle(src: ByteSource): Promise<CheckpointInfo>
 
 async function read(src: ByteSource): Promise<CheckpointInfo> {
   const name = src.displayName;
-  const { value, protocol } = await runPickle(src, 0, src.size, { requireProto: true });
+  const { value, protocol } = await runPickle(src, 0, src.size, { requireProto: true, recordStrOffsets: true });
   const notes: string[] = [];
   let root: PyValue = value;
   let parameterNames: Record<string, string> | undefined;
@@ -53,6 +53,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   notes.push(...flat.notes);
   const abs = resolvePath(src.path);
   const noLocation = { text: 0, bigEndian: 0, fortran: 0, other: [] as string[] };
+  let textLocated = 0;
   const skipped: string[] = [];
   const tensors: TensorInfo[] = [];
   for (const leaf of flat.leaves) {
@@ -69,20 +70,27 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
     const data = array.data;
     if (!data) continue;
     if (array.dtype?.byteorder === '>') { noLocation.bigEndian++; continue; }
-    const offset = data.kind === 'lazy' ? (data.encoding === 'raw' ? data.offset : undefined) : data.offset;
-    if (offset === undefined) { noLocation.text++; continue; }
-    const length = data.kind === 'lazy' ? data.length : data.data.length;
+    const stored = storedRange(data);
+    if (!stored) { noLocation.text++; continue; }
+    const { offset, length } = stored;
     const expected = numel(array.shape) * (DTYPE_SIZE[dtype] ?? NaN);
-    if (length !== expected) { noLocation.other.push(`\`${key}\` holds ${length} bytes, expected ${expected}`); continue; }
+    // Latin-1 text in UTF-8 takes one or two bytes per data byte; exactly one each means pure ASCII, i.e. raw.
+    const encoded = stored.text && length !== expected;
+    const fits = encoded ? length > expected && length <= 2 * expected && (data.kind === 'lazy' || data.data.length === expected) : length === expected;
+    if (!fits) { noLocation.other.push(`\`${key}\` holds ${encoded ? `${length} bytes of latin-1 text` : `${length} bytes`}, expected ${expected}`); continue; }
     info.location = { file: abs, offset, length };
+    if (encoded) { info.location.encoding = 'latin1-from-utf8'; textLocated++; }
     if (array.fortran && array.shape.length > 1) {
       noLocation.fortran++;
       info.location.stride = fortranStrides(array.shape);
     }
   }
 
+  if (textLocated > 0) {
+    notes.push(`pickle protocol ${protocol} stores array bytes as latin-1 text: ${textLocated} tensor${textLocated === 1 ? '\'s location is' : 's\' locations are'} UTF-8 text to decode, not raw bytes (re-saving with protocol 4, paddle.save's default, stores them raw)`);
+  }
   if (noLocation.text > 0) {
-    notes.push(`pickle protocol ${protocol} stores array bytes as latin-1 text, so ${noLocation.text} tensor${noLocation.text === 1 ? ' has' : 's have'} no byte location; re-save with protocol 4 (paddle.save's default) to get them`);
+    notes.push(`${noLocation.text} array${noLocation.text === 1 ? '\'s bytes are' : 's\' bytes are'} stored as text this reader cannot place: no byte location`);
   }
   if (noLocation.bigEndian > 0) notes.push(`${noLocation.bigEndian} array${noLocation.bigEndian === 1 ? ' is' : 's are'} big-endian: no byte location given`);
   if (noLocation.fortran > 0) notes.push(`${noLocation.fortran} array${noLocation.fortran === 1 ? ' is' : 's are'} in Fortran (column-major) order: ${noLocation.fortran === 1 ? 'its location carries' : 'their locations carry'} strides`);
@@ -93,6 +101,18 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   const info: CheckpointInfo = { file: name, format: 'paddle-pickle', framework: 'paddle', tensors, notes };
   if (parameterNames) info.parameterNames = parameterNames;
   return info;
+}
+
+/** Where an array's bytes lie in the file, and whether they are protocol 2's latin-1 text (UTF-8). */
+function storedRange(data: PyBytes | PyLazy): { offset: number; length: number; text: boolean } | undefined {
+  if (data.kind === 'lazy') {
+    if (data.encoding === 'raw') return { offset: data.offset, length: data.length, text: false };
+    if (data.encoding === 'latin1-from-utf8') return { offset: data.offset, length: data.length, text: true };
+    return undefined;
+  }
+  if (data.offset !== undefined) return { offset: data.offset, length: data.data.length, text: false };
+  if (data.utf8) return { ...data.utf8, text: true };
+  return undefined;
 }
 
 function classifyPaddle(v: PyValue): PaddleLeaf | 'descend' | 'ignore' {

@@ -11,7 +11,10 @@ export type CheckpointFormat =
   | 'torch-pickle'
   | 'paddle-pickle'
   | 'onnx'
-  | 'gguf';
+  | 'gguf'
+  /** Model source (`FILE.py::Class`, `FILE.ts::Class`): keys and shapes inferred from the code (server/src/source/). */
+  | 'python-source'
+  | 'ts-source';
 
 /** The layout convention a file's writer uses for Linear weights and convolutions. */
 export type Framework = 'torch' | 'paddle' | 'jax' | 'mlx' | 'onnx' | 'gguf';
@@ -26,6 +29,12 @@ export interface TensorLocation {
   length: number;
   /** Element strides when the tensor is a non-contiguous view of its storage (torch). */
   stride?: number[];
+  /**
+   * How the stored bytes relate to the tensor's. Absent: they are the data. `latin1-from-utf8`
+   * (Paddle protocol-2 pickles): they are UTF-8 text with one code point (U+0000–U+00FF) per data
+   * byte, and `offset`/`length` give that text's range; decoding it yields numel × element size bytes.
+   */
+  encoding?: 'latin1-from-utf8';
 }
 
 export interface TensorInfo {
@@ -37,6 +46,28 @@ export interface TensorInfo {
   location?: TensorLocation;
   /** ONNX: how the graph consumes this initializer (`MatMul.B`, `Gemm.B.transB`), for layout inference. */
   consumers?: string[];
+  /**
+   * Model source only: the shape with every dimension no binding resolved written as the expression
+   * that names it (`"hidden_size"`, `"embed_dim*3"`); `shape` holds NaN at those places.
+   */
+  dims?: (number | string)[];
+  /** Model source only: each dimension as the code writes it, before any binding (`["embed_dim*3", "embed_dim"]`). */
+  declared?: (number | string)[];
+  /** Model source only: where the code defines the tensor (the layer or factory call), for go-to-definition. */
+  definition?: SourceRange;
+  /** Model source only: the owning layer's storage order: `out_in` (torch Linear), `in_out` (paddle Linear, GPT-2 Conv1D), `OIHW`, … */
+  layout?: string;
+  /** Model source only: a registered buffer rather than a parameter. */
+  buffer?: boolean;
+}
+
+/** A range in a text file: absolute path, 0-based lines and UTF-16 columns (LSP's convention), end exclusive. */
+export interface SourceRange {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
 }
 
 export interface CheckpointInfo {
@@ -56,6 +87,8 @@ export interface CheckpointInfo {
   parameterNames?: Record<string, string>;
   /** ONNX graph inputs and outputs, kept for the parity runner. */
   graph?: { inputs: GraphValue[]; outputs: GraphValue[] };
+  /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */
+  bindings?: Record<string, { value: number; from: string }>;
 }
 
 export interface GraphValue {

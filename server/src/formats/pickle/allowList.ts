@@ -13,6 +13,8 @@ import {
 export interface CallContext {
   /** Ends the read as an unreadable checkpoint, at the current opcode. */
   fail(reason: string): never;
+  /** Where an inline str's UTF-8 lies in the file, when the VM was asked to remember (`recordStrOffsets`). */
+  strAt?(s: string): { offset: number; length: number } | undefined;
 }
 
 interface Model {
@@ -97,7 +99,8 @@ function latin1Bytes(v: PyValue, enc: PyValue, ctx: CallContext): PyValue {
   if (!['latin1', 'iso88591', 'l1'].includes(e)) return ctx.fail(`\`_codecs.encode\` with encoding ${JSON.stringify(enc)}: only latin1 (what pickle writes) is supported`);
   if (typeof v === 'string') {
     for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 0xff) return ctx.fail('`_codecs.encode` of a string with characters outside latin1');
-    return { kind: 'bytes', data: Buffer.from(v, 'latin1') };
+    const at = ctx.strAt?.(v);
+    return at ? { kind: 'bytes', data: Buffer.from(v, 'latin1'), utf8: at } : { kind: 'bytes', data: Buffer.from(v, 'latin1') };
   }
   if (isObj(v) && v.kind === 'lazy' && v.of === 'str' && v.encoding === 'utf8') {
     return { ...v, of: 'bytes', encoding: 'latin1-from-utf8' };

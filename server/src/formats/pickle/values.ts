@@ -28,6 +28,8 @@ export interface PyBytes {
   data: Buffer;
   /** File offset of these exact bytes, when they were stored raw (BINBYTES and kin), not re-encoded. */
   offset?: number;
+  /** Bytes protocol 2 wrote as `_codecs.encode(str, 'latin1')`: where that str's UTF-8 lies in the file. */
+  utf8?: { offset: number; length: number };
 }
 
 /**

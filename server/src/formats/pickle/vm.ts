@@ -19,6 +19,11 @@ export interface PickleOptions {
   requireProto?: boolean;
   maxMemo?: number;
   maxMarkDepth?: number;
+  /**
+   * Remember where each inline UTF-8 str lies in the file, so `_codecs.encode(str, 'latin1')` (how
+   * protocol 2 writes bytes) can say where its data is. Equal strings share one entry: same bytes.
+   */
+  recordStrOffsets?: boolean;
 }
 
 export interface PickleResult {
@@ -54,7 +59,8 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
   const fail: (reason: string) => never = (reason) => {
     throw unreadable(file, reason, opAt);
   };
-  const ctx: CallContext = { fail };
+  const strOffsets = opts.recordStrOffsets ? new Map<string, { offset: number; length: number }>() : undefined;
+  const ctx: CallContext = strOffsets ? { fail, strAt: (s) => strOffsets.get(s) } : { fail };
   const pop = (): PyValue => (stack.length > 0 ? (stack.pop() as PyValue) : fail(`${opName(lastOp)} on an empty stack (stack underflow): corrupt pickle`));
   const top = (): PyValue => (stack.length > 0 ? stack[stack.length - 1] : fail(`${opName(lastOp)} on an empty stack (stack underflow): corrupt pickle`));
   const popMark = (): PyValue[] => {
@@ -102,7 +108,9 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
     const at = cur.pos;
     const b = await cur.bytes(n, what);
     if (of === 'bytes') return { kind: 'bytes', data: b, offset: at };
-    return b.toString(enc === 'utf8' ? 'utf8' : 'latin1');
+    const s = b.toString(enc === 'utf8' ? 'utf8' : 'latin1');
+    if (strOffsets && enc === 'utf8' && n > 0 && !strOffsets.has(s)) strOffsets.set(s, { offset: at, length: n });
+    return s;
   };
   const call = (fn: PyValue, args: PyValue, how: string): PyValue => {
     const a = iterItems(args);

@@ -1,0 +1,90 @@
+/**
+ * `tensorport convert MAPPING.tpmap -o OUT.safetensors [--json]`: writes the target checkpoint the
+ * mapping describes. Exit 0 written; 1 the mapping has errors (listed on stderr) or does not produce
+ * the target's tensors; 2 bad usage, an unreadable or unconvertible input, or an I/O error (one line);
+ * 130 interrupted (Ctrl-C), with nothing written. Progress goes to stderr on a terminal.
+ */
+import { ConvertError } from '../mapping/convert/errors';
+import { ConvertSummary, convertMapping } from '../mapping/convert/convertMapping';
+import { parseCommandArgs } from './args';
+import { EXIT, UsageError } from './exit';
+import { formatBytes } from './keysTable';
+
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.safetensors [--json]';
+const INTERRUPTED = 130;
+const SHOWN_WARNINGS = 10;
+
+export async function runConvert(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandArgs(args, { output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false } });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} (${USAGE})`);
+  }
+  const [mapping, ...extra] = parsed.positionals;
+  const out = parsed.values.output;
+  if (!mapping || extra.length > 0) throw new UsageError(`convert takes one MAPPING.tpmap (${USAGE})`);
+  if (!mapping.endsWith('.tpmap')) throw new UsageError(`${mapping}: convert reads a .tpmap mapping file (${USAGE})`);
+  if (!out) throw new UsageError(`convert needs the output file: -o OUT.safetensors (${USAGE})`);
+  if (!out.endsWith('.safetensors')) throw new UsageError(`${out}: convert writes safetensors; name the output OUT.safetensors`);
+
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const progress = process.stderr.isTTY ? progressLine() : undefined;
+  let summary: ConvertSummary;
+  try {
+    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update });
+  } catch (e) {
+    progress?.clear();
+    if (controller.signal.aborted) {
+      process.stderr.write(`tensorport: interrupted; nothing was written to ${out}\n`);
+      return INTERRUPTED;
+    }
+    if (!(e instanceof ConvertError)) throw e;
+    if (e.kind === 'mapping') {
+      process.stderr.write(`tensorport: ${e.message}\n`);
+      return EXIT.findings;
+    }
+    const first = e.problems[0] ?? e.message;
+    process.stderr.write(`tensorport: ${first}${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : ''}\n`);
+    return EXIT.usage;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+  progress?.clear();
+
+  if (parsed.values.json) {
+    const { output, tensors, bytes, unwritten, ms } = summary;
+    process.stdout.write(JSON.stringify({ output, tensors, bytes, unwritten, ms: Math.round(ms) }) + '\n');
+    return EXIT.ok;
+  }
+  for (const w of summary.warnings.slice(0, SHOWN_WARNINGS)) process.stderr.write(`warning: ${w}\n`);
+  if (summary.warnings.length > SHOWN_WARNINGS) process.stderr.write(`… and ${summary.warnings.length - SHOWN_WARNINGS} more warnings (tensorport check ${mapping})\n`);
+  const n = summary.unwritten.length;
+  const unwritten = n === 0 ? '' : `; ${n} target key${n === 1 ? '' : 's'} not written: ${summary.unwritten.slice(0, 5).join(', ')}${n > 5 ? ', …' : ''}`;
+  process.stdout.write(`wrote ${summary.output}: ${summary.tensors} tensor${summary.tensors === 1 ? '' : 's'}, ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s${unwritten}\n`);
+  return EXIT.ok;
+}
+
+/** One self-overwriting line on a terminal, redrawn at most ten times a second. */
+function progressLine(): { update(done: number, total: number, key: string): void; clear(): void } {
+  let last = 0;
+  let shown = false;
+  return {
+    update(done, total, key) {
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      shown = true;
+      const width = Math.max(20, (process.stderr.columns || 80) - 1);
+      process.stderr.write(`\r\x1b[2K${`converting ${done}/${total} ${key}`.slice(0, width)}`);
+    },
+    clear() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * `tensorport convert`: applies a checked mapping to the source checkpoint and writes the target's
+ * tensors as one safetensors file. The mapping is analysed first and refused on any error; then a
+ * plan fixes every output tensor's dtype, shape and offset (the target checkpoint gives keys, order,
+ * dtypes and shapes, and the output must match them exactly); then tensors stream one at a time —
+ * read only the bytes a rule needs, transform, check, write — into a temporary file that is renamed
+ * into place only when complete. Sources are only ever opened for reading.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import pkg from '../../../../package.json';
+import { describeFsError } from '../../formats/byteSource';
+import { Framework } from '../../formats/tensorInfo';
+import { CheckpointIndex } from '../../index/checkpointIndex';
+import { analyzeMapping } from '../analyze';
+import { MappingDiagnostic } from '../diagnostics';
+import { positionAt } from '../lineIndex';
+import { parseMapping } from '../parse';
+import { SideData, SideResult, loadSides } from '../sides';
+import { Rule } from '../syntax';
+import { ConvertError, listProblems } from './errors';
+import { planConversion } from './plan';
+import { runTransforms } from './runTransforms';
+import { writeSafetensorsAtomic } from './safetensorsWriter';
+import { SourceFiles, materialize, sourceView } from './sourceData';
+import { View } from './view';
+
+export interface ConvertOptions {
+  /** After each tensor is written: how many so far, how many in all, the key just written. */
+  onProgress?(done: number, total: number, key: string): void;
+  /** Aborting stops at the next read or write, removes the temporary file and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Reuse an index (the language server's); a fresh one otherwise. */
+  index?: CheckpointIndex;
+}
+
+export interface ConvertSummary {
+  /** The output path as given. */
+  output: string;
+  tensors: number;
+  /** Size of the file written, header included. */
+  bytes: number;
+  /** Target keys no rule writes (buffers the model rebuilds): not in the output. */
+  unwritten: string[];
+  /** Warnings of the analysis (`file:line:column: code: message`), which do not stop a conversion. */
+  warnings: string[];
+  ms: number;
+}
+
+/** The safetensors `format` each layout convention is written as (`pt` is what transformers expects). */
+const FORMAT: Record<Framework, string> = { torch: 'pt', paddle: 'paddle', jax: 'flax', mlx: 'mlx', onnx: 'onnx', gguf: 'gguf' };
+
+export async function convertMapping(mappingPath: string, outPath: string, opts: ConvertOptions = {}): Promise<ConvertSummary> {
+  const t0 = performance.now();
+  const { signal } = opts;
+  signal?.throwIfAborted();
+  let text: string;
+  try {
+    text = await fs.readFile(mappingPath, 'utf8');
+  } catch (e) {
+    throw new ConvertError('io', `${mappingPath}: ${describeFsError(e)}`);
+  }
+  const file = parseMapping(text);
+  const sides = await loadSides(mappingPath, file, opts.index ?? new CheckpointIndex());
+  const analysis = analyzeMapping(file, sides);
+  const at = (d: MappingDiagnostic) => {
+    const p = positionAt(file.lineStarts, d.start);
+    return `${mappingPath}:${p.line + 1}:${p.character + 1}: ${d.code}: ${d.message}`;
+  };
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) {
+    const unreadable = errors.some((d) => d.code === 'unreadable-checkpoint' || d.code === 'unsafe-pickle');
+    const lines = errors.map(at);
+    throw new ConvertError(unreadable ? 'input' : 'mapping',
+      `${mappingPath}: the mapping has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was written:\n${listProblems(lines)}`, lines);
+  }
+  const src = side(sides.source, 'source', mappingPath);
+  const tgt = side(sides.target, 'target', mappingPath);
+  const rules = file.items.filter((i): i is Rule => i.kind === 'rule');
+
+  const plan = planConversion(mappingPath, file, rules, src, tgt);
+  if (plan.problems.length > 0) {
+    const kind = plan.problems.some((p) => p.kind === 'input') ? 'input' : 'mapping';
+    const lines = plan.problems.map((p) => p.message);
+    throw new ConvertError(kind, `${mappingPath}: cannot convert (${lines.length} problem${lines.length === 1 ? '' : 's'}); nothing was written:\n${listProblems(lines)}`, lines);
+  }
+  if (plan.tensors.length === 0) throw new ConvertError('mapping', `${mappingPath}: no rule writes any of the target's ${tgt.keys.length} tensors; nothing was written`);
+  await refuseOverwritingInputs(outPath, [mappingPath, src.path, tgt.path, ...plan.reads]);
+
+  const metadata: Record<string, string> = {};
+  if (tgt.framework) metadata.format = FORMAT[tgt.framework];
+  metadata['tensorport.source'] = src.written;
+  metadata['tensorport.mapping'] = mappingPath;
+  metadata['tensorport.version'] = pkg.version;
+
+  const files = new SourceFiles((f) => displayName(f, src, tgt), signal);
+  try {
+    const bytes = await writeSafetensorsAtomic(outPath, plan.tensors, metadata, async (i) => {
+      const p = plan.tensors[i];
+      const what = `\`${p.key}\` (${p.where})`;
+      const inputs = [];
+      for (const s of p.sources) inputs.push(await sourceView(s, files));
+      const io = { materialize: (v: View, w: string) => materialize(v, files, w), alloc: (n: number) => files.pool.take(n) };
+      const [out] = await runTransforms(p.rule.transforms, inputs, io, what, signal);
+      // The plan checked this already; checking the data's own type again costs nothing and guards the header.
+      if (out.dtype !== p.dtype || out.shape.join() !== p.shape.join()) {
+        throw new ConvertError('mapping', `${p.where}: \`${p.key}\` came out ${out.dtype} [${out.shape.join(', ')}], but the target's is ${p.dtype} [${p.shape.join(', ')}]`);
+      }
+      return materialize(out, files, what);
+    }, {
+      signal,
+      onWritten: (i) => {
+        files.pool.recycle(); // tensor i is on disk: its buffers are free for the next one
+        opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key);
+      },
+    });
+    const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
+    return { output: outPath, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0 };
+  } finally {
+    await files.close();
+  }
+}
+
+function side(r: SideResult | undefined, kind: 'source' | 'target', mappingPath: string): SideData {
+  const why = kind === 'target' ? 'convert takes the keys, order, dtypes and shapes to write from the target checkpoint' : 'convert reads the tensors from it';
+  if (!r?.ok) throw new ConvertError('mapping', `${mappingPath}: no \`${kind} PATH\` line naming a readable checkpoint: ${why}`);
+  const format = r.side.info.format;
+  if (format === 'python-source' || format === 'ts-source') {
+    throw new ConvertError('mapping', `${mappingPath}: the ${kind} \`${r.side.written}\` is model source, not a checkpoint: ${why}${kind === 'target' ? ' (save the model\'s state_dict once and name that file)' : ''}`);
+  }
+  return r.side;
+}
+
+/** Messages name files as the mapping wrote them where possible. */
+function displayName(file: string, src: SideData, tgt: SideData): string {
+  if (file === src.path) return src.written;
+  if (file === tgt.path) return tgt.written;
+  return file;
+}
+
+/** The output must not replace the mapping or any file the conversion reads. */
+async function refuseOverwritingInputs(out: string, inputs: string[]): Promise<void> {
+  const real = async (p: string) => fs.realpath(p).catch(() => path.resolve(p));
+  const target = await real(out);
+  for (const p of inputs) {
+    if ((await real(p)) === target) throw new ConvertError('io', `${out}: is one of the conversion's inputs (${p}); write the output elsewhere`);
+  }
+  const st = await fs.stat(out).catch(() => undefined);
+  if (st?.isDirectory()) throw new ConvertError('io', `${out}: is a directory; name the output file (OUT.safetensors)`);
+}

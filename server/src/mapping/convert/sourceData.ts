@@ -1,0 +1,120 @@
+/**
+ * Reading source tensors for the converter: read-only file handles, opened once per file; each tensor
+ * starts as a view at its location (torch strides included) and is read only when a rule needs its
+ * data, and then only the byte span its view touches. Paddle protocol-2 text is decoded here.
+ */
+import { promises as fs } from 'node:fs';
+import { describeFsError } from '../../formats/byteSource';
+import { DTYPE_SIZE, TensorInfo } from '../../formats/tensorInfo';
+import { BufferPool } from './bufferPool';
+import { allocBytes } from './cast';
+import { ConvertError } from './errors';
+import { gather } from './gather';
+import { View, contiguousStrides, isContiguous, memoryView, numelOf, spanOf } from './view';
+
+/** Reads are issued in pieces of this size, so an abort is noticed within one piece. */
+const PIECE = 64 * 1024 * 1024;
+
+export class SourceFiles {
+  private readonly handles = new Map<string, Promise<fs.FileHandle>>();
+
+  /** Scratch buffers, recycled after each tensor is written. */
+  readonly pool = new BufferPool();
+
+  /** `name` turns an absolute path into the name messages use. */
+  constructor(readonly name: (file: string) => string, private readonly signal?: AbortSignal) {}
+
+  private handle(file: string): Promise<fs.FileHandle> {
+    let h = this.handles.get(file);
+    if (!h) {
+      // Opened 'r' only: the converter never writes to anything it reads.
+      h = fs.open(file, 'r');
+      this.handles.set(file, h);
+    }
+    return h;
+  }
+
+  /** Exactly `length` bytes at `offset`, or an error naming the file and what was being read. */
+  async read(file: string, offset: number, length: number, what: string): Promise<Buffer> {
+    const buf = this.pool.take(length); // filled completely, or the read fails and it is dropped
+    try {
+      const fh = await this.handle(file);
+      let done = 0;
+      while (done < length) {
+        this.signal?.throwIfAborted();
+        const { bytesRead } = await fh.read(buf, done, Math.min(PIECE, length - done), offset + done);
+        if (bytesRead === 0) {
+          const size = (await fh.stat()).size;
+          throw new ConvertError('input', `${this.name(file)}: the file is ${size} bytes, too short for ${what} (bytes ${offset}–${offset + length}): truncated, or changed since its header was read?`);
+        }
+        done += bytesRead;
+      }
+    } catch (e) {
+      if (e instanceof ConvertError || this.signal?.aborted) throw e;
+      throw new ConvertError('input', `${this.name(file)}: cannot read ${what}: ${describeFsError(e)}`);
+    }
+    return buf;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    this.pool.clear();
+    await Promise.all(all.map((h) => h.then((fh) => fh.close(), () => undefined).catch(() => undefined)));
+  }
+}
+
+/** A source tensor as a view; the plan has checked that it has a location and a sized dtype. */
+export async function sourceView(t: TensorInfo, files: SourceFiles): Promise<View> {
+  const size = DTYPE_SIZE[t.dtype];
+  const loc = t.location;
+  if (numelOf(t.shape) === 0) return memoryView(t.dtype, size, t.shape, allocBytes(0), t.key);
+  if (!loc) throw new ConvertError('input', `source \`${t.key}\` has no byte location`);
+  const strides = loc.stride ?? contiguousStrides(t.shape);
+  const bytes = spanOf(t.shape, strides) * size;
+  if (loc.encoding === 'latin1-from-utf8') {
+    const what = `the latin-1 text of \`${t.key}\``;
+    const text = await files.read(loc.file, loc.offset, loc.length, what);
+    const data = decodeLatin1Utf8(text, bytes, () => `${files.name(loc.file)}: ${what}`, (k) => files.pool.take(k));
+    return { dtype: t.dtype, size, shape: t.shape, strides, offset: 0, base: { kind: 'memory', data }, origin: t.key };
+  }
+  return { dtype: t.dtype, size, shape: t.shape, strides, offset: 0, base: { kind: 'file', file: loc.file, offset: loc.offset }, origin: t.key };
+}
+
+/** The view's elements, contiguous and row-major: read (only its span) and gathered if strided. */
+export async function materialize(v: View, files: SourceFiles, what: string): Promise<Buffer> {
+  const n = numelOf(v.shape);
+  if (n === 0) return allocBytes(0);
+  const contiguous = isContiguous(v.shape, v.strides);
+  if (v.base.kind === 'memory') {
+    const start = v.offset * v.size;
+    if (contiguous) return v.base.data.subarray(start, start + n * v.size);
+    return gather(v.base.data, v.offset, v.size, v.shape, v.strides, (k) => files.pool.take(k));
+  }
+  const span = spanOf(v.shape, v.strides);
+  const bytes = await files.read(v.base.file, v.base.offset + v.offset * v.size, span * v.size, `the bytes of \`${v.origin}\` needed for ${what}`);
+  return contiguous ? bytes : gather(bytes, 0, v.size, v.shape, v.strides, (k) => files.pool.take(k));
+}
+
+/**
+ * Protocol 2's `_codecs.encode(text, 'latin1')`: the file holds the text's UTF-8, one code point
+ * U+0000–U+00FF per data byte — one byte below 0x80, else 0xC2/0xC3 and a continuation byte.
+ */
+export function decodeLatin1Utf8(text: Buffer, expected: number, what: () => string, alloc: (n: number) => Buffer = allocBytes): Buffer {
+  const out = alloc(expected); // filled completely, or decoding fails
+  let o = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const b = text[i];
+    if (o >= expected) throw new ConvertError('input', `${what()} holds more than the ${expected} bytes its shape needs`);
+    if (b < 0x80) {
+      out[o++] = b;
+    } else if ((b === 0xc2 || b === 0xc3) && i + 1 < n && (text[i + 1] & 0xc0) === 0x80) {
+      out[o++] = ((b & 0x03) << 6) | (text[++i] & 0x3f);
+    } else {
+      throw new ConvertError('input', `${what()} is not latin-1 text in UTF-8 (byte ${i} is 0x${b.toString(16)}): corrupt, or changed since it was read?`);
+    }
+  }
+  if (o !== expected) throw new ConvertError('input', `${what()} decodes to ${o} bytes, but its shape needs ${expected}`);
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * Benchmark for `tensorport convert` (not a timed test: numbers go to the README). A ~1 GiB torch-layout
+ * safetensors — 64 Linear weights of [4096, 1024] F32 (16 MiB each) — is converted to Paddle layout
+ * (every weight transposed) by the real CLI in a child process under GNU time, which reports its peak
+ * RSS: it must stay near one tensor, not the model. For scale: `cat` of the same file (the I/O floor)
+ * and numpy (memory-mapped read, `.T` copy, write) where Debian's python3-numpy is installed.
+ * The output is spot-checked against the source. Files live in test/bench/tmp/convert and are removed.
+ * Run: node esbuild.mjs && node --import tsx test/bench/convert.bench.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TMP = path.join(__dirname, 'tmp', 'convert');
+const COUNT = 64;
+const OUT_DIM = 4096;
+const IN_DIM = 1024;
+const key = (i: number) => `model.layers.${i}.mlp.down_proj.weight`;
+
+rmSync(TMP, { recursive: true, force: true });
+mkdirSync(TMP, { recursive: true });
+
+/** The CLI: bin/tensorport.js once main.ts dispatches `convert`, else a bundle of the same command. */
+function cli(): string {
+  if (readFileSync(path.join(ROOT, 'server', 'src', 'cli', 'main.ts'), 'utf8').includes('runConvert')) return path.join(ROOT, 'bin', 'tensorport.js');
+  const entry = path.join(TMP, 'entry.ts');
+  writeFileSync(entry, `import { runConvert } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'convertCommand'))};
+import { die } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'exit'))};
+runConvert(process.argv.slice(3)).then((c) => { process.exitCode = c; }, die);\n`);
+  const outfile = path.join(TMP, 'cli.js');
+  buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+  return outfile;
+}
+
+/** The source with real (non-zero, position-dependent) data, written one tensor at a time. */
+function writeSource(file: string): number {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  const bytes = OUT_DIM * IN_DIM * 4;
+  for (let i = 0; i < COUNT; i++) header[key(i)] = { dtype: 'F32', shape: [OUT_DIM, IN_DIM], data_offsets: [i * bytes, (i + 1) * bytes] };
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const fd = openSync(file, 'w');
+  writeSync(fd, Buffer.concat([len, Buffer.from(json)]));
+  const a = new Float32Array(OUT_DIM * IN_DIM);
+  for (let t = 0; t < COUNT; t++) {
+    for (let j = 0; j < a.length; j++) a[j] = t + j * 1e-7;
+    writeSync(fd, new Uint8Array(a.buffer));
+  }
+  closeSync(fd);
+  return 8 + json.length;
+}
+
+/** The target only lends keys, shapes and dtypes: a Paddle-layout header over a sparse hole. */
+function writeSparseTarget(file: string): void {
+  const header: Record<string, unknown> = { __metadata__: { format: 'paddle' } };
+  const bytes = OUT_DIM * IN_DIM * 4;
+  for (let i = 0; i < COUNT; i++) header[key(i)] = { dtype: 'F32', shape: [IN_DIM, OUT_DIM], data_offsets: [i * bytes, (i + 1) * bytes] };
+  const json = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(file, Buffer.concat([len, json]));
+  const fd = openSync(file, 'r+');
+  ftruncateSync(fd, 8 + json.length + COUNT * bytes);
+  closeSync(fd);
+}
+
+interface Measure { wallMs: number; peakRssMiB: number }
+
+function measure(cmd: string, args: string[], runs = 2): Measure {
+  const haveTime = existsSync('/usr/bin/time');
+  let best: Measure = { wallMs: Infinity, peakRssMiB: NaN };
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const r = haveTime
+      ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8' })
+      : spawnSync(cmd, args, { encoding: 'utf8' });
+    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+    const rssKiB = haveTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
+    if (wallMs < best.wallMs) best = { wallMs, peakRssMiB: rssKiB / 1024 };
+  }
+  return best;
+}
+
+function report(name: string, m: Measure): void {
+  console.log(`${name.padEnd(62)} ${m.wallMs.toFixed(0).padStart(7)} ms  ${Number.isNaN(m.peakRssMiB) ? '   n/a' : m.peakRssMiB.toFixed(0).padStart(6)} MiB`);
+}
+
+/** A few elements of output tensor t, which must be the source's transposed. */
+function spotCheck(out: string): void {
+  const fd = openSync(out, 'r');
+  const lenBuf = Buffer.alloc(8);
+  readSync(fd, lenBuf, 0, 8, 0);
+  const n = Number(lenBuf.readBigUInt64LE(0));
+  const hdr = Buffer.alloc(n);
+  readSync(fd, hdr, 0, n, 8);
+  const header = JSON.parse(hdr.toString('utf8'));
+  const v = Buffer.alloc(4);
+  for (const t of [0, 17, COUNT - 1]) {
+    const e = header[key(t)];
+    if (e.shape[0] !== IN_DIM || e.shape[1] !== OUT_DIM) throw new Error(`${key(t)} has shape ${e.shape}`);
+    for (const [i, j] of [[0, 0], [1, 0], [IN_DIM - 1, OUT_DIM - 1], [513, 77]]) {
+      readSync(fd, v, 0, 4, 8 + n + e.data_offsets[0] + (i * OUT_DIM + j) * 4);
+      const want = Math.fround(t + (j * IN_DIM + i) * 1e-7);
+      if (v.readFloatLE(0) !== want) throw new Error(`${key(t)}[${i}, ${j}] is ${v.readFloatLE(0)}, expected ${want}`);
+    }
+  }
+  closeSync(fd);
+}
+
+const source = path.join(TMP, 'llm_torch.safetensors');
+const target = path.join(TMP, 'llm_paddle.safetensors');
+const mapping = path.join(TMP, 'to_paddle.tpmap');
+const out = path.join(TMP, 'out.safetensors');
+writeSource(source);
+writeSparseTarget(target);
+writeFileSync(mapping, `source llm_torch.safetensors\ntarget llm_paddle.safetensors\nmodel.layers.{i}.mlp.down_proj.weight -> model.layers.{i}.mlp.down_proj.weight | transpose\n`);
+
+console.log(`node ${process.version}, ${process.platform}; best of 2 runs; page cache warm; peak RSS of the whole process`);
+const bin = cli();
+// The same CLI on a 9 KiB model: its peak RSS is the process's baseline (code, heap), not data.
+const fixtures = path.join(ROOT, 'test', 'fixtures', 'mapping');
+const tiny = path.join(TMP, 'tiny.tpmap');
+writeFileSync(tiny, `source ${JSON.stringify(path.join(fixtures, 'vit_hf.safetensors'))}\ntarget ${JSON.stringify(path.join(fixtures, 'vit_paddle.pdparams'))}\n` +
+  '[encoder.layer.{i}.attention.attention.query.weight, encoder.layer.{i}.attention.attention.key.weight, encoder.layer.{i}.attention.attention.value.weight] -> blocks.{i}.attn.qkv.weight | cat(0) | transpose\n' +
+  '[encoder.layer.{i}.attention.attention.query.bias, encoder.layer.{i}.attention.attention.key.bias, encoder.layer.{i}.attention.attention.value.bias] -> blocks.{i}.attn.qkv.bias | cat(0)\n' +
+  'embeddings.cls_token -> cls_token\nembeddings.position_embeddings -> pos_embed\nembeddings.patch_embeddings.projection.* -> patch_embed.proj.*\n' +
+  'encoder.layer.{i}.layernorm_before.* -> blocks.{i}.norm1.*\nencoder.layer.{i}.layernorm_after.* -> blocks.{i}.norm2.*\n' +
+  'encoder.layer.{i}.attention.output.dense.weight -> blocks.{i}.attn.proj.weight | transpose\nencoder.layer.{i}.attention.output.dense.bias -> blocks.{i}.attn.proj.bias\n' +
+  'encoder.layer.{i}.intermediate.dense.weight -> blocks.{i}.mlp.fc1.weight | transpose\nencoder.layer.{i}.intermediate.dense.bias -> blocks.{i}.mlp.fc1.bias\n' +
+  'encoder.layer.{i}.output.dense.weight -> blocks.{i}.mlp.fc2.weight | transpose\nencoder.layer.{i}.output.dense.bias -> blocks.{i}.mlp.fc2.bias\n' +
+  'layernorm.* -> norm.*\npooler.* -> drop\n');
+report('convert: a 9 KiB ViT (the CLI\'s baseline RSS)', measure(process.execPath, [bin, 'convert', tiny, '-o', path.join(TMP, 'tiny.safetensors'), '--json']));
+report(`convert: ${COUNT} × 16 MiB F32 transposed (1 GiB) torch → paddle`, measure(process.execPath, [bin, 'convert', mapping, '-o', out, '--json']));
+spotCheck(out);
+// cat, not cp: cp may clone or copy in the kernel; cat moves every byte through user space, as convert must.
+report('cat + sync of the source (I/O floor: read, write, flush)', measure('/bin/sh', ['-c', `cat "${source}" > "${path.join(TMP, 'copy.safetensors')}" && sync "${path.join(TMP, 'copy.safetensors')}"`]));
+rmSync(path.join(TMP, 'copy.safetensors'), { force: true });
+
+const python = '/usr/bin/python3';
+if (existsSync(python) && spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0) {
+  const script = `
+import json, struct, numpy as np
+src, dst = ${JSON.stringify(source)}, ${JSON.stringify(path.join(TMP, 'numpy.safetensors'))}
+with open(src, "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    h = json.loads(f.read(n))
+h.pop("__metadata__")
+m = np.memmap(src, dtype=np.uint8, mode="r", offset=8 + n)
+hdr, off = {}, 0
+for k, e in h.items():
+    hdr[k] = {"dtype": "F32", "shape": e["shape"][::-1], "data_offsets": [off, off + e["data_offsets"][1] - e["data_offsets"][0]]}
+    off = hdr[k]["data_offsets"][1]
+b = json.dumps(hdr).encode(); b += b" " * ((8 - len(b) % 8) % 8)
+with open(dst, "wb") as f:
+    f.write(struct.pack("<Q", len(b)) + b)
+    for k, e in h.items():
+        a = m[e["data_offsets"][0]:e["data_offsets"][1]].view(np.float32).reshape(e["shape"])
+        f.write(np.ascontiguousarray(a.T).tobytes())
+`;
+  report('numpy: memmap, .T copy, write (for scale)', measure(python, ['-c', script]));
+} else {
+  console.log('numpy baseline: skipped (python3-numpy is not installed)');
+}
+rmSync(TMP, { recursive: true, force: true });

@@ -1,0 +1,175 @@
+/**
+ * `tensorport convert` as a user runs it: a child process, its stdout, stderr, exit code and the files
+ * it leaves. Once server/src/cli/main.ts dispatches `convert`, this runs the built CLI
+ * (bin/tensorport.js; build with `node esbuild.mjs` first, like cli.test.ts). Until then it bundles a
+ * stand-in entry that does what main.ts does for a command: run it, exit with its code, and report
+ * anything thrown through exit.ts's `die`.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { buildSync } from 'esbuild';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'tensorport.js');
+const MAPPING = path.join(FIXTURES, 'mapping');
+const DIR = path.join(FIXTURES, 'convert');
+const tmp = scratchDir('convert-cli');
+
+const wired = readFileSync(path.join(ROOT, 'server', 'src', 'cli', 'main.ts'), 'utf8').includes('runConvert');
+const CLI = wired ? BIN : standIn();
+
+function standIn(): string {
+  const entry = tmp.file('entry.ts', `
+import { runConvert } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'convertCommand'))};
+import { EXIT, UsageError, die } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'exit'))};
+const [command, ...rest] = process.argv.slice(2);
+(command === 'convert' ? runConvert(rest) : Promise.reject(new UsageError('unknown command'))).then(
+  (code) => { process.exitCode = code; }, (e: unknown) => die(e));
+void EXIT;
+`);
+  const outfile = path.join(tmp.dir, 'cli.js');
+  buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+  return outfile;
+}
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function writeMapping(name: string, source: string, target: string, rules: string): string {
+  return tmp.file(name, `source ${JSON.stringify(source)}\ntarget ${JSON.stringify(target)}\n${rules}`);
+}
+
+const VIT_RULES = `
+embeddings.cls_token                     -> cls_token
+embeddings.position_embeddings           -> pos_embed
+embeddings.patch_embeddings.projection.* -> patch_embed.proj.*
+encoder.layer.{i}.layernorm_before.*     -> blocks.{i}.norm1.*
+[encoder.layer.{i}.attention.attention.query.weight, encoder.layer.{i}.attention.attention.key.weight, encoder.layer.{i}.attention.attention.value.weight] -> blocks.{i}.attn.qkv.weight | cat(0) | transpose
+[encoder.layer.{i}.attention.attention.query.bias, encoder.layer.{i}.attention.attention.key.bias, encoder.layer.{i}.attention.attention.value.bias] -> blocks.{i}.attn.qkv.bias | cat(0)
+encoder.layer.{i}.attention.output.dense.weight -> blocks.{i}.attn.proj.weight | transpose
+encoder.layer.{i}.attention.output.dense.bias   -> blocks.{i}.attn.proj.bias
+encoder.layer.{i}.layernorm_after.*             -> blocks.{i}.norm2.*
+encoder.layer.{i}.intermediate.dense.weight     -> blocks.{i}.mlp.fc1.weight | transpose
+encoder.layer.{i}.intermediate.dense.bias       -> blocks.{i}.mlp.fc1.bias
+encoder.layer.{i}.output.dense.weight           -> blocks.{i}.mlp.fc2.weight | transpose
+encoder.layer.{i}.output.dense.bias             -> blocks.{i}.mlp.fc2.bias
+layernorm.* -> norm.*
+pooler.*    -> drop
+`;
+const vit = (name: string, rules = VIT_RULES) => writeMapping(name, path.join(MAPPING, 'vit_hf.safetensors'), path.join(MAPPING, 'vit_paddle.pdparams'), rules);
+
+const noStack = (err: string) => assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
+
+test('convert writes the file and prints a one-line summary; nothing on stderr off a terminal', () => {
+  const m = vit('ok.tpmap');
+  const out = path.join(tmp.dir, 'ok.safetensors');
+  const r = run('convert', m, '-o', out);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`^wrote ${out.replace(/[.]/g, '\\.')}: 30 tensors, [\\d.]+ KiB in \\d+\\.\\d s\\n$`));
+  assert.equal(r.err, '');
+  assert.ok(existsSync(out));
+  assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.includes('tensorport-tmp')), []);
+});
+
+test('convert --json prints {output, tensors, bytes, unwritten, ms}', () => {
+  const m = writeMapping('rt.tpmap', path.join(DIR, 'rt_src.safetensors'), path.join(DIR, 'rt_fused.expected.safetensors'), `
+[enc.q.weight, enc.k.weight, enc.v.weight] -> qkv.weight | cat(0) | transpose
+[enc.q.bias, enc.k.bias, enc.v.bias] -> qkv.bias | cat(0)
+conv.weight -> conv.weight | permute(2, 3, 1, 0)
+cls -> cls | squeeze(0) | squeeze(0)
+fc.weight -> fc.weight | transpose | cast(F32)
+ids -> ids
+`);
+  const out = path.join(tmp.dir, 'rt.safetensors');
+  const r = run('convert', m, '-o', out, '--json');
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out);
+  assert.deepEqual(Object.keys(doc), ['output', 'tensors', 'bytes', 'unwritten', 'ms']);
+  assert.equal(doc.output, out);
+  assert.equal(doc.tensors, 6);
+  assert.equal(doc.bytes, readFileSync(out).length);
+  assert.deepEqual(doc.unwritten, ['position_ids']);
+  assert.ok(Number.isInteger(doc.ms) && doc.ms >= 0);
+});
+
+test('warnings of the analysis go to stderr; the conversion still succeeds', () => {
+  const m = vit('warn.tpmap', VIT_RULES.replace('pooler.*    -> drop\n', ''));
+  const r = run('convert', m, '-o', path.join(tmp.dir, 'warn.safetensors'));
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.err.split('\n').filter(Boolean), [
+    `warning: ${m}:1:9: unmapped-source-key: source \`pooler.dense.weight\` (F32 [8, 8]) is neither mapped nor dropped`,
+    `warning: ${m}:1:9: unmapped-source-key: source \`pooler.dense.bias\` (F32 [8]) is neither mapped nor dropped`,
+  ]);
+});
+
+test('a mapping with errors exits 1, names each error on stderr, and writes nothing', () => {
+  const m = vit('bad.tpmap', VIT_RULES.replace('blocks.{i}.attn.proj.weight | transpose', 'blocks.{i}.attn.proj.weight'));
+  const out = path.join(tmp.dir, 'bad.safetensors');
+  const r = run('convert', m, '-o', out);
+  assert.equal(r.code, 1);
+  assert.equal(r.out, '');
+  const lines = r.err.split('\n');
+  assert.equal(lines[0], `tensorport: ${m}: the mapping has 1 error; nothing was written:`);
+  assert.match(lines[1], new RegExp(`^  ${m.replace(/[.]/g, '\\.')}:10:1: missing-transpose: `));
+  assert.equal(existsSync(out), false);
+  noStack(r.err);
+});
+
+test('a result that does not match the target exits 1 naming the rule', () => {
+  const m = writeMapping('dtype.tpmap', path.join(MAPPING, 't5_hf.safetensors'), path.join(MAPPING, 't5_port_fp16.safetensors'), `
+shared.weight -> encoder.embed_tokens.weight
+shared.weight -> decoder.embed_tokens.weight | cast(F16)
+encoder.block.{i}.* -> encoder.block.{i}.* | cast(F16)
+decoder.block.{i}.* -> decoder.block.{i}.* | cast(F16)
+encoder.final_layer_norm.weight -> encoder.final_layer_norm.weight | cast(F16)
+decoder.final_layer_norm.weight -> decoder.final_layer_norm.weight | cast(F16)
+`);
+  const r = run('convert', m, '-o', path.join(tmp.dir, 'dtype.safetensors'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`\\n  ${m.replace(/[.]/g, '\\.')}:4: dtype-mismatch: \`encoder\\.embed_tokens\\.weight\` would be F32 but the target's is F16`));
+});
+
+test('unreadable or unconvertible inputs and I/O problems exit 2 with one line', () => {
+  const missingSource = writeMapping('missing_src.tpmap', path.join(tmp.dir, 'nope.safetensors'), path.join(MAPPING, 'vit_paddle.pdparams'), VIT_RULES);
+  const deflated = writeMapping('deflated.tpmap', path.join(FIXTURES, 'torch', 'vit_tiny_deflated.pt'), path.join(FIXTURES, 'torch', 'vit_tiny.pt'), '* -> *\n');
+  const cases: [string[], RegExp][] = [
+    [['convert', missingSource, '-o', path.join(tmp.dir, 'a.safetensors')], /^tensorport: .*missing_src\.tpmap:1:9: unreadable-checkpoint: source .*nope\.safetensors: no such file\n$/],
+    [['convert', path.join(tmp.dir, 'absent.tpmap'), '-o', path.join(tmp.dir, 'b.safetensors')], /^tensorport: .*absent\.tpmap: no such file\n$/],
+    [['convert', deflated, '-o', path.join(tmp.dir, 'c.safetensors')], /^tensorport: .*deflated\.tpmap:3: source `cls_token` .* has no byte location to stream from: .* \(and \d+ more problems\)\n$/],
+    [['convert', vit('nodir.tpmap'), '-o', path.join(tmp.dir, 'no', 'such', 'dir.safetensors')], /^tensorport: .*dir\.safetensors: cannot create a file in .*: no such file\n$/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = run(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.equal(r.out, '');
+    assert.match(r.err, expected);
+  }
+  for (const f of ['a', 'b', 'c']) assert.equal(existsSync(path.join(tmp.dir, `${f}.safetensors`)), false);
+});
+
+test('bad usage exits 2 with one line and no stack trace', () => {
+  const m = vit('usage.tpmap');
+  for (const args of [['convert'], ['convert', m], ['convert', m, '-o', path.join(tmp.dir, 'x.pt')], ['convert', path.join(tmp.dir, 'x.txt'), '-o', 'y.safetensors'],
+    ['convert', m, m, '-o', path.join(tmp.dir, 'y.safetensors')], ['convert', m, '-o', path.join(tmp.dir, 'z.safetensors'), '--bogus']]) {
+    const r = run(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /^tensorport: [^\n]+\n$/, args.join(' '));
+    noStack(r.err);
+  }
+});
+
+test('an existing output is replaced only by a complete new file', () => {
+  const out = path.join(tmp.dir, 'replace.safetensors');
+  writeFileSync(out, 'old');
+  const bad = vit('replace_bad.tpmap', VIT_RULES.replace('blocks.{i}.attn.proj.weight | transpose', 'blocks.{i}.attn.proj.weight'));
+  assert.equal(run('convert', bad, '-o', out).code, 1);
+  assert.equal(readFileSync(out, 'utf8'), 'old');
+  assert.equal(run('convert', vit('replace_ok.tpmap'), '-o', out).code, 0);
+  assert.equal(readFileSync(out).readBigUInt64LE(0) % 8n, 0n);
+});
