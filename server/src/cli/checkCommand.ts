@@ -1,5 +1,7 @@
-/** `tensorport check FILE… [--json]`: the editor's diagnostics for mapping files, as JSON or compiler-style lines. */
+/** `tensorport check FILE… [--json]`: the editor's diagnostics for mapping files and model source, as JSON or compiler-style lines. */
+import { promises as fs } from 'node:fs';
 import { describeFsError } from '../formats/byteSource';
+import { lintMaskDtypes } from '../source/maskLint';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { checkMappingFile } from '../mapping/checkFile';
 import { positionAt } from '../mapping/lineIndex';
@@ -11,16 +13,34 @@ export interface CheckJsonDiagnostic {
   severity: string; code: string; message: string; key?: string;
 }
 
+/** Model-source lints (fp16-mask-float32) of one file, in the JSON's 1-based positions. */
+async function checkSource(file: string): Promise<CheckJsonDiagnostic[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: ${describeFsError(e)}`);
+  }
+  return (await lintMaskDtypes(file, text)).map((d) => ({
+    file, line: d.line + 1, column: d.column + 1, endLine: d.endLine + 1, endColumn: d.endColumn + 1,
+    severity: d.severity, code: d.code, message: d.message,
+  }));
+}
+
 export async function runCheck(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
   const files = parsed.positionals;
   if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json])');
   for (const f of files) {
-    if (!f.endsWith('.tpmap')) throw new UsageError(`${f}: check reads .tpmap mapping files (model source checks come with source inference)`);
+    if (!/\.(tpmap|pyi?|ts)$/.test(f)) throw new UsageError(`${f}: check reads .tpmap mapping files and model source (.py, .ts)`);
   }
   const index = new CheckpointIndex();
   const all: CheckJsonDiagnostic[] = [];
   for (const f of files) {
+    if (!f.endsWith('.tpmap')) {
+      all.push(...(await checkSource(f)));
+      continue;
+    }
     let checked;
     try {
       checked = await checkMappingFile(f, index);

@@ -6,7 +6,7 @@ export type Severity = 'error' | 'warning' | 'information';
 export type DiagnosticCode =
   | 'parse-error' | 'unreadable-checkpoint' | 'unsafe-pickle' | 'unknown-source-key' | 'unknown-target-key'
   | 'shape-mismatch' | 'missing-transpose' | 'extra-transpose' | 'dtype-mismatch' | 'layer-count-mismatch'
-  | 'duplicate-target' | 'suspicious-pairing' | 'unmapped-source-key' | 'unmapped-target-key';
+  | 'duplicate-target' | 'suspicious-pairing' | 'unmapped-source-key' | 'unmapped-target-key' | 'fp16-mask-float32';
 
 export interface TextEdit extends Span { newText: string }
 
@@ -34,4 +34,7 @@ export function shift(d: MappingDiagnostic, by: number): MappingDiagnostic {
   };
 }
 
-export const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
+export const fmtShape = (s: readonly (number | string)[]) => `[${s.join(', ')}]`;
+
+/** A tensor's shape as people read it: model source keeps an unresolved dimension's name (`embed_dim`) instead of NaN. */
+export const tensorShape = (t: { shape: readonly number[]; dims?: readonly (number | string)[] }) => fmtShape(t.dims ?? t.shape);

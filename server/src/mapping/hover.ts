@@ -2,7 +2,7 @@
  * Hover text for a mapping: a key's dtype, shape and file (for a pattern, how many keys it covers); for
  * a rule, the shape after each transform next to the target's; for a transform, what it does.
  */
-import { fmtShape } from './diagnostics';
+import { fmtShape, tensorShape } from './diagnostics';
 import { expandRule, traceTransforms } from './ruleCheck';
 import { SideData, Sides } from './sides';
 import { Span } from './syntax';
@@ -63,7 +63,7 @@ export function hoverAt(file: MappingFile, offset: number, sides: Sides): HoverR
 }
 
 function describe(t: TensorInfo): string {
-  return `**${t.dtype}** \`${fmtShape(t.shape)}\``;
+  return `**${t.dtype}** \`${tensorShape(t)}\``;
 }
 
 /** The first instance of a rule, step by step: `[768, 3072] → transpose → [3072, 768] (target [3072, 768] ✓)`. */
@@ -83,6 +83,6 @@ function ruleFlow(rule: Parameters<typeof expandRule>[0], src?: SideData, tgt?: 
   const target = inst.target ? tgt?.tensors.get(inst.target) : undefined;
   const last = trace.steps[trace.steps.length - 1];
   const ok = target && !trace.failure && last.length === 1 && last[0].dtype === target.dtype && fmtShape(last[0].shape) === fmtShape(target.shape);
-  const tail = target ? ` — target \`${target.key}\` ${target.dtype} ${fmtShape(target.shape)} ${ok ? '✓' : '✗'}` : '';
+  const tail = target ? ` — target \`${target.key}\` ${target.dtype} ${tensorShape(target)} ${ok ? '✓' : '✗'}` : '';
   return `${inst.sources.length > 1 ? 'sources' : `\`${inst.sources[0]}\``}: ${parts.join(' → ')}${tail}`;
 }

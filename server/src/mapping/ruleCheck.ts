@@ -5,7 +5,7 @@
  * lets the analyzer cache it across edits of other lines.
  */
 import { TensorInfo } from '../formats/tensorInfo';
-import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape } from './diagnostics';
+import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { linearLayout } from './layout';
 import { keyRole, roleConflict } from './roles';
@@ -160,7 +160,9 @@ function unknownKey(side: 'source' | 'target', pat: KeyPattern, data: SideData):
 
 function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: TensorInfo, src: SideData, tgt: SideData): Problem[] {
   const problems: Problem[] = [];
-  const related: Related[] = [{ file: tgt.path, message: `target \`${target.key}\`: ${target.dtype} ${fmtShape(target.shape)}` }];
+  // A model-source tensor whose shape inference could not follow has nothing to compare.
+  if ([target, ...sources].some((t) => t.dims?.[0] === '?')) return problems;
+  const related: Related[] = [{ file: tgt.path, message: `target \`${target.key}\`: ${target.dtype} ${tensorShape(target)}` }];
   const trace = traceTransforms(rule, sources);
   if (trace.failure !== undefined) {
     const t = rule.transforms[trace.failedAt!];
@@ -186,7 +188,7 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
     } else {
       const hint = transposed ? ': the transpose is one too many' : '';
       problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes: transposed ? [removeTranspose()] : undefined,
-        message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}` });
+        message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
     }
   } else if (out.shape.length === 2 && rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text))) {
     const from = linearLayout(sources[0], src.framework);
@@ -204,7 +206,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       }
     }
   }
-  if (out.dtype !== target.dtype && target.dtype) {
+  // A model source's dtype is whatever it is loaded as (`load_state_dict` casts), so only checkpoints are compared.
+  if (out.dtype !== target.dtype && target.dtype && !isModelSource(src) && !isModelSource(tgt)) {
     const canCast = CAST_DTYPES.includes(target.dtype);
     problems.push({ code: 'dtype-mismatch', severity: 'warning', span: tpat, related,
       message: `source is ${out.dtype}, target is ${target.dtype}${canCast ? `: add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
@@ -229,8 +232,42 @@ function barBefore(rule: Rule, t: { start: number }): number {
   return prevEnd;
 }
 
+/**
+ * Model source may leave a dimension open (NaN: no `set`, config.json or rule bound it) or a whole
+ * shape unknown (`dims` is `['?']`): there is nothing to compare, and binding already reported
+ * anything that could not fit.
+ */
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  return a.length === b.length && a.every((d, i) => d === b[i] || Number.isNaN(d) || Number.isNaN(b[i]));
+}
+
+function isModelSource(side: SideData): boolean {
+  return side.info.format === 'python-source' || side.info.format === 'ts-source';
+}
+
+/**
+ * When a model source's dimension is a config symbol another rule already bound, the mismatch is a
+ * contradiction: say which symbol, the value it has and where from, and the value this rule needs.
+ */
+function symbolConflict(out: readonly number[], target: TensorInfo, tgt: SideData, source: TensorInfo, src: SideData, shapeKept: boolean): string {
+  const explain = (t: TensorInfo, side: SideData, have: readonly number[], want: readonly number[]): string | undefined => {
+    if (!t.declared || have.length !== want.length) return undefined;
+    for (let i = 0; i < have.length; i++) {
+      const expr = t.declared[i];
+      if (typeof expr !== 'string' || have[i] === want[i]) continue;
+      const bound = side.info.bindings ?? {};
+      const syms = (expr.match(/[A-Za-z_][\w.]*/g) ?? []).filter((s, j, all) => all.indexOf(s) === j && bound[s]);
+      if (syms.length === 0) continue;
+      if (syms.length === 1 && syms[0] === expr) {
+        return `: \`${expr}\` is ${have[i]} (bound by ${bound[expr].from}) but this rule needs ${want[i]}`;
+      }
+      return `: \`${expr}\` is ${have[i]} with ${syms.map((s) => `\`${s}\` = ${bound[s].value} (${bound[s].from})`).join(', ')} but this rule needs ${want[i]}`;
+    }
+    return undefined;
+  };
+  if (isModelSource(tgt)) return explain(target, tgt, target.shape, out) ?? '';
+  if (isModelSource(src) && shapeKept && out.length === source.shape.length) return explain(source, src, source.shape, out.map((_, i) => target.shape[i])) ?? '';
+  return '';
 }
 
 function sameSet(a: Set<number>, b: Set<number>): boolean {

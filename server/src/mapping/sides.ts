@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { CheckpointInfo, Framework, TensorInfo } from '../formats/tensorInfo';
+import { loadModelSide } from '../source/modelSide';
 import { KeyTrie } from './keyTrie';
 import { MappingFile, SideDirective } from './syntax';
 
@@ -81,15 +82,25 @@ export function resolveSidePath(mappingPath: string, written: string): string {
 export async function loadSides(mappingPath: string, file: MappingFile, index: CheckpointIndex): Promise<Sides> {
   const load = async (kind: 'source' | 'target'): Promise<SideResult | undefined> => {
     const d = sideDirective(file, kind);
-    if (!d?.path) return undefined;
-    if (d.className) {
-      return { ok: false, failure: { code: 'unreadable-checkpoint', message: `${d.path.text}::${d.className.text}: model source as a side is not supported yet; name a checkpoint` } };
-    }
+    if (!d?.path || d.className) return undefined;
     const abs = resolveSidePath(mappingPath, d.path.text);
     const entry = await index.get(abs);
     if (!entry.ok) return { ok: false, failure: { code: entry.error.code, message: `${d.path.text}: ${entry.error.reason}${entry.error.offset !== undefined ? ` (at byte ${entry.error.offset})` : ''}` } };
     return { ok: true, side: sideFromInfo(entry.info, abs, d.path.text, declaredFramework(file, kind)) };
   };
-  const [source, target] = await Promise.all([load('source'), load('target')]);
-  return { source, target };
+  const sides: Sides = {};
+  [sides.source, sides.target] = await Promise.all([load('source'), load('target')]);
+  // Model source (`FILE.py::Class`) is inferred after the checkpoints: its open dimensions bind against the other side.
+  for (const kind of ['source', 'target'] as const) {
+    const d = sideDirective(file, kind);
+    if (!d?.path || !d.className) continue;
+    const other = sides[kind === 'source' ? 'target' : 'source'];
+    const abs = resolveSidePath(mappingPath, d.path.text);
+    const written = `${d.path.text}::${d.className.text}`;
+    const r = await loadModelSide({ path: abs, className: d.className.text, written, role: kind, file, other: other?.ok ? other.side : undefined });
+    sides[kind] = r.ok
+      ? { ok: true, side: sideFromInfo(r.info, abs, written, declaredFramework(file, kind)) }
+      : { ok: false, failure: { code: 'unreadable-checkpoint', message: r.message } };
+  }
+  return sides;
 }

@@ -1,0 +1,43 @@
+/**
+ * Config values for shape inference from a Hugging Face-style `config.json` beside a checkpoint:
+ * numbers and booleans by field name (`hidden_size`), nested configs by dotted path
+ * (`text_config.hidden_size`). A missing file is no values; a malformed one is no values and a reason.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export interface ConfigValues {
+  /** Absolute path of the config.json read. */
+  file: string;
+  values: Map<string, number | boolean>;
+  /** Why the file could not be used, when it exists but is not a JSON object. */
+  problem?: string;
+}
+
+export async function readConfigBeside(checkpointPath: string): Promise<ConfigValues | undefined> {
+  const file = path.join(path.dirname(checkpointPath), 'config.json');
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const values = new Map<string, number | boolean>();
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { file, values, problem: 'not a JSON object' };
+    flatten(doc as Record<string, unknown>, '', values, 0);
+  } catch (e) {
+    return { file, values, problem: `not valid JSON: ${(e as Error).message}` };
+  }
+  return { file, values };
+}
+
+function flatten(o: Record<string, unknown>, prefix: string, out: Map<string, number | boolean>, depth: number): void {
+  for (const [k, v] of Object.entries(o)) {
+    const name = prefix + k;
+    if (typeof v === 'number' && Number.isFinite(v)) out.set(name, v);
+    else if (typeof v === 'boolean') out.set(name, v);
+    else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4) flatten(v as Record<string, unknown>, `${name}.`, out, depth + 1);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The `state_dict()` a model source will have: runs the root class's constructor through the
+ * interpreter and walks the resulting module tree the way torch and Paddle build a state dict —
+ * each module's own parameters, then its persistent buffers, then its children, recursively.
+ */
+import { Dim } from './dims';
+import { Binding, Interpreter } from './interpret';
+import { LoadedModel } from './loadModel';
+import { Framework, ModNode, Site } from './values';
+
+export interface InferredTensor {
+  key: string;
+  /** Undefined when the code builds the tensor in a way inference does not follow. */
+  shape?: Dim[];
+  dtype: string;
+  /** A parameter (trainable or Paddle's running statistics) rather than a registered buffer. */
+  param: boolean;
+  layout?: string;
+  site: Site;
+}
+
+export interface Inferred {
+  tensors: InferredTensor[];
+  /** Module lists whose length is still a symbol, by key prefix (`encoder.layer`). */
+  lists: { path: string; count: Dim }[];
+  /** Symbols the run met and left open, with the default their argument or `getattr` gives. */
+  symbols: Map<string, { default?: number }>;
+  notes: string[];
+  framework?: Framework;
+}
+
+export interface InferOptions {
+  bindings?: ReadonlyMap<string, Binding>;
+  /** First pass of a mapping: symbols stay open and symbolic counts iterate their default. */
+  provisional?: boolean;
+}
+
+/** The tensors of `model`'s root class; with no bindings, arguments take their defaults (what `Class()` gives). */
+export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Inferred {
+  const provisional = opts.provisional ?? false;
+  const interp = new Interpreter(model.host, { bindings: opts.bindings ?? new Map(), provisional, applyDefaults: !provisional });
+  let root: ModNode;
+  try {
+    root = interp.root(model.root);
+  } catch (e) {
+    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes, `inference stopped: ${(e as Error).message}`], framework: frameworkOf(model) };
+  }
+  const tensors: InferredTensor[] = [];
+  const lists: Inferred['lists'] = [];
+  collect(root, '', tensors, lists, new Set());
+  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model) };
+}
+
+function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], path: Set<ModNode>): void {
+  if (path.has(node)) return; // a module registered inside itself: torch would recurse forever too
+  path.add(node);
+  if (node.count !== undefined && typeof node.count !== 'number') lists.push({ path: prefix.slice(0, -1), count: node.count });
+  for (const [name, t] of node.params) {
+    if (t) out.push({ key: prefix + name, shape: t.shape, dtype: t.dtype, param: true, layout: t.layout, site: t.site });
+  }
+  for (const [name, b] of node.buffers) {
+    if (b && b.persistent) out.push({ key: prefix + name, shape: b.tensor.shape, dtype: b.tensor.dtype, param: false, layout: b.tensor.layout, site: b.tensor.site });
+  }
+  for (const [name, c] of node.children) if (c) collect(c, `${prefix}${name}.`, out, lists, path);
+  path.delete(node);
+}
+
+/** torch or paddle, from the imports of the files that make up the model. */
+export function frameworkOf(model: LoadedModel): Framework | undefined {
+  if (model.language === 'ts') return 'torch';
+  const seen = new Set<string>();
+  for (const f of model.files.values()) {
+    for (const i of f.imports) if (i.level === 0) seen.add(i.module.split('.')[0]);
+  }
+  if (seen.has('paddle') && !seen.has('torch')) return 'paddle';
+  if (seen.has('torch') && !seen.has('paddle')) return 'torch';
+  // Both or neither: the root file decides.
+  const own = new Set(model.root.file.imports.filter((i) => i.level === 0).map((i) => i.module.split('.')[0]));
+  return own.has('paddle') ? 'paddle' : own.has('torch') ? 'torch' : undefined;
+}

@@ -1,0 +1,863 @@
+/**
+ * Runs a model's constructor symbolically: `__init__` bodies execute statement by statement with
+ * values from values.ts, so `self.NAME = nn.Linear(d, 3 * d)` registers a parameter of shape
+ * `[d*3, d]` where `d` is whatever the caller passed — a number, or a symbol named after the root
+ * constructor argument or config field it came from. Nothing from the file is ever executed for
+ * real; code inference cannot follow becomes `unknown` and, where it matters, a note.
+ */
+import { asDim, asDims, asDtype, bindArgs, dtypeName, truthy } from './coerce';
+import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
+import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
+import { buildLayer } from './layers';
+import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
+import { CallArgs, Framework, ModNode, NONE, Site, UNKNOWN, Value, num } from './values';
+
+export type Binding = number | boolean | string;
+
+export interface Host {
+  /** The value an import binds: a workspace file or class, or a reference to an outside module. */
+  resolveImport(from: SourceFile, b: ImportBinding): Value;
+}
+
+export interface InterpOptions {
+  /** Values for root arguments and config fields, by name (`hidden_size`, `vision_config.hidden_size`). */
+  bindings: ReadonlyMap<string, Binding>;
+  /** First pass: a count that is still a symbol iterates its default (or once) so every key shape is seen. */
+  provisional: boolean;
+  /** Last pass: an argument or config field nothing bound takes its default (`embed_dim=768`). */
+  applyDefaults: boolean;
+}
+
+type ClassRef = { def: ClassDef; file: SourceFile };
+
+interface Env {
+  vars: Map<string, Value>;
+  file: SourceFile;
+  /** The class whose method is running, for `super()`. */
+  owner?: ClassRef;
+  self?: Value;
+  parent?: Env;
+}
+
+class Return { constructor(readonly value: Value) {} }
+
+const MAX_DEPTH = 60;
+const MAX_STEPS = 2_000_000;
+const MAX_RANGE = 100_000;
+
+const BIN_OPS: Record<string, Op> = { '+': '+', '-': '-', '*': '*', '/': '/', '//': '//', '%': '%', '**': '**' };
+const CONTAINERS = new Set(['ModuleList', 'LayerList', 'Sequential', 'ModuleDict', 'LayerDict', 'ParameterList', 'ParameterDict', 'Module', 'Layer']);
+
+export class Interpreter {
+  readonly notes = new Set<string>();
+  /** Symbols left open, with the default their argument or `getattr` gives (root defaults are soft: a binding wins). */
+  readonly symbols = new Map<string, { default?: number }>();
+  private depth = 0;
+  private steps = 0;
+  /** Symbolic counts of the loops running now: a container appended to inside one takes its count. */
+  private loops: Dim[] = [];
+  private readonly scopes = new Map<string, Map<string, Value>>();
+
+  constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
+
+  /** Instantiates the root class with each constructor argument a binding, its default, or a symbol. */
+  root(cls: ClassRef): ModNode {
+    const init = this.findMethod(cls, '__init__');
+    const args: CallArgs = { pos: [], kw: new Map() };
+    if (init) {
+      for (const p of init.fn.params.slice(1)) {
+        if (p.kind !== 'plain') continue;
+        for (const q of p.fields ?? [p]) args.kw.set(q.name, this.rootArg(q, init.owner.file));
+      }
+    }
+    const v = this.instantiate(cls, args, { file: cls.file.path, pos: cls.def.pos });
+    return v.node;
+  }
+
+  private rootArg(p: Param, file: SourceFile): Value {
+    const bound = this.opts.bindings.get(p.name);
+    if (bound !== undefined) return fromBinding(bound);
+    const dflt = p.default ? this.eval(p.default, this.moduleEnv(file)) : undefined;
+    if (dflt && dflt.t !== 'num') return dflt; // flags, names and None are the code's, not a config value
+    if (dflt && this.opts.applyDefaults) return dflt;
+    return this.openSymbol(p.name, '', dflt);
+  }
+
+  private openSymbol(name: string, fields: string, dflt?: Value): Value {
+    const d = dflt?.t === 'num' && typeof dflt.d === 'number' ? dflt.d : undefined;
+    const prev = this.symbols.get(name);
+    this.symbols.set(name, { default: prev?.default ?? d });
+    return { t: 'sym', name, fields, dflt };
+  }
+
+  /** `config.FIELD`: a binding, or an open symbol named by the field's path. */
+  private configField(prefix: string, field: string, dflt?: Value): Value {
+    const name = prefix ? `${prefix}.${field}` : field;
+    const bound = this.opts.bindings.get(name);
+    if (bound !== undefined) return fromBinding(bound);
+    if (dflt && dflt.t !== 'num' && dflt.t !== 'unknown') return dflt;
+    if (dflt?.t === 'num' && this.opts.applyDefaults) return dflt;
+    return this.openSymbol(name, name, dflt);
+  }
+
+  note(message: string): void {
+    this.notes.add(message);
+  }
+
+  // ---- classes and calls ----
+
+  private mro(cls: ClassRef, seen = new Set<ClassDef>()): { user: ClassRef[]; external: string[] } {
+    const user: ClassRef[] = [];
+    const external: string[] = [];
+    const walk = (c: ClassRef) => {
+      if (seen.has(c.def)) return;
+      seen.add(c.def);
+      user.push(c);
+      for (const b of c.def.bases) {
+        const v = this.eval(b, this.moduleEnv(c.file));
+        if (v.t === 'class') walk({ def: v.def, file: v.file });
+        else if (v.t === 'ref') external.push(v.q);
+      }
+    };
+    walk(cls);
+    return { user, external };
+  }
+
+  private findMethod(cls: ClassRef, name: string, after?: ClassDef): { fn: FunctionDef; owner: ClassRef } | undefined {
+    const { user } = this.mro(cls);
+    const start = after ? user.findIndex((c) => c.def === after) + 1 : 0;
+    for (const c of user.slice(start)) {
+      const fn = c.def.methods.get(name);
+      if (fn) return { fn, owner: c };
+    }
+    return undefined;
+  }
+
+  private frameworkOf(file: SourceFile): Framework | undefined {
+    for (const i of file.imports) {
+      const root = i.module.split('.')[0];
+      if (i.level === 0 && (root === 'torch' || root === 'paddle')) return root;
+    }
+    return file.language === 'ts' ? 'torch' : undefined;
+  }
+
+  private instantiate(cls: ClassRef, args: CallArgs, site: Site): { t: 'module'; node: ModNode } {
+    const { external } = this.mro(cls);
+    const isModule = external.some((q) => /^(torch|paddle)\.nn\.(Module|Layer)$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.'));
+    const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
+    const init = this.findMethod(cls, '__init__');
+    if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
+    return { t: 'module', node };
+  }
+
+  private callFunction(fn: FunctionDef, file: SourceFile, args: CallArgs, self?: Value, owner?: ClassRef, closure?: Env): Value {
+    if (this.depth >= MAX_DEPTH) { this.note(`calls nest deeper than ${MAX_DEPTH}: \`${fn.name}\` was not followed`); return UNKNOWN; }
+    const env: Env = { vars: new Map(), file, owner, self, parent: closure ?? this.moduleEnv(file) };
+    const params = fn.params;
+    let i = 0;
+    const pos = [...args.pos];
+    const kw = new Map(args.kw);
+    if (self && params[0]) { env.vars.set(params[0].name, self); i = 1; }
+    for (; i < params.length; i++) {
+      const p = params[i];
+      if (p.kind === 'star') { env.vars.set(p.name, { t: 'list', items: pos.splice(0), tuple: true }); continue; }
+      if (p.kind === 'dstar') { env.vars.set(p.name, { t: 'dict', entries: new Map(kw) }); kw.clear(); continue; }
+      if (p.fields) {
+        // TypeScript `{a = 1, b} = {}`: fields of one object argument.
+        const obj = pos.length ? pos.shift()! : undefined;
+        for (const f of p.fields) {
+          const v = obj?.t === 'dict' ? obj.entries.get(f.name) : kw.get(f.name);
+          env.vars.set(f.name, v ?? (f.default ? this.eval(f.default, env) : UNKNOWN));
+          kw.delete(f.name);
+        }
+        continue;
+      }
+      let v: Value | undefined;
+      if (pos.length) v = pos.shift();
+      else if (kw.has(p.name)) { v = kw.get(p.name); kw.delete(p.name); }
+      env.vars.set(p.name, v ?? (p.default ? this.eval(p.default, this.moduleEnv(file)) : UNKNOWN));
+    }
+    this.depth++;
+    try {
+      this.execBlock(fn.body, env);
+    } catch (e) {
+      if (e instanceof Return) return e.value;
+      throw e;
+    } finally {
+      this.depth--;
+    }
+    return NONE;
+  }
+
+  call(fn: Value, args: CallArgs, site: Site, env: Env): Value {
+    switch (fn.t) {
+      case 'class': return this.instantiate({ def: fn.def, file: fn.file }, args, site);
+      case 'func': return this.callFunction(fn.fn, fn.file, args, fn.self, fn.cls, fn.closure ? { vars: fn.closure, file: fn.file } : undefined);
+      case 'lambda': {
+        const vars = new Map(fn.closure);
+        fn.params.forEach((p, i) => vars.set(p, args.pos[i] ?? args.kw.get(p) ?? UNKNOWN));
+        return this.eval(fn.body, { vars, file: fn.file, parent: this.moduleEnv(fn.file) });
+      }
+      case 'partial': return this.call(fn.fn, { pos: [...fn.args.pos, ...args.pos], kw: new Map([...fn.args.kw, ...args.kw]) }, site, env);
+      case 'method': return this.callMethod(fn.recv, fn.name, args, site);
+      case 'ref': return this.callRef(fn.q, args, site, env);
+      default: return UNKNOWN;
+    }
+  }
+
+  private callRef(q: string, args: CallArgs, site: Site, env: Env): Value {
+    const parts = q.split('.');
+    const root = parts[0];
+    const last = parts[parts.length - 1];
+    if (root === 'builtins') return this.builtin(last, args, env);
+    if (root === 'torch' || root === 'paddle' || root === 'tsnn') {
+      const fw: Framework = root === 'paddle' ? 'paddle' : 'torch';
+      const nn = parts[1] === 'nn' || root === 'tsnn';
+      if (parts[2] === 'functional' || parts[1] === 'functional') return UNKNOWN;
+      if (nn && CONTAINERS.has(last)) return this.container(fw, last, args, site);
+      if (last === 'Parameter' && (nn || root === 'torch')) return this.parameter(args, site);
+      if (q === 'paddle.create_parameter' || q === 'paddle.static.create_parameter') {
+        return this.createParameter(bindArgs(args, ['shape', 'dtype', 'name', 'attr', 'is_bias', 'default_initializer']), site);
+      }
+      if (nn && /^[A-Z]/.test(last) && !['initializer', 'init', 'utils', 'parameter'].includes(parts[2])) {
+        const built = buildLayer(fw, last, args, site, this);
+        if (built) return { t: 'module', node: built.node };
+        if (root === 'tsnn') return this.tsFactory(last, args, site) ?? this.outside(q, last);
+        this.note(`\`${parts.slice(1).join('.')}\` is not a layer Tensor Port knows: its parameters are not listed`);
+        return UNKNOWN;
+      }
+      if (parts.length === 2 || root === 'tsnn') {
+        const t = tensorFactory(fw, last, args, site);
+        if (t) return t;
+      }
+      const dt = dtypeName(q);
+      if (dt) return { t: 'dtype', dtype: dt };
+      return UNKNOWN;
+    }
+    if (last === 'Conv1D' && (root === 'transformers' || parts.includes('pytorch_utils') || parts.includes('modeling_utils'))) {
+      return { t: 'module', node: buildLayer('gpt2', last, args, site, this)!.node };
+    }
+    if (root === 'math') {
+      const xs = args.pos.map(asDim);
+      if (xs.every((x) => typeof x === 'number')) {
+        const n = xs as number[];
+        const f: Record<string, (() => number) | undefined> = {
+          sqrt: () => Math.sqrt(n[0]), ceil: () => Math.ceil(n[0]), floor: () => Math.floor(n[0]), log: () => Math.log(n[0]),
+          prod: undefined, pow: () => n[0] ** n[1], exp: () => Math.exp(n[0]),
+        };
+        const r = f[last]?.();
+        if (r !== undefined) return num(r);
+      }
+      if (last === 'floor' || last === 'ceil') { const d = asDim(args.pos[0]); return d !== undefined ? num(d) : UNKNOWN; }
+      return UNKNOWN;
+    }
+    if (root === 'copy' && (last === 'deepcopy' || last === 'copy')) {
+      const v = args.pos[0];
+      if (v?.t === 'sym') return { ...v, over: new Map(v.over ?? []) };
+      return v?.t === 'module' ? { t: 'module', node: v.node.clone() } : v ?? UNKNOWN;
+    }
+    if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
+    if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env);
+    return this.outside(q, last);
+  }
+
+  private outside(q: string, last: string): Value {
+    if (/^[A-Z]/.test(last)) this.note(`\`${last}\` (${q}) is outside the workspace: any parameters it has are not listed`);
+    return UNKNOWN;
+  }
+
+  /** TypeScript layer libraries: tensor factories by their usual names. */
+  private tsFactory(name: string, args: CallArgs, site: Site): Value | undefined {
+    const lower = name[0].toLowerCase() + name.slice(1);
+    return tensorFactory('torch', lower, args, site);
+  }
+
+  private container(fw: Framework, kind: string, args: CallArgs, site: Site): Value {
+    const node = new ModNode(kind, site, fw, undefined, kind !== 'Module' && kind !== 'Layer');
+    const list = args.pos[0];
+    const addItems = (items: Value[], named: boolean) => {
+      items.forEach((v, i) => {
+        if (named && v.t === 'list' && v.items.length === 2 && v.items[0].t === 'str') {
+          this.register(node, v.items[0].v, v.items[1]);
+        } else this.register(node, String(i), v);
+      });
+    };
+    if (kind === 'Sequential') {
+      if (args.pos.length === 1 && args.pos[0].t === 'dict') for (const [k, v] of args.pos[0].entries) this.register(node, k, v);
+      else addItems(args.pos, true);
+    } else if ((kind.endsWith('Dict')) && list?.t === 'dict') {
+      for (const [k, v] of list.entries) this.register(node, k, v);
+    } else if (list?.t === 'list') {
+      addItems(list.items, false);
+      if (list.count !== undefined) node.count = list.count;
+    }
+    return { t: 'module', node };
+  }
+
+  private register(node: ModNode, name: string, v: Value): void {
+    if (v.t === 'module') node.children.set(name, v.node);
+    else if (v.t === 'tensor') node.params.set(name, { ...v, param: true });
+  }
+
+  private parameter(args: CallArgs, site: Site): Value {
+    const data = args.pos[0] ?? args.kw.get('data');
+    if (data?.t !== 'tensor') return { t: 'tensor', shape: undefined, dtype: 'F32', param: true, site };
+    return { ...data, param: true, site };
+  }
+
+  private createParameter(a: Map<string, Value>, site: Site): Value {
+    return { t: 'tensor', shape: asDims(a.get('shape')), dtype: asDtype(a.get('dtype')) ?? 'F32', param: true, site };
+  }
+
+  private builtin(name: string, args: CallArgs, env: Env): Value {
+    const a0 = args.pos[0];
+    switch (name) {
+      case 'range': {
+        const ds = args.pos.map(asDim);
+        if (ds.some((d) => d === undefined) || ds.length === 0) return UNKNOWN;
+        const [start, end, step] = ds.length === 1 ? [0, ds[0]!, 1] : [ds[0]!, ds[1]!, ds[2] ?? 1];
+        const count = step === 1 ? opDim('-', end, start) : opDim('//', opDim('+', opDim('-', end, start), opDim('-', step, 1)), step);
+        const n = typeof count === 'number' ? count : this.provisionalCount(count);
+        if (typeof start !== 'number' || typeof step !== 'number' || n > MAX_RANGE) return UNKNOWN;
+        const items = Array.from({ length: Math.max(0, n) }, (_, i) => num(start + i * step));
+        return typeof count === 'number' ? { t: 'list', items } : { t: 'list', items, count };
+      }
+      case 'len': {
+        if (a0?.t === 'list') return num(a0.count ?? a0.items.length);
+        if (a0?.t === 'module' && a0.node.container) return num(a0.node.count ?? a0.node.children.size);
+        if (a0?.t === 'dict') return num(a0.entries.size);
+        if (a0?.t === 'str') return num(a0.v.length);
+        return UNKNOWN;
+      }
+      case 'int': case 'round': {
+        const d = asDim(a0);
+        // int(h / n) of sizes is floor division: keeps the expression exact for unification.
+        if (name === 'int' && d !== undefined && typeof d !== 'number' && 'op' in d && d.op === '/') return num(opDim('//', d.a, d.b));
+        if (d === undefined) return a0?.t === 'str' && /^-?\d+$/.test(a0.v) ? num(Number(a0.v)) : UNKNOWN;
+        return num(typeof d === 'number' ? (name === 'int' ? Math.trunc(d) : Math.round(d)) : d);
+      }
+      case 'float': {
+        if (a0?.t === 'str') return num(/^-?inf(inity)?$/i.test(a0.v) ? (a0.v.startsWith('-') ? -Infinity : Infinity) : Number(a0.v));
+        const d = asDim(a0);
+        return d !== undefined ? num(d) : UNKNOWN;
+      }
+      case 'bool': { const t = truthy(a0); return t === undefined ? UNKNOWN : { t: 'bool', v: t }; }
+      case 'str': return a0?.t === 'str' ? a0 : a0?.t === 'num' ? { t: 'str', v: renderDim(a0.d) } : UNKNOWN;
+      case 'list': case 'tuple': return a0?.t === 'list' ? { ...a0, tuple: name === 'tuple' } : a0?.t === 'dict' ? { t: 'list', items: [...a0.entries.keys()].map((v) => ({ t: 'str', v })) } : a0 ? UNKNOWN : { t: 'list', items: [] };
+      case 'dict': {
+        const entries = new Map<string, Value>();
+        if (a0?.t === 'list') for (const p of a0.items) if (p.t === 'list' && p.items[0]?.t === 'str') entries.set(p.items[0].v, p.items[1] ?? UNKNOWN);
+        if (a0?.t === 'dict') for (const [k, v] of a0.entries) entries.set(k, v);
+        for (const [k, v] of args.kw) entries.set(k, v);
+        return { t: 'dict', entries };
+      }
+      case 'min': case 'max': {
+        const xs = (args.pos.length === 1 && a0?.t === 'list' ? a0.items : args.pos).map(asDim);
+        if (xs.length && xs.every((x) => typeof x === 'number')) return num((name === 'min' ? Math.min : Math.max)(...(xs as number[])));
+        return UNKNOWN;
+      }
+      case 'sum': {
+        if (a0?.t !== 'list') return UNKNOWN;
+        const xs = a0.items.map(asDim);
+        return xs.every((x) => x !== undefined) ? num((xs as Dim[]).reduce<Dim>((a, b) => opDim('+', a, b), 0)) : UNKNOWN;
+      }
+      case 'abs': { const d = asDim(a0); return typeof d === 'number' ? num(Math.abs(d)) : UNKNOWN; }
+      case 'enumerate': return a0?.t === 'list' ? { t: 'list', items: a0.items.map((v, i) => ({ t: 'list', items: [num(i), v], tuple: true })), count: a0.count } : UNKNOWN;
+      case 'zip': {
+        const ls = args.pos.filter((v): v is Extract<Value, { t: 'list' }> => v.t === 'list');
+        if (ls.length !== args.pos.length || !ls.length) return UNKNOWN;
+        const n = Math.min(...ls.map((l) => l.items.length));
+        return { t: 'list', items: Array.from({ length: n }, (_, i) => ({ t: 'list', items: ls.map((l) => l.items[i]), tuple: true })) };
+      }
+      case 'reversed': return a0?.t === 'list' ? { t: 'list', items: [...a0.items].reverse() } : UNKNOWN;
+      case 'getattr': {
+        const field = args.pos[1];
+        if (!a0 || field?.t !== 'str') return UNKNOWN;
+        if (a0.t === 'sym') return this.configField(a0.fields, field.v, args.pos[2]);
+        return this.attr(a0, field.v) ?? args.pos[2] ?? UNKNOWN;
+      }
+      case 'super': {
+        if (!env.self || !env.owner) return UNKNOWN;
+        let after = env.owner;
+        if (a0?.t === 'class') after = { def: a0.def, file: a0.file };
+        return { t: 'super', self: env.self, after };
+      }
+      case 'setattr': {
+        const [obj, field, v] = args.pos;
+        if (obj?.t === 'module' && field?.t === 'str' && v) obj.node.setAttr(field.v, v);
+        return NONE;
+      }
+      case 'isinstance': {
+        // A number is never an Iterable/tuple/list and always an int/float: HF's `x if isinstance(x, Iterable) else (x, x)`.
+        const cls = args.pos[1];
+        const names = (cls?.t === 'list' ? cls.items : cls ? [cls] : []).map((c) => (c.t === 'ref' ? c.q.split('.').pop()! : ''));
+        if (a0?.t === 'num' || (a0?.t === 'sym' && !a0.over)) {
+          if (names.some((n) => ['int', 'float', 'Number', 'Integral', 'Real'].includes(n))) return { t: 'bool', v: true };
+          if (names.length && names.every((n) => ['Iterable', 'tuple', 'list', 'Sequence', 'str', 'dict', 'Tensor'].includes(n))) return { t: 'bool', v: false };
+        }
+        if (a0?.t === 'list' && names.some((n) => ['Iterable', 'tuple', 'list', 'Sequence'].includes(n))) return { t: 'bool', v: true };
+        return UNKNOWN;
+      }
+      case 'print': case 'hasattr': case 'callable': case 'id': case 'type':
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private callMethod(recv: Value, name: string, args: CallArgs, site: Site): Value {
+    if (name === '__noop__') return NONE;
+    if (recv.t === 'module') return this.moduleMethod(recv.node, name, args, site);
+    if (recv.t === 'tensor') return tensorMethod(recv, name, args) ?? UNKNOWN;
+    if (recv.t === 'list') {
+      if (name === 'append' && args.pos[0]) {
+        recv.items.push(args.pos[0]);
+        if (this.loops.length) recv.count = this.loops[this.loops.length - 1];
+        return NONE;
+      }
+      if (name === 'extend' && args.pos[0]?.t === 'list') { recv.items.push(...args.pos[0].items); return NONE; }
+      return UNKNOWN;
+    }
+    if (recv.t === 'dict') {
+      if (name === 'get') { const k = args.pos[0]; return (k?.t === 'str' ? recv.entries.get(k.v) : undefined) ?? args.pos[1] ?? NONE; }
+      if (name === 'items') return { t: 'list', items: [...recv.entries].map(([k, v]) => ({ t: 'list', items: [{ t: 'str', v: k }, v], tuple: true })) };
+      if (name === 'keys') return { t: 'list', items: [...recv.entries.keys()].map((v) => ({ t: 'str', v })) };
+      if (name === 'values') return { t: 'list', items: [...recv.entries.values()] };
+      if (name === 'pop') { const k = args.pos[0]; if (k?.t !== 'str') return UNKNOWN; const v = recv.entries.get(k.v); recv.entries.delete(k.v); return v ?? args.pos[1] ?? NONE; }
+      return UNKNOWN;
+    }
+    if (recv.t === 'sym' && (name === 'get' || name === 'get_text_config') && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1]);
+    if (recv.t === 'str' && name === 'format') return UNKNOWN;
+    return UNKNOWN;
+  }
+
+  private moduleMethod(node: ModNode, name: string, args: CallArgs, site: Site): Value {
+    switch (name) {
+      case 'register_buffer': {
+        const a = bindArgs(args, ['name', 'tensor', 'persistent']);
+        const n = a.get('name');
+        if (n?.t !== 'str') return NONE;
+        const t = a.get('tensor');
+        const flag = a.get('persistent') ?? a.get('persistable');
+        const persistent = flag ? truthy(flag) ?? true : true;
+        node.params.delete(n.v); node.children.delete(n.v); node.attrs.delete(n.v);
+        node.buffers.set(n.v, t?.t === 'tensor' ? { tensor: { ...t, param: false, site }, persistent } : null);
+        if (t && t.t !== 'tensor' && t.t !== 'none') this.note(`buffer \`${n.v}\`: its tensor could not be followed`);
+        return NONE;
+      }
+      case 'register_parameter': case 'add_parameter': {
+        const [n, p] = args.pos;
+        if (n?.t !== 'str') return NONE;
+        node.setAttr(n.v, p?.t === 'tensor' ? { ...p, param: true } : NONE);
+        if (p?.t === 'none' || !p) node.params.set(n.v, null);
+        return p ?? NONE;
+      }
+      case 'add_module': case 'add_sublayer': case 'register_module': {
+        const [n, m] = args.pos;
+        if (n?.t === 'str' && m?.t === 'module') node.children.set(n.v, m.node);
+        return m ?? NONE;
+      }
+      case 'create_parameter':
+        return this.createParameter(bindArgs(args, ['shape', 'attr', 'dtype', 'is_bias', 'default_initializer']), site);
+      case 'append': {
+        if (args.pos[0]?.t === 'module') {
+          node.push(String(node.children.size), args.pos[0].node);
+          if (this.loops.length) node.count = this.loops[this.loops.length - 1];
+        }
+        return NONE;
+      }
+      case 'extend': {
+        const l = args.pos[0];
+        if (l?.t === 'list') for (const v of l.items) if (v.t === 'module') node.push(String(node.children.size), v.node);
+        if (l?.t === 'list' && l.count !== undefined) node.count = l.count;
+        return NONE;
+      }
+      case 'apply': case 'init_weights': case 'post_init': case '_init_weights': case 'eval': case 'train': case 'to': case 'float': case 'half': case 'requires_grad_':
+        return { t: 'module', node };
+      case 'parameters': case 'named_parameters': case 'modules': case 'children': case 'named_modules': return UNKNOWN;
+      default: return UNKNOWN;
+    }
+  }
+
+  // ---- statements ----
+
+  private execBlock(stmts: Stmt[], env: Env): void {
+    for (const s of stmts) this.exec(s, env);
+  }
+
+  private exec(s: Stmt, env: Env): void {
+    if (++this.steps > MAX_STEPS) throw new Error(`model source too large to follow (over ${MAX_STEPS} steps)`);
+    switch (s.k) {
+      case 'assign': {
+        const v = this.eval(s.value, env);
+        for (const t of s.targets) this.assign(t, v, env);
+        return;
+      }
+      case 'augassign': {
+        const cur = this.eval(s.target, env);
+        this.assign(s.target, this.binop(s.op, cur, this.eval(s.value, env)), env);
+        return;
+      }
+      case 'expr': this.eval(s.e, env); return;
+      case 'if': {
+        const test = this.eval(s.test, env);
+        // Validation (`if bad: raise …`) that cannot be decided is passed over silently.
+        if (truthy(test) === undefined && s.body.some((x) => x.k === 'raise')) { this.execBlock(s.orelse, env); return; }
+        const branch = this.decide(test, s.test) ? s.body : s.orelse;
+        this.execBlock(branch, env);
+        return;
+      }
+      case 'for': {
+        const it = this.iterate(this.eval(s.iter, env));
+        if (!it) { this.note(`a \`for\` loop over something inference cannot list (line ${s.pos.line + 1}) was skipped`); return; }
+        if (it.count !== undefined) this.loops.push(it.count);
+        try {
+          for (const v of it.items) { this.assign(s.target, v, env); this.execBlock(s.body, env); }
+        } finally {
+          if (it.count !== undefined) this.loops.pop();
+        }
+        return;
+      }
+      case 'return': throw new Return(s.value ? this.eval(s.value, env) : NONE);
+      case 'def': env.vars.set(s.fn.name, { t: 'func', fn: s.fn, file: env.file, closure: env.vars }); return;
+      default: return;
+    }
+  }
+
+  private iterate(v: Value): { items: Value[]; count?: Dim } | undefined {
+    if (v.t === 'list') return { items: v.items, count: v.count };
+    if (v.t === 'dict') return { items: [...v.entries.keys()].map((k) => ({ t: 'str', v: k })) };
+    if (v.t === 'module' && v.node.container) return { items: [...v.node.children.values()].map((n) => (n ? { t: 'module', node: n } : NONE)), count: v.node.count };
+    return undefined;
+  }
+
+  private assign(target: Expr, v: Value, env: Env): void {
+    switch (target.k) {
+      case 'name': env.vars.set(target.id, v); return;
+      case 'attr': {
+        const obj = this.eval(target.obj, env);
+        // `encoder_config.is_decoder = False` on a (copied) config object.
+        if (obj.t === 'sym') { (obj.over ??= new Map()).set(target.name, v); return; }
+        if (obj.t !== 'module') return;
+        // TypeScript modules keep sub-layers in plain arrays; they register like a ModuleList.
+        if (env.file.language === 'ts' && v.t === 'list' && v.items.every((x) => x.t === 'module')) {
+          const list = new ModNode('Array', { file: env.file.path, pos: target.pos }, 'torch', undefined, true);
+          v.items.forEach((x, i) => this.register(list, String(i), x));
+          if (v.count !== undefined) list.count = v.count;
+          obj.node.setAttr(target.name, { t: 'module', node: list });
+          return;
+        }
+        obj.node.setAttr(target.name, v);
+        return;
+      }
+      case 'list': {
+        const items = v.t === 'list' && v.items.length === target.items.length ? v.items : undefined;
+        target.items.forEach((t, i) => this.assign(t.k === 'splat' ? t.e : t, items ? items[i] : UNKNOWN, env));
+        return;
+      }
+      case 'index': {
+        const obj = this.eval(target.obj, env);
+        const idx = this.eval(target.index, env);
+        if (obj.t === 'module' && idx.t === 'num' && typeof idx.d === 'number') this.register(obj.node, String(idx.d), v);
+        else if (obj.t === 'module' && idx.t === 'str') this.register(obj.node, idx.v, v);
+        else if (obj.t === 'list' && idx.t === 'num' && typeof idx.d === 'number') obj.items[idx.d] = v;
+        else if (obj.t === 'dict' && idx.t === 'str') obj.entries.set(idx.v, v);
+        return;
+      }
+      default: return;
+    }
+  }
+
+  /** Truth of a condition; a symbolic one takes the defaults in the first pass, else is assumed true with a note. */
+  private decide(v: Value, test: Expr): boolean {
+    const t = truthy(v);
+    if (t !== undefined) return t;
+    this.note(`condition \`${exprText(test)}\` (line ${test.pos.line + 1}) could not be decided: assumed true`);
+    return true;
+  }
+
+  private provisionalCount(d: Dim): number {
+    if (typeof d === 'number') return d;
+    const defaults = new Map<string, number>();
+    for (const s of symbolsOf(d)) { const x = this.symbols.get(s)?.default; if (x !== undefined) defaults.set(s, x); }
+    const v = substitute(d, defaults);
+    if (this.opts.provisional && typeof v === 'number') return v;
+    if (!this.opts.provisional) this.note(`the count \`${renderDim(d)}\` is not bound: one layer is listed (add \`set ${[...symbolsOf(d)][0]} = …\`)`);
+    return 1;
+  }
+
+  /** A symbolic number compared with `<`/`>`: in the first pass its default decides. */
+  private concrete(d: Dim): number | undefined {
+    if (typeof d === 'number') return d;
+    if (!this.opts.provisional) return undefined;
+    const defaults = new Map<string, number>();
+    for (const s of symbolsOf(d)) { const x = this.symbols.get(s)?.default; if (x !== undefined) defaults.set(s, x); }
+    const v = substitute(d, defaults);
+    return typeof v === 'number' ? v : undefined;
+  }
+
+  // ---- expressions ----
+
+  moduleEnv(file: SourceFile): Env {
+    let vars = this.scopes.get(file.path);
+    if (!vars) {
+      vars = new Map();
+      this.scopes.set(file.path, vars);
+      const env: Env = { vars, file };
+      for (const s of file.top) if (s.k === 'assign') { try { this.exec(s, env); } catch { /* a constant inference cannot compute stays unknown */ } }
+    }
+    return { vars, file };
+  }
+
+  private lookup(id: string, env: Env): Value {
+    for (let e: Env | undefined = env; e; e = e.parent) {
+      const v = e.vars.get(id);
+      if (v !== undefined) return v;
+    }
+    const file = env.file;
+    const module = this.scopes.get(file.path) ?? this.moduleEnv(file).vars;
+    const m = module.get(id);
+    if (m !== undefined) return m;
+    const cls = file.classes.get(id);
+    if (cls) return { t: 'class', def: cls, file };
+    const fn = file.functions.get(id);
+    if (fn) return { t: 'func', fn, file };
+    for (let i = file.imports.length - 1; i >= 0; i--) {
+      if (file.imports[i].local === id) return this.host.resolveImport(file, file.imports[i]);
+    }
+    if (id === 'self' || id === 'this') return env.self ?? UNKNOWN;
+    if (id === '__name__') return { t: 'str', v: '__tensorport__' };
+    if (id === 'undefined' || id === 'null') return NONE;
+    return { t: 'ref', q: `builtins.${id}` };
+  }
+
+  private attr(obj: Value, name: string): Value | undefined {
+    switch (obj.t) {
+      case 'module': {
+        const v = obj.node.getAttr(name);
+        if (v !== undefined) return v;
+        if (obj.node.cls) {
+          const m = this.findMethod(obj.node.cls, name);
+          if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj, cls: m.owner };
+        }
+        return { t: 'method', recv: obj, name };
+      }
+      case 'super': {
+        const m = this.findMethod(obj.after, name, obj.after.def);
+        if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj.self, cls: m.owner };
+        if (obj.self.t === 'module') return name === '__init__' ? { t: 'method', recv: obj.self, name: '__noop__' } : { t: 'method', recv: obj.self, name };
+        return UNKNOWN;
+      }
+      case 'ref': {
+        const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
+        return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
+      }
+      case 'sym': return obj.over?.get(name) ?? this.configField(obj.fields, name);
+      case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
+      case 'list': case 'dict': return { t: 'method', recv: obj, name };
+      case 'file': {
+        const c = obj.file.classes.get(name);
+        if (c) return { t: 'class', def: c, file: obj.file };
+        const f = obj.file.functions.get(name);
+        if (f) return { t: 'func', fn: f, file: obj.file };
+        return this.moduleEnv(obj.file).vars.get(name) ?? UNKNOWN;
+      }
+      case 'class': {
+        const m = obj.def.methods.get(name);
+        return m ? { t: 'func', fn: m, file: obj.file } : UNKNOWN;
+      }
+      default: return UNKNOWN;
+    }
+  }
+
+  eval(e: Expr, env: Env): Value {
+    switch (e.k) {
+      case 'num': return e.float ? { t: 'num', d: e.v, float: true } : num(e.v);
+      case 'str': return { t: 'str', v: e.v };
+      case 'bool': return { t: 'bool', v: e.v };
+      case 'none': return NONE;
+      case 'name': return this.lookup(e.id, env);
+      case 'attr': return this.attr(this.eval(e.obj, env), e.name) ?? UNKNOWN;
+      case 'call': {
+        const fn = this.eval(e.fn, env);
+        return this.call(fn, this.args(e.args, env), { file: env.file.path, pos: e.pos }, env);
+      }
+      case 'bin': return this.binop(e.op, this.eval(e.l, env), this.eval(e.r, env));
+      case 'unary': {
+        const v = this.eval(e.e, env);
+        if (e.op === 'not' || e.op === '!') { const t = truthy(v); return t === undefined ? UNKNOWN : { t: 'bool', v: !t }; }
+        if (e.op === '-') { const d = asDim(v); return d === undefined ? (v.t === 'tensor' ? v : UNKNOWN) : num(typeof d === 'number' ? -d : opDim('-', 0, d)); }
+        return e.op === '+' ? v : UNKNOWN;
+      }
+      case 'list': {
+        const items: Value[] = [];
+        for (const it of e.items) {
+          if (it.k === 'splat') { const v = this.eval(it.e, env); if (v.t === 'list') items.push(...v.items); else return UNKNOWN; } else items.push(this.eval(it, env));
+        }
+        return { t: 'list', items, tuple: e.tuple };
+      }
+      case 'dict': {
+        const entries = new Map<string, Value>();
+        for (const { key, value } of e.entries) {
+          const k = this.eval(key, env);
+          if (k.t === 'str') entries.set(k.v, this.eval(value, env));
+          else if (k.t === 'num') entries.set(renderDim(k.d), this.eval(value, env));
+        }
+        return { t: 'dict', entries };
+      }
+      case 'comp': return this.comprehension(e, env);
+      case 'index': {
+        const obj = this.eval(e.obj, env);
+        const idx = this.eval(e.index, env);
+        const i = idx.t === 'num' && typeof idx.d === 'number' ? idx.d : undefined;
+        if (obj.t === 'list' && i !== undefined) return obj.items[i < 0 ? i + obj.items.length : i] ?? UNKNOWN;
+        if (obj.t === 'module' && obj.node.container) {
+          const c = i !== undefined ? obj.node.children.get(String(i < 0 ? i + obj.node.children.size : i)) : idx.t === 'str' ? obj.node.children.get(idx.v) : undefined;
+          return c ? { t: 'module', node: c } : UNKNOWN;
+        }
+        if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? UNKNOWN;
+        if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v);
+        return UNKNOWN;
+      }
+      case 'cond': return this.decide(this.eval(e.test, env), e.test) ? this.eval(e.then, env) : this.eval(e.else, env);
+      case 'compare': return this.compare(e, env);
+      case 'boolop': {
+        const l = this.eval(e.l, env);
+        const t = truthy(l);
+        if (t === undefined) return UNKNOWN;
+        return (e.op === 'and') === t ? this.eval(e.r, env) : l;
+      }
+      case 'lambda': return { t: 'lambda', params: e.params.map((p) => p.name), body: e.body, file: env.file, closure: new Map(flatVars(env)) };
+      case 'splat': return this.eval(e.e, env);
+      default: return UNKNOWN;
+    }
+  }
+
+  private args(args: Arg[], env: Env): CallArgs {
+    const out: CallArgs = { pos: [], kw: new Map() };
+    for (const a of args) {
+      const v = this.eval(a.value, env);
+      if (a.splat === '*') { if (v.t === 'list') out.pos.push(...v.items); }
+      else if (a.splat === '**') { if (v.t === 'dict') for (const [k, x] of v.entries) out.kw.set(k, x); }
+      else if (a.name) out.kw.set(a.name, v);
+      else out.pos.push(v);
+    }
+    return out;
+  }
+
+  private comprehension(e: Extract<Expr, { k: 'comp' }>, env: Env): Value {
+    const local: Env = { vars: new Map(), file: env.file, owner: env.owner, self: env.self, parent: env };
+    const items: Value[] = [];
+    let count: Dim | undefined;
+    const loop = (level: number): boolean => {
+      if (level === e.fors.length) {
+        if (e.ifs.every((c) => truthy(this.eval(c, local)) !== false)) items.push(this.eval(e.elt, local));
+        return true;
+      }
+      const it = this.iterate(this.eval(e.fors[level].iter, local));
+      if (!it) return false;
+      if (level === 0 && e.fors.length === 1 && e.ifs.length === 0) count = it.count;
+      if (it.count !== undefined) this.loops.push(it.count);
+      try {
+        for (const v of it.items) { this.assign(e.fors[level].target, v, local); if (!loop(level + 1)) return false; }
+      } finally {
+        if (it.count !== undefined) this.loops.pop();
+      }
+      return true;
+    };
+    if (!loop(0)) return UNKNOWN;
+    return count !== undefined ? { t: 'list', items, count } : { t: 'list', items };
+  }
+
+  private compare(e: Extract<Expr, { k: 'compare' }>, env: Env): Value {
+    const vals = e.items.map((x) => this.eval(x, env));
+    let result = true;
+    for (let i = 0; i < e.ops.length; i++) {
+      const r = this.compareOne(e.ops[i], vals[i], vals[i + 1]);
+      if (r === undefined) return UNKNOWN;
+      result = result && r;
+    }
+    return { t: 'bool', v: result };
+  }
+
+  private compareOne(op: string, a: Value, b: Value): boolean | undefined {
+    if (op === 'is' || op === 'is not' || ((op === '==' || op === '!=' || op === '===' || op === '!==') && (a.t === 'none' || b.t === 'none'))) {
+      if (a.t === 'unknown' || b.t === 'unknown' || a.t === 'sym' || b.t === 'sym') return undefined;
+      const same = (a.t === 'none') === (b.t === 'none') && (a.t !== 'bool' || b.t !== 'bool' || a.v === b.v);
+      return op.includes('not') || op.startsWith('!') ? !same : same;
+    }
+    if (a.t === 'str' && b.t === 'str') {
+      if (op === '==' || op === '===') return a.v === b.v;
+      if (op === '!=' || op === '!==') return a.v !== b.v;
+      if (op === 'in') return b.v.includes(a.v);
+      return undefined;
+    }
+    if (op === 'in' || op === 'not in') {
+      if (b.t === 'list' && a.t === 'str') { const has = b.items.some((x) => x.t === 'str' && x.v === a.v); return op === 'in' ? has : !has; }
+      if (b.t === 'dict' && a.t === 'str') { const has = b.entries.has(a.v); return op === 'in' ? has : !has; }
+      return undefined;
+    }
+    const x = asDim(a);
+    const y = asDim(b);
+    if (x === undefined || y === undefined) return undefined;
+    const cx = this.concrete(x);
+    const cy = this.concrete(y);
+    if (cx === undefined || cy === undefined) return undefined;
+    switch (op) {
+      case '<': return cx < cy;
+      case '<=': return cx <= cy;
+      case '>': return cx > cy;
+      case '>=': return cx >= cy;
+      case '==': case '===': return cx === cy;
+      case '!=': case '!==': return cx !== cy;
+      default: return undefined;
+    }
+  }
+
+  private binop(op: string, a: Value, b: Value): Value {
+    if (a.t === 'list' && b.t === 'list' && op === '+') return { t: 'list', items: [...a.items, ...b.items], tuple: a.tuple };
+    if (a.t === 'list' && op === '*') { const n = asDim(b); return typeof n === 'number' ? { t: 'list', items: Array.from({ length: n }, () => a.items).flat(), tuple: a.tuple } : UNKNOWN; }
+    if (a.t === 'str' && b.t === 'str' && op === '+') return { t: 'str', v: a.v + b.v };
+    if (a.t === 'str' && op === '%') return UNKNOWN;
+    if (a.t === 'tensor' || b.t === 'tensor') {
+      const ts = [a, b].filter((v) => v.t === 'tensor') as Extract<Value, { t: 'tensor' }>[];
+      const wide = ts.reduce((x, y) => ((y.shape?.length ?? 0) > (x.shape?.length ?? 0) ? y : x));
+      return { ...wide, param: false };
+    }
+    const o = BIN_OPS[op];
+    const x = asDim(a);
+    const y = asDim(b);
+    if (!o || x === undefined || y === undefined) return UNKNOWN;
+    if (o === '/' && typeof x === 'number' && typeof y === 'number' && y === 0) return UNKNOWN;
+    const float = (a.t === 'num' && a.float) || (b.t === 'num' && b.float) || o === '/';
+    return float ? { t: 'num', d: opDim(o, x, y), float: true } : num(opDim(o, x, y));
+  }
+}
+
+function fromBinding(b: Binding): Value {
+  if (typeof b === 'number') return num(b);
+  if (typeof b === 'boolean') return { t: 'bool', v: b };
+  return { t: 'str', v: b };
+}
+
+function flatVars(env: Env): [string, Value][] {
+  const out = new Map<string, Value>();
+  const chain: Env[] = [];
+  for (let e: Env | undefined = env; e; e = e.parent) chain.unshift(e);
+  for (const e of chain) for (const [k, v] of e.vars) out.set(k, v);
+  return [...out];
+}
+
+/** A short rendering of a condition for notes. */
+function exprText(e: Expr): string {
+  switch (e.k) {
+    case 'name': return e.id;
+    case 'attr': return `${exprText(e.obj)}.${e.name}`;
+    case 'num': return String(e.v);
+    case 'compare': return e.items.map(exprText).reduce((a, b, i) => `${a} ${e.ops[i - 1]} ${b}`);
+    case 'call': return `${exprText(e.fn)}(…)`;
+    case 'unary': return `${e.op === 'not' ? 'not ' : e.op}${exprText(e.e)}`;
+    case 'boolop': return `${exprText(e.l)} ${e.op} ${exprText(e.r)}`;
+    case 'unknown': return e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text;
+    default: return '…';
+  }
+}

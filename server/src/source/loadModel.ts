@@ -1,0 +1,182 @@
+/**
+ * Loads a model source for inference: the file that defines the root class, and every workspace file
+ * its imports reach (`from .blocks import Block`, `import { Block } from './blocks'`), lowered to the
+ * common tree. Imports that leave the workspace (torch, paddle, transformers) become references the
+ * interpreter knows by name. Loaded models are cached until one of their files changes on disk.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ClassDef, ImportBinding, SourceFile } from './ir';
+import { lowerPython } from './pyLower';
+import { lowerTypeScript } from './tsLower';
+import { Value } from './values';
+import { Host } from './interpret';
+
+/** A model source that cannot be used: the message names the file and the reason. */
+export class SourceError extends Error {}
+
+export interface LoadedModel {
+  /** Absolute path of the file with the root class. */
+  path: string;
+  className: string;
+  language: 'python' | 'ts';
+  root: { def: ClassDef; file: SourceFile };
+  files: Map<string, SourceFile>;
+  host: Host;
+  /** Changes whenever any file of the model changes: a cache key for what is inferred from it. */
+  stamp: string;
+}
+
+export interface LoadOptions {
+  /** Unsaved editor buffers by absolute path, read instead of the disk. */
+  overlay?: ReadonlyMap<string, string>;
+}
+
+const MAX_FILES = 64;
+const cache = new Map<string, { stamps: Map<string, string>; model: Promise<LoadedModel> }>();
+
+export function languageOf(file: string): 'python' | 'ts' | undefined {
+  if (/\.pyi?$/.test(file)) return 'python';
+  if (/\.(ts|mts|cts|tsx)$/.test(file)) return 'ts';
+  return undefined;
+}
+
+async function stampOf(p: string, overlay?: ReadonlyMap<string, string>): Promise<string> {
+  const text = overlay?.get(p);
+  if (text !== undefined) return `overlay:${text.length}:${hash(text)}`;
+  try {
+    const st = await fs.stat(p);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Loads `absPath` and the root class `className`; throws SourceError with a one-line reason. */
+export async function loadModelSource(absPath: string, className: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const key = `${absPath}::${className}`;
+  const hit = cache.get(key);
+  if (hit) {
+    let same = true;
+    for (const [p, s] of hit.stamps) if ((await stampOf(p, opts.overlay)) !== s) { same = false; break; }
+    if (same) return hit.model;
+  }
+  const stamps = new Map<string, string>();
+  const model = load(absPath, className, opts, stamps);
+  cache.set(key, { stamps, model });
+  model.catch(() => cache.delete(key));
+  return model;
+}
+
+async function load(absPath: string, className: string, opts: LoadOptions, stamps: Map<string, string>): Promise<LoadedModel> {
+  const language = languageOf(absPath);
+  if (!language) throw new SourceError(`${absPath}: model source must be a .py or .ts file`);
+  const files = new Map<string, SourceFile>();
+  const readOne = async (p: string): Promise<SourceFile> => {
+    stamps.set(p, await stampOf(p, opts.overlay));
+    let text = opts.overlay?.get(p);
+    if (text === undefined) {
+      try {
+        text = await fs.readFile(p, 'utf8');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new SourceError(`${p}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+      }
+    }
+    const lang = languageOf(p)!;
+    return lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text);
+  };
+  const rootFile = await readOne(absPath);
+  files.set(absPath, rootFile);
+  // Every workspace file an import reaches, breadth first, so the interpreter never waits on I/O.
+  const queue = [rootFile];
+  while (queue.length && files.size < MAX_FILES) {
+    const f = queue.shift()!;
+    for (const b of f.imports) {
+      for (const cand of candidates(f, b)) {
+        if (files.has(cand.path) || !(await exists(cand.path, opts.overlay))) continue;
+        const loaded = await readOne(cand.path).catch(() => undefined);
+        if (loaded) { files.set(cand.path, loaded); queue.push(loaded); }
+        break;
+      }
+    }
+  }
+  const def = rootFile.classes.get(className);
+  if (!def) {
+    const names = [...rootFile.classes.keys()];
+    throw new SourceError(`${absPath}: no class \`${className}\`${names.length ? ` (classes here: ${names.join(', ')})` : ' (the file defines no classes)'}`);
+  }
+  const host: Host = { resolveImport: (from, b) => resolve(files, from, b) };
+  const stamp = [...stamps].map(([p, s]) => `${p}=${s}`).join('|');
+  return { path: absPath, className, language, root: { def, file: rootFile }, files, host, stamp };
+}
+
+/** One file lowered to the common tree, for callers that need its classes without a root (hover). */
+export async function lowerFile(p: string, overlay?: ReadonlyMap<string, string>): Promise<SourceFile> {
+  const lang = languageOf(p);
+  if (!lang) throw new SourceError(`${p}: model source must be a .py or .ts file`);
+  const text = overlay?.get(p) ?? await fs.readFile(p, 'utf8');
+  return lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text);
+}
+
+async function exists(p: string, overlay?: ReadonlyMap<string, string>): Promise<boolean> {
+  if (overlay?.has(p)) return true;
+  try {
+    return (await fs.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Files an import may name, best first; `member` says whether `b.name` is looked up inside it. */
+function candidates(from: SourceFile, b: ImportBinding): { path: string; member: boolean }[] {
+  const dir = path.dirname(from.path);
+  if (from.language === 'ts') {
+    if (!b.module.startsWith('.')) return [];
+    const base = path.resolve(dir, b.module.replace(/\.(js|mjs|cjs)$/, ''));
+    return [`${base}.ts`, `${base}.mts`, path.join(base, 'index.ts')].map((p) => ({ path: p, member: b.name !== undefined }));
+  }
+  const parts = b.module ? b.module.split('.') : [];
+  const bases: string[] = [];
+  if (b.level > 0) {
+    let base = dir;
+    for (let i = 1; i < b.level; i++) base = path.dirname(base);
+    bases.push(base);
+  } else {
+    if (['torch', 'paddle', 'numpy', 'math', 'copy', 'functools', 'collections', 'typing', 'transformers', 'paddlenlp'].includes(parts[0])) return [];
+    // A workspace package may sit at any of a few levels above the file.
+    for (let base = dir, i = 0; i < 4; i++, base = path.dirname(base)) bases.push(base);
+  }
+  const out: { path: string; member: boolean }[] = [];
+  for (const base of bases) {
+    const mod = path.join(base, ...parts);
+    if (b.name) out.push({ path: path.join(mod, `${b.name}.py`), member: false });
+    if (parts.length) out.push({ path: `${mod}.py`, member: b.name !== undefined }, { path: path.join(mod, '__init__.py'), member: b.name !== undefined });
+  }
+  return out;
+}
+
+function resolve(files: Map<string, SourceFile>, from: SourceFile, b: ImportBinding): Value {
+  for (const c of candidates(from, b)) {
+    const f = files.get(c.path);
+    if (!f) continue;
+    if (!c.member || !b.name) return { t: 'file', file: f };
+    const cls = f.classes.get(b.name);
+    if (cls) return { t: 'class', def: cls, file: f };
+    const fn = f.functions.get(b.name);
+    if (fn) return { t: 'func', fn, file: f };
+    // Re-exported names: follow the module's own imports once.
+    const again = f.imports.find((i) => i.local === b.name);
+    if (again && again !== b) return resolve(files, f, again);
+    return { t: 'unknown' };
+  }
+  if (from.language === 'ts') return { t: 'ref', q: b.name ? `tsnn.${b.name}` : 'tsnn' };
+  const q = [b.module, b.name].filter(Boolean).join('.');
+  return { t: 'ref', q: b.level > 0 ? `workspace.${q}` : q };
+}

@@ -1,0 +1,50 @@
+/**
+ * A `source`/`target` line naming model source (`paddle_vit.py::VisionTransformer`): loads the code,
+ * gathers the fixed config values (`set` lines, then a config.json beside the other side's
+ * checkpoint) and binds the rest against the other side. sides.ts turns the result into side data.
+ */
+import { CheckpointInfo } from '../formats/tensorInfo';
+import type { SideData } from '../mapping/sides';
+import { lineOf } from '../mapping/locate';
+import { MappingFile } from '../mapping/syntax';
+import { HardBinding, bindModelSide } from './bind';
+import { readConfigBeside } from './configJson';
+import { SourceError, loadModelSource } from './loadModel';
+
+export type ModelSideResult = { ok: true; info: CheckpointInfo } | { ok: false; message: string };
+
+export interface ModelSideRequest {
+  /** Absolute path of the model file. */
+  path: string;
+  className: string;
+  /** `FILE::Class` as the mapping wrote it. */
+  written: string;
+  role: 'source' | 'target';
+  file: MappingFile;
+  /** The other side, when it is a checkpoint that loaded. */
+  other?: SideData;
+  overlay?: ReadonlyMap<string, string>;
+}
+
+export async function loadModelSide(req: ModelSideRequest): Promise<ModelSideResult> {
+  let model;
+  try {
+    model = await loadModelSource(req.path, req.className, { overlay: req.overlay });
+  } catch (e) {
+    if (e instanceof SourceError) return { ok: false, message: `${req.written}: ${e.message.replace(`${req.path}: `, '')}` };
+    return { ok: false, message: `${req.written}: ${(e as Error).message}` };
+  }
+  const concrete = req.other && req.other.info.format !== 'python-source' && req.other.info.format !== 'ts-source' ? req.other : undefined;
+  const hard = new Map<string, HardBinding>();
+  if (concrete) {
+    const cfg = await readConfigBeside(concrete.path);
+    for (const [k, v] of cfg?.values ?? []) hard.set(k, { value: v, from: `config.json beside ${concrete.written}` });
+  }
+  for (const item of req.file.items) {
+    if (item.kind === 'set' && item.name && item.value) {
+      hard.set(item.name.text, { value: item.value.value, from: `\`set ${item.name.text} = ${item.value.value}\` (line ${lineOf(req.file, item.start) + 1})` });
+    }
+  }
+  const info = bindModelSide({ model, written: req.written, role: req.role, file: req.file, other: concrete, hard });
+  return { ok: true, info };
+}

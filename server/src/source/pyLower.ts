@@ -1,0 +1,313 @@
+/**
+ * Python → the common tree (ir.ts). Reads tree-sitter-python nodes by field name; what inference
+ * never needs (decorators, type hints, `with`/`try` scaffolding) is skipped or kept as `unknown`,
+ * so a file with syntax errors elsewhere still yields its classes.
+ */
+import type { Node } from 'web-tree-sitter';
+import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, Pos, SourceFile, Stmt } from './ir';
+import { parsePython } from './pythonParser';
+
+export async function lowerPython(path: string, text: string): Promise<SourceFile> {
+  const tree = await parsePython(text);
+  try {
+    const file: SourceFile = { path, language: 'python', classes: new Map(), functions: new Map(), imports: [], top: [] };
+    for (const n of named(tree.rootNode)) topLevel(n, file);
+    return file;
+  } finally {
+    tree.delete();
+  }
+}
+
+function named(n: Node): Node[] {
+  return n.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
+}
+
+export function posOf(n: Node): Pos {
+  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
+}
+
+function field(n: Node, name: string): Node | undefined {
+  return n.childForFieldName(name) ?? undefined;
+}
+
+function topLevel(n: Node, file: SourceFile): void {
+  switch (n.type) {
+    case 'decorated_definition': {
+      const d = field(n, 'definition');
+      if (d) topLevel(d, file);
+      return;
+    }
+    case 'class_definition': {
+      const c = classDef(n);
+      if (c) file.classes.set(c.name, c);
+      return;
+    }
+    case 'function_definition': {
+      const f = functionDef(n);
+      if (f) file.functions.set(f.name, f);
+      return;
+    }
+    case 'import_statement':
+    case 'import_from_statement':
+      file.imports.push(...imports(n));
+      return;
+    case 'if_statement': // `if TYPE_CHECKING:` / try-import blocks: their imports and classes still count.
+    case 'try_statement':
+      for (const b of n.descendantsOfType(['import_statement', 'import_from_statement'])) if (b) file.imports.push(...imports(b));
+      return;
+    default:
+      file.top.push(...stmt(n));
+  }
+}
+
+function imports(n: Node): ImportBinding[] {
+  const out: ImportBinding[] = [];
+  if (n.type === 'import_statement') {
+    for (const c of n.childrenForFieldName('name')) {
+      if (!c) continue;
+      if (c.type === 'aliased_import') {
+        out.push({ local: field(c, 'alias')!.text, module: field(c, 'name')!.text, level: 0 });
+      } else {
+        // `import torch.nn` binds `torch`; attribute access reaches the rest.
+        out.push({ local: c.text.split('.')[0], module: c.text.split('.')[0], level: 0 });
+      }
+    }
+    return out;
+  }
+  const m = field(n, 'module_name');
+  if (!m) return out;
+  let level = 0;
+  let module = m.text;
+  if (m.type === 'relative_import') {
+    const prefix = named(m).find((c) => c.type === 'import_prefix');
+    level = prefix ? prefix.text.length : m.text.match(/^\.*/)![0].length;
+    module = named(m).find((c) => c.type === 'dotted_name')?.text ?? '';
+  }
+  for (const c of n.childrenForFieldName('name')) {
+    if (!c) continue;
+    if (c.type === 'aliased_import') out.push({ local: field(c, 'alias')!.text, module, level, name: field(c, 'name')!.text });
+    else out.push({ local: c.text, module, level, name: c.text });
+  }
+  return out;
+}
+
+function classDef(n: Node): ClassDef | undefined {
+  const name = field(n, 'name')?.text;
+  const body = field(n, 'body');
+  if (!name || !body) return undefined;
+  const bases = field(n, 'superclasses');
+  const methods = new Map<string, FunctionDef>();
+  for (const c of named(body)) {
+    const d = c.type === 'decorated_definition' ? field(c, 'definition') : c;
+    if (d?.type === 'function_definition') {
+      const f = functionDef(d);
+      if (f) methods.set(f.name, f);
+    }
+  }
+  return {
+    name, methods, pos: posOf(n),
+    bases: bases ? named(bases).filter((b) => b.type !== 'keyword_argument').map(expr) : [],
+  };
+}
+
+function functionDef(n: Node): FunctionDef | undefined {
+  const name = field(n, 'name')?.text;
+  const body = field(n, 'body');
+  if (!name || !body) return undefined;
+  const ps = field(n, 'parameters');
+  return { name, params: ps ? params(ps) : [], body: block(body), pos: posOf(n) };
+}
+
+function params(n: Node): Param[] {
+  const out: Param[] = [];
+  for (const p of named(n)) {
+    switch (p.type) {
+      case 'identifier': out.push({ name: p.text, kind: 'plain' }); break;
+      case 'typed_parameter': {
+        const id = named(p)[0];
+        if (id?.type === 'identifier') out.push({ name: id.text, kind: 'plain' });
+        else if (id?.type === 'list_splat_pattern') out.push({ name: named(id)[0]?.text ?? '', kind: 'star' });
+        else if (id?.type === 'dictionary_splat_pattern') out.push({ name: named(id)[0]?.text ?? '', kind: 'dstar' });
+        break;
+      }
+      case 'default_parameter':
+      case 'typed_default_parameter': {
+        const name = field(p, 'name')?.text;
+        const value = field(p, 'value');
+        if (name) out.push({ name, kind: 'plain', default: value ? expr(value) : undefined });
+        break;
+      }
+      case 'list_splat_pattern': out.push({ name: named(p)[0]?.text ?? '', kind: 'star' }); break;
+      case 'dictionary_splat_pattern': out.push({ name: named(p)[0]?.text ?? '', kind: 'dstar' }); break;
+      default: break; // `*` and `/` separators
+    }
+  }
+  return out;
+}
+
+function block(n: Node): Stmt[] {
+  return named(n).flatMap(stmt);
+}
+
+function stmt(n: Node): Stmt[] {
+  const pos = posOf(n);
+  switch (n.type) {
+    case 'expression_statement': {
+      const inner = named(n)[0];
+      if (!inner) return [];
+      if (inner.type === 'assignment') return [assignment(inner)];
+      if (inner.type === 'augmented_assignment') {
+        return [{ k: 'augassign', target: expr(field(inner, 'left')!), op: field(inner, 'operator')!.type.replace(/=$/, ''), value: expr(field(inner, 'right')!), pos }];
+      }
+      return [{ k: 'expr', e: expr(inner), pos }];
+    }
+    case 'if_statement': {
+      const test = expr(field(n, 'condition')!);
+      const body = block(field(n, 'consequence')!);
+      // elif/else chains nest right to left.
+      let orelse: Stmt[] = [];
+      const alts = n.childrenForFieldName('alternative').filter((c): c is Node => c !== null);
+      for (let i = alts.length - 1; i >= 0; i--) {
+        const a = alts[i];
+        if (a.type === 'else_clause') orelse = block(field(a, 'body')!);
+        else orelse = [{ k: 'if', test: expr(field(a, 'condition')!), body: block(field(a, 'consequence')!), orelse, pos: posOf(a) }];
+      }
+      return [{ k: 'if', test, body, orelse, pos }];
+    }
+    case 'for_statement':
+      return [{ k: 'for', target: expr(field(n, 'left')!), iter: expr(field(n, 'right')!), body: block(field(n, 'body')!), pos }];
+    case 'return_statement': {
+      const v = named(n)[0];
+      return [{ k: 'return', value: v ? expr(v) : undefined, pos }];
+    }
+    case 'raise_statement':
+      return [{ k: 'raise', pos }];
+    case 'with_statement':
+    case 'try_statement': {
+      const body = field(n, 'body');
+      return body ? block(body) : [];
+    }
+    case 'function_definition': {
+      const fn = functionDef(n);
+      return fn ? [{ k: 'def', fn, pos }] : [];
+    }
+    case 'decorated_definition': {
+      const d = field(n, 'definition');
+      return d ? stmt(d) : [];
+    }
+    default:
+      return [{ k: 'other', pos }];
+  }
+}
+
+function assignment(n: Node): Stmt {
+  const targets: Expr[] = [];
+  let cur: Node = n;
+  // `a = b = value`: the right side of an assignment is itself an assignment.
+  while (cur.type === 'assignment') {
+    targets.push(expr(field(cur, 'left')!));
+    const right = field(cur, 'right');
+    if (!right) return { k: 'other', pos: posOf(n) }; // `x: int` declares without assigning
+    cur = right;
+  }
+  return { k: 'assign', targets, value: expr(cur), pos: posOf(n) };
+}
+
+export function expr(n: Node): Expr {
+  const pos = posOf(n);
+  const unknown = (): Expr => ({ k: 'unknown', text: n.text, pos });
+  switch (n.type) {
+    case 'identifier': return { k: 'name', id: n.text, pos };
+    case 'integer': {
+      const t = n.text.replace(/_/g, '').replace(/[lL]$/, '');
+      const v = /^0[oO]/.test(t) ? parseInt(t.slice(2), 8) : /^0[bB]/.test(t) ? parseInt(t.slice(2), 2) : Number(t);
+      return Number.isFinite(v) ? { k: 'num', v, pos } : unknown();
+    }
+    case 'float': {
+      const v = Number(n.text.replace(/_/g, ''));
+      return Number.isFinite(v) ? { k: 'num', v, float: true, pos } : unknown();
+    }
+    case 'true': return { k: 'bool', v: true, pos };
+    case 'false': return { k: 'bool', v: false, pos };
+    case 'none': return { k: 'none', pos };
+    case 'string': {
+      if (named(n).some((c) => c.type === 'interpolation')) return unknown();
+      return { k: 'str', v: named(n).filter((c) => c.type === 'string_content').map((c) => c.text).join(''), pos };
+    }
+    case 'concatenated_string': {
+      const parts = named(n).map(expr);
+      return parts.every((p) => p.k === 'str') ? { k: 'str', v: parts.map((p) => (p as { v: string }).v).join(''), pos } : unknown();
+    }
+    case 'attribute': return { k: 'attr', obj: expr(field(n, 'object')!), name: field(n, 'attribute')!.text, pos };
+    case 'call': {
+      const a = field(n, 'arguments');
+      const args: Arg[] = !a ? [] : a.type === 'generator_expression' ? [{ value: expr(a) }] : named(a).map(arg);
+      return { k: 'call', fn: expr(field(n, 'function')!), args, pos };
+    }
+    case 'binary_operator':
+      return { k: 'bin', op: field(n, 'operator')!.type, l: expr(field(n, 'left')!), r: expr(field(n, 'right')!), pos };
+    case 'unary_operator':
+      return { k: 'unary', op: field(n, 'operator')!.type, e: expr(field(n, 'argument')!), pos };
+    case 'not_operator':
+      return { k: 'unary', op: 'not', e: expr(field(n, 'argument')!), pos };
+    case 'boolean_operator':
+      return { k: 'boolop', op: field(n, 'operator')!.type === 'and' ? 'and' : 'or', l: expr(field(n, 'left')!), r: expr(field(n, 'right')!), pos };
+    case 'comparison_operator': {
+      const items: Expr[] = [];
+      const ops: string[] = [];
+      for (const c of n.children) {
+        if (!c) continue;
+        if (c.isNamed) { if (c.type !== 'comment') items.push(expr(c)); } else ops.push(ops.length < items.length ? c.type : `${ops.pop()} ${c.type}`);
+      }
+      return { k: 'compare', ops, items, pos };
+    }
+    case 'parenthesized_expression': {
+      const inner = named(n)[0];
+      return inner ? expr(inner) : unknown();
+    }
+    case 'list': case 'set': case 'list_pattern':
+      return { k: 'list', items: named(n).map(expr), tuple: false, pos };
+    case 'tuple': case 'expression_list': case 'pattern_list': case 'tuple_pattern':
+      return { k: 'list', items: named(n).map(expr), tuple: true, pos };
+    case 'list_splat': case 'list_splat_pattern': {
+      const inner = named(n)[0];
+      return inner ? { k: 'splat', e: expr(inner), pos } : unknown();
+    }
+    case 'dictionary': {
+      const entries = named(n).filter((c) => c.type === 'pair').map((p) => ({ key: expr(field(p, 'key')!), value: expr(field(p, 'value')!) }));
+      return { k: 'dict', entries, pos };
+    }
+    case 'list_comprehension': case 'generator_expression': case 'set_comprehension': {
+      const fors: { target: Expr; iter: Expr }[] = [];
+      const ifs: Expr[] = [];
+      for (const c of named(n)) {
+        if (c.type === 'for_in_clause') fors.push({ target: expr(field(c, 'left')!), iter: expr(field(c, 'right')!) });
+        else if (c.type === 'if_clause') { const t = named(c)[0]; if (t) ifs.push(expr(t)); }
+      }
+      const body = field(n, 'body');
+      return body && fors.length ? { k: 'comp', elt: expr(body), fors, ifs, pos } : unknown();
+    }
+    case 'subscript': {
+      const subs = n.childrenForFieldName('subscript').filter((c): c is Node => c !== null);
+      const index: Expr = subs.length === 1 ? expr(subs[0]) : { k: 'list', items: subs.map(expr), tuple: true, pos };
+      return { k: 'index', obj: expr(field(n, 'value')!), index, pos };
+    }
+    case 'conditional_expression': {
+      const [a, b, c] = named(n);
+      return a && b && c ? { k: 'cond', then: expr(a), test: expr(b), else: expr(c), pos } : unknown();
+    }
+    case 'lambda': {
+      const ps = field(n, 'parameters');
+      return { k: 'lambda', params: ps ? params(ps) : [], body: expr(field(n, 'body')!), pos };
+    }
+    default:
+      return unknown();
+  }
+}
+
+function arg(n: Node): Arg {
+  if (n.type === 'keyword_argument') return { name: field(n, 'name')!.text, value: expr(field(n, 'value')!) };
+  if (n.type === 'list_splat') return { value: expr(named(n)[0] ?? n), splat: '*' };
+  if (n.type === 'dictionary_splat') return { value: expr(named(n)[0] ?? n), splat: '**' };
+  return { value: expr(n) };
+}

@@ -1,0 +1,49 @@
+/**
+ * Inferred tensors as the `CheckpointInfo` every other part of Tensor Port reads: format
+ * `python-source`/`ts-source`, numbers where the bindings resolved a dimension (NaN elsewhere, with
+ * the expression in `dims`), and each tensor's defining line and layout.
+ */
+import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
+import { Dim, renderDim } from './dims';
+import { Inferred, InferredTensor } from './infer';
+import { LoadedModel } from './loadModel';
+
+/** `encoder.layers.3.attn.q.weight` → `encoder.layers.#.attn.q.weight`: every layer shares one declared shape. */
+export const layerShapeKey = (key: string) => key.replace(/(^|\.)\d+(?=\.|$)/g, '$1#');
+
+export function tensorInfoOf(t: InferredTensor, declared?: readonly Dim[]): TensorInfo {
+  const info: TensorInfo = {
+    key: t.key,
+    dtype: t.dtype,
+    shape: t.shape ? t.shape.map((d) => (typeof d === 'number' ? d : NaN)) : [NaN],
+    definition: { file: t.site.file, line: t.site.pos.line, column: t.site.pos.column, endLine: t.site.pos.endLine, endColumn: t.site.pos.endColumn },
+  };
+  if (!t.shape) info.dims = ['?'];
+  else if (t.shape.some((d) => typeof d !== 'number')) info.dims = t.shape.map((d) => (typeof d === 'number' ? d : renderDim(d)));
+  if (declared && declared.some((d) => typeof d !== 'number')) info.declared = declared.map((d) => (typeof d === 'number' ? d : renderDim(d)));
+  if (t.layout) info.layout = t.layout;
+  if (!t.param) info.buffer = true;
+  return info;
+}
+
+export function sourceCheckpointInfo(
+  model: LoadedModel,
+  written: string,
+  final: Inferred,
+  declared?: Inferred,
+  bindings?: Record<string, { value: number; from: string }>,
+): CheckpointInfo {
+  const byShapeKey = new Map<string, Dim[] | undefined>();
+  for (const t of declared?.tensors ?? []) byShapeKey.set(layerShapeKey(t.key), t.shape);
+  const notes = [...final.notes];
+  const open = final.tensors.filter((t) => t.shape?.some((d) => typeof d !== 'number')).length;
+  if (open) notes.push(`${open} tensor${open === 1 ? ' has' : 's have'} dimensions no binding resolved (shown by name); \`set NAME = …\` in a mapping, or a config.json beside the other checkpoint, gives their values`);
+  return {
+    file: written,
+    format: model.language === 'python' ? 'python-source' : 'ts-source',
+    framework: final.framework,
+    tensors: final.tensors.map((t) => tensorInfoOf(t, byShapeKey.get(layerShapeKey(t.key)) ?? t.shape)),
+    notes,
+    ...(bindings && Object.keys(bindings).length ? { bindings } : {}),
+  };
+}

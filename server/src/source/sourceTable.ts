@@ -1,0 +1,25 @@
+/**
+ * The people's view of a model source's inferred tensors: key, dtype, shape (open dimensions by
+ * name), the layer's layout and the defining line, then totals and what the defaults decided.
+ */
+import { CheckpointInfo, TensorInfo, numel } from '../formats/tensorInfo';
+
+export const shapeText = (t: TensorInfo) => `[${(t.dims ?? t.shape).join(', ')}]`;
+
+export function formatSourceTable(info: CheckpointInfo, opts: { color: boolean }): string {
+  const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
+  const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
+  const header = ['key', 'dtype', 'shape', 'layout', 'line'];
+  const rows = info.tensors.map((t) => [t.key, t.dtype, shapeText(t), t.layout ?? (t.buffer ? 'buffer' : ''), t.definition ? String(t.definition.line + 1) : '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [bold(line(header)), ...rows.map(line)];
+  const known = info.tensors.filter((t) => !t.dims);
+  const params = known.reduce((a, t) => a + numel(t.shape), 0);
+  const open = info.tensors.length - known.length;
+  out.push('', `${info.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters${open ? ` in the ${known.length} with known shapes` : ''} (${info.format}${info.framework ? `, ${info.framework} layout` : ''})`);
+  const defaults = Object.entries(info.bindings ?? {}).map(([k, b]) => `${k}=${b.value}`);
+  if (defaults.length) out.push(dim(`config: ${defaults.join(', ')}`));
+  for (const n of info.notes) out.push(dim(`note: ${n}`));
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,178 @@
+/**
+ * Tensors as inference sees them: a shape (dimensions may be symbolic) and a dtype, from the torch and
+ * paddle factories (`torch.zeros(1, 1, d)`, `paddle.full(shape=[…])`, `torch.arange(n)`) and the
+ * methods that reshape them before they become a parameter or buffer (`.expand((1, -1))`,
+ * `.unsqueeze(0)`, `.view(1, 1, n, n)`, `.to(torch.float16)`).
+ */
+import { asDim, asDims, asDtype, bindArgs } from './coerce';
+import { Dim, opDim } from './dims';
+import { CallArgs, Framework, Site, TensorVal, Value, num } from './values';
+
+const mk = (shape: Dim[] | undefined, dtype: string, site: Site): TensorVal => ({ t: 'tensor', shape, dtype, param: false, site });
+
+/** torch takes sizes as varargs or one sequence (`zeros(1, 2)`, `zeros((1, 2))`, `size=`); paddle as `shape`. */
+function sizes(args: CallArgs, fw: Framework): Dim[] | undefined {
+  const kw = args.kw.get(fw === 'paddle' ? 'shape' : 'size') ?? args.kw.get('shape') ?? args.kw.get('size');
+  if (kw) return asDims(kw);
+  if (args.pos.length === 1 && args.pos[0].t === 'list') return asDims(args.pos[0]);
+  const ds = args.pos.map(asDim);
+  return ds.length > 0 && ds.every((d) => d !== undefined) ? (ds as Dim[]) : undefined;
+}
+
+function literalShape(v: Value): { shape: Dim[]; dtype: string } | undefined {
+  if (v.t === 'list') {
+    if (v.items.length === 0) return { shape: [0], dtype: 'F32' };
+    const inner = literalShape(v.items[0]);
+    return inner ? { shape: [v.items.length, ...inner.shape], dtype: inner.dtype } : undefined;
+  }
+  if (v.t === 'num') return { shape: [], dtype: v.float || (typeof v.d === 'number' && !Number.isInteger(v.d)) ? 'F32' : 'I64' };
+  if (v.t === 'bool') return { shape: [], dtype: 'BOOL' };
+  return undefined;
+}
+
+const isFloat = (v: Value | undefined) => v?.t === 'num' && (v.float === true || (typeof v.d === 'number' && !Number.isInteger(v.d)));
+
+/** `torch.NAME(…)` / `paddle.NAME(…)` that make a tensor; undefined for anything else. */
+export function tensorFactory(fw: Framework, name: string, args: CallArgs, site: Site): Value | undefined {
+  const dtypeArg = asDtype(args.kw.get('dtype'));
+  switch (name) {
+    case 'zeros': case 'ones': case 'empty': case 'randn': case 'rand': {
+      // paddle.zeros(shape, dtype): a second positional is the dtype.
+      const dt = dtypeArg ?? (fw === 'paddle' ? asDtype(args.pos[1]) : undefined);
+      const a = fw === 'paddle' ? { pos: args.pos.slice(0, 1), kw: args.kw } : args;
+      return mk(sizes(a, fw), dt ?? 'F32', site);
+    }
+    case 'full': {
+      const a = bindArgs(args, fw === 'paddle' ? ['shape', 'fill_value', 'dtype'] : ['size', 'fill_value']);
+      const fill = a.get('fill_value');
+      const inferred = fw === 'torch' && fill?.t === 'num' && !isFloat(fill) ? 'I64' : fill?.t === 'bool' ? 'BOOL' : 'F32';
+      return mk(asDims(a.get('size') ?? a.get('shape')), asDtype(a.get('dtype')) ?? inferred, site);
+    }
+    case 'zeros_like': case 'ones_like': case 'empty_like': case 'full_like': case 'randn_like': case 'rand_like': {
+      const src = args.pos[0];
+      return src?.t === 'tensor' ? mk(src.shape, dtypeArg ?? src.dtype, site) : undefined;
+    }
+    case 'arange': {
+      const a = bindArgs(args, fw === 'paddle' ? ['start', 'end', 'step', 'dtype'] : ['start', 'end', 'step']);
+      const start = a.get('end') ? asDim(a.get('start')) : 0;
+      const end = asDim(a.get('end') ?? a.get('start'));
+      const step = asDim(a.get('step')) ?? 1;
+      const n = start !== undefined && end !== undefined ? (step === 1 ? opDim('-', end, start) : opDim('//', opDim('-', end, start), step)) : undefined;
+      const floaty = [a.get('start'), a.get('end'), a.get('step')].some(isFloat);
+      return mk(n !== undefined ? [n] : undefined, dtypeArg ?? asDtype(a.get('dtype')) ?? (floaty ? 'F32' : 'I64'), site);
+    }
+    case 'linspace': {
+      const steps = asDim(args.kw.get('steps') ?? args.kw.get('num') ?? args.pos[2]);
+      return mk(steps !== undefined ? [steps] : undefined, dtypeArg ?? 'F32', site);
+    }
+    case 'eye': {
+      const n = asDim(args.pos[0] ?? args.kw.get('n') ?? args.kw.get('num_rows'));
+      const m = asDim(args.pos[1] ?? args.kw.get('m') ?? args.kw.get('num_columns')) ?? n;
+      return mk(n !== undefined && m !== undefined ? [n, m] : undefined, dtypeArg ?? 'F32', site);
+    }
+    case 'tensor': case 'to_tensor': case 'as_tensor': {
+      const lit = args.pos[0] ? literalShape(args.pos[0]) : undefined;
+      return mk(lit?.shape, dtypeArg ?? asDtype(args.pos[1]) ?? lit?.dtype ?? 'F32', site);
+    }
+    case 'tril': case 'triu': case 'exp': case 'log': case 'sqrt': case 'clone': {
+      const src = args.pos[0];
+      return src?.t === 'tensor' ? mk(src.shape, src.dtype, site) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Attributes of a tensor value (`x.shape`, `x.dtype`, `x.T`). */
+export function tensorAttr(t: TensorVal, name: string): Value | undefined {
+  switch (name) {
+    case 'shape': return t.shape ? { t: 'list', items: t.shape.map(num), tuple: true } : undefined;
+    case 'dtype': return { t: 'dtype', dtype: t.dtype };
+    case 'ndim': return t.shape ? num(t.shape.length) : undefined;
+    case 'T': return t.shape?.length === 2 ? { ...t, shape: [t.shape[1], t.shape[0]], param: false } : undefined;
+    case 'data': return t;
+    default: return undefined;
+  }
+}
+
+const TO_DTYPE: Record<string, string> = { float: 'F32', half: 'F16', double: 'F64', long: 'I64', int: 'I32', bool: 'BOOL', bfloat16: 'BF16' };
+
+/** Methods that keep a tensor a tensor; undefined when the method is not one inference follows. */
+export function tensorMethod(t: TensorVal, name: string, args: CallArgs): Value | undefined {
+  const keep = (shape: Dim[] | undefined, dtype = t.dtype): TensorVal => ({ ...t, shape, dtype, param: false });
+  const s = t.shape;
+  if (TO_DTYPE[name]) return keep(s, TO_DTYPE[name]);
+  switch (name) {
+    case 'to': case 'type': case 'astype': case 'cast': {
+      const dt = asDtype(args.kw.get('dtype') ?? args.pos.find((v) => asDtype(v) !== undefined));
+      return keep(s, dt ?? t.dtype);
+    }
+    case 'unsqueeze': {
+      const d = asDim(args.pos[0] ?? args.kw.get('dim') ?? args.kw.get('axis'));
+      if (!s || typeof d !== 'number') return keep(undefined);
+      const out = [...s];
+      out.splice(d < 0 ? d + s.length + 1 : d, 0, 1);
+      return keep(out);
+    }
+    case 'squeeze': {
+      if (!s) return keep(undefined);
+      const d = asDim(args.pos[0] ?? args.kw.get('dim') ?? args.kw.get('axis'));
+      if (d === undefined) return keep(s.filter((x) => x !== 1));
+      if (typeof d !== 'number') return keep(undefined);
+      const i = d < 0 ? d + s.length : d;
+      return keep(s[i] === 1 ? s.filter((_, j) => j !== i) : s);
+    }
+    case 'view': case 'reshape': {
+      const shape = args.pos.length === 1 && args.pos[0].t === 'list' ? asDims(args.pos[0]) : args.kw.get('shape') ? asDims(args.kw.get('shape')) : sizes(args, 'torch');
+      if (!shape) return keep(undefined);
+      const minus = shape.findIndex((d) => d === -1);
+      if (minus < 0) return keep(shape);
+      const total = s ? s.reduce<Dim>((a, b) => opDim('*', a, b), 1) : undefined;
+      const rest = shape.filter((_, i) => i !== minus).reduce<Dim>((a, b) => opDim('*', a, b), 1);
+      if (total === undefined) return keep(undefined);
+      const out = [...shape];
+      out[minus] = opDim('//', total, rest);
+      return keep(out);
+    }
+    case 'expand': case 'repeat': case 'tile': {
+      const want = args.pos.length === 1 && args.pos[0].t === 'list' ? asDims(args.pos[0]) : sizes(args, 'torch');
+      if (!want || !s) return keep(undefined);
+      const lead = want.length - s.length;
+      if (lead < 0) return keep(undefined);
+      return keep(want.map((d, i) => {
+        const old = i >= lead ? s[i - lead] : 1;
+        if (name === 'expand') return d === -1 ? old : d;
+        return opDim('*', old, d);
+      }));
+    }
+    case 'size': {
+      if (!s) return undefined;
+      const d = asDim(args.pos[0]);
+      if (typeof d === 'number') return num(s[d < 0 ? d + s.length : d]);
+      return { t: 'list', items: s.map(num), tuple: true };
+    }
+    case 't': return s?.length === 2 ? keep([s[1], s[0]]) : keep(undefined);
+    case 'transpose': {
+      const [a, b] = [asDim(args.pos[0]), asDim(args.pos[1])];
+      if (!s || typeof a !== 'number' || typeof b !== 'number') return keep(undefined);
+      const out = [...s];
+      const ia = a < 0 ? a + s.length : a;
+      const ib = b < 0 ? b + s.length : b;
+      [out[ia], out[ib]] = [out[ib], out[ia]];
+      return keep(out);
+    }
+    case 'permute': {
+      const p = args.pos.length === 1 && args.pos[0].t === 'list' ? asDims(args.pos[0]) : sizes(args, 'torch');
+      if (!s || !p || p.some((d) => typeof d !== 'number')) return keep(undefined);
+      return keep((p as number[]).map((d) => s[d < 0 ? d + s.length : d]));
+    }
+    case 'flatten': return keep(s && s.length ? [s.reduce<Dim>((a, b) => opDim('*', a, b), 1)] : undefined);
+    case 'contiguous': case 'clone': case 'detach': case 'fill_': case 'zero_': case 'normal_': case 'uniform_':
+    case 'triu_': case 'tril_': case 'triu': case 'tril': case 'masked_fill': case 'masked_fill_': case 'requires_grad_':
+    case 'mul': case 'add': case 'sub': case 'div': case 'mul_': case 'add_': case 'exp': case 'log': case 'sqrt': case 'abs':
+    case 'cpu': case 'cuda': case 'numpy': case 'copy_':
+      return keep(s);
+    default:
+      return undefined;
+  }
+}

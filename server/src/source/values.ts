@@ -1,0 +1,132 @@
+/**
+ * What the model-source interpreter computes with: numbers that may be symbolic dimensions, tensors
+ * known only by shape and dtype, and modules that register parameters, buffers and children the way
+ * `nn.Module.__setattr__` / `paddle.nn.Layer.__setattr__` do — the order of those maps is the order
+ * of `state_dict()`.
+ */
+import { Dim } from './dims';
+import { ClassDef, FunctionDef, Pos, SourceFile } from './ir';
+
+/** Where something was written: a file and a range in it. */
+export interface Site { file: string; pos: Pos }
+
+export interface TensorVal {
+  t: 'tensor';
+  /** Undefined when the code builds it in a way inference does not follow. */
+  shape?: Dim[];
+  dtype: string;
+  param: boolean;
+  site: Site;
+  /** How the layer that owns it stores it: `out_in` (torch Linear), `in_out` (paddle Linear, GPT-2 Conv1D), `OIHW`, … */
+  layout?: string;
+}
+
+export type Framework = 'torch' | 'paddle';
+
+export class ModNode {
+  readonly params = new Map<string, TensorVal | null>();
+  readonly buffers = new Map<string, { tensor: TensorVal; persistent: boolean } | null>();
+  readonly children = new Map<string, ModNode | null>();
+  readonly attrs = new Map<string, Value>();
+  /** ModuleList/LayerList/Sequential built over a symbolic count: the count, for binding it from the other side's layers. */
+  count?: Dim;
+
+  constructor(
+    readonly className: string,
+    readonly site: Site,
+    readonly framework?: Framework,
+    readonly cls?: { def: ClassDef; file: SourceFile },
+    readonly container = false,
+    /** An instance of a user class that is not a module (a config object): assigned to `self`, it registers nothing. */
+    readonly plain = false,
+  ) {}
+
+  /** `self.NAME = value` with the registration rules of torch and Paddle. */
+  setAttr(name: string, v: Value): void {
+    if (v.t === 'tensor' && v.param) {
+      this.drop(name, 'params');
+      this.params.set(name, v);
+    } else if (v.t === 'module' && !v.node.plain) {
+      this.drop(name, 'children');
+      this.children.set(name, v.node);
+    } else if (v.t === 'tensor' && this.buffers.has(name)) {
+      const b = this.buffers.get(name);
+      this.buffers.set(name, { tensor: v, persistent: b?.persistent ?? true });
+    } else if (v.t === 'none' && (this.params.has(name) || this.children.has(name) || this.buffers.has(name))) {
+      if (this.params.has(name)) this.params.set(name, null);
+      if (this.children.has(name)) this.children.set(name, null);
+      if (this.buffers.has(name)) this.buffers.set(name, null);
+    } else {
+      this.drop(name, 'attrs');
+      this.attrs.set(name, v);
+    }
+  }
+
+  getAttr(name: string): Value | undefined {
+    const p = this.params.get(name);
+    if (p !== undefined) return p ?? NONE;
+    const b = this.buffers.get(name);
+    if (b !== undefined) return b?.tensor ?? NONE;
+    const c = this.children.get(name);
+    if (c !== undefined) return c ? { t: 'module', node: c } : NONE;
+    return this.attrs.get(name);
+  }
+
+  /** Adds a child at the end (`ModuleList.append`, `add_module`). */
+  push(name: string, child: ModNode | null): void {
+    this.children.set(name, child);
+  }
+
+  clone(): ModNode {
+    const n = new ModNode(this.className, this.site, this.framework, this.cls, this.container, this.plain);
+    for (const [k, v] of this.params) n.params.set(k, v);
+    for (const [k, v] of this.buffers) n.buffers.set(k, v);
+    for (const [k, v] of this.children) n.children.set(k, v ? v.clone() : null);
+    for (const [k, v] of this.attrs) n.attrs.set(k, v);
+    n.count = this.count;
+    return n;
+  }
+
+  private drop(name: string, keep: 'params' | 'children' | 'attrs'): void {
+    if (keep !== 'params') this.params.delete(name);
+    if (keep !== 'children') this.children.delete(name);
+    if (keep !== 'attrs') this.attrs.delete(name);
+    this.buffers.delete(name);
+  }
+}
+
+export type Value =
+  | { t: 'num'; d: Dim; float?: boolean }
+  | { t: 'str'; v: string }
+  | { t: 'bool'; v: boolean }
+  | { t: 'none' }
+  | { t: 'unknown' }
+  | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim }
+  | { t: 'dict'; entries: Map<string, Value> }
+  | { t: 'module'; node: ModNode }
+  | TensorVal
+  /** Something outside the workspace, by qualified name (`torch.nn.Linear`, `math.sqrt`). */
+  | { t: 'ref'; q: string }
+  | { t: 'class'; def: ClassDef; file: SourceFile }
+  | { t: 'func'; fn: FunctionDef; file: SourceFile; self?: Value; cls?: { def: ClassDef; file: SourceFile }; closure?: Map<string, Value> }
+  | { t: 'lambda'; params: string[]; body: import('./ir').Expr; file: SourceFile; closure: Map<string, Value> }
+  /**
+   * A root constructor argument or config field no binding resolved: a symbolic number where used as
+   * one, a config object where its attributes are read (`config.hidden_size` is the value
+   * `hidden_size`: `fields` is the prefix its attributes get), and its default where truth is asked.
+   */
+  | { t: 'sym'; name: string; fields: string; dflt?: Value; over?: Map<string, Value> }
+  | { t: 'dtype'; dtype: string }
+  | { t: 'file'; file: SourceFile }
+  | { t: 'super'; self: Value; after: { def: ClassDef; file: SourceFile } }
+  /** A method of a value the interpreter models (`ModuleList.append`, `tensor.unsqueeze`). */
+  | { t: 'method'; recv: Value; name: string }
+  /** `functools.partial(nn.LayerNorm, eps=1e-6)`: a callable with some arguments filled in. */
+  | { t: 'partial'; fn: Value; args: CallArgs };
+
+/** Evaluated call arguments: positional in order, keywords by name. */
+export interface CallArgs { pos: Value[]; kw: Map<string, Value> }
+
+export const NONE: Value = { t: 'none' };
+export const UNKNOWN: Value = { t: 'unknown' };
+export const num = (d: Dim): Value => ({ t: 'num', d });

@@ -1,0 +1,94 @@
+/**
+ * Model source on the command line, as a user runs it (the built bundle, `node esbuild.mjs` first):
+ * `tensorport keys FILE.py::Class` in JSON and as a table, its errors, and `tensorport check` on a
+ * mapping whose target is model source.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
+const SRC = path.join(FIXTURES, 'source');
+const tmp = scratchDir('source-cli');
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('keys FILE.py::Class --json: format python-source, tensors in state_dict order, defaults applied', () => {
+  const spec = path.join(SRC, 'paddle_vit.py::VisionTransformer');
+  const r = run('keys', spec, '--json');
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out);
+  assert.equal(doc.file, spec);
+  assert.equal(doc.format, 'python-source');
+  assert.equal(doc.framework, 'paddle');
+  assert.equal(doc.tensors.length, 200);
+  assert.deepEqual(doc.tensors[0], { key: 'patch_embedding.cls_token', dtype: 'F32', shape: [1, 1, 768], definition: { line: 29, column: 26 } });
+  assert.deepEqual(doc.tensors[6], { key: 'encoder.layers.0.attn.q.weight', dtype: 'F32', shape: [768, 768], layout: 'in_out', definition: { line: 61, column: 18 } });
+  assert.equal(doc.config.embed_dim, 768);
+});
+
+test('keys on HF-style source without a config: open dimensions are strings naming them', () => {
+  const r = run('keys', path.join(SRC, 'vitpkg', 'modeling_vit.py::ViTModel'), '--json');
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out);
+  assert.deepEqual(doc.tensors.map((t: { shape: unknown }) => t.shape).slice(0, 2), [[1, 1, 'hidden_size'], [1, '(image_size//patch_size)*(image_size//patch_size)+1', 'hidden_size']]);
+  assert.ok(doc.notes.some((n: string) => /num_hidden_layers/.test(n)));
+});
+
+test('keys FILE.ts::Class prints the people\'s table', () => {
+  const r = run('keys', path.join(SRC, 'vit_small.ts::VisionTransformer'));
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.split('\n');
+  assert.match(lines[0], /^key\s+dtype\s+shape\s+layout\s+line$/);
+  assert.match(r.out, /\nblocks\.11\.mlp\.fc1\.weight\s+F32\s+\[3072, 768\]\s+out_in\s+\d+\n/);
+  assert.match(r.out, /\n186 tensors, 85,789,440 parameters \(ts-source, torch layout\)\n/);
+});
+
+test('keys on a missing class or file exits 2 with one line naming it', () => {
+  for (const [arg, reason] of [['paddle_vit.py::Nope', /no class `Nope` \(classes here: PatchEmbedding, .*\)/], ['missing.py::Net', /no such file/]] as const) {
+    const r = run('keys', path.join(SRC, arg));
+    assert.equal(r.code, 2);
+    assert.equal(r.out, '');
+    assert.match(r.err, new RegExp(`^tensorport: .*${arg.replace(/[.*:]/g, '\\$&')}: ${reason.source}\\n$`));
+  }
+});
+
+test('check: a mapping onto model source is clean, and a missing transpose fails it', () => {
+  const text = `source ${path.join(FIXTURES, 'mapping', 'vit_hf.safetensors')}
+target ${path.join(SRC, 'paddle_vit.py')}::VisionTransformer
+set num_classes = 0
+embeddings.cls_token -> patch_embedding.cls_token
+embeddings.position_embeddings -> patch_embedding.position_embeddings
+embeddings.patch_embeddings.projection.* -> patch_embedding.patch_embedding.*
+encoder.layer.{i}.layernorm_before.* -> encoder.layers.{i}.attn_norm.*
+encoder.layer.{i}.attention.attention.query.weight -> encoder.layers.{i}.attn.q.weight | transpose
+encoder.layer.{i}.attention.attention.query.bias -> encoder.layers.{i}.attn.q.bias
+encoder.layer.{i}.attention.attention.key.weight -> encoder.layers.{i}.attn.k.weight | transpose
+encoder.layer.{i}.attention.attention.key.bias -> encoder.layers.{i}.attn.k.bias
+encoder.layer.{i}.attention.attention.value.weight -> encoder.layers.{i}.attn.v.weight | transpose
+encoder.layer.{i}.attention.attention.value.bias -> encoder.layers.{i}.attn.v.bias
+encoder.layer.{i}.attention.output.dense.weight -> encoder.layers.{i}.attn.proj.weight | transpose
+encoder.layer.{i}.attention.output.dense.bias -> encoder.layers.{i}.attn.proj.bias
+encoder.layer.{i}.layernorm_after.* -> encoder.layers.{i}.mlp_norm.*
+encoder.layer.{i}.intermediate.dense.weight -> encoder.layers.{i}.mlp.fc1.weight | transpose
+encoder.layer.{i}.intermediate.dense.bias -> encoder.layers.{i}.mlp.fc1.bias
+encoder.layer.{i}.output.dense.weight -> encoder.layers.{i}.mlp.fc2.weight | transpose
+encoder.layer.{i}.output.dense.bias -> encoder.layers.{i}.mlp.fc2.bias
+layernorm.* -> encoder.encoder_norm.*
+pooler.* -> drop
+`;
+  const good = tmp.file('good.tpmap', text);
+  let r = run('check', good, '--json');
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(JSON.parse(r.out).diagnostics, []);
+  const bad = tmp.file('bad.tpmap', text.replace('attn.k.weight | transpose', 'attn.k.weight'));
+  r = run('check', bad, '--json');
+  assert.equal(r.code, 1);
+  const ds = JSON.parse(r.out).diagnostics;
+  assert.deepEqual(ds.map((d: { line: number; code: string }) => `${d.line} ${d.code}`), ['10 missing-transpose']);
+});
