@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { KEYS_REQUEST, KeysParams, KeysResult } from '../../server/src/lsp/protocol';
 import { generateMappingCommand } from './generateMapping';
+import { ParityPanel } from './parityPanel';
 
 export function registerCommands(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined, output: vscode.OutputChannel): void {
   context.subscriptions.push(
@@ -21,6 +22,11 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: ()
     }),
     vscode.commands.registerCommand('tensorport.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('tensorport.generateMapping', () => generateMappingCommand(getClient())),
+    vscode.commands.registerCommand('tensorport.runParity', (mapping?: string | vscode.Uri) => {
+      const uri = typeof mapping === 'string' ? vscode.Uri.parse(mapping) : mapping
+        ?? (vscode.window.activeTextEditor?.document.languageId === 'tpmap' ? vscode.window.activeTextEditor.document.uri : undefined);
+      ParityPanel.show(context, getClient(), output, uri);
+    }),
     vscode.commands.registerCommand('tensorport.restartServer', async () => {
       await getClient()?.restart();
     }),

@@ -27,7 +27,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     exclude: config.get<string[]>('index.exclude', []),
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file', language: 'tpmap' }],
+    // Mapping files, and Python model source for the fp16 mask lint and hover on layer definitions.
+    documentSelector: [{ scheme: 'file', language: 'tpmap' }, { scheme: 'file', language: 'python' }],
     outputChannel: output,
     // The client restarts a crashed server itself (up to 4 times in 3 minutes) and says so in the log.
     connectionOptions: { maxRestartCount: 4 },

@@ -8,6 +8,7 @@ import { runConvert } from './convertCommand';
 import { runDiff } from './diffCommand';
 import { runKeys } from './keysCommand';
 import { runMap } from './mapCommand';
+import { runParity } from './parityCommand';
 import { EXIT, UsageError, die } from './exit';
 
 const USAGE = `usage: tensorport <command> [options]
@@ -20,6 +21,8 @@ commands:
                              propose a complete mapping between two checkpoints
   convert MAPPING.tpmap -o OUT.safetensors [--json]
                              apply a mapping and write the target checkpoint (streamed, atomic)
+  parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap] [--layers] … | --command "CMD"
+                             forward parity check (exit 1 on a mismatch)
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .onnx or .gguf.`;
@@ -32,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
     case 'diff': return runDiff(rest);
     case 'map': return runMap(rest);
     case 'convert': return runConvert(rest);
+    case 'parity': return runParity(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;

@@ -13,6 +13,11 @@ import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { diffCheckpoints, formatDiff } from '../index/diff';
 import { findCheckpoints, findMappings } from '../index/findCheckpoints';
 import { generateMappingFile } from '../mapping/automap/generate';
+import { runCommandParity } from '../parity/commandMode';
+import { disposeParityWorkers, runOnnxParity } from '../parity/engine';
+import { hoverModelSource } from '../source/hover';
+import { lintMaskDtypes } from '../source/maskLint';
+import { parseInputSpec } from '../parity/inputs';
 import { checkMappingFile } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
 import { codeActionsAt } from '../mapping/codeActions';
@@ -23,9 +28,9 @@ import { locate } from '../mapping/locate';
 import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
 import { MappingDocuments, MappingState } from './mappingDocuments';
 import {
-  DEFAULT_SETTINGS, DIFF_REQUEST, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
+  DEFAULT_SETTINGS, DIFF_REQUEST, PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
 } from './protocol';
-import { checkpointDiagnostics, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
+import { checkpointDiagnostics, sourceDiagnostic, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -52,6 +57,7 @@ connection.onInitialize((params) => {
       documentSymbolProvider: true,
       foldingRangeProvider: true,
       documentFormattingProvider: true,
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'tensorport' },
   };
@@ -141,6 +147,23 @@ connection.onRequest(GENERATE_MAPPING_REQUEST, async (p: GenerateMappingParams):
   }
 });
 
+connection.onRequest(PARITY_REQUEST, async (p: ParityParams, token): Promise<ParityResult> => {
+  const abort = new AbortController();
+  token.onCancellationRequested(() => abort.abort());
+  const onProgress = (e: { phase: string; message: string; done?: number; total?: number }) => {
+    connection.sendNotification(PARITY_PROGRESS_NOTIFICATION, { id: p.id, ...e });
+  };
+  try {
+    const report = p.kind === 'onnx'
+      ? await runOnnxParity({ ...p.request, inputs: [...(p.request.inputs ?? []), ...(p.inputSpecs ?? []).map(parseInputSpec)] }, { onProgress, signal: abort.signal })
+      : await runCommandParity(p.request, { onProgress, signal: abort.signal, onStderr: (text) => connection.sendNotification(PARITY_LOG_NOTIFICATION, { id: p.id, text }) });
+    connection.console.info(`parity ${p.kind}: ${report.pass ? 'pass' : 'FAIL'} on ${report.device} (${report.outputs.length} outputs)`);
+    return { ok: true, report };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+});
+
 connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {
   const entries: WorkspaceEntry[] = [];
   for (const file of [...checkpointFiles].sort()) {
@@ -165,6 +188,23 @@ connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {
 // --- mapping documents -------------------------------------------------------------------------
 
 const isMapping = (doc: TextDocument) => doc.uri.startsWith('file:') && doc.uri.endsWith('.tpmap');
+const isPython = (doc: TextDocument) => doc.uri.startsWith('file:') && /\.pyi?$/.test(doc.uri);
+
+/** Model source lints (fp16-mask-float32) on Python files, on open and on each edit. */
+async function lintSource(doc: TextDocument): Promise<void> {
+  const version = doc.version;
+  const found = await lintMaskDtypes(fileURLToPath(doc.uri), doc.getText()).catch((e: unknown) => {
+    connection.console.warn(`lint ${doc.uri}: ${e instanceof Error ? e.message : String(e)}`);
+    return [];
+  });
+  if (documents.get(doc.uri)?.version !== version) return;
+  connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: found.map((d) => sourceDiagnostic(doc.uri, d)) });
+}
+
+/** Unsaved editor text of open model-source files, so hover and inference see what the user sees. */
+function overlay(): Map<string, string> {
+  return new Map(documents.all().filter((d) => d.uri.startsWith('file:') && /\.(py|ts)$/.test(d.uri)).map((d) => [fileURLToPath(d.uri), d.getText()]));
+}
 
 async function analyze(doc: TextDocument): Promise<void> {
   const state = await mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, doc.getText());
@@ -173,8 +213,14 @@ async function analyze(doc: TextDocument): Promise<void> {
   connection.console.debug(`analysed ${relativeToRoots(state.path)} v${doc.version}: ${state.analysis.rules.length} rules, ${state.analysis.diagnostics.length} diagnostics in ${state.analysisMs.toFixed(1)} ms`);
 }
 
-documents.onDidOpen((e) => { if (isMapping(e.document)) void analyze(e.document).then(sendStatus); });
-documents.onDidChangeContent((e) => { if (isMapping(e.document)) void analyze(e.document); });
+documents.onDidOpen((e) => {
+  if (isMapping(e.document)) void analyze(e.document).then(sendStatus);
+  else if (isPython(e.document)) void lintSource(e.document);
+});
+documents.onDidChangeContent((e) => {
+  if (isMapping(e.document)) void analyze(e.document);
+  else if (isPython(e.document)) void lintSource(e.document);
+});
 documents.onDidClose((e) => {
   mappings.close(e.document.uri);
   connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -200,6 +246,12 @@ connection.onCompletion(async ({ textDocument, position }) => {
 });
 
 connection.onHover(async ({ textDocument, position }) => {
+  const doc = documents.get(textDocument.uri);
+  if (doc && isPython(doc)) {
+    const checkpoints = (await Promise.all([...checkpointFiles].map((f) => index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
+    const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: overlay(), checkpoints }).catch(() => undefined);
+    return h ? { contents: { kind: 'markdown', value: h.markdown }, range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;
+  }
   const c = await current(textDocument.uri);
   if (!c) return null;
   const h = hoverAt(c.state.file, c.offset(position), c.state.sides);
@@ -214,7 +266,12 @@ connection.onDefinition(async ({ textDocument, position }) => {
   const target = at.kind === 'side-path' ? sideOf(at.directive.kind)
     : at.kind === 'source-key' ? sideOf('source') : at.kind === 'target-key' ? sideOf('target') : undefined;
   if (!target) return null;
-  // Checkpoints have no lines to point at; model source (a later release) will give the defining line.
+  // A model-source key opens the line that defines it; a checkpoint has no lines, so the file opens.
+  if (at.kind === 'source-key' || at.kind === 'target-key') {
+    const first = target.trie.match(at.pattern.segments)[0];
+    const def = first ? target.tensors.get(first.key)?.definition : undefined;
+    if (def) return { uri: pathToFileURL(def.file).toString(), range: { start: { line: def.line, character: def.column }, end: { line: def.endLine, character: def.endColumn } } };
+  }
   return { uri: pathToFileURL(target.path).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
 });
 
@@ -235,6 +292,12 @@ connection.onFoldingRanges(async ({ textDocument }) => {
   return c ? foldingRanges(c.state.file) : null;
 });
 
+// A lens on every mapping: the parity check is the next step after the mapping checks clean.
+connection.onCodeLens(({ textDocument }) => [{
+  range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+  command: { title: '$(play) Run Parity Check', command: 'tensorport.runParity', arguments: [textDocument.uri] },
+}]);
+
 connection.onDocumentFormatting(async ({ textDocument }) => {
   const c = await current(textDocument.uri);
   return c ? formatMapping(c.state.file).map((e) => toTextEdit(c.state.file, e)) : null;
@@ -247,6 +310,8 @@ function relativeToRoots(file: string): string {
   }
   return file;
 }
+
+connection.onShutdown(() => disposeParityWorkers());
 
 documents.listen(connection);
 connection.listen();

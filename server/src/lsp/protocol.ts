@@ -22,6 +22,21 @@ export type GenerateMappingResult =
   | { ok: true; output: string; rules: number; lowConfidence: number; unmappedSource: number; unmappedTarget: number }
   | { ok: false; message: string };
 
+/**
+ * Request: a parity run (parity.md), in a worker (ONNX) or a child process (command mode). Progress
+ * and the script's stderr arrive as notifications carrying the run's id; cancelling the request
+ * cancels the run. Command mode runs user code: the client only sends it from a trusted workspace.
+ */
+export const PARITY_REQUEST = 'tensorport/parity';
+export type ParityParams =
+  | { id: string; kind: 'onnx'; request: import('../parity/types').OnnxParityRequest; /** `NAME=FILE.npy` / `NAME=random:SHAPE`, as the CLI's --input. */ inputSpecs?: string[] }
+  | { id: string; kind: 'command'; request: import('../parity/types').CommandParityRequest };
+export type ParityResult = { ok: true; report: import('../parity/types').ParityReport } | { ok: false; message: string };
+export const PARITY_PROGRESS_NOTIFICATION = 'tensorport/parityProgress';
+export interface ParityProgressParams { id: string; phase: string; message: string; done?: number; total?: number }
+export const PARITY_LOG_NOTIFICATION = 'tensorport/parityLog';
+export interface ParityLogParams { id: string; text: string }
+
 /** Request: the workspace's checkpoints and mapping files with their status, for the Explorer view. */
 export const WORKSPACE_REQUEST = 'tensorport/workspace';
 export interface WorkspaceEntry { path: string; kind: 'checkpoint' | 'mapping'; ok: boolean; detail: string; errors: number; warnings: number }

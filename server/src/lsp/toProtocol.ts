@@ -10,6 +10,7 @@ import { CompletionItem } from '../mapping/completion';
 import { MappingDiagnostic, Severity, TextEdit } from '../mapping/diagnostics';
 import { positionAt } from '../mapping/lineIndex';
 import { OutlineSymbol } from '../mapping/symbols';
+import { SourceDiagnostic } from '../source/maskLint';
 import { MappingFile, Span } from '../mapping/syntax';
 
 /** A checkpoint has no lines: its one diagnostic sits at the file's start and carries the reason. */
@@ -47,6 +48,15 @@ export function toDiagnostic(file: MappingFile, uri: string, d: MappingDiagnosti
         : { uri: pathToFileURL(r.file).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
       message: r.message,
     })),
+  };
+}
+
+/** A model-source lint (0-based line/column ranges already) as an LSP diagnostic. */
+export function sourceDiagnostic(uri: string, d: SourceDiagnostic): Diagnostic {
+  const range = (r: { line: number; column: number; endLine: number; endColumn: number }) => ({ start: { line: r.line, character: r.column }, end: { line: r.endLine, character: r.endColumn } });
+  return {
+    range: range(d), severity: DiagnosticSeverity.Warning, code: d.code, source: 'tensorport', message: d.message,
+    relatedInformation: d.related?.map((r) => ({ location: { uri, range: range(r) }, message: r.message })),
   };
 }
 

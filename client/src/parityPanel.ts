@@ -1,0 +1,141 @@
+/**
+ * The parity runner panel (parity.md): a webview to confirm reference, candidate, mapping and inputs,
+ * a progress bar while the server runs the check in a worker, then the outputs table and the error by
+ * layer with the first divergence marked. Results are kept per mapping file and shown again when the
+ * panel reopens. Command mode (the user's own script) is refused in untrusted workspaces.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient } from 'vscode-languageclient/node';
+import {
+  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityLogParams, ParityParams, ParityProgressParams, ParityResult,
+} from '../../server/src/lsp/protocol';
+import { mediaRoots, webviewHtml } from './webviewHtml';
+
+/** The form the webview sends: strings as typed; empty means "default". */
+export interface ParityForm {
+  mode: 'onnx' | 'command';
+  reference: string; candidate: string; mapping: string; inputs: string;
+  device: string; dtype: string; atol: string; rtol: string; layers: boolean; seed: string;
+  command: string; cwd: string;
+}
+
+type FromWebview =
+  | { type: 'ready' }
+  | { type: 'run'; form: ParityForm }
+  | { type: 'cancel' }
+  | { type: 'openMapping'; line: number }
+  | { type: 'copy'; text: string };
+
+const STATE_KEY = 'tensorport.parity.last';
+
+export class ParityPanel {
+  private static current: ParityPanel | undefined;
+  private running: vscode.CancellationTokenSource | undefined;
+  private mapping: vscode.Uri | undefined;
+
+  static show(context: vscode.ExtensionContext, client: LanguageClient | undefined, output: vscode.OutputChannel, mapping?: vscode.Uri): void {
+    if (ParityPanel.current) {
+      ParityPanel.current.mapping = mapping ?? ParityPanel.current.mapping;
+      ParityPanel.current.panel.reveal();
+      void ParityPanel.current.sendInit();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel('tensorport.parity', 'Parity Check', vscode.ViewColumn.Beside,
+      { enableScripts: true, localResourceRoots: mediaRoots(context.extensionUri), retainContextWhenHidden: true });
+    ParityPanel.current = new ParityPanel(context, client, output, panel, mapping);
+  }
+
+  private constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly client: LanguageClient | undefined,
+    private readonly output: vscode.OutputChannel,
+    private readonly panel: vscode.WebviewPanel,
+    mapping: vscode.Uri | undefined,
+  ) {
+    this.mapping = mapping;
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'tpmap-icon.svg');
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { title: 'Parity Check', script: 'parity.js', style: 'parity.css', extraStyles: ['vendor/uPlot.min.css'], extraScripts: ['vendor/uPlot.iife.min.js'] });
+    panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m));
+    panel.onDidDispose(() => {
+      this.running?.cancel();
+      ParityPanel.current = undefined;
+    });
+  }
+
+  private async onMessage(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready': return this.sendInit();
+      case 'run': return this.run(m.form);
+      case 'cancel': this.running?.cancel(); return;
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.text);
+        void vscode.window.setStatusBarMessage('Tensor Port: parity report copied', 3000);
+        return;
+      case 'openMapping':
+        if (this.mapping) await vscode.window.showTextDocument(this.mapping, { selection: new vscode.Range(m.line - 1, 0, m.line - 1, 0), viewColumn: vscode.ViewColumn.One });
+    }
+  }
+
+  /** Prefills the form from the settings and the mapping, and restores this mapping's last result. */
+  private async sendInit(): Promise<void> {
+    const cfg = vscode.workspace.getConfiguration('tensorport.parity', this.mapping);
+    const last = this.context.workspaceState.get<Record<string, unknown>>(STATE_KEY, {})[this.mapping?.toString() ?? ''];
+    await this.panel.webview.postMessage({
+      type: 'init',
+      trusted: vscode.workspace.isTrusted,
+      mapping: this.mapping ? vscode.workspace.asRelativePath(this.mapping) : '',
+      defaults: {
+        reference: cfg.get<string>('reference', ''), candidate: cfg.get<string>('candidate', ''),
+        device: cfg.get<string>('device', 'auto'), dtype: cfg.get<string>('dtype', 'fp32'),
+        atol: cfg.get<number | null>('atol', null)?.toString() ?? '', rtol: cfg.get<number | null>('rtol', null)?.toString() ?? '',
+        inputs: cfg.get<string[]>('inputs', []).join(' '), command: cfg.get<string>('command', ''), layers: cfg.get<boolean>('layers', true),
+      },
+      last,
+    });
+  }
+
+  private async run(form: ParityForm): Promise<void> {
+    if (!this.client) return;
+    if (form.mode === 'command' && !vscode.workspace.isTrusted) {
+      await this.panel.webview.postMessage({ type: 'error', message: 'Command mode runs your own script: trust this workspace first (Workspaces: Manage Workspace Trust).' });
+      return;
+    }
+    const folder = this.mapping ? vscode.workspace.getWorkspaceFolder(this.mapping) : vscode.workspace.workspaceFolders?.[0];
+    const abs = (p: string) => (!p.trim() ? undefined : path.isAbsolute(p) || !folder ? p : vscode.Uri.joinPath(folder.uri, p).fsPath);
+    const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
+    const id = randomUUID();
+    const params: ParityParams = form.mode === 'onnx'
+      ? { id, kind: 'onnx', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
+        reference: abs(form.reference) ?? '', candidate: abs(form.candidate) ?? '', weights: abs(form.mapping),
+        seed: num(form.seed), atol: num(form.atol), rtol: num(form.rtol),
+        dtype: form.dtype as 'fp32', device: form.device as 'auto', layers: form.layers,
+      } }
+      : { id, kind: 'command', request: { command: form.command, cwd: abs(form.cwd) ?? folder?.uri.fsPath, atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', trusted: vscode.workspace.isTrusted } };
+    this.running?.cancel();
+    const cts = (this.running = new vscode.CancellationTokenSource());
+    const subs = [
+      this.client.onNotification(PARITY_PROGRESS_NOTIFICATION, (p: ParityProgressParams) => { if (p.id === id) void this.panel.webview.postMessage({ type: 'progress', ...p }); }),
+      this.client.onNotification(PARITY_LOG_NOTIFICATION, (p: ParityLogParams) => { if (p.id === id) this.output.append(p.text); }),
+    ];
+    await this.panel.webview.postMessage({ type: 'started' });
+    try {
+      const r = await this.client.sendRequest<ParityResult>(PARITY_REQUEST, params, cts.token);
+      if (!r.ok) {
+        await this.panel.webview.postMessage({ type: 'error', message: r.message });
+        return;
+      }
+      const all = this.context.workspaceState.get<Record<string, unknown>>(STATE_KEY, {});
+      all[this.mapping?.toString() ?? ''] = { form, report: r.report };
+      await this.context.workspaceState.update(STATE_KEY, all);
+      await this.panel.webview.postMessage({ type: 'result', report: r.report });
+    } catch (e) {
+      await this.panel.webview.postMessage({ type: 'error', message: cts.token.isCancellationRequested ? 'cancelled' : String(e) });
+    } finally {
+      subs.forEach((s) => s.dispose());
+      if (this.running === cts) this.running = undefined;
+      cts.dispose();
+    }
+  }
+}

@@ -1,0 +1,181 @@
+// @ts-check
+/**
+ * Parity panel webview: the run form, a progress bar, then the outputs table, the error by layer (uPlot)
+ * with the first divergence marked, and copy-as-JSON/Markdown. The host runs nothing here: it sends the
+ * form to the language server and posts back progress and the report (parity.md's JSON).
+ */
+(function () {
+  const vscode = acquireVsCodeApi();
+  const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+  const el = (tag, attrs, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') e.className = v; else if (k.startsWith('on')) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
+    }
+    for (const k of kids) e.append(k);
+    return e;
+  };
+  const fmt = (x) => (typeof x !== 'number' ? String(x) : x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2));
+  const state = Object.assign({ form: null, report: null }, vscode.getState() || {});
+  let trusted = false;
+  /** @type {Record<string, HTMLInputElement | HTMLSelectElement>} */
+  const f = {};
+  let runBtn, cancelBtn, progress, status, results;
+
+  function field(name, label, input) {
+    f[name] = input;
+    input.id = `f-${name}`;
+    return [el('label', { for: input.id }, label), input];
+  }
+  const text = (placeholder) => /** @type {HTMLInputElement} */ (el('input', { type: 'text', placeholder }));
+  const select = (options) => /** @type {HTMLSelectElement} */ (el('select', {}, ...options.map((o) => el('option', { value: o }, o))));
+
+  function render(init) {
+    app.replaceChildren();
+    const mode = select(['onnx', 'command']);
+    const checkbox = /** @type {HTMLInputElement} */ (el('input', { type: 'checkbox' }));
+    const form = el('form', { onsubmit: (e) => { e.preventDefault(); run(); } },
+      ...field('mode', 'Mode', mode),
+      ...field('reference', 'Reference', text('reference.onnx')),
+      ...field('candidate', 'Candidate', text('candidate.onnx')),
+      ...field('mapping', 'Weights', text('mapping.tpmap (optional): the source checkpoint pushed through it')),
+      ...field('inputs', 'Inputs', text('NAME=FILE.npy or NAME=random:1x3x224x224, space-separated (default: generated)')),
+      ...field('command', 'Command', text('python compare.py (command mode: your script prints the JSON-lines protocol)')),
+      ...field('cwd', 'Folder', text('working folder of the command (default: the workspace)')),
+      el('label', {}, 'Run'),
+      el('div', { class: 'inline' },
+        ...field('device', 'device', select(['auto', 'cpu', 'cuda'])),
+        ...field('dtype', 'dtype', select(['fp32', 'fp16', 'bf16'])),
+        ...field('atol', 'atol', text('by dtype')),
+        ...field('rtol', 'rtol', text('by dtype')),
+        ...field('seed', 'seed', text('0')),
+        el('label', { for: 'f-layers' }, checkbox, ' first diverging layer')),
+      el('div', { class: 'buttons' },
+        (runBtn = el('button', { type: 'submit' }, 'Run Parity Check')),
+        (cancelBtn = el('button', { type: 'button', class: 'secondary', onclick: () => vscode.postMessage({ type: 'cancel' }) }, 'Cancel'))));
+    f.layers = checkbox;
+    checkbox.id = 'f-layers';
+    cancelBtn.disabled = true;
+    progress = el('progress', { max: '100' });
+    progress.hidden = true;
+    status = el('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    results = el('div', { id: 'results' });
+    app.append(el('h1', {}, `Parity check${init.mapping ? ` — ${init.mapping}` : ''}`), form, progress, status, results);
+    const values = Object.assign({}, init.defaults, { mapping: init.mapping, mode: 'onnx' }, state.form || {}, init.last?.form || {});
+    for (const [k, input] of Object.entries(f)) {
+      if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = !!values[k];
+      else if (values[k] !== undefined) input.value = String(values[k]);
+    }
+    const sync = () => {
+      const cmd = f.mode.value === 'command';
+      for (const k of ['reference', 'candidate', 'mapping', 'inputs', 'device', 'seed']) f[k].disabled = cmd;
+      for (const k of ['command', 'cwd']) f[k].disabled = !cmd;
+      runBtn.disabled = cmd && !trusted;
+      runBtn.title = cmd && !trusted ? 'Command mode runs your own script: it needs a trusted workspace' : '';
+    };
+    f.mode.addEventListener('change', sync);
+    sync();
+    const last = init.last?.report || state.report;
+    if (last) showReport(last, true);
+  }
+
+  function formValues() {
+    const v = {};
+    for (const [k, input] of Object.entries(f)) v[k] = input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value;
+    return v;
+  }
+
+  function run() {
+    const form = formValues();
+    state.form = form;
+    vscode.setState(state);
+    vscode.postMessage({ type: 'run', form });
+  }
+
+  window.addEventListener('message', (ev) => {
+    const m = ev.data;
+    switch (m.type) {
+      case 'init': trusted = m.trusted; render(m); break;
+      case 'started':
+        runBtn.disabled = true; cancelBtn.disabled = false; progress.hidden = false; progress.removeAttribute('value');
+        status.textContent = 'starting…'; results.replaceChildren();
+        break;
+      case 'progress':
+        status.textContent = m.message;
+        if (m.total) progress.value = Math.round((100 * (m.done || 0)) / m.total); else progress.removeAttribute('value');
+        break;
+      case 'result': done(); state.report = m.report; vscode.setState(state); showReport(m.report, false); break;
+      case 'error': done(); results.replaceChildren(el('div', { class: 'error', role: 'alert' }, m.message)); status.textContent = ''; break;
+    }
+  });
+
+  function done() {
+    runBtn.disabled = false; cancelBtn.disabled = true; progress.hidden = true;
+  }
+
+  function showReport(r, restored) {
+    status.textContent = restored ? 'last result for this mapping' : `ran on ${r.device} in ${Math.round(r.timings.totalMs ?? r.timings.runMs)} ms`;
+    const tol = r.tolerance ? ` (atol ${fmt(r.tolerance.atol)}, rtol ${fmt(r.tolerance.rtol)})` : '';
+    const out = [el('div', { class: `verdict ${r.pass ? 'pass' : 'fail'}` }, `${r.pass ? '✓ PASS' : '✗ FAIL'} — ${r.dtype} on ${r.device}${tol}`)];
+    out.push(el('table', {},
+      el('tr', {}, ...['output', 'shape', 'max abs diff', 'max rel diff', 'cosine', 'worst index', 'needs atol', ''].map((h) => el('th', {}, h))),
+      ...r.outputs.map((o) => el('tr', { class: o.pass ? '' : 'diverges' },
+        el('td', {}, o.name), el('td', {}, `[${o.shape.join(', ')}]`), el('td', { class: 'num' }, fmt(o.maxAbsDiff)), el('td', { class: 'num' }, fmt(o.maxRelDiff)),
+        el('td', { class: 'num' }, fmt(o.cosine)), el('td', {}, `[${(o.worstIndex || []).join(', ')}]`),
+        el('td', { class: 'num' }, o.requiredTolerance ? fmt(o.requiredTolerance.atol) : ''), el('td', { class: o.pass ? 'pass' : 'fail' }, o.pass ? 'pass' : 'fail')))));
+    const d = r.firstDivergence;
+    if (d) {
+      out.push(el('div', { class: 'verdict fail' }, `First divergence: ${d.candidate}`));
+      const rows = [el('tr', {}, el('td', {}, 'reference'), el('td', {}, d.reference)), el('tr', {}, el('td', {}, 'candidate'), el('td', {}, d.candidate)),
+        el('tr', {}, el('td', {}, 'max abs diff'), el('td', {}, fmt(d.maxAbsDiff))), el('tr', {}, el('td', {}, 'cosine'), el('td', {}, fmt(d.cosine)))];
+      for (const m of d.mapping || []) {
+        rows.push(el('tr', {}, el('td', {}, `mapping line ${m.line}`), el('td', {}, el('a', { onclick: () => vscode.postMessage({ type: 'openMapping', line: m.line }), title: 'Open this line of the mapping' }, m.text))));
+      }
+      out.push(el('table', {}, ...rows));
+    } else if (r.layers) {
+      out.push(el('div', { class: 'notes' }, 'Every paired intermediate value agrees.'));
+    }
+    if (r.layers && r.layers.length) out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by layer' }));
+    if (r.notes && r.notes.length) out.push(el('ul', { class: 'notes' }, ...r.notes.map((n) => el('li', {}, n))));
+    out.push(el('div', { class: 'buttons' },
+      el('button', { type: 'button', class: 'secondary', onclick: () => vscode.postMessage({ type: 'copy', text: JSON.stringify(r, null, 1) }) }, 'Copy as JSON'),
+      el('button', { type: 'button', class: 'secondary', onclick: () => vscode.postMessage({ type: 'copy', text: markdown(r) }) }, 'Copy as Markdown')));
+    results.replaceChildren(...out);
+    if (r.layers && r.layers.length) chart(r);
+  }
+
+  /** Error by layer on a log scale, the first divergence marked with a vertical line. */
+  function chart(r) {
+    const box = /** @type {HTMLElement} */ (document.getElementById('chart'));
+    const xs = r.layers.map((_, i) => i + 1);
+    const ys = r.layers.map((l) => Math.max(l.maxAbsDiff, 1e-12));
+    const first = r.layers.findIndex((l) => !l.pass);
+    const css = getComputedStyle(document.body);
+    const fg = css.getPropertyValue('--vscode-foreground') || '#ccc';
+    const red = css.getPropertyValue('--vscode-errorForeground') || '#f44';
+    const line = css.getPropertyValue('--vscode-charts-blue') || '#4af';
+    new uPlot({
+      width: Math.min(900, box.clientWidth || 700), height: 260,
+      scales: { x: { time: false }, y: { distr: 3 } },
+      axes: [{ stroke: fg, label: 'paired intermediate value (graph order)' }, { stroke: fg, label: 'max abs diff' }],
+      series: [{ label: 'value' }, { label: 'max abs diff', stroke: line, width: 2, points: { show: true } }],
+      hooks: {
+        draw: [(u) => {
+          if (first < 0) return;
+          const x = u.valToPos(first + 1, 'x', true);
+          u.ctx.save(); u.ctx.strokeStyle = red; u.ctx.lineWidth = 2; u.ctx.setLineDash([4, 4]);
+          u.ctx.beginPath(); u.ctx.moveTo(x, u.bbox.top); u.ctx.lineTo(x, u.bbox.top + u.bbox.height); u.ctx.stroke(); u.ctx.restore();
+        }],
+      },
+    }, [xs, ys], box);
+  }
+
+  function markdown(r) {
+    const lines = [`**Parity ${r.pass ? 'PASS' : 'FAIL'}** — ${r.dtype} on ${r.device}`, '', '| output | shape | max abs | max rel | cosine | pass |', '|---|---|---|---|---|---|'];
+    for (const o of r.outputs) lines.push(`| ${o.name} | [${o.shape.join(', ')}] | ${fmt(o.maxAbsDiff)} | ${fmt(o.maxRelDiff)} | ${fmt(o.cosine)} | ${o.pass ? '✓' : '✗'} |`);
+    if (r.firstDivergence) lines.push('', `First divergence: \`${r.firstDivergence.reference}\` ↔ \`${r.firstDivergence.candidate}\` (max abs ${fmt(r.firstDivergence.maxAbsDiff)})`);
+    return lines.join('\n');
+  }
+
+  vscode.postMessage({ type: 'ready' });
+})();

@@ -1,0 +1,92 @@
+/**
+ * `tensorport parity`: a forward parity check as ../shared/spec/parity.md describes it — two ONNX
+ * models (optionally with the candidate's weights pushed through a mapping), or a user's script in
+ * command mode. Exit 0 when every output is within tolerance, 1 when one is not, 2 when the check
+ * cannot run (a one-line reason on stderr).
+ */
+import { parseArgs } from 'node:util';
+import { runCommandParity } from '../parity/commandMode';
+import { ParityDtype } from '../parity/compare';
+import { runOnnxParity } from '../parity/engine';
+import { formatReport, reportJson } from '../parity/formatReport';
+import { InputSpec, parseInputSpec } from '../parity/inputs';
+import { ParityError } from '../parity/parityError';
+import { Device, ParityReport, ProgressEvent } from '../parity/types';
+import { EXIT, UsageError } from './exit';
+
+export const PARITY_USAGE = `usage: tensorport parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap]
+         [--input NAME=FILE.npy|NAME=random:SHAPE]… [--seed N] [--atol A] [--rtol R]
+         [--dtype fp32|fp16|bf16] [--device auto|cpu|cuda] [--layers] [--json]
+       tensorport parity --command "CMD" [--cwd DIR] [--timeout SECONDS] [--atol A] [--rtol R] [--dtype …] [--json]`;
+
+const OPTIONS = {
+  reference: { type: 'string' }, candidate: { type: 'string' }, weights: { type: 'string' },
+  input: { type: 'string', multiple: true }, seed: { type: 'string' }, atol: { type: 'string' }, rtol: { type: 'string' },
+  dtype: { type: 'string' }, device: { type: 'string' }, layers: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false }, command: { type: 'string' }, cwd: { type: 'string' }, timeout: { type: 'string' },
+} as const;
+
+function number(flag: string, v: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || !check(x)) throw new UsageError(`--${flag} ${v}: expected ${what}`);
+  return x;
+}
+
+function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${flag} ${v}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+export async function runParity(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: false, options: OPTIONS });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${PARITY_USAGE}`);
+  }
+  const v = parsed.values;
+  const atol = number('atol', v.atol, (x) => x >= 0, 'a tolerance ≥ 0');
+  const rtol = number('rtol', v.rtol, (x) => x >= 0, 'a tolerance ≥ 0');
+  const dtype = oneOf<ParityDtype>('dtype', v.dtype, ['fp32', 'fp16', 'bf16']);
+
+  let report: ParityReport;
+  try {
+    if (v.command !== undefined) {
+      const onnxOnly = (['reference', 'candidate', 'weights', 'input', 'seed', 'device'] as const).filter((k) => v[k] !== undefined).concat(v.layers ? ['layers' as never] : []);
+      if (onnxOnly.length) throw new UsageError(`--command runs your script instead of ONNX models: --${onnxOnly[0]} does not apply`);
+      const timeout = number('timeout', v.timeout, (x) => x > 0, 'seconds > 0');
+      report = await runCommandParity(
+        { command: v.command, cwd: v.cwd, timeoutMs: timeout !== undefined ? timeout * 1000 : undefined, atol, rtol, dtype, trusted: true },
+        { onStderr: (t) => process.stderr.write(t) },
+      );
+    } else {
+      if (!v.reference || !v.candidate) throw new UsageError(`parity needs --reference and --candidate (or --command)\n${PARITY_USAGE}`);
+      if (v.cwd !== undefined || v.timeout !== undefined) throw new UsageError(`--${v.cwd !== undefined ? 'cwd' : 'timeout'} applies to --command only`);
+      let inputs: InputSpec[];
+      try {
+        inputs = (v.input ?? []).map(parseInputSpec);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const seed = number('seed', v.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
+      const device = oneOf<Device>('device', v.device, ['auto', 'cpu', 'cuda']);
+      // On a terminal, one self-erasing status line while the worker runs.
+      const tty = process.stderr.isTTY === true && !v.json;
+      const onProgress = tty ? (e: ProgressEvent) => process.stderr.write(`\r\x1b[K${e.message}${e.total ? ` ${e.done}/${e.total}` : ''}…`) : undefined;
+      try {
+        report = await runOnnxParity({ reference: v.reference, candidate: v.candidate, weights: v.weights, inputs, seed, atol, rtol, dtype, device, layers: v.layers }, { onProgress });
+      } finally {
+        if (tty) process.stderr.write('\r\x1b[K');
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ParityError)) throw e;
+    // Cannot run: one line (or the script's stderr tail after it), exit 2.
+    process.stderr.write(`tensorport: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  process.stdout.write(v.json ? reportJson(report) + '\n' : formatReport(report));
+  return report.pass ? EXIT.ok : EXIT.findings;
+}

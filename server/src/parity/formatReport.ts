@@ -1,0 +1,78 @@
+/**
+ * A parity report for people (an aligned table, the first divergence with its mapping lines) and as
+ * the `--json` document. JSON has no NaN or Infinity: those numbers are written as the strings "NaN",
+ * "Infinity" and "-Infinity" (a maximum relative difference over a zero reference is Infinity).
+ */
+import { OutputResult, ParityReport } from './types';
+
+export function reportJson(report: ParityReport): string {
+  return JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1);
+}
+
+const num = (x: number) => (Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? (x > 0 ? 'inf' : '-inf') : x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Number(x.toPrecision(4))) : x.toExponential(2));
+const tol = (x: number) => (x !== 0 && x < 1e-2 ? x.toExponential() : String(x));
+const cos = (x: number) => (Number.isNaN(x) ? 'NaN' : x.toFixed(6));
+const shape = (s: number[]) => `[${s.join(', ')}]`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+function verdict(o: OutputResult): string {
+  if (o.pass) return 'pass';
+  if (o.reason) return `FAIL (${o.reason})`;
+  const req = o.requiredTolerance;
+  const needs = Number.isFinite(req.atol) || Number.isFinite(req.rtol)
+    ? ` — would pass with atol ${num(req.atol)} or rtol ${num(req.rtol)}`
+    : '';
+  const count = Number.isFinite(o.mismatches) ? `${o.mismatches} of ${o.elements} elements` : 'outside tolerance';
+  return `FAIL (${count}${needs})`;
+}
+
+export function formatReport(r: ParityReport): string {
+  const out: string[] = [];
+  if (r.mode === 'onnx') {
+    out.push(`reference  ${r.reference}`);
+    out.push(`candidate  ${r.candidate}${r.weights ? `  (weights from ${r.weights.mapping}: ${r.weights.replaced} written)` : ''}`);
+  } else {
+    out.push(`command    ${r.command}`);
+  }
+  out.push(`device ${r.device} · dtype ${r.dtype} · atol ${tol(r.tolerance.atol)} rtol ${tol(r.tolerance.rtol)} · load ${num(r.timings.loadMs)} ms · run ${num(r.timings.runMs)} ms`);
+  if (r.inputs?.length) out.push(`inputs     ${r.inputs.map((i) => `${i.name} ${i.dtype} ${shape(i.shape)} (${i.file ?? i.source})`).join(', ')}`);
+  out.push('');
+  const rows = [['output', 'shape', 'max abs', 'max rel', 'cosine', 'worst at', 'result']];
+  for (const o of r.outputs) {
+    rows.push([o.candidateName ? `${o.name} ↔ ${o.candidateName}` : o.name, shape(o.shape), num(o.maxAbsDiff), num(o.maxRelDiff), cos(o.cosine), o.worstIndex.length ? shape(o.worstIndex) : '-', verdict(o)]);
+  }
+  out.push(table(rows));
+  if (r.firstDivergence !== undefined) {
+    out.push('');
+    const d = r.firstDivergence;
+    if (!d) {
+      out.push(`layers: ${r.layers?.length ?? 0} pairs compared, all within tolerance`);
+    } else {
+      const failing = r.layers?.filter((l) => !l.pass).length ?? 0;
+      out.push(`first divergence${r.layers ? ` (of ${r.layers.length} layer pairs, ${failing} outside tolerance)` : ''}:`);
+      out.push(`  reference  ${d.reference}`);
+      if (d.candidate !== d.reference) out.push(`  candidate  ${d.candidate}`);
+      out.push(`  ${shape(d.shape)}: max abs ${num(d.maxAbsDiff)}, max rel ${num(d.maxRelDiff)}, cosine ${cos(d.cosine)}${d.worstIndex.length ? `, worst at ${shape(d.worstIndex)}` : ''}${d.pairedBy !== 'command' ? `; paired by ${d.pairedBy}` : ''}`);
+      if (d.weights?.length) out.push(`  weights    ${d.weights.join(', ')}`);
+      for (const m of d.mapping ?? []) out.push(`  ${r.weights?.mapping ?? 'mapping'}:${m.line}: ${m.text}`);
+    }
+  }
+  if (r.weights?.skipped.length) {
+    out.push('');
+    out.push(`mapping targets not written (${r.weights.skipped.length}):`);
+    for (const s of r.weights.skipped.slice(0, 10)) out.push(`  line ${s.mapping.line}: ${s.key}: ${s.reason}`);
+    if (r.weights.skipped.length > 10) out.push(`  … and ${r.weights.skipped.length - 10} more (--json lists them all)`);
+  }
+  if (r.notes.length) {
+    out.push('');
+    for (const n of r.notes) out.push(`note: ${n}`);
+  }
+  out.push('');
+  const failed = r.outputs.filter((o) => !o.pass).length;
+  out.push(r.pass ? `PASS: ${r.outputs.length} output${r.outputs.length === 1 ? '' : 's'} within tolerance` : `FAIL: ${failed} of ${r.outputs.length} output${r.outputs.length === 1 ? '' : 's'} outside tolerance`);
+  return out.join('\n') + '\n';
+}

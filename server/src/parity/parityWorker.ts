@@ -1,0 +1,32 @@
+/**
+ * The parity worker's entry point (bundled as dist/parityWorker.js; run from source under tsx in
+ * tests): a child process forked by engine.ts. It serves run requests one at a time — a warm worker
+ * spares the next run the process start and onnxruntime's initialisation — sending progress while
+ * each runs and then one result or one error. onnxruntime-node lives only here: a native crash, or a
+ * cancel that kills the process mid-inference, can never take the language server down with it.
+ */
+import { ParityError } from './parityError';
+import { executeOnnxParity } from './runOnnx';
+import { OnnxParityRequest, ParityReport, ProgressEvent } from './types';
+
+export type WorkerRequest = { type: 'run'; id: number; request: OnnxParityRequest };
+
+export type WorkerMessage =
+  | { id: number; type: 'progress'; event: ProgressEvent }
+  | { id: number; type: 'result'; report: ParityReport }
+  | { id: number; type: 'error'; message: string; expected: boolean };
+
+const send = process.send?.bind(process);
+if (send) {
+  let queue = Promise.resolve();
+  // The parent went away (it exited, or dropped this worker): nothing is left to serve.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (m: WorkerRequest) => {
+    if (m?.type !== 'run') return;
+    const post = (msg: WorkerMessage) => { send(msg); };
+    queue = queue.then(() => executeOnnxParity(m.request, (event) => post({ id: m.id, type: 'progress', event })).then(
+      (report) => post({ id: m.id, type: 'result', report }),
+      (e: unknown) => post({ id: m.id, type: 'error', message: e instanceof Error ? e.message : String(e), expected: e instanceof ParityError }),
+    ));
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Model source in the real server over stdio: the fp16 mask lint on a Python file as the user edits
+ * it, hover on a layer definition, and go-to-definition from a mapping key into the Python line.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { LspClient } from '../support/lspClient';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const ws = scratchDir('lspsrc');
+let client: LspClient;
+
+before(async () => {
+  cpSync(path.join(FIXTURES, 'source'), path.join(ws.dir, 'source'), { recursive: true });
+  cpSync(path.join(FIXTURES, 'mapping', 'vit_hf.safetensors'), path.join(ws.dir, 'vit_hf.safetensors'));
+  ({ client } = await LspClient.start(ws.dir));
+});
+
+after(() => client.stop());
+
+test('the float32 causal mask of HF CLIP is flagged where it is built, and the fix clears it', async () => {
+  const file = path.join(ws.dir, 'source', 'clip_text.py');
+  const text = readFileSync(file, 'utf8');
+  const uri = pathToFileURL(file).toString();
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+  const d = await client.until(uri, (x) => x.length > 0);
+  assert.equal(d.length, 1);
+  assert.equal(d[0].code, 'fp16-mask-float32');
+  assert.equal(text.split('\n')[d[0].range.start.line].trim(), 'mask = torch.empty(bsz, seq_len, seq_len)');
+  const fixed = text.replace('mask = torch.empty(bsz, seq_len, seq_len)', 'mask = torch.empty(bsz, seq_len, seq_len, dtype=dtype)')
+    .replace('mask.fill_(float("-inf"))', 'mask.fill_(torch.finfo(dtype).min)')
+    .replace('def _build_causal_attention_mask(self, bsz, seq_len):', 'def _build_causal_attention_mask(self, bsz, seq_len, dtype):');
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: fixed }] });
+  await client.until(uri, (x) => x.length === 0);
+});
+
+test('hover on a layer definition in Python shows the keys the model will have', async () => {
+  const file = path.join(ws.dir, 'source', 'paddle_vit.py');
+  const text = readFileSync(file, 'utf8');
+  const uri = pathToFileURL(file).toString();
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+  const line = text.split('\n').findIndex((l) => /self\.q = nn\.Linear/.test(l));
+  assert.ok(line >= 0, 'the fixture defines self.q = nn.Linear(...)');
+  const h = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: { line, character: text.split('\n')[line].indexOf('nn.Linear') + 3 } });
+  assert.ok(h, 'a hover');
+  assert.match(h!.contents.value, /attn\.q\.weight/);
+  assert.match(h!.contents.value, /\[in, out\]/);
+});
+
+test('go to definition on a model-source key opens the Python line that defines it', async () => {
+  const mapping = path.join(ws.dir, 'port.tpmap');
+  const text = 'source vit_hf.safetensors\ntarget source/paddle_vit.py::VisionTransformer\nset num_classes = 0\n\nencoder.layer.{i}.attention.attention.query.weight -> encoder.layers.{i}.attn.q.weight | transpose\n';
+  const uri = await client.open(mapping, text);
+  await client.until(uri, (x) => x.length > 0);
+  const loc = await client.request<{ uri: string; range: { start: { line: number } } }>('textDocument/definition', { textDocument: { uri }, position: { line: 4, character: text.split('\n')[4].indexOf('attn.q') } });
+  assert.equal(loc.uri, pathToFileURL(path.join(ws.dir, 'source', 'paddle_vit.py')).toString());
+  const src = readFileSync(path.join(ws.dir, 'source', 'paddle_vit.py'), 'utf8').split('\n');
+  assert.match(src[loc.range.start.line], /self\.q = nn\.Linear/);
+});
