@@ -42,7 +42,7 @@
       ...field('inputs', 'Inputs', text('NAME=FILE.npy or NAME=random:1x3x224x224, space-separated (default: generated)')),
       ...field('command', 'Command', text('python compare.py (command mode: your script prints the JSON-lines protocol)')),
       ...field('cwd', 'Folder', text('working folder of the command (default: the workspace)')),
-      el('label', {}, 'Run'),
+      el('label', { class: 'top' }, 'Options'),
       el('div', { class: 'inline' },
         ...field('device', 'device', select(['auto', 'cpu', 'cuda'])),
         ...field('dtype', 'dtype', select(['fp32', 'fp16', 'bf16'])),
@@ -157,7 +157,8 @@
     new uPlot({
       width: Math.min(900, box.clientWidth || 700), height: 260,
       scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ stroke: fg, label: 'paired intermediate value (graph order)' }, { stroke: fg, label: 'max abs diff' }],
+      axes: [{ stroke: fg, label: 'paired intermediate value (graph order)' },
+        { stroke: fg, label: 'max abs diff', size: 60, values: (_u, vals) => vals.map((v) => (v == null ? '' : v.toExponential(0))) }],
       series: [{ label: 'value' }, { label: 'max abs diff', stroke: line, width: 2, points: { show: true } }],
       hooks: {
         draw: [(u) => {

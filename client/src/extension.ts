@@ -9,7 +9,7 @@ import { registerCheckpointViewer } from './checkpointViewer';
 import { registerCommands } from './commands';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
-import { ServerSettings } from '../../server/src/lsp/protocol';
+import { STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
 
 let client: LanguageClient | undefined;
 
@@ -42,9 +42,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   client = new LanguageClient('tensorport', 'Tensor Port', serverOptions, clientOptions);
   registerCommands(context, () => client, output);
-  createStatusBar(context, client);
+  // One handler per notification method (a second registration would replace the first): fan out here.
+  const status = new vscode.EventEmitter<StatusParams>();
+  context.subscriptions.push(status, client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => status.fire(s)));
+  createStatusBar(context, client, status.event);
   registerCheckpointViewer(context, () => client);
-  registerWorkspaceView(context, () => client);
+  registerWorkspaceView(context, () => client, status.event);
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('tensorport.index')) {
       void vscode.window.showInformationMessage('Tensor Port: index settings apply after the language server restarts.', 'Restart')

@@ -1,9 +1,9 @@
 /** The status bar item: how many checkpoints the server has indexed, and how many it could not read. */
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
-import { STATUS_NOTIFICATION, StatusParams } from '../../server/src/lsp/protocol';
+import { StatusParams } from '../../server/src/lsp/protocol';
 
-export function createStatusBar(context: vscode.ExtensionContext, client: LanguageClient): void {
+export function createStatusBar(context: vscode.ExtensionContext, client: LanguageClient, onStatus: vscode.Event<StatusParams>): void {
   const item = vscode.window.createStatusBarItem('tensorport.status', vscode.StatusBarAlignment.Left, 10);
   item.name = 'Tensor Port';
   item.text = '$(sync~spin) Tensor Port';
@@ -11,7 +11,7 @@ export function createStatusBar(context: vscode.ExtensionContext, client: Langua
   item.command = 'tensorport.showOutput';
   item.show();
   context.subscriptions.push(item);
-  context.subscriptions.push(client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => {
+  context.subscriptions.push(onStatus((s) => {
     item.text = `$(database) ${s.checkpoints} checkpoint${s.checkpoints === 1 ? '' : 's'}${s.unreadable ? ` $(warning) ${s.unreadable}` : ''}`;
     item.tooltip = `Tensor Port: ${s.checkpoints} checkpoints indexed, ${s.unreadable} unreadable, ${s.openMappings} mapping file(s) open`;
     item.backgroundColor = s.unreadable ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import {
-  DIFF_REQUEST, DiffParams, DiffResult, STATUS_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult,
+  DIFF_REQUEST, DiffParams, DiffResult, StatusParams, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult,
 } from '../../server/src/lsp/protocol';
 
 type Node = { group: 'checkpoint' | 'mapping'; count: number } | WorkspaceEntry;
@@ -51,7 +51,7 @@ class WorkspaceTree implements vscode.TreeDataProvider<Node> {
   }
 }
 
-export function registerWorkspaceView(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined): void {
+export function registerWorkspaceView(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined, onStatus: vscode.Event<StatusParams>): void {
   const tree = new WorkspaceTree(getClient);
   context.subscriptions.push(vscode.window.registerTreeDataProvider('tensorport.workspace', tree));
   let selected: vscode.Uri | undefined;
@@ -74,8 +74,7 @@ export function registerWorkspaceView(context: vscode.ExtensionContext, getClien
       else if (picked) void vscode.window.showWarningMessage('Tensor Port: pick exactly two checkpoints to compare.');
     }),
   );
-  const client = getClient();
-  if (client) context.subscriptions.push(client.onNotification(STATUS_NOTIFICATION, refresh));
+  context.subscriptions.push(onStatus(refresh));
 }
 
 function toUri(arg?: WorkspaceEntry | vscode.Uri): vscode.Uri | undefined {

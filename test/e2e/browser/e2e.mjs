@@ -63,6 +63,11 @@ try {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'port.tpmap' }).first().waitFor({ timeout: 90_000 });
   });
 
+  await step('the status bar counts the indexed checkpoints', async () => {
+    await quickOpen('port.tpmap'); // activates the extension
+    await page.locator('.statusbar-item', { hasText: '5 checkpoints' }).first().waitFor({ timeout: 60_000 });
+  });
+
   await step('the planted missing transpose is in the Problems panel', async () => {
     await quickOpen('port.tpmap');
     await page.locator('.monaco-editor .view-lines', { hasText: 'bert.encoder.layer.{i}.attention.self.query.weight' }).first().waitFor({ timeout: 30_000 });
@@ -114,6 +119,30 @@ try {
     await view.locator('.toolbar .count', { hasText: '4 matching tensors' }).waitFor({ timeout: 10_000 });
     await view.locator('.row', { hasText: 'bert.encoder.layer.1.attention.self.query.weight' }).first().waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(OUT, 'viewer.png') });
+  });
+  await step('the parity panel runs the check and names the first diverging layer', async () => {
+    await page.keyboard.press('Escape');
+    if (await page.locator('.markers-panel').isVisible()) await page.keyboard.press('Control+J'); // room for the panel
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('W');
+    await quickOpen('parity.tpmap');
+    await page.keyboard.press('Control+Shift+P');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
+    await page.keyboard.type('Tensor Port: Run Parity Check', { delay: 10 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run Parity Check' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    const reference = panel.locator('#f-reference');
+    await reference.waitFor({ timeout: 30_000 });
+    if ((await reference.inputValue()) !== 'ref.onnx') throw new Error('the form is not prefilled from the settings');
+    if ((await panel.locator('#f-mapping').inputValue()) !== 'parity.tpmap') throw new Error('the mapping is not prefilled');
+    await panel.locator('button[type=submit]').click();
+    await panel.locator('.verdict', { hasText: 'FAIL' }).first().waitFor({ timeout: 120_000 });
+    await panel.locator('.verdict', { hasText: 'First divergence: /blocks.1/attn/o/MatMul_output_0' }).waitFor({ timeout: 10_000 });
+    await panel.locator('a', { hasText: 'encoder.layer.1.attention.output.weight -> blocks.1.attn.o.weight' }).waitFor({ timeout: 10_000 });
+    await panel.locator('#chart canvas').first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(OUT, 'parity.png') });
+    await panel.locator('#results').screenshot({ path: path.join(OUT, 'parity-results.png') });
   });
   ok = true;
 } catch (e) {

@@ -46,18 +46,25 @@ VSIX=$(ls "$ROOT"/dist-vsix/*.vsix | head -1)
 EX="$ROOT/test/fixtures/examples/bert-to-paddlenlp"
 cp "$EX/hf_bert_tiny.safetensors" "$EX/paddlenlp_bert_tiny.pdparams" "$W/ws/"
 sed '12s/ | transpose$//' "$EX/good.tpmap" > "$W/ws/port.tpmap"
+# …and a port whose block-1 output projection was left untransposed, for the parity panel.
+PX="$ROOT/test/fixtures/parity"
+cp "$PX/ref.onnx" "$PX/port.onnx" "$PX/ref.safetensors" "$W/ws/"
+cp "$PX/port_transpose_fault.tpmap" "$W/ws/parity.tpmap"
 cat > "$W/ud/User/settings.json" <<'JSON'
 { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none",
   "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false, "extensions.ignoreRecommendations": true,
   "workbench.enableExperiments": false, "security.workspace.trust.enabled": false,
-  "workbench.colorTheme": "Default Dark Modern", "editor.hover.delay": 100 }
+  "workbench.colorTheme": "Default Dark Modern", "editor.hover.delay": 100,
+  "tensorport.parity.reference": "ref.onnx", "tensorport.parity.candidate": "port.onnx",
+  "tensorport.parity.inputs": ["input_ids=random:1x6"] }
 JSON
 
 # 5. code-server on loopback, then the browser steps.
 "$CS" --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check --disable-workspace-trust \
   --user-data-dir "$W/ud" --extensions-dir "$W/exts" "$W/ws" > "$OUT/code-server.log" 2>&1 &
 CS_PID=$!
-trap 'kill $CS_PID 2>/dev/null; wait $CS_PID 2>/dev/null || true; rm -rf "$W"' EXIT
+# The workbench's logs (the extension's Output channel among them) are kept with the screenshots.
+trap 'kill $CS_PID 2>/dev/null; wait $CS_PID 2>/dev/null || true; rm -rf "$OUT/logs"; cp -r "$W/ud/logs" "$OUT/logs" 2>/dev/null; rm -rf "$W"' EXIT
 for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" || { cat "$OUT/code-server.log"; exit 1; }
 log "code-server up; running the browser steps"
