@@ -29,6 +29,7 @@ interface Unit {
   order: number;
   block: string;
   reason?: string;
+  note?: string;
 }
 
 export function writeTpmap(p: MappingProposal, opts: WriteOptions): string {
@@ -98,7 +99,8 @@ function renderBlock(units: Unit[]): string[] {
   const width = Math.min(MAX_ALIGN, Math.max(...left.map((l) => (l.length <= MAX_ALIGN ? l.length : 0))));
   return units.map((u, i) => {
     const rhs = `${u.target ?? 'drop'}${u.transforms.map((t) => ` | ${t}`).join('')}`;
-    const note = u.target === undefined ? `  # ${u.reason}` : u.confidence < LOW_CONFIDENCE ? `  # low confidence (${u.confidence.toFixed(2)})` : '';
+    const low = u.confidence < LOW_CONFIDENCE ? `low confidence (${u.confidence.toFixed(2)})` : '';
+    const note = u.target === undefined ? `  # ${u.reason}` : low || u.note ? `  # ${[low, u.note].filter(Boolean).join('; ')}` : '';
     return `${left[i].padEnd(width)} -> ${rhs}${note}`;
   });
 }
@@ -199,11 +201,11 @@ function starRules(rules: ProposedRule[], sKeys: readonly string[], tKeys: reado
       return n >= 2 && n === sCount.get(ps) && n === tCount.get(pt);
     });
     if (best) groups.set(best, [...(groups.get(best) ?? []), r]);
-    else units.push({ sources: r.sources, target: r.target, transforms: r.transforms, confidence: r.confidence, order: tOrder.get(r.target)!, block: '' });
+    else units.push({ sources: r.sources, target: r.target, transforms: r.transforms, confidence: r.confidence, order: tOrder.get(r.target)!, block: '', note: r.note });
   });
   for (const [c, rs] of groups) {
     const [ps, pt] = c.split('\u0000');
-    units.push({ sources: [`${ps}.*`], target: `${pt}.*`, transforms: rs[0].transforms, confidence: Math.min(...rs.map((r) => r.confidence)),
+    units.push({ sources: [`${ps}.*`], target: `${pt}.*`, transforms: rs[0].transforms, confidence: Math.min(...rs.map((r) => r.confidence)), note: rs[0].note,
       order: Math.min(...rs.map((r) => tOrder.get(r.target)!)), block: '' });
   }
   return units;
