@@ -1,6 +1,7 @@
 /**
- * The mapping editor through the VS Code API in a real VS Code: diagnostics, completion, hover and the
- * quick fix on the worked BERT → PaddleNLP example with a planted missing transpose (line 12).
+ * The mapping editor through the VS Code API in a real VS Code: diagnostics, completion, hover, the
+ * parity command and the quick fix on the worked BERT → PaddleNLP example with a planted missing
+ * transpose (line 12). The browser e2e runs the parity check itself and reads its result.
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
@@ -42,6 +43,12 @@ export function mappingSuite(): void {
       const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(13, 10));
       const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
       assert.match(text, /F32 `?\[16, 16\]/);
+    });
+
+    test('Run Parity Check opens the runner panel for the mapping', async () => {
+      await vscode.commands.executeCommand('tensorport.runParity', doc.uri);
+      const tab = await until(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Parity Check'), 'the parity panel');
+      assert.ok(tab.input instanceof vscode.TabInputWebview);
     });
 
     test('the quick fix adds the transpose and the diagnostic goes away', async () => {
