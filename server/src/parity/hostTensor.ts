@@ -3,6 +3,7 @@
  * onnxruntime: a dtype named as onnxruntime names it, row-major dims and a typed array. Plain data, so
  * a worker can post it. Also the half-precision bit conversions the runner needs (fp16, bf16).
  */
+import { bf16ToNumber, f32BitsToBf16, f32BitsToHalf, halfToNumber } from '../mapping/convert/floatBits';
 
 export type HostDtype = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
 
@@ -62,55 +63,19 @@ export function toBytes(data: HostData): Uint8Array {
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-export function fp16ToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+// One implementation of half and bfloat16 rounding serves the converter and the runner (floatBits.ts):
+// from float32 bits, round to nearest even, overflow to infinity — what a cast does on every runtime.
+export const fp16ToFloat = halfToNumber;
+export const bf16ToFloat = bf16ToNumber;
 
-/** Round to nearest even, overflow to infinity — what a cast to half does on every runtime. */
 export function floatToFp16(v: number): number {
   f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let r = mant >> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (r & 1))) r++;
-    return sign | r;
-  }
-  let r = mant >> 13;
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (r & 1))) {
-    r++;
-    if (r === 0x400) { r = 0; e++; if (e >= 31) return sign | 0x7c00; }
-  }
-  return sign | (e << 10) | r;
-}
-
-export function bf16ToFloat(h: number): number {
-  u32[0] = h << 16;
-  return f32[0];
+  return f32BitsToHalf(u32[0]);
 }
 
 export function floatToBf16(v: number): number {
   f32[0] = v;
-  const x = u32[0];
-  if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff)) return (x >>> 16) | 0x40;
-  const r = x + 0x7fff + ((x >>> 16) & 1);
-  return (r >>> 16) & 0xffff;
+  return f32BitsToBf16(u32[0]);
 }
 
 /** Every element as a double, whatever the dtype (fp16 decoded), for the comparison. */
