@@ -25,10 +25,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const initializationOptions: ServerSettings = {
     readTimeoutMs: config.get<number>('index.readTimeoutMs', 10_000),
     exclude: config.get<string[]>('index.exclude', []),
+    maxHeaderMB: config.get<number>('index.maxHeaderMB', 256),
   };
   const clientOptions: LanguageClientOptions = {
-    // Mapping files, and Python model source for the fp16 mask lint and hover on layer definitions.
-    documentSelector: [{ scheme: 'file', language: 'tpmap' }, { scheme: 'file', language: 'python' }],
+    // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.
+    documentSelector: [{ scheme: 'file', language: 'tpmap' }, { scheme: 'file', language: 'python' }, { scheme: 'file', language: 'typescript' }],
     outputChannel: output,
     // The client restarts a crashed server itself (up to 4 times in 3 minutes) and says so in the log.
     connectionOptions: { maxRestartCount: 4 },

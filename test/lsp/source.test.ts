@@ -50,6 +50,17 @@ test('hover on a layer definition in Python shows the keys the model will have',
   assert.match(h!.contents.value, /\[in, out\]/);
 });
 
+test('hover on a layer in a TypeScript model shows its key and shape too', async () => {
+  const file = path.join(ws.dir, 'source', 'vit_small.ts');
+  const text = readFileSync(file, 'utf8');
+  const uri = pathToFileURL(file).toString();
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+  const line = text.split('\n').findIndex((l) => /this\.q_proj = new Linear/.test(l));
+  const h = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: { line, character: text.split('\n')[line].indexOf('Linear') + 2 } });
+  assert.ok(h, 'a hover');
+  assert.match(h!.contents.value, /q_proj\.weight/);
+});
+
 test('go to definition on a model-source key opens the Python line that defines it', async () => {
   const mapping = path.join(ws.dir, 'port.tpmap');
   const text = 'source vit_hf.safetensors\ntarget source/paddle_vit.py::VisionTransformer\nset num_classes = 0\n\nencoder.layer.{i}.attention.attention.query.weight -> encoder.layers.{i}.attn.q.weight | transpose\n';

@@ -105,3 +105,12 @@ test('a missing file and a missing shard are clear errors', async () => {
   const escape = tmp.file('escape.safetensors.index.json', JSON.stringify({ weight_map: { a: '../../etc/passwd' } }));
   await assert.rejects(readCheckpoint(escape), /outside the index's folder/);
 });
+
+test('a header larger than the maxHeaderBytes budget is refused with the setting named; within it, read', async () => {
+  const header: Record<string, unknown> = {};
+  for (let i = 0; i < 20_000; i++) header[`layers.${i}.weight`] = { dtype: 'F32', shape: [1], data_offsets: [i * 4, i * 4 + 4] };
+  const file = tmp.file('big_header.safetensors', safetensorsBytes(header, 80_000));
+  assert.ok(readFileSync(file).length > 1 << 20);
+  await assert.rejects(readCheckpoint(file, { maxHeaderBytes: 1 << 20 }), /needs more than 1 MiB \(the tensorport\.index\.maxHeaderMB limit\)/);
+  assert.equal((await readCheckpoint(file, { maxHeaderBytes: 8 << 20 })).tensors.length, 20_000);
+});

@@ -2,9 +2,17 @@
  * Random-access reads from a file without loading it: readers ask for the few byte ranges a header
  * needs, and every length field is checked against the file size before it is trusted.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { unreadable } from './readerError';
+
+/**
+ * The most bytes one checkpoint read may pull in (the `tensorport.index.maxHeaderMB` setting): set
+ * around a whole read by readCheckpoint, so every reader — and a sharded index's shards — counts
+ * against it without passing it down.
+ */
+export const readBudget = new AsyncLocalStorage<{ limit: number; used: number }>();
 
 export class ByteSource {
   private constructor(
@@ -35,6 +43,13 @@ export class ByteSource {
   async read(offset: number, length: number, what = 'data'): Promise<Buffer> {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw unreadable(this.displayName, `${what} (${length} bytes at byte ${offset}) runs past the end of the file (${this.size} bytes): truncated?`);
+    }
+    const budget = readBudget.getStore();
+    if (budget) {
+      budget.used += length;
+      if (budget.used > budget.limit) {
+        throw unreadable(this.displayName, `reading its header needs more than ${Math.round(budget.limit / 2 ** 20)} MiB (the tensorport.index.maxHeaderMB limit)`);
+      }
     }
     const buf = Buffer.allocUnsafe(length);
     let done = 0;

@@ -4,7 +4,7 @@
  * mapping analysis never see any other failure.
  */
 import * as path from 'node:path';
-import { ByteSource, withSource } from './byteSource';
+import { ByteSource, readBudget, withSource } from './byteSource';
 import { readGguf } from './gguf';
 import { readOnnx } from './onnx/onnxReader';
 import { readPaddlePickle } from './paddlePickle';
@@ -41,11 +41,15 @@ export interface ReadOptions {
   displayName?: string;
   /** A read slower than this fails with a clear reason instead of holding up the index. */
   timeoutMs?: number;
+  /** A read that would pull in more bytes than this fails instead (headers only are read: this bounds memory). */
+  maxHeaderBytes?: number;
 }
 
 export async function readCheckpoint(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
   const display = opts.displayName ?? file;
-  const work = dispatch(file, display).catch((e: unknown) => {
+  const read = () => dispatch(file, display);
+  const started = opts.maxHeaderBytes ? readBudget.run({ limit: opts.maxHeaderBytes, used: 0 }, read) : read();
+  const work = started.catch((e: unknown) => {
     if (e instanceof ReaderError) throw e;
     // A reader bug must still reach the user as a reason about this file, never as a crash.
     throw unreadable(display, `could not be read (${e instanceof Error ? e.message : String(e)})`);

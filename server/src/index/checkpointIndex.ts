@@ -15,6 +15,8 @@ export type IndexEntry =
 export interface IndexOptions {
   /** Per-file read limit; a slower header read becomes an error entry. */
   timeoutMs?: number;
+  /** Per-file cap on the bytes a header read may pull in. */
+  maxHeaderBytes?: number;
   /** Turns an absolute path into the name users see in messages (e.g. relative to the workspace). */
   displayName?: (path: string) => string;
 }
@@ -65,7 +67,7 @@ export class CheckpointIndex {
   private async read(path: string): Promise<IndexEntry> {
     const displayName = this.opts.displayName?.(path) ?? path;
     try {
-      const info = await readCheckpoint(path, { displayName, timeoutMs: this.opts.timeoutMs });
+      const info = await readCheckpoint(path, { displayName, timeoutMs: this.opts.timeoutMs, maxHeaderBytes: this.opts.maxHeaderBytes });
       return { path, ok: true, info };
     } catch (e) {
       const err = e instanceof ReaderError ? e : new ReaderError('unreadable-checkpoint', displayName, String(e));

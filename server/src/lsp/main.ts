@@ -45,7 +45,7 @@ connection.onInitialize((params) => {
   roots = (params.workspaceFolders ?? []).map((f) => fileURLToPath(f.uri));
   if (roots.length === 0 && params.rootUri) roots = [fileURLToPath(params.rootUri)];
   settings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
-  index = new CheckpointIndex({ timeoutMs: settings.readTimeoutMs, displayName: relativeToRoots });
+  index = new CheckpointIndex({ timeoutMs: settings.readTimeoutMs, maxHeaderBytes: settings.maxHeaderMB * 2 ** 20, displayName: relativeToRoots });
   mappings = new MappingDocuments(index);
   return {
     capabilities: {
@@ -189,6 +189,8 @@ connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {
 
 const isMapping = (doc: TextDocument) => doc.uri.startsWith('file:') && doc.uri.endsWith('.tpmap');
 const isPython = (doc: TextDocument) => doc.uri.startsWith('file:') && /\.pyi?$/.test(doc.uri);
+/** Model source the server hovers: Python, and TS modules (transformers.js-style classes). */
+const isModelSource = (doc: TextDocument) => isPython(doc) || (doc.uri.startsWith('file:') && /\.ts$/.test(doc.uri) && !doc.uri.endsWith('.d.ts'));
 
 /** Model source lints (fp16-mask-float32) on Python files, on open and on each edit. */
 async function lintSource(doc: TextDocument): Promise<void> {
@@ -247,7 +249,7 @@ connection.onCompletion(async ({ textDocument, position }) => {
 
 connection.onHover(async ({ textDocument, position }) => {
   const doc = documents.get(textDocument.uri);
-  if (doc && isPython(doc)) {
+  if (doc && isModelSource(doc)) {
     const checkpoints = (await Promise.all([...checkpointFiles].map((f) => index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
     const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: overlay(), checkpoints }).catch(() => undefined);
     return h ? { contents: { kind: 'markdown', value: h.markdown }, range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;
