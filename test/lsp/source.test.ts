@@ -1,9 +1,10 @@
 /**
  * Model source in the real server over stdio: the fp16 mask lint on a Python file as the user edits
- * it, hover on a layer definition, and go-to-definition from a mapping key into the Python line.
+ * it, hover on a layer definition, go-to-definition from a mapping key into the Python line, and a
+ * conversion script's key pairs checked against its checkpoints, with hover on a key string.
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -70,4 +71,29 @@ test('go to definition on a model-source key opens the Python line that defines 
   assert.equal(loc.uri, pathToFileURL(path.join(ws.dir, 'source', 'paddle_vit.py')).toString());
   const src = readFileSync(path.join(ws.dir, 'source', 'paddle_vit.py'), 'utf8').split('\n');
   assert.match(src[loc.range.start.line], /self\.q = nn\.Linear/);
+});
+
+test('a conversion script: a mistyped key is flagged on its string, the fix clears it, and hover on a key string shows the tensors', async () => {
+  // The script's comment names ../../mapping/…; the workspace index already holds vit_hf.safetensors.
+  mkdirSync(path.join(ws.dir, 'mapping'), { recursive: true });
+  for (const f of ['vit_paddle.pdparams', 'vit_hf.safetensors']) cpSync(path.join(FIXTURES, 'mapping', f), path.join(ws.dir, 'mapping', f));
+  const file = path.join(ws.dir, 'source', 'scripts', 'convert_vit_paddle_to_hf.py');
+  const good = readFileSync(file, 'utf8');
+  const text = good.replace('f"encoder.layer.{i}.layernorm_before.weight"', 'f"encoder.layer.{i}.layernorm_befor.weight"');
+  const uri = pathToFileURL(file).toString();
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+  const d = await client.until(uri, (x) => x.length > 0);
+  assert.equal(d.length, 1);
+  assert.equal(d[0].code, 'unknown-target-key');
+  assert.equal(d[0].severity, 1);
+  const lines = text.split('\n');
+  assert.equal(lines[d[0].range.start.line].slice(d[0].range.start.character, d[0].range.end.character), 'f"encoder.layer.{i}.layernorm_befor.weight"');
+  assert.match(d[0].message, /closest: `encoder\.layer\.\{i\}\.layernorm_before\.weight`/);
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: good }] });
+  await client.until(uri, (x) => x.length === 0);
+
+  const line = lines.findIndex((l) => l.includes('f"encoder.layer.{i}.intermediate.dense.weight"'));
+  const h = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: { line, character: lines[line].indexOf('intermediate') } });
+  assert.ok(h, 'a hover on the key string');
+  assert.match(h!.contents.value, /`encoder\.layer\.\{0–1\}\.intermediate\.dense\.weight` \| F32 \| `\[16, 8\]` \| `\[out, in\]`/);
 });

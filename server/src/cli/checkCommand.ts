@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { describeFsError } from '../formats/byteSource';
 import { lintMaskDtypes } from '../source/maskLint';
+import { checkScript } from '../source/scriptPairs';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { checkMappingFile } from '../mapping/checkFile';
 import { positionAt } from '../mapping/lineIndex';
@@ -13,17 +14,20 @@ export interface CheckJsonDiagnostic {
   severity: string; code: string; message: string; key?: string;
 }
 
-/** Model-source lints (fp16-mask-float32) of one file, in the JSON's 1-based positions. */
-async function checkSource(file: string): Promise<CheckJsonDiagnostic[]> {
+/** Model-source lints (fp16-mask-float32) and conversion-script checks of one file, in the JSON's 1-based positions. */
+async function checkSource(file: string, index: CheckpointIndex): Promise<CheckJsonDiagnostic[]> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     throw new UsageError(`${file}: ${describeFsError(e)}`);
   }
-  return (await lintMaskDtypes(file, text)).map((d) => ({
+  const found: { line: number; column: number; endLine: number; endColumn: number; severity: string; code: string; message: string; key?: string }[] = [
+    ...(await lintMaskDtypes(file, text)), ...(await checkScript(file, text, index)),
+  ];
+  return found.sort((a, b) => a.line - b.line || a.column - b.column).map((d) => ({
     file, line: d.line + 1, column: d.column + 1, endLine: d.endLine + 1, endColumn: d.endColumn + 1,
-    severity: d.severity, code: d.code, message: d.message,
+    severity: d.severity, code: d.code, message: d.message, ...(d.key ? { key: d.key } : {}),
   }));
 }
 
@@ -38,7 +42,7 @@ export async function runCheck(args: string[]): Promise<number> {
   const all: CheckJsonDiagnostic[] = [];
   for (const f of files) {
     if (!f.endsWith('.tpmap')) {
-      all.push(...(await checkSource(f)));
+      all.push(...(await checkSource(f, index)));
       continue;
     }
     let checked;

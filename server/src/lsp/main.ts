@@ -17,6 +17,8 @@ import { runCommandParity } from '../parity/commandMode';
 import { disposeParityWorkers, runOnnxParity } from '../parity/engine';
 import { hoverModelSource } from '../source/hover';
 import { lintMaskDtypes } from '../source/maskLint';
+import { hoverKeyString } from '../source/keyStringHover';
+import { checkScript } from '../source/scriptPairs';
 import { parseInputSpec } from '../parity/inputs';
 import { checkMappingFile } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
@@ -30,7 +32,7 @@ import { MappingDocuments, MappingState } from './mappingDocuments';
 import {
   DEFAULT_SETTINGS, DIFF_REQUEST, PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
 } from './protocol';
-import { checkpointDiagnostics, sourceDiagnostic, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
+import { checkpointDiagnostics, scriptDiagnostic, sourceDiagnostic, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -192,15 +194,17 @@ const isPython = (doc: TextDocument) => doc.uri.startsWith('file:') && /\.pyi?$/
 /** Model source the server hovers: Python, and TS modules (transformers.js-style classes). */
 const isModelSource = (doc: TextDocument) => isPython(doc) || (doc.uri.startsWith('file:') && /\.ts$/.test(doc.uri) && !doc.uri.endsWith('.d.ts'));
 
-/** Model source lints (fp16-mask-float32) on Python files, on open and on each edit. */
+/** Model source lints (fp16-mask-float32) and conversion-script checks on Python files, on open and on each edit. */
 async function lintSource(doc: TextDocument): Promise<void> {
   const version = doc.version;
-  const found = await lintMaskDtypes(fileURLToPath(doc.uri), doc.getText()).catch((e: unknown) => {
+  const file = fileURLToPath(doc.uri);
+  const warn = (e: unknown) => {
     connection.console.warn(`lint ${doc.uri}: ${e instanceof Error ? e.message : String(e)}`);
     return [];
-  });
+  };
+  const [found, script] = await Promise.all([lintMaskDtypes(file, doc.getText()).catch(warn), checkScript(file, doc.getText(), index).catch(warn)]);
   if (documents.get(doc.uri)?.version !== version) return;
-  connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: found.map((d) => sourceDiagnostic(doc.uri, d)) });
+  connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: [...found.map((d) => sourceDiagnostic(doc.uri, d)), ...script.map((d) => scriptDiagnostic(doc.uri, d))] });
 }
 
 /** Unsaved editor text of open model-source files, so hover and inference see what the user sees. */
@@ -251,7 +255,8 @@ connection.onHover(async ({ textDocument, position }) => {
   const doc = documents.get(textDocument.uri);
   if (doc && isModelSource(doc)) {
     const checkpoints = (await Promise.all([...checkpointFiles].map((f) => index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
-    const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: overlay(), checkpoints }).catch(() => undefined);
+    const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: overlay(), checkpoints }).catch(() => undefined)
+      ?? await hoverKeyString(fileURLToPath(doc.uri), doc.getText(), position.line, position.character, checkpoints).catch(() => undefined);
     return h ? { contents: { kind: 'markdown', value: h.markdown }, range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;
   }
   const c = await current(textDocument.uri);

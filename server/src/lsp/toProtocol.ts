@@ -11,6 +11,7 @@ import { MappingDiagnostic, Severity, TextEdit } from '../mapping/diagnostics';
 import { positionAt } from '../mapping/lineIndex';
 import { OutlineSymbol } from '../mapping/symbols';
 import { SourceDiagnostic } from '../source/maskLint';
+import { ScriptDiagnostic } from '../source/scriptPairs';
 import { MappingFile, Span } from '../mapping/syntax';
 
 /** A checkpoint has no lines: its one diagnostic sits at the file's start and carries the reason. */
@@ -57,6 +58,15 @@ export function sourceDiagnostic(uri: string, d: SourceDiagnostic): Diagnostic {
   return {
     range: range(d), severity: DiagnosticSeverity.Warning, code: d.code, source: 'tensorport', message: d.message,
     relatedInformation: d.related?.map((r) => ({ location: { uri, range: range(r) }, message: r.message })),
+  };
+}
+
+/** A conversion-script finding (a key pair checked as a mapping rule) as an LSP diagnostic. */
+export function scriptDiagnostic(uri: string, d: ScriptDiagnostic): Diagnostic {
+  const range = (r: { line: number; column: number; endLine: number; endColumn: number }) => ({ start: { line: r.line, character: r.column }, end: { line: r.endLine, character: r.endColumn } });
+  return {
+    range: range(d), severity: SEVERITY[d.severity], code: d.code, source: 'tensorport', message: d.message,
+    relatedInformation: d.related?.map((r) => ({ location: { uri: r.file === undefined ? uri : pathToFileURL(r.file).toString(), range: range(r) }, message: r.message })),
   };
 }
 
