@@ -13,6 +13,7 @@ import { positionAt } from '../../server/src/mapping/lineIndex';
 import { parseMapping } from '../../server/src/mapping/parse';
 import { loadSides } from '../../server/src/mapping/sides';
 import { FIXTURES } from '../support/tmp';
+import { VIT_TO_PADDLE_RULES } from '../support/mappings';
 
 const DIR = path.join(FIXTURES, 'mapping');
 const index = new CheckpointIndex();
@@ -28,25 +29,7 @@ async function check(text: string): Promise<Found[]> {
 const codes = (ds: Found[], severity?: string) => ds.filter((d) => !severity || d.severity === severity).map((d) => `${d.line} ${d.code}`);
 const only = (ds: Found[], code: string) => ds.filter((d) => d.code === code);
 
-const VIT_TO_PADDLE = `source vit_hf.safetensors
-target vit_paddle.pdparams
-
-embeddings.cls_token                     -> cls_token
-embeddings.position_embeddings           -> pos_embed
-embeddings.patch_embeddings.projection.* -> patch_embed.proj.*
-encoder.layer.{i}.layernorm_before.*     -> blocks.{i}.norm1.*
-[encoder.layer.{i}.attention.attention.query.weight, encoder.layer.{i}.attention.attention.key.weight, encoder.layer.{i}.attention.attention.value.weight] -> blocks.{i}.attn.qkv.weight | cat(0) | transpose
-[encoder.layer.{i}.attention.attention.query.bias, encoder.layer.{i}.attention.attention.key.bias, encoder.layer.{i}.attention.attention.value.bias] -> blocks.{i}.attn.qkv.bias | cat(0)
-encoder.layer.{i}.attention.output.dense.weight -> blocks.{i}.attn.proj.weight | transpose
-encoder.layer.{i}.attention.output.dense.bias   -> blocks.{i}.attn.proj.bias
-encoder.layer.{i}.layernorm_after.*             -> blocks.{i}.norm2.*
-encoder.layer.{i}.intermediate.dense.weight     -> blocks.{i}.mlp.fc1.weight | transpose
-encoder.layer.{i}.intermediate.dense.bias       -> blocks.{i}.mlp.fc1.bias
-encoder.layer.{i}.output.dense.weight           -> blocks.{i}.mlp.fc2.weight | transpose
-encoder.layer.{i}.output.dense.bias             -> blocks.{i}.mlp.fc2.bias
-layernorm.* -> norm.*
-pooler.*    -> drop
-`;
+const VIT_TO_PADDLE = `source vit_hf.safetensors\ntarget vit_paddle.pdparams\n${VIT_TO_PADDLE_RULES}`;
 
 const VIT_TO_CLIP = `source vit_hf.safetensors
 target clip_vision.safetensors

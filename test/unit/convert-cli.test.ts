@@ -1,6 +1,6 @@
 /**
  * `tensorport convert` as a user runs it: a child process, its stdout, stderr, exit code and the files
- * it leaves. Once server/src/cli/main.ts dispatches `convert`, this runs the built CLI
+ * it leaves. Once server/src/cli/main.ts dispatches `convert`, this runs the built BIN
  * (bin/tensorport.js; build with `node esbuild.mjs` first, like cli.test.ts). Until then it bundles a
  * stand-in entry that does what main.ts does for a command: run it, exit with its code, and report
  * anything thrown through exit.ts's `die`.
@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { buildSync } from 'esbuild';
 import { FIXTURES, scratchDir } from '../support/tmp';
+import { VIT_TO_PADDLE_RULES } from '../support/mappings';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'tensorport.js');
@@ -19,25 +19,10 @@ const MAPPING = path.join(FIXTURES, 'mapping');
 const DIR = path.join(FIXTURES, 'convert');
 const tmp = scratchDir('convert-cli');
 
-const wired = readFileSync(path.join(ROOT, 'server', 'src', 'cli', 'main.ts'), 'utf8').includes('runConvert');
-const CLI = wired ? BIN : standIn();
 
-function standIn(): string {
-  const entry = tmp.file('entry.ts', `
-import { runConvert } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'convertCommand'))};
-import { EXIT, UsageError, die } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'exit'))};
-const [command, ...rest] = process.argv.slice(2);
-(command === 'convert' ? runConvert(rest) : Promise.reject(new UsageError('unknown command'))).then(
-  (code) => { process.exitCode = code; }, (e: unknown) => die(e));
-void EXIT;
-`);
-  const outfile = path.join(tmp.dir, 'cli.js');
-  buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
-  return outfile;
-}
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -45,23 +30,7 @@ function writeMapping(name: string, source: string, target: string, rules: strin
   return tmp.file(name, `source ${JSON.stringify(source)}\ntarget ${JSON.stringify(target)}\n${rules}`);
 }
 
-const VIT_RULES = `
-embeddings.cls_token                     -> cls_token
-embeddings.position_embeddings           -> pos_embed
-embeddings.patch_embeddings.projection.* -> patch_embed.proj.*
-encoder.layer.{i}.layernorm_before.*     -> blocks.{i}.norm1.*
-[encoder.layer.{i}.attention.attention.query.weight, encoder.layer.{i}.attention.attention.key.weight, encoder.layer.{i}.attention.attention.value.weight] -> blocks.{i}.attn.qkv.weight | cat(0) | transpose
-[encoder.layer.{i}.attention.attention.query.bias, encoder.layer.{i}.attention.attention.key.bias, encoder.layer.{i}.attention.attention.value.bias] -> blocks.{i}.attn.qkv.bias | cat(0)
-encoder.layer.{i}.attention.output.dense.weight -> blocks.{i}.attn.proj.weight | transpose
-encoder.layer.{i}.attention.output.dense.bias   -> blocks.{i}.attn.proj.bias
-encoder.layer.{i}.layernorm_after.*             -> blocks.{i}.norm2.*
-encoder.layer.{i}.intermediate.dense.weight     -> blocks.{i}.mlp.fc1.weight | transpose
-encoder.layer.{i}.intermediate.dense.bias       -> blocks.{i}.mlp.fc1.bias
-encoder.layer.{i}.output.dense.weight           -> blocks.{i}.mlp.fc2.weight | transpose
-encoder.layer.{i}.output.dense.bias             -> blocks.{i}.mlp.fc2.bias
-layernorm.* -> norm.*
-pooler.*    -> drop
-`;
+const VIT_RULES = VIT_TO_PADDLE_RULES;
 const vit = (name: string, rules = VIT_RULES) => writeMapping(name, path.join(MAPPING, 'vit_hf.safetensors'), path.join(MAPPING, 'vit_paddle.pdparams'), rules);
 
 const noStack = (err: string) => assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');

@@ -16,6 +16,7 @@ import { f32BitsToBf16, f32BitsToHalf, halfToNumber, numberToBf16, numberToHalf 
 import { gather } from '../../server/src/mapping/convert/gather';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
 import { FIXTURES, scratchDir } from '../support/tmp';
+import { VIT_TO_PADDLE_RULES } from '../support/mappings';
 
 const DIR = path.join(FIXTURES, 'convert');
 const MAPPING = path.join(FIXTURES, 'mapping');
@@ -104,23 +105,7 @@ function strays(dir: string, known: string[]): string[] {
   return readdirSync(dir).filter((f) => !known.includes(f));
 }
 
-const VIT_RULES = `
-embeddings.cls_token                     -> cls_token
-embeddings.position_embeddings           -> pos_embed
-embeddings.patch_embeddings.projection.* -> patch_embed.proj.*
-encoder.layer.{i}.layernorm_before.*     -> blocks.{i}.norm1.*
-[encoder.layer.{i}.attention.attention.query.weight, encoder.layer.{i}.attention.attention.key.weight, encoder.layer.{i}.attention.attention.value.weight] -> blocks.{i}.attn.qkv.weight | cat(0) | transpose
-[encoder.layer.{i}.attention.attention.query.bias, encoder.layer.{i}.attention.attention.key.bias, encoder.layer.{i}.attention.attention.value.bias] -> blocks.{i}.attn.qkv.bias | cat(0)
-encoder.layer.{i}.attention.output.dense.weight -> blocks.{i}.attn.proj.weight | transpose
-encoder.layer.{i}.attention.output.dense.bias   -> blocks.{i}.attn.proj.bias
-encoder.layer.{i}.layernorm_after.*             -> blocks.{i}.norm2.*
-encoder.layer.{i}.intermediate.dense.weight     -> blocks.{i}.mlp.fc1.weight | transpose
-encoder.layer.{i}.intermediate.dense.bias       -> blocks.{i}.mlp.fc1.bias
-encoder.layer.{i}.output.dense.weight           -> blocks.{i}.mlp.fc2.weight | transpose
-encoder.layer.{i}.output.dense.bias             -> blocks.{i}.mlp.fc2.bias
-layernorm.* -> norm.*
-pooler.*    -> drop
-`;
+const VIT_RULES = VIT_TO_PADDLE_RULES;
 
 /** Every transform and cast over the `ops` sources; `bf` (bfloat16) exists only in the torch files. */
 const OPS_RULES = `

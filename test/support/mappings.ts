@@ -1,0 +1,21 @@
+/**
+ * Test support: the correct HF ViT → Paddle-style ViT rules (fused qkv, every Linear transposed) over
+ * test/fixtures/mapping's checkpoints, shared by the analysis and converter tests.
+ */
+export const VIT_TO_PADDLE_RULES = `
+embeddings.cls_token                     -> cls_token
+embeddings.position_embeddings           -> pos_embed
+embeddings.patch_embeddings.projection.* -> patch_embed.proj.*
+encoder.layer.{i}.layernorm_before.*     -> blocks.{i}.norm1.*
+[encoder.layer.{i}.attention.attention.query.weight, encoder.layer.{i}.attention.attention.key.weight, encoder.layer.{i}.attention.attention.value.weight] -> blocks.{i}.attn.qkv.weight | cat(0) | transpose
+[encoder.layer.{i}.attention.attention.query.bias, encoder.layer.{i}.attention.attention.key.bias, encoder.layer.{i}.attention.attention.value.bias] -> blocks.{i}.attn.qkv.bias | cat(0)
+encoder.layer.{i}.attention.output.dense.weight -> blocks.{i}.attn.proj.weight | transpose
+encoder.layer.{i}.attention.output.dense.bias   -> blocks.{i}.attn.proj.bias
+encoder.layer.{i}.layernorm_after.*             -> blocks.{i}.norm2.*
+encoder.layer.{i}.intermediate.dense.weight     -> blocks.{i}.mlp.fc1.weight | transpose
+encoder.layer.{i}.intermediate.dense.bias       -> blocks.{i}.mlp.fc1.bias
+encoder.layer.{i}.output.dense.weight           -> blocks.{i}.mlp.fc2.weight | transpose
+encoder.layer.{i}.output.dense.bias             -> blocks.{i}.mlp.fc2.bias
+layernorm.* -> norm.*
+pooler.*    -> drop
+`;
