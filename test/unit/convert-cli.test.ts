@@ -1,9 +1,6 @@
 /**
- * `tensorport convert` as a user runs it: a child process, its stdout, stderr, exit code and the files
- * it leaves. Once server/src/cli/main.ts dispatches `convert`, this runs the built BIN
- * (bin/tensorport.js; build with `node esbuild.mjs` first, like cli.test.ts). Until then it bundles a
- * stand-in entry that does what main.ts does for a command: run it, exit with its code, and report
- * anything thrown through exit.ts's `die`.
+ * `tensorport convert` as a user runs it: the built CLI (bin/tensorport.js; `node esbuild.mjs` first,
+ * as for cli.test.ts) in a child process — its stdout, stderr, exit code and the files it leaves.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
