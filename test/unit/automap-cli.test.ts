@@ -105,7 +105,7 @@ test('bad usage and unreadable inputs exit 2 with one line and no stack trace', 
     [['map', VIT, path.join(tmp.dir, 'missing.safetensors')], /^tensorport: .*missing\.safetensors: no such file\n$/],
     [['map', corrupt, CLIP], /^tensorport: .*corrupt\.safetensors: /],
     [['map', path.join(tmp.dir, 'notes.txt'), CLIP], /^tensorport: .*notes\.txt: /],
-    [['map', 'model.py::Net', CLIP], /^tensorport: model\.py::Net: model source as a side is not supported yet/],
+    [['map', 'model.py::Net', CLIP], /^tensorport: model\.py::Net: no such file/],
   ];
   for (const [args, err] of cases) {
     const r = run(...args);
@@ -118,4 +118,15 @@ test('bad usage and unreadable inputs exit 2 with one line and no stack trace', 
   const r = run('map', VIT, path.join(tmp.dir, 'missing.safetensors'), '-o', path.join(tmp.dir, 'never.tpmap'));
   assert.equal(r.code, 2);
   assert.ok(!readdirSync(tmp.dir).some((f) => f.includes('never')), 'no output, no temporary file');
+});
+
+test('map with model source as the target: sizes from the config.json beside the checkpoint, a mapping that checks clean', () => {
+  const dir = path.join(FIXTURES, 'source');
+  const out = path.join(tmp.dir, 'vit-source.tpmap');
+  const r = spawnSync(process.execPath, [BIN, 'map', path.join(dir, 'ckpt', 'vit_hf.safetensors'), `${path.join(dir, 'vitpkg', 'modeling_vit.py')}::ViTModel`, '-o', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(readFileSync(out, 'utf8'), /^target .*vitpkg\/modeling_vit\.py::ViTModel$/m);
+  const check = spawnSync(process.execPath, [BIN, 'check', out, '--json'], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout);
+  assert.equal(JSON.parse(check.stdout).summary.errors, 0);
 });

@@ -29,7 +29,6 @@ export async function runMap(args: string[]): Promise<number> {
   if (out !== undefined && !parsed.values.force && (await exists(out))) {
     throw new UsageError(`${out}: already exists; pass --force to replace it`);
   }
-  if (files.some((f) => f.includes('::'))) throw new UsageError(`${files.find((f) => f.includes('::'))}: model source as a side is not supported yet; name a checkpoint`);
 
   let g;
   try {

@@ -5,6 +5,9 @@
 import * as path from 'node:path';
 import { readCheckpoint } from '../../formats/readCheckpoint';
 import { writeFileAtomically } from '../../index/atomicWrite';
+import { loadModelSide } from '../../source/modelSide';
+import { parseModelSpec } from '../../source/readModelSource';
+import { parseMapping } from '../parse';
 import { SideData, sideFromInfo } from '../sides';
 import { MappingProposal, proposeMapping } from './propose';
 import { LOW_CONFIDENCE, writeTpmap } from './write';
@@ -15,18 +18,44 @@ export interface GeneratedMapping {
   lowConfidence: number;
 }
 
-/** Reads a checkpoint as a side; model source as a side arrives with source inference. */
+/** Reads a checkpoint as a side. */
 export async function loadCheckpointSide(file: string): Promise<SideData> {
-  if (file.includes('::')) throw new Error(`${file}: model source as a side is not supported yet; name a checkpoint`);
   const info = await readCheckpoint(file);
   return sideFromInfo(info, path.resolve(file), file);
 }
 
+/**
+ * Model source (`FILE.py::Class`) as a side of a proposal. With no rules yet to unify through, its
+ * sizes come from a config.json beside the other side's checkpoint, then the constructor's defaults;
+ * a dimension still open fits nothing, so its tensor is left for the user.
+ */
+async function loadModelSourceSide(spec: string, role: 'source' | 'target', other?: SideData): Promise<SideData> {
+  const parsed = parseModelSpec(spec);
+  if (!parsed) throw new Error(`${spec}: expected FILE.py::Class or FILE.ts::Class`);
+  const r = await loadModelSide({ path: path.resolve(parsed.file), className: parsed.className, written: spec, role, file: parseMapping(''), other });
+  if (!r.ok) throw new Error(r.message);
+  return sideFromInfo(r.info, path.resolve(parsed.file), spec);
+}
+
+/** Loads both sides; model-source sides after the checkpoint they bind against. */
+async function loadSidesFor(source: string, target: string): Promise<[SideData, SideData]> {
+  const isModel = (f: string) => parseModelSpec(f) !== undefined;
+  const src = isModel(source) ? undefined : await loadCheckpointSide(source);
+  const tgt = isModel(target) ? undefined : await loadCheckpointSide(target);
+  return [src ?? (await loadModelSourceSide(source, 'source', tgt)), tgt ?? (await loadModelSourceSide(target, 'target', src))];
+}
+
 /** The proposal and its `.tpmap` text, with `source`/`target` written relative to `relativeTo` (a folder) when given. */
 export async function generateMapping(source: string, target: string, relativeTo?: string): Promise<GeneratedMapping> {
-  const [src, tgt] = [await loadCheckpointSide(source), await loadCheckpointSide(target)];
+  const [src, tgt] = await loadSidesFor(source, target);
   const proposal = proposeMapping(src, tgt);
-  const rel = (p: string) => (relativeTo ? path.relative(relativeTo, path.resolve(p)).split(path.sep).join('/') : p);
+  const rel = (p: string) => {
+    if (!relativeTo) return p;
+    const spec = parseModelSpec(p);
+    const file = spec ? spec.file : p;
+    const r = path.relative(relativeTo, path.resolve(file)).split(path.sep).join('/');
+    return spec ? `${r}::${spec.className}` : r;
+  };
   const text = writeTpmap(proposal, { sourcePath: rel(source), targetPath: rel(target) });
   return { proposal, text, lowConfidence: proposal.rules.filter((r) => r.confidence < LOW_CONFIDENCE).length };
 }
