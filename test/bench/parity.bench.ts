@@ -12,6 +12,7 @@
  */
 import { build } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -130,6 +131,50 @@ async function measure(label: string, ref: string, cand: string, inputName: stri
   console.log(`  --layers cost: ${(((lt - rt) / rt) * 100).toFixed(1)}% of a plain run (${(lt - rt).toFixed(1)} ms)\n`);
 }
 
+/**
+ * Cold, as a user meets them: `tensorport parity` as a new process against a new `node` process that
+ * does the same directly (load onnxruntime, both sessions, both runs, a comparison loop). Both pay
+ * Node's start and onnxruntime's initialisation, so the difference is the runner's own cost.
+ */
+function coldProcesses(ref: string, cand: string, inputName: string, dims: number[]): void {
+  const cli = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
+  const script = path.join(TMP, 'direct.js');
+  writeFileSync(script, `
+const ort = require(${JSON.stringify(require.resolve('onnxruntime-node'))});
+(async () => {
+  const dims = ${JSON.stringify(dims)};
+  const n = dims.reduce((a, b) => a * b, 1);
+  const feed = new Float32Array(n).map((_, i) => Math.sin(i));
+  const opts = { executionProviders: ['cpu'], logSeverityLevel: 4 };
+  const a = await ort.InferenceSession.create(${JSON.stringify(ref)}, opts);
+  const b = await ort.InferenceSession.create(${JSON.stringify(cand)}, opts);
+  const ra = await a.run({ [a.inputNames[0]]: new ort.Tensor('float32', feed, dims) });
+  const rb = await b.run({ [b.inputNames[0]]: new ort.Tensor('float32', feed, dims) });
+  const x = ra[a.outputNames[0]].data, y = rb[b.outputNames[0]].data;
+  let m = 0; for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  process.stdout.write(String(m));
+})();
+`);
+  const time = (args: string[]) => {
+    const t = now();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+    return now() - t;
+  };
+  const d: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < REPS + 1; i++) {
+    const dd = time([script]);
+    const cc = time([cli, 'parity', '--reference', ref, '--candidate', cand, '--device', 'cpu', '--input', `${inputName}=random:${dims.join('x')}`, '--json']);
+    if (i === 0) continue;
+    d.push(dd);
+    c.push(cc);
+  }
+  const dm = median(d);
+  const cm = median(c);
+  console.log(`  cold, new processes: node + onnxruntime directly ${dm.toFixed(0)} ms, tensorport parity ${cm.toFixed(0)} ms: overhead ${(((cm - dm) / dm) * 100).toFixed(1)}% (${(cm - dm).toFixed(0)} ms)\n`);
+}
+
 async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
@@ -143,6 +188,7 @@ async function main(): Promise<void> {
   mlpModel(cand, 2);
   await measure(`MLP ${LAYERS} × [${HIDDEN}, ${HIDDEN}], batch ${BATCH} (${((LAYERS * HIDDEN * HIDDEN * 4) / 2 ** 20).toFixed(0)} MiB of weights per model)`,
     ref, cand, 'x', [BATCH, HIDDEN], true, workerPath);
+  if (device === 'cpu') coldProcesses(ref, cand, 'x', [BATCH, HIDDEN]);
 
   const P = path.join(__dirname, '..', 'fixtures', 'parity');
   await measure('tiny transformer fixtures (ref.onnx vs port.onnx with port_correct.tpmap, input_ids [1, 7])',

@@ -3,12 +3,6 @@
  * Exit codes: 0 success, 1 the check found errors, 2 bad usage or an unreadable input — always with a
  * one-line reason on stderr and never a stack trace.
  */
-import { runCheck } from './checkCommand';
-import { runConvert } from './convertCommand';
-import { runDiff } from './diffCommand';
-import { runKeys } from './keysCommand';
-import { runMap } from './mapCommand';
-import { runParity } from './parityCommand';
 import { EXIT, UsageError, die } from './exit';
 
 const USAGE = `usage: tensorport <command> [options]
@@ -30,12 +24,13 @@ FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, z
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'keys': return runKeys(rest);
-    case 'check': return runCheck(rest);
-    case 'diff': return runDiff(rest);
-    case 'map': return runMap(rest);
-    case 'convert': return runConvert(rest);
-    case 'parity': return runParity(rest);
+    // Each command loads only its own modules: start-up is part of every CI call of `tensorport`.
+    case 'keys': return (await import('./keysCommand')).runKeys(rest);
+    case 'check': return (await import('./checkCommand')).runCheck(rest);
+    case 'diff': return (await import('./diffCommand')).runDiff(rest);
+    case 'map': return (await import('./mapCommand')).runMap(rest);
+    case 'convert': return (await import('./convertCommand')).runConvert(rest);
+    case 'parity': return (await import('./parityCommand')).runParity(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { runCommandParity } from '../parity/commandMode';
 import { ParityDtype } from '../parity/compare';
-import { runOnnxParity } from '../parity/engine';
+import { executeOnnxParity } from '../parity/runOnnx';
 import { formatReport, reportJson } from '../parity/formatReport';
 import { InputSpec, parseInputSpec } from '../parity/inputs';
 import { ParityError } from '../parity/parityError';
@@ -76,7 +76,9 @@ export async function runParity(args: string[]): Promise<number> {
       const tty = process.stderr.isTTY === true && !v.json;
       const onProgress = tty ? (e: ProgressEvent) => process.stderr.write(`\r\x1b[K${e.message}${e.total ? ` ${e.done}/${e.total}` : ''}…`) : undefined;
       try {
-        report = await runOnnxParity({ reference: v.reference, candidate: v.candidate, weights: v.weights, inputs, seed, atol, rtol, dtype, device, layers: v.layers }, { onProgress });
+        // The CLI is its own process with nothing else to keep responsive, so onnxruntime runs right
+        // here: a worker process would add a second Node start to every run (the editor uses one).
+        report = await executeOnnxParity({ reference: v.reference, candidate: v.candidate, weights: v.weights, inputs, seed, atol, rtol, dtype, device, layers: v.layers }, onProgress);
       } finally {
         if (tty) process.stderr.write('\r\x1b[K');
       }
