@@ -97,3 +97,15 @@ test('a conversion script: a mistyped key is flagged on its string, the fix clea
   assert.ok(h, 'a hover on the key string');
   assert.match(h!.contents.value, /`encoder\.layer\.\{0–1\}\.intermediate\.dense\.weight` \| F32 \| `\[16, 8\]` \| `\[out, in\]`/);
 });
+
+test('completion on a target line offers model-source files, then their classes after ::', async () => {
+  const mapping = path.join(ws.dir, 'complete.tpmap');
+  const uri = await client.open(mapping, 'source vit_hf.safetensors\ntarget source/paddle_\n');
+  const files = await client.request<{ items: { label: string }[] }>('textDocument/completion', { textDocument: { uri }, position: { line: 1, character: 'target source/paddle_'.length } });
+  assert.ok(files.items.some((i) => i.label === 'source/paddle_vit.py::'), files.items.map((i) => i.label).join(', '));
+  assert.ok(files.items.some((i) => i.label === 'vit_hf.safetensors'));
+  await client.replaceAll(uri, 'source vit_hf.safetensors\ntarget source/paddle_vit.py::\n');
+  const classes = await client.request<{ items: { label: string }[] }>('textDocument/completion', { textDocument: { uri }, position: { line: 1, character: 'target source/paddle_vit.py::'.length } });
+  assert.ok(classes.items.some((i) => i.label === 'VisionTransformer'), classes.items.map((i) => i.label).join(', '));
+  assert.ok(classes.items.some((i) => i.label === 'PatchEmbedding'));
+});

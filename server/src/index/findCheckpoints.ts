@@ -43,6 +43,11 @@ export interface FindOptions {
   exclude?: string[];
 }
 
+/** Model source a mapping may name (`FILE.py::Class`): Python and TypeScript files, declarations excluded. */
+export function findModelSources(root: string, opts: FindOptions = {}): Promise<string[]> {
+  return findFiles(root, (p) => /\.(py|ts)$/.test(p) && !p.endsWith('.d.ts'), opts);
+}
+
 async function findFiles(root: string, accept: (path: string) => boolean | Promise<boolean>, opts: FindOptions): Promise<string[]> {
   const skip = new Set([...SKIP, ...(opts.exclude ?? [])]);
   const maxDepth = opts.maxDepth ?? 12;

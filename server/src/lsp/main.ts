@@ -2,6 +2,7 @@
  * The language server's entry: a thin layer that turns LSP messages into calls on the pure core
  * (index, readers, mapping analysis) and the core's plain results back into LSP types.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -11,7 +12,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { keysJson } from '../cli/keysCommand';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { diffCheckpoints, formatDiff } from '../index/diff';
-import { findCheckpoints, findMappings } from '../index/findCheckpoints';
+import { findCheckpoints, findMappings, findModelSources } from '../index/findCheckpoints';
 import { generateMappingFile } from '../mapping/automap/generate';
 import { runCommandParity } from '../parity/commandMode';
 import { disposeParityWorkers, runOnnxParity } from '../parity/engine';
@@ -52,7 +53,7 @@ connection.onInitialize((params) => {
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
-      completionProvider: { triggerCharacters: ['.', '|', ' ', '(', '{', '>'] },
+      completionProvider: { triggerCharacters: ['.', '|', ' ', '(', '{', '>', ':'] },
       hoverProvider: true,
       definitionProvider: true,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
@@ -244,10 +245,21 @@ async function current(uri: string): Promise<{ state: MappingState; offset: (p: 
   return { state: s, offset: (p) => offsetAt(s.file.lineStarts, s.file.text.length, p.line, p.character) };
 }
 
+/** Class names a model-source file defines (top-level `class X` in Python or TS), for `FILE.py::` completion. */
+function classesOf(file: string): string[] {
+  const text = documents.get(pathToFileURL(file).toString())?.getText() ?? (() => { try { return readFileSync(file, 'utf8'); } catch { return ''; } })();
+  return [...text.matchAll(/^(?:export\s+)?class\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]);
+}
+
 connection.onCompletion(async ({ textDocument, position }) => {
   const c = await current(textDocument.uri);
   if (!c) return null;
-  const r = completeAt(c.state.file, c.offset(position), { sides: c.state.sides, mappingPath: c.state.path, files: [...checkpointFiles] });
+  // Model-source files are only offered on a `source`/`target` line: walking the workspace costs.
+  const line = c.state.file.text.slice(c.state.file.lineStarts[position.line] ?? 0, c.offset(position));
+  const sources = /^\s*(source|target)\s/.test(line)
+    ? (await Promise.all(roots.map((r) => findModelSources(r, { exclude: settings.exclude, maxFiles: 2000 })))).flat()
+    : [];
+  const r = completeAt(c.state.file, c.offset(position), { sides: c.state.sides, mappingPath: c.state.path, files: [...checkpointFiles, ...sources], classesOf });
   return { isIncomplete: r.isIncomplete, items: r.items.map((i) => toCompletionItem(c.state.file, i)) };
 });
 

@@ -36,6 +36,8 @@ export interface CompletionContext {
   mappingPath: string;
   /** Candidate files for `source`/`target` (checkpoints and model source in the workspace). */
   files: string[];
+  /** The classes a model-source file defines, for `FILE.py::` completion (the server reads the file). */
+  classesOf?: (file: string) => string[];
 }
 
 const MAX_ITEMS = 2000;
@@ -51,7 +53,11 @@ export function completeAt(file: MappingFile, offset: number, ctx: CompletionCon
   const tgt = ctx.sides.target?.ok ? ctx.sides.target.side : undefined;
 
   const directive = /^\s*(source|target)\s+("?)([^"]*)$/.exec(code);
-  if (directive) return completePaths(ctx, { start: offset - directive[3].length, end: offset });
+  if (directive) {
+    const cls = /^(.*\.(?:py|ts))::(\w*)$/.exec(directive[3]);
+    if (cls) return completeClasses(ctx, cls[1], { start: offset - cls[2].length, end: offset });
+    return completePaths(ctx, { start: offset - directive[3].length, end: offset });
+  }
 
   const castArg = /\|\s*cast\(\s*([A-Za-z0-9]*)$/.exec(code);
   if (castArg) {
@@ -102,9 +108,18 @@ function completePaths(ctx: CompletionContext, range: Span): CompletionResult {
   const dir = path.dirname(ctx.mappingPath);
   const items = ctx.files.map((f) => {
     const rel = path.relative(dir, f).split(path.sep).join('/');
-    return { label: rel, kind: 'file' as const, detail: path.extname(f), range, sortText: `${rel.split('/').length}:${rel}` };
+    // Model source needs `::Class`: the item stops at `::` so the class list follows.
+    const source = /\.(py|ts)$/.test(f);
+    return { label: source ? `${rel}::` : rel, kind: 'file' as const, detail: source ? 'model source' : path.extname(f), range,
+      sortText: `${source ? 1 : 0}${rel.split('/').length}:${rel}` };
   });
   return { items: items.slice(0, MAX_ITEMS), isIncomplete: items.length > MAX_ITEMS };
+}
+
+function completeClasses(ctx: CompletionContext, written: string, range: Span): CompletionResult {
+  const file = path.resolve(path.dirname(ctx.mappingPath), written);
+  const classes = ctx.classesOf?.(file) ?? [];
+  return { items: classes.map((c) => ({ label: c, kind: 'keyword' as const, detail: `class in ${path.basename(file)}`, range })), isIncomplete: false };
 }
 
 interface KeyGroup { pattern: string; t: TensorInfo; count: number }
