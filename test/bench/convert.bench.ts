@@ -8,9 +8,9 @@
  * Run: node esbuild.mjs && node --import tsx test/bench/convert.bench.ts
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { measure, report } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TMP = path.join(__dirname, 'tmp', 'convert');
@@ -22,17 +22,6 @@ const key = (i: number) => `model.layers.${i}.mlp.down_proj.weight`;
 rmSync(TMP, { recursive: true, force: true });
 mkdirSync(TMP, { recursive: true });
 
-/** The CLI: bin/tensorport.js once main.ts dispatches `convert`, else a bundle of the same command. */
-function cli(): string {
-  if (readFileSync(path.join(ROOT, 'server', 'src', 'cli', 'main.ts'), 'utf8').includes('runConvert')) return path.join(ROOT, 'bin', 'tensorport.js');
-  const entry = path.join(TMP, 'entry.ts');
-  writeFileSync(entry, `import { runConvert } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'convertCommand'))};
-import { die } from ${JSON.stringify(path.join(ROOT, 'server', 'src', 'cli', 'exit'))};
-runConvert(process.argv.slice(3)).then((c) => { process.exitCode = c; }, die);\n`);
-  const outfile = path.join(TMP, 'cli.js');
-  buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
-  return outfile;
-}
 
 /** The source with real (non-zero, position-dependent) data, written one tensor at a time. */
 function writeSource(file: string): number {
@@ -68,27 +57,6 @@ function writeSparseTarget(file: string): void {
   closeSync(fd);
 }
 
-interface Measure { wallMs: number; peakRssMiB: number }
-
-function measure(cmd: string, args: string[], runs = 2): Measure {
-  const haveTime = existsSync('/usr/bin/time');
-  let best: Measure = { wallMs: Infinity, peakRssMiB: NaN };
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    const r = haveTime
-      ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8' })
-      : spawnSync(cmd, args, { encoding: 'utf8' });
-    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-    const rssKiB = haveTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
-    if (wallMs < best.wallMs) best = { wallMs, peakRssMiB: rssKiB / 1024 };
-  }
-  return best;
-}
-
-function report(name: string, m: Measure): void {
-  console.log(`${name.padEnd(62)} ${m.wallMs.toFixed(0).padStart(7)} ms  ${Number.isNaN(m.peakRssMiB) ? '   n/a' : m.peakRssMiB.toFixed(0).padStart(6)} MiB`);
-}
 
 /** A few elements of output tensor t, which must be the source's transposed. */
 function spotCheck(out: string): void {
@@ -121,7 +89,7 @@ writeSparseTarget(target);
 writeFileSync(mapping, `source llm_torch.safetensors\ntarget llm_paddle.safetensors\nmodel.layers.{i}.mlp.down_proj.weight -> model.layers.{i}.mlp.down_proj.weight | transpose\n`);
 
 console.log(`node ${process.version}, ${process.platform}; best of 2 runs; page cache warm; peak RSS of the whole process`);
-const bin = cli();
+const bin = path.join(ROOT, 'bin', 'tensorport.js');
 // The same CLI on a 9 KiB model: its peak RSS is the process's baseline (code, heap), not data.
 const fixtures = path.join(ROOT, 'test', 'fixtures', 'mapping');
 const tiny = path.join(TMP, 'tiny.tpmap');
@@ -134,11 +102,11 @@ writeFileSync(tiny, `source ${JSON.stringify(path.join(fixtures, 'vit_hf.safeten
   'encoder.layer.{i}.intermediate.dense.weight -> blocks.{i}.mlp.fc1.weight | transpose\nencoder.layer.{i}.intermediate.dense.bias -> blocks.{i}.mlp.fc1.bias\n' +
   'encoder.layer.{i}.output.dense.weight -> blocks.{i}.mlp.fc2.weight | transpose\nencoder.layer.{i}.output.dense.bias -> blocks.{i}.mlp.fc2.bias\n' +
   'layernorm.* -> norm.*\npooler.* -> drop\n');
-report('convert: a 9 KiB ViT (the CLI\'s baseline RSS)', measure(process.execPath, [bin, 'convert', tiny, '-o', path.join(TMP, 'tiny.safetensors'), '--json']));
-report(`convert: ${COUNT} × 16 MiB F32 transposed (1 GiB) torch → paddle`, measure(process.execPath, [bin, 'convert', mapping, '-o', out, '--json']));
+report('convert: a 9 KiB ViT (the CLI\'s baseline RSS)', measure(process.execPath, [bin, 'convert', tiny, '-o', path.join(TMP, 'tiny.safetensors'), '--json'], 2), 62);
+report(`convert: ${COUNT} × 16 MiB F32 transposed (1 GiB) torch → paddle`, measure(process.execPath, [bin, 'convert', mapping, '-o', out, '--json'], 2), 62);
 spotCheck(out);
 // cat, not cp: cp may clone or copy in the kernel; cat moves every byte through user space, as convert must.
-report('cat + sync of the source (I/O floor: read, write, flush)', measure('/bin/sh', ['-c', `cat "${source}" > "${path.join(TMP, 'copy.safetensors')}" && sync "${path.join(TMP, 'copy.safetensors')}"`]));
+report('cat + sync of the source (I/O floor: read, write, flush)', measure('/bin/sh', ['-c', `cat "${source}" > "${path.join(TMP, 'copy.safetensors')}" && sync "${path.join(TMP, 'copy.safetensors')}"`]), 62);
 rmSync(path.join(TMP, 'copy.safetensors'), { force: true });
 
 const python = '/usr/bin/python3';
@@ -162,7 +130,7 @@ with open(dst, "wb") as f:
         a = m[e["data_offsets"][0]:e["data_offsets"][1]].view(np.float32).reshape(e["shape"])
         f.write(np.ascontiguousarray(a.T).tobytes())
 `;
-  report('numpy: memmap, .T copy, write (for scale)', measure(python, ['-c', script]));
+  report('numpy: memmap, .T copy, write (for scale)', measure(python, ['-c', script]), 62);
 } else {
   console.log('numpy baseline: skipped (python3-numpy is not installed)');
 }

@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { sparseSafetensors as writeSparse } from './sparse';
+import { measure, report } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'tensorport.js');
@@ -26,28 +27,6 @@ function sparseSafetensors(file: string, count: number, perTensor: number): void
   })());
 }
 
-interface Measure { wallMs: number; peakRssMiB: number }
-
-/** Runs a command under GNU time when available (peak RSS of the child), else measures wall time only. */
-function measure(cmd: string, args: string[], runs = 3): Measure {
-  const haveTime = existsSync('/usr/bin/time');
-  let best: Measure = { wallMs: Infinity, peakRssMiB: NaN };
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    const r = haveTime
-      ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
-      : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
-    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-    const rssKiB = haveTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
-    if (wallMs < best.wallMs) best = { wallMs, peakRssMiB: rssKiB / 1024 };
-  }
-  return best;
-}
-
-function report(name: string, m: Measure): void {
-  console.log(`${name.padEnd(58)} ${m.wallMs.toFixed(0).padStart(7)} ms  ${Number.isNaN(m.peakRssMiB) ? '   n/a' : m.peakRssMiB.toFixed(0).padStart(6)} MiB`);
-}
 
 const keys = (file: string) => [BIN, 'keys', file, '--json'];
 console.log(`node ${process.version}, ${process.platform}; best of 3 runs; peak RSS of the whole process`);
