@@ -1,6 +1,7 @@
 /**
  * Test support: the correct HF ViT → Paddle-style ViT rules (fused qkv, every Linear transposed) over
- * test/fixtures/mapping's checkpoints, shared by the analysis and converter tests.
+ * test/fixtures/mapping's checkpoints, shared by the analysis and converter tests; and the same port onto
+ * the Paddle ViT model source, shared by the source tests.
  */
 export const VIT_TO_PADDLE_RULES = `
 embeddings.cls_token                     -> cls_token
@@ -17,5 +18,28 @@ encoder.layer.{i}.intermediate.dense.bias       -> blocks.{i}.mlp.fc1.bias
 encoder.layer.{i}.output.dense.weight           -> blocks.{i}.mlp.fc2.weight | transpose
 encoder.layer.{i}.output.dense.bias             -> blocks.{i}.mlp.fc2.bias
 layernorm.* -> norm.*
+pooler.*    -> drop
+`;
+
+/** The correct HF ViT → Paddle ViT *source* rules (test/fixtures/source/paddle_vit.py::VisionTransformer). */
+export const VIT_TO_PADDLE_SOURCE_RULES = `
+embeddings.cls_token                     -> patch_embedding.cls_token
+embeddings.position_embeddings           -> patch_embedding.position_embeddings
+embeddings.patch_embeddings.projection.* -> patch_embedding.patch_embedding.*
+encoder.layer.{i}.layernorm_before.*     -> encoder.layers.{i}.attn_norm.*
+encoder.layer.{i}.attention.attention.query.weight -> encoder.layers.{i}.attn.q.weight | transpose
+encoder.layer.{i}.attention.attention.query.bias   -> encoder.layers.{i}.attn.q.bias
+encoder.layer.{i}.attention.attention.key.weight   -> encoder.layers.{i}.attn.k.weight | transpose
+encoder.layer.{i}.attention.attention.key.bias     -> encoder.layers.{i}.attn.k.bias
+encoder.layer.{i}.attention.attention.value.weight -> encoder.layers.{i}.attn.v.weight | transpose
+encoder.layer.{i}.attention.attention.value.bias   -> encoder.layers.{i}.attn.v.bias
+encoder.layer.{i}.attention.output.dense.weight -> encoder.layers.{i}.attn.proj.weight | transpose
+encoder.layer.{i}.attention.output.dense.bias   -> encoder.layers.{i}.attn.proj.bias
+encoder.layer.{i}.layernorm_after.*             -> encoder.layers.{i}.mlp_norm.*
+encoder.layer.{i}.intermediate.dense.weight     -> encoder.layers.{i}.mlp.fc1.weight | transpose
+encoder.layer.{i}.intermediate.dense.bias       -> encoder.layers.{i}.mlp.fc1.bias
+encoder.layer.{i}.output.dense.weight           -> encoder.layers.{i}.mlp.fc2.weight | transpose
+encoder.layer.{i}.output.dense.bias             -> encoder.layers.{i}.mlp.fc2.bias
+layernorm.* -> encoder.encoder_norm.*
 pooler.*    -> drop
 `;

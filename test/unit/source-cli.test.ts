@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, scratchDir } from '../support/tmp';
+import { VIT_TO_PADDLE_SOURCE_RULES } from '../support/mappings';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
 const SRC = path.join(FIXTURES, 'source');
@@ -59,29 +60,7 @@ test('keys on a missing class or file exits 2 with one line naming it', () => {
 });
 
 test('check: a mapping onto model source is clean, and a missing transpose fails it', () => {
-  const text = `source ${path.join(FIXTURES, 'mapping', 'vit_hf.safetensors')}
-target ${path.join(SRC, 'paddle_vit.py')}::VisionTransformer
-set num_classes = 0
-embeddings.cls_token -> patch_embedding.cls_token
-embeddings.position_embeddings -> patch_embedding.position_embeddings
-embeddings.patch_embeddings.projection.* -> patch_embedding.patch_embedding.*
-encoder.layer.{i}.layernorm_before.* -> encoder.layers.{i}.attn_norm.*
-encoder.layer.{i}.attention.attention.query.weight -> encoder.layers.{i}.attn.q.weight | transpose
-encoder.layer.{i}.attention.attention.query.bias -> encoder.layers.{i}.attn.q.bias
-encoder.layer.{i}.attention.attention.key.weight -> encoder.layers.{i}.attn.k.weight | transpose
-encoder.layer.{i}.attention.attention.key.bias -> encoder.layers.{i}.attn.k.bias
-encoder.layer.{i}.attention.attention.value.weight -> encoder.layers.{i}.attn.v.weight | transpose
-encoder.layer.{i}.attention.attention.value.bias -> encoder.layers.{i}.attn.v.bias
-encoder.layer.{i}.attention.output.dense.weight -> encoder.layers.{i}.attn.proj.weight | transpose
-encoder.layer.{i}.attention.output.dense.bias -> encoder.layers.{i}.attn.proj.bias
-encoder.layer.{i}.layernorm_after.* -> encoder.layers.{i}.mlp_norm.*
-encoder.layer.{i}.intermediate.dense.weight -> encoder.layers.{i}.mlp.fc1.weight | transpose
-encoder.layer.{i}.intermediate.dense.bias -> encoder.layers.{i}.mlp.fc1.bias
-encoder.layer.{i}.output.dense.weight -> encoder.layers.{i}.mlp.fc2.weight | transpose
-encoder.layer.{i}.output.dense.bias -> encoder.layers.{i}.mlp.fc2.bias
-layernorm.* -> encoder.encoder_norm.*
-pooler.* -> drop
-`;
+  const text = `source ${path.join(FIXTURES, 'mapping', 'vit_hf.safetensors')}\ntarget ${path.join(SRC, 'paddle_vit.py')}::VisionTransformer\nset num_classes = 0\n${VIT_TO_PADDLE_SOURCE_RULES}`;
   const good = tmp.file('good.tpmap', text);
   let r = run('check', good, '--json');
   assert.equal(r.code, 0, r.out + r.err);
@@ -90,5 +69,6 @@ pooler.* -> drop
   r = run('check', bad, '--json');
   assert.equal(r.code, 1);
   const ds = JSON.parse(r.out).diagnostics;
-  assert.deepEqual(ds.map((d: { line: number; code: string }) => `${d.line} ${d.code}`), ['10 missing-transpose']);
+  const kLine = text.split('\n').findIndex((l) => l.includes('attn.k.weight')) + 1;
+  assert.deepEqual(ds.map((d: { line: number; code: string }) => `${d.line} ${d.code}`), [`${kLine} missing-transpose`]);
 });

@@ -15,6 +15,7 @@ import { positionAt } from '../../server/src/mapping/lineIndex';
 import { parseMapping } from '../../server/src/mapping/parse';
 import { Sides, loadSides } from '../../server/src/mapping/sides';
 import { FIXTURES } from '../support/tmp';
+import { VIT_TO_PADDLE_SOURCE_RULES } from '../support/mappings';
 
 const index = new CheckpointIndex();
 
@@ -30,30 +31,7 @@ async function check(text: string, dir = FIXTURES): Promise<{ ds: Found[]; sides
 const codes = (ds: Found[]) => ds.map((d) => `${d.line} ${d.code}`);
 const target = (s: Sides) => { assert.ok(s.target?.ok, JSON.stringify(s.target)); return s.target.side; };
 
-const VIT_TO_PADDLE_SOURCE = `source mapping/vit_hf.safetensors
-target source/paddle_vit.py::VisionTransformer
-set num_classes = 0
-
-embeddings.cls_token                     -> patch_embedding.cls_token
-embeddings.position_embeddings           -> patch_embedding.position_embeddings
-embeddings.patch_embeddings.projection.* -> patch_embedding.patch_embedding.*
-encoder.layer.{i}.layernorm_before.*     -> encoder.layers.{i}.attn_norm.*
-encoder.layer.{i}.attention.attention.query.weight -> encoder.layers.{i}.attn.q.weight | transpose
-encoder.layer.{i}.attention.attention.query.bias   -> encoder.layers.{i}.attn.q.bias
-encoder.layer.{i}.attention.attention.key.weight   -> encoder.layers.{i}.attn.k.weight | transpose
-encoder.layer.{i}.attention.attention.key.bias     -> encoder.layers.{i}.attn.k.bias
-encoder.layer.{i}.attention.attention.value.weight -> encoder.layers.{i}.attn.v.weight | transpose
-encoder.layer.{i}.attention.attention.value.bias   -> encoder.layers.{i}.attn.v.bias
-encoder.layer.{i}.attention.output.dense.weight -> encoder.layers.{i}.attn.proj.weight | transpose
-encoder.layer.{i}.attention.output.dense.bias   -> encoder.layers.{i}.attn.proj.bias
-encoder.layer.{i}.layernorm_after.*             -> encoder.layers.{i}.mlp_norm.*
-encoder.layer.{i}.intermediate.dense.weight     -> encoder.layers.{i}.mlp.fc1.weight | transpose
-encoder.layer.{i}.intermediate.dense.bias       -> encoder.layers.{i}.mlp.fc1.bias
-encoder.layer.{i}.output.dense.weight           -> encoder.layers.{i}.mlp.fc2.weight | transpose
-encoder.layer.{i}.output.dense.bias             -> encoder.layers.{i}.mlp.fc2.bias
-layernorm.* -> encoder.encoder_norm.*
-pooler.*    -> drop
-`;
+const VIT_TO_PADDLE_SOURCE = `source mapping/vit_hf.safetensors\ntarget source/paddle_vit.py::VisionTransformer\nset num_classes = 0\n${VIT_TO_PADDLE_SOURCE_RULES}`;
 
 test('HF ViT checkpoint → Paddle ViT source: clean, with the source\'s sizes bound from the checkpoint', async () => {
   const { ds, sides } = await check(VIT_TO_PADDLE_SOURCE);
