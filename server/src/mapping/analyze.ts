@@ -5,6 +5,7 @@
  * The language server and `tensorport check` both call this.
  */
 import { MappingDiagnostic, Related, shift } from './diagnostics';
+import { Coverage, KeyCounts } from './coverage';
 import { RuleResult, checkRule } from './ruleCheck';
 import { SideData, SideResult, Sides } from './sides';
 import { MappingFile, Rule, SideDirective, Span } from './syntax';
@@ -19,11 +20,14 @@ export const UNMAPPED_LIST_LIMIT = 200;
 export class RuleCache {
   private map = new Map<string, RuleResult>();
   private sidesKey?: unknown[];
+  /** Read/write counts over the rules of the last analysis, updated by difference. */
+  coverage = new Coverage();
 
   get(rule: Rule, text: string, src?: SideData, tgt?: SideData): RuleResult {
     const sidesKey = [src, tgt];
     if (!this.sidesKey || this.sidesKey[0] !== src || this.sidesKey[1] !== tgt) {
       this.map.clear();
+      this.coverage = new Coverage();
       this.sidesKey = sidesKey;
     }
     const ruleText = text.slice(rule.start, rule.end);
@@ -56,9 +60,10 @@ export function analyzeMapping(file: MappingFile, sides: Sides, cache = new Rule
     rules.push({ rule: item, result });
     for (const d of result.diagnostics) diagnostics.push(shift(d, item.start));
   }
-  checkDuplicates(rules, diagnostics);
-  if (src && directives.source?.path) checkUnmappedSource(src, directives.source.path, rules, diagnostics, file.text);
-  if (tgt && directives.target?.path && src) checkUnmappedTarget(tgt, directives.target.path, rules, diagnostics);
+  cache.coverage.update(rules.map((r) => r.result));
+  checkDuplicates(rules, cache.coverage.writes, diagnostics);
+  if (src && directives.source?.path) checkUnmappedSource(src, directives.source.path, cache.coverage.reads, diagnostics, file.text);
+  if (tgt && directives.target?.path && src) checkUnmappedTarget(tgt, directives.target.path, cache.coverage.writes, diagnostics);
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
   return { diagnostics, rules };
 }
@@ -93,10 +98,13 @@ function sideData(r: SideResult | undefined, d: SideDirective | undefined, kind:
   return undefined;
 }
 
-function checkDuplicates(rules: { rule: Rule; result: RuleResult }[], out: MappingDiagnostic[]): void {
+function checkDuplicates(rules: { rule: Rule; result: RuleResult }[], writes: KeyCounts, out: MappingDiagnostic[]): void {
+  if (writes.multiple.size === 0) return;
+  // Only keys written more than once need their writers found.
   const writers = new Map<string, number[]>();
   rules.forEach(({ result }, i) => {
     for (const k of result.writes) {
+      if (!writes.multiple.has(k)) continue;
       const w = writers.get(k);
       if (!w) writers.set(k, [i]);
       else if (w[w.length - 1] !== i) w.push(i); // A rule writing a key twice is not a duplicate of itself.
@@ -130,12 +138,10 @@ function checkDuplicates(rules: { rule: Rule; result: RuleResult }[], out: Mappi
  * Unmapped keys cost O(listed + mapped), not O(all keys): a 100,000-key side with a mapping in progress
  * is checked on every keystroke. Only the first UNMAPPED_LIST_LIMIT are listed; the rest are counted.
  */
-function checkUnmappedSource(src: SideData, at: Span, rules: { result: RuleResult }[], out: MappingDiagnostic[], text: string): void {
-  const read = new Set<string>();
-  for (const { result } of rules) for (const k of result.reads) read.add(k);
+function checkUnmappedSource(src: SideData, at: Span, read: KeyCounts, out: MappingDiagnostic[], text: string): void {
   const eof = text.length;
   const lead = text.length === 0 || text.endsWith('\n') ? '' : '\n';
-  const total = src.keys.length - read.size; // reads are real keys of this side, so this is exact
+  const total = src.keys.length - read.distinct; // reads are real keys of this side, so this is exact
   let listed = 0;
   for (const key of src.keys) {
     if (listed >= UNMAPPED_LIST_LIMIT || listed >= total) break;
@@ -151,15 +157,14 @@ function checkUnmappedSource(src: SideData, at: Span, rules: { result: RuleResul
   }
 }
 
-function checkUnmappedTarget(tgt: SideData, at: Span, rules: { result: RuleResult }[], out: MappingDiagnostic[]): void {
-  const written = new Set<string>();
-  for (const { result } of rules) for (const k of result.writes) if (tgt.tensors.has(k)) written.add(k);
+function checkUnmappedTarget(tgt: SideData, at: Span, written: KeyCounts, out: MappingDiagnostic[]): void {
   for (const key of tgt.rebuilt) {
     if (!written.has(key)) out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target buffer \`${key}\` is not written; the model rebuilds it` });
   }
   let writtenBuffers = 0;
   for (const key of tgt.rebuilt) if (written.has(key)) writtenBuffers++;
-  const total = tgt.keys.length - tgt.rebuilt.size - (written.size - writtenBuffers);
+  // Writes are real keys of the target when it loaded (checkRule only records those).
+  const total = tgt.keys.length - tgt.rebuilt.size - (written.distinct - writtenBuffers);
   let listed = 0;
   for (const key of tgt.keys) {
     if (listed >= UNMAPPED_LIST_LIMIT || listed >= total) break;
