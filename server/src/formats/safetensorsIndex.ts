@@ -6,11 +6,15 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describeFsError, withSource } from './byteSource';
+import { mapLimit } from './mapLimit';
 import { ReaderError, unreadable } from './readerError';
 import { readSafetensors } from './safetensors';
 import { CheckpointInfo, Framework, TensorInfo } from './tensorInfo';
 
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+/** Shard headers read at once. */
+const SHARD_READS = 8;
+
 
 export async function readSafetensorsIndex(indexPath: string, displayName: string): Promise<CheckpointInfo> {
   const weightMap = await readWeightMap(indexPath, displayName);
@@ -25,14 +29,19 @@ export async function readSafetensorsIndex(indexPath: string, displayName: strin
     if (path.isAbsolute(shard) || shard.split(/[\\/]/).includes('..')) {
       throw unreadable(displayName, `weight_map names shard "${shard}" outside the index's folder`);
     }
-    const shardDisplay = path.join(path.dirname(displayName), shard);
-    let info: CheckpointInfo;
+  }
+  // Shard headers are read several at a time (a 30-shard model waits on I/O, not on each in turn),
+  // then merged in the index's shard order so notes and tensor order do not depend on timing.
+  const infos = await mapLimit(shards, SHARD_READS, async (shard) => {
     try {
-      info = await withSource(path.join(dir, shard), shardDisplay, readSafetensors);
+      return await withSource(path.join(dir, shard), path.join(path.dirname(displayName), shard), readSafetensors);
     } catch (e) {
       if (e instanceof ReaderError) throw unreadable(displayName, `shard ${shard}: ${e.reason}`);
       throw e;
     }
+  });
+  for (const [i, shard] of shards.entries()) {
+    const info: CheckpointInfo = infos[i];
     framework ??= info.framework;
     for (const t of info.tensors) {
       const earlier = seen.get(t.key);

@@ -4,6 +4,7 @@
  * reason, never an exception: the server turns it into a diagnostic on that file.
  */
 import { promises as fs } from 'node:fs';
+import { mapLimit } from '../formats/mapLimit';
 import { readCheckpoint } from '../formats/readCheckpoint';
 import { ReaderError, ReaderErrorCode } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
@@ -45,18 +46,12 @@ export class CheckpointIndex {
 
   /** Reads many files with bounded concurrency, reporting progress as each finishes. */
   async scan(paths: string[], onProgress?: (done: number, total: number, path: string) => void, concurrency = 4): Promise<IndexEntry[]> {
-    const out: IndexEntry[] = new Array(paths.length);
-    let next = 0;
     let done = 0;
-    const worker = async () => {
-      while (next < paths.length) {
-        const i = next++;
-        out[i] = await this.get(paths[i]);
-        onProgress?.(++done, paths.length, paths[i]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
-    return out;
+    return mapLimit(paths, concurrency, async (p) => {
+      const entry = await this.get(p);
+      onProgress?.(++done, paths.length, p);
+      return entry;
+    });
   }
 
   /** Paths read so far (for snapshots and tests). */
