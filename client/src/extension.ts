@@ -26,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     readTimeoutMs: config.get<number>('index.readTimeoutMs', 10_000),
     exclude: config.get<string[]>('index.exclude', []),
     maxHeaderMB: config.get<number>('index.maxHeaderMB', 256),
+    maxMappingMB: config.get<number>('mapping.maxFileMB', 20),
   };
   const clientOptions: LanguageClientOptions = {
     // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.

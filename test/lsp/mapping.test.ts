@@ -188,3 +188,12 @@ test('Generate Mapping writes a .tpmap that checks clean, and never overwrites u
   assert.equal(again.ok, false);
   assert.match(again.message, /already exists/);
 });
+
+test('fifty mapping files open at once are all analysed', async () => {
+  const good = readFileSync(path.join(example, 'good.tpmap'), 'utf8');
+  const uris = await Promise.all(Array.from({ length: 50 }, (_, i) => client.open(path.join(ws.dir, `many${i}.tpmap`), good)));
+  for (const u of uris) {
+    const d = await client.until(u, (x) => x !== undefined);
+    assert.deepEqual(d.filter((x) => x.severity <= 2).map((x) => x.code), [], u);
+  }
+});

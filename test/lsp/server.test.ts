@@ -23,7 +23,7 @@ before(async () => {
   ws.file('node_modules/ignored.safetensors', 'not scanned');
   mkdirSync(path.join(ws.dir, 'runs'));
   ws.file('runs/excluded.safetensors', 'excluded by the tensorport.index.exclude setting');
-  const started = await LspClient.start(ws.dir, { exclude: ['runs'] });
+  const started = await LspClient.start(ws.dir, { exclude: ['runs'], maxMappingMB: 1 });
   client = started.client;
   assert.deepEqual(started.ready, { checkpoints: 2, unreadable: 1 });
 });
@@ -66,6 +66,17 @@ test('tensorport/workspace lists checkpoints and mapping files with their status
   const same = await client.request<{ ok: boolean; differs: boolean; text: string }>('tensorport/diff', { a: path.join(ws.dir, 'ckpt', 'vit.safetensors'), b: path.join(ws.dir, 'ckpt', 'vit.safetensors') });
   assert.equal(same.differs, false);
   assert.match(same.text, /@@ 41 tensors identical/);
+});
+
+test('a mapping larger than tensorport.mapping.maxFileMB is refused with one diagnostic, not analysed', async () => {
+  const big = path.join(ws.dir, 'huge.tpmap');
+  const text = 'source ckpt/vit.safetensors\ntarget ckpt/vit.safetensors\n' + '# padding\n'.repeat(120_000);
+  const uri = await client.open(big, text);
+  const d = await client.until(uri, (x) => x.length > 0);
+  assert.equal(d.length, 1);
+  assert.match(d[0].message, /1\.1 MiB is more than the 1 MiB a mapping file may have \(tensorport\.mapping\.maxFileMB/);
+  const hover = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 9 } });
+  assert.equal(hover, null);
 });
 
 test('a checkpoint fixed on disk loses its diagnostic; one broken gains it', async () => {

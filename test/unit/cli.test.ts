@@ -55,3 +55,11 @@ test('a missing file, a directory, an unknown kind and bad usage exit 2 without 
     assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
   }
 });
+
+test('check refuses a mapping file above --max-mapping-mb before reading it', () => {
+  const big = tmp.file('big.tpmap', 'source a.safetensors\ntarget b.safetensors\n' + '# padding\n'.repeat(120_000));
+  const r = run('check', big, '--max-mapping-mb', '1');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /big\.tpmap: 1\.1 MiB is more than the 1 MiB a mapping file may have/);
+  assert.equal(run('check', big, '--max-mapping-mb', 'lots').code, 2);
+});

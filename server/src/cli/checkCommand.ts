@@ -4,7 +4,7 @@ import { describeFsError } from '../formats/byteSource';
 import { lintMaskDtypes } from '../source/maskLint';
 import { checkScript } from '../source/scriptPairs';
 import { CheckpointIndex } from '../index/checkpointIndex';
-import { checkMappingFile } from '../mapping/checkFile';
+import { DEFAULT_MAX_MAPPING_BYTES, MappingTooLarge, checkMappingFile } from '../mapping/checkFile';
 import { positionAt } from '../mapping/lineIndex';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
@@ -32,9 +32,12 @@ async function checkSource(file: string, index: CheckpointIndex): Promise<CheckJ
 }
 
 export async function runCheck(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, 'max-mapping-mb': { type: 'string' } });
   const files = parsed.positionals;
-  if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json])');
+  if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json] [--max-mapping-mb N])');
+  const maxMb = parsed.values['max-mapping-mb'] === undefined ? undefined : Number(parsed.values['max-mapping-mb']);
+  if (maxMb !== undefined && !(maxMb > 0)) throw new UsageError('--max-mapping-mb takes a positive number of MiB');
+  const maxBytes = maxMb === undefined ? DEFAULT_MAX_MAPPING_BYTES : maxMb * 2 ** 20;
   for (const f of files) {
     if (!/\.(tpmap|pyi?|ts)$/.test(f)) throw new UsageError(`${f}: check reads .tpmap mapping files and model source (.py, .ts)`);
   }
@@ -47,9 +50,9 @@ export async function runCheck(args: string[]): Promise<number> {
     }
     let checked;
     try {
-      checked = await checkMappingFile(f, index);
+      checked = await checkMappingFile(f, index, maxBytes);
     } catch (e) {
-      throw new UsageError(`${f}: ${describeFsError(e)}`);
+      throw new UsageError(`${f}: ${e instanceof MappingTooLarge ? e.message : describeFsError(e)}`);
     }
     const { lineStarts } = checked.file;
     for (const d of checked.analysis.diagnostics) {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
+  CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { keysJson } from '../cli/keysCommand';
@@ -21,7 +21,7 @@ import { lintMaskDtypes } from '../source/maskLint';
 import { hoverKeyString } from '../source/keyStringHover';
 import { checkScript } from '../source/scriptPairs';
 import { parseInputSpec } from '../parity/inputs';
-import { checkMappingFile } from '../mapping/checkFile';
+import { checkMappingFile, tooLargeMessage } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
 import { codeActionsAt } from '../mapping/codeActions';
 import { completeAt } from '../mapping/completion';
@@ -179,7 +179,7 @@ connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {
   for (const file of mappingsOnDisk) {
     // An open document's state is newer than the file on disk.
     const open = mappings.all().find((m) => m.path === file);
-    const diagnostics = open ? open.analysis.diagnostics : await checkMappingFile(file, index).then((c) => c.analysis.diagnostics, () => undefined);
+    const diagnostics = open ? open.analysis.diagnostics : await checkMappingFile(file, index, settings.maxMappingMB * 2 ** 20).then((c) => c.analysis.diagnostics, () => undefined);
     if (!diagnostics) { entries.push({ path: file, kind: 'mapping', ok: false, detail: 'cannot be read', errors: 1, warnings: 0 }); continue; }
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
@@ -214,6 +214,15 @@ function overlay(): Map<string, string> {
 }
 
 async function analyze(doc: TextDocument): Promise<void> {
+  const limit = settings.maxMappingMB * 2 ** 20;
+  if (doc.getText().length > limit) {
+    // Refused whole, with one diagnostic saying why: analysing it would stall the server for everyone.
+    mappings.close(doc.uri);
+    connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [{
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Error,
+      code: 'parse-error', source: 'tensorport', message: tooLargeMessage(doc.getText().length, limit) }] });
+    return;
+  }
   const state = await mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, doc.getText());
   if (!state) return;
   connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: state.analysis.diagnostics.map((d) => toDiagnostic(state.file, doc.uri, d)) });
@@ -238,6 +247,7 @@ documents.onDidClose((e) => {
 async function current(uri: string): Promise<{ state: MappingState; offset: (p: { line: number; character: number }) => number } | undefined> {
   const doc = documents.get(uri);
   if (!doc || !isMapping(doc)) return undefined;
+  if (doc.getText().length > settings.maxMappingMB * 2 ** 20) return undefined;
   let state = mappings.get(uri);
   if (!state || state.version !== doc.version) state = await mappings.update(uri, fileURLToPath(uri), doc.version, doc.getText());
   if (!state) return undefined;

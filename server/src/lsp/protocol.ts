@@ -51,5 +51,5 @@ export const STATUS_NOTIFICATION = 'tensorport/status';
 export interface StatusParams { checkpoints: number; unreadable: number; openMappings: number }
 
 /** Settings the client passes as initializationOptions (package.json `tensorport.index.*`). */
-export interface ServerSettings { readTimeoutMs: number; exclude: string[]; maxHeaderMB: number }
-export const DEFAULT_SETTINGS: ServerSettings = { readTimeoutMs: 10_000, exclude: [], maxHeaderMB: 256 };
+export interface ServerSettings { readTimeoutMs: number; exclude: string[]; maxHeaderMB: number; maxMappingMB: number }
+export const DEFAULT_SETTINGS: ServerSettings = { readTimeoutMs: 10_000, exclude: [], maxHeaderMB: 256, maxMappingMB: 20 };

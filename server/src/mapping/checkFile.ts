@@ -11,7 +11,19 @@ import { MappingFile } from './syntax';
 
 export interface CheckedFile { file: MappingFile; analysis: Analysis }
 
-export async function checkMappingFile(path: string, index: CheckpointIndex): Promise<CheckedFile> {
+/** The default cap on a mapping file: thousands of lines are a few hundred KB; anything near this is not a mapping. */
+export const DEFAULT_MAX_MAPPING_BYTES = 20 * 2 ** 20;
+
+/** A mapping file refused for its size, before it is read. */
+export class MappingTooLarge extends Error {}
+
+export function tooLargeMessage(bytes: number, limit: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB is more than the ${Math.round(limit / 2 ** 20)} MiB a mapping file may have (tensorport.mapping.maxFileMB, --max-mapping-mb); it was not analysed`;
+}
+
+export async function checkMappingFile(path: string, index: CheckpointIndex, maxBytes = DEFAULT_MAX_MAPPING_BYTES): Promise<CheckedFile> {
+  const { size } = await fs.stat(path);
+  if (size > maxBytes) throw new MappingTooLarge(tooLargeMessage(size, maxBytes));
   const text = await fs.readFile(path, 'utf8');
   const file = parseMapping(text);
   const sides = await loadSides(path, file, index);
