@@ -1,7 +1,9 @@
 /**
- * Property test over every reader: real fixtures with random bytes flipped, cut short or spliced in.
- * Whatever the bytes, a read either succeeds or fails with a ReaderError naming the file — no other
- * exception, no hang (a read that outlives its time limit fails the property too).
+ * Property tests over every reader and the mapping parser and analysis: real fixtures with random
+ * bytes flipped, cut short or spliced in. Whatever the bytes, a read either succeeds or fails with a
+ * ReaderError naming the file — no other exception, no hang (a read that outlives its time limit
+ * fails the property too) — and a mapping is analysed without throwing, in under a second.
+ * TENSORPORT_FUZZ_RUNS raises the number of inputs for a long local run (CI uses the default).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,8 +12,12 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { ReaderError } from '../../server/src/formats/readerError';
+import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
 import { findCheckpoints } from '../../server/src/index/findCheckpoints';
-import { FIXTURES, scratchDir } from '../support/tmp';
+import { analyzeMapping } from '../../server/src/mapping/analyze';
+import { parseMapping } from '../../server/src/mapping/parse';
+import { loadSides } from '../../server/src/mapping/sides';
+import { EXAMPLES, FIXTURES, scratchDir } from '../support/tmp';
 
 const tmp = scratchDir('fuzz');
 const RUNS = Number(process.env.TENSORPORT_FUZZ_RUNS ?? 40);
@@ -54,4 +60,21 @@ test('no mutated checkpoint makes a reader throw anything but a ReaderError, or 
       }), { numRuns: RUNS, seed: 20261126 });
     });
   }
+});
+
+test('no mutated mapping makes the parser or the analysis throw, or take over a second', async () => {
+  const dir = path.join(EXAMPLES, 'bert-to-paddlenlp');
+  const original = readFileSync(path.join(dir, 'bad.tpmap'));
+  const index = new CheckpointIndex();
+  let inputs = 0;
+  await fc.assert(fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 6 }), async (ms) => {
+    inputs++;
+    const text = mutate(original, ms).toString('utf8');
+    const t0 = Date.now();
+    const file = parseMapping(text);
+    const sides = await loadSides(path.join(dir, 'fuzz.tpmap'), file, index);
+    analyzeMapping(file, sides);
+    assert.ok(Date.now() - t0 < 1000, 'under a second');
+  }), { numRuns: RUNS * 5, seed: 20261126 });
+  assert.ok(inputs >= RUNS * 5);
 });
