@@ -11,7 +11,7 @@ import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { proposeMapping } from '../../server/src/mapping/automap/propose';
 import { writeTpmap } from '../../server/src/mapping/automap/write';
 import { sideFromInfo } from '../../server/src/mapping/sides';
-import { sparseSafetensors } from './sparse';
+import { sparseSafetensors } from '../support/sparse';
 
 const TMP = path.join(__dirname, 'tmp', 'automap');
 const H = 1024;

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { sparseSafetensors as writeSparse } from './sparse';
+import { sparseSafetensors as writeSparse } from '../support/sparse';
 import { measure, report } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');

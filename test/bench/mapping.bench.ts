@@ -11,7 +11,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { LspClient } from '../support/lspClient';
-import { sparseSafetensors } from './sparse';
+import { sparseSafetensors } from '../support/sparse';
 
 const TMP = path.join(__dirname, 'tmp-mapping');
 const LAYERS = 1000;

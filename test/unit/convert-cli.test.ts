@@ -3,12 +3,13 @@
  * as for cli.test.ts) in a child process — its stdout, stderr, exit code and the files it leaves.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, scratchDir } from '../support/tmp';
 import { VIT_TO_PADDLE_RULES } from '../support/mappings';
+import { sparseSafetensors } from '../support/sparse';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'tensorport.js');
@@ -139,3 +140,32 @@ test('an existing output is replaced only by a complete new file', () => {
   assert.equal(run('convert', vit('replace_ok.tpmap'), '-o', out).code, 0);
   assert.equal(readFileSync(out).readBigUInt64LE(0) % 8n, 0n);
 });
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`killed with ${signal} mid-write: exit 130, the old output untouched, no temporary file left`, async () => {
+    const dir = path.join(tmp.dir, `kill-${signal}`);
+    mkdirSync(dir);
+    // 48 × 4 MiB square weights (sparse files: no disk used), transposed: long enough to be caught writing.
+    const keys = Array.from({ length: 48 }, (_, i): [string, number[]] => [`layers.${i}.weight`, [1024, 1024]]);
+    sparseSafetensors(path.join(dir, 'src.safetensors'), keys);
+    sparseSafetensors(path.join(dir, 'tgt.safetensors'), keys);
+    const mapping = writeMapping(`kill-${signal}.tpmap`, path.join(dir, 'src.safetensors'), path.join(dir, 'tgt.safetensors'), '\nlayers.{i}.weight -> layers.{i}.weight | transpose\n');
+    const out = path.join(dir, 'out.safetensors');
+    writeFileSync(out, 'the previous output');
+    const child = spawn(process.execPath, [BIN, 'convert', mapping, '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!readdirSync(dir).some((f) => f.endsWith('.tensorport-tmp'))) {
+      if (Date.now() > deadline) throw new Error('the conversion never started writing');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill(signal);
+    const code = await exited;
+    assert.equal(code, 130, err);
+    assert.match(err, /interrupted; nothing was written/);
+    assert.equal(readFileSync(out, 'utf8'), 'the previous output');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tensorport-tmp')), []);
+  });
+}

@@ -1,4 +1,4 @@
-/** Bench support: safetensors files with many tensors whose data is a sparse hole (no disk used). */
+/** Test and bench support: safetensors files with many tensors whose data is a sparse hole (no disk used). */
 import { closeSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
 
 export function sparseSafetensors(file: string, keys: Iterable<[string, number[]]>, dtype = 'F32', elemSize = 4): void {
