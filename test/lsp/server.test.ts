@@ -3,7 +3,7 @@
  * diagnostic on each checkpoint it cannot read, answers `tensorport/keys`, and follows file changes.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -88,4 +88,19 @@ test('a checkpoint fixed on disk loses its diagnostic; one broken gains it', asy
   await client.until(uriOf('ckpt/broken.safetensors'), (d) => d.length === 0);
   const d = await client.until(uriOf('ckpt/vit.safetensors'), (x) => x.length === 1);
   assert.match(d[0].message, /too short/);
+});
+
+test('a checkpoint deleted and restored under an open mapping: the mapping says so, then recovers', async () => {
+  const ckpt = path.join(ws.dir, 'ckpt', 'vit.safetensors');
+  copyFileSync(path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors'), ckpt);
+  await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uriOf('ckpt/vit.safetensors'), type: 2 }] });
+  const uri = await client.open(path.join(ws.dir, 'live.tpmap'), 'source ckpt/vit.safetensors\ntarget ckpt/vit.safetensors\nembeddings.* -> embeddings.*\n');
+  await client.until(uri, (d) => d.length > 0 && !d.some((x) => x.code === 'unreadable-checkpoint'));
+  unlinkSync(ckpt);
+  await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uriOf('ckpt/vit.safetensors'), type: 3 }] });
+  const gone = await client.until(uri, (d) => d.some((x) => x.code === 'unreadable-checkpoint'));
+  assert.match(gone.find((x) => x.code === 'unreadable-checkpoint')!.message, /ckpt\/vit\.safetensors: no such file/);
+  copyFileSync(path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors'), ckpt);
+  await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uriOf('ckpt/vit.safetensors'), type: 1 }] });
+  await client.until(uri, (d) => !d.some((x) => x.code === 'unreadable-checkpoint'));
 });
