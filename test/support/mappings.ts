@@ -1,7 +1,7 @@
 /**
  * Test support: the correct HF ViT → Paddle-style ViT rules (fused qkv, every Linear transposed) over
  * test/fixtures/mapping's checkpoints, shared by the analysis and converter tests; and the same port onto
- * the Paddle ViT model source, shared by the source tests.
+ * the Paddle ViT model source, shared by the source tests; and the converter's round-trip and T5 rules.
  */
 export const VIT_TO_PADDLE_RULES = `
 embeddings.cls_token                     -> cls_token
@@ -42,4 +42,24 @@ encoder.layer.{i}.output.dense.weight           -> encoder.layers.{i}.mlp.fc2.we
 encoder.layer.{i}.output.dense.bias             -> encoder.layers.{i}.mlp.fc2.bias
 layernorm.* -> encoder.encoder_norm.*
 pooler.*    -> drop
+`;
+
+/** test/fixtures/convert's round-trip source → its fused Paddle-layout twin: every kind of transform. */
+export const RT_FUSED_RULES = `
+[enc.q.weight, enc.k.weight, enc.v.weight] -> qkv.weight | cat(0) | transpose
+[enc.q.bias, enc.k.bias, enc.v.bias] -> qkv.bias | cat(0)
+conv.weight -> conv.weight | permute(2, 3, 1, 0)
+cls -> cls | squeeze(0) | squeeze(0)
+fc.weight -> fc.weight | transpose | cast(F32)
+ids -> ids
+`;
+
+/** T5 with the tied shared.weight feeding both embeddings, cast to fp16 (test/fixtures/mapping). */
+export const T5_TIED_RULES = `
+shared.weight -> encoder.embed_tokens.weight | cast(F16)
+shared.weight -> decoder.embed_tokens.weight | cast(F16)
+encoder.block.{i}.* -> encoder.block.{i}.* | cast(F16)
+decoder.block.{i}.* -> decoder.block.{i}.* | cast(F16)
+encoder.final_layer_norm.weight -> encoder.final_layer_norm.weight | cast(F16)
+decoder.final_layer_norm.weight -> decoder.final_layer_norm.weight | cast(F16)
 `;

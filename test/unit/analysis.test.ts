@@ -13,7 +13,7 @@ import { positionAt } from '../../server/src/mapping/lineIndex';
 import { parseMapping } from '../../server/src/mapping/parse';
 import { loadSides } from '../../server/src/mapping/sides';
 import { FIXTURES } from '../support/tmp';
-import { VIT_TO_PADDLE_RULES } from '../support/mappings';
+import { T5_TIED_RULES, VIT_TO_PADDLE_RULES } from '../support/mappings';
 
 const DIR = path.join(FIXTURES, 'mapping');
 const index = new CheckpointIndex();
@@ -50,16 +50,7 @@ layernorm.* -> vision_model.post_layernorm.*
 pooler.* -> drop
 `;
 
-const T5_TIED = `source t5_hf.safetensors
-target t5_port_fp16.safetensors
-
-shared.weight -> encoder.embed_tokens.weight | cast(F16)
-shared.weight -> decoder.embed_tokens.weight | cast(F16)
-encoder.block.{i}.* -> encoder.block.{i}.* | cast(F16)
-decoder.block.{i}.* -> decoder.block.{i}.* | cast(F16)
-encoder.final_layer_norm.weight -> encoder.final_layer_norm.weight | cast(F16)
-decoder.final_layer_norm.weight -> decoder.final_layer_norm.weight | cast(F16)
-`;
+const T5_TIED = `source t5_hf.safetensors\ntarget t5_port_fp16.safetensors\n${T5_TIED_RULES}`;
 
 test('ViT → Paddle ViT (fused qkv, every Linear transposed): no diagnostics at all', async () => {
   assert.deepEqual(codes(await check(VIT_TO_PADDLE)), []);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, scratchDir } from '../support/tmp';
-import { VIT_TO_PADDLE_RULES } from '../support/mappings';
+import { RT_FUSED_RULES, T5_TIED_RULES, VIT_TO_PADDLE_RULES } from '../support/mappings';
 import { sparseSafetensors } from '../support/sparse';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -45,14 +45,7 @@ test('convert writes the file and prints a one-line summary; nothing on stderr o
 });
 
 test('convert --json prints {output, tensors, bytes, unwritten, ms}', () => {
-  const m = writeMapping('rt.tpmap', path.join(DIR, 'rt_src.safetensors'), path.join(DIR, 'rt_fused.expected.safetensors'), `
-[enc.q.weight, enc.k.weight, enc.v.weight] -> qkv.weight | cat(0) | transpose
-[enc.q.bias, enc.k.bias, enc.v.bias] -> qkv.bias | cat(0)
-conv.weight -> conv.weight | permute(2, 3, 1, 0)
-cls -> cls | squeeze(0) | squeeze(0)
-fc.weight -> fc.weight | transpose | cast(F32)
-ids -> ids
-`);
+  const m = writeMapping('rt.tpmap', path.join(DIR, 'rt_src.safetensors'), path.join(DIR, 'rt_fused.expected.safetensors'), RT_FUSED_RULES);
   const out = path.join(tmp.dir, 'rt.safetensors');
   const r = run('convert', m, '-o', out, '--json');
   assert.equal(r.code, 0, r.err);
@@ -89,14 +82,7 @@ test('a mapping with errors exits 1, names each error on stderr, and writes noth
 });
 
 test('a result that does not match the target exits 1 naming the rule', () => {
-  const m = writeMapping('dtype.tpmap', path.join(MAPPING, 't5_hf.safetensors'), path.join(MAPPING, 't5_port_fp16.safetensors'), `
-shared.weight -> encoder.embed_tokens.weight
-shared.weight -> decoder.embed_tokens.weight | cast(F16)
-encoder.block.{i}.* -> encoder.block.{i}.* | cast(F16)
-decoder.block.{i}.* -> decoder.block.{i}.* | cast(F16)
-encoder.final_layer_norm.weight -> encoder.final_layer_norm.weight | cast(F16)
-decoder.final_layer_norm.weight -> decoder.final_layer_norm.weight | cast(F16)
-`);
+  const m = writeMapping('dtype.tpmap', path.join(MAPPING, 't5_hf.safetensors'), path.join(MAPPING, 't5_port_fp16.safetensors'), T5_TIED_RULES.replace('shared.weight -> encoder.embed_tokens.weight | cast(F16)', 'shared.weight -> encoder.embed_tokens.weight'));
   const r = run('convert', m, '-o', path.join(tmp.dir, 'dtype.safetensors'));
   assert.equal(r.code, 1);
   assert.match(r.err, new RegExp(`\\n  ${m.replace(/[.]/g, '\\.')}:4: dtype-mismatch: \`encoder\\.embed_tokens\\.weight\` would be F32 but the target's is F16`));

@@ -16,7 +16,7 @@ import { f32BitsToBf16, f32BitsToHalf, halfToNumber, numberToBf16, numberToHalf 
 import { gather } from '../../server/src/mapping/convert/gather';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
 import { FIXTURES, scratchDir } from '../support/tmp';
-import { VIT_TO_PADDLE_RULES } from '../support/mappings';
+import { RT_FUSED_RULES, T5_TIED_RULES, VIT_TO_PADDLE_RULES } from '../support/mappings';
 
 const DIR = path.join(FIXTURES, 'convert');
 const MAPPING = path.join(FIXTURES, 'mapping');
@@ -278,14 +278,7 @@ test('GGUF quantised tensor: refused, naming the tensor and its type; nothing wr
 });
 
 test('T5: the tied shared.weight written to both embeddings, everything cast to fp16', async () => {
-  const m = writeMapping('t5.tpmap', path.join(MAPPING, 't5_hf.safetensors'), path.join(MAPPING, 't5_port_fp16.safetensors'), `
-shared.weight -> encoder.embed_tokens.weight | cast(F16)
-shared.weight -> decoder.embed_tokens.weight | cast(F16)
-encoder.block.{i}.* -> encoder.block.{i}.* | cast(F16)
-decoder.block.{i}.* -> decoder.block.{i}.* | cast(F16)
-encoder.final_layer_norm.weight -> encoder.final_layer_norm.weight | cast(F16)
-decoder.final_layer_norm.weight -> decoder.final_layer_norm.weight | cast(F16)
-`);
+  const m = writeMapping('t5.tpmap', path.join(MAPPING, 't5_hf.safetensors'), path.join(MAPPING, 't5_port_fp16.safetensors'), T5_TIED_RULES);
   const out = path.join(tmp.dir, 't5.safetensors');
   await convertMapping(m, out);
   assertSameFile(out, path.join(DIR, 't5_port.expected.safetensors'));
@@ -294,14 +287,7 @@ decoder.final_layer_norm.weight -> decoder.final_layer_norm.weight | cast(F16)
 // ---- the round trip -----------------------------------------------------------------------------
 
 test('round trip: torch → fused Paddle layout → torch gives byte-identical tensors; an unwritten buffer is reported', async () => {
-  const there = writeMapping('rt_there.tpmap', path.join(DIR, 'rt_src.safetensors'), path.join(DIR, 'rt_fused.expected.safetensors'), `
-[enc.q.weight, enc.k.weight, enc.v.weight] -> qkv.weight | cat(0) | transpose
-[enc.q.bias, enc.k.bias, enc.v.bias] -> qkv.bias | cat(0)
-conv.weight -> conv.weight | permute(2, 3, 1, 0)
-cls -> cls | squeeze(0) | squeeze(0)
-fc.weight -> fc.weight | transpose | cast(F32)
-ids -> ids
-`);
+  const there = writeMapping('rt_there.tpmap', path.join(DIR, 'rt_src.safetensors'), path.join(DIR, 'rt_fused.expected.safetensors'), RT_FUSED_RULES);
   const fused = path.join(tmp.dir, 'rt_fused.safetensors');
   const s1 = await convertMapping(there, fused);
   assert.deepEqual(s1.unwritten, ['position_ids']);
@@ -357,14 +343,7 @@ test('more than ten errors: the message lists ten and counts the rest', async ()
 });
 
 test('a result that does not match the target dtype (only a warning while editing) is refused before writing', async () => {
-  const m = writeMapping('t5_nocast.tpmap', path.join(MAPPING, 't5_hf.safetensors'), path.join(MAPPING, 't5_port_fp16.safetensors'), `
-shared.weight -> encoder.embed_tokens.weight
-shared.weight -> decoder.embed_tokens.weight | cast(F16)
-encoder.block.{i}.* -> encoder.block.{i}.* | cast(F16)
-decoder.block.{i}.* -> decoder.block.{i}.* | cast(F16)
-encoder.final_layer_norm.weight -> encoder.final_layer_norm.weight | cast(F16)
-decoder.final_layer_norm.weight -> decoder.final_layer_norm.weight | cast(F16)
-`);
+  const m = writeMapping('t5_nocast.tpmap', path.join(MAPPING, 't5_hf.safetensors'), path.join(MAPPING, 't5_port_fp16.safetensors'), T5_TIED_RULES.replace('shared.weight -> encoder.embed_tokens.weight | cast(F16)', 'shared.weight -> encoder.embed_tokens.weight'));
   const out = path.join(tmp.dir, 't5_nocast.safetensors');
   const e = await refusal(convertMapping(m, out));
   assert.equal(e.kind, 'mapping');
