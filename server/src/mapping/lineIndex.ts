@@ -8,7 +8,8 @@ export function computeLineStarts(text: string): number[] {
   return starts;
 }
 
-export function positionAt(lineStarts: number[], offset: number): { line: number; character: number } {
+/** The 0-based line holding an offset (binary search over the line starts). */
+export function lineAt(lineStarts: readonly number[], offset: number): number {
   let lo = 0;
   let hi = lineStarts.length - 1;
   while (lo < hi) {
@@ -16,7 +17,12 @@ export function positionAt(lineStarts: number[], offset: number): { line: number
     if (lineStarts[mid] <= offset) lo = mid;
     else hi = mid - 1;
   }
-  return { line: lo, character: offset - lineStarts[lo] };
+  return lo;
+}
+
+export function positionAt(lineStarts: number[], offset: number): { line: number; character: number } {
+  const line = lineAt(lineStarts, offset);
+  return { line, character: offset - lineStarts[line] };
 }
 
 export function offsetAt(lineStarts: number[], textLength: number, line: number, character: number): number {

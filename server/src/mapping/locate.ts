@@ -1,4 +1,5 @@
 /** What sits at an offset of a mapping file: the item, and the key, transform or path under the cursor. */
+import { lineAt } from './lineIndex';
 import { Item, KeyPattern, MappingFile, Rule, SideDirective, Transform, isDrop } from './syntax';
 
 export type Located =
@@ -16,13 +17,7 @@ export function itemAtLine(file: MappingFile, offset: number): Item | undefined 
 }
 
 export function lineOf(file: MappingFile, offset: number): number {
-  let lo = 0;
-  let hi = file.lineStarts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (file.lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
-  }
-  return lo;
+  return lineAt(file.lineStarts, offset);
 }
 
 export function locate(file: MappingFile, offset: number): Located {

@@ -6,7 +6,7 @@
  * The old tree is consumed: its later items are mutated. Callers (the server's document state)
  * replace it with the result and never use it again.
  */
-import { computeLineStarts } from './lineIndex';
+import { computeLineStarts, lineAt } from './lineIndex';
 import { parseLines } from './parse';
 import { MappingFile, Span } from './syntax';
 
@@ -42,16 +42,6 @@ export function reparse(old: MappingFile, text: string): MappingFile {
     items: [...before(old.items), ...fresh.items, ...after(old.items)],
     errors: [...before(old.errors), ...fresh.errors, ...after(old.errors)],
   };
-}
-
-function lineAt(lineStarts: number[], offset: number): number {
-  let lo = 0;
-  let hi = lineStarts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
-  }
-  return lo;
 }
 
 /** Moves every span inside a syntax node (the node itself, its tokens, keys and transforms). */
