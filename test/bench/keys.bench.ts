@@ -11,6 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { withSource } from '../../server/src/formats/byteSource';
+import { readSafetensors } from '../../server/src/formats/safetensors';
 import { sparseSafetensors as writeSparse } from '../support/sparse';
 import { measure, report } from './measure';
 
@@ -35,6 +37,17 @@ const many = path.join(TMP, 'many.safetensors');
 sparseSafetensors(many, 100_000, 16);
 report('keys: 100,000 tensors (safetensors)', measure(process.execPath, keys(many)));
 
+// In process, the reader alone: the byte scanner against the general JSON.parse path on the same file.
+async function readMedian(general: boolean, runs = 7): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await withSource(many, 'many.safetensors', (src) => readSafetensors(src, { general }));
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[runs >> 1];
+}
+
 const small = path.join(TMP, 'small.safetensors');
 const big = path.join(TMP, 'big.safetensors');
 sparseSafetensors(small, 100, 25_000);           // 100 × 100 KB = 10 MB
@@ -42,20 +55,27 @@ sparseSafetensors(big, 100, 25_000_000);         // 100 × 100 MB = 10 GB, spars
 report('keys: 10 MB safetensors (100 tensors)', measure(process.execPath, keys(small)));
 report('keys: 10 GB sparse safetensors (100 tensors)', measure(process.execPath, keys(big)));
 
-const python = '/usr/bin/python3';
-const haveTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-if (!haveTorch) {
-  console.log('torch zip vs torch.load: skipped (Debian python3-torch is not installed: apt-get install python3-torch)');
-} else {
-  const pt = path.join(TMP, 'big.pt');
-  const made = spawnSync(python, ['-c', `
-import torch
-sd = {f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}  # 64 × 16 MiB = 1 GiB
-torch.save(sd, ${JSON.stringify(pt)})
-`], { encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(made.stderr);
-  report('keys: 1 GiB torch zip (64 tensors)', measure(process.execPath, keys(pt)));
-  report('python3 -c "torch.load(...)" on the same file', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)})`]));
-  report('python3 -c "torch.load(..., weights_only=True)"', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)}, weights_only=True)`]));
+async function main(): Promise<void> {
+  const fast = await readMedian(false), general = await readMedian(true);
+  console.log(`read header in process, 100,000 tensors: scanner ${fast.toFixed(0)} ms, JSON.parse path ${general.toFixed(0)} ms (median of 7; ${(general / fast).toFixed(1)}×)`);
+
+  const python = '/usr/bin/python3';
+  const haveTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  if (!haveTorch) {
+    console.log('torch zip vs torch.load: skipped (Debian python3-torch is not installed: apt-get install python3-torch)');
+  } else {
+    const pt = path.join(TMP, 'big.pt');
+    const made = spawnSync(python, ['-c', `
+  import torch
+  sd = {f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}  # 64 × 16 MiB = 1 GiB
+  torch.save(sd, ${JSON.stringify(pt)})
+  `], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(made.stderr);
+    report('keys: 1 GiB torch zip (64 tensors)', measure(process.execPath, keys(pt)));
+    report('python3 -c "torch.load(...)" on the same file', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)})`]));
+    report('python3 -c "torch.load(..., weights_only=True)"', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)}, weights_only=True)`]));
+  }
+  rmSync(TMP, { recursive: true, force: true });
 }
-rmSync(TMP, { recursive: true, force: true });
+
+void main();

@@ -5,6 +5,7 @@
  */
 import { ByteSource } from './byteSource';
 import { unreadable } from './readerError';
+import { scanHeader } from './safetensorsScan';
 import { CheckpointInfo, DTYPE_SIZE, Framework, TensorInfo, numel } from './tensorInfo';
 
 /** The reference implementation's cap on the JSON header. */
@@ -17,7 +18,8 @@ const FRAMEWORK_BY_FORMAT: Record<string, Framework> = {
 
 interface RawEntry { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
 
-export async function readSafetensors(src: ByteSource): Promise<CheckpointInfo> {
+/** `general` forces the JSON.parse path (tests check that both paths agree). */
+export async function readSafetensors(src: ByteSource, opts: { general?: boolean } = {}): Promise<CheckpointInfo> {
   const file = src.displayName;
   if (src.size < 8) throw unreadable(file, `file is ${src.size} bytes, too short for a safetensors header length (8 bytes)`);
   const n = (await src.read(0, 8, 'header length')).readBigUInt64LE(0);
@@ -27,20 +29,28 @@ export async function readSafetensors(src: ByteSource): Promise<CheckpointInfo> 
   if (headerLen < 2) throw unreadable(file, `header length ${headerLen} is too short for a JSON object`, 0);
 
   const headerBytes = await src.read(8, headerLen, 'JSON header');
-  const header = parseHeaderJson(file, headerBytes);
   const bufferLen = src.size - 8 - headerLen;
-
-  const metadata = readMetadata(file, header.__metadata__);
-  const tensors: TensorInfo[] = [];
   const base = 8 + headerLen;
-  let ordered = true;
-  for (const key in header) {
-    if (key === '__metadata__') continue;
-    const t = checkEntry(file, key, header[key] as RawEntry);
-    const offset = base + t.begin;
-    if (tensors.length && offset < tensors[tensors.length - 1].location!.offset) ordered = false;
-    tensors.push({ key, dtype: t.dtype, shape: t.shape, location: { file: src.path, offset, length: t.end - t.begin } });
+  const scanned = opts.general ? undefined : scanHeader(headerBytes, src.path, base);
+  let metadata: Record<string, string> | undefined;
+  let tensors: TensorInfo[];
+  if (scanned) {
+    metadata = scanned.metadata;
+    tensors = scanned.tensors;
+    for (const t of tensors) checkTensor(file, t, base);
+  } else {
+    const header = parseHeaderJson(file, headerBytes);
+    metadata = readMetadata(file, header.__metadata__);
+    tensors = [];
+    for (const key in header) {
+      if (key === '__metadata__') continue;
+      const t = typedEntry(file, key, header[key] as RawEntry, src.path, base);
+      checkTensor(file, t, base);
+      tensors.push(t);
+    }
   }
+  let ordered = true;
+  for (let i = 1; i < tensors.length && ordered; i++) if (tensors[i].location!.offset < tensors[i - 1].location!.offset) ordered = false;
   // The JSON object's order is the writer's order; the reference lists tensors by offset, which is file order.
   if (!ordered) tensors.sort((a, b) => a.location!.offset - b.location!.offset || a.location!.length - b.location!.length);
   checkCoverage(file, tensors, base, bufferLen);
@@ -78,24 +88,30 @@ function readMetadata(file: string, raw: unknown): Record<string, string> | unde
   return out;
 }
 
-function checkEntry(file: string, key: string, e: RawEntry): { dtype: string; shape: number[]; begin: number; end: number } {
+/** The general path's shape checks: what the fast scanner guarantees by construction. */
+function typedEntry(file: string, key: string, e: RawEntry, absPath: string, base: number): TensorInfo {
   if (e === null || typeof e !== 'object') throw unreadable(file, `tensor "${key}" is not an object with dtype, shape and data_offsets`);
   if (typeof e.dtype !== 'string') throw unreadable(file, `tensor "${key}" has no dtype`);
-  const size = DTYPE_SIZE[e.dtype];
-  if (size === undefined) throw unreadable(file, `tensor "${key}" has unknown dtype "${e.dtype}"`);
+  if (DTYPE_SIZE[e.dtype] === undefined) throw unreadable(file, `tensor "${key}" has unknown dtype "${e.dtype}"`);
   if (!Array.isArray(e.shape) || !e.shape.every(isCount)) throw unreadable(file, `tensor "${key}" has an invalid shape ${JSON.stringify(e.shape)}`);
   const offs = e.data_offsets;
   if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) {
     throw unreadable(file, `tensor "${key}" has invalid data_offsets ${JSON.stringify(offs)}`);
   }
   const [begin, end] = offs as number[];
-  if (end < begin) throw unreadable(file, `tensor "${key}" has data_offsets [${begin}, ${end}] that end before they begin`);
-  const shape = e.shape as number[];
-  const expected = numel(shape) * size;
-  if (!Number.isSafeInteger(expected) || expected !== end - begin) {
-    throw unreadable(file, `tensor "${key}" is ${e.dtype} ${JSON.stringify(shape)} (${expected} bytes) but data_offsets span ${end - begin} bytes`);
+  return { key, dtype: e.dtype, shape: e.shape as number[], location: { file: absPath, offset: base + begin, length: end - begin } };
+}
+
+/** The checks both paths share: a known dtype, ordered offsets, and a byte span that fits the shape. */
+function checkTensor(file: string, t: TensorInfo, base: number): void {
+  const size = DTYPE_SIZE[t.dtype];
+  if (size === undefined) throw unreadable(file, `tensor "${t.key}" has unknown dtype "${t.dtype}"`);
+  const { offset, length } = t.location!;
+  if (length < 0) throw unreadable(file, `tensor "${t.key}" has data_offsets [${offset - base}, ${offset - base + length}] that end before they begin`);
+  const expected = numel(t.shape) * size;
+  if (!Number.isSafeInteger(expected) || expected !== length) {
+    throw unreadable(file, `tensor "${t.key}" is ${t.dtype} ${JSON.stringify(t.shape)} (${expected} bytes) but data_offsets span ${length} bytes`);
   }
-  return { dtype: e.dtype, shape, begin, end };
 }
 
 /** Offsets must tile the buffer exactly: start at 0, no gap, no overlap, and end at the file's end. */
