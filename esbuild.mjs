@@ -20,6 +20,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] }),
   build({ ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js', external: nativeExternals }),
   build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', external: nativeExternals }),
+  // The language server's header-reading worker threads.
+  build({ ...common, entryPoints: ['server/src/index/readWorker.ts'], outfile: 'dist/readWorker.js', external: nativeExternals }),
   // The parity runner's worker thread, started by the CLI and the server from dist/.
   build({ ...common, entryPoints: ['server/src/parity/parityWorker.ts'], outfile: 'dist/parityWorker.js', external: nativeExternals }),
 ]);

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { mapLimit } from '../formats/mapLimit';
-import { readCheckpoint } from '../formats/readCheckpoint';
+import { readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
 import { ReaderError, ReaderErrorCode } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
 
@@ -20,6 +20,8 @@ export interface IndexOptions {
   maxHeaderBytes?: number;
   /** Turns an absolute path into the name users see in messages (e.g. relative to the workspace). */
   displayName?: (path: string) => string;
+  /** Reads one checkpoint; by default in this thread (the language server passes its worker pool's). */
+  reader?: (path: string, opts: ReadOptions) => Promise<CheckpointInfo>;
 }
 
 interface Cached { stamp: string; entry: Promise<IndexEntry> }
@@ -62,7 +64,8 @@ export class CheckpointIndex {
   private async read(path: string): Promise<IndexEntry> {
     const displayName = this.opts.displayName?.(path) ?? path;
     try {
-      const info = await readCheckpoint(path, { displayName, timeoutMs: this.opts.timeoutMs, maxHeaderBytes: this.opts.maxHeaderBytes });
+      const read = this.opts.reader ?? readCheckpoint;
+      const info = await read(path, { displayName, timeoutMs: this.opts.timeoutMs, maxHeaderBytes: this.opts.maxHeaderBytes });
       return { path, ok: true, info };
     } catch (e) {
       const err = e instanceof ReaderError ? e : new ReaderError('unreadable-checkpoint', displayName, String(e));

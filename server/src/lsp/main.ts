@@ -11,6 +11,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { keysJson } from '../cli/keysCommand';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
+import { pooledReader, ReadPool } from '../index/readPool';
 import { diffCheckpoints, formatDiff } from '../index/diff';
 import { findCheckpoints, findMappings, findModelSources } from '../index/findCheckpoints';
 import { generateMappingFile } from '../mapping/automap/generate';
@@ -39,6 +40,8 @@ const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 let roots: string[] = [];
 let settings: ServerSettings = DEFAULT_SETTINGS;
+// Header reads run in worker threads: this thread keeps answering completions and hovers meanwhile.
+const readPool = new ReadPool();
 let index = new CheckpointIndex();
 let mappings = new MappingDocuments(index);
 const checkpointFiles = new Set<string>();
@@ -48,7 +51,9 @@ connection.onInitialize((params) => {
   roots = (params.workspaceFolders ?? []).map((f) => fileURLToPath(f.uri));
   if (roots.length === 0 && params.rootUri) roots = [fileURLToPath(params.rootUri)];
   settings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
-  index = new CheckpointIndex({ timeoutMs: settings.readTimeoutMs, maxHeaderBytes: settings.maxHeaderMB * 2 ** 20, displayName: relativeToRoots });
+  index = new CheckpointIndex({
+    timeoutMs: settings.readTimeoutMs, maxHeaderBytes: settings.maxHeaderMB * 2 ** 20, displayName: relativeToRoots, reader: pooledReader(readPool),
+  });
   mappings = new MappingDocuments(index);
   return {
     capabilities: {
@@ -340,7 +345,10 @@ function relativeToRoots(file: string): string {
   return file;
 }
 
-connection.onShutdown(() => disposeParityWorkers());
+connection.onShutdown(async () => {
+  disposeParityWorkers();
+  await readPool.close();
+});
 
 documents.listen(connection);
 connection.listen();

@@ -1,0 +1,154 @@
+/**
+ * Checkpoint header reads in worker threads, so the language server's thread keeps answering while
+ * a 100k-tensor header is parsed or a pickle is interpreted, and shards are parsed on several cores.
+ * A read that overruns its time is not just abandoned: its worker is terminated (a reader stuck in a
+ * loop would otherwise hold a thread forever) and a fresh one takes the next job. Each worker's heap
+ * is capped, so a header that would exhaust memory fails that one read instead of the server.
+ */
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ReadOptions } from '../formats/readCheckpoint';
+import { ReaderError, ReaderErrorCode, unreadable } from '../formats/readerError';
+import { CheckpointInfo } from '../formats/tensorInfo';
+import { decodeTensors, TensorTable } from './tensorTable';
+
+export interface ReadRequest { id: number; file: string; displayName: string; maxHeaderBytes?: number }
+export type ReadReply =
+  | { id: number; ok: true; info: CheckpointInfo; table: TensorTable }
+  | { id: number; ok: false; error: { code: ReaderErrorCode; file: string; reason: string; offset?: number } };
+
+export interface PoolOptions {
+  /** Threads at most; by default one per core but one, between 1 and 4. */
+  size?: number;
+  /** Heap cap per worker in MiB (a read that needs more fails with that reason). */
+  maxHeapMB?: number;
+  /** An idle worker is stopped after this long, giving its memory back. */
+  idleMs?: number;
+  /** The worker script; by default dist/readWorker.js beside the bundle, or the .ts source under tsx. */
+  workerFile?: string;
+}
+
+interface Job {
+  req: ReadRequest;
+  timeoutMs?: number;
+  resolve: (info: CheckpointInfo) => void;
+  reject: (e: ReaderError) => void;
+}
+
+interface Slot { worker: Worker; job?: Job; timer?: NodeJS.Timeout; idleTimer?: NodeJS.Timeout }
+
+export class ReadPool {
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  private readonly size: number;
+
+  constructor(private readonly opts: PoolOptions = {}) {
+    this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(1, availableParallelism() - 1)));
+  }
+
+  read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
+    const displayName = opts.displayName ?? file;
+    if (this.closed) return Promise.reject(unreadable(displayName, 'the reader pool has been shut down'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req: { id: this.nextId++, file, displayName, maxHeaderBytes: opts.maxHeaderBytes }, timeoutMs: opts.timeoutMs, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Threads alive now (busy or idle), for tests and the log. */
+  get threads(): number {
+    return this.slots.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(unreadable(job.req.displayName, 'the reader pool has been shut down'));
+    await Promise.all([...this.slots].map((s) => this.retire(s, 'the reader pool has been shut down')));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length) {
+      let slot = [...this.slots].find((s) => !s.job);
+      if (!slot) {
+        if (this.slots.size >= this.size) return;
+        slot = this.spawn();
+      }
+      this.start(slot, this.queue.shift()!);
+    }
+  }
+
+  private start(slot: Slot, job: Job): void {
+    clearTimeout(slot.idleTimer);
+    slot.job = job;
+    if (job.timeoutMs) {
+      slot.timer = setTimeout(() => {
+        void this.retire(slot, `reading the header took longer than ${job.timeoutMs} ms`);
+        this.dispatch();
+      }, job.timeoutMs);
+    }
+    slot.worker.ref();   // a pending read keeps the process alive; an idle worker does not
+    slot.worker.postMessage(job.req);
+  }
+
+  private spawn(): Slot {
+    const file = this.opts.workerFile ?? defaultWorkerFile();
+    const resourceLimits = { maxOldGenerationSizeMb: this.opts.maxHeapMB ?? 2048 };
+    // Worker threads take no --import loaders, so the TypeScript source (tests) registers tsx itself.
+    const worker = file.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, resourceLimits })
+      : new Worker(file, { resourceLimits });
+    const slot: Slot = { worker };
+    this.slots.add(slot);
+    worker.on('message', (reply: ReadReply) => this.finish(slot, reply));
+    // A worker that dies (out of memory, a crash) fails its read with the reason and is replaced.
+    worker.on('error', (e) => { void this.retire(slot, `the reader stopped: ${describeWorkerError(e)}`); this.dispatch(); });
+    worker.on('exit', () => { if (this.slots.delete(slot) && slot.job) this.fail(slot, 'the reader stopped unexpectedly'); this.dispatch(); });
+    worker.unref();
+    return slot;
+  }
+
+  private finish(slot: Slot, reply: ReadReply): void {
+    const job = slot.job;
+    if (!job || job.req.id !== reply.id) return;
+    clearTimeout(slot.timer);
+    slot.job = undefined;
+    slot.worker.unref();
+    if (reply.ok) job.resolve({ ...reply.info, tensors: decodeTensors(reply.table) });
+    else job.reject(new ReaderError(reply.error.code, reply.error.file, reply.error.reason, reply.error.offset));
+    slot.idleTimer = setTimeout(() => { if (!slot.job) void this.retire(slot); }, this.opts.idleMs ?? 30_000);
+    slot.idleTimer.unref();
+    this.dispatch();
+  }
+
+  private fail(slot: Slot, reason: string): void {
+    const job = slot.job;
+    if (!job) return;
+    slot.job = undefined;
+    clearTimeout(slot.timer);
+    job.reject(unreadable(job.req.displayName, reason));
+  }
+
+  private async retire(slot: Slot, reason?: string): Promise<void> {
+    clearTimeout(slot.idleTimer);
+    if (reason) this.fail(slot, reason);
+    if (!this.slots.delete(slot)) return;
+    await slot.worker.terminate();
+  }
+}
+
+/** The index's reader through a pool: each checkpoint read in a worker, bounded in time there. */
+export function pooledReader(pool: ReadPool): (file: string, opts: ReadOptions) => Promise<CheckpointInfo> {
+  return (file, opts) => pool.read(file, opts);
+}
+
+function describeWorkerError(e: Error): string {
+  return (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'its header needs more memory than a reader may use' : e.message;
+}
+
+/** Bundled, the worker is dist/readWorker.js beside dist/server.js; from source (tests) it runs under tsx. */
+function defaultWorkerFile(): string {
+  return __filename.endsWith('.ts') ? path.join(__dirname, 'readWorker.ts') : path.join(__dirname, 'readWorker.js');
+}
