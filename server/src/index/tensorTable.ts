@@ -85,11 +85,13 @@ export function decodeTensors(t: TensorTable): TensorInfo[] {
 
 /** Key, dtype, shape and at most a location of file, offset and length: nothing the columns would drop. */
 function plain(t: TensorInfo): boolean {
-  let fields = 0;
-  for (const _ in t) fields++;
-  if (fields !== (t.location ? 4 : 3) || t.shape.length > 255) return false;
-  if (!t.location) return true;
-  let loc = 0;
-  for (const _ in t.location) loc++;
-  return loc === 3;
+  if (ownKeys(t) !== (t.location ? 4 : 3) || t.shape.length > 255) return false;
+  return !t.location || ownKeys(t.location) === 3;
+}
+
+/** Counted without Object.keys: no array per tensor. */
+function ownKeys(o: object): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n;
 }
