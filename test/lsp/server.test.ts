@@ -3,11 +3,13 @@
  * diagnostic on each checkpoint it cannot read, answers `tensorport/keys`, and follows file changes.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, copyFileSync, mkdirSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { LspClient } from '../support/lspClient';
+import { VIT_TO_PADDLE_RULES } from '../support/mappings';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const ws = scratchDir('lsp');
@@ -103,4 +105,38 @@ test('a checkpoint deleted and restored under an open mapping: the mapping says 
   copyFileSync(path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors'), ckpt);
   await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uriOf('ckpt/vit.safetensors'), type: 1 }] });
   await client.until(uri, (d) => !d.some((x) => x.code === 'unreadable-checkpoint'));
+});
+
+test('a named pipe and a directory named as checkpoints: each is reported with its reason at once, and the server keeps answering', async (t) => {
+  const odd = path.join(ws.dir, 'odd');
+  mkdirSync(odd);
+  const fifo = path.join(odd, 'model.safetensors');
+  const made = spawnSync('mkfifo', [fifo]);
+  if (made.error || made.status !== 0) return t.skip(`cannot make a named pipe here: ${made.error?.message ?? made.stderr.toString()}`);
+  mkdirSync(path.join(odd, 'x.safetensors'));
+  try {
+    const t0 = Date.now();
+    const uri = await client.open(path.join(odd, 'odd.tpmap'), 'source model.safetensors\ntarget x.safetensors\n* -> *\n');
+    const d = await client.until(uri, (x) => x.filter((y) => y.code === 'unreadable-checkpoint').length === 2, 5000);
+    assert.ok(Date.now() - t0 < 5000);
+    const messages = d.filter((x) => x.code === 'unreadable-checkpoint').map((x) => x.message).join('\n');
+    assert.match(messages, /model\.safetensors: is a named pipe \(FIFO\), not a checkpoint file/);
+    assert.match(messages, /x\.safetensors: is a directory, not a checkpoint file/);
+
+    // The server is not wedged: a valid mapping opened next gets its analysis, hover and completion.
+    const mapping = path.join(FIXTURES, 'mapping');
+    const text = `source ${JSON.stringify(path.join(mapping, 'vit_hf.safetensors'))}\ntarget ${JSON.stringify(path.join(mapping, 'vit_paddle.pdparams'))}\n${VIT_TO_PADDLE_RULES}`;
+    const good = await client.open(path.join(odd, 'good.tpmap'), text);
+    await client.until(good, (x) => !x.some((y) => y.severity === 1), 5000);
+    const line = text.split('\n').findIndex((l) => l.startsWith('embeddings.cls_token'));
+    const hover = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri: good }, position: { line, character: 5 } });
+    assert.match(hover?.contents.value ?? '', /F32 \[1, 1, 8\]/);
+    const completion = await client.request<{ items: { label: string }[] }>('textDocument/completion', { textDocument: { uri: good }, position: { line, character: 0 } });
+    assert.ok(completion.items.some((i) => i.label.startsWith('embeddings.')), JSON.stringify(completion.items.slice(0, 5)));
+  } finally {
+    // Releases a server read stuck on the pipe (a regression), so the run fails rather than hangs.
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    unlinkSync(fifo);
+    closeSync(fd);
+  }
 });

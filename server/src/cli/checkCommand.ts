@@ -1,6 +1,6 @@
 /** `tensorport check FILE… [--json]`: the editor's diagnostics for mapping files and model source, as JSON or compiler-style lines. */
-import { promises as fs } from 'node:fs';
 import { describeFsError } from '../formats/byteSource';
+import { readRegularFile } from '../formats/openRegular';
 import { lintMaskDtypes } from '../source/maskLint';
 import { checkScript } from '../source/scriptPairs';
 import { CheckpointIndex } from '../index/checkpointIndex';
@@ -18,7 +18,7 @@ export interface CheckJsonDiagnostic {
 async function checkSource(file: string, index: CheckpointIndex): Promise<CheckJsonDiagnostic[]> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularFile(file, 'a source file');
   } catch (e) {
     throw new UsageError(`${file}: ${describeFsError(e)}`);
   }

@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
+import { openRegular } from './openRegular';
 import { unreadable } from './readerError';
 
 /**
@@ -23,20 +24,14 @@ export class ByteSource {
   ) {}
 
   static async open(path: string, displayName = path): Promise<ByteSource> {
-    let handle: fs.FileHandle;
+    // Never a plain open: a named pipe called model.safetensors would block a pool thread forever.
+    let opened;
     try {
-      handle = await fs.open(path, 'r');
+      opened = await openRegular(path);
     } catch (e) {
       throw unreadable(displayName, describeFsError(e));
     }
-    try {
-      const st = await handle.stat();
-      if (st.isDirectory()) throw unreadable(displayName, 'is a directory, not a checkpoint file');
-      return new ByteSource(resolve(path), displayName, handle, st.size);
-    } catch (e) {
-      await handle.close();
-      throw e;
-    }
+    return new ByteSource(resolve(path), displayName, opened.handle, opened.stats.size);
   }
 
   /** Reads exactly `length` bytes at `offset`, or fails naming what was expected there. */
@@ -82,6 +77,13 @@ export function describeFsError(e: unknown): string {
     case 'ENOENT': return 'no such file';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'is a directory, not a checkpoint file';
+    case 'ENXIO': return 'is a socket or a device with nothing behind it, not a regular file';
+    case 'ENOSPC': return 'no space left on device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EFBIG': return 'file too large for the file system';
+    case 'EROFS': return 'read-only file system';
+    case 'EIO': return 'input/output error (a failing disk or a lost network mount?)';
+    // NotRegularFile's message is already the reason ("is a named pipe (FIFO), not a checkpoint file").
     default: return err?.message ?? String(e);
   }
 }

@@ -3,10 +3,10 @@
  * header (never its data) and report keys whose shard disagrees with the index, since a stale index is
  * a classic cause of "missing key" errors that only show up at load time.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describeFsError, withSource } from './byteSource';
 import { mapLimit } from './mapLimit';
+import { readRegularFile } from './openRegular';
 import { ReaderError, unreadable } from './readerError';
 import { readSafetensors } from './safetensors';
 import { CheckpointInfo, Framework, TensorInfo } from './tensorInfo';
@@ -65,9 +65,9 @@ export async function readSafetensorsIndex(indexPath: string, displayName: strin
 async function readWeightMap(indexPath: string, displayName: string): Promise<Record<string, string>> {
   let text: string;
   try {
-    const st = await fs.stat(indexPath);
-    if (st.size > MAX_INDEX_BYTES) throw unreadable(displayName, `index is ${st.size} bytes, more than the ${MAX_INDEX_BYTES}-byte limit`);
-    text = await fs.readFile(indexPath, 'utf8');
+    text = await readRegularFile(indexPath, 'a checkpoint file', (st) => {
+      if (st.size > MAX_INDEX_BYTES) throw unreadable(displayName, `index is ${st.size} bytes, more than the ${MAX_INDEX_BYTES}-byte limit`);
+    });
   } catch (e) {
     if (e instanceof ReaderError) throw e;
     throw unreadable(displayName, describeFsError(e));

@@ -3,9 +3,11 @@
  * directory, then only `<top>/data.pkl`, interpreted by the safe pickle VM. Storages stay in their
  * `data/<key>` entries; each tensor gets the byte range of its view inside that entry.
  */
+import { close as closeFd } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import yauzl from 'yauzl';
 import { ByteSource, describeFsError } from './byteSource';
+import { openRegularFd } from './openRegular';
 import { BufferSource, type RandomAccess } from './pickle/cursor';
 import { flattenTensors } from './pickle/flatten';
 import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
@@ -105,10 +107,21 @@ function zipReason(e: unknown): string {
   return `not a readable zip archive: ${msg}`;
 }
 
-function openZip(path: string, name: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    try {
-      yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, zip) => {
+/**
+ * yauzl.open would open the path with a plain (blocking) open; the descriptor is opened here instead,
+ * non-blocking and checked to be a regular file. Once the ZipFile exists it owns the descriptor (its
+ * close() closes it); if yauzl refuses the archive, the descriptor is closed here.
+ */
+async function openZip(path: string, name: string): Promise<yauzl.ZipFile> {
+  let fd: number;
+  try {
+    ({ fd } = await openRegularFd(path));
+  } catch (e) {
+    throw unreadable(name, describeFsError(e));
+  }
+  try {
+    return await new Promise<yauzl.ZipFile>((resolve, reject) => {
+      yauzl.fromFd(fd, { lazyEntries: true, autoClose: false }, (err, zip) => {
         if (err || !zip) {
           const code = (err as NodeJS.ErrnoException | null)?.code;
           reject(unreadable(name, code ? describeFsError(err) : zipReason(err)));
@@ -118,10 +131,11 @@ function openZip(path: string, name: string): Promise<yauzl.ZipFile> {
         zip.on('error', () => undefined);
         resolve(zip);
       });
-    } catch (e) {
-      reject(unreadable(name, zipReason(e)));
-    }
-  });
+    });
+  } catch (e) {
+    closeFd(fd, () => undefined);
+    throw e instanceof ReaderError ? e : unreadable(name, zipReason(e));
+  }
 }
 
 function listEntries(zip: yauzl.ZipFile, name: string): Promise<Map<string, yauzl.Entry>> {

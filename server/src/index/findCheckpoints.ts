@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { openRegular } from '../formats/openRegular';
 import { isCheckpointPath } from '../formats/readCheckpoint';
 
 const SKIP = new Set(['node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache', '.vscode-test']);
@@ -17,7 +18,7 @@ async function looksLikeCheckpoint(file: string): Promise<boolean> {
   if (path.extname(file).toLowerCase() !== '.bin') return true;
   let fh: fs.FileHandle | undefined;
   try {
-    fh = await fs.open(file, 'r');
+    fh = (await openRegular(file)).handle; // not a plain open: a pipe named x.bin would block
     const { bytesRead, buffer } = await fh.read(Buffer.alloc(4), 0, 4, 0);
     return (bytesRead >= 4 && buffer.readUInt32LE(0) === 0x04034b50) || (bytesRead >= 1 && buffer[0] === 0x80);
   } catch {

@@ -2,7 +2,6 @@
  * The language server's entry: a thin layer that turns LSP messages into calls on the pure core
  * (index, readers, mapping analysis) and the core's plain results back into LSP types.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -24,6 +23,7 @@ import { checkScript } from '../source/scriptPairs';
 import { parseInputSpec } from '../parity/inputs';
 import { checkMappingFile, tooLargeMessage } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
+import { readRegularFileSync } from '../formats/openRegular';
 import { codeActionsAt } from '../mapping/codeActions';
 import { completeAt } from '../mapping/completion';
 import { hoverAt } from '../mapping/hover';
@@ -262,7 +262,7 @@ async function current(uri: string): Promise<{ state: MappingState; offset: (p: 
 
 /** Class names a model-source file defines (top-level `class X` in Python or TS), for `FILE.py::` completion. */
 function classesOf(file: string): string[] {
-  const text = documents.get(pathToFileURL(file).toString())?.getText() ?? (() => { try { return readFileSync(file, 'utf8'); } catch { return ''; } })();
+  const text = documents.get(pathToFileURL(file).toString())?.getText() ?? (() => { try { return readRegularFileSync(file, 'a model source file').toString('utf8'); } catch { return ''; } })();
   return [...text.matchAll(/^(?:export\s+)?class\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]);
 }
 

@@ -2,7 +2,7 @@
  * Checks one mapping file end to end — read, parse, load both sides through the index, analyse — for
  * callers that start from a path (the CLI, tests). The server does the same steps on its open buffers.
  */
-import { promises as fs } from 'node:fs';
+import { readRegularFile } from '../formats/openRegular';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { Analysis, analyzeMapping } from './analyze';
 import { parseMapping } from './parse';
@@ -22,9 +22,10 @@ export function tooLargeMessage(bytes: number, limit: number): string {
 }
 
 export async function checkMappingFile(path: string, index: CheckpointIndex, maxBytes = DEFAULT_MAX_MAPPING_BYTES): Promise<CheckedFile> {
-  const { size } = await fs.stat(path);
-  if (size > maxBytes) throw new MappingTooLarge(tooLargeMessage(size, maxBytes));
-  const text = await fs.readFile(path, 'utf8');
+  // Size checked on the handle that is then read; a named pipe is refused rather than waited on.
+  const text = await readRegularFile(path, 'a mapping file', ({ size }) => {
+    if (size > maxBytes) throw new MappingTooLarge(tooLargeMessage(size, maxBytes));
+  });
   const file = parseMapping(text);
   const sides = await loadSides(path, file, index);
   return { file, analysis: analyzeMapping(file, sides) };

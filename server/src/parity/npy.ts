@@ -3,7 +3,7 @@
  * engineer saved from the original model's run. Little-endian C-order arrays of the dtypes models take;
  * anything else is refused with the reason, never guessed.
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../formats/openRegular';
 import { HostDtype, HostTensor, elementCount, fromBytes } from './hostTensor';
 import { ParityError } from './parityError';
 
@@ -21,10 +21,10 @@ const SIZE: Readonly<Record<HostDtype, number>> = {
 export function readNpyFile(file: string): HostTensor {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readRegularFileSync(file, 'a .npy file');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ParityError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+    throw new ParityError(`${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   return parseNpy(bytes, file);
 }

@@ -4,7 +4,7 @@
  * untouched field's bytes verbatim. Only the fields the runner reads are decoded (onnx/onnx.proto
  * numbers below); everything else — metadata, opsets, functions — passes through unchanged.
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../formats/openRegular';
 import * as path from 'node:path';
 import { ParityError } from './parityError';
 import { FIXED32, FIXED64, LEN, PbField, ProtobufError, fields, lenField, packedVarints, payload, str, stringField, sub, varintField, varints, whole } from './protobuf';
@@ -211,7 +211,7 @@ function externalBytes(m: OnnxModel, buf: Uint8Array, parts: PbField[], what: st
   const offset = Number(entries.get('offset') ?? 0);
   let data: Buffer;
   try {
-    data = readFileSync(path.join(m.dir, loc));
+    data = readRegularFileSync(path.join(m.dir, loc), 'an external data file');
   } catch (e) {
     throw new ParityError(`${what}: cannot read external data ${loc}: ${(e as Error).message}`);
   }

@@ -4,9 +4,10 @@
  * both sessions and compare. Runs inside the parity worker (parityWorker.ts), never on an editor's or
  * server's main thread: onnxruntime's `run` blocks the thread it is called on.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { nonRegularReason, readRegularFileSync } from '../formats/openRegular';
 import { DEFAULT_TOLERANCE, ParityDtype, Tolerance, compareTensors } from './compare';
 import { elemTypes } from './graphInfo';
 import { HALF_SUFFIX, emulateHalf } from './halfPrecision';
@@ -40,7 +41,7 @@ class ModelState {
     if (!this.parsed) {
       let buf: Buffer;
       try {
-        buf = readFileSync(this.file);
+        buf = readRegularFileSync(this.file, 'an ONNX model file');
       } catch (e) {
         throw new ParityError(`${this.which} ${this.file}: ${describe(e)}`);
       }
@@ -57,7 +58,9 @@ function describe(e: unknown): string {
 
 function load(file: string, which: string): ModelState {
   try {
-    if (statSync(file).isDirectory()) throw new ParityError(`${which} ${file}: is a directory`);
+    // onnxruntime opens the path itself (a plain open, which would block on a named pipe): check first.
+    const reason = nonRegularReason(statSync(file), 'an ONNX model file');
+    if (reason) throw new ParityError(`${which} ${file}: ${reason}`);
   } catch (e) {
     if (e instanceof ParityError) throw e;
     throw new ParityError(`${which} ${file}: ${describe(e)}`);

@@ -5,8 +5,10 @@
  * equal weights into one initializer plus `Identity` nodes; the copy gets its own initializer again),
  * or reported with the reason it could not be written — never silently skipped.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import * as path from 'node:path';
+import { describeFsError } from '../formats/byteSource';
+import { openRegularSync, readRegularFileSync } from '../formats/openRegular';
 import { DTYPE_SIZE, TensorInfo } from '../formats/tensorInfo';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { analyzeMapping } from '../mapping/analyze';
@@ -47,9 +49,9 @@ export interface Injection { edit: GraphEdit; report: WeightReport; /** New byte
 export async function injectWeights(mappingPath: string, candidate: OnnxModel): Promise<Injection> {
   let text: string;
   try {
-    text = readFileSync(mappingPath, 'utf8');
+    text = readRegularFileSync(mappingPath, 'a mapping file').toString('utf8');
   } catch (e) {
-    throw new ParityError(`${mappingPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new ParityError(`${mappingPath}: ${describeFsError(e)}`);
   }
   const file = parseMapping(text);
   if (file.errors.length > 0) {
@@ -201,7 +203,12 @@ export function readTensor(t: TensorInfo, src: SideData): DenseArray {
 }
 
 function readRange(file: string, offset: number, length: number): Uint8Array {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openRegularSync(file); // a sync open of a named pipe would block the whole process
+  } catch (e) {
+    throw new Error(`${file}: ${describeFsError(e)}`, { cause: e });
+  }
   try {
     const buf = Buffer.alloc(length);
     let done = 0;

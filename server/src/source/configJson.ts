@@ -3,8 +3,8 @@
  * numbers and booleans by field name (`hidden_size`), nested configs by dotted path
  * (`text_config.hidden_size`). A missing file is no values; a malformed one is no values and a reason.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFile } from '../formats/openRegular';
 
 export interface ConfigValues {
   /** Absolute path of the config.json read. */
@@ -18,7 +18,7 @@ export async function readConfigBeside(checkpointPath: string): Promise<ConfigVa
   const file = path.join(path.dirname(checkpointPath), 'config.json');
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readRegularFile(file, 'a config file'); // a pipe named config.json is skipped, not waited on
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFile } from '../formats/openRegular';
 import { ClassDef, ImportBinding, SourceFile } from './ir';
 import { lowerPython } from './pyLower';
 import { lowerTypeScript } from './tsLower';
@@ -83,7 +84,7 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
     let text = opts.overlay?.get(p);
     if (text === undefined) {
       try {
-        text = await fs.readFile(p, 'utf8');
+        text = await readRegularFile(p, 'a model source file'); // a named pipe is refused, not waited on
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new SourceError(`${p}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
@@ -121,7 +122,7 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
 export async function lowerFile(p: string, overlay?: ReadonlyMap<string, string>): Promise<SourceFile> {
   const lang = languageOf(p);
   if (!lang) throw new SourceError(`${p}: model source must be a .py or .ts file`);
-  const text = overlay?.get(p) ?? await fs.readFile(p, 'utf8');
+  const text = overlay?.get(p) ?? await readRegularFile(p, 'a model source file');
   return lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text);
 }
 

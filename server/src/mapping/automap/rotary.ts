@@ -5,8 +5,8 @@
  * With the head count (HF `config.json` or Meta `params.json` beside either checkpoint) the rule gets
  * the permutation as transforms; without it the rule says what is missing.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFileSync } from '../../formats/openRegular';
 import { SideData } from '../sides';
 import { ProposedRule } from './propose';
 
@@ -51,7 +51,7 @@ function headCount(side: SideData): Heads | undefined {
   for (const [file, h, kv] of [['config.json', 'num_attention_heads', 'num_key_value_heads'], ['params.json', 'n_heads', 'n_kv_heads']] as const) {
     let json: Record<string, unknown>;
     try {
-      json = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
+      json = JSON.parse(readRegularFileSync(path.join(dir, file), 'a config file').toString('utf8')) as Record<string, unknown>;
     } catch {
       continue;
     }

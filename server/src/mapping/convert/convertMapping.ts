@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import pkg from '../../../../package.json';
 import { describeFsError } from '../../formats/byteSource';
+import { readRegularFile } from '../../formats/openRegular';
 import { Framework } from '../../formats/tensorInfo';
 import { CheckpointIndex } from '../../index/checkpointIndex';
 import { analyzeMapping } from '../analyze';
@@ -56,7 +57,7 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   signal?.throwIfAborted();
   let text: string;
   try {
-    text = await fs.readFile(mappingPath, 'utf8');
+    text = await readRegularFile(mappingPath, 'a mapping file');
   } catch (e) {
     throw new ConvertError('io', `${mappingPath}: ${describeFsError(e)}`);
   }

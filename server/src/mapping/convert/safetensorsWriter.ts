@@ -3,7 +3,9 @@
  * before any data exists), then each tensor's bytes as they are produced, into a uniquely named
  * temporary file beside the output; fsync, then rename over the output. On any failure, an abort
  * included, the temporary file is removed — the output path either keeps what it had or gets the
- * whole new file, never part of one.
+ * whole new file, never part of one. A full disk can surface at any step — a write, the fsync (delayed
+ * allocation, network file systems), the close (NFS) or the rename (a directory that must grow) — so
+ * each is caught and reported as one line naming the output and the reason.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -68,10 +70,10 @@ export async function writeSafetensorsAtomic(out: string, tensors: readonly OutT
       opts.onWritten?.(i);
     }
     opts.signal?.throwIfAborted();
-    await fh.sync().catch((e: unknown) => { throw new ConvertError('io', `${out}: cannot flush the new file to disk: ${describeFsError(e)}`); });
+    await fh.sync().catch((e: unknown) => { throw ioError(out, 'cannot flush the new file to disk', e); });
     closed = true;
-    await fh.close();
-    await fs.rename(tmp, out).catch((e: unknown) => { throw new ConvertError('io', `${out}: cannot move the finished file into place: ${describeFsError(e)}`); });
+    await fh.close().catch((e: unknown) => { throw ioError(out, 'cannot finish writing the new file', e); });
+    await fs.rename(tmp, out).catch((e: unknown) => { throw ioError(out, 'cannot move the finished file into place', e); });
     await syncDir(dir);
     return pos;
   } catch (e) {
@@ -91,9 +93,14 @@ async function writeAll(fh: fs.FileHandle, data: Buffer, position: number, out: 
     }
   } catch (e) {
     if (signal?.aborted) throw e;
-    throw new ConvertError('io', `${out}: write failed: ${describeFsError(e)}`);
+    throw ioError(out, 'write failed', e);
   }
   return position + done;
+}
+
+/** The output path keeps whatever it had when any step before the rename fails: the message says so. */
+function ioError(out: string, step: string, e: unknown): ConvertError {
+  return new ConvertError('io', `${out}: ${step}: ${describeFsError(e)}; nothing was written`);
 }
 
 /** Makes the rename itself durable where the platform allows opening a folder; elsewhere it is best effort. */

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { describeFsError } from '../../formats/byteSource';
+import { openRegular } from '../../formats/openRegular';
 import { DTYPE_SIZE, TensorInfo } from '../../formats/tensorInfo';
 import { BufferPool } from './bufferPool';
 import { allocBytes } from './cast';
@@ -27,8 +28,8 @@ export class SourceFiles {
   private handle(file: string): Promise<fs.FileHandle> {
     let h = this.handles.get(file);
     if (!h) {
-      // Opened 'r' only: the converter never writes to anything it reads.
-      h = fs.open(file, 'r');
+      // Read-only: the converter never writes to anything it reads. Regular files only (a pipe would block).
+      h = openRegular(file).then((o) => o.handle);
       this.handles.set(file, h);
     }
     return h;
