@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { ReaderError } from '../../server/src/formats/readerError';
-import { ReadPool } from '../../server/src/index/readPool';
+import { pooledReader, ReadPool } from '../../server/src/index/readPool';
 import { decodeTensors, encodeTensors } from '../../server/src/index/tensorTable';
 import { sparseSafetensors } from '../support/sparse';
 import { FIXTURES, scratchDir } from '../support/tmp';
@@ -30,6 +30,20 @@ test('a pooled read equals an in-thread read for every format', async () => {
     assert.deepEqual(await pool.read(file, { displayName: rel }), await readCheckpoint(file, { displayName: rel }), rel);
   }));
   assert.equal(pool.threads, 2, 'reads ran on both threads');
+});
+
+test('a sharded index is merged in this thread from shards read by the pool, as an in-thread read gives it', async () => {
+  const shardPool = new ReadPool({ size: 2 });
+  const read = pooledReader(shardPool);
+  try {
+    for (const name of ['model.safetensors.index.json', 'stale.safetensors.index.json']) {
+      const file = path.join(FIXTURES, 'safetensors', 'sharded', name);
+      assert.deepEqual(await read(file, { displayName: name }), await readCheckpoint(file, { displayName: name }), name);
+    }
+    assert.equal(shardPool.threads, 2, 'both shards were read in workers');
+  } finally {
+    await shardPool.close();
+  }
 });
 
 test('the packed table round-trips plain and unusual tensors alike', () => {

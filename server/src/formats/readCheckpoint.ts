@@ -15,10 +15,10 @@ import { readTorchLegacy } from './torchLegacy';
 import { readTorchZip } from './torchZip';
 import { CheckpointInfo } from './tensorInfo';
 
-type Kind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'onnx' | 'gguf';
+export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'onnx' | 'gguf';
 
 /** File names the index treats as checkpoints (the workspace watcher uses the same test). */
-export function checkpointKindByName(file: string): Kind | undefined {
+export function checkpointKindByName(file: string): CheckpointKind | undefined {
   const name = path.basename(file).toLowerCase();
   if (name.endsWith('.safetensors.index.json')) return 'safetensors-index';
   const ext = path.extname(name);
@@ -43,11 +43,18 @@ export interface ReadOptions {
   timeoutMs?: number;
   /** A read that would pull in more bytes than this fails instead (headers only are read: this bounds memory). */
   maxHeaderBytes?: number;
+  /** Read as this kind whatever the file's name (a sharded index's shards are safetensors by definition). */
+  kind?: CheckpointKind;
+  /**
+   * How a sharded index reads each shard; by default in this thread, one after another as I/O allows.
+   * The language server passes its worker pool here, so shards are parsed on several cores.
+   */
+  readShard?: (file: string, displayName: string) => Promise<CheckpointInfo>;
 }
 
 export async function readCheckpoint(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
   const display = opts.displayName ?? file;
-  const read = () => dispatch(file, display);
+  const read = () => dispatch(file, display, opts);
   const started = opts.maxHeaderBytes ? readBudget.run({ limit: opts.maxHeaderBytes, used: 0 }, read) : read();
   const work = started.catch((e: unknown) => {
     if (e instanceof ReaderError) throw e;
@@ -66,9 +73,9 @@ export async function readCheckpoint(file: string, opts: ReadOptions = {}): Prom
   }
 }
 
-async function dispatch(file: string, display: string): Promise<CheckpointInfo> {
-  const byName = checkpointKindByName(file);
-  if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
+async function dispatch(file: string, display: string, opts: ReadOptions): Promise<CheckpointInfo> {
+  const byName = opts.kind ?? checkpointKindByName(file);
+  if (byName === 'safetensors-index') return readSafetensorsIndex(file, display, opts.readShard);
   const kind = byName ?? await sniff(file, display);
   switch (kind) {
     case 'safetensors': return withSource(file, display, readSafetensors);
@@ -88,7 +95,7 @@ async function dispatch(file: string, display: string): Promise<CheckpointInfo> 
 }
 
 /** Files with an unfamiliar name are recognised by their first bytes where the format has a magic number. */
-async function sniff(file: string, display: string): Promise<Kind | undefined> {
+async function sniff(file: string, display: string): Promise<CheckpointKind | undefined> {
   const magic = await withSource(file, display, (src) => head(src, 8));
   if (magic.length >= 4 && magic.toString('latin1', 0, 4) === 'GGUF') return 'gguf';
   if (magic.length >= 4 && magic.readUInt32LE(0) === 0x04034b50) return 'torch';

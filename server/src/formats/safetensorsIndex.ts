@@ -16,7 +16,9 @@ const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 const SHARD_READS = 8;
 
 
-export async function readSafetensorsIndex(indexPath: string, displayName: string): Promise<CheckpointInfo> {
+const readShardHere = (file: string, displayName: string) => withSource(file, displayName, readSafetensors);
+
+export async function readSafetensorsIndex(indexPath: string, displayName: string, readShard = readShardHere): Promise<CheckpointInfo> {
   const weightMap = await readWeightMap(indexPath, displayName);
   const dir = path.dirname(indexPath);
   const shards = [...new Set(Object.values(weightMap))];
@@ -34,7 +36,7 @@ export async function readSafetensorsIndex(indexPath: string, displayName: strin
   // then merged in the index's shard order so notes and tensor order do not depend on timing.
   const infos = await mapLimit(shards, SHARD_READS, async (shard) => {
     try {
-      return await withSource(path.join(dir, shard), path.join(path.dirname(displayName), shard), readSafetensors);
+      return await readShard(path.join(dir, shard), path.join(path.dirname(displayName), shard));
     } catch (e) {
       if (e instanceof ReaderError) throw unreadable(displayName, `shard ${shard}: ${e.reason}`);
       throw e;

@@ -8,12 +8,12 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ReadOptions } from '../formats/readCheckpoint';
+import { CheckpointKind, checkpointKindByName, readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
 import { ReaderError, ReaderErrorCode, unreadable } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import { decodeTensors, TensorTable } from './tensorTable';
 
-export interface ReadRequest { id: number; file: string; displayName: string; maxHeaderBytes?: number }
+export interface ReadRequest { id: number; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind }
 export type ReadReply =
   | { id: number; ok: true; info: CheckpointInfo; table: TensorTable }
   | { id: number; ok: false; error: { code: ReaderErrorCode; file: string; reason: string; offset?: number } };
@@ -53,7 +53,8 @@ export class ReadPool {
     const displayName = opts.displayName ?? file;
     if (this.closed) return Promise.reject(unreadable(displayName, 'the reader pool has been shut down'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ req: { id: this.nextId++, file, displayName, maxHeaderBytes: opts.maxHeaderBytes }, timeoutMs: opts.timeoutMs, resolve, reject });
+      const req = { id: this.nextId++, file, displayName, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind };
+      this.queue.push({ req, timeoutMs: opts.timeoutMs, resolve, reject });
       this.dispatch();
     });
   }
@@ -139,9 +140,18 @@ export class ReadPool {
   }
 }
 
-/** The index's reader through a pool: each checkpoint read in a worker, bounded in time there. */
+/**
+ * The index's reader through a pool: each checkpoint read in a worker, bounded in time there. A
+ * sharded index is merged here, its shards spread over the pool (the index's own JSON, a key → shard
+ * table, is parsed in this thread).
+ */
 export function pooledReader(pool: ReadPool): (file: string, opts: ReadOptions) => Promise<CheckpointInfo> {
-  return (file, opts) => pool.read(file, opts);
+  return (file, opts) => {
+    if (checkpointKindByName(file) !== 'safetensors-index') return pool.read(file, opts);
+    const readShard = (shard: string, displayName: string) =>
+      pool.read(shard, { displayName, maxHeaderBytes: opts.maxHeaderBytes, timeoutMs: opts.timeoutMs, kind: 'safetensors' });
+    return readCheckpoint(file, { ...opts, readShard });
+  };
 }
 
 function describeWorkerError(e: Error): string {

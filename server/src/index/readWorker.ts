@@ -10,7 +10,7 @@ import type { ReadReply, ReadRequest } from './readPool';
 import { encodeTensors } from './tensorTable';
 
 parentPort?.on('message', (req: ReadRequest) => {
-  readCheckpoint(req.file, { displayName: req.displayName, maxHeaderBytes: req.maxHeaderBytes }).then(
+  readCheckpoint(req.file, { displayName: req.displayName, maxHeaderBytes: req.maxHeaderBytes, kind: req.kind }).then(
     (info) => {
       const { table, transfer } = encodeTensors(info.tensors);
       const reply: ReadReply = { id: req.id, ok: true, info: { ...info, tensors: [] }, table };
