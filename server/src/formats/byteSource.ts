@@ -3,6 +3,7 @@
  * needs, and every length field is checked against the file size before it is trusted.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { openRegular } from './openRegular';
@@ -14,6 +15,52 @@ import { unreadable } from './readerError';
  * against it without passing it down.
  */
 export const readBudget = new AsyncLocalStorage<{ limit: number; used: number }>();
+
+/**
+ * What one checkpoint read looked at, for the index's cache: every range read from the file, in
+ * order, and a digest of those bytes. Readers are deterministic, so a file of the same size with the
+ * same bytes in those ranges reads the same — a touched file, or one whose tensor data was rewritten
+ * in place, keeps its cached entry without being parsed again. Reads of any other file (a shard, a
+ * sibling) make the trace unusable.
+ */
+export interface HeaderIdentity { size: number; ranges: [number, number][]; digest: string }
+
+interface Trace { path: string; size: number; ranges: [number, number][]; hash: Hash; spoilt: boolean }
+export const readTrace = new AsyncLocalStorage<Trace>();
+const MAX_TRACED_RANGES = 10_000;
+
+/** Runs a whole read with a trace; the identity is undefined when the read was not all through one ByteSource. */
+export async function traced<T>(path: string, fn: () => Promise<T>): Promise<{ result: T; identity?: HeaderIdentity }> {
+  const trace: Trace = { path: resolve(path), size: -1, ranges: [], hash: createHash('sha1'), spoilt: false };
+  const result = await readTrace.run(trace, fn);
+  const ok = !trace.spoilt && trace.size >= 0 && trace.ranges.length > 0;
+  return { result, identity: ok ? { size: trace.size, ranges: trace.ranges, digest: trace.hash.digest('hex') } : undefined };
+}
+
+/** Whether `path` still holds what `identity` saw: same size, same bytes in the same ranges. */
+export async function sameHeader(path: string, identity: HeaderIdentity): Promise<boolean> {
+  try {
+    return await withSource(path, path, async (src) => {
+      if (src.size !== identity.size) return false;
+      const hash = createHash('sha1');
+      for (const [offset, length] of identity.ranges) hashRange(hash, offset, length, await src.read(offset, length));
+      return hash.digest('hex') === identity.digest;
+    });
+  } catch {
+    return false;
+  }
+}
+
+function hashRange(hash: Hash, offset: number, length: number, bytes: Buffer): void {
+  hash.update(`${offset}:${length};`);
+  hash.update(bytes);
+}
+
+/** Marks the current read as not replayable from its trace (bytes came from elsewhere). */
+export function spoilTrace(): void {
+  const trace = readTrace.getStore();
+  if (trace) trace.spoilt = true;
+}
 
 export class ByteSource {
   private constructor(
@@ -31,7 +78,13 @@ export class ByteSource {
     } catch (e) {
       throw unreadable(displayName, describeFsError(e));
     }
-    return new ByteSource(resolve(path), displayName, opened.handle, opened.stats.size);
+    const src = new ByteSource(resolve(path), displayName, opened.handle, opened.stats.size);
+    const trace = readTrace.getStore();
+    if (trace) {
+      if (trace.path !== src.path || (trace.size >= 0 && trace.size !== src.size)) trace.spoilt = true;
+      trace.size = src.size;
+    }
+    return src;
   }
 
   /** Reads exactly `length` bytes at `offset`, or fails naming what was expected there. */
@@ -52,6 +105,14 @@ export class ByteSource {
       const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
       if (bytesRead === 0) throw unreadable(this.displayName, `file shrank while reading ${what}`);
       done += bytesRead;
+    }
+    const trace = readTrace.getStore();
+    if (trace && !trace.spoilt) {
+      if (trace.ranges.length >= MAX_TRACED_RANGES) trace.spoilt = true;
+      else {
+        trace.ranges.push([offset, length]);
+        hashRange(trace.hash, offset, length, buf);
+      }
     }
     return buf;
   }

@@ -5,8 +5,7 @@
  * opened non-blocking (no effect on regular files), the handle itself is fstat'ed (no window to swap the
  * file between check and open), and anything but a regular file is refused with the reason.
  */
-import { Stats, closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, close as closeFd, fstat as fstatFd, open as openFd, statSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { Stats, closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, statSync } from 'node:fs';
 
 /** Windows has neither O_NONBLOCK nor named pipes in the file system: a plain read-only open there. */
 const READ_NONBLOCK = constants.O_RDONLY | ((constants as { O_NONBLOCK?: number }).O_NONBLOCK ?? 0);
@@ -57,28 +56,6 @@ export async function openRegular(path: string, noun = 'a checkpoint file'): Pro
     return { handle, stats };
   } catch (e) {
     await handle.close().catch(() => undefined);
-    throw e;
-  }
-}
-
-const openCb = promisify(openFd);
-const fstatCb = promisify(fstatFd);
-const closeCb = promisify(closeFd);
-
-/** As openRegular, but a plain descriptor for APIs that take one (yauzl.fromFd); the caller closes it. */
-export async function openRegularFd(path: string, noun = 'a checkpoint file'): Promise<{ fd: number; stats: Stats }> {
-  let fd: number;
-  try {
-    fd = await openCb(path, READ_NONBLOCK);
-  } catch (e) {
-    explainOpenFailure(e, path, noun);
-  }
-  try {
-    const stats = await fstatCb(fd);
-    refuse(stats, noun);
-    return { fd, stats };
-  } catch (e) {
-    await closeCb(fd).catch(() => undefined);
     throw e;
   }
 }

@@ -4,7 +4,7 @@
  * mapping analysis never see any other failure.
  */
 import * as path from 'node:path';
-import { ByteSource, readBudget, withSource } from './byteSource';
+import { ByteSource, readBudget, traced, withSource } from './byteSource';
 import { readGguf } from './gguf';
 import { readOnnx } from './onnx/onnxReader';
 import { readPaddlePickle } from './paddlePickle';
@@ -54,7 +54,10 @@ export interface ReadOptions {
 
 export async function readCheckpoint(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
   const display = opts.displayName ?? file;
-  const read = () => dispatch(file, display, opts);
+  const read = async () => {
+    const { result, identity } = await traced(file, () => dispatch(file, display, opts));
+    return identity ? { ...result, identity } : result;
+  };
   const started = opts.maxHeaderBytes ? readBudget.run({ limit: opts.maxHeaderBytes, used: 0 }, read) : read();
   const work = started.catch((e: unknown) => {
     if (e instanceof ReaderError) throw e;

@@ -4,7 +4,7 @@
  * a classic cause of "missing key" errors that only show up at load time.
  */
 import * as path from 'node:path';
-import { describeFsError, withSource } from './byteSource';
+import { describeFsError, spoilTrace, withSource } from './byteSource';
 import { mapLimit } from './mapLimit';
 import { readRegularFile } from './openRegular';
 import { ReaderError, unreadable } from './readerError';
@@ -19,6 +19,7 @@ const SHARD_READS = 8;
 const readShardHere = (file: string, displayName: string) => withSource(file, displayName, readSafetensors);
 
 export async function readSafetensorsIndex(indexPath: string, displayName: string, readShard = readShardHere): Promise<CheckpointInfo> {
+  spoilTrace();   // the result depends on the shards too: no single file's bytes can vouch for it
   const weightMap = await readWeightMap(indexPath, displayName);
   const dir = path.dirname(indexPath);
   const shards = [...new Set(Object.values(weightMap))];

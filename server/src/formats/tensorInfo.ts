@@ -2,6 +2,7 @@
  * The one shape every checkpoint reader returns: what a file holds, never the tensor data itself.
  * Plain data only, so the CLI, the language server and the tests all consume the same objects.
  */
+import type { HeaderIdentity } from './byteSource';
 
 /** Checkpoint kinds, named as `tensorport keys --json` reports them (../shared/spec/cli.md). */
 export type CheckpointFormat =
@@ -89,6 +90,11 @@ export interface CheckpointInfo {
   graph?: { inputs: GraphValue[]; outputs: GraphValue[] };
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */
   bindings?: Record<string, { value: number; from: string }>;
+  /**
+   * The byte ranges the reader looked at and their digest (byteSource.ts), for the index's cache:
+   * absent where a read cannot be replayed from them (a sharded index, model source).
+   */
+  identity?: HeaderIdentity;
 }
 
 export interface GraphValue {

@@ -3,11 +3,10 @@
  * directory, then only `<top>/data.pkl`, interpreted by the safe pickle VM. Storages stay in their
  * `data/<key>` entries; each tensor gets the byte range of its view inside that entry.
  */
-import { close as closeFd } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import yauzl from 'yauzl';
-import { ByteSource, describeFsError } from './byteSource';
-import { openRegularFd } from './openRegular';
+import { Readable } from 'node:stream';
+import { ByteSource } from './byteSource';
 import { BufferSource, type RandomAccess } from './pickle/cursor';
 import { flattenTensors } from './pickle/flatten';
 import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
@@ -24,7 +23,7 @@ export async function readTorchZip(path: string, displayName: string): Promise<C
   let zip: yauzl.ZipFile | undefined;
   try {
     src = await ByteSource.open(path, displayName);
-    zip = await openZip(path, displayName);
+    zip = await openZip(src, displayName);
     return await readOpened(resolvePath(path), displayName, src, zip);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
@@ -108,23 +107,27 @@ function zipReason(e: unknown): string {
 }
 
 /**
- * yauzl.open would open the path with a plain (blocking) open; the descriptor is opened here instead,
- * non-blocking and checked to be a regular file. Once the ZipFile exists it owns the descriptor (its
- * close() closes it); if yauzl refuses the archive, the descriptor is closed here.
+ * yauzl reads through our ByteSource (already opened non-blocking and checked to be a regular file),
+ * so the archive's directory and data.pkl count against the header budget and the read trace like
+ * every other format's bytes.
  */
-async function openZip(path: string, name: string): Promise<yauzl.ZipFile> {
-  let fd: number;
-  try {
-    ({ fd } = await openRegularFd(path));
-  } catch (e) {
-    throw unreadable(name, describeFsError(e));
+class SourceReader extends yauzl.RandomAccessReader {
+  constructor(private readonly src: ByteSource) {
+    super();
   }
+
+  _readStreamForRange(start: number, end: number): Readable {
+    const src = this.src;
+    return Readable.from((async function* () { yield await src.read(start, end - start, 'zip data'); })(), { objectMode: false });
+  }
+}
+
+async function openZip(src: ByteSource, name: string): Promise<yauzl.ZipFile> {
   try {
     return await new Promise<yauzl.ZipFile>((resolve, reject) => {
-      yauzl.fromFd(fd, { lazyEntries: true, autoClose: false }, (err, zip) => {
+      yauzl.fromRandomAccessReader(new SourceReader(src), src.size, { lazyEntries: true, autoClose: false }, (err, zip) => {
         if (err || !zip) {
-          const code = (err as NodeJS.ErrnoException | null)?.code;
-          reject(unreadable(name, code ? describeFsError(err) : zipReason(err)));
+          reject(err instanceof ReaderError ? err : unreadable(name, zipReason(err)));
           return;
         }
         // Errors after the listing (a failed local header read) arrive through callbacks; keep a listener so none is unhandled.
@@ -133,7 +136,6 @@ async function openZip(path: string, name: string): Promise<yauzl.ZipFile> {
       });
     });
   } catch (e) {
-    closeFd(fd, () => undefined);
     throw e instanceof ReaderError ? e : unreadable(name, zipReason(e));
   }
 }

@@ -1,11 +1,17 @@
 /**
- * The workspace's checkpoints by path: read lazily, cached until the file changes (size or mtime),
- * one read at a time per file, each bounded in time. A file that cannot be read is an entry with the
- * reason, never an exception: the server turns it into a diagnostic on that file.
+ * The workspace's checkpoints by path: read lazily, one read at a time per file, each bounded in
+ * time. An entry is kept while the file's size and mtime stay the same; when they change (or the
+ * watcher reports a change), the bytes the reader looked at are hashed again and, if they match, the
+ * same entry is kept without parsing — a `touch`, or tensor data rewritten in place by a training
+ * run, costs a header's worth of I/O, and every cache keyed on the entry stays warm. A file that
+ * cannot be read is an entry with the reason, never an exception: the server turns it into a
+ * diagnostic on that file.
  */
 import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import { sameHeader } from '../formats/byteSource';
 import { mapLimit } from '../formats/mapLimit';
-import { readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
+import { checkpointKindByName, readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
 import { ReaderError, ReaderErrorCode } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
 
@@ -24,7 +30,7 @@ export interface IndexOptions {
   reader?: (path: string, opts: ReadOptions) => Promise<CheckpointInfo>;
 }
 
-interface Cached { stamp: string; entry: Promise<IndexEntry> }
+interface Cached { stamp: string; entry: Promise<IndexEntry>; suspect?: boolean }
 
 export class CheckpointIndex {
   private readonly cache = new Map<string, Cached>();
@@ -35,15 +41,32 @@ export class CheckpointIndex {
   async get(path: string): Promise<IndexEntry> {
     const stamp = await statStamp(path);
     const hit = this.cache.get(path);
-    if (hit && hit.stamp === stamp) return hit.entry;
-    const entry = this.read(path);
+    if (hit && hit.stamp === stamp && !hit.suspect) return hit.entry;
+    const entry = hit && stamp !== 'missing' ? this.revalidate(path, hit.entry) : this.read(path);
     this.cache.set(path, { stamp, entry });
     return entry;
   }
 
-  /** Forgets a path (changed or deleted); the next `get` re-reads it. */
+  /**
+   * Marks a path as changed (the watcher said so): the next `get` checks its header bytes again. A
+   * sharded index beside it may list it as a shard, so those are re-read too.
+   */
   invalidate(path: string): void {
+    const hit = this.cache.get(path);
+    if (hit) hit.suspect = true;
+    this.suspectIndexesBeside(path);
+  }
+
+  /** Forgets a path entirely (deleted, or no longer a checkpoint). */
+  forget(path: string): void {
     this.cache.delete(path);
+    this.suspectIndexesBeside(path);
+  }
+
+  private suspectIndexesBeside(path: string): void {
+    for (const [p, c] of this.cache) {
+      if (p !== path && dirname(p) === dirname(path) && checkpointKindByName(p) === 'safetensors-index') c.suspect = true;
+    }
   }
 
   /** Reads many files with bounded concurrency, reporting progress as each finishes. */
@@ -59,6 +82,13 @@ export class CheckpointIndex {
   /** Paths read so far (for snapshots and tests). */
   paths(): string[] {
     return [...this.cache.keys()];
+  }
+
+  /** The old entry when the file still holds the bytes it was read from; a fresh read otherwise. */
+  private async revalidate(path: string, previous: Promise<IndexEntry>): Promise<IndexEntry> {
+    const old = await previous;
+    if (old.ok && old.info.identity && await sameHeader(path, old.info.identity)) return old;
+    return this.read(path);
   }
 
   private async read(path: string): Promise<IndexEntry> {
