@@ -8,7 +8,9 @@ import { closeSync, constants, copyFileSync, mkdirSync, openSync, unlinkSync, wr
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { LspClient } from '../support/lspClient';
+import { sparseSafetensors } from '../support/sparse';
 import { VIT_TO_PADDLE_RULES } from '../support/mappings';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
@@ -54,6 +56,23 @@ test('tensorport/keys answers with the keys JSON of the CLI', async () => {
   const bad = await client.request<{ ok: boolean; message: string }>('tensorport/keys', { path: path.join(ws.dir, 'ckpt', 'broken.safetensors') });
   assert.equal(bad.ok, false);
   assert.match(bad.message, /broken\.safetensors: header length/);
+});
+
+test('$/cancelRequest: a cancelled request is answered RequestCancelled, the same request uncancelled is answered in full', async () => {
+  // Outside the workspace, so only these requests read it: 100,000 tensors take long enough to cancel mid-read.
+  const many = path.join(scratchDir('lsp-cancel').dir, 'many.safetensors');
+  sparseSafetensors(many, (function* () { for (let i = 0; i < 100_000; i++) yield [`layers.${i}.weight`, [4]] as [string, number[]]; })());
+  const source = new CancellationTokenSource();
+  const cancelled = client.conn.sendRequest('tensorport/keys', { path: many }, source.token);
+  source.cancel();
+  await assert.rejects(cancelled, (e: { code?: number }) => e.code === -32800);
+  const full = await client.request<{ ok: boolean; keys: { tensors: unknown[] } }>('tensorport/keys', { path: many });
+  assert.equal(full.keys.tensors.length, 100_000);
+  // A hover cancelled before the server reaches it never runs.
+  const hoverSource = new CancellationTokenSource();
+  hoverSource.cancel();
+  await assert.rejects(client.conn.sendRequest('textDocument/hover', { textDocument: { uri: uriOf('none.tpmap') }, position: { line: 0, character: 0 } }, hoverSource.token),
+    (e: { code?: number }) => e.code === -32800);
 });
 
 test('tensorport/workspace lists checkpoints and mapping files with their status; tensorport/diff compares two', async () => {

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, DiagnosticSeverity, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
+  CodeActionKind, DiagnosticSeverity, ResponseError, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { keysJson } from '../cli/keysCommand';
@@ -13,7 +13,8 @@ import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { pooledReader, ReadPool } from '../index/readPool';
 import { diffCheckpoints, formatDiff } from '../index/diff';
 import { findCheckpoints, findMappings, findModelSources } from '../index/findCheckpoints';
-import { generateMappingFile } from '../mapping/automap/generate';
+import { generateMapping } from '../mapping/automap/generate';
+import { writeFileAtomically } from '../index/atomicWrite';
 import { runCommandParity } from '../parity/commandMode';
 import { disposeParityWorkers, runOnnxParity } from '../parity/engine';
 import { hoverModelSource } from '../source/hover';
@@ -30,6 +31,7 @@ import { hoverAt } from '../mapping/hover';
 import { offsetAt } from '../mapping/lineIndex';
 import { locate } from '../mapping/locate';
 import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
+import { cancelledError, honourCancel } from './cancellation';
 import { MappingDocuments, MappingState } from './mappingDocuments';
 import {
   DEFAULT_SETTINGS, DIFF_REQUEST, PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
@@ -113,7 +115,8 @@ connection.onDidChangeWatchedFiles(async ({ changes }) => {
   for (const change of changes) {
     const file = fileURLToPath(change.uri);
     if (!isCheckpointPath(file)) continue;
-    index.invalidate(file);
+    if (change.type === FileChangeType.Deleted) index.forget(file);
+    else index.invalidate(file);
     if (change.type === FileChangeType.Deleted) {
       checkpointFiles.delete(file);
       unreadable.delete(file);
@@ -127,24 +130,27 @@ connection.onDidChangeWatchedFiles(async ({ changes }) => {
   sendStatus();
 });
 
-connection.onRequest(KEYS_REQUEST, async (params: KeysParams): Promise<KeysResult> => {
+connection.onRequest(KEYS_REQUEST, honourCancel(async (params: KeysParams): Promise<KeysResult> => {
   const entry = await index.get(path.resolve(params.path));
   return entry.ok ? { ok: true, keys: keysJson(entry.info) as Extract<KeysResult, { ok: true }>['keys'] } : { ok: false, message: entry.error.message };
-});
+}));
 
-connection.onRequest(DIFF_REQUEST, async (params: DiffParams): Promise<DiffResult> => {
+connection.onRequest(DIFF_REQUEST, honourCancel(async (params: DiffParams): Promise<DiffResult> => {
   const [a, b] = await Promise.all([index.get(path.resolve(params.a)), index.get(path.resolve(params.b))]);
   if (!a.ok) return { ok: false, message: a.error.message };
   if (!b.ok) return { ok: false, message: b.error.message };
   const d = diffCheckpoints(a.info, b.info);
   return { ok: true, text: formatDiff(relativeToRoots(a.path), relativeToRoots(b.path), d), differs: d.changed.length + d.onlyInA.length + d.onlyInB.length > 0 };
-});
+}));
 
-connection.onRequest(GENERATE_MAPPING_REQUEST, async (p: GenerateMappingParams): Promise<GenerateMappingResult> => {
+connection.onRequest(GENERATE_MAPPING_REQUEST, async (p: GenerateMappingParams, token): Promise<GenerateMappingResult | ResponseError<void>> => {
+  if (token.isCancellationRequested) return cancelledError();
   const progress = await connection.window.createWorkDoneProgress();
   progress.begin('Tensor Port: proposing a mapping', undefined, `${path.basename(p.source)} → ${path.basename(p.target)}`);
   try {
-    const g = await generateMappingFile(p.source, p.target, p.output, { overwrite: p.overwrite });
+    const g = await generateMapping(p.source, p.target, path.dirname(path.resolve(p.output)));
+    if (token.isCancellationRequested) return cancelledError();   // cancelled: nothing written
+    await writeFileAtomically(p.output, g.text, { overwrite: p.overwrite });
     connection.console.info(`wrote ${p.output}: ${g.proposal.rules.length} rules, ${g.lowConfidence} with low confidence`);
     return { ok: true, output: p.output, rules: g.proposal.rules.length, lowConfidence: g.lowConfidence,
       unmappedSource: g.proposal.unmappedSource.length, unmappedTarget: g.proposal.unmappedTarget.length };
@@ -172,7 +178,7 @@ connection.onRequest(PARITY_REQUEST, async (p: ParityParams, token): Promise<Par
   }
 });
 
-connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {
+connection.onRequest(WORKSPACE_REQUEST, honourCancel(async (): Promise<WorkspaceResult> => {
   const entries: WorkspaceEntry[] = [];
   for (const file of [...checkpointFiles].sort()) {
     const e = await index.get(file);
@@ -191,7 +197,7 @@ connection.onRequest(WORKSPACE_REQUEST, async (): Promise<WorkspaceResult> => {
     entries.push({ path: file, kind: 'mapping', ok: errors === 0, detail: errors || warnings ? `${errors} errors, ${warnings} warnings` : 'clean', errors, warnings });
   }
   return { entries };
-});
+}));
 
 // --- mapping documents -------------------------------------------------------------------------
 
@@ -266,7 +272,7 @@ function classesOf(file: string): string[] {
   return [...text.matchAll(/^(?:export\s+)?class\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]);
 }
 
-connection.onCompletion(async ({ textDocument, position }) => {
+connection.onCompletion(honourCancel(async ({ textDocument, position }) => {
   const c = await current(textDocument.uri);
   if (!c) return null;
   // Model-source files are only offered on a `source`/`target` line: walking the workspace costs.
@@ -276,9 +282,9 @@ connection.onCompletion(async ({ textDocument, position }) => {
     : [];
   const r = completeAt(c.state.file, c.offset(position), { sides: c.state.sides, mappingPath: c.state.path, files: [...checkpointFiles, ...sources], classesOf });
   return { isIncomplete: r.isIncomplete, items: r.items.map((i) => toCompletionItem(c.state.file, i)) };
-});
+}));
 
-connection.onHover(async ({ textDocument, position }) => {
+connection.onHover(honourCancel(async ({ textDocument, position }) => {
   const doc = documents.get(textDocument.uri);
   if (doc && isModelSource(doc)) {
     const checkpoints = (await Promise.all([...checkpointFiles].map((f) => index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
@@ -290,9 +296,9 @@ connection.onHover(async ({ textDocument, position }) => {
   if (!c) return null;
   const h = hoverAt(c.state.file, c.offset(position), c.state.sides);
   return h ? { contents: { kind: 'markdown', value: h.markdown }, range: toRange(c.state.file, h.span) } : null;
-});
+}));
 
-connection.onDefinition(async ({ textDocument, position }) => {
+connection.onDefinition(honourCancel(async ({ textDocument, position }) => {
   const c = await current(textDocument.uri);
   if (!c) return null;
   const at = locate(c.state.file, c.offset(position));
@@ -307,24 +313,24 @@ connection.onDefinition(async ({ textDocument, position }) => {
     if (def) return { uri: pathToFileURL(def.file).toString(), range: { start: { line: def.line, character: def.column }, end: { line: def.endLine, character: def.endColumn } } };
   }
   return { uri: pathToFileURL(target.path).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
-});
+}));
 
-connection.onCodeAction(async ({ textDocument, range }) => {
+connection.onCodeAction(honourCancel(async ({ textDocument, range }) => {
   const c = await current(textDocument.uri);
   if (!c) return null;
   const span = { start: c.offset(range.start), end: c.offset(range.end) };
   return codeActionsAt(c.state.file, c.state.analysis, span, c.state.sides).map((a) => toCodeAction(c.state.file, textDocument.uri, a));
-});
+}));
 
-connection.onDocumentSymbol(async ({ textDocument }) => {
+connection.onDocumentSymbol(honourCancel(async ({ textDocument }) => {
   const c = await current(textDocument.uri);
   return c ? outline(c.state.file).map((s) => toDocumentSymbol(c.state.file, s)) : null;
-});
+}));
 
-connection.onFoldingRanges(async ({ textDocument }) => {
+connection.onFoldingRanges(honourCancel(async ({ textDocument }) => {
   const c = await current(textDocument.uri);
   return c ? foldingRanges(c.state.file) : null;
-});
+}));
 
 // A lens on every mapping: the parity check is the next step after the mapping checks clean.
 connection.onCodeLens(({ textDocument }) => [{
@@ -332,10 +338,10 @@ connection.onCodeLens(({ textDocument }) => [{
   command: { title: '$(play) Run Parity Check', command: 'tensorport.runParity', arguments: [textDocument.uri] },
 }]);
 
-connection.onDocumentFormatting(async ({ textDocument }) => {
+connection.onDocumentFormatting(honourCancel(async ({ textDocument }) => {
   const c = await current(textDocument.uri);
   return c ? formatMapping(c.state.file).map((e) => toTextEdit(c.state.file, e)) : null;
-});
+}));
 
 function relativeToRoots(file: string): string {
   for (const r of roots) {
