@@ -4,6 +4,7 @@
  * that overruns its time or its memory fails alone — its thread is replaced and the pool goes on.
  */
 import assert from 'node:assert/strict';
+import { cpSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
@@ -41,6 +42,14 @@ test('a sharded index is merged in this thread from shards read by the pool, as 
       assert.deepEqual(await read(file, { displayName: name }), await readCheckpoint(file, { displayName: name }), name);
     }
     assert.equal(shardPool.threads, 2, 'both shards were read in workers');
+    // A shard that fails fails the index with the same message either way.
+    const dir = path.join(tmp.dir, 'sharded');
+    cpSync(path.join(FIXTURES, 'safetensors', 'sharded'), dir, { recursive: true });
+    writeFileSync(path.join(dir, 'model-00002-of-00002.safetensors'), 'not a header');
+    const file = path.join(dir, 'model.safetensors.index.json');
+    const inThread = await readCheckpoint(file, { displayName: 'm.index.json' }).catch((e: Error) => e.message);
+    assert.match(String(inThread), /^m\.index\.json: shard model-00002-of-00002\.safetensors: /);
+    await assert.rejects(read(file, { displayName: 'm.index.json' }), { message: inThread });
   } finally {
     await shardPool.close();
   }
@@ -54,7 +63,7 @@ test('the packed table round-trips plain and unusual tensors alike', () => {
     { key: 'v', dtype: 'F16', shape: [4, 2], location: { file: '/m/y', offset: 0, length: 16, stride: [1, 4] } },
     { key: 'w', dtype: 'F32', shape: [1], location: { file: '/m/x', offset: 32, length: 4 }, consumers: ['MatMul.B'] },
   ];
-  const { table } = encodeTensors(tensors);
+  const table = encodeTensors(tensors);
   assert.equal(table.extras.length, 3);
   assert.deepEqual(decodeTensors(table), tensors);
 });

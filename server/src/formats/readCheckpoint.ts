@@ -45,11 +45,6 @@ export interface ReadOptions {
   maxHeaderBytes?: number;
   /** Read as this kind whatever the file's name (a sharded index's shards are safetensors by definition). */
   kind?: CheckpointKind;
-  /**
-   * How a sharded index reads each shard; by default in this thread, one after another as I/O allows.
-   * The language server passes its worker pool here, so shards are parsed on several cores.
-   */
-  readShard?: (file: string, displayName: string) => Promise<CheckpointInfo>;
 }
 
 export async function readCheckpoint(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
@@ -78,7 +73,7 @@ export async function readCheckpoint(file: string, opts: ReadOptions = {}): Prom
 
 async function dispatch(file: string, display: string, opts: ReadOptions): Promise<CheckpointInfo> {
   const byName = opts.kind ?? checkpointKindByName(file);
-  if (byName === 'safetensors-index') return readSafetensorsIndex(file, display, opts.readShard);
+  if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
   const kind = byName ?? await sniff(file, display);
   switch (kind) {
     case 'safetensors': return withSource(file, display, readSafetensors);

@@ -18,26 +18,47 @@ const SHARD_READS = 8;
 
 const readShardHere = (file: string, displayName: string) => withSource(file, displayName, readSafetensors);
 
-export async function readSafetensorsIndex(indexPath: string, displayName: string, readShard = readShardHere): Promise<CheckpointInfo> {
-  spoilTrace();   // the result depends on the shards too: no single file's bytes can vouch for it
-  const weightMap = await readWeightMap(indexPath, displayName);
-  const dir = path.dirname(indexPath);
-  const shards = [...new Set(Object.values(weightMap))];
-  const notes: string[] = [];
-  const tensors: TensorInfo[] = [];
-  const seen = new Map<string, string>();
-  let framework: Framework | undefined;
+/** What an index names: its weight map and its shard files (as written in it), checked to stay in its folder. */
+export interface IndexPlan { weightMap: Record<string, string>; shards: string[]; keys: number }
 
+export async function readIndexPlan(indexPath: string, displayName: string): Promise<IndexPlan> {
+  const weightMap = await readWeightMap(indexPath, displayName);
+  const shards = new Set<string>();
+  let keys = 0;
+  // for-in, not Object.entries/values: on a 100k-key weight map that is 30 ms against 150.
+  for (const key in weightMap) {
+    shards.add(weightMap[key]);
+    keys++;
+  }
   for (const shard of shards) {
     if (path.isAbsolute(shard) || shard.split(/[\\/]/).includes('..')) {
       throw unreadable(displayName, `weight_map names shard "${shard}" outside the index's folder`);
     }
   }
+  return { weightMap, shards: [...shards], keys };
+}
+
+/** Where a shard named in the index lives, and the name messages give it. */
+export function shardPaths(indexPath: string, displayName: string, shard: string): { file: string; displayName: string } {
+  return { file: path.join(path.dirname(indexPath), shard), displayName: path.join(path.dirname(displayName), shard) };
+}
+
+export async function readSafetensorsIndex(
+  indexPath: string, displayName: string, readShard = readShardHere, given?: IndexPlan,
+): Promise<CheckpointInfo> {
+  spoilTrace();   // the result depends on the shards too: no single file's bytes can vouch for it
+  const { weightMap, shards, keys } = given ?? await readIndexPlan(indexPath, displayName);
+  const notes: string[] = [];
+  const tensors: TensorInfo[] = [];
+  const seen = new Map<string, string>();
+  let framework: Framework | undefined;
+
   // Shard headers are read several at a time (a 30-shard model waits on I/O, not on each in turn),
   // then merged in the index's shard order so notes and tensor order do not depend on timing.
   const infos = await mapLimit(shards, SHARD_READS, async (shard) => {
     try {
-      return await readShard(path.join(dir, shard), path.join(path.dirname(displayName), shard));
+      const where = shardPaths(indexPath, displayName, shard);
+      return await readShard(where.file, where.displayName);
     } catch (e) {
       if (e instanceof ReaderError) throw unreadable(displayName, `shard ${shard}: ${e.reason}`);
       throw e;
@@ -59,8 +80,10 @@ export async function readSafetensorsIndex(indexPath: string, displayName: strin
       tensors.push(t);
     }
   }
-  for (const [key, shard] of Object.entries(weightMap)) {
-    if (!seen.has(key)) notes.push(`the index maps "${key}" to ${shard}, which does not hold it`);
+  let indexedFound = 0;
+  for (const t of tensors) if (weightMap[t.key] !== undefined) indexedFound++;
+  if (indexedFound < keys) {
+    for (const key in weightMap) if (!seen.has(key)) notes.push(`the index maps "${key}" to ${weightMap[key]}, which does not hold it`);
   }
   return { file: displayName, format: 'safetensors-index', tensors, framework, notes };
 }
@@ -83,8 +106,8 @@ async function readWeightMap(indexPath: string, displayName: string): Promise<Re
   }
   const map = (parsed as { weight_map?: unknown } | null)?.weight_map;
   if (map === null || typeof map !== 'object' || Array.isArray(map)) throw unreadable(displayName, 'index has no "weight_map" object');
-  for (const [k, v] of Object.entries(map)) {
-    if (typeof v !== 'string') throw unreadable(displayName, `weight_map entry "${k}" is not a shard file name`);
+  for (const k in map) {
+    if (typeof (map as Record<string, unknown>)[k] !== 'string') throw unreadable(displayName, `weight_map entry "${k}" is not a shard file name`);
   }
   return map as Record<string, string>;
 }

@@ -8,15 +8,12 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CheckpointKind, checkpointKindByName, readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
-import { ReaderError, ReaderErrorCode, unreadable } from '../formats/readerError';
+import { checkpointKindByName, ReadOptions } from '../formats/readCheckpoint';
+import { ReaderError, unreadable } from '../formats/readerError';
+import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
-import { decodeTensors, TensorTable } from './tensorTable';
-
-export interface ReadRequest { id: number; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind }
-export type ReadReply =
-  | { id: number; ok: true; info: CheckpointInfo; table: TensorTable }
-  | { id: number; ok: false; error: { code: ReaderErrorCode; file: string; reason: string; offset?: number } };
+import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
+import { decodeTensors, tableBuffers } from './tensorTable';
 
 export interface PoolOptions {
   /** Threads at most; by default one per core but one, between 1 and 4. */
@@ -29,10 +26,13 @@ export interface PoolOptions {
   workerFile?: string;
 }
 
+type Done = Exclude<ReadReply, { ok: false }>;
+
 interface Job {
   req: ReadRequest;
   timeoutMs?: number;
-  resolve: (info: CheckpointInfo) => void;
+  transfer: ArrayBuffer[];
+  resolve: (reply: Done) => void;
   reject: (e: ReaderError) => void;
 }
 
@@ -49,12 +49,37 @@ export class ReadPool {
     this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(1, availableParallelism() - 1)));
   }
 
-  read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
+  /** One checkpoint, read in a worker. */
+  async read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
+    const reply = await this.run({ op: 'read', file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind }, opts.timeoutMs);
+    if (!('table' in reply)) throw new Error('unexpected reply');
+    return { ...reply.info, tensors: decodeTensors(reply.table) };
+  }
+
+  /**
+   * A sharded index: its shard list from one worker, the shards from all of them, then the merge in
+   * one more — this thread only unpacks the merged table.
+   */
+  async readIndex(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
     const displayName = opts.displayName ?? file;
-    if (this.closed) return Promise.reject(unreadable(displayName, 'the reader pool has been shut down'));
+    const planned = await this.run({ op: 'plan', file, displayName }, opts.timeoutMs);
+    if (!('plan' in planned)) throw new Error('unexpected reply');
+    const shards: Record<string, ReadOutcome> = {};
+    await Promise.all(planned.plan.map(async (shard) => {
+      const where = shardPaths(file, displayName, shard);
+      shards[where.file] = await this.run({ op: 'read', file: where.file, displayName: where.displayName, maxHeaderBytes: opts.maxHeaderBytes, kind: 'safetensors' }, opts.timeoutMs)
+        .then((r) => r as ReadOutcome, (e: ReaderError) => ({ ok: false, error: { code: e.code, file: e.file, reason: e.reason, offset: e.offset } }));
+    }));
+    const transfer = Object.values(shards).flatMap((o) => (o.ok ? tableBuffers(o.table) : []));
+    const merged = await this.run({ op: 'merge', file, displayName, shards }, opts.timeoutMs, transfer);
+    if (!('table' in merged)) throw new Error('unexpected reply');
+    return { ...merged.info, tensors: decodeTensors(merged.table) };
+  }
+
+  private run(job: ReadJob, timeoutMs?: number, transfer: ArrayBuffer[] = []): Promise<Done> {
+    if (this.closed) return Promise.reject(unreadable(job.displayName, 'the reader pool has been shut down'));
     return new Promise((resolve, reject) => {
-      const req = { id: this.nextId++, file, displayName, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind };
-      this.queue.push({ req, timeoutMs: opts.timeoutMs, resolve, reject });
+      this.queue.push({ req: { ...job, id: this.nextId++ }, timeoutMs, transfer, resolve, reject });
       this.dispatch();
     });
   }
@@ -91,7 +116,7 @@ export class ReadPool {
       }, job.timeoutMs);
     }
     slot.worker.ref();   // a pending read keeps the process alive; an idle worker does not
-    slot.worker.postMessage(job.req);
+    slot.worker.postMessage(job.req, job.transfer);
   }
 
   private spawn(): Slot {
@@ -117,7 +142,7 @@ export class ReadPool {
     clearTimeout(slot.timer);
     slot.job = undefined;
     slot.worker.unref();
-    if (reply.ok) job.resolve({ ...reply.info, tensors: decodeTensors(reply.table) });
+    if (reply.ok) job.resolve(reply);
     else job.reject(new ReaderError(reply.error.code, reply.error.file, reply.error.reason, reply.error.offset));
     slot.idleTimer = setTimeout(() => { if (!slot.job) void this.retire(slot); }, this.opts.idleMs ?? 30_000);
     slot.idleTimer.unref();
@@ -140,18 +165,9 @@ export class ReadPool {
   }
 }
 
-/**
- * The index's reader through a pool: each checkpoint read in a worker, bounded in time there. A
- * sharded index is merged here, its shards spread over the pool (the index's own JSON, a key → shard
- * table, is parsed in this thread).
- */
+/** The index's reader through a pool: each checkpoint read in workers, each job bounded in time. */
 export function pooledReader(pool: ReadPool): (file: string, opts: ReadOptions) => Promise<CheckpointInfo> {
-  return (file, opts) => {
-    if (checkpointKindByName(file) !== 'safetensors-index') return pool.read(file, opts);
-    const readShard = (shard: string, displayName: string) =>
-      pool.read(shard, { displayName, maxHeaderBytes: opts.maxHeaderBytes, timeoutMs: opts.timeoutMs, kind: 'safetensors' });
-    return readCheckpoint(file, { ...opts, readShard });
-  };
+  return (file, opts) => (checkpointKindByName(file) === 'safetensors-index' ? pool.readIndex(file, opts) : pool.read(file, opts));
 }
 
 function describeWorkerError(e: Error): string {

@@ -1,26 +1,49 @@
 /**
- * The body of a read-pool worker thread: reads one checkpoint header per message and posts back the
- * CheckpointInfo (its tensors packed into a TensorTable) or the ReaderError's fields (class instances
- * do not cross threads).
+ * The body of a read-pool worker thread: runs one job per message (readProtocol.ts) and posts back
+ * plain data — tensors packed into a TensorTable, errors as their fields (class instances do not
+ * cross threads).
  */
 import { parentPort } from 'node:worker_threads';
 import { readCheckpoint } from '../formats/readCheckpoint';
 import { ReaderError } from '../formats/readerError';
-import type { ReadReply, ReadRequest } from './readPool';
-import { encodeTensors } from './tensorTable';
+import { readIndexPlan, readSafetensorsIndex } from '../formats/safetensorsIndex';
+import { CheckpointInfo } from '../formats/tensorInfo';
+import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
+import { decodeTensors, encodeTensors, tableBuffers } from './tensorTable';
 
 parentPort?.on('message', (req: ReadRequest) => {
-  readCheckpoint(req.file, { displayName: req.displayName, maxHeaderBytes: req.maxHeaderBytes, kind: req.kind }).then(
-    (info) => {
-      const { table, transfer } = encodeTensors(info.tensors);
-      const reply: ReadReply = { id: req.id, ok: true, info: { ...info, tensors: [] }, table };
-      parentPort!.postMessage(reply, transfer);
-    },
+  run(req).then(
+    (result) => post(req.id, result),
     (e: unknown) => {
-      // readCheckpoint only throws ReaderError; anything else is a bug we still report as this file's reason.
+      // Readers only throw ReaderError; anything else is a bug we still report as this file's reason.
       const err = e instanceof ReaderError ? e : new ReaderError('unreadable-checkpoint', req.displayName, String(e));
-      const reply: ReadReply = { id: req.id, ok: false, error: { code: err.code, file: err.file, reason: err.reason, offset: err.offset } };
-      parentPort!.postMessage(reply);
+      post(req.id, { ok: false, error: { code: err.code, file: err.file, reason: err.reason, offset: err.offset } });
     },
   );
 });
+
+async function run(job: ReadJob): Promise<ReadOutcome | { ok: true; plan: string[] }> {
+  switch (job.op) {
+    case 'read':
+      return packed(await readCheckpoint(job.file, { displayName: job.displayName, maxHeaderBytes: job.maxHeaderBytes, kind: job.kind }));
+    case 'plan':
+      return { ok: true, plan: (await readIndexPlan(job.file, job.displayName)).shards };
+    case 'merge':
+      return packed(await readSafetensorsIndex(job.file, job.displayName, async (file) => unpack(job.shards[file])));
+  }
+}
+
+function packed(info: CheckpointInfo): ReadOutcome {
+  return { ok: true, info: { ...info, tensors: [] }, table: encodeTensors(info.tensors) };
+}
+
+function unpack(outcome: ReadOutcome | undefined): CheckpointInfo {
+  if (!outcome) throw new Error('a shard was not read');
+  if (!outcome.ok) throw new ReaderError(outcome.error.code, outcome.error.file, outcome.error.reason, outcome.error.offset);
+  return { ...outcome.info, tensors: decodeTensors(outcome.table) };
+}
+
+function post(id: number, result: ReadOutcome | { ok: true; plan: string[] }): void {
+  const reply = { id, ...result } as ReadReply;
+  parentPort!.postMessage(reply, 'table' in result ? tableBuffers(result.table) : []);
+}

@@ -25,7 +25,7 @@ export interface TensorTable {
   extras: [number, TensorInfo][];
 }
 
-export function encodeTensors(tensors: readonly TensorInfo[]): { table: TensorTable; transfer: ArrayBuffer[] } {
+export function encodeTensors(tensors: readonly TensorInfo[]): TensorTable {
   const n = tensors.length;
   const keyEnds = new Uint32Array(n), dtype = new Uint16Array(n), ndim = new Uint8Array(n);
   const file = new Int32Array(n), offset = new Float64Array(n), length = new Float64Array(n);
@@ -57,11 +57,15 @@ export function encodeTensors(tensors: readonly TensorInfo[]): { table: TensorTa
       file[i] = -1;
     }
   }
-  const table: TensorTable = {
+  return {
     count: n, keys: keys.join(''), keyEnds, dtypes: [...dtypeIds.keys()], dtype, ndim, dims: Float64Array.from(dims),
     files: [...fileIds.keys()], file, offset, length, extras,
   };
-  return { table, transfer: [keyEnds, dtype, ndim, table.dims, file, offset, length].map((a) => a.buffer as ArrayBuffer) };
+}
+
+/** The table's typed arrays, to transfer (not copy) with postMessage. */
+export function tableBuffers(t: TensorTable): ArrayBuffer[] {
+  return [t.keyEnds, t.dtype, t.ndim, t.dims, t.file, t.offset, t.length].map((a) => a.buffer as ArrayBuffer);
 }
 
 export function decodeTensors(t: TensorTable): TensorInfo[] {

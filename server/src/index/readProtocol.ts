@@ -1,0 +1,25 @@
+/**
+ * The messages between the read pool and its workers. Besides reading one file, a worker can list a
+ * sharded index's shards and merge shard results it is handed, so a sharded model is parsed shard by
+ * shard across the pool and merged off the server's thread too.
+ */
+import type { CheckpointKind } from '../formats/readCheckpoint';
+import type { ReaderErrorCode } from '../formats/readerError';
+import type { CheckpointInfo } from '../formats/tensorInfo';
+import type { TensorTable } from './tensorTable';
+
+export interface ErrorFields { code: ReaderErrorCode; file: string; reason: string; offset?: number }
+
+/** One file read: its info (tensors packed in `table`) or why it failed. */
+export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable } | { ok: false; error: ErrorFields };
+
+export type ReadJob =
+  | { op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind }
+  /** A sharded index's shard names, as written in it. */
+  | { op: 'plan'; file: string; displayName: string }
+  /** The index read with the shards already read, by absolute path. */
+  | { op: 'merge'; file: string; displayName: string; shards: Record<string, ReadOutcome> };
+
+export type ReadRequest = ReadJob & { id: number };
+
+export type ReadReply = { id: number } & (ReadOutcome | { ok: true; plan: string[] });
