@@ -65,11 +65,11 @@ async function main(): Promise<void> {
     console.log('torch zip vs torch.load: skipped (Debian python3-torch is not installed: apt-get install python3-torch)');
   } else {
     const pt = path.join(TMP, 'big.pt');
-    const made = spawnSync(python, ['-c', `
-  import torch
-  sd = {f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}  # 64 × 16 MiB = 1 GiB
-  torch.save(sd, ${JSON.stringify(pt)})
-  `], { encoding: 'utf8' });
+    const made = spawnSync(python, ['-c', [
+      'import torch',
+      'sd = {f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}  # 64 × 16 MiB = 1 GiB',
+      `torch.save(sd, ${JSON.stringify(pt)})`,
+    ].join('\n')], { encoding: 'utf8' });
     if (made.status !== 0) throw new Error(made.stderr);
     report('keys: 1 GiB torch zip (64 tensors)', measure(process.execPath, keys(pt)));
     report('python3 -c "torch.load(...)" on the same file', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)})`]));

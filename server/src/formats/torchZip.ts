@@ -120,6 +120,11 @@ class SourceReader extends yauzl.RandomAccessReader {
     const src = this.src;
     return Readable.from((async function* () { yield await src.read(start, end - start, 'zip data'); })(), { objectMode: false });
   }
+
+  /** yauzl reads its directory and local headers through this: straight into the buffer, no stream per read. */
+  read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+    this.src.read(position, length, 'zip data').then((bytes) => { bytes.copy(buffer, offset); callback(null); }, (e: Error) => callback(e));
+  }
 }
 
 async function openZip(src: ByteSource, name: string): Promise<yauzl.ZipFile> {
