@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { registerCheckpointViewer } from './checkpointViewer';
+import { crashPolicy } from './crashPolicy';
 import { registerCommands } from './commands';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
@@ -32,8 +33,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.
     documentSelector: [{ scheme: 'file', language: 'tpmap' }, { scheme: 'file', language: 'python' }, { scheme: 'file', language: 'typescript' }],
     outputChannel: output,
-    // The client restarts a crashed server itself (up to 4 times in 3 minutes) and says so in the log.
-    connectionOptions: { maxRestartCount: 4 },
+    // A crashed server is restarted (up to 4 times in 3 minutes) and the user is told.
+    errorHandler: crashPolicy(output),
     initializationOptions,
     synchronize: {
       fileEvents: [

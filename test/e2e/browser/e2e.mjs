@@ -144,6 +144,15 @@ try {
     await page.screenshot({ path: path.join(OUT, 'parity.png') });
     await panel.locator('#results').screenshot({ path: path.join(OUT, 'parity-results.png') });
   });
+  await step('a language server killed mid-session is restarted, the user is told, and it indexes again', async () => {
+    await page.keyboard.press('Escape');
+    const killed = killServer();
+    if (killed.length !== 1) throw new Error(`expected one Tensor Port server process, found ${killed.length}`);
+    await page.locator('.notifications-toasts', { hasText: 'the language server stopped unexpectedly and was restarted (1 of 4' }).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(OUT, 'restarted.png') });
+    await page.locator('.statusbar-item', { hasText: '5 checkpoints' }).first().waitFor({ timeout: 60_000 });
+    await waitFor(() => findServers().some((pid) => !killed.includes(pid)), 'a new server process', 30_000);
+  });
   ok = true;
 } catch (e) {
   console.error('E2E FAILED:', e.message);
@@ -162,6 +171,25 @@ async function fullyShown(locator) {
     for (let e = el; e; e = e.parentElement) if (getComputedStyle(e).opacity !== '1') return false;
     return true;
   }, handle, { timeout: 10_000 });
+}
+
+/** The extension's language server processes (found through /proc: no procps needed). */
+function findServers() {
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmd.includes('tensorport') && cmd.includes('dist/server.js');
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/** SIGKILL, as a crash would: no shutdown request, no exit notification. */
+function killServer() {
+  const pids = findServers();
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids;
 }
 
 async function waitFor(pred, what, ms = 10_000) {
