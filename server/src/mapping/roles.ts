@@ -42,7 +42,23 @@ const NORM_ORDER: Record<string, 1 | 2> = {
 
 const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn)\d*$/;
 
-export function keyRole(key: string): KeyRole {
+/**
+ * Roles depend on the key alone and every analysis asks for the same keys again (5,000 rules × 2 keys
+ * on each pass): remembered, bounded so a stream of distinct keys cannot grow it without end.
+ */
+const roleMemo = new Map<string, Readonly<KeyRole>>();
+const ROLE_MEMO_MAX = 500_000;
+
+export function keyRole(key: string): Readonly<KeyRole> {
+  let r = roleMemo.get(key);
+  if (r === undefined) {
+    if (roleMemo.size >= ROLE_MEMO_MAX) roleMemo.clear();
+    roleMemo.set(key, r = Object.freeze(computeKeyRole(key)));
+  }
+  return r;
+}
+
+function computeKeyRole(key: string): KeyRole {
   const segs = key.split('.');
   const out: KeyRole = {};
   const last = segs[segs.length - 1];
