@@ -20,6 +20,7 @@ import { parseMapping } from '../../server/src/mapping/parse';
 import { SideData, loadSides } from '../../server/src/mapping/sides';
 import { applyTransform } from '../../server/src/mapping/transforms';
 import { FIXTURES, safetensorsBytes, scratchDir } from '../support/tmp';
+import { rng } from '../support/rng';
 
 const DIR = path.join(FIXTURES, 'automap');
 const index = new CheckpointIndex();
@@ -213,15 +214,6 @@ test('a tensor left over says which tensor plays its role and why it does not fi
 });
 
 // --- the assignment solver -------------------------------------------------------------------------
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The best assignment cost by trying every injective map of the smaller side into the larger. */
 function bruteForce(cost: number[][]): number {

@@ -9,18 +9,10 @@ import { withSource } from '../../server/src/formats/byteSource';
 import { readSafetensors } from '../../server/src/formats/safetensors';
 import { scanHeader } from '../../server/src/formats/safetensorsScan';
 import { scratchDir } from '../support/tmp';
+import { rng } from '../support/rng';
 
 const tmp = scratchDir('st-scan');
 const RUNS = Number(process.env.TENSORPORT_FUZZ_RUNS ?? 600);
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['a.weight', 'encoder.layer.0.attention.q.weight', 'b', '0.weight', '0', '12', '01', 'ключ.вес', 'x\\"y', 'tab\\t', '__proto__', 'dtype', '__metadata__x', 'é'];
 const DTYPES = ['"F32"', '"F16"', '"BF16"', '"I64"', '"BOOL"', '"F33"', '123', 'null', '"F\\u0031 6"'];
