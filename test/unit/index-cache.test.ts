@@ -4,11 +4,13 @@
  * with the same size and mtime, is read again once the watcher reports it.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointIndex, IndexEntry } from '../../server/src/index/checkpointIndex';
+import { pooledReader, ReadPool } from '../../server/src/index/readPool';
+import { sparseSafetensors } from '../support/sparse';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const tmp = scratchDir('index-cache');
@@ -92,4 +94,27 @@ test('a shard that changes makes the index beside it read again; a deleted file 
   index.forget(shard);
   const third = await index.get(indexFile);
   assert.equal(third.ok, false);
+});
+
+test('a file deleted or cut short while its header is being read: the result or a reason naming it, never a crash', async () => {
+  const pool = new ReadPool({ size: 1 });
+  try {
+    for (const [what, spoil] of [['deleted', (f: string) => unlinkSync(f)], ['cut short', (f: string) => truncateSync(f, 1000)]] as const) {
+      for (const via of ['in thread', 'pool'] as const) {
+        const file = path.join(tmp.dir, `spoilt-${via.replace(' ', '-')}.safetensors`);
+        sparseSafetensors(file, (function* () { for (let i = 0; i < 50_000; i++) yield [`layers.${i}.weight`, [4]] as [string, number[]]; })());
+        const index = new CheckpointIndex({ displayName: (p) => path.basename(p), reader: via === 'pool' ? pooledReader(pool) : undefined });
+        const reading = index.get(file);
+        spoil(file);
+        const entry = await reading;
+        if (entry.ok) assert.equal(entry.info.tensors.length, 50_000, `${what}, ${via}: a read that won the race is whole`);
+        else assert.match(entry.error.message, /^spoilt-[a-z-]+\.safetensors: (no such file|.*truncated\?|file shrank while reading .*)( \(at byte \d+\))?$/, `${what}, ${via}`);
+        // Afterwards the index says what the file is now.
+        const now = await index.get(file);
+        assert.equal(now.ok, false, `${what}, ${via}: the next get sees the change`);
+      }
+    }
+  } finally {
+    await pool.close();
+  }
 });
