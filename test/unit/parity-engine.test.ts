@@ -5,12 +5,13 @@
  * initializers are handled or reported, runtime type errors name their node, and runs can be cancelled.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { runOnnxParity } from '../../server/src/parity/engine';
 import { ParityCancelled, ParityError } from '../../server/src/parity/parityError';
 import { OnnxParityRequest, ProgressEvent } from '../../server/src/parity/types';
-import { FIXTURES } from '../support/tmp';
+import { FIXTURES, scratchDir } from '../support/tmp';
 
 const P = path.join(FIXTURES, 'parity');
 const REF = path.join(P, 'ref.onnx');
@@ -19,6 +20,16 @@ const IDS = { name: 'input_ids', file: path.join(P, 'input_ids.npy') };
 const map = (name: string) => path.join(P, `${name}.tpmap`);
 const run = (req: Partial<OnnxParityRequest>, onProgress?: (e: ProgressEvent) => void) =>
   runOnnxParity({ reference: REF, candidate: PORT, inputs: [IDS], device: 'cpu', ...req }, { onProgress });
+
+test('weights injected from a Paddle protocol-2 source (bytes stored as latin-1 text) are decoded: the same pass', async () => {
+  const dir = scratchDir('parity-p2');
+  const text = readFileSync(map('port_correct'), 'utf8').replace(/^source .*$/m, `source ${path.join(P, 'ref_p2.pdparams')}`)
+    .replace(/^target .*$/m, `target ${PORT}`);
+  const r = await run({ weights: dir.file('p2.tpmap', text) });
+  assert.deepEqual(r.weights!.skipped, []);
+  assert.equal(r.weights!.replaced, 35);
+  assert.equal(r.pass, true, `max abs diff ${r.outputs[0].maxAbsDiff}`);
+});
 
 test('the right mapping passes: the port with injected weights computes what the reference computes', async () => {
   const events: ProgressEvent[] = [];

@@ -10,8 +10,6 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { readOnnx } from '../../server/src/formats/onnx/onnxReader';
-import { parseMapping } from '../../server/src/mapping/parse';
-import { Rule } from '../../server/src/mapping/syntax';
 import { flatten, parseEventLine } from '../../server/src/parity/commandMode';
 import { DEFAULT_TOLERANCE, compareArrays, unravel } from '../../server/src/parity/compare';
 import { emulateHalf } from '../../server/src/parity/halfPrecision';
@@ -22,7 +20,6 @@ import { readNpyFile } from '../../server/src/parity/npy';
 import { DT, editModel, parseModel, tensorBytes } from '../../server/src/parity/onnxModel';
 import { ParityError } from '../../server/src/parity/parityError';
 import { nodeInError } from '../../server/src/parity/runOnnx';
-import { DenseArray, applyDataTransform, encodeAs } from '../../server/src/parity/tensorOps';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const P = path.join(FIXTURES, 'parity');
@@ -182,46 +179,6 @@ test('a given input binds the symbolic dimensions the generated ones follow; bad
 });
 
 // ---- transforms on data --------------------------------------------------------------------------
-
-function transforms(text: string): Rule['transforms'] {
-  const rule = parseMapping(`source a.safetensors\ntarget b.safetensors\na -> b | ${text}\n`).items.find((i): i is Rule => i.kind === 'rule')!;
-  return rule.transforms;
-}
-
-function apply(text: string, input: DenseArray[]): DenseArray[] {
-  let xs = input;
-  for (const t of transforms(text)) xs = applyDataTransform(t, xs);
-  return xs;
-}
-
-const arange = (shape: number[]): DenseArray => ({ dtype: 'F32', shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i) });
-
-test('transpose, permute, reshape, squeeze and unsqueeze move the data as torch does', () => {
-  const t = apply('transpose', [arange([2, 3])])[0];
-  assert.deepEqual(t.shape, [3, 2]);
-  assert.deepEqual([...t.data], [0, 3, 1, 4, 2, 5]);
-  const p = apply('permute(2, 0, 1)', [arange([2, 3, 4])])[0];
-  assert.deepEqual(p.shape, [4, 2, 3]);
-  // out[k][i][j] = in[i][j][k] = i*12 + j*4 + k
-  for (let k = 0; k < 4; k++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) assert.equal(p.data[k * 6 + i * 3 + j], i * 12 + j * 4 + k);
-  assert.deepEqual(apply('reshape(3, -1)', [arange([2, 3])])[0].shape, [3, 2]);
-  assert.deepEqual(apply('unsqueeze(0) | squeeze(0) | unsqueeze(-1)', [arange([2, 3])])[0].shape, [2, 3, 1]);
-});
-
-test('chunk splits a fused tensor and cat joins it back; cast rounds to the dtype', () => {
-  const fused = arange([6, 2]);
-  const parts = [0, 1, 2].map((k) => apply(`chunk(3, ${k})`, [fused])[0]);
-  assert.deepEqual([...parts[1].data], [4, 5, 6, 7]);
-  assert.deepEqual([...apply('cat(0)', parts)[0].data], [...fused.data]);
-  const cols = [0, 1].map((k) => apply(`chunk(2, ${k}, 1)`, [fused])[0]);
-  assert.deepEqual([...cols[1].data], [1, 3, 5, 7, 9, 11]);
-  assert.deepEqual([...apply('cat(1)', cols)[0].data], [...fused.data]);
-  const h = apply('cast(F16)', [{ dtype: 'F32', shape: [2], data: Float32Array.from([1.0001, 70000]) }])[0];
-  assert.equal(h.dtype, 'F16');
-  assert.deepEqual([...h.data], [1, Infinity]);
-  assert.deepEqual([...new Uint16Array(encodeAs(h, DT.FLOAT16).buffer)], [0x3c00, 0x7c00]);
-  assert.deepEqual([...new BigInt64Array(encodeAs(arange([3]), DT.INT64).buffer)], [0n, 1n, 2n]);
-});
 
 // ---- ONNX at the wire level ---------------------------------------------------------------------
 

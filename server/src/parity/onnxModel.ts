@@ -22,6 +22,16 @@ export const TENSOR_TYPE = { elemType: 1, shape: 2 } as const;
 /** TensorProto.DataType codes the runner handles. */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16 } as const;
 export const DT_BYTES: Readonly<Record<number, number>> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+/** The safetensors dtype name of each ONNX data type the runner reads and writes. */
+const DTYPE_NAME: Readonly<Record<number, string>> = {
+  [DT.FLOAT]: 'F32', [DT.DOUBLE]: 'F64', [DT.FLOAT16]: 'F16', [DT.BFLOAT16]: 'BF16', [DT.INT64]: 'I64', [DT.INT32]: 'I32',
+  [DT.INT16]: 'I16', [DT.INT8]: 'I8', [DT.UINT8]: 'U8', [DT.BOOL]: 'BOOL',
+};
+
+export function onnxDtypeName(code: number): string | undefined {
+  return DTYPE_NAME[code];
+}
+
 export const FLOAT_TYPES: ReadonlySet<number> = new Set([DT.FLOAT, DT.FLOAT16, DT.DOUBLE, DT.BFLOAT16]);
 
 export interface OnnxAttr { field: PbField; name: string; i?: number; t?: PbField; subgraph: boolean }

@@ -5,11 +5,10 @@
  * equal weights into one initializer plus `Identity` nodes; the copy gets its own initializer again),
  * or reported with the reason it could not be written — never silently skipped.
  */
-import { closeSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { describeFsError } from '../formats/byteSource';
-import { openRegularSync, readRegularFileSync } from '../formats/openRegular';
-import { DTYPE_SIZE, TensorInfo } from '../formats/tensorInfo';
+import { readRegularFileSync } from '../formats/openRegular';
+import { DTYPE_SIZE, TensorInfo, numel } from '../formats/tensorInfo';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { analyzeMapping } from '../mapping/analyze';
 import { positionAt } from '../mapping/lineIndex';
@@ -17,10 +16,12 @@ import { parseMapping } from '../mapping/parse';
 import { expandRule, traceTransforms } from '../mapping/ruleCheck';
 import { SideData, loadSides } from '../mapping/sides';
 import { MappingFile, Rule, isDrop } from '../mapping/syntax';
-import { GRAPH, GraphEdit, OnnxModel, OnnxNode, OnnxTensor, tensorProto } from './onnxModel';
+import { canCast, castData } from '../mapping/convert/cast';
+import { ProducedTensor, produceTensor } from '../mapping/convert/produceTensor';
+import { SourceFiles } from '../mapping/convert/sourceData';
+import { GRAPH, GraphEdit, OnnxModel, OnnxNode, OnnxTensor, onnxDtypeName, tensorProto } from './onnxModel';
 import { ParityError } from './parityError';
 import { lenField } from './protobuf';
-import { DECODABLE, DenseArray, applyDataTransform, decodeBytes, encodeAs, onnxDtypeName } from './tensorOps';
 
 /** A mapping line, as reports cite it. */
 export interface MappingLine { line: number; text: string }
@@ -78,50 +79,60 @@ export async function injectWeights(mappingPath: string, candidate: OnnxModel): 
   const replace = new Map<OnnxTensor['field'], Uint8Array | null>();
   const append: Uint8Array[] = [];
   const written = new Set<string>();
-
-  for (const item of file.items) {
-    if (item.kind !== 'rule' || !item.arrow || !item.target || isDrop(item.target)) continue;
-    const rule: Rule = item;
-    const mapping = lineOf(file, rule);
-    for (const inst of expandRule(rule, src)) {
-      const key = inst.target;
-      if (key === undefined) continue;
-      const skip = (reason: string) => report.skipped.push({ key, reason, mapping });
-      const missing = inst.sources.find((k) => !src.tensors.has(k));
-      if (missing) { skip(`source \`${missing}\` is not in ${src.written}`); continue; }
-      const target = inits.get(key) ?? identityOf.get(key)?.init;
-      if (!target) {
-        skip(whyNotInitializer(key, candidate, producers, graphInputs, inits, rule, src, inst.sources));
-        continue;
-      }
-      let value: DenseArray;
-      try {
-        value = transformed(rule, inst.sources.map((k) => src.tensors.get(k)!), src);
-      } catch (e) {
-        skip((e as Error).message);
-        continue;
-      }
-      if (value.shape.length !== target.dims.length || value.shape.some((d, i) => d !== target.dims[i])) {
-        skip(`after the transforms the tensor is [${value.shape.join(', ')}], the candidate's initializer is [${target.dims.join(', ')}]`);
-        continue;
-      }
-      if (!onnxDtypeName(target.dataType)) { skip(`the candidate's initializer has ONNX data type ${target.dataType}, which the runner does not write`); continue; }
-      const raw = encodeAs(value, target.dataType);
-      if (written.has(key)) report.skipped.push({ key, reason: 'written by an earlier rule too; this line wins', mapping });
-      written.add(key);
-      data.set(key, { dataType: target.dataType, dims: target.dims, raw });
-      report.written.push({ source: inst.sources, target: key, mapping });
-      const copy = identityOf.get(key);
-      const proto = lenField(GRAPH.initializer, tensorProto(key, target.dataType, target.dims, raw));
-      if (copy) {
-        // Undo the exporter's deduplication: the Identity goes, the key becomes an initializer again.
-        replace.set(copy.node.field, null);
-        append.push(proto);
-        if (!report.restored.includes(key)) report.restored.push(key);
-      } else {
-        replace.set(target.field, proto);
+  // The converter's own reading and transforms (strides, Paddle protocol-2 text, casts as torch rounds).
+  const files = new SourceFiles((f) => (f === src.path ? src.written : f));
+  try {
+    for (const item of file.items) {
+      if (item.kind !== 'rule' || !item.arrow || !item.target || isDrop(item.target)) continue;
+      const rule: Rule = item;
+      const mapping = lineOf(file, rule);
+      for (const inst of expandRule(rule, src)) {
+        const key = inst.target;
+        if (key === undefined) continue;
+        const skip = (reason: string) => report.skipped.push({ key, reason, mapping });
+        const missing = inst.sources.find((k) => !src.tensors.has(k));
+        if (missing) { skip(`source \`${missing}\` is not in ${src.written}`); continue; }
+        const target = inits.get(key) ?? identityOf.get(key)?.init;
+        if (!target) {
+          skip(whyNotInitializer(key, candidate, producers, graphInputs, inits, rule, src, inst.sources));
+          continue;
+        }
+        const dtype = onnxDtypeName(target.dataType);
+        if (!dtype) { skip(`the candidate's initializer has ONNX data type ${target.dataType}, which the runner does not write`); continue; }
+        const sources = inst.sources.map((k) => src.tensors.get(k)!);
+        const unusable = sources.map((t) => whyNotDense(t, src)).find((why) => why);
+        if (unusable) { skip(unusable); continue; }
+        let value: ProducedTensor;
+        try {
+          value = await produceTensor(rule, sources, files, `\`${key}\``);
+        } catch (e) {
+          skip((e as Error).message);
+          continue;
+        }
+        if (value.shape.length !== target.dims.length || value.shape.some((d, i) => d !== target.dims[i])) {
+          skip(`after the transforms the tensor is [${value.shape.join(', ')}], the candidate's initializer is [${target.dims.join(', ')}]`);
+          continue;
+        }
+        if (!canCast(value.dtype, dtype)) { skip(`the rule makes ${value.dtype}; the candidate's initializer is ${dtype}, and ${value.dtype} cannot be cast to it`); continue; }
+        const raw = new Uint8Array(value.dtype === dtype ? value.data : castData(value.data, value.dtype, dtype));
+        if (written.has(key)) report.skipped.push({ key, reason: 'written by an earlier rule too; this line wins', mapping });
+        written.add(key);
+        data.set(key, { dataType: target.dataType, dims: target.dims, raw });
+        report.written.push({ source: inst.sources, target: key, mapping });
+        const copy = identityOf.get(key);
+        const proto = lenField(GRAPH.initializer, tensorProto(key, target.dataType, target.dims, raw));
+        if (copy) {
+          // Undo the exporter's deduplication: the Identity goes, the key becomes an initializer again.
+          replace.set(copy.node.field, null);
+          append.push(proto);
+          if (!report.restored.includes(key)) report.restored.push(key);
+        } else {
+          replace.set(target.field, proto);
+        }
       }
     }
+  } finally {
+    await files.close();
   }
   report.replaced = written.size;
   report.unwritten = candidate.initializers.filter((t) => !written.has(t.name) && isWeightLike(t)).map((t) => t.name);
@@ -165,60 +176,9 @@ function isWeightLike(t: OnnxTensor): boolean {
   return t.dims.length > 0 && t.dims.reduce((a, b) => a * b, 1) > 1;
 }
 
-function transformed(rule: Rule, sources: TensorInfo[], src: SideData): DenseArray {
-  let arrays = sources.map((t) => readTensor(t, src));
-  for (const t of rule.transforms) {
-    try {
-      arrays = applyDataTransform(t, arrays);
-    } catch (e) {
-      throw new Error(`\`${t.name.text}\` could not be applied: ${(e as Error).message}`, { cause: e });
-    }
-  }
-  if (arrays.length !== 1) throw new Error(`the rule yields ${arrays.length} tensors for one target (a list needs \`cat\`)`);
-  return arrays[0];
-}
-
-/** A source tensor's values, read from its byte range (torch views through their strides). */
-export function readTensor(t: TensorInfo, src: SideData): DenseArray {
-  if (!DECODABLE.has(t.dtype)) throw new Error(`source \`${t.key}\` is ${t.dtype}, which the parity runner cannot decode`);
-  const loc = t.location;
-  if (!loc) throw new Error(`source \`${t.key}\` has no stored bytes in ${src.written} (a model source, or a Paddle protocol-2 array kept as text); save the checkpoint as safetensors`);
-  const bytes = readRange(loc.file, loc.offset, loc.length);
-  if (!loc.stride) return decodeBytes(t.dtype, t.shape, bytes);
-  // A non-contiguous view: gather its elements through the strides.
-  const flat = decodeBytes(t.dtype, [bytes.length / DTYPE_SIZE[t.dtype]], bytes);
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  const out = new (flat.data.constructor as new (n: number) => DenseArray['data'])(n);
-  const idx = new Array<number>(t.shape.length).fill(0);
-  for (let i = 0; i < n; i++) {
-    let off = 0;
-    for (let k = 0; k < idx.length; k++) off += idx[k] * loc.stride[k];
-    (out as Float64Array)[i] = (flat.data as Float64Array)[off];
-    for (let k = idx.length - 1; k >= 0; k--) {
-      if (++idx[k] < t.shape[k]) break;
-      idx[k] = 0;
-    }
-  }
-  return { dtype: t.dtype, shape: t.shape, data: out };
-}
-
-function readRange(file: string, offset: number, length: number): Uint8Array {
-  let fd: number;
-  try {
-    fd = openRegularSync(file); // a sync open of a named pipe would block the whole process
-  } catch (e) {
-    throw new Error(`${file}: ${describeFsError(e)}`, { cause: e });
-  }
-  try {
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(fd, buf, done, length - done, offset + done);
-      if (n === 0) throw new Error(`${file} ends before byte ${offset + length}`);
-      done += n;
-    }
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
+/** Why a source tensor's bytes cannot feed a parity run, or undefined when they can. */
+function whyNotDense(t: TensorInfo, src: SideData): string | undefined {
+  if (DTYPE_SIZE[t.dtype] === undefined) return `source \`${t.key}\` is ${t.dtype}, which has no dense values to inject (dequantise it first)`;
+  if (!t.location && numel(t.shape) > 0) return `source \`${t.key}\` has no stored bytes in ${src.written} (a model source, or a compressed torch entry); save the checkpoint as safetensors`;
+  return undefined;
 }

@@ -21,10 +21,9 @@ import { SideData, SideResult, loadSides } from '../sides';
 import { Rule } from '../syntax';
 import { ConvertError, listProblems } from './errors';
 import { planConversion } from './plan';
-import { runTransforms } from './runTransforms';
+import { produceTensor } from './produceTensor';
 import { writeSafetensorsAtomic } from './safetensorsWriter';
-import { SourceFiles, materialize, sourceView } from './sourceData';
-import { View } from './view';
+import { SourceFiles } from './sourceData';
 
 export interface ConvertOptions {
   /** After each tensor is written: how many so far, how many in all, the key just written. */
@@ -98,16 +97,12 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   try {
     const bytes = await writeSafetensorsAtomic(outPath, plan.tensors, metadata, async (i) => {
       const p = plan.tensors[i];
-      const what = `\`${p.key}\` (${p.where})`;
-      const inputs = [];
-      for (const s of p.sources) inputs.push(await sourceView(s, files));
-      const io = { materialize: (v: View, w: string) => materialize(v, files, w), alloc: (n: number) => files.pool.take(n) };
-      const [out] = await runTransforms(p.rule.transforms, inputs, io, what, signal);
+      const out = await produceTensor(p.rule, p.sources, files, `\`${p.key}\` (${p.where})`, signal);
       // The plan checked this already; checking the data's own type again costs nothing and guards the header.
       if (out.dtype !== p.dtype || out.shape.join() !== p.shape.join()) {
         throw new ConvertError('mapping', `${p.where}: \`${p.key}\` came out ${out.dtype} [${out.shape.join(', ')}], but the target's is ${p.dtype} [${p.shape.join(', ')}]`);
       }
-      return materialize(out, files, what);
+      return out.data;
     }, {
       signal,
       onWritten: (i) => {
