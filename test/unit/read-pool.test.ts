@@ -95,9 +95,10 @@ test('a read over its time is stopped, its thread replaced, and the next read se
 });
 
 test('a header that needs more memory than a worker may use fails alone', async () => {
+  // 200,000 tensors of distinct shapes (equal shapes are shared, and would make this one small): ~60 MiB of objects.
   const many = path.join(tmp.dir, 'many-oom.safetensors');
-  sparseSafetensors(many, (function* () { for (let i = 0; i < 100_000; i++) yield [`layers.${i}.weight`, [4]] as [string, number[]]; })());
-  const tight = new ReadPool({ size: 1, maxHeapMB: 24 });
+  sparseSafetensors(many, (function* () { for (let i = 0; i < 200_000; i++) yield [`layers.${i}.weight`, [1, i + 1]] as [string, number[]]; })(), 'U8', 1);
+  const tight = new ReadPool({ size: 1, maxHeapMB: 16 });
   try {
     await assert.rejects(tight.read(many, { displayName: 'many-oom.safetensors' }),
       { message: 'many-oom.safetensors: the reader stopped: its header needs more memory than a reader may use' });
