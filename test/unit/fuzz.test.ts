@@ -1,8 +1,9 @@
 /**
  * Property tests over every reader and the mapping parser and analysis: real fixtures with random
  * bytes flipped, cut short or spliced in. Whatever the bytes, a read either succeeds or fails with a
- * ReaderError naming the file — no other exception, no hang (a read that outlives its time limit
- * fails the property too) — and a mapping is analysed without throwing, in under a second.
+ * ReaderError naming the file — no other exception, no read over a second (its time limit), no read
+ * pulling in more than 64 MiB (its byte budget), the process never above 1 GiB — and a mapping is
+ * analysed without throwing, in under a second.
  * TENSORPORT_FUZZ_RUNS raises the number of inputs for a long local run (CI uses the default).
  */
 import assert from 'node:assert/strict';
@@ -41,25 +42,30 @@ function mutate(original: Buffer, ms: Mutation[]): Buffer {
   return b;
 }
 
-test('no mutated checkpoint makes a reader throw anything but a ReaderError, or hang', async (t) => {
+test('no mutated checkpoint makes a reader throw anything but a ReaderError, hang, or take unbounded memory', async (t) => {
   const files = (await findCheckpoints(FIXTURES)).filter((f) => !f.endsWith('.json'));
   assert.ok(files.length >= 5, `expected fixtures of every format, found ${files.length}`);
+  let peakRss = 0;
   for (const file of files) {
     await t.test(path.relative(FIXTURES, file), async () => {
       const original = readFileSync(file);
       let n = 0;
       await fc.assert(fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (ms) => {
         const target = tmp.file(`m${n++}${path.extname(file)}`, mutate(original, ms));
+        const t0 = Date.now();
         try {
-          await readCheckpoint(target, { timeoutMs: 5000 });
+          await readCheckpoint(target, { timeoutMs: 1000, maxHeaderBytes: 64 * 2 ** 20 });
         } catch (e) {
           assert.ok(e instanceof ReaderError, `${String(e)}\n${(e as Error).stack}`);
           assert.doesNotMatch(e.reason, /took longer than/);
           assert.ok(e.message.startsWith(target));
         }
+        assert.ok(Date.now() - t0 < 1000, `read in under a second (took ${Date.now() - t0} ms)`);
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
       }), { numRuns: RUNS, seed: 20261126 });
     });
   }
+  assert.ok(peakRss < 2 ** 30, `peak RSS ${Math.round(peakRss / 2 ** 20)} MiB`);
 });
 
 test('no mutated mapping makes the parser or the analysis throw, or take over a second', async () => {

@@ -12,7 +12,8 @@ import { scratchDir } from '../support/tmp';
 import { rng } from '../support/rng';
 
 const tmp = scratchDir('st-scan');
-const RUNS = Number(process.env.TENSORPORT_FUZZ_RUNS ?? 600);
+// 600 headers in CI; TENSORPORT_FUZZ_RUNS (the fuzz test's long mode) scales it: 300 → 6,000.
+const RUNS = 20 * Number(process.env.TENSORPORT_FUZZ_RUNS ?? 30);
 
 const NAMES = ['a.weight', 'encoder.layer.0.attention.q.weight', 'b', '0.weight', '0', '12', '01', 'ключ.вес', 'x\\"y', 'tab\\t', '__proto__', 'dtype', '__metadata__x', 'é'];
 const DTYPES = ['"F32"', '"F16"', '"BF16"', '"I64"', '"BOOL"', '"F33"', '123', 'null', '"F\\u0031 6"'];
