@@ -23,6 +23,8 @@ export interface ScannedHeader {
 const QUOTE = 0x22, COMMA = 0x2c, COLON = 0x3a, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, BACKSLASH = 0x5c;
 const DTYPE = 1, SHAPE = 2, OFFSETS = 3;
 const DTYPE_QUOTED = Object.keys(DTYPE_SIZE).map((name) => [`"${name}"`, name] as const);
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+const NOT_PLAIN = /[\\\x00-\x1f\x80-\xff]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Thrown inside the scanner to leave for the JSON.parse path; never escapes this module. */
@@ -48,10 +50,13 @@ class Scanner {
   private readonly s: string;
   private readonly n: number;
   private readonly scratch: number[] = [];
+  /** The whole header is printable ASCII without backslashes (one regex pass, native speed). */
+  private readonly plain: boolean;
   private readonly shapes = new Map<number, number[][]>();
   constructor(private readonly bytes: Uint8Array, private readonly file: string, private readonly base: number) {
     this.s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     this.n = this.s.length;
+    this.plain = !NOT_PLAIN.test(this.s);
   }
 
   header(): ScannedHeader {
@@ -185,6 +190,13 @@ class Scanner {
     this.expect(QUOTE);
     const s = this.s;
     const start = this.i;
+    if (this.plain) {
+      // No escape, control or non-ASCII byte anywhere: the closing quote is the next quote.
+      const end = s.indexOf('"', start);
+      if (end < 0) throw bail;
+      this.i = end + 1;
+      return s.slice(start, end);
+    }
     let ascii = true;
     for (;;) {
       if (this.i >= this.n) throw bail;
