@@ -8,6 +8,7 @@ import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { linearLayout } from './layout';
+import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
 import { keyRole, roleConflict } from './roles';
 import { SideData } from './sides';
 import { closestKeys } from './suggest';
@@ -213,6 +214,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       message: `source is ${out.dtype}, target is ${target.dtype}${canCast ? `: add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
       fixes: canCast ? [{ title: `Add \`| cast(${target.dtype})\``, edits: [{ start: rule.end, end: rule.end, newText: ` | cast(${target.dtype})` }] }] : undefined });
   }
+  const perHead = perHeadProblem(rule, sources, target, src, tgt, related);
+  if (perHead) problems.push(perHead);
   const fused = rule.transforms.some((t) => t.name.text === 'cat' || t.name.text === 'chunk');
   const conflict = fused ? undefined : roleConflict(sources[0].key, target.key);
   const a = keyRole(sources[0].key).layer;
@@ -223,6 +226,41 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       message: `\`${sources[0].key}\` → \`${target.key}\`: ${conflict ?? layerConflict}${conflict && layerConflict ? `, and ${layerConflict}` : ''}` });
   }
   return problems;
+}
+
+/**
+ * A plain `chunk(3, k)` of a fused q/k/v stored per head (GPT-NeoX, BLOOM), or a plain `cat(0)` into
+ * one: every shape fits and the values are a third of the heads with q, k and v mixed (perHeadQkv.ts).
+ */
+function perHeadProblem(rule: Rule, sources: TensorInfo[], target: TensorInfo, src: SideData, tgt: SideData, related: Related[]): Problem | undefined {
+  const first = rule.transforms[0];
+  if (!first) return undefined;
+  const ints = first.args.map((a) => a.value);
+  const written = `${first.name.text}(${first.args.map((a) => a.text).join(', ')})`;
+  let layout, fix: string[] | undefined, what: string;
+  if (first.name.text === 'chunk' && sources.length === 1 && FUSED_QKV_KEY.test(sources[0].key) && ints[0] === 3 && ints[1] !== undefined && (ints.length === 2 || ints[2] === 0)) {
+    layout = perHeadLayout(src);
+    if (!layout) return undefined;
+    fix = layout.heads ? perHeadSplit(sources[0].shape, layout.heads, ints[1]) : undefined;
+    what = `\`${sources[0].key}\` holds each head's q, k and v in turn, so \`${written}\` takes the rows of a third of the heads, q, k and v mixed`;
+  } else if (first.name.text === 'cat' && sources.length > 1 && FUSED_QKV_KEY.test(target.key) && ints[0] === 0) {
+    layout = perHeadLayout(tgt);
+    if (!layout) return undefined;
+    fix = layout.heads ? perHeadJoin(sources[0].shape, layout.heads, sources.length) : undefined;
+    what = `\`${target.key}\` holds each head's q, k and v in turn, so \`${written}\` puts all of q before all of k`;
+  } else {
+    return undefined;
+  }
+  // One fix cannot serve a `*` rule: its weight and bias need different reshapes.
+  const star = rule.sources.some((p) => p.segments.at(-1)?.kind === 'star') || (rule.target && !isDrop(rule.target) && rule.target.segments.at(-1)?.kind === 'star');
+  const how = !layout.heads ? ': put config.json (num_attention_heads) beside the checkpoint for the per-head form'
+    : star ? `: write the weight and the bias as rules of their own, each split per head (for this weight: \`${fix?.join(' | ')}\`)`
+      : `: interleave per head with \`${fix?.join(' | ')}\``;
+  if (star) fix = undefined;
+  return {
+    code: 'suspicious-pairing', severity: 'warning', span: first, related, message: `${layout.model} (${layout.from}): ${what}${how}`,
+    fixes: fix ? [{ title: 'Split per head', edits: [{ start: first.start, end: first.end, newText: fix.join(' | ') }], preferred: true }] : undefined,
+  };
 }
 
 /** Start of the `|` that introduces a transform, so removing it leaves no stray bar. */

@@ -7,6 +7,7 @@
 import { SideData } from '../sides';
 import { Feature, features } from './features';
 import { fitShape } from './fit';
+import { applyPerHeadQkv } from './perHead';
 import { applyRotaryPermutation } from './rotary';
 import { TokenWeights } from './names';
 import { Chosen, solveGroup } from './solve';
@@ -19,7 +20,7 @@ export interface ProposedRule {
   transforms: string[];
   /** 0…1, from the score margin over the best alternative pairing. */
   confidence: number;
-  /** Why the rule looks the way it does, written as a comment beside it (the rotary permutation). */
+  /** Why the rule looks the way it does, written as a comment beside it (the rotary permutation, a per-head split). */
   note?: string;
 }
 
@@ -82,6 +83,7 @@ export function proposeMapping(src: SideData, tgt: SideData): MappingProposal {
     sources: c.item.feats.map((f) => f.key), target: c.target.key, transforms: c.transforms, confidence: c.confidence,
   }));
   applyRotaryPermutation(rules, src, tgt);
+  applyPerHeadQkv(rules, src, tgt);
   const read = new Set(rules.flatMap((r) => r.sources));
   const written = new Set(rules.map((r) => r.target));
   const unmappedSource = src.keys.filter((k) => !read.has(k));
