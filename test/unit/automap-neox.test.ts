@@ -5,15 +5,14 @@
  * fits — is flagged with the per-head form as a quick fix.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
 import { generateMapping, generateMappingFile } from '../../server/src/mapping/automap/generate';
 import { checkMappingFile } from '../../server/src/mapping/checkFile';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
 import { keyRole } from '../../server/src/mapping/roles';
+import { assertSameTensors } from '../support/tensorBytes';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const DIR = path.join(FIXTURES, 'neox');
@@ -21,11 +20,6 @@ const NEOX = path.join(DIR, 'model.safetensors');
 const SPLIT = path.join(DIR, 'split.safetensors');
 const tmp = scratchDir('neox');
 
-async function tensors(file: string): Promise<Map<string, Buffer>> {
-  const info = await readCheckpoint(file);
-  const bytes = readFileSync(file);
-  return new Map(info.tensors.map((t) => [t.key, bytes.subarray(t.location!.offset, t.location!.offset + t.location!.length)]));
-}
 
 test('GPT-NeoX names have their roles: attention.dense is the output projection, dense_h_to_4h/4h_to_h the MLP', () => {
   assert.equal(keyRole('gpt_neox.layers.3.attention.dense.weight').role, 'o');
@@ -52,9 +46,7 @@ for (const [name, source, target] of [['NeoX → split q/k/v', NEOX, SPLIT], ['s
     }
     const out = path.join(tmp.dir, `${name.replace(/\W+/g, '_')}.safetensors`);
     await convertMapping(mapping, out);
-    const [got, want] = [await tensors(out), await tensors(target)];
-    assert.equal(got.size, want.size);
-    for (const [key, bytes] of want) assert.ok(got.get(key)?.equals(bytes), `${key} differs`);
+    await assertSameTensors(out, target);
   });
 }
 
@@ -96,8 +88,7 @@ test('a plain chunk of the per-head qkv is suspicious-pairing, and its quick fix
   assert.deepEqual(after.filter((d) => d.severity !== 'information'), []);
   const out = path.join(tmp.dir, 'fixed.safetensors');
   await convertMapping(file, out);
-  const [got, want] = [await tensors(out), await tensors(SPLIT)];
-  for (const [key, bytes] of want) assert.ok(got.get(key)?.equals(bytes), `${key} differs`);
+  await assertSameTensors(out, SPLIT);
 });
 
 test('a `*` rule over weight and bias is flagged without a single fix, naming the split to write', async () => {

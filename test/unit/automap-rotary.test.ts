@@ -4,12 +4,12 @@
  * other layout's tensors byte for byte (fixtures permuted as HF's conversion script does).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { generateMapping, generateMappingFile } from '../../server/src/mapping/automap/generate';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
+import { assertSameTensors } from '../support/tensorBytes';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const DIR = path.join(FIXTURES, 'rotary');
@@ -17,12 +17,6 @@ const HF = path.join(DIR, 'hf', 'model.safetensors');
 const META = path.join(DIR, 'meta', 'consolidated.00.pth');
 const tmp = scratchDir('rotary');
 
-/** Every tensor's bytes, by key. */
-async function tensors(file: string): Promise<Map<string, Buffer>> {
-  const info = await readCheckpoint(file);
-  const bytes = readFileSync(file);
-  return new Map(info.tensors.map((t) => [t.key, bytes.subarray(t.location!.offset, t.location!.offset + t.location!.length)]));
-}
 
 for (const [name, source, target] of [['HF → Meta', HF, META], ['Meta → HF', META, HF]] as const) {
   test(`${name}: the proposed mapping converts to the other layout byte for byte`, async () => {
@@ -32,9 +26,7 @@ for (const [name, source, target] of [['HF → Meta', HF, META], ['Meta → HF',
     assert.match(g.text, /k_proj\.weight.*\| reshape\(1, \d, \d, 16\) \| permute\(0, 2, 1, 3\) \| reshape\(8, 16\)/);
     const out = path.join(tmp.dir, `${name.replace(/\W+/g, '_')}.safetensors`);
     await convertMapping(mapping, out);
-    const [got, want] = [await tensors(out), await tensors(target)];
-    assert.equal(got.size, want.size);
-    for (const [key, bytes] of want) assert.ok(got.get(key)?.equals(bytes), `${key} differs`);
+    await assertSameTensors(out, target);
   });
 }
 
