@@ -21,13 +21,19 @@ const SPLIT = path.join(DIR, 'split.safetensors');
 const tmp = scratchDir('neox');
 
 
-test('GPT-NeoX names have their roles: attention.dense is the output projection, dense_h_to_4h/4h_to_h the MLP', () => {
+test('GPT-NeoX names have their roles (attention.dense is the output projection, dense_h_to_4h/4h_to_h the MLP), and other families\' too', () => {
   assert.equal(keyRole('gpt_neox.layers.3.attention.dense.weight').role, 'o');
   assert.equal(keyRole('h.3.self_attention.dense.bias').role, 'o');
   assert.equal(keyRole('gpt_neox.layers.3.mlp.dense_h_to_4h.weight').role, 'ffn_in');
   assert.equal(keyRole('gpt_neox.layers.3.mlp.dense_4h_to_h.weight').role, 'ffn_out');
   assert.equal(keyRole('gpt_neox.layers.3.attention.query_key_value.weight').role, 'qkv');
   assert.equal(keyRole('embed_out.weight').role, 'head');
+  // Falcon, Phi, MPT and Baichuan, as llama.cpp's name tables know them.
+  assert.equal(keyRole('transformer.h.0.self_attention.dense.weight').role, 'o');
+  assert.equal(keyRole('model.layers.0.self_attn.dense.weight').role, 'o');
+  assert.equal(keyRole('transformer.blocks.0.attn.Wqkv.weight').role, 'qkv');
+  assert.equal(keyRole('model.layers.0.self_attn.W_pack.weight').role, 'qkv');
+  assert.deepEqual([keyRole('transformer.h.0.ln_attn.weight').normOrder, keyRole('transformer.h.0.ln_mlp.weight').normOrder], [1, 2]);
   // BERT's spelling is untouched.
   assert.equal(keyRole('bert.encoder.layer.0.attention.output.dense.weight').role, 'o');
   assert.equal(keyRole('bert.encoder.layer.0.output.dense.weight').role, 'ffn_out');

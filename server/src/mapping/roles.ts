@@ -2,7 +2,7 @@
  * What a tensor *is* in its block, read from its key: attention q/k/v/o, the two MLP matrices, the
  * norms in block order, weight vs bias, the layer index. One synonym table serves both the
  * `suspicious-pairing` check and the auto-mapper, and covers the naming of HF BERT/ViT/CLIP/T5/GPT-2/
- * LLaMA/GPT-NeoX/BLOOM/GPT-J, Meta LLaMA, PaddleNLP and timm.
+ * LLaMA/GPT-NeoX/BLOOM/Falcon/GPT-J/Phi/MPT/Baichuan, Meta LLaMA, PaddleNLP and timm.
  */
 
 export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'head';
@@ -23,7 +23,7 @@ const SEGMENT_ROLE: Record<string, Role> = {
   key: 'k', k: 'k', k_proj: 'k', wk: 'k', k_lin: 'k', to_k: 'k',
   value: 'v', v: 'v', v_proj: 'v', wv: 'v', v_lin: 'v', to_v: 'v',
   out_proj: 'o', o_proj: 'o', o: 'o', wo_attn: 'o', out_lin: 'o', to_out: 'o', c_proj_attn: 'o',
-  qkv: 'qkv', qkv_proj: 'qkv', c_attn: 'qkv', in_proj: 'qkv', query_key_value: 'qkv', wqkv: 'qkv', kv: 'kv',
+  qkv: 'qkv', qkv_proj: 'qkv', c_attn: 'qkv', in_proj: 'qkv', query_key_value: 'qkv', wqkv: 'qkv', w_pack: 'qkv', kv: 'kv',
   intermediate: 'ffn_in', fc1: 'ffn_in', wi: 'ffn_in', wi_0: 'ffn_gate', wi_1: 'ffn_in', up_proj: 'ffn_in', w3: 'ffn_in', linear1: 'ffn_in', c_fc: 'ffn_in', lin1: 'ffn_in', up: 'ffn_in', dense_h_to_4h: 'ffn_in', fc_in: 'ffn_in',
   gate_proj: 'ffn_gate', w1: 'ffn_gate', gate: 'ffn_gate',
   fc2: 'ffn_out', wo: 'ffn_out', down_proj: 'ffn_out', w2: 'ffn_out', linear2: 'ffn_out', lin2: 'ffn_out', down: 'ffn_out', dense_4h_to_h: 'ffn_out', fc_out: 'ffn_out',
@@ -36,11 +36,11 @@ const SEGMENT_ROLE: Record<string, Role> = {
 
 /** Norm names that say their order in the block. */
 const NORM_ORDER: Record<string, 1 | 2> = {
-  norm1: 1, layer_norm1: 1, layernorm_before: 1, ln_1: 1, ln1: 1, input_layernorm: 1, attention_norm: 1, attn_norm: 1, self_attn_layer_norm: 1, norm_1: 1,
-  norm2: 2, layer_norm2: 2, layernorm_after: 2, ln_2: 2, ln2: 2, post_attention_layernorm: 2, ffn_norm: 2, final_layer_norm_block: 2, norm_2: 2, mlp_norm: 2,
+  norm1: 1, layer_norm1: 1, layernorm_before: 1, ln_1: 1, ln1: 1, input_layernorm: 1, attention_norm: 1, attn_norm: 1, self_attn_layer_norm: 1, norm_1: 1, ln_attn: 1,
+  norm2: 2, layer_norm2: 2, layernorm_after: 2, ln_2: 2, ln2: 2, post_attention_layernorm: 2, ffn_norm: 2, final_layer_norm_block: 2, norm_2: 2, mlp_norm: 2, ln_mlp: 2,
 };
 
-const ATTENTION = new Set(['attention', 'self_attention', 'attn']);
+const ATTENTION = new Set(['attention', 'self_attention', 'attn', 'self_attn']);
 
 const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn)\d*$/;
 
@@ -88,7 +88,7 @@ function computeKeyRole(key: string): KeyRole {
   // BERT/ViT spell the attention output and the MLP output by position: attention.output.dense vs output.dense.
   const dense = lower.lastIndexOf('dense');
   if (dense > 0 && lower[dense - 1] === 'output') out.role = lower.slice(0, dense - 1).some((s) => s === 'attention') ? 'o' : 'ffn_out';
-  // GPT-NeoX, BLOOM and Falcon name the attention's output projection `attention.dense` / `self_attention.dense`.
+  // GPT-NeoX, BLOOM, Falcon and Phi name the attention's output projection `attention.dense` / `self_attention.dense` / `self_attn.dense`.
   else if (dense > 0 && dense === lower.length - 1 && ATTENTION.has(lower[dense - 1])) out.role = 'o';
   else if (lower.at(-1) === 'c_proj') out.role = lower.includes('attn') ? 'o' : lower.includes('mlp') ? 'ffn_out' : undefined;
   else if (lower.at(-1) === 'proj' && lower.includes('attn')) out.role = 'o';
