@@ -45,11 +45,14 @@ export interface ReadOptions {
   maxHeaderBytes?: number;
   /** Read as this kind whatever the file's name (a sharded index's shards are safetensors by definition). */
   kind?: CheckpointKind;
+  /** Record what the reader looked at as `info.identity` (the index's cache wants it; a one-shot CLI read does not). */
+  identity?: boolean;
 }
 
 export async function readCheckpoint(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
   const display = opts.displayName ?? file;
   const read = async () => {
+    if (!opts.identity) return dispatch(file, display, opts);
     const { result, identity } = await traced(file, () => dispatch(file, display, opts));
     return identity ? { ...result, identity } : result;
   };

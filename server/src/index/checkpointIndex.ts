@@ -95,7 +95,7 @@ export class CheckpointIndex {
     const displayName = this.opts.displayName?.(path) ?? path;
     try {
       const read = this.opts.reader ?? readCheckpoint;
-      const info = await read(path, { displayName, timeoutMs: this.opts.timeoutMs, maxHeaderBytes: this.opts.maxHeaderBytes });
+      const info = await read(path, { displayName, timeoutMs: this.opts.timeoutMs, maxHeaderBytes: this.opts.maxHeaderBytes, identity: true });
       return { path, ok: true, info };
     } catch (e) {
       const err = e instanceof ReaderError ? e : new ReaderError('unreadable-checkpoint', displayName, String(e));

@@ -51,7 +51,7 @@ export class ReadPool {
 
   /** One checkpoint, read in a worker. */
   async read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
-    const reply = await this.run({ op: 'read', file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind }, opts.timeoutMs);
+    const reply = await this.run({ op: 'read', file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind, identity: opts.identity }, opts.timeoutMs);
     if (!('table' in reply)) throw new Error('unexpected reply');
     return { ...reply.info, tensors: decodeTensors(reply.table) };
   }

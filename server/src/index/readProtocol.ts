@@ -14,7 +14,7 @@ export interface ErrorFields { code: ReaderErrorCode; file: string; reason: stri
 export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable } | { ok: false; error: ErrorFields };
 
 export type ReadJob =
-  | { op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind }
+  | { op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind; identity?: boolean }
   /** A sharded index's shard names, as written in it. */
   | { op: 'plan'; file: string; displayName: string }
   /** The index read with the shards already read, by absolute path. */

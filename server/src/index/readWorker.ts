@@ -25,7 +25,7 @@ parentPort?.on('message', (req: ReadRequest) => {
 async function run(job: ReadJob): Promise<ReadOutcome | { ok: true; plan: string[] }> {
   switch (job.op) {
     case 'read':
-      return packed(await readCheckpoint(job.file, { displayName: job.displayName, maxHeaderBytes: job.maxHeaderBytes, kind: job.kind }));
+      return packed(await readCheckpoint(job.file, { displayName: job.displayName, maxHeaderBytes: job.maxHeaderBytes, kind: job.kind, identity: job.identity }));
     case 'plan':
       return { ok: true, plan: (await readIndexPlan(job.file, job.displayName)).shards };
     case 'merge':
