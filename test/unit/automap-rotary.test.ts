@@ -1,7 +1,8 @@
 /**
  * LLaMA HF ↔ Meta: the auto-mapper pairs q_proj with wq by role, and with the head count beside a
  * checkpoint adds the rotary row permutation — so converting with the proposed mapping gives back the
- * other layout's tensors byte for byte (fixtures permuted as HF's conversion script does).
+ * other layout's tensors byte for byte (fixtures permuted as HF's conversion script does). llama.cpp's
+ * GGUF (Meta's row order, its own names, the head count in its metadata) pairs the same way.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { FIXTURES, scratchDir } from '../support/tmp';
 const DIR = path.join(FIXTURES, 'rotary');
 const HF = path.join(DIR, 'hf', 'model.safetensors');
 const META = path.join(DIR, 'meta', 'consolidated.00.pth');
+const GGUF = path.join(DIR, 'gguf', 'model.gguf');
 const tmp = scratchDir('rotary');
 
 
@@ -29,6 +31,27 @@ for (const [name, source, target] of [['HF → Meta', HF, META], ['Meta → HF',
     await assertSameTensors(out, target);
   });
 }
+
+// llama.cpp's GGUF keeps Meta's interleaved rows: HF ↔ GGUF needs the permutation, Meta ↔ GGUF none.
+for (const [name, source, target, permuted] of [['HF → GGUF', HF, GGUF, true], ['GGUF → HF', GGUF, HF, true], ['Meta → GGUF', META, GGUF, false]] as const) {
+  test(`${name}: llama.cpp's names pair by role and the proposed mapping converts byte for byte`, async () => {
+    const mapping = path.join(tmp.dir, `${name.replace(/\W+/g, '_')}.tpmap`);
+    const g = await generateMappingFile(source, target, mapping);
+    assert.equal(g.proposal.unmappedTarget.length, 0, g.text);
+    assert.equal(g.proposal.rules.every((r) => r.confidence >= 0.8), true, g.text);
+    assert.equal(/permute\(0, 2, 1, 3\)/.test(g.text), permuted, g.text);
+    const out = path.join(tmp.dir, `${name.replace(/\W+/g, '_')}.safetensors`);
+    await convertMapping(mapping, out);
+    await assertSameTensors(out, target);
+  });
+}
+
+test('a GGUF states its own head count: GGUF → HF needs no config.json', async () => {
+  copyFileSync(GGUF, path.join(tmp.dir, 'model.gguf'));
+  copyFileSync(HF, path.join(tmp.dir, 'hf.safetensors'));
+  const g = await generateMapping(path.join(tmp.dir, 'model.gguf'), path.join(tmp.dir, 'hf.safetensors'));
+  assert.match(g.text, /blk\.\{i\}\.attn_k\.weight +-> model\.layers\.\{i\}\.self_attn\.k_proj\.weight \| reshape\(1, 4, 2, 16\) \| permute\(0, 2, 1, 3\) \| reshape\(8, 16\) {2}# rotary permutation of LLaMA's k rows \(1 head, from model\.gguf metadata\)/);
+});
 
 test('without config.json or params.json the pairing stays, marked as needing the head count', async () => {
   copyFileSync(HF, path.join(tmp.dir, 'model.safetensors'));

@@ -2,7 +2,7 @@
  * What a tensor *is* in its block, read from its key: attention q/k/v/o, the two MLP matrices, the
  * norms in block order, weight vs bias, the layer index. One synonym table serves both the
  * `suspicious-pairing` check and the auto-mapper, and covers the naming of HF BERT/ViT/CLIP/T5/GPT-2/
- * LLaMA/GPT-NeoX/BLOOM/Falcon/GPT-J/Phi/MPT/Baichuan, Meta LLaMA, PaddleNLP and timm.
+ * LLaMA/GPT-NeoX/BLOOM/Falcon/GPT-J/Phi/MPT/Baichuan, Meta LLaMA, llama.cpp's GGUF, PaddleNLP and timm.
  */
 
 export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'head';
@@ -19,16 +19,16 @@ export interface KeyRole {
 
 /** Segment (lower-cased) → role; checked from the last segment backwards so `attention.output.dense` is `o`. */
 const SEGMENT_ROLE: Record<string, Role> = {
-  query: 'q', q: 'q', q_proj: 'q', wq: 'q', q_lin: 'q', to_q: 'q',
-  key: 'k', k: 'k', k_proj: 'k', wk: 'k', k_lin: 'k', to_k: 'k',
-  value: 'v', v: 'v', v_proj: 'v', wv: 'v', v_lin: 'v', to_v: 'v',
-  out_proj: 'o', o_proj: 'o', o: 'o', wo_attn: 'o', out_lin: 'o', to_out: 'o', c_proj_attn: 'o',
-  qkv: 'qkv', qkv_proj: 'qkv', c_attn: 'qkv', in_proj: 'qkv', query_key_value: 'qkv', wqkv: 'qkv', w_pack: 'qkv', kv: 'kv',
-  intermediate: 'ffn_in', fc1: 'ffn_in', wi: 'ffn_in', wi_0: 'ffn_gate', wi_1: 'ffn_in', up_proj: 'ffn_in', w3: 'ffn_in', linear1: 'ffn_in', c_fc: 'ffn_in', lin1: 'ffn_in', up: 'ffn_in', dense_h_to_4h: 'ffn_in', fc_in: 'ffn_in',
-  gate_proj: 'ffn_gate', w1: 'ffn_gate', gate: 'ffn_gate',
-  fc2: 'ffn_out', wo: 'ffn_out', down_proj: 'ffn_out', w2: 'ffn_out', linear2: 'ffn_out', lin2: 'ffn_out', down: 'ffn_out', dense_4h_to_h: 'ffn_out', fc_out: 'ffn_out',
-  word_embeddings: 'embed', embed_tokens: 'embed', tok_embeddings: 'embed', wte: 'embed', shared: 'embed', token_embedding: 'embed', embed_in: 'embed',
-  position_embeddings: 'pos_embed', position_embedding: 'pos_embed', wpe: 'pos_embed', pos_embed: 'pos_embed', embed_positions: 'pos_embed',
+  query: 'q', q: 'q', q_proj: 'q', wq: 'q', q_lin: 'q', to_q: 'q', attn_q: 'q',
+  key: 'k', k: 'k', k_proj: 'k', wk: 'k', k_lin: 'k', to_k: 'k', attn_k: 'k',
+  value: 'v', v: 'v', v_proj: 'v', wv: 'v', v_lin: 'v', to_v: 'v', attn_v: 'v',
+  out_proj: 'o', o_proj: 'o', o: 'o', wo_attn: 'o', out_lin: 'o', to_out: 'o', c_proj_attn: 'o', attn_output: 'o',
+  qkv: 'qkv', qkv_proj: 'qkv', c_attn: 'qkv', in_proj: 'qkv', query_key_value: 'qkv', wqkv: 'qkv', w_pack: 'qkv', attn_qkv: 'qkv', kv: 'kv',
+  intermediate: 'ffn_in', fc1: 'ffn_in', wi: 'ffn_in', wi_0: 'ffn_gate', wi_1: 'ffn_in', up_proj: 'ffn_in', w3: 'ffn_in', linear1: 'ffn_in', c_fc: 'ffn_in', lin1: 'ffn_in', up: 'ffn_in', dense_h_to_4h: 'ffn_in', fc_in: 'ffn_in', ffn_up: 'ffn_in',
+  gate_proj: 'ffn_gate', w1: 'ffn_gate', gate: 'ffn_gate', ffn_gate: 'ffn_gate',
+  fc2: 'ffn_out', wo: 'ffn_out', down_proj: 'ffn_out', w2: 'ffn_out', linear2: 'ffn_out', lin2: 'ffn_out', down: 'ffn_out', dense_4h_to_h: 'ffn_out', fc_out: 'ffn_out', ffn_down: 'ffn_out',
+  word_embeddings: 'embed', embed_tokens: 'embed', tok_embeddings: 'embed', wte: 'embed', shared: 'embed', token_embedding: 'embed', embed_in: 'embed', token_embd: 'embed',
+  position_embeddings: 'pos_embed', position_embedding: 'pos_embed', wpe: 'pos_embed', pos_embed: 'pos_embed', embed_positions: 'pos_embed', position_embd: 'pos_embed',
   patch_embeddings: 'patch', patch_embedding: 'patch', patch_embed: 'patch',
   cls_token: 'cls', class_embedding: 'cls',
   lm_head: 'head', classifier: 'head', head: 'head', embed_out: 'head',
@@ -42,7 +42,7 @@ const NORM_ORDER: Record<string, 1 | 2> = {
 
 const ATTENTION = new Set(['attention', 'self_attention', 'attn', 'self_attn']);
 
-const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn)\d*$/;
+const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|output_norm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn)\d*$/;
 
 /**
  * Roles depend on the key alone and every analysis asks for the same keys again (5,000 rules × 2 keys

@@ -2,8 +2,9 @@
  * LLaMA's rotary embedding pairs dimensions differently in Meta's checkpoints (interleaved) and in
  * HF's (halves, `rotate_half`), so HF's conversion script permutes the rows of `wq` and `wk`. Keys and
  * shapes alone pair HF `q_proj` with Meta `wq` correctly — and the port would still compute garbage.
- * With the head count (HF `config.json` or Meta `params.json` beside either checkpoint) the rule gets
- * the permutation as transforms; without it the rule says what is missing.
+ * GGUF is interleaved too (llama.cpp's convert_hf_to_gguf.py permutes HF's rows back). With the head
+ * count (HF `config.json` or Meta `params.json` beside either checkpoint, or a GGUF's own metadata) the
+ * rule gets the permutation as transforms; without it the rule says what is missing.
  */
 import * as path from 'node:path';
 import { readRegularFileSync } from '../../formats/openRegular';
@@ -11,7 +12,8 @@ import { SideData } from '../sides';
 import { ProposedRule } from './propose';
 
 const HF = /(^|\.)self_attn\.(q|k)_proj\.weight$/;
-const META = /(^|\.)attention\.w(q|k)\.weight$/;
+/** Interleaved layouts: Meta's `attention.wq/wk`, llama.cpp's `blk.N.attn_q/attn_k`. */
+const META = /(^|\.)attention\.w(q|k)\.weight$|(^|\.)blk\.\d+\.attn_(q|k)\.weight$/;
 
 interface Heads { heads: number; kvHeads: number; from: string }
 
@@ -24,7 +26,7 @@ export function applyRotaryPermutation(rules: ProposedRule[], src: SideData, tgt
     const metaToHf = META.test(s) && HF.test(r.target);
     if (!hfToMeta && !metaToHf) continue;
     if (heads === null) heads = headCount(src) ?? headCount(tgt);
-    const isK = /(k_proj|wk)\.weight$/.test(s);
+    const isK = /(k_proj|wk|attn_k)\.weight$/.test(s);
     const shape = src.tensors.get(s)?.shape;
     if (!heads || !shape || shape.length !== 2) {
       r.confidence = Math.min(r.confidence, 0.5);
@@ -47,6 +49,8 @@ export function applyRotaryPermutation(rules: ProposedRule[], src: SideData, tgt
 }
 
 function headCount(side: SideData): Heads | undefined {
+  const fromGguf = ggufHeads(side);
+  if (fromGguf) return fromGguf;
   const dir = path.dirname(side.path);
   for (const [file, h, kv] of [['config.json', 'num_attention_heads', 'num_key_value_heads'], ['params.json', 'n_heads', 'n_kv_heads']] as const) {
     let json: Record<string, unknown>;
@@ -61,4 +65,15 @@ function headCount(side: SideData): Heads | undefined {
     return { heads, kvHeads, from: path.join(path.basename(dir), file) };
   }
   return undefined;
+}
+
+/** A GGUF states its head counts itself: `<architecture>.attention.head_count` and `head_count_kv`. */
+function ggufHeads(side: SideData): Heads | undefined {
+  const m = side.info.format === 'gguf' ? side.info.metadata : undefined;
+  const arch = m?.['general.architecture'];
+  if (!m || !arch) return undefined;
+  const heads = Number(m[`${arch}.attention.head_count`]);
+  if (!Number.isInteger(heads) || heads <= 0) return undefined;
+  const kv = Number(m[`${arch}.attention.head_count_kv`] ?? heads);
+  return { heads, kvHeads: Number.isInteger(kv) && kv > 0 ? kv : heads, from: `${path.basename(side.path)} metadata` };
 }
