@@ -5,10 +5,12 @@
  * GGUF (Meta's row order, its own names, the head count in its metadata) pairs the same way.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
 import { generateMapping, generateMappingFile } from '../../server/src/mapping/automap/generate';
+import { checkMappingFile } from '../../server/src/mapping/checkFile';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
 import { assertSameTensors } from '../support/tensorBytes';
 import { FIXTURES, scratchDir } from '../support/tmp';
@@ -61,4 +63,28 @@ test('without config.json or params.json the pairing stays, marked as needing th
   assert.deepEqual(q.sources, ['model.layers.0.self_attn.q_proj.weight']);
   assert.ok(q.confidence < 0.8);
   assert.match(g.text, /wq\.weight.*# low confidence \(0\.50\); LLaMA q\/k rows need the rotary permutation: put config\.json \(HF\) or params\.json \(Meta\)/);
+});
+
+test('a hand-written HF → Meta mapping without the permutation is flagged on q and k, and its quick fixes convert right', async () => {
+  const g = await generateMapping(HF, META);
+  // The auto-mapper's own rules, the permutation taken out again: what a hand-written port looks like.
+  let text = g.text.replace(/ \| reshape\([^)]*\) \| permute\(0, 2, 1, 3\) \| reshape\([^)]*\)/g, '').replace(/ {2}# rotary permutation[^\n]*/g, '')
+    .replace(/^source .*$/m, `source ${HF}`).replace(/^target .*$/m, `target ${META}`);
+  const file = path.join(tmp.dir, 'hand.tpmap');
+  const index = new CheckpointIndex();
+  const check = async () => {
+    writeFileSync(file, text);
+    return (await checkMappingFile(file, index)).analysis.diagnostics;
+  };
+  const flagged = (await check()).filter((d) => d.code === 'suspicious-pairing');
+  assert.equal(flagged.length, 2, JSON.stringify(flagged.map((d) => d.message)));
+  assert.match(flagged[0].message, /`model\.layers\.0\.self_attn\.q_proj\.weight` → `layers\.0\.attention\.wq\.weight`: LLaMA's q rows need the rotary permutation \(HF orders them for rotate_half, the target interleaves them\); without it every shape fits and the attention is scrambled: add `reshape\(2, 2, 4, 16\) \| permute\(0, 2, 1, 3\) \| reshape\(16, 16\)` \(hf\/config\.json\)/);
+  for (const d of [...flagged].sort((a, b) => b.start - a.start)) {
+    const e = d.fixes![0].edits[0];
+    text = text.slice(0, e.start) + e.newText + text.slice(e.end);
+  }
+  assert.deepEqual((await check()).filter((d) => d.severity !== 'information'), []);
+  const out = path.join(tmp.dir, 'hand.pth.safetensors');
+  await convertMapping(file, out);
+  await assertSameTensors(out, META);
 });

@@ -93,7 +93,11 @@ for (const name of pairings) {
 
     const text = writeTpmap(p, { sourcePath: e.source, targetPath: e.target });
     const ds = await analyse(mappingPath, text);
-    const bad = ds.filter((d) => d.severity !== 'information' && !(d.code === 'unmapped-target-key' && e.unmappedTarget.includes(d.key!)));
+    // These LLaMA folders have no config.json: the q/k rules cannot get the rotary permutation, and the
+    // analysis says so (automap-rotary.test.ts covers the folders that have it).
+    const rotary = ds.filter((d) => d.code === 'suspicious-pairing' && /rotary permutation.*put config\.json/.test(d.message));
+    assert.equal(rotary.length > 0, name.startsWith('llama'), `${name}: ${rotary.length} rotary warnings`);
+    const bad = ds.filter((d) => d.severity !== 'information' && !rotary.includes(d) && !(d.code === 'unmapped-target-key' && e.unmappedTarget.includes(d.key!)));
     assert.deepEqual(bad.map((d) => `${d.code}: ${d.message}`), [], text);
     // The genuinely unmapped parameters are still reported, one each; buffers only as information.
     const unmapped = ds.filter((d) => d.code === 'unmapped-target-key').map((d) => d.key).sort();

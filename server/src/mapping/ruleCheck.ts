@@ -9,6 +9,7 @@ import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape, te
 import { Match, captureNames, instantiate } from './keyTrie';
 import { linearLayout } from './layout';
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
+import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from './rotaryLayout';
 import { keyRole, roleConflict } from './roles';
 import { SideData } from './sides';
 import { closestKeys } from './suggest';
@@ -214,8 +215,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       message: `source is ${out.dtype}, target is ${target.dtype}${canCast ? `: add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
       fixes: canCast ? [{ title: `Add \`| cast(${target.dtype})\``, edits: [{ start: rule.end, end: rule.end, newText: ` | cast(${target.dtype})` }] }] : undefined });
   }
-  const perHead = perHeadProblem(rule, sources, target, src, tgt, related);
-  if (perHead) problems.push(perHead);
+  const layoutProblem = perHeadProblem(rule, sources, target, src, tgt, related) ?? rotaryProblem(rule, sources, target, src, tgt, related);
+  if (layoutProblem) problems.push(layoutProblem);
   const fused = rule.transforms.some((t) => t.name.text === 'cat' || t.name.text === 'chunk');
   const conflict = fused ? undefined : roleConflict(sources[0].key, target.key);
   const a = keyRole(sources[0].key).layer;
@@ -260,6 +261,30 @@ function perHeadProblem(rule: Rule, sources: TensorInfo[], target: TensorInfo, s
   return {
     code: 'suspicious-pairing', severity: 'warning', span: first, related, message: `${layout.model} (${layout.from}): ${what}${how}`,
     fixes: fix ? [{ title: 'Split per head', edits: [{ start: first.start, end: first.end, newText: fix.join(' | ') }], preferred: true }] : undefined,
+  };
+}
+
+/**
+ * LLaMA q/k rows paired across HF's and Meta's (or GGUF's) row orders without the rotary permutation
+ * (rotaryLayout.ts): every shape fits and the port's attention is scrambled.
+ */
+function rotaryProblem(rule: Rule, sources: TensorInfo[], target: TensorInfo, src: SideData, tgt: SideData, related: Related[]): Problem | undefined {
+  if (sources.length !== 1 || !rule.target || isDrop(rule.target)) return undefined;
+  const dir = rotaryDirection(sources[0].key, target.key);
+  if (!dir || rule.transforms.some((t) => t.name.text === 'permute')) return undefined;
+  const heads = rotaryHeads(src, tgt);
+  const perm = heads ? rotaryTransforms(sources[0].shape, heads, dir, isKeyRows(sources[0].key)) : undefined;
+  const orders = dir === 'hf-to-meta' ? 'HF orders them for rotate_half, the target interleaves them' : 'the source interleaves them, HF orders them for rotate_half';
+  const how = !perm ? ': put config.json (HF) or params.json (Meta) with the head count beside a checkpoint to get the permutation'
+    : 'why' in perm ? `: ${perm.why}` : `: add \`${perm.transforms.join(' | ')}\` (${heads!.from})`;
+  // One fix serves the rule only when its target names q or k itself (a capture over both would need two).
+  const single = /(q_proj|k_proj|\bwq|\bwk|attn_q|attn_k)\b/.test(rule.target.text);
+  const fix = perm && !('why' in perm) && single
+    ? [{ title: 'Add the rotary permutation', edits: [{ start: rule.target.end, end: rule.target.end, newText: ` | ${perm.transforms.join(' | ')}` }], preferred: true }]
+    : undefined;
+  return {
+    code: 'suspicious-pairing', severity: 'warning', span: rule.target, related, fixes: fix,
+    message: `\`${sources[0].key}\` → \`${target.key}\`: LLaMA's ${isKeyRows(sources[0].key) ? 'k' : 'q'} rows need the rotary permutation (${orders}); without it every shape fits and the attention is scrambled${how}`,
   };
 }
 
