@@ -2,7 +2,9 @@
  * Layout conventions: which way round a side stores a Linear weight. torch and MLX keep `[out, in]`,
  * Paddle and JAX/Keras `[in, out]`; GPT-2's `Conv1D` is `[in, out]` even in torch; in ONNX it depends
  * on the consumer (`MatMul` B is `[in, out]`, `Gemm` with `transB=1` is `[out, in]`). Knowing both
- * sides' convention is what catches a missing transpose on a square matrix.
+ * sides' convention is what catches a missing transpose on a square matrix. Convolutions likewise:
+ * torch, Paddle and ONNX store `[out, in, kh, kw]`, MLX `[out, kh, kw, in]`, JAX/Flax `[kh, kw, in, out]`
+ * — and a 3×3 convolution over 3 channels has the same shape in all three.
  */
 import { Framework, TensorInfo } from '../formats/tensorInfo';
 
@@ -33,4 +35,35 @@ export function linearLayout(t: TensorInfo, framework: Framework | undefined): L
   if (framework === 'torch' && /^c_(attn|proj|fc)$/.test(module)) return 'in_out';
   if (param === 'kernel') return 'in_out';
   return framework ? BY_FRAMEWORK[framework] : undefined;
+}
+
+/** A convolution weight's dimension order, one letter per dimension (O out, I in, H/W kernel). */
+export type ConvLayout = 'OIHW' | 'OHWI' | 'HWIO' | 'OIW' | 'OWI' | 'WIO';
+
+const CONV_BY_FRAMEWORK: Partial<Record<Framework, [ConvLayout, ConvLayout]>> = {
+  torch: ['OIHW', 'OIW'], paddle: ['OIHW', 'OIW'], onnx: ['OIHW', 'OIW'], mlx: ['OHWI', 'OWI'], jax: ['HWIO', 'WIO'],
+};
+
+/** The layout of a 1-D or 2-D convolution weight on this side, or undefined when it is not one or the side does not say. */
+export function convLayout(t: TensorInfo, framework: Framework | undefined): ConvLayout | undefined {
+  if (t.shape.length !== 3 && t.shape.length !== 4) return undefined;
+  const segs = t.key.split('.');
+  const param = segs[segs.length - 1];
+  if (param !== 'weight' && param !== 'kernel') return undefined;
+  if (segs.slice(0, -1).some((s) => NOT_LINEAR.test(s))) return undefined;
+  // A Flax `kernel` is HWIO whatever the file says.
+  const pair = param === 'kernel' ? CONV_BY_FRAMEWORK.jax : framework ? CONV_BY_FRAMEWORK[framework] : undefined;
+  return pair?.[t.shape.length === 4 ? 0 : 1];
+}
+
+/** `permute` dims taking `from` to `to` (output dimension i is input dimension perm[i]), or undefined if they differ in rank. */
+export function convPermutation(from: ConvLayout, to: ConvLayout): number[] | undefined {
+  if (from.length !== to.length) return undefined;
+  return [...to].map((c) => from.indexOf(c));
+}
+
+/** `[out, in, kh, kw]`, for messages. */
+export function describeConv(l: ConvLayout): string {
+  const word: Record<string, string> = { O: 'out', I: 'in', H: 'kh', W: l.length === 3 ? 'k' : 'kw' };
+  return `[${[...l].map((c) => word[c]).join(', ')}]`;
 }

@@ -7,7 +7,7 @@
 import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
-import { linearLayout } from './layout';
+import { convLayout, convPermutation, describeConv, linearLayout } from './layout';
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
 import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from './rotaryLayout';
 import { keyRole, roleConflict } from './roles';
@@ -182,6 +182,11 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
     return { title: 'Remove `| transpose`', edits: [{ start: barBefore(rule, t), end: t.end, newText: '' }], preferred: true };
   };
 
+  const conv = convProblem(rule, sources, target, src, tgt, out.shape, related);
+  if (conv) {
+    problems.push(conv);
+    return problems;
+  }
   if (!sameShape(out.shape, target.shape)) {
     const transposed = out.shape.length === 2 && out.shape[0] === target.shape[1] && out.shape[1] === target.shape[0];
     if (transposed && transposes.length === 0) {
@@ -230,6 +235,29 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
 }
 
 /**
+ * A convolution weight between two layout conventions (torch OIHW, MLX OHWI, JAX HWIO) with no `permute`:
+ * `missing-transpose`, the spec's code for "the layout conventions require one" — a 3×3 convolution over
+ * 3 channels has the same shape in every layout, so this is the convolutions' square matrix.
+ */
+function convProblem(rule: Rule, sources: TensorInfo[], target: TensorInfo, src: SideData, tgt: SideData, out: readonly number[], related: Related[]): Problem | undefined {
+  if (sources.length !== 1 || rule.transforms.some((t) => t.name.text === 'permute')) return undefined;
+  const from = convLayout(sources[0], src.framework);
+  const to = convLayout(target, tgt.framework);
+  if (!from || !to || from === to) return undefined;
+  const perm = convPermutation(from, to);
+  if (!perm || !sameShape(perm.map((d) => out[d]), target.shape)) return undefined;
+  const text = `permute(${perm.join(', ')})`;
+  const hidden = sameShape(out, target.shape) ? ` (the shape ${fmtShape(out)} is the same in both layouts and hides it)` : '';
+  // A `*` rule also moves biases (and maybe convolutions of another rank): one permute cannot serve it.
+  const star = hasStar(rule);
+  return {
+    code: 'missing-transpose', severity: 'error', span: { start: rule.start, end: rule.end }, related,
+    message: `${src.framework} stores this convolution as ${describeConv(from)}, ${tgt.framework} as ${describeConv(to)}: ${star ? `write its weight as a rule of its own with \`| ${text}\`` : `add \`| ${text}\``}${hidden}`,
+    fixes: star ? undefined : [{ title: `Add \`| ${text}\``, edits: [{ start: rule.end, end: rule.end, newText: ` | ${text}` }], preferred: true }],
+  };
+}
+
+/**
  * A plain `chunk(3, k)` of a fused q/k/v stored per head (GPT-NeoX, BLOOM), or a plain `cat(0)` into
  * one: every shape fits and the values are a third of the heads with q, k and v mixed (perHeadQkv.ts).
  */
@@ -253,7 +281,7 @@ function perHeadProblem(rule: Rule, sources: TensorInfo[], target: TensorInfo, s
     return undefined;
   }
   // One fix cannot serve a `*` rule: its weight and bias need different reshapes.
-  const star = rule.sources.some((p) => p.segments.at(-1)?.kind === 'star') || (rule.target && !isDrop(rule.target) && rule.target.segments.at(-1)?.kind === 'star');
+  const star = hasStar(rule);
   const how = !layout.heads ? ': put config.json (num_attention_heads) beside the checkpoint for the per-head form'
     : star ? `: write the weight and the bias as rules of their own, each split per head (for this weight: \`${fix?.join(' | ')}\`)`
       : `: interleave per head with \`${fix?.join(' | ')}\``;
@@ -286,6 +314,11 @@ function rotaryProblem(rule: Rule, sources: TensorInfo[], target: TensorInfo, sr
     code: 'suspicious-pairing', severity: 'warning', span: rule.target, related, fixes: fix,
     message: `\`${sources[0].key}\` → \`${target.key}\`: LLaMA's ${isKeyRows(sources[0].key) ? 'k' : 'q'} rows need the rotary permutation (${orders}); without it every shape fits and the attention is scrambled${how}`,
   };
+}
+
+/** A rule ending in `*` covers several kinds of tensor (weight and bias): no single shape fix fits it. */
+function hasStar(rule: Rule): boolean {
+  return rule.sources.some((p) => p.segments.at(-1)?.kind === 'star') || (!!rule.target && !isDrop(rule.target) && rule.target.segments.at(-1)?.kind === 'star');
 }
 
 /** Start of the `|` that introduces a transform, so removing it leaves no stray bar. */

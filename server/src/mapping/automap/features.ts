@@ -5,7 +5,7 @@
  * name tokens, and for a top-level norm whether it comes before the blocks or after them.
  */
 import { TensorInfo } from '../../formats/tensorInfo';
-import { LinearLayout, linearLayout } from '../layout';
+import { ConvLayout, LinearLayout, convLayout, linearLayout } from '../layout';
 import { KeyRole, Role, keyRole } from '../roles';
 import { SideData } from '../sides';
 import { tokens } from './names';
@@ -22,6 +22,8 @@ export interface Feature {
   /** `w` (weight-like, or a parameter that is its own module), `b` (bias-like) or `buffer`. */
   pclass: 'w' | 'b' | 'buffer';
   layout?: LinearLayout;
+  /** Its convolution layout, where the side's framework says. */
+  conv?: ConvLayout;
   /** The repeated stack this key belongs to (`encoder.layer`), its layer index and that segment's position. */
   stack?: string;
   layer?: number;
@@ -58,6 +60,7 @@ function featureOf(t: TensorInfo, index: number, side: SideData): Feature {
   const f: Feature = {
     key, tensor: t, index, raw, role: r.role, normOrder: r.normOrder, pclass,
     layout: linearLayout(t, side.framework),
+    conv: convLayout(t, side.framework),
     local: key, tokens: [], keyTokens: tokens(key),
   };
   if (layerSeg >= 0) {

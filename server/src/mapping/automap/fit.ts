@@ -3,7 +3,7 @@
  * shapes, dtypes and both sides' Linear layouts — the same facts the analysis checks, so a proposed rule
  * never draws `missing-transpose`, `extra-transpose`, `shape-mismatch` or `dtype-mismatch`.
  */
-import { LinearLayout } from '../layout';
+import { ConvLayout, LinearLayout, convPermutation } from '../layout';
 
 export interface Fit {
   transforms: string[];
@@ -21,13 +21,23 @@ export function castFor(from: string, to: string): string[] | undefined {
   return undefined;
 }
 
+/** torch OIHW ↔ JAX HWIO, torch OIHW ↔ MLX OHWI; and for 1-D convolutions OIW ↔ OWI, OIW ↔ WIO. */
+const CONV4_PERMS = [[2, 3, 1, 0], [3, 2, 0, 1], [0, 2, 3, 1], [0, 3, 1, 2]];
+const CONV3_PERMS = [[0, 2, 1], [2, 1, 0]];
+
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * Shape transforms from `s` to `t`. `ls`/`lt` are the sides' Linear layouts for a 2-D weight (undefined
  * when unknown or not a Linear): when both are known they decide the transpose, square or not.
+ * `cs`/`ct` are the same for a convolution weight: known on both sides, they decide the permute.
  */
-export function fitShape(s: readonly number[], t: readonly number[], ls?: LinearLayout, lt?: LinearLayout): Fit | undefined {
+export function fitShape(s: readonly number[], t: readonly number[], ls?: LinearLayout, lt?: LinearLayout, cs?: ConvLayout, ct?: ConvLayout): Fit | undefined {
+  if (cs && ct) {
+    const perm = convPermutation(cs, ct);
+    if (!perm || !same(perm.map((d) => s[d]), t)) return undefined;
+    return { transforms: perm.every((d, i) => d === i) ? [] : [`permute(${perm.join(', ')})`], cost: 0 };
+  }
   const known = ls !== undefined && lt !== undefined;
   if (same(s, t)) {
     if (s.length === 2 && known && ls !== lt) return s[0] === s[1] ? { transforms: ['transpose'], cost: 0 } : undefined;
@@ -39,11 +49,10 @@ export function fitShape(s: readonly number[], t: readonly number[], ls?: Linear
   }
   const squeeze = squeezeOps(s, t);
   if (squeeze) return { transforms: squeeze.length <= 2 ? squeeze : [`reshape(${t.join(', ')})`], cost: 0.3 };
-  if (s.length === 4 && t.length === 4) {
-    // Convolutions: torch/Paddle OIHW ↔ JAX/TF HWIO.
-    for (const perm of [[2, 3, 1, 0], [3, 2, 0, 1]]) {
-      if (same(perm.map((d) => s[d]), t)) return { transforms: [`permute(${perm.join(', ')})`], cost: 0.3 };
-    }
+  // Convolutions whose sides do not say their layout: the known reorderings, by shape alone.
+  const perms = s.length === 4 && t.length === 4 ? CONV4_PERMS : s.length === 3 && t.length === 3 ? CONV3_PERMS : [];
+  for (const perm of perms) {
+    if (same(perm.map((d) => s[d]), t)) return { transforms: [`permute(${perm.join(', ')})`], cost: 0.3 };
   }
   return undefined;
 }

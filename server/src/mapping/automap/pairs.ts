@@ -139,7 +139,7 @@ function fitItem(item: SrcItem, t: Feature): Fit | undefined {
   if (!dtype) return undefined;
   const withCast = (f: Fit | undefined, pre: string[]): Fit | undefined => (f ? { transforms: [...pre, ...f.transforms, ...dtype], cost: f.cost + (dtype.length ? 0.1 : 0) } : undefined);
   const shape = s.tensor.shape;
-  if (item.kind === 'plain') return withCast(fitShape(shape, t.tensor.shape, s.layout, t.layout), []);
+  if (item.kind === 'plain') return withCast(fitShape(shape, t.tensor.shape, s.layout, t.layout, s.conv, t.conv), []);
   if (item.kind === 'chunk') {
     const n = item.n!;
     const dims = shape.length === 1 ? [0] : s.layout ? [outDim(s.layout)] : [0, 1];
