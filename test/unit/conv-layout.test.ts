@@ -28,6 +28,8 @@ test('layouts by framework, and the permutations between them', () => {
   assert.equal(convLayout(t('stem.bias', [8]), 'torch'), undefined);
   assert.equal(convLayout(t('blocks.0.norm.weight', [8, 3, 3, 3]), 'torch'), undefined);
   assert.equal(convLayout(t('stem.weight', [8, 3, 3, 3]), undefined), undefined, 'a side that does not say has no convention');
+  assert.equal(convLayout(t('switch_mlp.gate_proj.weight', [8, 1024, 512]), 'mlx'), undefined, 'stacked MoE experts are no 1-D convolution');
+  assert.equal(convLayout(t('experts.w1.weight', [8, 1024, 512]), 'torch'), undefined);
   assert.deepEqual(convPermutation('OIHW', 'OHWI'), [0, 2, 3, 1]);
   assert.deepEqual(convPermutation('OHWI', 'OIHW'), [0, 3, 1, 2]);
   assert.deepEqual(convPermutation('OIHW', 'HWIO'), [2, 3, 1, 0]);

@@ -53,8 +53,13 @@ export function convLayout(t: TensorInfo, framework: Framework | undefined): Con
   if (segs.slice(0, -1).some((s) => NOT_LINEAR.test(s))) return undefined;
   // A Flax `kernel` is HWIO whatever the file says.
   const pair = param === 'kernel' ? CONV_BY_FRAMEWORK.jax : framework ? CONV_BY_FRAMEWORK[framework] : undefined;
-  return pair?.[t.shape.length === 4 ? 0 : 1];
+  const layout = pair?.[t.shape.length === 4 ? 0 : 1];
+  // Stacked 3-D weights (MoE experts [E, out, in]) are no convolutions: a kernel is small.
+  return layout && [...layout].every((c, i) => (c !== 'H' && c !== 'W') || t.shape[i] <= MAX_KERNEL) ? layout : undefined;
 }
+
+/** Kernel sizes beyond this are a stacked weight's hidden size, not a convolution's window. */
+const MAX_KERNEL = 64;
 
 /** `permute` dims taking `from` to `to` (output dimension i is input dimension perm[i]), or undefined if they differ in rank. */
 export function convPermutation(from: ConvLayout, to: ConvLayout): number[] | undefined {
