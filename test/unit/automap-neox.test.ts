@@ -5,11 +5,15 @@
  * fits — is flagged with the per-head form as a quick fix.
  */
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
 import { generateMapping, generateMappingFile } from '../../server/src/mapping/automap/generate';
+import { RuleCache, analyzeMapping } from '../../server/src/mapping/analyze';
 import { checkMappingFile } from '../../server/src/mapping/checkFile';
+import { parseMapping } from '../../server/src/mapping/parse';
+import { loadSides } from '../../server/src/mapping/sides';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
 import { keyRole } from '../../server/src/mapping/roles';
 import { assertSameTensors } from '../support/tensorBytes';
@@ -104,4 +108,23 @@ test('a `*` rule over weight and bias is flagged without a single fix, naming th
   assert.equal(ds.length, 1);
   assert.equal(ds[0].fixes, undefined);
   assert.match(ds[0].message, /write the weight and the bias as rules of their own, each split per head \(for this weight: `reshape\(2, 3, 4, 8\) \| chunk\(3, 0, 1\) \| reshape\(8, 8\)`\)/);
+});
+
+test('adding config.json beside the checkpoint updates a cached analysis: the warning gains its fix', async () => {
+  const dir = path.join(tmp.dir, 'later');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(NEOX, path.join(dir, 'model.safetensors'));
+  const text = `source model.safetensors\ntarget ${SPLIT}\ngpt_neox.layers.{i}.attention.query_key_value.weight -> layers.{i}.attn.q_proj.weight | chunk(3, 0)\n`;
+  const file = parseMapping(text);
+  const mappingPath = path.join(dir, 'm.tpmap');
+  const index = new CheckpointIndex();
+  const cache = new RuleCache();   // as the language server keeps one per open document
+  const warning = async () => analyzeMapping(file, await loadSides(mappingPath, file, index), cache).diagnostics.find((d) => d.code === 'suspicious-pairing')!;
+  const before = await warning();
+  assert.match(before.message, /^GPT-NeoX \(key names\): .*put config\.json \(num_attention_heads\) beside the checkpoint/);
+  assert.equal(before.fixes, undefined);
+  copyFileSync(path.join(DIR, 'config.json'), path.join(dir, 'config.json'));
+  const after = await warning();
+  assert.match(after.message, /^GPT-NeoX \(config\.json\): .*interleave per head with `reshape\(2, 3, 4, 8\) \| chunk\(3, 0, 1\) \| reshape\(8, 8\)`/);
+  assert.equal(after.fixes?.length, 1);
 });

@@ -76,7 +76,7 @@ connection.onInitialize((params) => {
 connection.onInitialized(async () => {
   // Watching is the client's job in VS Code; registering here covers other editors too.
   connection.client.register(DidChangeWatchedFilesNotification.type, {
-    watchers: [{ globPattern: '**/*.{safetensors,bin,pt,pth,ckpt,pdparams,onnx,gguf}' }, { globPattern: '**/*.safetensors.index.json' }],
+    watchers: [{ globPattern: '**/*.{safetensors,bin,pt,pth,ckpt,pdparams,onnx,gguf}' }, { globPattern: '**/*.safetensors.index.json' }, { globPattern: '**/{config,params}.json' }],
   }).catch(() => undefined);
   await scanWorkspace();
 });
@@ -125,7 +125,7 @@ connection.onDidChangeWatchedFiles(async ({ changes }) => {
       publishCheckpoint(await index.get(file));
     }
   }
-  // A changed checkpoint may be a side of an open mapping.
+  // A changed checkpoint (or the config.json beside one) may be a side of an open mapping.
   await Promise.all(documents.all().filter(isMapping).map(analyze));
   sendStatus();
 });

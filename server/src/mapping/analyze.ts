@@ -7,6 +7,7 @@
 import { MappingDiagnostic, Related, shift } from './diagnostics';
 import { Coverage, KeyCounts } from './coverage';
 import { RuleResult, checkRule } from './ruleCheck';
+import { configStamp } from './sideConfig';
 import { SideData, SideResult, Sides } from './sides';
 import { MappingFile, Rule, SideDirective, Span } from './syntax';
 
@@ -23,9 +24,10 @@ export class RuleCache {
   /** Read/write counts over the rules of the last analysis, updated by difference. */
   coverage = new Coverage();
 
-  get(rule: Rule, text: string, src?: SideData, tgt?: SideData): RuleResult {
-    const sidesKey = [src, tgt];
-    if (!this.sidesKey || this.sidesKey[0] !== src || this.sidesKey[1] !== tgt) {
+  /** `stamp`: what else the results depend on (the sides' config files: configStamp). */
+  get(rule: Rule, text: string, src?: SideData, tgt?: SideData, stamp = ''): RuleResult {
+    const sidesKey = [src, tgt, stamp];
+    if (!this.sidesKey || this.sidesKey[0] !== src || this.sidesKey[1] !== tgt || this.sidesKey[2] !== stamp) {
       this.map.clear();
       this.coverage = new Coverage();
       this.sidesKey = sidesKey;
@@ -54,9 +56,10 @@ export function analyzeMapping(file: MappingFile, sides: Sides, cache = new Rule
   const tgt = sideData(sides.target, directives.target, 'target', diagnostics);
 
   const rules: { rule: Rule; result: RuleResult }[] = [];
+  const stamp = `${configStamp(src)}|${configStamp(tgt)}`;
   for (const item of file.items) {
     if (item.kind !== 'rule') continue;
-    const result = cache.get(item, file.text, src, tgt);
+    const result = cache.get(item, file.text, src, tgt, stamp);
     rules.push({ rule: item, result });
     for (const d of result.diagnostics) diagnostics.push(shift(d, item.start));
   }

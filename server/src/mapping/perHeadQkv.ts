@@ -9,6 +9,7 @@
  */
 import * as path from 'node:path';
 import { readRegularFileSync } from '../formats/openRegular';
+import { byConfig } from './sideConfig';
 import { SideData } from './sides';
 
 export interface PerHeadLayout {
@@ -24,14 +25,8 @@ export const FUSED_QKV_KEY = /(^|\.)query_key_value\.(weight|bias)$/;
 
 const PER_HEAD_MODELS: Record<string, string> = { gpt_neox: 'GPT-NeoX', gpt_neox_japanese: 'GPT-NeoX', bloom: 'BLOOM', persimmon: 'Persimmon' };
 
-const layouts = new WeakMap<SideData, PerHeadLayout | null>();
-
 /** The side's per-head fused layout, or undefined when its fused projections (if any) are not per head. */
-export function perHeadLayout(side: SideData): PerHeadLayout | undefined {
-  let l = layouts.get(side);
-  if (l === undefined) layouts.set(side, l = detect(side) ?? null);
-  return l ?? undefined;
-}
+export const perHeadLayout: (side: SideData) => PerHeadLayout | undefined = byConfig(detect);
 
 function detect(side: SideData): PerHeadLayout | undefined {
   if (side.info.format === 'python-source' || side.info.format === 'ts-source') return undefined;

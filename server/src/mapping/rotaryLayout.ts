@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { readRegularFileSync } from '../formats/openRegular';
+import { byConfig } from './sideConfig';
 import { SideData } from './sides';
 
 const HF = /(^|\.)self_attn\.(q|k)_proj\.weight$/;
@@ -29,18 +30,12 @@ export function isKeyRows(key: string): boolean {
   return /(k_proj|wk|attn_k)\.weight$/.test(key);
 }
 
-const heads = new WeakMap<SideData, Heads | null>();
-
 /** The head counts, from either side (a GGUF's metadata first, then config.json / params.json). */
 export function rotaryHeads(src: SideData, tgt: SideData): Heads | undefined {
   return headsOf(src) ?? headsOf(tgt);
 }
 
-function headsOf(side: SideData): Heads | undefined {
-  let h = heads.get(side);
-  if (h === undefined) heads.set(side, h = ggufHeads(side) ?? configHeads(side) ?? null);
-  return h ?? undefined;
-}
+const headsOf = byConfig((side: SideData): Heads | undefined => ggufHeads(side) ?? configHeads(side));
 
 /** The transforms that reorder the rows, or why they cannot be written. */
 export function rotaryTransforms(shape: readonly number[], h: Heads, dir: RotaryDirection, isK: boolean): { transforms: string[] } | { why: string } {

@@ -1,0 +1,31 @@
+/**
+ * The config files beside a checkpoint that some checks read (`config.json`, `params.json`: head
+ * counts, model type). Their stamp (mtimes) is part of what an analysis depends on: a diagnostic that
+ * says "put config.json beside the checkpoint" must go away once the user does, without the checkpoint
+ * itself changing.
+ */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { SideData } from './sides';
+
+const FILES = ['config.json', 'params.json'];
+
+/** `mtime:mtime` of the config files beside the side's checkpoint (0 for one that is absent). */
+export function configStamp(side: SideData | undefined): string {
+  if (!side) return '';
+  const dir = path.dirname(side.path);
+  return FILES.map((f) => statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0).join(':');
+}
+
+/** A per-side cache that recomputes when the side's config files change. */
+export function byConfig<T>(compute: (side: SideData) => T): (side: SideData) => T {
+  const cache = new WeakMap<SideData, { stamp: string; value: T }>();
+  return (side) => {
+    const stamp = configStamp(side);
+    const hit = cache.get(side);
+    if (hit && hit.stamp === stamp) return hit.value;
+    const value = compute(side);
+    cache.set(side, { stamp, value });
+    return value;
+  };
+}
