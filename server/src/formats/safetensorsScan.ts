@@ -22,7 +22,9 @@ export interface ScannedHeader {
 
 const QUOTE = 0x22, COMMA = 0x2c, COLON = 0x3a, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, BACKSLASH = 0x5c;
 const DTYPE = 1, SHAPE = 2, OFFSETS = 3;
-const DTYPE_QUOTED = Object.keys(DTYPE_SIZE).map((name) => [`"${name}"`, name] as const);
+/** Common dtypes first: each tensor tries them in turn. */
+const COMMON = ['F32', 'BF16', 'F16', 'I64', 'I32', 'U8', 'BOOL', 'F64'];
+const DTYPE_QUOTED = [...COMMON, ...Object.keys(DTYPE_SIZE).filter((d) => !COMMON.includes(d))].map((name) => [`"${name}"`, name] as const);
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
 const NOT_PLAIN = /[\\\x00-\x1f\x80-\xff]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
