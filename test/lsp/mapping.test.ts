@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { LspClient, PushedDiagnostic } from '../support/lspClient';
-import { EXAMPLES, scratchDir } from '../support/tmp';
+import { EXAMPLES, FIXTURES, scratchDir } from '../support/tmp';
 
 const ws = scratchDir('lspmap');
 const example = path.join(EXAMPLES, 'bert-to-paddlenlp');
@@ -196,4 +196,20 @@ test('fifty mapping files open at once are all analysed', async () => {
     const d = await client.until(u, (x) => x !== undefined);
     assert.deepEqual(d.filter((x) => x.severity <= 2).map((x) => x.code), [], u);
   }
+});
+
+test('a convolution whose shape hides the layout: missing-transpose in the editor, and the permute quick fix clears it', async () => {
+  const conv = path.join(FIXTURES, 'conv');
+  const body = `source ${path.join(conv, 'torch.safetensors')}\ntarget ${path.join(conv, 'mlx.safetensors')}\nstem.weight -> stem.weight\nstem.bias -> stem.bias\n`;
+  const u = await client.open(path.join(ws.dir, 'conv.tpmap'), body);
+  const d = await client.until(u, (x) => x.some((y) => y.code === 'missing-transpose'));
+  const mt = at(d, 3, 'missing-transpose')!;
+  assert.match(mt.message, /torch stores this convolution as \[out, in, kh, kw\], mlx as \[out, kh, kw, in\]: add `\| permute\(0, 2, 3, 1\)` \(the shape \[8, 3, 3, 3\] is the same in both layouts and hides it\)/);
+  const actions = await client.request<{ title: string; isPreferred?: boolean; edit: { changes: Record<string, { range: PushedDiagnostic['range']; newText: string }[]> } }[]>(
+    'textDocument/codeAction', { textDocument: { uri: u }, range: mt.range, context: { diagnostics: [mt] } });
+  const fix = actions.find((a) => a.title === 'Add `| permute(0, 2, 3, 1)`');
+  assert.ok(fix?.isPreferred, JSON.stringify(actions.map((a) => a.title)));
+  const [edit] = fix!.edit.changes[u];
+  await client.edit(u, edit.range, edit.newText);
+  await client.until(u, (x) => !x.some((y) => y.code === 'missing-transpose'));
 });
