@@ -92,3 +92,12 @@ test('names JavaScript would reorder, duplicates and escapes leave the fast path
   const ok = scanHeader(Buffer.from(' {"é.w" : {"shape":[2, 3],"dtype":"F16","data_offsets":[0,12]}, "__metadata__":{"format":"pt"}}  '), '/x', 100);
   assert.deepEqual(ok, { tensors: [{ key: 'é.w', dtype: 'F16', shape: [2, 3], location: { file: '/x', offset: 100, length: 12 } }], metadata: { format: 'pt' } });
 });
+
+test('the duplicate check holds at scale: 50,000 names, one repeated far apart', () => {
+  const entry = (k: string, i: number) => `"${k}":{"dtype":"U8","shape":[1],"data_offsets":[${i},${i + 1}]}`;
+  const keys = Array.from({ length: 50_000 }, (_, i) => `model.layers.${i >> 4}.block.${i & 15}.weight`);
+  const clean = `{${keys.map(entry).join(',')}}`;
+  assert.equal(scanHeader(Buffer.from(clean), '/x', 0)?.tensors.length, 50_000);
+  const dup = `{${[...keys, keys[123]].map(entry).join(',')}}`;
+  assert.equal(scanHeader(Buffer.from(dup), '/x', 0), undefined);
+});
