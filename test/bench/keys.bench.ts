@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       `torch.save(sd, ${JSON.stringify(pt)})`,
     ].join('\n')], { encoding: 'utf8' });
     if (made.status !== 0) throw new Error(made.stderr);
+    spawnSync('sync');   // the 1 GiB just written is flushed first: writeback would slow whichever runs next
     report('keys: 1 GiB torch zip (64 tensors)', measure(process.execPath, keys(pt)));
     report('python3 -c "torch.load(...)" on the same file', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)})`]));
     report('python3 -c "torch.load(..., weights_only=True)"', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)}, weights_only=True)`]));
