@@ -4,7 +4,9 @@ import { readRegularFile } from '../formats/openRegular';
 import { lintMaskDtypes } from '../source/maskLint';
 import { checkScript } from '../source/scriptPairs';
 import { CheckpointIndex } from '../index/checkpointIndex';
-import { DEFAULT_MAX_MAPPING_BYTES, MappingTooLarge, checkMappingFile } from '../mapping/checkFile';
+import { writeFileAtomically } from '../index/atomicWrite';
+import { applyPreferredFixes } from '../mapping/applyFixes';
+import { CheckedFile, DEFAULT_MAX_MAPPING_BYTES, MappingTooLarge, analyzeMappingText, checkMappingFile } from '../mapping/checkFile';
 import { positionAt } from '../mapping/lineIndex';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
@@ -31,10 +33,36 @@ async function checkSource(file: string, index: CheckpointIndex): Promise<CheckJ
   }));
 }
 
+/**
+ * `--fix`: the preferred quick fixes, pass after pass (a fix can only be seen once the text it depends
+ * on is fixed) until none is left, then one atomic write; the report is about the fixed file.
+ */
+async function fixMapping(file: string, checked: CheckedFile, index: CheckpointIndex): Promise<CheckedFile> {
+  let current = checked;
+  let total = 0;
+  const seen = new Set([current.file.text]);
+  for (let pass = 0; pass < 8; pass++) {
+    const { text, applied } = applyPreferredFixes(current.file.text, current.analysis.diagnostics);
+    if (applied === 0 || seen.has(text)) break;   // nothing left, or fixes undoing each other
+    seen.add(text);
+    total += applied;
+    current = await analyzeMappingText(file, text, index);
+  }
+  if (total > 0) {
+    try {
+      await writeFileAtomically(file, current.file.text, { overwrite: true });
+    } catch (e) {
+      throw new UsageError(`${file}: cannot write the fixes: ${describeFsError(e)}`);
+    }
+    process.stderr.write(`${file}: ${total} fix${total === 1 ? '' : 'es'} applied\n`);
+  }
+  return current;
+}
+
 export async function runCheck(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, 'max-mapping-mb': { type: 'string' } });
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, fix: { type: 'boolean', default: false }, 'max-mapping-mb': { type: 'string' } });
   const files = parsed.positionals;
-  if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json] [--max-mapping-mb N])');
+  if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json] [--fix] [--max-mapping-mb N])');
   const maxMb = parsed.values['max-mapping-mb'] === undefined ? undefined : Number(parsed.values['max-mapping-mb']);
   if (maxMb !== undefined && !(maxMb > 0)) throw new UsageError('--max-mapping-mb takes a positive number of MiB');
   const maxBytes = maxMb === undefined ? DEFAULT_MAX_MAPPING_BYTES : maxMb * 2 ** 20;
@@ -54,6 +82,7 @@ export async function runCheck(args: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`${f}: ${e instanceof MappingTooLarge ? e.message : describeFsError(e)}`);
     }
+    if (parsed.values.fix) checked = await fixMapping(f, checked, index);
     const { lineStarts } = checked.file;
     for (const d of checked.analysis.diagnostics) {
       const s = positionAt(lineStarts, d.start);

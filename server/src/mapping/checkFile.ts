@@ -26,6 +26,11 @@ export async function checkMappingFile(path: string, index: CheckpointIndex, max
   const text = await readRegularFile(path, 'a mapping file', ({ size }) => {
     if (size > maxBytes) throw new MappingTooLarge(tooLargeMessage(size, maxBytes));
   });
+  return analyzeMappingText(path, text, index);
+}
+
+/** The analysis of a mapping's text as if it were the file at `path` (relative side paths resolve from there). */
+export async function analyzeMappingText(path: string, text: string, index: CheckpointIndex): Promise<CheckedFile> {
   const file = parseMapping(text);
   const sides = await loadSides(path, file, index);
   return { file, analysis: analyzeMapping(file, sides) };
