@@ -1,4 +1,4 @@
-/** `tensorport check FILE… [--json]`: the editor's diagnostics for mapping files and model source, as JSON or compiler-style lines. */
+/** `tensorport check FILE… [--json] [--fix]`: the editor's diagnostics for mapping files and model source, as JSON or compiler-style lines. */
 import { describeFsError } from '../formats/byteSource';
 import { readRegularFile } from '../formats/openRegular';
 import { lintMaskDtypes } from '../source/maskLint';

@@ -9,7 +9,9 @@ const USAGE = `usage: tensorport <command> [options]
 
 commands:
   keys FILE [--json]        list a checkpoint's tensors (key, dtype, shape) without reading tensor data
-  check FILE.tpmap… [--json] check mapping files against their checkpoints (exit 1 on errors)
+  check FILE.tpmap… [--json] [--fix]
+                             check mapping files against their checkpoints (exit 1 on errors);
+                             --fix applies the fixes the layout conventions dictate
   diff A B [--json]          compare two checkpoints' keys, dtypes and shapes (exit 1 when they differ)
   map SOURCE TARGET [-o OUT.tpmap] [--force] [--json]
                              propose a complete mapping between two checkpoints
