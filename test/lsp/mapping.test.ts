@@ -213,3 +213,20 @@ test('a convolution whose shape hides the layout: missing-transpose in the edito
   await client.edit(u, edit.range, edit.newText);
   await client.until(u, (x) => !x.some((y) => y.code === 'missing-transpose'));
 });
+
+test('Fix All (source.fixAll.tensorport) applies every convention fix at once, as check --fix does', async () => {
+  const conv = path.join(FIXTURES, 'conv');
+  const body = `source ${path.join(conv, 'torch.safetensors')}\ntarget ${path.join(conv, 'mlx.safetensors')}\nstem.weight -> stem.weight\nconv.weight -> conv.weight\ntemporal.weight -> temporal.weight\nstem.bias -> stem.bias\n`;
+  const u = await client.open(path.join(ws.dir, 'fixall.tpmap'), body);
+  await client.until(u, (x) => x.filter((y) => y.code === 'missing-transpose').length === 3);
+  const none = await client.request<unknown[]>('textDocument/codeAction', { textDocument: { uri: u }, range: { start: pos(1, 0), end: pos(1, 0) }, context: { diagnostics: [], only: ['source.organizeImports'] } });
+  assert.deepEqual(none, []);
+  const [all] = await client.request<{ title: string; kind: string; edit: { changes: Record<string, { range: PushedDiagnostic['range']; newText: string }[]> } }[]>(
+    'textDocument/codeAction', { textDocument: { uri: u }, range: { start: pos(1, 0), end: pos(1, 0) }, context: { diagnostics: [], only: ['source.fixAll'] } });
+  assert.equal(all.kind, 'source.fixAll.tensorport');
+  const edits = all.edit.changes[u];
+  assert.deepEqual(edits.map((e) => e.newText).sort(), [' | permute(0, 2, 1)', ' | permute(0, 2, 3, 1)', ' | permute(0, 2, 3, 1)']);
+  // The edits are against the same version: apply them last first.
+  for (const e of [...edits].sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character)) await client.edit(u, e.range, e.newText);
+  await client.until(u, (x) => !x.some((y) => y.code === 'missing-transpose'));
+});

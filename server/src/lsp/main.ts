@@ -25,6 +25,7 @@ import { parseInputSpec } from '../parity/inputs';
 import { checkMappingFile, tooLargeMessage } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
 import { readRegularFileSync } from '../formats/openRegular';
+import { conventionFixEdits } from '../mapping/applyFixes';
 import { codeActionsAt } from '../mapping/codeActions';
 import { completeAt } from '../mapping/completion';
 import { hoverAt } from '../mapping/hover';
@@ -36,7 +37,7 @@ import { MappingDocuments, MappingState } from './mappingDocuments';
 import {
   DEFAULT_SETTINGS, DIFF_REQUEST, PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, DiffParams, DiffResult, INDEX_READY_NOTIFICATION, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult, IndexReadyParams, KEYS_REQUEST, KeysParams, KeysResult, STATUS_NOTIFICATION, ServerSettings, StatusParams,
 } from './protocol';
-import { checkpointDiagnostics, scriptDiagnostic, sourceDiagnostic, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toRange, toTextEdit } from './toProtocol';
+import { FIX_ALL_KIND, checkpointDiagnostics, scriptDiagnostic, sourceDiagnostic, toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol, toFixAllAction, toRange, toTextEdit } from './toProtocol';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -63,7 +64,7 @@ connection.onInitialize((params) => {
       completionProvider: { triggerCharacters: ['.', '|', ' ', '(', '{', '>', ':'] },
       hoverProvider: true,
       definitionProvider: true,
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
       documentSymbolProvider: true,
       foldingRangeProvider: true,
       documentFormattingProvider: true,
@@ -315,9 +316,15 @@ connection.onDefinition(honourCancel(async ({ textDocument, position }) => {
   return { uri: pathToFileURL(target.path).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
 }));
 
-connection.onCodeAction(honourCancel(async ({ textDocument, range }) => {
+connection.onCodeAction(honourCancel(async ({ textDocument, range, context }) => {
   const c = await current(textDocument.uri);
   if (!c) return null;
+  // *Fix All* (`editor.codeActionsOnSave: { "source.fixAll": "explicit" }`, or the Source Action menu): the
+  // fixes the layout conventions dictate, as `tensorport check --fix` applies them.
+  if (context.only?.some((k) => FIX_ALL_KIND.startsWith(k))) {
+    const edits = conventionFixEdits(c.state.analysis.diagnostics);
+    return edits.length ? [toFixAllAction(c.state.file, textDocument.uri, edits)] : [];
+  }
   const span = { start: c.offset(range.start), end: c.offset(range.end) };
   return codeActionsAt(c.state.file, c.state.analysis, span, c.state.sides).map((a) => toCodeAction(c.state.file, textDocument.uri, a));
 }));

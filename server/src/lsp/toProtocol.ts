@@ -74,6 +74,12 @@ export function toTextEdit(file: MappingFile, e: TextEdit): LspTextEdit {
   return { range: toRange(file, e), newText: e.newText };
 }
 
+export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.tensorport`;
+
+export function toFixAllAction(file: MappingFile, uri: string, edits: TextEdit[]): LspCodeAction {
+  return { title: 'Fix the layout problems (Tensor Port)', kind: FIX_ALL_KIND, edit: { changes: { [uri]: edits.map((e) => toTextEdit(file, e)) } } };
+}
+
 export function toCodeAction(file: MappingFile, uri: string, a: CodeAction): LspCodeAction {
   return {
     title: a.title,
