@@ -10,18 +10,15 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, scratchDir } from '../support/tmp';
+import { BIN, runCli } from '../support/cli';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
 const VIT = path.join(FIXTURES, 'mapping', 'vit_hf.safetensors');
 const CLIP = path.join(FIXTURES, 'mapping', 'clip_vision.safetensors');
 const BERT = path.join(FIXTURES, 'automap', 'bert.safetensors');
 const BERT_CLS = path.join(FIXTURES, 'automap', 'bert_cls.bin');
 const tmp = scratchDir('automap-cli');
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: tmp.dir });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(args, { cwd: tmp.dir });
 
 test('map --json prints one rule per target key, with confidence, and what is left on each side', () => {
   const r = run('map', VIT, CLIP, '--json');

@@ -4,21 +4,17 @@
  * fixed that way is still reported, and the exit code is about the fixed file.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { applyPreferredFixes } from '../../server/src/mapping/applyFixes';
 import { MappingDiagnostic } from '../../server/src/mapping/diagnostics';
 import { EXAMPLES, FIXTURES, scratchDir } from '../support/tmp';
+import { runCli } from '../support/cli';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
 const tmp = scratchDir('check-fix');
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(args);
 
 test('convolutions get their permutes, a `*` rule is left with its message, and the file is rewritten once', () => {
   const conv = path.join(FIXTURES, 'conv');

@@ -1,18 +1,14 @@
 /** `tensorport keys` as a user runs it: the built CLI in a child process, its stdout, stderr and exit code. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, scratchDir } from '../support/tmp';
+import { runCli } from '../support/cli';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
 const VIT = path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors');
 const tmp = scratchDir('cli');
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(args);
 
 test('keys --json prints the documented document', () => {
   const r = run('keys', VIT, '--json');

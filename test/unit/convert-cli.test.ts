@@ -3,26 +3,22 @@
  * as for cli.test.ts) in a child process — its stdout, stderr, exit code and the files it leaves.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, scratchDir } from '../support/tmp';
 import { RT_FUSED_RULES, T5_TIED_RULES, VIT_TO_PADDLE_RULES } from '../support/mappings';
 import { sparseSafetensors } from '../support/sparse';
+import { BIN, runCli } from '../support/cli';
 
-const ROOT = path.join(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'tensorport.js');
 const MAPPING = path.join(FIXTURES, 'mapping');
 const DIR = path.join(FIXTURES, 'convert');
 const tmp = scratchDir('convert-cli');
 
 
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(args);
 
 function writeMapping(name: string, source: string, target: string, rules: string): string {
   return tmp.file(name, `source ${JSON.stringify(source)}\ntarget ${JSON.stringify(target)}\n${rules}`);

@@ -4,20 +4,16 @@
  * mapping whose target is model source.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { FIXTURES, scratchDir } from '../support/tmp';
 import { VIT_TO_PADDLE_SOURCE_RULES } from '../support/mappings';
+import { runCli } from '../support/cli';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
 const SRC = path.join(FIXTURES, 'source');
 const tmp = scratchDir('source-cli');
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(args);
 
 test('keys FILE.py::Class --json: format python-source, tensors in state_dict order, defaults applied', () => {
   const spec = path.join(SRC, 'paddle_vit.py::VisionTransformer');
