@@ -67,6 +67,12 @@ async function main(): Promise<void> {
   const viaPool = pooledReader(pool);
   line(`${shards}-shard index (${shards * perShard} tensors), one thread`, await median(5, () => readCheckpoint(indexFile)));
   line(`${shards}-shard index, shards over the pool`, await median(5, () => viaPool(indexFile, {})));
+  // Two threads on this machine's two cores: what a bigger machine's pool does for an index, in miniature.
+  const two = new ReadPool({ size: 2 });
+  const viaTwo = pooledReader(two);
+  await viaTwo(indexFile, {});
+  line(`${shards}-shard index, a pool of 2 threads`, await median(5, () => viaTwo(indexFile, {})));
+  await two.close();
 
   const index = new CheckpointIndex();
   await index.get(many);
