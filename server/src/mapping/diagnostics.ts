@@ -38,3 +38,12 @@ export const fmtShape = (s: readonly (number | string)[]) => `[${s.join(', ')}]`
 
 /** A tensor's shape as people read it: model source keeps an unresolved dimension's name (`embed_dim`) instead of NaN. */
 export const tensorShape = (t: { shape: readonly number[]; dims?: readonly (number | string)[] }) => fmtShape(t.dims ?? t.shape);
+
+/**
+ * Shapes the checks treat as equal. Model source may leave a dimension open (NaN: no `set`,
+ * config.json or rule bound it) or a whole shape unknown (`dims` is `['?']`): there is nothing to
+ * compare, and binding already reported anything that could not fit.
+ */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i] || Number.isNaN(d) || Number.isNaN(b[i]));
+}

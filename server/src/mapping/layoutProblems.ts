@@ -5,7 +5,7 @@
  * the transforms that fix it, where one fix can serve the whole rule.
  */
 import { TensorInfo } from '../formats/tensorInfo';
-import { Related, fmtShape } from './diagnostics';
+import { Related, fmtShape, sameShape } from './diagnostics';
 import { convLayout, convPermutation, describeConv } from './layout';
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
 import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from './rotaryLayout';
@@ -99,5 +99,3 @@ export function rotaryProblem(rule: Rule, sources: TensorInfo[], target: TensorI
 function hasStar(rule: Rule): boolean {
   return rule.sources.some((p) => p.segments.at(-1)?.kind === 'star') || (!!rule.target && !isDrop(rule.target) && rule.target.segments.at(-1)?.kind === 'star');
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);

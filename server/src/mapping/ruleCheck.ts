@@ -5,7 +5,7 @@
  * lets the analyzer cache it across edits of other lines.
  */
 import { TensorInfo } from '../formats/tensorInfo';
-import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape, tensorShape } from './diagnostics';
+import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { linearLayout } from './layout';
 import { convProblem, perHeadProblem, rotaryProblem } from './layoutProblems';
@@ -238,15 +238,6 @@ function barBefore(rule: Rule, t: { start: number }): number {
   const i = rule.transforms.findIndex((x) => x.start === t.start);
   const prevEnd = i > 0 ? rule.transforms[i - 1].end : rule.target!.end;
   return prevEnd;
-}
-
-/**
- * Model source may leave a dimension open (NaN: no `set`, config.json or rule bound it) or a whole
- * shape unknown (`dims` is `['?']`): there is nothing to compare, and binding already reported
- * anything that could not fit.
- */
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i] || Number.isNaN(d) || Number.isNaN(b[i]));
 }
 
 function isModelSource(side: SideData): boolean {
