@@ -5,7 +5,7 @@
  * GGUF (Meta's row order, its own names, the head count in its metadata) pairs the same way.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
@@ -53,6 +53,16 @@ test('a GGUF states its own head count: GGUF → HF needs no config.json', async
   copyFileSync(HF, path.join(tmp.dir, 'hf.safetensors'));
   const g = await generateMapping(path.join(tmp.dir, 'model.gguf'), path.join(tmp.dir, 'hf.safetensors'));
   assert.match(g.text, /blk\.\{i\}\.attn_k\.weight +-> model\.layers\.\{i\}\.self_attn\.k_proj\.weight \| reshape\(1, 4, 2, 16\) \| permute\(0, 2, 1, 3\) \| reshape\(8, 16\) {2}# rotary permutation of LLaMA's k rows \(1 head, from model\.gguf metadata\)/);
+});
+
+test('a config.json that is not an object (`null`) counts as none: the pairing stays, marked as needing the head count', async () => {
+  const dir = path.join(tmp.dir, 'nullconfig');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(HF, path.join(dir, 'model.safetensors'));
+  writeFileSync(path.join(dir, 'config.json'), 'null');
+  copyFileSync(META, path.join(dir, 'consolidated.00.pth'));
+  const g = await generateMapping(path.join(dir, 'model.safetensors'), path.join(dir, 'consolidated.00.pth'));
+  assert.match(g.text, /wq\.weight.*# low confidence \(0\.50\); LLaMA q\/k rows need the rotary permutation/);
 });
 
 test('without config.json or params.json the pairing stays, marked as needing the head count', async () => {

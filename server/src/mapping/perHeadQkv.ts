@@ -7,9 +7,7 @@
  * The auto-mapper writes that split, and the analysis flags the plain chunk (or `cat` into such a
  * target) with the fix.
  */
-import * as path from 'node:path';
-import { readRegularFileSync } from '../formats/openRegular';
-import { byConfig } from './sideConfig';
+import { byConfig, readConfigFile } from './sideConfig';
 import { SideData } from './sides';
 
 export interface PerHeadLayout {
@@ -32,7 +30,7 @@ function detect(side: SideData): PerHeadLayout | undefined {
   if (side.info.format === 'python-source' || side.info.format === 'ts-source') return undefined;
   const fused = side.keys.some((k) => FUSED_QKV_KEY.test(k));
   if (!fused) return undefined;
-  const config = readConfig(side.path);
+  const config = readConfigFile(side, 'config.json');
   if (config) {
     const model = typeof config.model_type === 'string' ? PER_HEAD_MODELS[config.model_type] : undefined;
     if (!model) return undefined;   // a config that names another architecture (Falcon, ChatGLM) has its own layout
@@ -44,15 +42,6 @@ function detect(side: SideData): PerHeadLayout | undefined {
     return { model: 'BLOOM', from: 'key names' };
   }
   return undefined;
-}
-
-function readConfig(checkpoint: string): Record<string, unknown> | undefined {
-  try {
-    const json: unknown = JSON.parse(readRegularFileSync(path.join(path.dirname(checkpoint), 'config.json'), 'a config file').toString('utf8'));
-    return json !== null && typeof json === 'object' && !Array.isArray(json) ? json as Record<string, unknown> : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The transforms that take part k of a per-head fused tensor of `shape` ([3·H·D, C] or [3·H·D]). */

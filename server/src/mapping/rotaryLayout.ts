@@ -7,8 +7,7 @@
  * The auto-mapper writes it (automap/rotary.ts); the analysis flags a rule that lacks it.
  */
 import * as path from 'node:path';
-import { readRegularFileSync } from '../formats/openRegular';
-import { byConfig } from './sideConfig';
+import { byConfig, readConfigFile } from './sideConfig';
 import { SideData } from './sides';
 
 const HF = /(^|\.)self_attn\.(q|k)_proj\.weight$/;
@@ -52,12 +51,8 @@ export function rotaryTransforms(shape: readonly number[], h: Heads, dir: Rotary
 function configHeads(side: SideData): Heads | undefined {
   const dir = path.dirname(side.path);
   for (const [file, h, kv] of [['config.json', 'num_attention_heads', 'num_key_value_heads'], ['params.json', 'n_heads', 'n_kv_heads']] as const) {
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(readRegularFileSync(path.join(dir, file), 'a config file').toString('utf8')) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
+    const json = readConfigFile(side, file);
+    if (!json) continue;
     const n = json[h];
     if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) continue;
     const kvHeads = typeof json[kv] === 'number' ? (json[kv] as number) : n;

@@ -6,9 +6,21 @@
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFileSync } from '../formats/openRegular';
 import { SideData } from './sides';
 
-const FILES = ['config.json', 'params.json'];
+type ConfigFile = 'config.json' | 'params.json';
+const FILES: ConfigFile[] = ['config.json', 'params.json'];
+
+/** That file's JSON object, or undefined when it is absent, unreadable, not JSON or not an object. */
+export function readConfigFile(side: SideData, file: ConfigFile): Record<string, unknown> | undefined {
+  try {
+    const json: unknown = JSON.parse(readRegularFileSync(path.join(path.dirname(side.path), file), 'a config file').toString('utf8'));
+    return json !== null && typeof json === 'object' && !Array.isArray(json) ? json as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** `mtime:mtime` of the config files beside the side's checkpoint (0 for one that is absent). */
 export function configStamp(side: SideData | undefined): string {
