@@ -118,3 +118,22 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** Row-major contiguity (element strides), ignoring the stride of size-1 dimensions as torch does. */
+export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === 1) continue;
+    if (strides[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+/** Elements from the first to the last one a strided view touches (0 for an empty tensor). */
+export function spanOf(shape: readonly number[], strides: readonly number[]): number {
+  if (shape.some((d) => d === 0)) return 0;
+  let last = 0;
+  for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
+  return last + 1;
+}

@@ -2,7 +2,7 @@
  * What the two torch readers share: turning a persistent id into a storage record, and a rebuilt
  * tensor plus where its storage's bytes begin into a TensorInfo with a byte location.
  */
-import { DTYPE_SIZE, type TensorInfo, numel } from '../tensorInfo';
+import { DTYPE_SIZE, type TensorInfo, isContiguous, spanOf } from '../tensorInfo';
 import type { CallContext } from './allowList';
 import { TORCH_STORAGE_DTYPES, UNTYPED_STORAGES } from './dtypes';
 import { type PyStorage, type PyTensor, type PyValue, asInt, isObj, isTuple, kindOf } from './values';
@@ -53,13 +53,8 @@ export function tensorInfo(key: string, t: PyTensor, bytes: StorageBytes | undef
   if (!bytes) return { info };
   const size = DTYPE_SIZE[t.dtype];
   if (size === undefined) return { info, problem: `dtype ${t.dtype} has no fixed element size` };
-  const n = numel(t.shape);
   const contiguous = isContiguous(t.shape, t.stride);
-  let span = 0;
-  if (n > 0) {
-    span = 1;
-    for (let i = 0; i < t.shape.length; i++) span += (t.shape[i] - 1) * t.stride[i];
-  }
+  const span = spanOf(t.shape, t.stride);
   const offset = bytes.offset + (t.storage.viewOffset + t.storageOffset) * size;
   const length = span * size;
   if (!Number.isSafeInteger(offset + length) || offset + length > bytes.offset + bytes.length) {
@@ -68,17 +63,6 @@ export function tensorInfo(key: string, t: PyTensor, bytes: StorageBytes | undef
   info.location = { file: bytes.file, offset, length };
   if (!contiguous) info.location.stride = [...t.stride];
   return { info };
-}
-
-/** Row-major contiguity, ignoring the stride of size-1 dimensions as torch does. */
-export function isContiguous(shape: readonly number[], stride: readonly number[]): boolean {
-  let expected = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    if (shape[i] === 1) continue;
-    if (stride[i] !== expected) return false;
-    expected *= shape[i];
-  }
-  return true;
 }
 
 /** Tensors are leaves; dicts, lists and tuples are walked; anything else is a non-tensor value. */

@@ -5,14 +5,14 @@
  * with stride 1 are block copies, and a 2-D transpose goes tile by tile to stay in cache.
  */
 import { allocFilled } from './cast';
-import { numelOf } from './view';
+import { numel } from '../../formats/tensorInfo';
 
 type Words = Uint8Array | Uint16Array | Uint32Array;
 
 const TILE = 32;
 
 export function gather(src: Buffer, offset: number, size: number, shape: readonly number[], strides: readonly number[], alloc: (n: number) => Buffer = allocFilled): Buffer {
-  const n = numelOf(shape);
+  const n = numel(shape);
   // Every element of the output is written exactly once below.
   const out = alloc(n * size);
   if (n === 0) return out;

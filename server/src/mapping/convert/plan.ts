@@ -5,14 +5,14 @@
  * differs from the target's dtype or shape, a source without a byte location, a quantised GGUF type,
  * a cast the converter cannot do — so a refused conversion costs no I/O.
  */
-import { DTYPE_SIZE, TensorInfo, numel } from '../../formats/tensorInfo';
+import { DTYPE_SIZE, TensorInfo, numel, spanOf } from '../../formats/tensorInfo';
 import { fmtShape } from '../diagnostics';
 import { positionAt } from '../lineIndex';
 import { expandRule, traceTransforms } from '../ruleCheck';
 import { SideData } from '../sides';
 import { MappingFile, Rule, isDrop } from '../syntax';
 import { canCast } from './cast';
-import { spanOf, contiguousStrides } from './view';
+import { contiguousStrides } from './view';
 
 export interface PlannedTensor {
   key: string;

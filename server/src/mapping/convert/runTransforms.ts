@@ -4,12 +4,12 @@
  * step is checked against). Layout steps stay views; `cat`, `cast` and the reshape of a strided view
  * need the bytes and read them then.
  */
-import { DTYPE_SIZE } from '../../formats/tensorInfo';
+import { DTYPE_SIZE, isContiguous, numel } from '../../formats/tensorInfo';
 import { Transform } from '../syntax';
 import { TensorType, applyTransform } from '../transforms';
 import { castData } from './cast';
 import { ConvertError } from './errors';
-import { View, chunk, isContiguous, memoryView, numelOf, permute, reshapeContiguous, squeeze, unsqueeze } from './view';
+import { View, chunk, memoryView, permute, reshapeContiguous, squeeze, unsqueeze } from './view';
 
 export interface TensorIO {
   /** A view's data, contiguous; `what` names the tensor being made, for error messages. */
@@ -79,8 +79,8 @@ async function apply(t: Transform, views: View[], types: TensorType[], io: Tenso
 
 /** Concatenation along `d`: for each index of the outer dimensions, each part's block in turn. */
 function concat(parts: Buffer[], shapes: number[][], d: number, size: number, alloc: (n: number) => Buffer): Buffer {
-  const outer = numelOf(shapes[0].slice(0, d));
-  const inner = numelOf(shapes[0].slice(d + 1)) * size;
+  const outer = numel(shapes[0].slice(0, d));
+  const inner = numel(shapes[0].slice(d + 1)) * size;
   const blocks = shapes.map((s) => s[d] * inner);
   const out = alloc(outer * blocks.reduce((a, b) => a + b, 0)); // every block is copied in below
   let pos = 0;

@@ -6,12 +6,12 @@
 import { promises as fs } from 'node:fs';
 import { describeFsError } from '../../formats/byteSource';
 import { openRegular } from '../../formats/openRegular';
-import { DTYPE_SIZE, TensorInfo } from '../../formats/tensorInfo';
+import { DTYPE_SIZE, TensorInfo, isContiguous, numel, spanOf } from '../../formats/tensorInfo';
 import { BufferPool } from './bufferPool';
 import { allocBytes } from './cast';
 import { ConvertError } from './errors';
 import { gather } from './gather';
-import { View, contiguousStrides, isContiguous, memoryView, numelOf, spanOf } from './view';
+import { View, contiguousStrides, memoryView } from './view';
 
 /** Reads are issued in pieces of this size, so an abort is noticed within one piece. */
 const PIECE = 64 * 1024 * 1024;
@@ -69,7 +69,7 @@ export class SourceFiles {
 export async function sourceView(t: TensorInfo, files: SourceFiles): Promise<View> {
   const size = DTYPE_SIZE[t.dtype];
   const loc = t.location;
-  if (numelOf(t.shape) === 0) return memoryView(t.dtype, size, t.shape, allocBytes(0), t.key);
+  if (numel(t.shape) === 0) return memoryView(t.dtype, size, t.shape, allocBytes(0), t.key);
   if (!loc) throw new ConvertError('input', `source \`${t.key}\` has no byte location`);
   const strides = loc.stride ?? contiguousStrides(t.shape);
   const bytes = spanOf(t.shape, strides) * size;
@@ -84,7 +84,7 @@ export async function sourceView(t: TensorInfo, files: SourceFiles): Promise<Vie
 
 /** The view's elements, contiguous and row-major: read (only its span) and gathered if strided. */
 export async function materialize(v: View, files: SourceFiles, what: string): Promise<Buffer> {
-  const n = numelOf(v.shape);
+  const n = numel(v.shape);
   if (n === 0) return allocBytes(0);
   const contiguous = isContiguous(v.shape, v.strides);
   if (v.base.kind === 'memory') {

@@ -30,29 +30,6 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return s;
 }
 
-export function numelOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/** Row-major contiguity; dimensions of size 1 have no meaningful stride. */
-export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
-  let expected = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    if (shape[i] === 1) continue;
-    if (strides[i] !== expected) return false;
-    expected *= shape[i];
-  }
-  return true;
-}
-
-/** Elements from the first to the last one the view touches (0 for an empty tensor). */
-export function spanOf(shape: readonly number[], strides: readonly number[]): number {
-  if (shape.some((d) => d === 0)) return 0;
-  let last = 0;
-  for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
-  return last + 1;
-}
-
 export function permute(v: View, perm: readonly number[]): View {
   return { ...v, shape: perm.map((d) => v.shape[d]), strides: perm.map((d) => v.strides[d]) };
 }
