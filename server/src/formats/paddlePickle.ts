@@ -38,7 +38,7 @@ export async function readPaddlePickle(src: ByteSource): Promise<CheckpointInfo>
 
 async function read(src: ByteSource): Promise<CheckpointInfo> {
   const name = src.displayName;
-  const { value, protocol } = await runPickle(src, 0, src.size, { requireProto: true, recordStrOffsets: true });
+  const { value, protocol } = await runPickle(src, 0, src.size, { requireProto: true, recordStrOffsets: true, paddleDenseTensors: true });
   const notes: string[] = [];
   let root: PyValue = value;
   let parameterNames: Record<string, string> | undefined;
@@ -59,7 +59,9 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   for (const leaf of flat.leaves) {
     const key = leaf.key || 'array';
     const { array, paramName } = leaf.value;
-    const dtype = array.dtype && !array.dtype.structured && !array.objects ? numpyDtype(array.dtype.code) : undefined;
+    const npType = array.dtype && !array.dtype.structured && !array.objects ? numpyDtype(array.dtype.code) : undefined;
+    // Paddle has no uint16 tensors: it stores bfloat16 as numpy uint16, and paddle.load returns bfloat16.
+    const dtype = npType === 'U16' ? 'BF16' : npType;
     if (!dtype) {
       skipped.push(`\`${key}\` (${array.objects ? 'object array' : `numpy dtype ${array.dtype?.code ?? '?'}`})`);
       continue;
@@ -96,7 +98,6 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   if (noLocation.fortran > 0) notes.push(`${noLocation.fortran} array${noLocation.fortran === 1 ? ' is' : 's are'} in Fortran (column-major) order: ${noLocation.fortran === 1 ? 'its location carries' : 'their locations carry'} strides`);
   if (noLocation.other.length > 0) notes.push(`no byte location for ${noLocation.other.length} array${noLocation.other.length === 1 ? '' : 's'}: ${noLocation.other.slice(0, 3).join('; ')}`);
   if (skipped.length > 0) notes.push(`skipped ${skipped.length} array${skipped.length === 1 ? '' : 's'} with no tensor dtype: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
-  if (tensors.some((t) => t.dtype === 'U16')) notes.push('U16 arrays may be bfloat16: Paddle saves bfloat16 parameters as uint16');
 
   const info: CheckpointInfo = { file: name, format: 'paddle-pickle', framework: 'paddle', tensors, notes };
   if (parameterNames) info.parameterNames = parameterNames;

@@ -6,7 +6,7 @@
 import { ByteSource } from './byteSource';
 import { unreadable } from './readerError';
 import { scanHeader } from './safetensorsScan';
-import { CheckpointInfo, DTYPE_SIZE, Framework, TensorInfo, numel } from './tensorInfo';
+import { CheckpointInfo, Framework, TensorInfo, dtypeBits, numel } from './tensorInfo';
 
 /** The reference implementation's cap on the JSON header. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -92,7 +92,7 @@ function readMetadata(file: string, raw: unknown): Record<string, string> | unde
 function typedEntry(file: string, key: string, e: RawEntry, absPath: string, base: number): TensorInfo {
   if (e === null || typeof e !== 'object') throw unreadable(file, `tensor "${key}" is not an object with dtype, shape and data_offsets`);
   if (typeof e.dtype !== 'string') throw unreadable(file, `tensor "${key}" has no dtype`);
-  if (DTYPE_SIZE[e.dtype] === undefined) throw unreadable(file, `tensor "${key}" has unknown dtype "${e.dtype}"`);
+  if (dtypeBits(e.dtype) === undefined) throw unreadable(file, `tensor "${key}" has unknown dtype "${e.dtype}"`);
   if (!Array.isArray(e.shape) || !e.shape.every(isCount)) throw unreadable(file, `tensor "${key}" has an invalid shape ${JSON.stringify(e.shape)}`);
   const offs = e.data_offsets;
   if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) {
@@ -104,11 +104,14 @@ function typedEntry(file: string, key: string, e: RawEntry, absPath: string, bas
 
 /** The checks both paths share: a known dtype, ordered offsets, and a byte span that fits the shape. */
 function checkTensor(file: string, t: TensorInfo, base: number): void {
-  const size = DTYPE_SIZE[t.dtype];
-  if (size === undefined) throw unreadable(file, `tensor "${t.key}" has unknown dtype "${t.dtype}"`);
+  const bits = dtypeBits(t.dtype);
+  if (bits === undefined) throw unreadable(file, `tensor "${t.key}" has unknown dtype "${t.dtype}"`);
   const { offset, length } = t.location!;
   if (length < 0) throw unreadable(file, `tensor "${t.key}" has data_offsets [${offset - base}, ${offset - base + length}] that end before they begin`);
-  const expected = numel(t.shape) * size;
+  const totalBits = numel(t.shape) * bits;
+  // As the reference does: packed sub-byte elements must end on a byte boundary.
+  if (totalBits % 8 !== 0) throw unreadable(file, `tensor "${t.key}" is ${t.dtype} ${JSON.stringify(t.shape)}: ${totalBits} bits, not a whole number of bytes`);
+  const expected = totalBits / 8;
   if (!Number.isSafeInteger(expected) || expected !== length) {
     throw unreadable(file, `tensor "${t.key}" is ${t.dtype} ${JSON.stringify(t.shape)} (${expected} bytes) but data_offsets span ${length} bytes`);
   }

@@ -8,7 +8,7 @@
  * JSON.parse as before, so every file gets the same result and the same error either way (a property
  * test checks this against JSON.parse on generated and mutated headers).
  */
-import { DTYPE_SIZE, TensorInfo } from './tensorInfo';
+import { DTYPE_SIZE, SUB_BYTE_BITS, TensorInfo } from './tensorInfo';
 
 export interface ScannedHeader {
   /**
@@ -24,7 +24,7 @@ const QUOTE = 0x22, COMMA = 0x2c, COLON = 0x3a, LBRACE = 0x7b, RBRACE = 0x7d, LB
 const DTYPE = 1, SHAPE = 2, OFFSETS = 3;
 /** Common dtypes first: each tensor tries them in turn. */
 const COMMON = ['F32', 'BF16', 'F16', 'I64', 'I32', 'U8', 'BOOL', 'F64'];
-const DTYPE_QUOTED = [...COMMON, ...Object.keys(DTYPE_SIZE).filter((d) => !COMMON.includes(d))].map((name) => [`"${name}"`, name] as const);
+const DTYPE_QUOTED = [...COMMON, ...[...Object.keys(DTYPE_SIZE), ...Object.keys(SUB_BYTE_BITS)].filter((d) => !COMMON.includes(d))].map((name) => [`"${name}"`, name] as const);
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
 const NOT_PLAIN = /[\\\x00-\x1f\x80-\xff]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -11,6 +11,8 @@ export type CheckpointFormat =
   | 'torch-zip'
   | 'torch-pickle'
   | 'paddle-pickle'
+  /** `paddle.jit.save` / `save_inference_model`: `.pdiparams` named by the `.json` or `.pdmodel` program beside it. */
+  | 'paddle-inference'
   | 'onnx'
   | 'gguf'
   /** Model source (`FILE.py::Class`, `FILE.ts::Class`): keys and shapes inferred from the code (server/src/source/). */
@@ -47,6 +49,8 @@ export interface TensorInfo {
   location?: TensorLocation;
   /** ONNX: how the graph consumes this initializer (`MatMul.B`, `Gemm.B.transB`), for layout inference. */
   consumers?: string[];
+  /** ONNX: the subgraph holding this tensor (`/If_0.then_branch`) when it is not the main graph's. */
+  graph?: string;
   /**
    * Model source only: the shape with every dimension no binding resolved written as the expression
    * that names it (`"hidden_size"`, `"embed_dim*3"`); `shape` holds NaN at those places.
@@ -106,12 +110,25 @@ export interface GraphValue {
 
 /** Element sizes in bytes of the dtypes that have one (quantised GGML types are block-sized instead). */
 export const DTYPE_SIZE: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1,
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E5M2FNUZ: 1, F8_E4M3FNUZ: 1, F8_E8M0: 1,
   I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4,
   I64: 8, U64: 8, F64: 8,
   C64: 8, C128: 16,
 };
+
+/**
+ * safetensors' sub-byte dtypes (FP4 e2m1, the two FP6 layouts): bits per element, packed. They have no
+ * whole element size, so they stay out of DTYPE_SIZE (which the converter computes with) and are
+ * listed and moved as bytes only.
+ */
+export const SUB_BYTE_BITS: Readonly<Record<string, number>> = { F4: 4, F6_E2M3: 6, F6_E3M2: 6 };
+
+/** Bits per element of any dtype a reader lists with a size; undefined for block-quantised and unknown types. */
+export function dtypeBits(dtype: string): number | undefined {
+  const bytes = DTYPE_SIZE[dtype];
+  return bytes !== undefined ? bytes * 8 : SUB_BYTE_BITS[dtype];
+}
 
 export function numel(shape: readonly number[]): number {
   let n = 1;

@@ -7,12 +7,14 @@
 import { OTHER_TORCH_DTYPES, TORCH_DTYPES, TORCH_STORAGE_DTYPES, UNTYPED_STORAGES } from './dtypes';
 import {
   PyDict, PyGlobal, PyNdarray, PyNpDtype, PyTensor, PyValue,
-  asInt, dictSet, isObj, isTuple, iterItems, kindOf, newDict,
+  asInt, dictGet, dictSet, isObj, isTuple, iterItems, kindOf, newDict,
 } from './values';
 
 export interface CallContext {
   /** Ends the read as an unreadable checkpoint, at the current opcode. */
   fail(reason: string): never;
+  /** Ends the read as an unsafe pickle (a call that could run code), at the current opcode. */
+  refuse(reason: string): never;
   /** Where an inline str's UTF-8 lies in the file, when the VM was asked to remember (`recordStrOffsets`). */
   strAt?(s: string): { offset: number; length: number } | undefined;
 }
@@ -37,6 +39,19 @@ export function resolveGlobal(module: string, name: string): PyGlobal | undefine
   const full = `${MODULE_RENAMES[module] ?? module}.${name}`;
   if (MODELS.has(full)) return { kind: 'global', name: full };
   return undefined;
+}
+
+/**
+ * Why a global that is not on the allow-list stops the read. A pickled `nn.Module` (`torch.save(model)`)
+ * is the common honest case: it names the model's classes, i.e. code, so it gets its own advice.
+ */
+export function refusedGlobal(module: string, name: string, following = ''): string {
+  const what = `pickle names \`${module}.${name}\`, which is not on the allow-list; nothing was executed`;
+  const full = `${module}.${name}`;
+  if (full.startsWith('torch.nn.modules.') || following.includes('torch.nn.modules.') || (following.includes('_parameters') && following.includes('_modules'))) {
+    return `${what}: this is a whole torch.nn.Module saved with torch.save(model), which pickles its classes (code), not a state dict; save model.state_dict() instead`;
+  }
+  return what;
 }
 
 export function callGlobal(fn: PyValue, args: PyValue[], ctx: CallContext): PyValue {
@@ -218,6 +233,15 @@ add(['builtins.tuple'], {
 add(['builtins.bytes', 'builtins.bytearray'], { isClass: true, call: (a, c, s) => toBytes(a, c, s.name) });
 add(['_codecs.encode'], { call: (a, c) => latin1Bytes(arg(a, 0, c, '_codecs.encode'), a.length > 1 ? a[1] : 'utf-8', c) });
 add(['builtins.complex'], opaque('complex'));
+// Paddle pickles a DenseTensor (LoDTensor) as `eval('data', {'data': ndarray})`. Only that exact shape
+// is modelled, by its arguments: nothing is evaluated, and any other use of eval stays unsafe.
+add(['builtins.eval'], {
+  call: (a, c) => {
+    const env = a.length === 2 && a[0] === 'data' && isObj(a[1]) && a[1].kind === 'dict' && a[1].entries.size === 1 ? dictGet(a[1], 'data') : undefined;
+    if (env !== undefined && isObj(env) && env.kind === 'ndarray') return env;
+    return c.refuse('pickle calls `builtins.eval` with something other than Paddle\'s DenseTensor form (`\'data\'`, {\'data\': ndarray}); nothing was executed');
+  },
+});
 
 add(['torch._utils._rebuild_tensor'], { call: (a, c) => rebuildTensor(a, c, 'torch._utils._rebuild_tensor') });
 add(['torch._utils._rebuild_tensor_v2'], { call: (a, c) => rebuildTensor(a, c, 'torch._utils._rebuild_tensor_v2') });

@@ -5,7 +5,7 @@
  * `inlineLimit` stay in the file as lazy references, so a multi-GB `.pdparams` is walked, not loaded.
  */
 import { ReaderError, unreadable } from '../readerError';
-import { buildObject, callGlobal, newObject, resolveGlobal, type CallContext } from './allowList';
+import { buildObject, callGlobal, newObject, refusedGlobal, resolveGlobal, type CallContext } from './allowList';
 import { Cursor, type RandomAccess } from './cursor';
 import { Op, opName } from './opcodes';
 import { type PyDict, type PyValue, dictSet, isObj, iterItems, kindOf, newDict } from './values';
@@ -24,6 +24,8 @@ export interface PickleOptions {
    * protocol 2 writes bytes) can say where its data is. Equal strings share one entry: same bytes.
    */
   recordStrOffsets?: boolean;
+  /** Accept `builtins.eval` in the one form Paddle pickles a DenseTensor with (allowList.ts); `.pdparams` only. */
+  paddleDenseTensors?: boolean;
 }
 
 export interface PickleResult {
@@ -34,6 +36,7 @@ export interface PickleResult {
 }
 
 const LINE_MAX = 1 << 12;
+const LOOK_AHEAD = 1 << 16;
 const TEXT_LINE_MAX = 1 << 26;
 const LONG_MAX_BYTES = 1 << 16;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -59,8 +62,11 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
   const fail: (reason: string) => never = (reason) => {
     throw unreadable(file, reason, opAt);
   };
+  const refuse: (reason: string) => never = (reason) => {
+    throw new ReaderError('unsafe-pickle', file, reason, opAt);
+  };
   const strOffsets = opts.recordStrOffsets ? new Map<string, { offset: number; length: number }>() : undefined;
-  const ctx: CallContext = strOffsets ? { fail, strAt: (s) => strOffsets.get(s) } : { fail };
+  const ctx: CallContext = strOffsets ? { fail, refuse, strAt: (s) => strOffsets.get(s) } : { fail, refuse };
   const pop = (): PyValue => (stack.length > 0 ? (stack.pop() as PyValue) : fail(`${opName(lastOp)} on an empty stack (stack underflow): corrupt pickle`));
   const top = (): PyValue => (stack.length > 0 ? stack[stack.length - 1] : fail(`${opName(lastOp)} on an empty stack (stack underflow): corrupt pickle`));
   const popMark = (): PyValue[] => {
@@ -78,13 +84,16 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
     const v = memo.get(idx);
     return v === undefined ? fail(`memo slot ${idx} is read before it is written: corrupt pickle`) : v;
   };
-  const resolve = (module: string, name: string): PyValue => {
+  const resolve = async (module: string, name: string): Promise<PyValue> => {
     if (!IDENT.test(module) || !IDENT.test(name)) {
       return fail(`GLOBAL names ${JSON.stringify(`${module}.${name}`.slice(0, 80))}, which is not a Python name: corrupt pickle`);
     }
     const g = resolveGlobal(module, name);
-    if (!g) throw new ReaderError('unsafe-pickle', file, `pickle names \`${module}.${name}\`, which is not on the allow-list; nothing was executed`, opAt);
-    return g;
+    // eval is modelled for Paddle's DenseTensor form only; everywhere else naming it ends the read.
+    if (g && (g.name !== 'builtins.eval' || opts.paddleDenseTensors)) return g;
+    // The bytes that follow, read as text, only to word the refusal (a pickled nn.Module names its layer classes).
+    const ahead = await src.read(opAt, Math.min(LOOK_AHEAD, end - opAt), 'pickle data').catch(() => Buffer.alloc(0));
+    throw new ReaderError('unsafe-pickle', file, refusedGlobal(module, name, ahead.toString('latin1')), opAt);
   };
   const lineText = async (what: string, max = LINE_MAX): Promise<string> => (await cur.line(max, what)).toString('latin1');
   const lineInt = async (what: string): Promise<number> => {
@@ -266,20 +275,20 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
       case Op.GLOBAL: {
         const module = await lineText('GLOBAL module');
         const name = await lineText('GLOBAL name');
-        push(resolve(module, name));
+        push(await resolve(module, name));
         break;
       }
       case Op.STACK_GLOBAL: {
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail(`STACK_GLOBAL with a ${kindOf(module)} module and a ${kindOf(name)} name`);
-        push(resolve(module, name));
+        push(await resolve(module, name));
         break;
       }
       case Op.INST: {
         const module = await lineText('INST module');
         const name = await lineText('INST name');
-        const cls = resolve(module, name);
+        const cls = await resolve(module, name);
         push(newObject(cls, popMark(), ctx));
         break;
       }
