@@ -37,7 +37,7 @@ async function pickCheckpoint(): Promise<vscode.Uri | undefined> {
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false,
     openLabel: 'Show keys',
-    filters: { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'onnx', 'gguf'] },
+    filters: { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'pdiparams', 'onnx', 'gguf'] },
   });
   return picked?.[0];
 }

@@ -38,7 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     initializationOptions,
     synchronize: {
       fileEvents: [
-        vscode.workspace.createFileSystemWatcher('**/*.{safetensors,bin,pt,pth,ckpt,pdparams,onnx,gguf}'),
+        vscode.workspace.createFileSystemWatcher('**/*.{safetensors,bin,pt,pth,ckpt,pdparams,pdiparams,onnx,gguf}'),
         vscode.workspace.createFileSystemWatcher('**/*.safetensors.index.json'),
         // Head counts and model types beside a checkpoint feed some checks (rotary, per-head q/k/v).
         vscode.workspace.createFileSystemWatcher('**/{config,params}.json'),

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult } from '../../server/src/lsp/protocol';
 
-const CHECKPOINTS = { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'onnx', 'gguf'] };
+const CHECKPOINTS = { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'pdiparams', 'onnx', 'gguf'] };
 
 export async function generateMappingCommand(client: LanguageClient | undefined): Promise<void> {
   if (!client) return;

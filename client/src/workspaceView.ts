@@ -69,7 +69,7 @@ export function registerWorkspaceView(context: vscode.ExtensionContext, getClien
       await showDiff(getClient, selected, other);
     }),
     vscode.commands.registerCommand('tensorport.diffCheckpoints', async () => {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', filters: { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'onnx', 'gguf'] } });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', filters: { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'pdiparams', 'onnx', 'gguf'] } });
       if (picked?.length === 2) await showDiff(getClient, picked[0], picked[1]);
       else if (picked) void vscode.window.showWarningMessage('Tensor Port: pick exactly two checkpoints to compare.');
     }),

@@ -35,6 +35,9 @@ export function keysJson(info: CheckpointInfo): object {
     tensors: info.tensors.map((t) => ({
       key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape,
       ...(t.layout ? { layout: t.layout } : {}),
+      // ONNX: a Constant node's value, and the subgraph (If/Loop/Scan body) a tensor lives in.
+      ...(t.constant ? { constant: true } : {}),
+      ...(t.graph ? { graph: t.graph } : {}),
       ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),
     })),
     ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),

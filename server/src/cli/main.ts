@@ -21,7 +21,8 @@ commands:
                              forward parity check (exit 1 on a mismatch)
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
-.pdparams (Paddle), .onnx or .gguf.`;
+.pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
+.onnx or .gguf.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

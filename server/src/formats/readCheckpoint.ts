@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { ByteSource, readBudget, traced, withSource } from './byteSource';
 import { readGguf } from './gguf';
 import { readOnnx } from './onnx/onnxReader';
+import { readPaddleInference } from './paddleInference';
 import { readPaddlePickle } from './paddlePickle';
 import { ReaderError, unreadable } from './readerError';
 import { readSafetensors } from './safetensors';
@@ -15,7 +16,7 @@ import { readTorchLegacy } from './torchLegacy';
 import { readTorchZip } from './torchZip';
 import { CheckpointInfo } from './tensorInfo';
 
-export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'onnx' | 'gguf';
+export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf';
 
 /** File names the index treats as checkpoints (the workspace watcher uses the same test). */
 export function checkpointKindByName(file: string): CheckpointKind | undefined {
@@ -26,6 +27,7 @@ export function checkpointKindByName(file: string): CheckpointKind | undefined {
     case '.safetensors': return 'safetensors';
     case '.bin': case '.pt': case '.pth': case '.ckpt': return 'torch';
     case '.pdparams': return 'paddle';
+    case '.pdiparams': return 'paddle-inference';
     case '.onnx': return 'onnx';
     case '.gguf': return 'gguf';
     default: return undefined;
@@ -77,6 +79,7 @@ export async function readCheckpoint(file: string, opts: ReadOptions = {}): Prom
 async function dispatch(file: string, display: string, opts: ReadOptions): Promise<CheckpointInfo> {
   const byName = opts.kind ?? checkpointKindByName(file);
   if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
+  if (byName === 'paddle-inference') return readPaddleInference(file, display);
   const kind = byName ?? await sniff(file, display);
   switch (kind) {
     case 'safetensors': return withSource(file, display, readSafetensors);
@@ -91,7 +94,7 @@ async function dispatch(file: string, display: string, opts: ReadOptions): Promi
       throw unreadable(display, 'neither a torch.save zip archive nor a pickle (unexpected first bytes)');
     }
     default:
-      throw unreadable(display, `unknown checkpoint kind (expected .safetensors, .safetensors.index.json, .bin/.pt/.pth, .pdparams, .onnx or .gguf)`);
+      throw unreadable(display, `unknown checkpoint kind (expected .safetensors, .safetensors.index.json, .bin/.pt/.pth, .pdparams, .pdiparams, .onnx or .gguf)`);
   }
 }
 

@@ -51,6 +51,8 @@ export interface TensorInfo {
   consumers?: string[];
   /** ONNX: the subgraph holding this tensor (`/If_0.then_branch`) when it is not the main graph's. */
   graph?: string;
+  /** ONNX: the value of a Constant node (weights folded by paddle2onnx and other exporters), not an initializer. */
+  constant?: true;
   /**
    * Model source only: the shape with every dimension no binding resolved written as the expression
    * that names it (`"hidden_size"`, `"embed_dim*3"`); `shape` holds NaN at those places.

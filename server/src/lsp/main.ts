@@ -77,7 +77,7 @@ connection.onInitialize((params) => {
 connection.onInitialized(async () => {
   // Watching is the client's job in VS Code; registering here covers other editors too.
   connection.client.register(DidChangeWatchedFilesNotification.type, {
-    watchers: [{ globPattern: '**/*.{safetensors,bin,pt,pth,ckpt,pdparams,onnx,gguf}' }, { globPattern: '**/*.safetensors.index.json' }, { globPattern: '**/{config,params}.json' }],
+    watchers: [{ globPattern: '**/*.{safetensors,bin,pt,pth,ckpt,pdparams,pdiparams,onnx,gguf}' }, { globPattern: '**/*.safetensors.index.json' }, { globPattern: '**/{config,params}.json' }],
   }).catch(() => undefined);
   await scanWorkspace();
 });

@@ -57,7 +57,12 @@ export function sideFromInfo(info: CheckpointInfo, absPath: string, written: str
 function buildSide(info: CheckpointInfo, absPath: string, written: string, declared?: Framework): SideData {
   const ggml = info.shapeOrder === 'ggml';
   const tensors = new Map<string, TensorInfo>();
-  for (const t of info.tensors) tensors.set(t.key, ggml ? { ...t, shape: [...t.shape].reverse() } : t);
+  for (const t of info.tensors) {
+    // An ONNX Constant node's value is part of the graph: weight injection (parity) replaces initializers
+    // only, so a mapping neither reads nor must write it. `keys` and the viewer still list it.
+    if (t.constant) continue;
+    tensors.set(t.key, ggml ? { ...t, shape: [...t.shape].reverse() } : t);
+  }
   const keys = [...tensors.keys()];
   const rebuilt = new Set(keys.filter((k) => REBUILT_BUFFER.test(k)));
   return { path: absPath, written, info, framework: declared ?? info.framework, tensors, keys, trie: new KeyTrie(keys), rebuilt };

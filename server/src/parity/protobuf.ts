@@ -3,9 +3,9 @@
  * ranges of the original buffer) and encode new fields. The parity runner edits ONNX models by keeping
  * most fields' bytes verbatim and re-encoding only what changes, so no full ONNX schema is needed.
  */
-import { FIXED32, FIXED64, LEN, VARINT } from '../formats/onnx/wire';
+import { FIXED32, FIXED64, LEN, VARINT } from '../formats/protobufWire';
 
-// The wire types are the reader's (formats/onnx/wire.ts); the editor modules import them from here.
+// The wire types are the reader's (formats/protobufWire.ts); the editor modules import them from here.
 export { FIXED32, FIXED64, LEN, VARINT };
 
 export interface PbField {

@@ -12,7 +12,7 @@ import {
   ATTRIBUTE, DATA_LOCATION_EXTERNAL, DIMENSION, GRAPH, MODEL, NODE, OPSET_ID, OP_INPUTS, SHAPE, STRING_ENTRY,
   ONNX_DTYPES, TENSOR, TYPE, TYPE_TENSOR, VALUE_INFO, onnxDtype, rawByteLength,
 } from './onnxSchema';
-import { FIXED32, FIXED64, Field, LEN, VARINT, WireCursor } from './wire';
+import { FIXED32, FIXED64, Field, LEN, VARINT, WireCursor } from '../protobufWire';
 
 /** Names, op types and metadata strings; anything longer is not a real model's. */
 const MAX_STRING = 1024 * 1024;
@@ -38,7 +38,25 @@ interface RawTensor {
   segment: boolean;
   external: Map<string, string>;
   dataLocation: number;
+  /** The subgraph it lives in (`/If_0.then_branch`); '' for the main graph. */
+  graph: string;
+  constant?: true;
 }
+
+/** An attribute's fields as found; read once the node's name and op type are known. */
+interface AttributeFields {
+  name: string;
+  i?: number;
+  /** `value_float`, `value_floats`, `value_int`, `value_ints`, `value` as written. */
+  f?: Field;
+  floats: Field[];
+  ints: Field[];
+  t?: Field;
+  graphs: Field[];
+}
+
+/** If/Loop/Scan bodies nest; real models go a few levels deep, a crafted one must not recurse forever. */
+const MAX_GRAPH_DEPTH = 32;
 
 interface GraphParts {
   tensors: RawTensor[];
@@ -47,7 +65,6 @@ interface GraphParts {
   inputs: GraphValue[];
   outputs: GraphValue[];
   sparseInitializers: number;
-  subgraphNodes: number;
 }
 
 export async function readOnnx(path: string, displayName: string): Promise<CheckpointInfo> {
@@ -67,7 +84,7 @@ async function readModel(src: ByteSource): Promise<CheckpointInfo> {
   const metadata: Record<string, string> = {};
   const props: [string, string][] = [];
   const notes: string[] = [];
-  const parts: GraphParts = { tensors: [], uses: new Map(), inputs: [], outputs: [], sparseInitializers: 0, subgraphNodes: 0 };
+  const parts: GraphParts = { tensors: [], uses: new Map(), inputs: [], outputs: [], sparseInitializers: 0 };
   let graphs = 0;
   let irVersion: number | undefined;
   // ONNX writers serialise ir_version first, then producer fields or the graph. Without that start, a
@@ -97,7 +114,7 @@ async function readModel(src: ByteSource): Promise<CheckpointInfo> {
         case MODEL.domain: expect(LEN, 'domain'); metadata.domain = await cur.string(f, MAX_STRING, 'domain'); break;
         case MODEL.modelVersion: expect(VARINT, 'model_version'); metadata.model_version = String(f.value); break;
         case MODEL.docString: expect(LEN, 'doc_string'); break;
-        case MODEL.graph: expect(LEN, 'graph'); await walkGraph(cur, f, parts); graphs++; break;
+        case MODEL.graph: expect(LEN, 'graph'); await walkGraph(cur, f, parts, '', 0); graphs++; break;
         case MODEL.opsetImport: {
           expect(LEN, 'opset_import');
           const [domain, version] = await walkOpset(cur, f);
@@ -126,19 +143,24 @@ async function readModel(src: ByteSource): Promise<CheckpointInfo> {
   }
 
   const ctx: LocateContext = { modelFile: nodePath.resolve(src.path), display: name, notes, typed: 0 };
-  const tensors = parts.tensors.map((t) => toTensorInfo(t, parts.uses, ctx));
+  // Initializers first, in file order, then Constant nodes' values in graph order.
+  const ordered = [...parts.tensors.filter((t) => !t.constant), ...parts.tensors.filter((t) => t.constant)];
+  const tensors = ordered.map((t) => toTensorInfo(t, parts.uses, ctx));
   if (ctx.typed > 0) {
     const one = ctx.typed === 1;
-    notes.push(`${ctx.typed} initializer${one ? ' stores its' : 's store their'} values in typed protobuf fields (int32_data, int64_data, …) rather than raw bytes, so no byte range is given for ${one ? 'it' : 'them'}`);
+    notes.push(`${ctx.typed} tensor${one ? ' stores its' : 's store their'} values in typed protobuf fields (int32_data, int64_data, a Constant's value_ints, …) rather than raw bytes, so no byte range is given for ${one ? 'it' : 'them'}`);
   }
+  const constants = tensors.filter((t) => t.constant).length;
+  const nested = tensors.filter((t) => t.graph).length;
+  if (constants > 0) notes.push(`${constants} tensor${constants === 1 ? ' is a Constant node\'s value' : 's are Constant nodes\' values'} (weights or shapes an exporter folded into the graph), listed beside the initializers`);
+  if (nested > 0) notes.push(`${nested} tensor${nested === 1 ? ' lives' : 's live'} in subgraphs (If/Loop/Scan bodies); --json names each one's graph`);
   if (parts.sparseInitializers > 0) notes.push(`${parts.sparseInitializers} sparse initializer${parts.sparseInitializers === 1 ? ' is' : 's are'} not listed`);
-  if (parts.subgraphNodes > 0) notes.push(`${parts.subgraphNodes} node${parts.subgraphNodes === 1 ? ' has' : 's have'} subgraphs (If/Loop/Scan); their initializers are not listed`);
   const seen = new Set<string>();
   for (const t of tensors) {
-    if (seen.has(t.key)) notes.push(`initializer "${t.key}" appears more than once`);
+    if (seen.has(t.key)) notes.push(`tensor "${t.key}" appears more than once`);
     seen.add(t.key);
   }
-  const initNames = new Set(parts.tensors.map((t) => t.name));
+  const initNames = new Set(parts.tensors.filter((t) => t.graph === '').map((t) => t.name));
   // Before IR version 4, initializers were also listed as graph inputs; they are weights, not inputs.
   const inputs = parts.inputs.filter((v) => !initNames.has(v.name));
   return {
@@ -156,15 +178,22 @@ const GRAPH_FIELD_NAMES: Readonly<Record<number, string>> = {
   [GRAPH.sparseInitializer]: 'sparse_initializer',
 };
 
-async function walkGraph(cur: WireCursor, g: Field, parts: GraphParts): Promise<void> {
+/**
+ * One graph: the main one (`scope` '') or a node's subgraph. Weights live in initializers and in
+ * Constant nodes (paddle2onnx, exporters that fold weights), in the main graph or in If/Loop/Scan
+ * bodies; all are listed, a subgraph's with its scope.
+ */
+async function walkGraph(cur: WireCursor, g: Field, parts: GraphParts, scope: string, depth: number): Promise<void> {
+  if (depth > MAX_GRAPH_DEPTH) throw cur.malformed(`subgraphs nest deeper than ${MAX_GRAPH_DEPTH} levels`, g.at);
+  const main = scope === '';
   for (let f = await cur.next(g.end); f; f = await cur.next(g.end)) {
     const known = GRAPH_FIELD_NAMES[f.field];
     if (known && f.wire !== LEN) throw wireError(cur, 'GraphProto', f, known, LEN);
     switch (f.field) {
-      case GRAPH.node: await walkNode(cur, f, parts); break;
-      case GRAPH.initializer: parts.tensors.push(await walkTensor(cur, f)); break;
-      case GRAPH.input: parts.inputs.push(await walkValueInfo(cur, f)); break;
-      case GRAPH.output: parts.outputs.push(await walkValueInfo(cur, f)); break;
+      case GRAPH.node: await walkNode(cur, f, parts, scope, depth); break;
+      case GRAPH.initializer: parts.tensors.push({ ...(await walkTensor(cur, f)), graph: scope }); break;
+      case GRAPH.input: if (main) parts.inputs.push(await walkValueInfo(cur, f)); break;
+      case GRAPH.output: if (main) parts.outputs.push(await walkValueInfo(cur, f)); break;
       case GRAPH.sparseInitializer: parts.sparseInitializers++; break;
       default: break;
     }
@@ -172,30 +201,45 @@ async function walkGraph(cur: WireCursor, g: Field, parts: GraphParts): Promise<
   }
 }
 
-async function walkNode(cur: WireCursor, n: Field, parts: GraphParts): Promise<void> {
+async function walkNode(cur: WireCursor, n: Field, parts: GraphParts, scope: string, depth: number): Promise<void> {
   const inputs: string[] = [];
+  const outputs: string[] = [];
+  const attrs: AttributeFields[] = [];
   const ints = new Map<string, number>();
   let op = '';
   let domain = '';
-  let subgraph = false;
+  let nodeName = '';
   for (let f = await cur.next(n.end); f; f = await cur.next(n.end)) {
     switch (f.field) {
       case NODE.input: inputs.push(await lenString(cur, f, 'NodeProto', 'input')); break;
+      case NODE.output: outputs.push(await lenString(cur, f, 'NodeProto', 'output')); break;
+      case NODE.name: nodeName = await lenString(cur, f, 'NodeProto', 'name'); break;
       case NODE.opType: op = await lenString(cur, f, 'NodeProto', 'op_type'); break;
       case NODE.domain: domain = await lenString(cur, f, 'NodeProto', 'domain'); break;
       case NODE.attribute: {
         if (f.wire !== LEN) throw wireError(cur, 'NodeProto', f, 'attribute', LEN);
         const a = await walkAttribute(cur, f);
         if (a.i !== undefined) ints.set(a.name, a.i);
-        subgraph ||= a.subgraph;
+        attrs.push(a);
         break;
       }
       default: break;
     }
     cur.pos = f.end;
   }
-  if (subgraph) parts.subgraphNodes++;
-  const opName = domain === '' || domain === 'ai.onnx' ? op : `${domain}.${op}`;
+  const standard = domain === '' || domain === 'ai.onnx';
+  if (op === 'Constant' && standard && outputs.length > 0) {
+    const value = await constantValue(cur, attrs, outputs[0]);
+    if (value) parts.tensors.push({ ...value, graph: scope, constant: true });
+  }
+  for (const a of attrs) {
+    for (const [i, g] of a.graphs.entries()) {
+      cur.pos = g.start;
+      const where = `${scope}/${nodeName || op}.${a.name}${a.graphs.length > 1 ? `[${i}]` : ''}`;
+      await walkGraph(cur, g, parts, where, depth + 1);
+    }
+  }
+  const opName = standard ? op : `${domain}.${op}`;
   const slots = OP_INPUTS[op];
   inputs.forEach((input, i) => {
     if (input === '') return; // an omitted optional input
@@ -209,27 +253,85 @@ async function walkNode(cur: WireCursor, n: Field, parts: GraphParts): Promise<v
   });
 }
 
-async function walkAttribute(cur: WireCursor, a: Field): Promise<{ name: string; i?: number; subgraph: boolean }> {
-  let name = '';
-  let i: number | undefined;
-  let subgraph = false;
+async function walkAttribute(cur: WireCursor, a: Field): Promise<AttributeFields> {
+  const out: AttributeFields = { name: '', floats: [], ints: [], graphs: [] };
   for (let f = await cur.next(a.end); f; f = await cur.next(a.end)) {
     switch (f.field) {
-      case ATTRIBUTE.name: name = await lenString(cur, f, 'AttributeProto', 'name'); break;
+      case ATTRIBUTE.name: out.name = await lenString(cur, f, 'AttributeProto', 'name'); break;
       case ATTRIBUTE.i:
         if (f.wire !== VARINT) throw wireError(cur, 'AttributeProto', f, 'i', VARINT);
-        i = f.value;
+        out.i = f.value;
         break;
-      case ATTRIBUTE.g: case ATTRIBUTE.graphs: subgraph = true; break;
+      case ATTRIBUTE.f:
+        if (f.wire !== FIXED32) throw wireError(cur, 'AttributeProto', f, 'f', FIXED32);
+        out.f = f;
+        break;
+      case ATTRIBUTE.t:
+        if (f.wire !== LEN) throw wireError(cur, 'AttributeProto', f, 't', LEN);
+        out.t = f;
+        break;
+      case ATTRIBUTE.floats: out.floats.push(f); break;
+      case ATTRIBUTE.ints: out.ints.push(f); break;
+      case ATTRIBUTE.g: case ATTRIBUTE.graphs:
+        if (f.wire !== LEN) throw wireError(cur, 'AttributeProto', f, f.field === ATTRIBUTE.g ? 'g' : 'graphs', LEN);
+        out.graphs.push(f);
+        break;
       default: break;
     }
     cur.pos = f.end;
   }
-  return { name, i, subgraph };
+  return out;
 }
 
-async function walkTensor(cur: WireCursor, t: Field): Promise<RawTensor> {
-  const out: RawTensor = { name: '', at: t.at, dims: [], dataType: 0, typed: false, segment: false, external: new Map(), dataLocation: 0 };
+const FLOAT = 1, INT64 = 7;
+
+/** A Constant node's value as a tensor named by its output: `value`, or the scalar and list forms. */
+async function constantValue(cur: WireCursor, attrs: AttributeFields[], output: string): Promise<Omit<RawTensor, 'graph'> | undefined> {
+  const blank = (dims: number[], dataType: number): Omit<RawTensor, 'graph'> =>
+    ({ name: output, at: 0, dims, dataType, typed: false, segment: false, external: new Map(), dataLocation: 0 });
+  for (const a of attrs) {
+    switch (a.name) {
+      case 'value': {
+        if (!a.t) break;
+        cur.pos = a.t.start;
+        const t = await walkTensor(cur, a.t);
+        return { ...t, name: output };
+      }
+      case 'value_float': {
+        if (!a.f) break;
+        // A fixed32 field's value bytes are the float itself, little-endian: a byte range like raw_data.
+        return { ...blank([], FLOAT), at: a.f.at, packed: { ...a.f, field: TENSOR.floatData } };
+      }
+      case 'value_floats': {
+        const t = { ...blank([0], FLOAT), at: a.floats[0]?.at ?? 0 };
+        if (a.floats.length === 1 && a.floats[0].wire === LEN) {
+          t.dims = [(a.floats[0].end - a.floats[0].start) / 4];
+          t.packed = { ...a.floats[0], field: TENSOR.floatData };
+        } else {
+          t.dims = [a.floats.length];
+          t.typed = a.floats.length > 0;
+        }
+        return t;
+      }
+      case 'value_int': return { ...blank([], INT64), typed: true };
+      case 'value_ints': {
+        let count = 0;
+        for (const f of a.ints) {
+          if (f.wire === LEN) {
+            cur.pos = f.start;
+            await cur.varints(f, () => { count++; });
+          } else count++;
+        }
+        return { ...blank([count], INT64), at: a.ints[0]?.at ?? 0, typed: count > 0 };
+      }
+      default: break;
+    }
+  }
+  return undefined;
+}
+
+async function walkTensor(cur: WireCursor, t: Field): Promise<Omit<RawTensor, 'graph'>> {
+  const out: Omit<RawTensor, 'graph'> = { name: '', at: t.at, dims: [], dataType: 0, typed: false, segment: false, external: new Map(), dataLocation: 0 };
   for (let f = await cur.next(t.end); f; f = await cur.next(t.end)) {
     switch (f.field) {
       case TENSOR.dims:
@@ -391,6 +493,8 @@ function toTensorInfo(t: RawTensor, uses: Map<string, string[]>, ctx: LocateCont
   if (!Number.isSafeInteger(count)) throw unreadable(ctx.display, `initializer "${t.name}" has shape [${t.dims.join(', ')}], too many elements`, t.at);
   if (ONNX_DTYPES[t.dataType] === undefined) ctx.notes.push(`initializer "${t.name}" has unknown data_type ${t.dataType}`);
   const info: TensorInfo = { key: t.name, dtype, shape: t.dims };
+  if (t.graph !== '') info.graph = t.graph;
+  if (t.constant) info.constant = true;
   const location = locate(t, dtype, rawByteLength(dtype, count), ctx);
   if (location) info.location = location;
   const consumers = uses.get(t.name);

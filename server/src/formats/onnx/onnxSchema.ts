@@ -18,7 +18,7 @@ export const GRAPH = {
 
 export const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 } as const;
 
-export const ATTRIBUTE = { name: 1, i: 3, g: 6, graphs: 11 } as const;
+export const ATTRIBUTE = { name: 1, f: 2, i: 3, t: 5, g: 6, floats: 7, ints: 8, graphs: 11 } as const;
 
 export const TENSOR = {
   dims: 1, dataType: 2, segment: 3, floatData: 4, int32Data: 5, stringData: 6, int64Data: 7, name: 8,

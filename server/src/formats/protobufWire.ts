@@ -4,8 +4,8 @@
  * over by offset without ever being loaded. Every length is checked against the enclosing message
  * before it is trusted, and each failure names the byte offset.
  */
-import type { ByteSource } from '../byteSource';
-import { ReaderError, unreadable } from '../readerError';
+import type { ByteSource } from './byteSource';
+import { ReaderError, unreadable } from './readerError';
 
 export const VARINT = 0;
 export const FIXED64 = 1;
