@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Makes the Python test environment on demand (`npm test` runs this first): test/python/.venv from the
+// pinned requirements.txt beside this file. Reused while the requirements are unchanged (their hash is
+// stamped inside the venv); remade when they change. Without python3 the Python-backed tests skip,
+// saying so; with python3 a failed install fails the run — CI must run every Python-backed test.
+// TENSORPORT_PYTHON_TESTS=skip skips them on purpose (a machine with no package registry).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const venv = join(here, '.venv');
+const python = join(venv, 'bin', 'python');
+const stamp = join(venv, 'requirements.sha1');
+const requirements = join(here, 'requirements.txt');
+const log = join(here, '.venv-install.log');
+const shown = relative(process.cwd(), venv) || venv;
+
+const say = (line) => process.stdout.write(`python test environment: ${line}\n`);
+
+if (process.env.TENSORPORT_PYTHON_TESTS === 'skip') {
+  say('TENSORPORT_PYTHON_TESTS=skip: the Python-backed tests will be skipped');
+  process.exit(0);
+}
+const want = createHash('sha1').update(readFileSync(requirements)).digest('hex');
+if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) process.exit(0);
+
+const base = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+if (base.status !== 0) {
+  say('python3 not found: the Python-backed tests will be skipped (install Python 3.11 to run them)');
+  process.exit(0);
+}
+
+say(`making ${shown} from test/python/requirements.txt (Python ${base.stdout.trim()}; a few minutes, once; log: ${relative(process.cwd(), log)})`);
+const started = Date.now();
+rmSync(venv, { recursive: true, force: true });
+mkdirSync(here, { recursive: true });
+const steps = [
+  ['python3', ['-m', 'venv', venv]],
+  [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '-r', requirements]],
+];
+writeFileSync(log, '');
+for (const [cmd, args] of steps) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  writeFileSync(log, `$ ${cmd} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}\n`, { flag: 'a' });
+  if (r.status !== 0) {
+    const last = `${r.stderr ?? ''}`.trim().split('\n').filter((l) => /error/i.test(l)).pop() ?? `exit ${r.status}`;
+    say(`could not be made: ${last.slice(0, 300)} (full log: ${relative(process.cwd(), log)}; TENSORPORT_PYTHON_TESTS=skip skips the Python-backed tests)`);
+    rmSync(venv, { recursive: true, force: true });
+    process.exit(1);
+  }
+}
+writeFileSync(stamp, `${want}\n`);
+say(`ready in ${Math.round((Date.now() - started) / 1000)} s`);
