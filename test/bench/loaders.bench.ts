@@ -1,0 +1,117 @@
+/**
+ * `tensorport keys` side by side with the real loaders a user would otherwise call, on the same files
+ * in one run, from the project's Python test environment (test/python/.venv):
+ *  1. safetensors' `safe_open` listing keys, dtypes and shapes of a 100,000-tensor file;
+ *  2. `torch.load(mmap=True, weights_only=True)` of a 1 GiB torch 2.13 zip;
+ *  3. `paddle.load` of a 1 GiB `.pdparams` (Paddle 3.3, protocol 4);
+ *  4. gguf-py's `GGUFReader` on a LLaMA-shaped GGUF (291 tensors, a 32,000-token vocabulary).
+ * Each side is timed twice: the whole command (start-up and imports included: what a user waits for)
+ * and the listing alone in its own process (the read after imports; for us readCheckpoint, median of 5
+ * after a warm-up). Both sides must list the same number of tensors. Not a timed test: numbers go into
+ * the README. Run: npm run bench:loaders
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
+import { testPython } from '../support/python';
+import { sparseSafetensors } from '../support/sparse';
+import { measure, report } from './measure';
+
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'tensorport.js');
+const TMP = path.join(__dirname, 'tmp-loaders');
+
+const env = testPython();
+if (env.skip !== false) {
+  console.log(`loaders bench skipped: ${env.skip}`);
+  process.exit(0);
+}
+const PY: string = env.python;
+
+function py(code: string): string {
+  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, GLOG_minloglevel: '3' } });
+  if (r.status !== 0) throw new Error(r.stderr.slice(-3000));
+  return r.stdout;
+}
+
+/** The listing alone in Python: `setup` imports, `list` leaves `rows`; prints count and ms. */
+function pyListing(setup: string, list: string): string {
+  return `${setup}\nimport time\nt = time.perf_counter()\n${list}\nprint(len(rows), (time.perf_counter() - t) * 1000)`;
+}
+
+async function ours(file: string): Promise<{ count: number; ms: number }> {
+  await readCheckpoint(file);
+  const times: number[] = [];
+  let count = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    count = (await readCheckpoint(file)).tensors.length;
+    times.push(performance.now() - t);
+  }
+  return { count, ms: times.sort((a, b) => a - b)[2] };
+}
+
+async function compare(title: string, file: string, loader: string, setup: string, list: string): Promise<void> {
+  console.log(`\n${title}`);
+  const cli = measure(process.execPath, [BIN, 'keys', file, '--json']);
+  const code = pyListing(setup, list);
+  const them = measure(PY, ['-c', code]);
+  report('  tensorport keys --json (whole command)', cli);
+  report(`  ${loader} (whole command)`, them);
+  const inner = await ours(file);
+  const pyRuns = [0, 1, 2].map(() => py(code).trim().split(/\s+/).map(Number));
+  const pyBest = Math.min(...pyRuns.map((r) => r[1]));
+  if (pyRuns[0][0] !== inner.count) throw new Error(`${title}: tensorport lists ${inner.count} tensors, ${loader} ${pyRuns[0][0]}`);
+  console.log(`  listing alone: tensorport ${inner.ms.toFixed(1)} ms, ${loader} ${pyBest.toFixed(1)} ms (${inner.count} tensors; ${(pyBest / inner.ms).toFixed(1)}×); whole command ${(them.wallMs / cli.wallMs).toFixed(1)}×, memory ${(them.peakRssMiB / cli.peakRssMiB).toFixed(1)}×`);
+}
+
+async function main(): Promise<void> {
+  rmSync(TMP, { recursive: true, force: true });
+  mkdirSync(TMP, { recursive: true });
+  console.log(`node ${process.version}; ${py('import sys, torch, paddle, safetensors, gguf; print(sys.version.split()[0], "torch", torch.__version__, "paddle", paddle.__version__, "safetensors", safetensors.__version__, "gguf", gguf.__version__ if hasattr(gguf, "__version__") else "0.19")').trim()}`);
+  console.log('whole command: best of 3, peak RSS of the process; listing alone: median of 5 (tensorport, in process) vs best of 3 (Python)');
+
+  const many = path.join(TMP, 'many.safetensors');
+  sparseSafetensors(many, (function* () {
+    for (let i = 0; i < 100_000; i++) yield [`model.layers.${Math.floor(i / 10)}.block.${i % 10}.weight`, [16]] as [string, number[]];
+  })());
+  await compare('safetensors, 100,000 tensors', many, 'safe_open', 'from safetensors import safe_open',
+    `with safe_open(${JSON.stringify(many)}, "numpy") as h:\n    rows = [(k, h.get_slice(k).get_dtype(), h.get_slice(k).get_shape()) for k in h.keys()]`);
+
+  const pt = path.join(TMP, 'big.pt');
+  py(`import torch\ntorch.save({f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}, ${JSON.stringify(pt)})`);
+  spawnSync('sync');
+  await compare('torch 2.13 zip, 1 GiB (64 tensors)', pt, 'torch.load(mmap=True, weights_only=True)', 'import torch',
+    `sd = torch.load(${JSON.stringify(pt)}, mmap=True, weights_only=True)\nrows = [(k, v.dtype, tuple(v.shape)) for k, v in sd.items()]`);
+
+  const pd = path.join(TMP, 'big.pdparams');
+  py(`import paddle\npaddle.save({f"layers.{i}.weight": paddle.zeros([1024, 4096]) for i in range(64)}, ${JSON.stringify(pd)})`);
+  spawnSync('sync');
+  await compare('Paddle 3.3 .pdparams, 1 GiB (64 tensors)', pd, 'paddle.load', 'import paddle',
+    `sd = paddle.load(${JSON.stringify(pd)})\nrows = [(k, v.dtype, tuple(v.shape)) for k, v in sd.items()]`);
+
+  const gg = path.join(TMP, 'llama.gguf');
+  py([
+    'import gguf, numpy as np',
+    `w = gguf.GGUFWriter(${JSON.stringify(gg)}, "llama")`,
+    'w.add_block_count(32); w.add_context_length(4096); w.add_embedding_length(256); w.add_head_count(8)',
+    'w.add_tokenizer_model("llama")',
+    'w.add_token_list([f"tok{i}".encode() for i in range(32000)])',
+    'w.add_token_scores([float(i) for i in range(32000)])',
+    'w.add_token_types([1] * 32000)',
+    'z = np.zeros((256, 256), dtype=np.float16)',
+    'w.add_tensor("token_embd.weight", np.zeros((32000 // 128, 256), dtype=np.float16))',
+    'for b in range(32):',
+    '    for n in ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "attn_norm", "ffn_norm"]:',
+    '        w.add_tensor(f"blk.{b}.{n}.weight", z)',
+    'w.add_tensor("output_norm.weight", np.zeros(256, dtype=np.float32)); w.add_tensor("output.weight", z)',
+    'w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()',
+  ].join('\n'));
+  await compare('GGUF, LLaMA-shaped (291 tensors, 32,000-token vocabulary)', gg, 'gguf.GGUFReader', 'import gguf',
+    `r = gguf.GGUFReader(${JSON.stringify(gg)})\nrows = [(t.name, t.tensor_type, tuple(t.shape)) for t in r.tensors]`);
+
+  rmSync(TMP, { recursive: true, force: true });
+}
+
+void main();
