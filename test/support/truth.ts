@@ -25,6 +25,8 @@ export interface Truth {
   tensors: TruthRow[];
   /** The file must be refused, with a reason matching this text. */
   refused?: string;
+  /** GGUF: scalar metadata as gguf-py reads it (float32 values widened to Python floats). */
+  metadata?: Record<string, string | number>;
 }
 
 /** Every `*.truth.json` under `root`, as the checkpoint paths they describe. */
@@ -81,6 +83,11 @@ export async function assertMatchesTruth(file: string): Promise<void> {
       assert.equal(createHash('sha1').update(bytesAt(t)).digest('hex'), w.sha1, `${t.key}: bytes at ${t.location.file}:${t.location.offset}`);
       hashed++;
     }
+  }
+  for (const [k, v] of Object.entries(truth.metadata ?? {})) {
+    const ours = info.metadata?.[k];
+    if (typeof v === 'number') assert.equal(Math.fround(Number(ours)), Math.fround(v), `metadata ${k}: ${ours}`);
+    else assert.equal(ours, v, `metadata ${k}`);
   }
   // Every real format here places its tensors' bytes; a reader that stopped doing so must fail.
   assert.ok(hashed > 0 || got.length === 0, 'no tensor had a byte location to check');

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { readOnnx } from '../../server/src/formats/onnx/onnxReader';
-import { flatten, parseEventLine } from '../../server/src/parity/commandMode';
+import { flatten, parseEventLine, separateInterleaved } from '../../server/src/parity/commandMode';
 import { DEFAULT_TOLERANCE, compareArrays, unravel } from '../../server/src/parity/compare';
 import { emulateHalf } from '../../server/src/parity/halfPrecision';
 import { bf16ToFloat, floatToBf16, floatToFp16, fp16ToFloat, toFloat64 } from '../../server/src/parity/hostTensor';
@@ -236,6 +236,17 @@ test('pairing: mapped modules anchor, crossing anchors give way, the rest pairs 
 });
 
 // ---- command mode's lines and runtime messages -----------------------------------------------------
+
+test('another rank\'s text inside an event line (PYTHONUNBUFFERED writes text and newline apart) is taken out', () => {
+  assert.deepEqual(separateInterleaved('[rank 1/2] starting{"event": "tensor", "name": "h"}'), { event: '{"event": "tensor", "name": "h"}', text: '[rank 1/2] starting' });
+  assert.deepEqual(separateInterleaved('{"event": "done"}[rank 1/2] starting'), { event: '{"event": "done"}', text: '[rank 1/2] starting' });
+  // Braces and escaped quotes inside strings do not end the event.
+  assert.deepEqual(separateInterleaved('[r]{"event":"log","message":"a}b\\"{c"}'), { event: '{"event":"log","message":"a}b\\"{c"}', text: '[r]' });
+  // One thing alone stays as it is: plain text, an event, or a broken event (which is then an error).
+  assert.equal(separateInterleaved('{"event":"done"}'), undefined);
+  assert.equal(separateInterleaved('[rank 1/2] starting'), undefined);
+  assert.equal(separateInterleaved('{"event": "tensor", "name": "b"'), undefined);
+});
 
 test('protocol lines: JSON objects, with the bare NaN and Infinity Python writes', () => {
   assert.deepEqual(parseEventLine('{"event":"done"}'), { event: 'done' });

@@ -113,8 +113,15 @@ export function runCommandParity(req: CommandParityRequest, opts: CommandRunOpti
     lines.on('line', (raw) => {
       lineNo++;
       if (settled) return;
-      const line = raw.trim();
+      let line = raw.trim();
       if (!line) return;
+      // Under PYTHONUNBUFFERED a print's text and its newline are two writes, so another rank's line
+      // can land inside ours: take the event out, keep the rest as that rank's output.
+      const mixed = separateInterleaved(line);
+      if (mixed) {
+        log(`${mixed.text}\n`);
+        line = mixed.event;
+      }
       // Other ranks may still be talking after rank 0's done: their plain output is kept.
       if (!line.startsWith('{')) { log(`${raw}\n`); return; }
       if (done) {
@@ -167,6 +174,32 @@ function clip(s: string): string {
 }
 
 /** JSON, plus the bare NaN / Infinity / -Infinity that Python's json.dumps writes by default. */
+/**
+ * A protocol event with another process's text before or after it on one line
+ * (`[rank 1/2] starting{"event": …}`), or undefined when the line is one thing: plain text, or an
+ * event (valid or not) alone. The event ends at its matching brace, outside strings.
+ */
+export function separateInterleaved(line: string): { event: string; text: string } | undefined {
+  const start = line.search(/\{\s*"event"\s*:/);
+  if (start < 0) return undefined;
+  let depth = 0, inString = false;
+  for (let i = start; i < line.length; i++) {
+    const c = line[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) {
+      const text = (line.slice(0, start) + line.slice(i + 1)).trim();
+      return text ? { event: line.slice(start, i + 1), text } : undefined;
+    }
+  }
+  return undefined;
+}
+
 export function parseEventLine(line: string): Record<string, unknown> {
   let text = line;
   try {
