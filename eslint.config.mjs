@@ -25,6 +25,7 @@ export default tseslint.config(
   { files: ['client/**/*.ts', 'test/e2e/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['media/**/*.js'], languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', acquireVsCodeApi: 'readonly', HTMLElement: 'readonly', HTMLInputElement: 'readonly', getComputedStyle: 'readonly', uPlot: 'readonly' } } },
   { files: ['bin/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly', setTimeout: 'readonly' } } },
   // Browser-side callbacks of the e2e (page.waitForFunction) run in the page.
   { files: ['test/e2e/**/*.mjs'], languageOptions: { globals: { document: 'readonly', getComputedStyle: 'readonly' } } },

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { proposeMapping } from '../../server/src/mapping/automap/propose';
 import { writeTpmap } from '../../server/src/mapping/automap/write';
-import { sideFromInfo } from '../../server/src/mapping/sides';
+import { sideFromInfo } from '../../server/src/mapping/sideData';
 import { sparseSafetensors } from '../support/sparse';
 
 const TMP = path.join(__dirname, 'tmp', 'automap');

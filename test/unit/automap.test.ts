@@ -17,7 +17,8 @@ import { MappingProposal, proposeMapping } from '../../server/src/mapping/automa
 import { writeTpmap } from '../../server/src/mapping/automap/write';
 import { MappingDiagnostic } from '../../server/src/mapping/diagnostics';
 import { parseMapping } from '../../server/src/mapping/parse';
-import { SideData, loadSides } from '../../server/src/mapping/sides';
+import { loadSides } from '../../server/src/mapping/sides';
+import { SideData } from '../../server/src/mapping/sideData';
 import { applyTransform } from '../../server/src/mapping/transforms';
 import { FIXTURES, safetensorsBytes, scratchDir } from '../support/tmp';
 import { rng } from '../support/rng';

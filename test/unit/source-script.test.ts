@@ -12,8 +12,8 @@ import { test } from 'node:test';
 import { CheckpointInfo } from '../../server/src/formats/tensorInfo';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
-import { hoverKeyString } from '../../server/src/source/keyStringHover';
-import { ScriptDiagnostic, checkScript, scanScript } from '../../server/src/source/scriptPairs';
+import { hoverKeyString } from '../../server/src/scripts/keyStringHover';
+import { ScriptDiagnostic, checkScript, scanScript } from '../../server/src/scripts/scriptPairs';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const DIR = path.join(FIXTURES, 'source', 'scripts');

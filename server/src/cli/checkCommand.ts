@@ -2,7 +2,7 @@
 import { describeFsError } from '../formats/byteSource';
 import { readRegularFile } from '../formats/openRegular';
 import { lintMaskDtypes } from '../source/maskLint';
-import { checkScript } from '../source/scriptPairs';
+import { checkScript } from '../scripts/scriptPairs';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { writeFileAtomically } from '../index/atomicWrite';
 import { applyPreferredFixes } from '../mapping/applyFixes';

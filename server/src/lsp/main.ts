@@ -8,7 +8,7 @@ import {
   CodeActionKind, DiagnosticSeverity, ResponseError, DidChangeWatchedFilesNotification, FileChangeType, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { keysJson } from '../cli/keysCommand';
+import { keysDocument } from '../formats/keysDocument';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { pooledReader, ReadPool } from '../index/readPool';
 import { diffCheckpoints, formatDiff } from '../index/diff';
@@ -19,8 +19,8 @@ import { runCommandParity } from '../parity/commandMode';
 import { disposeParityWorkers, runOnnxParity } from '../parity/engine';
 import { hoverModelSource } from '../source/hover';
 import { lintMaskDtypes } from '../source/maskLint';
-import { hoverKeyString } from '../source/keyStringHover';
-import { checkScript } from '../source/scriptPairs';
+import { hoverKeyString } from '../scripts/keyStringHover';
+import { checkScript } from '../scripts/scriptPairs';
 import { parseInputSpec } from '../parity/inputs';
 import { checkMappingFile, tooLargeMessage } from '../mapping/checkFile';
 import { isCheckpointPath } from '../formats/readCheckpoint';
@@ -133,7 +133,7 @@ connection.onDidChangeWatchedFiles(async ({ changes }) => {
 
 connection.onRequest(KEYS_REQUEST, honourCancel(async (params: KeysParams): Promise<KeysResult> => {
   const entry = await index.get(path.resolve(params.path));
-  return entry.ok ? { ok: true, keys: keysJson(entry.info) as Extract<KeysResult, { ok: true }>['keys'] } : { ok: false, message: entry.error.message };
+  return entry.ok ? { ok: true, keys: keysDocument(entry.info) } : { ok: false, message: entry.error.message };
 }));
 
 connection.onRequest(DIFF_REQUEST, honourCancel(async (params: DiffParams): Promise<DiffResult> => {

@@ -1,13 +1,13 @@
 /**
  * Tensor Port's custom LSP messages, one place for both sides (the client imports this file; it
- * imports nothing, so the client bundle stays free of server code).
+ * imports only types, erased from the bundle, so the client bundle stays free of server code).
  */
 
 /** Request: the tensors of one checkpoint, as `tensorport keys --json` prints them. */
 export const KEYS_REQUEST = 'tensorport/keys';
 export interface KeysParams { path: string }
 export type KeysResult =
-  | { ok: true; keys: { file: string; format: string; framework?: string; shapeOrder?: string; tensors: { key: string; dtype: string; shape: number[] }[]; notes?: string[] } }
+  | { ok: true; keys: import('../formats/keysDocument').KeysDocument }
   | { ok: false; message: string };
 
 /** Request: the model diff of two checkpoints, as unified-diff-like text. */

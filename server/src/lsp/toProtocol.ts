@@ -11,7 +11,7 @@ import { MappingDiagnostic, Severity, TextEdit } from '../mapping/diagnostics';
 import { positionAt } from '../mapping/lineIndex';
 import { OutlineSymbol } from '../mapping/symbols';
 import { SourceDiagnostic } from '../source/maskLint';
-import { ScriptDiagnostic } from '../source/scriptPairs';
+import { ScriptDiagnostic } from '../scripts/scriptPairs';
 import { MappingFile, Span } from '../mapping/syntax';
 
 /** A checkpoint has no lines: its one diagnostic sits at the file's start and carries the reason. */

@@ -8,7 +8,8 @@ import { MappingDiagnostic, Related, shift } from './diagnostics';
 import { Coverage, KeyCounts } from './coverage';
 import { RuleResult, checkRule } from './ruleCheck';
 import { configStamp } from './sideConfig';
-import { SideData, SideResult, Sides } from './sides';
+import { SideResult, Sides } from './sides';
+import { SideData } from './sideData';
 import { MappingFile, Rule, SideDirective, Span } from './syntax';
 
 /** Past this many, unmapped keys are summarised in one diagnostic instead of one each. */

@@ -7,7 +7,8 @@ import { Analysis } from './analyze';
 import { MappingDiagnostic, TextEdit } from './diagnostics';
 import { MappingProposal, proposeMapping } from './automap/propose';
 import { LOW_CONFIDENCE } from './automap/write';
-import { SideData, Sides } from './sides';
+import { Sides } from './sides';
+import { SideData } from './sideData';
 import { MappingFile, Span } from './syntax';
 
 export interface CodeAction { title: string; kind: 'quickfix'; edits: TextEdit[]; diagnostics: MappingDiagnostic[]; preferred?: boolean }

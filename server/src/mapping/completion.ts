@@ -10,7 +10,8 @@ import { fmtShape } from './diagnostics';
 import { itemAtLine, lineOf } from './locate';
 import { keyRole } from './roles';
 import { expandRule } from './ruleCheck';
-import { SideData, Sides } from './sides';
+import { Sides } from './sides';
+import { SideData } from './sideData';
 import { MappingFile, Rule, Span } from './syntax';
 import { CAST_DTYPES, TRANSFORM_DOCS } from './transforms';
 

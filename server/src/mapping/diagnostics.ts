@@ -47,3 +47,6 @@ export const tensorShape = (t: { shape: readonly number[]; dims?: readonly (numb
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i] || Number.isNaN(d) || Number.isNaN(b[i]));
 }
+
+/** A rule check's finding before it is placed on its line: the shape every check returns. */
+export interface Problem { code: DiagnosticCode; severity: Severity; span: Span; message: string; fixes?: Fix[]; related?: Related[] }

@@ -4,7 +4,8 @@
  */
 import { fmtShape, tensorShape } from './diagnostics';
 import { expandRule, traceTransforms } from './ruleCheck';
-import { SideData, Sides } from './sides';
+import { Sides } from './sides';
+import { SideData } from './sideData';
 import { Span } from './syntax';
 import { locate } from './locate';
 import { TRANSFORM_DOCS } from './transforms';

@@ -5,12 +5,11 @@
  * the transforms that fix it, where one fix can serve the whole rule.
  */
 import { TensorInfo } from '../formats/tensorInfo';
-import { Related, fmtShape, sameShape } from './diagnostics';
+import { Problem, Related, fmtShape, sameShape } from './diagnostics';
 import { convLayout, convPermutation, describeConv } from './layout';
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
 import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from './rotaryLayout';
-import type { Problem } from './ruleCheck';
-import { SideData } from './sides';
+import { SideData } from './sideData';
 import { Rule, isDrop } from './syntax';
 
 /**

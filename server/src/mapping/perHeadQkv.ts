@@ -8,7 +8,7 @@
  * target) with the fix.
  */
 import { byConfig, readConfigFile } from './sideConfig';
-import { SideData } from './sides';
+import { SideData } from './sideData';
 
 export interface PerHeadLayout {
   /** The architecture, as messages name it. */

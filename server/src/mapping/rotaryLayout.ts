@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { byConfig, readConfigFile } from './sideConfig';
-import { SideData } from './sides';
+import { SideData } from './sideData';
 
 const HF = /(^|\.)self_attn\.(q|k)_proj\.weight$/;
 /** Interleaved layouts: Meta's `attention.wq/wk`, llama.cpp's `blk.N.attn_q/attn_k`. */

@@ -5,14 +5,14 @@
  * lets the analyzer cache it across edits of other lines.
  */
 import { TensorInfo } from '../formats/tensorInfo';
-import { DiagnosticCode, Fix, MappingDiagnostic, Related, Severity, fmtShape, sameShape, tensorShape } from './diagnostics';
+import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { linearLayout } from './layout';
 import { convProblem, perHeadProblem, rotaryProblem } from './layoutProblems';
 import { keyRole, roleConflict } from './roles';
-import { SideData } from './sides';
+import { SideData } from './sideData';
 import { closestKeys } from './suggest';
-import { KeyPattern, Rule, Span, isDrop } from './syntax';
+import { KeyPattern, Rule, isDrop } from './syntax';
 import { CAST_DTYPES, TensorType, applyTransform } from './transforms';
 
 export interface RuleResult {
@@ -53,7 +53,6 @@ export function traceTransforms(rule: Rule, sources: TensorInfo[]): PairOutcome 
   return { steps, types };
 }
 
-export interface Problem { code: DiagnosticCode; severity: Severity; span: Span; message: string; fixes?: Fix[]; related?: Related[] }
 
 export function checkRule(rule: Rule, src: SideData | undefined, tgt: SideData | undefined): RuleResult {
   const result: RuleResult = { diagnostics: [], reads: [], writes: [], fits: true };

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { readRegularFileSync } from '../formats/openRegular';
-import { SideData } from './sides';
+import { SideData } from './sideData';
 
 type ConfigFile = 'config.json' | 'params.json';
 const FILES: ConfigFile[] = ['config.json', 'params.json'];

@@ -7,7 +7,7 @@
 import { TensorInfo } from '../../formats/tensorInfo';
 import { ConvLayout, LinearLayout, convLayout, linearLayout } from '../layout';
 import { KeyRole, Role, keyRole } from '../roles';
-import { SideData } from '../sides';
+import { SideData } from '../sideData';
 import { tokens } from './names';
 
 export interface Feature {

@@ -5,10 +5,10 @@
 import * as path from 'node:path';
 import { readCheckpoint } from '../../formats/readCheckpoint';
 import { writeFileAtomically } from '../../index/atomicWrite';
-import { loadModelSide } from '../../source/modelSide';
+import { loadModelSide } from '../modelSide';
 import { parseModelSpec } from '../../source/readModelSource';
 import { parseMapping } from '../parse';
-import { SideData, sideFromInfo } from '../sides';
+import { SideData, sideFromInfo } from '../sideData';
 import { MappingProposal, proposeMapping } from './propose';
 import { LOW_CONFIDENCE, writeTpmap } from './write';
 

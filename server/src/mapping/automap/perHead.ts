@@ -4,8 +4,8 @@
  * low-confidence with what is missing — as the rotary permutation does.
  */
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from '../perHeadQkv';
-import { SideData } from '../sides';
-import { ProposedRule } from './propose';
+import { SideData } from '../sideData';
+import { ProposedRule } from './proposedRule';
 
 export function applyPerHeadQkv(rules: ProposedRule[], src: SideData, tgt: SideData): void {
   const from = perHeadLayout(src);

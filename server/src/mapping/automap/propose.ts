@@ -4,7 +4,8 @@
  * another; every group is solved as an assignment problem (solve.ts). Layers only one side has are
  * reported, not forced onto others. Pure: two loaded sides in, plain data out.
  */
-import { SideData } from '../sides';
+import { SideData } from '../sideData';
+import { ProposedRule } from './proposedRule';
 import { Feature, features } from './features';
 import { fitShape } from './fit';
 import { applyPerHeadQkv } from './perHead';
@@ -12,17 +13,6 @@ import { applyRotaryPermutation } from './rotary';
 import { TokenWeights } from './names';
 import { Chosen, solveGroup } from './solve';
 import { StackPair, findStacks, pairStacks } from './stacks';
-
-export interface ProposedRule {
-  /** One key, or the keys a `cat` fuses, in order. */
-  sources: string[];
-  target: string;
-  transforms: string[];
-  /** 0…1, from the score margin over the best alternative pairing. */
-  confidence: number;
-  /** Why the rule looks the way it does, written as a comment beside it (the rotary permutation, a per-head split). */
-  note?: string;
-}
 
 export interface MappingProposal {
   /** In target file order. */

@@ -4,8 +4,8 @@
  * missing and is marked low-confidence.
  */
 import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from '../rotaryLayout';
-import { SideData } from '../sides';
-import { ProposedRule } from './propose';
+import { SideData } from '../sideData';
+import { ProposedRule } from './proposedRule';
 
 export function applyRotaryPermutation(rules: ProposedRule[], src: SideData, tgt: SideData): void {
   for (const r of rules) {

@@ -5,7 +5,8 @@
  * source tensors left out get `-> drop` lines with the reason, and the target tensors nothing writes
  * are listed in a comment. The text checks clean with the analysis when the proposal is right.
  */
-import { MappingProposal, ProposedRule } from './propose';
+import { MappingProposal } from './propose';
+import { ProposedRule } from './proposedRule';
 import { StackPair } from './stacks';
 
 export interface WriteOptions {

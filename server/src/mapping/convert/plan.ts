@@ -9,7 +9,7 @@ import { DTYPE_SIZE, TensorInfo, numel, spanOf } from '../../formats/tensorInfo'
 import { fmtShape } from '../diagnostics';
 import { positionAt } from '../lineIndex';
 import { expandRule, traceTransforms } from '../ruleCheck';
-import { SideData } from '../sides';
+import { SideData } from '../sideData';
 import { MappingFile, Rule, isDrop } from '../syntax';
 import { canCast } from './cast';
 import { contiguousStrides } from './view';

@@ -4,7 +4,7 @@
  * Paths are relative to the script, may be double-quoted, and may name model source as `FILE.py::Class`
  * like a tpmap `source`/`target` line.
  */
-import { Pos } from './ir';
+import { Pos } from '../source/ir';
 
 export interface DirectivePath { text: string; pos: Pos }
 

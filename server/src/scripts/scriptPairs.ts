@@ -15,11 +15,12 @@ import { DiagnosticCode, MappingDiagnostic, Severity } from '../mapping/diagnost
 import { computeLineStarts, positionAt } from '../mapping/lineIndex';
 import { parseMapping } from '../mapping/parse';
 import { expandRule } from '../mapping/ruleCheck';
-import { SideData, loadSides } from '../mapping/sides';
+import { loadSides } from '../mapping/sides';
+import { SideData } from '../mapping/sideData';
 import { closestKeys } from '../mapping/suggest';
 import { KeyPattern, Rule, Span, isDrop } from '../mapping/syntax';
 import { numel } from '../formats/tensorInfo';
-import { Pos } from './ir';
+import { Pos } from '../source/ir';
 import { KeyLiteral, KeyPair, ScriptScan } from './keyLiterals';
 import { scanPythonScript } from './pyScriptScan';
 import { DirectivePath, findDirective } from './scriptDirective';

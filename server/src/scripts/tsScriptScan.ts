@@ -5,7 +5,7 @@
  * other transpose in the file makes it "loose": no pair is then taken as untransposed.
  */
 import type TS from 'typescript';
-import { Pos } from './ir';
+import { Pos } from '../source/ir';
 import { KeyLiteral, KeyPair, ScriptScan, TemplatePart, Transposition, patternOf, splitPlaceholders } from './keyLiterals';
 
 let ts: typeof TS | undefined;

@@ -5,7 +5,7 @@
  * key becomes that target key". The Python and TypeScript scanners fill these in; scriptPairs.ts
  * checks them against the checkpoints, keyStringHover.ts looks them up.
  */
-import { Pos } from './ir';
+import { Pos } from '../source/ir';
 
 /** One string literal that spells a key or a key pattern. */
 export interface KeyLiteral {

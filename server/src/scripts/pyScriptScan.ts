@@ -10,8 +10,8 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { KeyLiteral, KeyPair, ScriptScan, TemplatePart, Transposition, patternOf, splitPlaceholders } from './keyLiterals';
-import { posOf } from './pyLower';
-import { parsePython } from './pythonParser';
+import { posOf } from '../source/pyLower';
+import { parsePython } from '../source/pythonParser';
 
 export async function scanPythonScript(text: string): Promise<ScriptScan> {
   const tree = await parsePython(text);

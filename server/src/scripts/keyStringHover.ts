@@ -7,9 +7,9 @@
 import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
 import { linearLayout } from '../mapping/layout';
 import { Match } from '../mapping/keyTrie';
-import { sideFromInfo } from '../mapping/sides';
+import { sideFromInfo } from '../mapping/sideData';
 import { Segment } from '../mapping/syntax';
-import { Pos } from './ir';
+import { Pos } from '../source/ir';
 import { contains } from './keyLiterals';
 import { scanScript } from './scriptPairs';
 

@@ -10,16 +10,16 @@
  * defaults come last, for symbols nothing else decided.
  */
 import { CheckpointInfo } from '../formats/tensorInfo';
-import { instantiate, KeyTrie } from '../mapping/keyTrie';
-import { lineOf } from '../mapping/locate';
-import type { SideData } from '../mapping/sides';
-import { KeyPattern, MappingFile, Rule, Segment, isDrop } from '../mapping/syntax';
-import { Dim, solveDim, symbolsOf } from './dims';
-import { Inferred, inferTensors } from './infer';
-import { Binding } from './interpret';
-import { LoadedModel } from './loadModel';
-import { sourceCheckpointInfo } from './sourceInfo';
-import { traceSymbolic } from './symbolicTransforms';
+import { instantiate, KeyTrie } from './keyTrie';
+import { lineOf } from './locate';
+import type { SideData } from './sideData';
+import { KeyPattern, MappingFile, Rule, Segment, isDrop } from './syntax';
+import { Dim, solveDim, symbolsOf } from '../source/dims';
+import { Inferred, inferTensors } from '../source/infer';
+import { Binding } from '../source/interpret';
+import { LoadedModel } from '../source/loadModel';
+import { sourceCheckpointInfo } from '../source/sourceInfo';
+import { traceSymbolic } from '../source/symbolicTransforms';
 
 export interface HardBinding { value: Binding; from: string }
 

@@ -4,12 +4,12 @@
  * checkpoint) and binds the rest against the other side. sides.ts turns the result into side data.
  */
 import { CheckpointInfo } from '../formats/tensorInfo';
-import type { SideData } from '../mapping/sides';
-import { lineOf } from '../mapping/locate';
-import { MappingFile } from '../mapping/syntax';
-import { HardBinding, bindModelSide } from './bind';
-import { readConfigBeside } from './configJson';
-import { SourceError, loadModelSource } from './loadModel';
+import type { SideData } from './sideData';
+import { lineOf } from './locate';
+import { MappingFile } from './syntax';
+import { HardBinding, bindModelSide } from './bindModel';
+import { readConfigBeside } from '../source/configJson';
+import { SourceError, loadModelSource } from '../source/loadModel';
 
 export type ModelSideResult = { ok: true; info: CheckpointInfo } | { ok: false; message: string };
 

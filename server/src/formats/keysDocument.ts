@@ -1,0 +1,53 @@
+/**
+ * The `keys --json` document (../shared/spec/cli.md) of a checkpoint read: spec fields first, then what
+ * a porting script may also want. One function for every face that shows it — the CLI prints it, the
+ * language server answers `tensorport/keys` with it (the checkpoint viewer), and its type is the
+ * protocol's.
+ */
+import { CheckpointInfo } from './tensorInfo';
+
+export interface KeysDocumentTensor {
+  key: string;
+  dtype: string;
+  /** Model source: an open dimension is the string naming it. */
+  shape: (number | string)[];
+  /** Model source: the owning layer's storage order. */
+  layout?: string;
+  /** ONNX: a Constant node's value, not an initializer. */
+  constant?: true;
+  /** ONNX: the subgraph (If/Loop/Scan body) the tensor lives in. */
+  graph?: string;
+  /** Model source: where the code defines the tensor, 1-based. */
+  definition?: { line: number; column: number };
+}
+
+export interface KeysDocument {
+  file: string;
+  format: string;
+  framework?: string;
+  shapeOrder?: 'ggml';
+  tensors: KeysDocumentTensor[];
+  /** Model source: the config values inference used. */
+  config?: Record<string, number>;
+  metadata?: Record<string, string>;
+  notes?: string[];
+}
+
+export function keysDocument(info: CheckpointInfo): KeysDocument {
+  return {
+    file: info.file,
+    format: info.format,
+    ...(info.framework ? { framework: info.framework } : {}),
+    ...(info.shapeOrder === 'ggml' ? { shapeOrder: 'ggml' as const } : {}),
+    tensors: info.tensors.map((t) => ({
+      key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape,
+      ...(t.layout ? { layout: t.layout } : {}),
+      ...(t.constant ? { constant: true as const } : {}),
+      ...(t.graph ? { graph: t.graph } : {}),
+      ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),
+    })),
+    ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),
+    ...(info.metadata ? { metadata: info.metadata } : {}),
+    ...(info.notes.length ? { notes: info.notes } : {}),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * One side of a mapping as the analysis sees it, made from a checkpoint read: tensors by key (shapes in
+ * row-major order, GGUF's reversed), a trie for pattern matching, the layout convention, and the
+ * buffers a model rebuilds itself. Plain data below every module that loads or analyses sides.
+ */
+import { CheckpointInfo, Framework, TensorInfo } from '../formats/tensorInfo';
+import { KeyTrie } from './keyTrie';
+
+export interface SideData {
+  /** Absolute path of the checkpoint. */
+  path: string;
+  /** The path as the mapping wrote it. */
+  written: string;
+  info: CheckpointInfo;
+  framework?: Framework;
+  tensors: Map<string, TensorInfo>;
+  keys: string[];
+  trie: KeyTrie;
+  /** Keys that are buffers a model rebuilds itself (`position_ids`, …): unmapped, they are information only. */
+  rebuilt: Set<string>;
+}
+
+/** Buffers a model rebuilds itself: unmapped, they are information, not errors (tpmap.md). */
+const REBUILT_BUFFER = /(^|\.)(position_ids|num_batches_tracked|inv_freq|token_type_ids|relative_position_index|masked_bias)$|\.attn\.bias$/;
+
+/** Side data per checkpoint read: the index hands out the same CheckpointInfo until the file changes. */
+const built = new WeakMap<CheckpointInfo, Map<string, SideData>>();
+
+export function sideFromInfo(info: CheckpointInfo, absPath: string, written: string, declared?: Framework): SideData {
+  const memoKey = `${absPath}\0${written}\0${declared ?? ''}`;
+  let perInfo = built.get(info);
+  const hit = perInfo?.get(memoKey);
+  if (hit) return hit;
+  const side = buildSide(info, absPath, written, declared);
+  if (!perInfo) built.set(info, (perInfo = new Map()));
+  perInfo.set(memoKey, side);
+  return side;
+}
+
+function buildSide(info: CheckpointInfo, absPath: string, written: string, declared?: Framework): SideData {
+  const ggml = info.shapeOrder === 'ggml';
+  const tensors = new Map<string, TensorInfo>();
+  for (const t of info.tensors) {
+    // An ONNX Constant node's value is part of the graph: weight injection (parity) replaces initializers
+    // only, so a mapping neither reads nor must write it. `keys` and the viewer still list it.
+    if (t.constant) continue;
+    tensors.set(t.key, ggml ? { ...t, shape: [...t.shape].reverse() } : t);
+  }
+  const keys = [...tensors.keys()];
+  const rebuilt = new Set(keys.filter((k) => REBUILT_BUFFER.test(k)));
+  return { path: absPath, written, info, framework: declared ?? info.framework, tensors, keys, trie: new KeyTrie(keys), rebuilt };
+}
