@@ -1,7 +1,7 @@
 /** The extension's commands, each a thin request to the server and a way to show its answer. */
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
-import { KEYS_REQUEST, KeysParams, KeysResult } from '../../server/src/lsp/protocol';
+import { CHECKPOINT_DIALOG_EXTENSIONS, KEYS_REQUEST, KeysParams, KeysResult } from '../../server/src/lsp/protocol';
 import { generateMappingCommand } from './generateMapping';
 import { ParityPanel } from './parityPanel';
 
@@ -37,7 +37,7 @@ async function pickCheckpoint(): Promise<vscode.Uri | undefined> {
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false,
     openLabel: 'Show keys',
-    filters: { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'pdiparams', 'onnx', 'gguf'] },
+    filters: { Checkpoints: [...CHECKPOINT_DIALOG_EXTENSIONS] },
   });
   return picked?.[0];
 }

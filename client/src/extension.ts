@@ -10,7 +10,7 @@ import { crashPolicy } from './crashPolicy';
 import { registerCommands } from './commands';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
-import { STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
+import { CHECKPOINT_GLOBS, STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
 
 let client: LanguageClient | undefined;
 
@@ -38,8 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     initializationOptions,
     synchronize: {
       fileEvents: [
-        vscode.workspace.createFileSystemWatcher('**/*.{safetensors,bin,pt,pth,ckpt,pdparams,pdiparams,onnx,gguf}'),
-        vscode.workspace.createFileSystemWatcher('**/*.safetensors.index.json'),
+        ...CHECKPOINT_GLOBS.map((glob) => vscode.workspace.createFileSystemWatcher(glob)),
         // Head counts and model types beside a checkpoint feed some checks (rotary, per-head q/k/v).
         vscode.workspace.createFileSystemWatcher('**/{config,params}.json'),
       ],

@@ -2,9 +2,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
-import { GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult } from '../../server/src/lsp/protocol';
+import { CHECKPOINT_DIALOG_EXTENSIONS, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult } from '../../server/src/lsp/protocol';
 
-const CHECKPOINTS = { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'pdiparams', 'onnx', 'gguf'] };
+const CHECKPOINTS = { Checkpoints: [...CHECKPOINT_DIALOG_EXTENSIONS] };
 
 export async function generateMappingCommand(client: LanguageClient | undefined): Promise<void> {
   if (!client) return;

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import {
+  CHECKPOINT_DIALOG_EXTENSIONS,
   DIFF_REQUEST, DiffParams, DiffResult, StatusParams, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult,
 } from '../../server/src/lsp/protocol';
 
@@ -69,7 +70,7 @@ export function registerWorkspaceView(context: vscode.ExtensionContext, getClien
       await showDiff(getClient, selected, other);
     }),
     vscode.commands.registerCommand('tensorport.diffCheckpoints', async () => {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', filters: { Checkpoints: ['safetensors', 'json', 'bin', 'pt', 'pth', 'ckpt', 'pdparams', 'pdiparams', 'onnx', 'gguf'] } });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', filters: { Checkpoints: [...CHECKPOINT_DIALOG_EXTENSIONS] } });
       if (picked?.length === 2) await showDiff(getClient, picked[0], picked[1]);
       else if (picked) void vscode.window.showWarningMessage('Tensor Port: pick exactly two checkpoints to compare.');
     }),

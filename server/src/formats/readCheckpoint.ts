@@ -3,8 +3,8 @@
  * that whatever goes wrong comes back as a ReaderError naming the file — the index, the CLI and the
  * mapping analysis never see any other failure.
  */
-import * as path from 'node:path';
 import { ByteSource, readBudget, traced, withSource } from './byteSource';
+import { CHECKPOINT_EXTENSIONS, CheckpointKind, SHARD_INDEX_SUFFIX, checkpointKindByName } from './fileKinds';
 import { readGguf } from './gguf';
 import { readOnnx } from './onnx/onnxReader';
 import { readPaddleInference } from './paddleInference';
@@ -16,27 +16,6 @@ import { readTorchLegacy } from './torchLegacy';
 import { readTorchZip } from './torchZip';
 import { CheckpointInfo } from './tensorInfo';
 
-export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf';
-
-/** File names the index treats as checkpoints (the workspace watcher uses the same test). */
-export function checkpointKindByName(file: string): CheckpointKind | undefined {
-  const name = path.basename(file).toLowerCase();
-  if (name.endsWith('.safetensors.index.json')) return 'safetensors-index';
-  const ext = path.extname(name);
-  switch (ext) {
-    case '.safetensors': return 'safetensors';
-    case '.bin': case '.pt': case '.pth': case '.ckpt': return 'torch';
-    case '.pdparams': return 'paddle';
-    case '.pdiparams': return 'paddle-inference';
-    case '.onnx': return 'onnx';
-    case '.gguf': return 'gguf';
-    default: return undefined;
-  }
-}
-
-export function isCheckpointPath(file: string): boolean {
-  return checkpointKindByName(file) !== undefined;
-}
 
 export interface ReadOptions {
   /** Shown in errors and results; defaults to the path. */
@@ -94,7 +73,7 @@ async function dispatch(file: string, display: string, opts: ReadOptions): Promi
       throw unreadable(display, 'neither a torch.save zip archive nor a pickle (unexpected first bytes)');
     }
     default:
-      throw unreadable(display, `unknown checkpoint kind (expected .safetensors, .safetensors.index.json, .bin/.pt/.pth, .pdparams, .pdiparams, .onnx or .gguf)`);
+      throw unreadable(display, `unknown checkpoint kind (expected ${[...Object.keys(CHECKPOINT_EXTENSIONS), SHARD_INDEX_SUFFIX].join(', ')})`);
   }
 }
 

@@ -11,7 +11,8 @@ import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { sameHeader } from '../formats/byteSource';
 import { mapLimit } from '../formats/mapLimit';
-import { checkpointKindByName, readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
+import { checkpointKindByName } from '../formats/fileKinds';
+import { readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
 import { ReaderError, ReaderErrorCode } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
 

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { openRegular } from '../formats/openRegular';
-import { isCheckpointPath } from '../formats/readCheckpoint';
+import { MAPPING_EXTENSION, isCheckpointPath, isSourceName } from '../formats/fileKinds';
 
 const SKIP = new Set(['node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache', '.vscode-test']);
 
@@ -34,7 +34,7 @@ export function findCheckpoints(root: string, opts: FindOptions = {}): Promise<s
 
 /** Mapping files (`*.tpmap`) under a folder, for the workspace overview. */
 export function findMappings(root: string, opts: FindOptions = {}): Promise<string[]> {
-  return findFiles(root, (p) => p.endsWith('.tpmap'), opts);
+  return findFiles(root, (p) => p.endsWith(MAPPING_EXTENSION), opts);
 }
 
 export interface FindOptions {
@@ -46,7 +46,7 @@ export interface FindOptions {
 
 /** Model source a mapping may name (`FILE.py::Class`): Python and TypeScript files, declarations excluded. */
 export function findModelSources(root: string, opts: FindOptions = {}): Promise<string[]> {
-  return findFiles(root, (p) => /\.(py|ts)$/.test(p) && !p.endsWith('.d.ts'), opts);
+  return findFiles(root, isSourceName, opts);
 }
 
 async function findFiles(root: string, accept: (path: string) => boolean | Promise<boolean>, opts: FindOptions): Promise<string[]> {

@@ -8,7 +8,8 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { checkpointKindByName, ReadOptions } from '../formats/readCheckpoint';
+import { checkpointKindByName } from '../formats/fileKinds';
+import { ReadOptions } from '../formats/readCheckpoint';
 import { ReaderError, unreadable } from '../formats/readerError';
 import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';

@@ -3,7 +3,7 @@
  * sharded index's shards and merge shard results it is handed, so a sharded model is parsed shard by
  * shard across the pool and merged off the server's thread too.
  */
-import type { CheckpointKind } from '../formats/readCheckpoint';
+import type { CheckpointKind } from '../formats/fileKinds';
 import type { ReaderErrorCode } from '../formats/readerError';
 import type { CheckpointInfo } from '../formats/tensorInfo';
 import type { TensorTable } from './tensorTable';

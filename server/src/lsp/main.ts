@@ -23,7 +23,7 @@ import { hoverKeyString } from '../scripts/keyStringHover';
 import { checkScript } from '../scripts/scriptPairs';
 import { parseInputSpec } from '../parity/inputs';
 import { checkMappingFile, tooLargeMessage } from '../mapping/checkFile';
-import { isCheckpointPath } from '../formats/readCheckpoint';
+import { CHECKPOINT_GLOBS, MAPPING_EXTENSION, isCheckpointPath, isSourceName } from '../formats/fileKinds';
 import { readRegularFileSync } from '../formats/openRegular';
 import { conventionFixEdits } from '../mapping/applyFixes';
 import { codeActionsAt } from '../mapping/codeActions';
@@ -77,7 +77,7 @@ connection.onInitialize((params) => {
 connection.onInitialized(async () => {
   // Watching is the client's job in VS Code; registering here covers other editors too.
   connection.client.register(DidChangeWatchedFilesNotification.type, {
-    watchers: [{ globPattern: '**/*.{safetensors,bin,pt,pth,ckpt,pdparams,pdiparams,onnx,gguf}' }, { globPattern: '**/*.safetensors.index.json' }, { globPattern: '**/{config,params}.json' }],
+    watchers: [...CHECKPOINT_GLOBS.map((globPattern) => ({ globPattern })), { globPattern: '**/{config,params}.json' }],
   }).catch(() => undefined);
   await scanWorkspace();
 });
@@ -202,10 +202,10 @@ connection.onRequest(WORKSPACE_REQUEST, honourCancel(async (): Promise<Workspace
 
 // --- mapping documents -------------------------------------------------------------------------
 
-const isMapping = (doc: TextDocument) => doc.uri.startsWith('file:') && doc.uri.endsWith('.tpmap');
+const isMapping = (doc: TextDocument) => doc.uri.startsWith('file:') && doc.uri.endsWith(MAPPING_EXTENSION);
 const isPython = (doc: TextDocument) => doc.uri.startsWith('file:') && /\.pyi?$/.test(doc.uri);
 /** Model source the server hovers: Python, and TS modules (transformers.js-style classes). */
-const isModelSource = (doc: TextDocument) => isPython(doc) || (doc.uri.startsWith('file:') && /\.ts$/.test(doc.uri) && !doc.uri.endsWith('.d.ts'));
+const isModelSource = (doc: TextDocument) => doc.uri.startsWith('file:') && isSourceName(doc.uri);
 
 /** Model source lints (fp16-mask-float32) and conversion-script checks on Python files, on open and on each edit. */
 async function lintSource(doc: TextDocument): Promise<void> {

@@ -1,7 +1,11 @@
 /**
  * Tensor Port's custom LSP messages, one place for both sides (the client imports this file; it
- * imports only types, erased from the bundle, so the client bundle stays free of server code).
+ * imports only types, erased from the bundle, and the import-free file-kind registry, so the client bundle
+ * stays free of server code).
  */
+
+/** The file-kind registry, for the client's watchers and pickers (a module without imports: safe to bundle). */
+export { CHECKPOINT_DIALOG_EXTENSIONS, CHECKPOINT_EXTENSIONS, CHECKPOINT_GLOBS, SHARD_INDEX_SUFFIX } from '../formats/fileKinds';
 
 /** Request: the tensors of one checkpoint, as `tensorport keys --json` prints them. */
 export const KEYS_REQUEST = 'tensorport/keys';

@@ -1,0 +1,64 @@
+/**
+ * The one registry of the files Tensor Port knows by name: checkpoints (and which reader each
+ * extension means), mapping files, and Python/TypeScript sources (model source or conversion scripts,
+ * told apart by their content). The readers, the workspace scan, the server's file watchers and the
+ * client's pickers all derive from it; package.json repeats it for VS Code and a test keeps the two equal.
+ * No imports: the client bundles it through the protocol module.
+ */
+
+export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf';
+
+/** Checkpoint extensions (lower case, with the dot) → the reader that reads them. */
+export const CHECKPOINT_EXTENSIONS: Readonly<Record<string, CheckpointKind>> = {
+  '.safetensors': 'safetensors',
+  '.bin': 'torch', '.pt': 'torch', '.pth': 'torch', '.ckpt': 'torch',
+  '.pdparams': 'paddle',
+  '.pdiparams': 'paddle-inference',
+  '.onnx': 'onnx',
+  '.gguf': 'gguf',
+};
+
+/** A sharded safetensors checkpoint is named by its index. */
+export const SHARD_INDEX_SUFFIX = '.safetensors.index.json';
+export const MAPPING_EXTENSION = '.tpmap';
+
+export type FileKind = 'checkpoint' | 'mapping' | 'source';
+
+/** What a file is by its name alone (a `.bin` may still turn out not to be a checkpoint: see findCheckpoints). */
+export function fileKindByName(file: string): FileKind | undefined {
+  const name = baseName(file).toLowerCase();
+  if (checkpointKindByName(name)) return 'checkpoint';
+  if (name.endsWith(MAPPING_EXTENSION)) return 'mapping';
+  if (isSourceName(name)) return 'source';
+  return undefined;
+}
+
+export function checkpointKindByName(file: string): CheckpointKind | undefined {
+  const name = baseName(file).toLowerCase();
+  if (name.endsWith(SHARD_INDEX_SUFFIX)) return 'safetensors-index';
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? undefined : CHECKPOINT_EXTENSIONS[name.slice(dot)];
+}
+
+export function isCheckpointPath(file: string): boolean {
+  return checkpointKindByName(file) !== undefined;
+}
+
+/** Python (`.py`, `.pyi`) and TypeScript (not `.d.ts`) files: model source or a conversion script. */
+export function isSourceName(file: string): boolean {
+  const name = baseName(file).toLowerCase();
+  return /\.(py|pyi|ts)$/.test(name) && !name.endsWith('.d.ts');
+}
+
+/** Glob patterns for file watchers: every checkpoint extension, and shard indexes. */
+export const CHECKPOINT_GLOBS: readonly string[] = [
+  `**/*.{${Object.keys(CHECKPOINT_EXTENSIONS).map((e) => e.slice(1)).join(',')}}`,
+  `**/*${SHARD_INDEX_SUFFIX}`,
+];
+
+/** Extensions (no dot) for file-open dialogs that pick a checkpoint (`json` for a shard index). */
+export const CHECKPOINT_DIALOG_EXTENSIONS: readonly string[] = [...Object.keys(CHECKPOINT_EXTENSIONS).map((e) => e.slice(1)), 'json'];
+
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+}
