@@ -224,9 +224,20 @@ test('Fix All (source.fixAll.tensorport) applies every convention fix at once, a
   const [all] = await client.request<{ title: string; kind: string; edit: { changes: Record<string, { range: PushedDiagnostic['range']; newText: string }[]> } }[]>(
     'textDocument/codeAction', { textDocument: { uri: u }, range: { start: pos(1, 0), end: pos(1, 0) }, context: { diagnostics: [], only: ['source.fixAll'] } });
   assert.equal(all.kind, 'source.fixAll.tensorport');
+  // One edit: the span from the first change to the last, after every pass check --fix would make.
   const edits = all.edit.changes[u];
-  assert.deepEqual(edits.map((e) => e.newText).sort(), [' | permute(0, 2, 1)', ' | permute(0, 2, 3, 1)', ' | permute(0, 2, 3, 1)']);
-  // The edits are against the same version: apply them last first.
-  for (const e of [...edits].sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character)) await client.edit(u, e.range, e.newText);
+  assert.equal(edits.length, 1);
+  const [e] = edits;
+  const lines = body.split('\n');
+  const offset = (p: { line: number; character: number }) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  const fixed = body.slice(0, offset(e.range.start)) + e.newText + body.slice(offset(e.range.end));
+  assert.equal((fixed.match(/ \| permute\(0, 2, 3, 1\)/g) ?? []).length, 2);
+  assert.equal((fixed.match(/ \| permute\(0, 2, 1\)/g) ?? []).length, 1);
+  // The same text `tensorport check --fix` writes for the same file.
+  const copy = path.join(ws.dir, 'fixall-cli.tpmap');
+  writeFileSync(copy, body);
+  spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'tensorport.js'), 'check', '--fix', copy], { encoding: 'utf8' });
+  assert.equal(readFileSync(copy, 'utf8'), fixed);
+  await client.edit(u, e.range, e.newText);
   await client.until(u, (x) => !x.some((y) => y.code === 'missing-transpose'));
 });

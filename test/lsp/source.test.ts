@@ -109,3 +109,20 @@ test('completion on a target line offers model-source files, then their classes 
   assert.ok(classes.items.some((i) => i.label === 'VisionTransformer'), classes.items.map((i) => i.label).join(', '));
   assert.ok(classes.items.some((i) => i.label === 'PatchEmbedding'));
 });
+
+test('a TypeScript conversion script is checked in the editor as the CLI checks it: a mistyped key on its string', async () => {
+  mkdirSync(path.join(ws.dir, 'mapping'), { recursive: true });
+  for (const f of ['clip_vision.safetensors', 'vit_hf.safetensors']) cpSync(path.join(FIXTURES, 'mapping', f), path.join(ws.dir, 'mapping', f));
+  const file = path.join(ws.dir, 'source', 'scripts', 'vit_keys.ts');
+  const good = readFileSync(file, 'utf8');
+  const text = good.replace("'layernorm.weight'", "'layernorm.wieght'");
+  assert.notEqual(text, good);
+  const uri = pathToFileURL(file).toString();
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+  const d = await client.until(uri, (x) => x.some((y) => y.code === 'unknown-target-key'));
+  const typo = d.find((y) => y.code === 'unknown-target-key')!;
+  assert.equal(text.split('\n')[typo.range.start.line].slice(typo.range.start.character, typo.range.end.character), "'layernorm.wieght'");
+  assert.match(typo.message, /closest: `layernorm\.weight`/);
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: good }] });
+  await client.until(uri, (x) => !x.some((y) => y.code === 'unknown-target-key'));
+});

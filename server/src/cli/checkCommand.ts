@@ -5,7 +5,7 @@ import { lintMaskDtypes } from '../source/maskLint';
 import { checkScript } from '../scripts/scriptPairs';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { writeFileAtomically } from '../index/atomicWrite';
-import { applyPreferredFixes } from '../mapping/applyFixes';
+import { fixByConvention } from '../mapping/applyFixes';
 import { CheckedFile, DEFAULT_MAX_MAPPING_BYTES, MappingTooLarge, analyzeMappingText, checkMappingFile } from '../mapping/checkFile';
 import { positionAt } from '../mapping/lineIndex';
 import { parseCommandArgs } from './args';
@@ -38,25 +38,16 @@ async function checkSource(file: string, index: CheckpointIndex): Promise<CheckJ
  * on is fixed) until none is left, then one atomic write; the report is about the fixed file.
  */
 async function fixMapping(file: string, checked: CheckedFile, index: CheckpointIndex): Promise<CheckedFile> {
-  let current = checked;
-  let total = 0;
-  const seen = new Set([current.file.text]);
-  for (let pass = 0; pass < 8; pass++) {
-    const { text, applied } = applyPreferredFixes(current.file.text, current.analysis.diagnostics);
-    if (applied === 0 || seen.has(text)) break;   // nothing left, or fixes undoing each other
-    seen.add(text);
-    total += applied;
-    current = await analyzeMappingText(file, text, index);
-  }
-  if (total > 0) {
+  const { checked: fixed, applied } = await fixByConvention(checked, (text) => analyzeMappingText(file, text, index));
+  if (applied > 0) {
     try {
-      await writeFileAtomically(file, current.file.text, { overwrite: true });
+      await writeFileAtomically(file, fixed.file.text, { overwrite: true });
     } catch (e) {
       throw new UsageError(`${file}: cannot write the fixes: ${describeFsError(e)}`);
     }
-    process.stderr.write(`${file}: ${total} fix${total === 1 ? '' : 'es'} applied\n`);
+    process.stderr.write(`${file}: ${applied} fix${applied === 1 ? '' : 'es'} applied\n`);
   }
-  return current;
+  return fixed;
 }
 
 export async function runCheck(args: string[]): Promise<number> {

@@ -22,10 +22,10 @@ import { lintMaskDtypes } from '../source/maskLint';
 import { hoverKeyString } from '../scripts/keyStringHover';
 import { checkScript } from '../scripts/scriptPairs';
 import { parseInputSpec } from '../parity/inputs';
-import { checkMappingFile, tooLargeMessage } from '../mapping/checkFile';
+import { analyzeMappingText, checkMappingFile, tooLargeMessage } from '../mapping/checkFile';
 import { CHECKPOINT_GLOBS, MAPPING_EXTENSION, isCheckpointPath, isSourceName } from '../formats/fileKinds';
 import { readRegularFileSync } from '../formats/openRegular';
-import { conventionFixEdits } from '../mapping/applyFixes';
+import { fixByConvention, minimalEdit } from '../mapping/applyFixes';
 import { codeActionsAt } from '../mapping/codeActions';
 import { completeAt } from '../mapping/completion';
 import { hoverAt } from '../mapping/hover';
@@ -207,7 +207,7 @@ const isPython = (doc: TextDocument) => doc.uri.startsWith('file:') && /\.pyi?$/
 /** Model source the server hovers: Python, and TS modules (transformers.js-style classes). */
 const isModelSource = (doc: TextDocument) => doc.uri.startsWith('file:') && isSourceName(doc.uri);
 
-/** Model source lints (fp16-mask-float32) and conversion-script checks on Python files, on open and on each edit. */
+/** Model source lints (fp16-mask-float32, Python) and conversion-script checks (Python and TypeScript), on open and on each edit. */
 async function lintSource(doc: TextDocument): Promise<void> {
   const version = doc.version;
   const file = fileURLToPath(doc.uri);
@@ -215,7 +215,8 @@ async function lintSource(doc: TextDocument): Promise<void> {
     connection.console.warn(`lint ${doc.uri}: ${e instanceof Error ? e.message : String(e)}`);
     return [];
   };
-  const [found, script] = await Promise.all([lintMaskDtypes(file, doc.getText()).catch(warn), checkScript(file, doc.getText(), index).catch(warn)]);
+  // The fp16 mask lint reads Python; conversion-script checks read Python and TypeScript alike.
+  const [found, script] = await Promise.all([isPython(doc) ? lintMaskDtypes(file, doc.getText()).catch(warn) : [], checkScript(file, doc.getText(), index).catch(warn)]);
   if (documents.get(doc.uri)?.version !== version) return;
   connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: [...found.map((d) => sourceDiagnostic(doc.uri, d)), ...script.map((d) => scriptDiagnostic(doc.uri, d))] });
 }
@@ -243,11 +244,11 @@ async function analyze(doc: TextDocument): Promise<void> {
 
 documents.onDidOpen((e) => {
   if (isMapping(e.document)) void analyze(e.document).then(sendStatus);
-  else if (isPython(e.document)) void lintSource(e.document);
+  else if (isModelSource(e.document)) void lintSource(e.document);
 });
 documents.onDidChangeContent((e) => {
   if (isMapping(e.document)) void analyze(e.document);
-  else if (isPython(e.document)) void lintSource(e.document);
+  else if (isModelSource(e.document)) void lintSource(e.document);
 });
 documents.onDidClose((e) => {
   mappings.close(e.document.uri);
@@ -322,8 +323,8 @@ connection.onCodeAction(honourCancel(async ({ textDocument, range, context }) =>
   // *Fix All* (`editor.codeActionsOnSave: { "source.fixAll": "explicit" }`, or the Source Action menu): the
   // fixes the layout conventions dictate, as `tensorport check --fix` applies them.
   if (context.only?.some((k) => FIX_ALL_KIND.startsWith(k))) {
-    const edits = conventionFixEdits(c.state.analysis.diagnostics);
-    return edits.length ? [toFixAllAction(c.state.file, textDocument.uri, edits)] : [];
+    const { checked, applied } = await fixByConvention(c.state, (text) => analyzeMappingText(c.state.path, text, index));
+    return applied ? [toFixAllAction(c.state.file, textDocument.uri, [minimalEdit(c.state.file.text, checked.file.text)])] : [];
   }
   const span = { start: c.offset(range.start), end: c.offset(range.end) };
   return codeActionsAt(c.state.file, c.state.analysis, span, c.state.sides).map((a) => toCodeAction(c.state.file, textDocument.uri, a));

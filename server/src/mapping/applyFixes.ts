@@ -5,6 +5,7 @@
  * and shape-only hints stay for a person: a wrong pairing would "fix" into another wrong one. Edits that
  * overlap an edit already taken wait for the next pass, after the text has been analysed again.
  */
+import type { CheckedFile } from './checkFile';
 import { DiagnosticCode, MappingDiagnostic, TextEdit } from './diagnostics';
 
 const BY_CONVENTION: ReadonlySet<DiagnosticCode> = new Set(['missing-transpose', 'extra-transpose', 'suspicious-pairing']);
@@ -14,7 +15,7 @@ const BY_CONVENTION: ReadonlySet<DiagnosticCode> = new Set(['missing-transpose',
  * taken (overlapping, or a second insertion at the same place) waits for the next pass. The editor's
  * *Fix All* (`source.fixAll.tensorport`) applies these.
  */
-export function conventionFixEdits(diagnostics: readonly MappingDiagnostic[]): TextEdit[] {
+function conventionFixEdits(diagnostics: readonly MappingDiagnostic[]): TextEdit[] {
   const edits = diagnostics.flatMap((d) => {
     const fix = BY_CONVENTION.has(d.code) ? d.fixes?.find((f) => f.preferred) : undefined;
     return fix && fix.edits.length === 1 ? [fix.edits[0]] : [];
@@ -35,3 +36,35 @@ export function applyPreferredFixes(text: string, diagnostics: readonly MappingD
   for (const e of edits) out = out.slice(0, e.start) + e.newText + out.slice(e.end);   // last first: offsets stay valid
   return { text: out, applied: edits.length };
 }
+
+/** Passes before giving up: each pass can only reveal fixes that depend on the previous one's. */
+export const MAX_FIX_PASSES = 8;
+
+/**
+ * Check-with-fixes, the one loop both faces run (`tensorport check --fix` and the editor's *Fix All*):
+ * the convention fixes, pass after pass, the text analysed again between passes, until none is left or
+ * fixes undo each other. Returns the last analysis (of the fixed text) and how many fixes went in.
+ */
+export async function fixByConvention(checked: CheckedFile, analyze: (text: string) => Promise<CheckedFile>): Promise<{ checked: CheckedFile; applied: number }> {
+  let current = checked;
+  let applied = 0;
+  const seen = new Set([current.file.text]);
+  for (let pass = 0; pass < MAX_FIX_PASSES; pass++) {
+    const next = applyPreferredFixes(current.file.text, current.analysis.diagnostics);
+    if (next.applied === 0 || seen.has(next.text)) break;
+    seen.add(next.text);
+    applied += next.applied;
+    current = await analyze(next.text);
+  }
+  return { checked: current, applied };
+}
+
+/** The one edit that turns `before` into `after`: what differs between their common prefix and suffix. */
+export function minimalEdit(before: string, after: string): TextEdit {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let end = 0;
+  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+  return { start, end: before.length - end, newText: after.slice(start, after.length - end) };
+}
+
