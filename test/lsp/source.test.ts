@@ -126,3 +126,21 @@ test('a TypeScript conversion script is checked in the editor as the CLI checks 
   await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: good }] });
   await client.until(uri, (x) => !x.some((y) => y.code === 'unknown-target-key'));
 });
+
+test('a mapping side `FILE.py::Class` is inferred from the editor\'s unsaved text of that file, not the disk', async () => {
+  const src = path.join(ws.dir, 'source', 'paddle_vit.py');
+  const srcUri = pathToFileURL(src).toString();
+  const onDisk = readFileSync(src, 'utf8');
+  const edited = onDisk.replace('self.q = nn.Linear(', 'self.query = nn.Linear(');
+  assert.notEqual(edited, onDisk);
+  const mapping = path.join(ws.dir, 'unsaved.tpmap');
+  const text = 'source vit_hf.safetensors\ntarget source/paddle_vit.py::VisionTransformer\nset num_classes = 0\n\nencoder.layer.{i}.attention.attention.query.weight -> encoder.layers.{i}.attn.q.weight | transpose\n';
+  const uri = await client.open(mapping, text);
+  await client.until(uri, (x) => x.length > 0 && !x.some((y) => y.code === 'unknown-target-key' && y.range.start.line === 4));
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: srcUri, languageId: 'python', version: 1, text: edited } });
+  const d = await client.until(uri, (x) => x.some((y) => y.code === 'unknown-target-key' && y.range.start.line === 4));
+  assert.match(d.find((y) => y.code === 'unknown-target-key')!.message, /attn\.q\.weight` matches no key of the target \(source\/paddle_vit\.py::VisionTransformer\)/);
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: srcUri, version: 2 }, contentChanges: [{ text: onDisk }] });
+  await client.until(uri, (x) => !x.some((y) => y.code === 'unknown-target-key' && y.range.start.line === 4));
+  await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: srcUri } });
+});

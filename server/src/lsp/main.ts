@@ -221,9 +221,9 @@ async function lintSource(doc: TextDocument): Promise<void> {
   connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: [...found.map((d) => sourceDiagnostic(doc.uri, d)), ...script.map((d) => scriptDiagnostic(doc.uri, d))] });
 }
 
-/** Unsaved editor text of open model-source files, so hover and inference see what the user sees. */
+/** Unsaved editor text of open model-source files, so hover, inference and mapping sides see what the user sees. */
 function overlay(): Map<string, string> {
-  return new Map(documents.all().filter((d) => d.uri.startsWith('file:') && /\.(py|ts)$/.test(d.uri)).map((d) => [fileURLToPath(d.uri), d.getText()]));
+  return new Map(documents.all().filter(isModelSource).map((d) => [fileURLToPath(d.uri), d.getText()]));
 }
 
 async function analyze(doc: TextDocument): Promise<void> {
@@ -236,7 +236,7 @@ async function analyze(doc: TextDocument): Promise<void> {
       code: 'parse-error', source: 'tensorport', message: tooLargeMessage(doc.getText().length, limit) }] });
     return;
   }
-  const state = await mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, doc.getText());
+  const state = await mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, doc.getText(), overlay());
   if (!state) return;
   connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: state.analysis.diagnostics.map((d) => toDiagnostic(state.file, doc.uri, d)) });
   connection.console.debug(`analysed ${relativeToRoots(state.path)} v${doc.version}: ${state.analysis.rules.length} rules, ${state.analysis.diagnostics.length} diagnostics in ${state.analysisMs.toFixed(1)} ms`);
@@ -248,7 +248,12 @@ documents.onDidOpen((e) => {
 });
 documents.onDidChangeContent((e) => {
   if (isMapping(e.document)) void analyze(e.document);
-  else if (isModelSource(e.document)) void lintSource(e.document);
+  else if (isModelSource(e.document)) {
+    void lintSource(e.document);
+    // An open mapping whose side is this class sees the unsaved text too.
+    const name = `${path.basename(fileURLToPath(e.document.uri))}::`;
+    for (const m of documents.all()) if (isMapping(m) && m.getText().includes(name)) void analyze(m);
+  }
 });
 documents.onDidClose((e) => {
   mappings.close(e.document.uri);
@@ -262,7 +267,7 @@ async function current(uri: string): Promise<{ state: MappingState; offset: (p: 
   if (!doc || !isMapping(doc)) return undefined;
   if (doc.getText().length > settings.maxMappingMB * 2 ** 20) return undefined;
   let state = mappings.get(uri);
-  if (!state || state.version !== doc.version) state = await mappings.update(uri, fileURLToPath(uri), doc.version, doc.getText());
+  if (!state || state.version !== doc.version) state = await mappings.update(uri, fileURLToPath(uri), doc.version, doc.getText(), overlay());
   if (!state) return undefined;
   const s = state;
   return { state: s, offset: (p) => offsetAt(s.file.lineStarts, s.file.text.length, p.line, p.character) };

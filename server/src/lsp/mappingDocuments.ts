@@ -46,14 +46,14 @@ export class MappingDocuments {
   }
 
   /** Analyses a version of a document; resolves undefined when a newer version overtook it meanwhile. */
-  async update(uri: string, path: string, version: number, text: string): Promise<MappingState | undefined> {
+  async update(uri: string, path: string, version: number, text: string, overlay?: ReadonlyMap<string, string>): Promise<MappingState | undefined> {
     this.latest.set(uri, version);
     const previous = this.trees.get(uri);
     const t0 = performance.now();
     const file = previous ? reparse(previous, text) : parseMapping(text);
     this.trees.set(uri, file);
     const parseMs = performance.now() - t0;
-    const sides = await loadSides(path, file, this.index);
+    const sides = await loadSides(path, file, this.index, { overlay });
     if (this.latest.get(uri) !== version) return undefined;
     let cache = this.caches.get(uri);
     if (!cache) this.caches.set(uri, (cache = new RuleCache()));

@@ -39,7 +39,12 @@ export function resolveSidePath(mappingPath: string, written: string): string {
   return path.resolve(path.dirname(mappingPath), written);
 }
 
-export async function loadSides(mappingPath: string, file: MappingFile, index: CheckpointIndex): Promise<Sides> {
+export interface LoadSidesOptions {
+  /** Unsaved editor text of model-source files by absolute path: a `FILE.py::Class` side is inferred from what the user sees. */
+  overlay?: ReadonlyMap<string, string>;
+}
+
+export async function loadSides(mappingPath: string, file: MappingFile, index: CheckpointIndex, opts: LoadSidesOptions = {}): Promise<Sides> {
   const load = async (kind: 'source' | 'target'): Promise<SideResult | undefined> => {
     const d = sideDirective(file, kind);
     if (!d?.path || d.className) return undefined;
@@ -57,7 +62,7 @@ export async function loadSides(mappingPath: string, file: MappingFile, index: C
     const other = sides[kind === 'source' ? 'target' : 'source'];
     const abs = resolveSidePath(mappingPath, d.path.text);
     const written = `${d.path.text}::${d.className.text}`;
-    const r = await loadModelSide({ path: abs, className: d.className.text, written, role: kind, file, other: other?.ok ? other.side : undefined });
+    const r = await loadModelSide({ path: abs, className: d.className.text, written, role: kind, file, other: other?.ok ? other.side : undefined, overlay: opts.overlay });
     sides[kind] = r.ok
       ? { ok: true, side: sideFromInfo(r.info, abs, written, declaredFramework(file, kind)) }
       : { ok: false, failure: { code: 'unreadable-checkpoint', message: r.message } };
