@@ -43,7 +43,7 @@ export interface ParityLogParams { id: string; text: string }
 
 /** Request: the workspace's checkpoints and mapping files with their status, for the Explorer view. */
 export const WORKSPACE_REQUEST = 'tensorport/workspace';
-export interface WorkspaceEntry { path: string; kind: 'checkpoint' | 'mapping'; ok: boolean; detail: string; errors: number; warnings: number }
+export type WorkspaceEntry = import('../mapping/workspaceSummary').WorkspaceEntry;
 export interface WorkspaceResult { entries: WorkspaceEntry[] }
 
 /** Notification from the server: the first workspace scan finished (tests and the client wait on it). */

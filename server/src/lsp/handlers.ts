@@ -1,0 +1,205 @@
+/**
+ * Request and notification handlers: each converts LSP in, makes one call into the core, and converts
+ * the plain result out (toProtocol.ts). State comes in as the Workspace; no handler keeps any of its own.
+ */
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Connection, FileChangeType, ResponseError, TextDocuments } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { isCheckpointPath } from '../formats/fileKinds';
+import { keysDocument } from '../formats/keysDocument';
+import { writeFileAtomically } from '../index/atomicWrite';
+import { diffCheckpoints, formatDiff } from '../index/diff';
+import { findMappings, findModelSources } from '../index/findCheckpoints';
+import { fixByConvention, minimalEdit } from '../mapping/applyFixes';
+import { generateMapping } from '../mapping/automap/generate';
+import { analyzeMappingText } from '../mapping/checkFile';
+import { codeActionsAt } from '../mapping/codeActions';
+import { completeAt } from '../mapping/completion';
+import { definitionAt } from '../mapping/definition';
+import { hoverAt } from '../mapping/hover';
+import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
+import { summarizeWorkspace } from '../mapping/workspaceSummary';
+import { runCommandParity } from '../parity/commandMode';
+import { runOnnxParity } from '../parity/engine';
+import { parseInputSpec } from '../parity/inputs';
+import { hoverKeyString } from '../scripts/keyStringHover';
+import { classNamesOf } from '../source/classNames';
+import { hoverModelSource } from '../source/hover';
+import { cancelledError, honourCancel } from './cancellation';
+import {
+  DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
+  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, WORKSPACE_REQUEST, WorkspaceResult,
+} from './protocol';
+import { FIX_ALL_KIND, toCodeAction, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toTextEdit } from './toProtocol';
+import { Workspace, isMapping, isModelSource } from './workspace';
+
+export function registerHandlers(connection: Connection, documents: TextDocuments<TextDocument>, workspace: () => Workspace): void {
+  connection.onDidChangeWatchedFiles(async ({ changes }) => {
+    const ws = workspace();
+    for (const change of changes) {
+      const file = fileURLToPath(change.uri);
+      if (!isCheckpointPath(file)) continue;
+      if (change.type === FileChangeType.Deleted) ws.forgetCheckpoint(file);
+      else {
+        ws.index.invalidate(file);
+        ws.publishCheckpoint(await ws.index.get(file));
+      }
+    }
+    // A changed checkpoint (or the config.json beside one) may be a side of an open mapping.
+    await ws.analyzeOpenMappings();
+    ws.sendStatus();
+  });
+
+  connection.onRequest(KEYS_REQUEST, honourCancel(async (params: KeysParams): Promise<KeysResult> => {
+    const entry = await workspace().index.get(path.resolve(params.path));
+    return entry.ok ? { ok: true, keys: keysDocument(entry.info) } : { ok: false, message: entry.error.message };
+  }));
+
+  connection.onRequest(DIFF_REQUEST, honourCancel(async (params: DiffParams): Promise<DiffResult> => {
+    const ws = workspace();
+    const [a, b] = await Promise.all([ws.index.get(path.resolve(params.a)), ws.index.get(path.resolve(params.b))]);
+    if (!a.ok) return { ok: false, message: a.error.message };
+    if (!b.ok) return { ok: false, message: b.error.message };
+    const d = diffCheckpoints(a.info, b.info);
+    return { ok: true, text: formatDiff(ws.relative(a.path), ws.relative(b.path), d), differs: d.changed.length + d.onlyInA.length + d.onlyInB.length > 0 };
+  }));
+
+  connection.onRequest(GENERATE_MAPPING_REQUEST, async (p: GenerateMappingParams, token): Promise<GenerateMappingResult | ResponseError<void>> => {
+    if (token.isCancellationRequested) return cancelledError();
+    const progress = await connection.window.createWorkDoneProgress();
+    progress.begin('Tensor Port: proposing a mapping', undefined, `${path.basename(p.source)} → ${path.basename(p.target)}`);
+    try {
+      const g = await generateMapping(p.source, p.target, path.dirname(path.resolve(p.output)));
+      if (token.isCancellationRequested) return cancelledError();   // cancelled: nothing written
+      await writeFileAtomically(p.output, g.text, { overwrite: p.overwrite });
+      connection.console.info(`wrote ${p.output}: ${g.proposal.rules.length} rules, ${g.lowConfidence} with low confidence`);
+      return { ok: true, output: p.output, rules: g.proposal.rules.length, lowConfidence: g.lowConfidence,
+        unmappedSource: g.proposal.unmappedSource.length, unmappedTarget: g.proposal.unmappedTarget.length };
+    } catch (e) {
+      return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    } finally {
+      progress.done();
+    }
+  });
+
+  connection.onRequest(PARITY_REQUEST, async (p: ParityParams, token): Promise<ParityResult> => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    const onProgress = (e: { phase: string; message: string; done?: number; total?: number }) => {
+      connection.sendNotification(PARITY_PROGRESS_NOTIFICATION, { id: p.id, ...e });
+    };
+    try {
+      const report = p.kind === 'onnx'
+        ? await runOnnxParity({ ...p.request, inputs: [...(p.request.inputs ?? []), ...(p.inputSpecs ?? []).map(parseInputSpec)] }, { onProgress, signal: abort.signal })
+        : await runCommandParity(p.request, { onProgress, signal: abort.signal, onStderr: (text) => connection.sendNotification(PARITY_LOG_NOTIFICATION, { id: p.id, text }) });
+      connection.console.info(`parity ${p.kind}: ${report.pass ? 'pass' : 'FAIL'} on ${report.device} (${report.outputs.length} outputs)`);
+      return { ok: true, report };
+    } catch (e) {
+      return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
+  });
+
+  connection.onRequest(WORKSPACE_REQUEST, honourCancel(async (): Promise<WorkspaceResult> => {
+    const ws = workspace();
+    const mappings = (await Promise.all(ws.roots.map((r) => findMappings(r, { exclude: ws.settings.exclude })))).flat();
+    const open = new Map(ws.mappings.all().map((m) => [m.path, m.analysis.diagnostics]));
+    return { entries: await summarizeWorkspace({ checkpoints: [...ws.checkpointFiles], mappings, open, maxMappingBytes: ws.maxMappingBytes }, ws.index) };
+  }));
+
+  documents.onDidOpen((e) => {
+    const ws = workspace();
+    if (isMapping(e.document)) void ws.analyze(e.document).then(() => ws.sendStatus());
+    else if (isModelSource(e.document)) void ws.lintSource(e.document);
+  });
+  documents.onDidChangeContent((e) => {
+    const ws = workspace();
+    if (isMapping(e.document)) void ws.analyze(e.document);
+    else if (isModelSource(e.document)) {
+      void ws.lintSource(e.document);
+      // An open mapping whose side is this class sees the unsaved text too.
+      const name = `${path.basename(fileURLToPath(e.document.uri))}::`;
+      void ws.analyzeOpenMappings((m) => m.getText().includes(name));
+    }
+  });
+  documents.onDidClose((e) => {
+    const ws = workspace();
+    ws.mappings.close(e.document.uri);
+    connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    ws.sendStatus();
+  });
+
+  connection.onCompletion(honourCancel(async ({ textDocument, position }) => {
+    const ws = workspace();
+    const c = await ws.current(textDocument.uri);
+    if (!c) return null;
+    // Model-source files are only offered on a `source`/`target` line: walking the workspace costs.
+    const line = c.state.file.text.slice(c.state.file.lineStarts[position.line] ?? 0, c.offset(position));
+    const sources = /^\s*(source|target)\s/.test(line)
+      ? (await Promise.all(ws.roots.map((r) => findModelSources(r, { exclude: ws.settings.exclude, maxFiles: 2000 })))).flat()
+      : [];
+    const overlay = ws.overlay();
+    const r = completeAt(c.state.file, c.offset(position), {
+      sides: c.state.sides, mappingPath: c.state.path, files: [...ws.checkpointFiles, ...sources], classesOf: (f) => classNamesOf(f, overlay),
+    });
+    return { isIncomplete: r.isIncomplete, items: r.items.map((i) => toCompletionItem(c.state.file, i)) };
+  }));
+
+  connection.onHover(honourCancel(async ({ textDocument, position }) => {
+    const ws = workspace();
+    const doc = documents.get(textDocument.uri);
+    if (doc && isModelSource(doc)) {
+      const checkpoints = (await Promise.all([...ws.checkpointFiles].map((f) => ws.index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
+      const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: ws.overlay(), checkpoints }).catch(() => undefined)
+        ?? await hoverKeyString(fileURLToPath(doc.uri), doc.getText(), position.line, position.character, checkpoints).catch(() => undefined);
+      return h ? { contents: { kind: 'markdown', value: h.markdown }, range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;
+    }
+    const c = await ws.current(textDocument.uri);
+    if (!c) return null;
+    const h = hoverAt(c.state.file, c.offset(position), c.state.sides);
+    return h ? { contents: { kind: 'markdown', value: h.markdown }, range: toRange(c.state.file, h.span) } : null;
+  }));
+
+  connection.onDefinition(honourCancel(async ({ textDocument, position }) => {
+    const c = await workspace().current(textDocument.uri);
+    const d = c ? definitionAt(c.state.file, c.offset(position), c.state.sides) : undefined;
+    if (!d) return null;
+    const r = d.range;
+    return { uri: pathToFileURL(d.file).toString(), range: r ? { start: { line: r.line, character: r.column }, end: { line: r.endLine, character: r.endColumn } } : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+  }));
+
+  connection.onCodeAction(honourCancel(async ({ textDocument, range, context }) => {
+    const ws = workspace();
+    const c = await ws.current(textDocument.uri);
+    if (!c) return null;
+    // *Fix All* (`editor.codeActionsOnSave: { "source.fixAll": "explicit" }`, or the Source Action menu): the
+    // fixes the layout conventions dictate, pass after pass, as `tensorport check --fix` applies them.
+    if (context.only?.some((k) => FIX_ALL_KIND.startsWith(k))) {
+      const { checked, applied } = await fixByConvention(c.state, (text) => analyzeMappingText(c.state.path, text, ws.index));
+      return applied ? [toFixAllAction(c.state.file, textDocument.uri, [minimalEdit(c.state.file.text, checked.file.text)])] : [];
+    }
+    const span = { start: c.offset(range.start), end: c.offset(range.end) };
+    return codeActionsAt(c.state.file, c.state.analysis, span, c.state.sides).map((a) => toCodeAction(c.state.file, textDocument.uri, a));
+  }));
+
+  connection.onDocumentSymbol(honourCancel(async ({ textDocument }) => {
+    const c = await workspace().current(textDocument.uri);
+    return c ? outline(c.state.file).map((s) => toDocumentSymbol(c.state.file, s)) : null;
+  }));
+
+  connection.onFoldingRanges(honourCancel(async ({ textDocument }) => {
+    const c = await workspace().current(textDocument.uri);
+    return c ? foldingRanges(c.state.file) : null;
+  }));
+
+  // A lens on every mapping: the parity check is the next step after the mapping checks clean.
+  connection.onCodeLens(({ textDocument }) => [{
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    command: { title: '$(play) Run Parity Check', command: 'tensorport.runParity', arguments: [textDocument.uri] },
+  }]);
+
+  connection.onDocumentFormatting(honourCancel(async ({ textDocument }) => {
+    const c = await workspace().current(textDocument.uri);
+    return c ? formatMapping(c.state.file).map((e) => toTextEdit(c.state.file, e)) : null;
+  }));
+}

@@ -1,0 +1,155 @@
+/**
+ * The server's state for one session, in one object handed to every handler (rust-analyzer's
+ * GlobalState): the workspace folders and settings, the checkpoint index, the open mapping documents'
+ * analyses, and which checkpoints are known and unreadable. It also does the work that is not a
+ * request — the first scan, publishing diagnostics, analysing and linting documents as they change.
+ */
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Connection, DiagnosticSeverity, TextDocuments } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { MAPPING_EXTENSION, isSourceName } from '../formats/fileKinds';
+import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
+import { findCheckpoints } from '../index/findCheckpoints';
+import { pooledReader, ReadPool } from '../index/readPool';
+import { tooLargeMessage } from '../mapping/checkFile';
+import { offsetAt } from '../mapping/lineIndex';
+import { checkScript } from '../scripts/scriptPairs';
+import { lintMaskDtypes } from '../source/maskLint';
+import { MappingDocuments, MappingState } from './mappingDocuments';
+import { INDEX_READY_NOTIFICATION, IndexReadyParams, STATUS_NOTIFICATION, ServerSettings, StatusParams } from './protocol';
+import { checkpointDiagnostics, scriptDiagnostic, sourceDiagnostic, toDiagnostic } from './toProtocol';
+
+export const isMapping = (doc: TextDocument): boolean => doc.uri.startsWith('file:') && doc.uri.endsWith(MAPPING_EXTENSION);
+const isPython = (doc: TextDocument): boolean => doc.uri.startsWith('file:') && /\.pyi?$/.test(doc.uri);
+/** Model source and conversion scripts: Python, and TS modules (transformers.js-style classes and key tables). */
+export const isModelSource = (doc: TextDocument): boolean => doc.uri.startsWith('file:') && isSourceName(doc.uri);
+
+/** A mapping's analysed state at the document's current text, with the editor-position → offset map. */
+export interface CurrentMapping { state: MappingState; offset: (p: { line: number; character: number }) => number }
+
+export class Workspace {
+  readonly index: CheckpointIndex;
+  readonly mappings: MappingDocuments;
+  /** Every checkpoint the scan or the watcher reported, and those that failed to read. */
+  readonly checkpointFiles = new Set<string>();
+  readonly unreadable = new Set<string>();
+
+  constructor(
+    readonly connection: Connection,
+    readonly documents: TextDocuments<TextDocument>,
+    readonly roots: readonly string[],
+    readonly settings: ServerSettings,
+    readPool: ReadPool,
+  ) {
+    this.index = new CheckpointIndex({
+      timeoutMs: settings.readTimeoutMs, maxHeaderBytes: settings.maxHeaderMB * 2 ** 20,
+      displayName: (f) => this.relative(f), reader: pooledReader(readPool),
+    });
+    this.mappings = new MappingDocuments(this.index);
+  }
+
+  get maxMappingBytes(): number {
+    return this.settings.maxMappingMB * 2 ** 20;
+  }
+
+  /** A path as the user knows it: relative to the workspace folder that holds it. */
+  relative(file: string): string {
+    for (const r of this.roots) {
+      const rel = path.relative(r, file);
+      if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel;
+    }
+    return file;
+  }
+
+  async scan(): Promise<void> {
+    const progress = await this.connection.window.createWorkDoneProgress();
+    progress.begin('Tensor Port: indexing checkpoints', 0, 'finding files', false);
+    const files = (await Promise.all(this.roots.map((r) => findCheckpoints(r, { exclude: this.settings.exclude })))).flat();
+    this.connection.console.info(`indexing ${files.length} checkpoint(s) in ${this.roots.join(', ') || 'no folder'}`);
+    const entries = await this.index.scan(files, (done, total, file) => {
+      progress.report(Math.round((100 * done) / Math.max(total, 1)), this.relative(file));
+    });
+    entries.forEach((e) => this.publishCheckpoint(e));
+    progress.done();
+    const ready: IndexReadyParams = { checkpoints: entries.length, unreadable: entries.filter((e) => !e.ok).length };
+    this.connection.sendNotification(INDEX_READY_NOTIFICATION, ready);
+    this.sendStatus();
+  }
+
+  publishCheckpoint(entry: IndexEntry): void {
+    this.checkpointFiles.add(entry.path);
+    if (entry.ok) this.unreadable.delete(entry.path);
+    else {
+      this.unreadable.add(entry.path);
+      this.connection.console.warn(entry.error.message);
+    }
+    this.connection.sendDiagnostics({ uri: pathToFileURL(entry.path).toString(), diagnostics: checkpointDiagnostics(entry) });
+  }
+
+  forgetCheckpoint(file: string): void {
+    this.index.forget(file);
+    this.checkpointFiles.delete(file);
+    this.unreadable.delete(file);
+    this.connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: [] });
+  }
+
+  sendStatus(): void {
+    const status: StatusParams = { checkpoints: this.checkpointFiles.size, unreadable: this.unreadable.size, openMappings: this.mappings.all().length };
+    this.connection.sendNotification(STATUS_NOTIFICATION, status);
+  }
+
+  /** Unsaved editor text of open model-source files, so hover, inference and mapping sides see what the user sees. */
+  overlay(): Map<string, string> {
+    return new Map(this.documents.all().filter(isModelSource).map((d) => [fileURLToPath(d.uri), d.getText()]));
+  }
+
+  async analyze(doc: TextDocument): Promise<void> {
+    const text = doc.getText();
+    if (text.length > this.maxMappingBytes) {
+      // Refused whole, with one diagnostic saying why: analysing it would stall the server for everyone.
+      this.mappings.close(doc.uri);
+      this.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [{
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Error,
+        code: 'parse-error', source: 'tensorport', message: tooLargeMessage(text.length, this.maxMappingBytes) }] });
+      return;
+    }
+    const state = await this.mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, text, this.overlay());
+    if (!state) return;
+    this.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: state.analysis.diagnostics.map((d) => toDiagnostic(state.file, doc.uri, d)) });
+    this.connection.console.debug(`analysed ${this.relative(state.path)} v${doc.version}: ${state.analysis.rules.length} rules, ${state.analysis.diagnostics.length} diagnostics in ${state.analysisMs.toFixed(1)} ms`);
+  }
+
+  /** Every open mapping, again: a checkpoint, a config.json or a model source one of them reads has changed. */
+  async analyzeOpenMappings(filter: (doc: TextDocument) => boolean = () => true): Promise<void> {
+    await Promise.all(this.documents.all().filter((d) => isMapping(d) && filter(d)).map((d) => this.analyze(d)));
+  }
+
+  /** Model source lints (fp16-mask-float32, Python) and conversion-script checks (Python and TypeScript). */
+  async lintSource(doc: TextDocument): Promise<void> {
+    const version = doc.version;
+    const file = fileURLToPath(doc.uri);
+    const warn = (e: unknown) => {
+      this.connection.console.warn(`lint ${doc.uri}: ${e instanceof Error ? e.message : String(e)}`);
+      return [];
+    };
+    const [found, script] = await Promise.all([
+      isPython(doc) ? lintMaskDtypes(file, doc.getText()).catch(warn) : [],
+      checkScript(file, doc.getText(), this.index).catch(warn),
+    ]);
+    if (this.documents.get(doc.uri)?.version !== version) return;
+    this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: [...found.map((d) => sourceDiagnostic(doc.uri, d)), ...script.map((d) => scriptDiagnostic(doc.uri, d))] });
+  }
+
+  /** The analysed state matching the document's current text, waiting for an analysis in flight. */
+  async current(uri: string): Promise<CurrentMapping | undefined> {
+    const doc = this.documents.get(uri);
+    if (!doc || !isMapping(doc)) return undefined;
+    if (doc.getText().length > this.maxMappingBytes) return undefined;
+    let state = this.mappings.get(uri);
+    if (!state || state.version !== doc.version) state = await this.mappings.update(uri, fileURLToPath(uri), doc.version, doc.getText(), this.overlay());
+    if (!state) return undefined;
+    const s = state;
+    return { state: s, offset: (p) => offsetAt(s.file.lineStarts, s.file.text.length, p.line, p.character) };
+  }
+}
