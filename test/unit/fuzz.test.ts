@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { ReaderError } from '../../server/src/formats/readerError';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
-import { findCheckpoints } from '../../server/src/index/findCheckpoints';
+import { findCheckpoints } from '../../server/src/index/findFiles';
 import { analyzeMapping } from '../../server/src/mapping/analyze';
 import { parseMapping } from '../../server/src/mapping/parse';
 import { loadSides } from '../../server/src/mapping/sides';

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { ReaderError } from '../../server/src/formats/readerError';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
-import { findCheckpoints } from '../../server/src/index/findCheckpoints';
+import { findCheckpoints } from '../../server/src/index/findFiles';
 import { checkMappingFile } from '../../server/src/mapping/checkFile';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
 import { ConvertError } from '../../server/src/mapping/convert/errors';

@@ -4,7 +4,7 @@ import { readRegularFile } from '../formats/openRegular';
 import { lintMaskDtypes } from '../source/maskLint';
 import { checkScript } from '../scripts/scriptPairs';
 import { CheckpointIndex } from '../index/checkpointIndex';
-import { writeFileAtomically } from '../index/atomicWrite';
+import { writeFileAtomically } from '../formats/atomicWrite';
 import { fixByConvention } from '../mapping/applyFixes';
 import { CheckedFile, DEFAULT_MAX_MAPPING_BYTES, MappingTooLarge, analyzeMappingText, checkMappingFile } from '../mapping/checkFile';
 import { positionAt } from '../mapping/lineIndex';

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { describeFsError } from '../formats/byteSource';
 import { ReaderError } from '../formats/readerError';
-import { exists } from '../index/atomicWrite';
+import { exists } from '../formats/atomicWrite';
 import { generateMapping, generateMappingFile } from '../mapping/automap/generate';
 import { MappingProposal } from '../mapping/automap/propose';
 import { parseCommandArgs } from './args';

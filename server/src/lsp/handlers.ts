@@ -8,9 +8,9 @@ import { Connection, FileChangeType, ResponseError, TextDocuments } from 'vscode
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { isCheckpointPath } from '../formats/fileKinds';
 import { keysDocument } from '../formats/keysDocument';
-import { writeFileAtomically } from '../index/atomicWrite';
+import { writeFileAtomically } from '../formats/atomicWrite';
 import { diffCheckpoints, formatDiff } from '../index/diff';
-import { findMappings, findModelSources } from '../index/findCheckpoints';
+import { findMappings, findModelSources } from '../index/findFiles';
 import { fixByConvention, minimalEdit } from '../mapping/applyFixes';
 import { generateMapping } from '../mapping/automap/generate';
 import { analyzeMappingText } from '../mapping/checkFile';

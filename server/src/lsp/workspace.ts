@@ -10,7 +10,7 @@ import { Connection, DiagnosticSeverity, TextDocuments } from 'vscode-languagese
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { MAPPING_EXTENSION, isSourceName } from '../formats/fileKinds';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
-import { findCheckpoints } from '../index/findCheckpoints';
+import { findCheckpoints } from '../index/findFiles';
 import { pooledReader, ReadPool } from '../index/readPool';
 import { tooLargeMessage } from '../mapping/checkFile';
 import { offsetAt } from '../mapping/lineIndex';

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { readCheckpoint } from '../../formats/readCheckpoint';
-import { writeFileAtomically } from '../../index/atomicWrite';
+import { writeFileAtomically } from '../../formats/atomicWrite';
 import { loadModelSide } from '../modelSide';
 import { parseModelSpec } from '../../source/readModelSource';
 import { parseMapping } from '../parse';
