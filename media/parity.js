@@ -4,8 +4,15 @@
  * with the first divergence marked, and copy-as-JSON/Markdown. The host runs nothing here: it sends the
  * form to the language server and posts back progress and the report (parity.md's JSON).
  */
+/** @typedef {import('../client/src/webviewMessages').ParityMessage} ParityMessage */
+/** @typedef {import('../client/src/webviewMessages').FromParity} FromParity */
+/** @typedef {import('../client/src/webviewMessages').ParityForm} ParityForm */
+/** @typedef {import('../server/src/lsp/protocol').ParityReport} ParityReport */
 (function () {
+  /** @type {import('vscode-webview').WebviewApi<{ form: ParityForm | null, report: ParityReport | null }>} */
   const vscode = acquireVsCodeApi();
+  /** @param {FromParity} m */
+  const post = (m) => vscode.postMessage(m);
   const app = /** @type {HTMLElement} */ (document.getElementById('app'));
   const el = (tag, attrs, ...kids) => {
     const e = document.createElement(tag);
@@ -16,6 +23,7 @@
     return e;
   };
   const fmt = (x) => (typeof x !== 'number' ? String(x) : x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2));
+  /** @type {{ form: ParityForm | null, report: ParityReport | null }} */
   const state = Object.assign({ form: null, report: null }, vscode.getState() || {});
   let trusted = false;
   /** @type {Record<string, HTMLInputElement | HTMLSelectElement>} */
@@ -52,7 +60,7 @@
         el('label', { for: 'f-layers' }, checkbox, ' first diverging layer')),
       el('div', { class: 'buttons' },
         (runBtn = el('button', { type: 'submit' }, 'Run Parity Check')),
-        (cancelBtn = el('button', { type: 'button', class: 'secondary', onclick: () => vscode.postMessage({ type: 'cancel' }) }, 'Cancel'))));
+        (cancelBtn = el('button', { type: 'button', class: 'secondary', onclick: () => post({ type: 'cancel' }) }, 'Cancel'))));
     f.layers = checkbox;
     checkbox.id = 'f-layers';
     cancelBtn.disabled = true;
@@ -79,20 +87,22 @@
     if (last) showReport(last, true);
   }
 
+  /** The form as the host reads it: every field by name (the fields are built from ParityForm's names). */
   function formValues() {
+    /** @type {Record<string, string | boolean>} */
     const v = {};
     for (const [k, input] of Object.entries(f)) v[k] = input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value;
-    return v;
+    return /** @type {ParityForm} */ (/** @type {unknown} */ (v));
   }
 
   function run() {
     const form = formValues();
     state.form = form;
     vscode.setState(state);
-    vscode.postMessage({ type: 'run', form });
+    post({ type: 'run', form });
   }
 
-  window.addEventListener('message', (ev) => {
+  window.addEventListener('message', (/** @type {MessageEvent<ParityMessage>} */ ev) => {
     const m = ev.data;
     switch (m.type) {
       case 'init': trusted = m.trusted; render(m); break;
@@ -129,7 +139,7 @@
       const rows = [el('tr', {}, el('td', {}, 'reference'), el('td', {}, d.reference)), el('tr', {}, el('td', {}, 'candidate'), el('td', {}, d.candidate)),
         el('tr', {}, el('td', {}, 'max abs diff'), el('td', {}, fmt(d.maxAbsDiff))), el('tr', {}, el('td', {}, 'cosine'), el('td', {}, fmt(d.cosine)))];
       for (const m of d.mapping || []) {
-        rows.push(el('tr', {}, el('td', {}, `mapping line ${m.line}`), el('td', {}, el('a', { onclick: () => vscode.postMessage({ type: 'openMapping', line: m.line }), title: 'Open this line of the mapping' }, m.text))));
+        rows.push(el('tr', {}, el('td', {}, `mapping line ${m.line}`), el('td', {}, el('a', { onclick: () => post({ type: 'openMapping', line: m.line }), title: 'Open this line of the mapping' }, m.text))));
       }
       out.push(el('table', {}, ...rows));
     } else if (r.layers) {
@@ -138,8 +148,8 @@
     if (r.layers && r.layers.length) out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by layer' }));
     if (r.notes && r.notes.length) out.push(el('ul', { class: 'notes' }, ...r.notes.map((n) => el('li', {}, n))));
     out.push(el('div', { class: 'buttons' },
-      el('button', { type: 'button', class: 'secondary', onclick: () => vscode.postMessage({ type: 'copy', text: JSON.stringify(r, null, 1) }) }, 'Copy as JSON'),
-      el('button', { type: 'button', class: 'secondary', onclick: () => vscode.postMessage({ type: 'copy', text: markdown(r) }) }, 'Copy as Markdown')));
+      el('button', { type: 'button', class: 'secondary', onclick: () => post({ type: 'copy', text: JSON.stringify(r, null, 1) }) }, 'Copy as JSON'),
+      el('button', { type: 'button', class: 'secondary', onclick: () => post({ type: 'copy', text: markdown(r) }) }, 'Copy as Markdown')));
     results.replaceChildren(...out);
     if (r.layers && r.layers.length) chart(r);
   }
@@ -178,5 +188,5 @@
     return lines.join('\n');
   }
 
-  vscode.postMessage({ type: 'ready' });
+  post({ type: 'ready' });
 })();

@@ -4,29 +4,34 @@
  * and bytes. Rows are virtualised (only the visible ones exist in the DOM), so 100,000 tensors scroll
  * as smoothly as 100. The data is the `keys` answer of the language server, posted by the host.
  */
+/** @typedef {import('../client/src/webviewMessages').ViewerMessage} ViewerMessage */
+/** @typedef {import('../client/src/webviewMessages').FromViewer} FromViewer */
+/** @typedef {import('../server/src/formats/keysDocument').KeysDocumentTensor} Tensor */
 (function () {
+  /** @type {import('vscode-webview').WebviewApi<{ expanded: Record<string, boolean>, filter: string }>} */
   const vscode = acquireVsCodeApi();
+  /** @param {FromViewer} m */
+  const post = (m) => vscode.postMessage(m);
   const app = /** @type {HTMLElement} */ (document.getElementById('app'));
   const ROW = 22;
-  const SIZES = { BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8 };
   /** @type {{ expanded: Record<string, boolean>, filter: string }} */
   const state = Object.assign({ expanded: {}, filter: '' }, vscode.getState() || {});
   /** @type {any} */ let root = null;
   /** @type {any[]} */ let rows = [];
-  /** @type {HTMLElement | null} */ let viewport = null;
-  /** @type {HTMLElement | null} */ let spacer = null;
+  /** @type {HTMLElement} */ let viewport = document.createElement('div');
+  /** @type {HTMLElement} */ let spacer = document.createElement('div');
 
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
   const fmtInt = (n) => n.toLocaleString('en-US');
   const fmtBytes = (n) => { const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB']; let v = n, i = 0; while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; } return i ? `${v.toFixed(1)} ${u[i]}` : `${n} B`; };
   const numel = (s) => s.reduce((a, b) => a * (typeof b === 'number' ? b : 1), 1);
 
-  window.addEventListener('message', (ev) => {
+  window.addEventListener('message', (/** @type {MessageEvent<ViewerMessage>} */ ev) => {
     const m = ev.data;
     if (m.type === 'loading') { app.replaceChildren(el('p', 'summary', `Reading ${m.file}…`)); return; }
     if (m.type === 'keys') render(m.file, m.result);
   });
-  vscode.postMessage({ type: 'ready' });
+  post({ type: 'ready' });
 
   function render(file, result) {
     app.replaceChildren();
@@ -77,13 +82,18 @@
     refresh(count);
   }
 
-  /** Modules → tensors, with totals per module; a key's segments are its path. */
+  /**
+   * @typedef {{ name: string, t: Tensor, params: number, bytes: number }} Leaf
+   * @typedef {{ name: string, path: string, children: Map<string, Node>, tensors: Leaf[], count: number, params: number, bytes: number }} Node
+   */
+  /** Modules → tensors, with totals per module; a key's segments are its path. @param {Tensor[]} tensors */
   function buildTree(tensors) {
+    /** @type {Node} */
     const top = { name: '', path: '', children: new Map(), tensors: [], count: 0, params: 0, bytes: 0 };
     for (const t of tensors) {
       const segs = t.key.split('.');
       const params = numel(t.shape);
-      const bytes = (SIZES[t.dtype] || 0) * params;
+      const bytes = t.bytes;
       let node = top;
       node.count++; node.params += params; node.bytes += bytes;
       for (let i = 0; i < segs.length - 1; i++) {

@@ -6,16 +6,12 @@
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { KEYS_REQUEST, KeysParams, KeysResult } from '../../server/src/lsp/protocol';
+import { FromViewer, ViewerMessage } from './webviewMessages';
 import { mediaRoots, webviewHtml } from './webviewHtml';
 
 export const VIEWER_TYPE = 'tensorport.checkpointViewer';
 /** The same viewer offered under "Open With" for names other tools use too (`.bin`, `.ckpt`, shard indexes). */
 export const VIEWER_TYPE_OPTION = 'tensorport.checkpointViewer.option';
-
-/** Messages from the host to the viewer webview. */
-export type ViewerMessage =
-  | { type: 'keys'; file: string; result: KeysResult }
-  | { type: 'loading'; file: string };
 
 export class CheckpointViewerProvider implements vscode.CustomReadonlyEditorProvider {
   constructor(private readonly extensionUri: vscode.Uri, private readonly getClient: () => LanguageClient | undefined) {}
@@ -37,7 +33,7 @@ export class CheckpointViewerProvider implements vscode.CustomReadonlyEditorProv
       await panel.webview.postMessage({ type: 'keys', file, result } satisfies ViewerMessage);
     };
     // The webview asks when its script is ready (and again after it is restored).
-    panel.webview.onDidReceiveMessage((m: { type?: string }) => { if (m?.type === 'ready') void load(); });
+    panel.webview.onDidReceiveMessage((m: FromViewer) => { if (m?.type === 'ready') void load(); });
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(document.uri, '..'), document.uri.path.split('/').pop()!));
     watcher.onDidChange(() => void load());
     panel.onDidDispose(() => watcher.dispose());

@@ -9,25 +9,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import {
-  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityLogParams, ParityParams, ParityProgressParams, ParityResult,
+  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityLogParams, ParityParams, ParityProgressParams, ParityReport, ParityResult,
 } from '../../server/src/lsp/protocol';
+import { FromParity, ParityForm, ParityMessage } from './webviewMessages';
 import { mediaRoots, webviewHtml } from './webviewHtml';
 
 /** The form the webview sends: strings as typed; empty means "default". */
-export interface ParityForm {
-  mode: 'onnx' | 'command';
-  reference: string; candidate: string; mapping: string; inputs: string;
-  device: string; dtype: string; atol: string; rtol: string; layers: boolean; seed: string;
-  command: string; cwd: string;
-}
-
-type FromWebview =
-  | { type: 'ready' }
-  | { type: 'run'; form: ParityForm }
-  | { type: 'cancel' }
-  | { type: 'openMapping'; line: number }
-  | { type: 'copy'; text: string };
-
 const STATE_KEY = 'tensorport.parity.last';
 
 export class ParityPanel {
@@ -57,14 +44,14 @@ export class ParityPanel {
     this.mapping = mapping;
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'tpmap-icon.svg');
     panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { title: 'Parity Check', script: 'parity.js', style: 'parity.css', extraStyles: ['vendor/uPlot.min.css'], extraScripts: ['vendor/uPlot.iife.min.js'] });
-    panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m));
+    panel.webview.onDidReceiveMessage((m: FromParity) => void this.onMessage(m));
     panel.onDidDispose(() => {
       this.running?.cancel();
       ParityPanel.current = undefined;
     });
   }
 
-  private async onMessage(m: FromWebview): Promise<void> {
+  private async onMessage(m: FromParity): Promise<void> {
     switch (m.type) {
       case 'ready': return this.sendInit();
       case 'run': return this.run(m.form);
@@ -81,7 +68,7 @@ export class ParityPanel {
   /** Prefills the form from the settings and the mapping, and restores this mapping's last result. */
   private async sendInit(): Promise<void> {
     const cfg = vscode.workspace.getConfiguration('tensorport.parity', this.mapping);
-    const last = this.context.workspaceState.get<Record<string, unknown>>(STATE_KEY, {})[this.mapping?.toString() ?? ''];
+    const last = this.context.workspaceState.get<Record<string, { form?: ParityForm; report?: ParityReport }>>(STATE_KEY, {})[this.mapping?.toString() ?? ''];
     await this.panel.webview.postMessage({
       type: 'init',
       trusted: vscode.workspace.isTrusted,
@@ -93,13 +80,13 @@ export class ParityPanel {
         inputs: cfg.get<string[]>('inputs', []).join(' '), command: cfg.get<string>('command', ''), layers: cfg.get<boolean>('layers', true),
       },
       last,
-    });
+    } satisfies ParityMessage);
   }
 
   private async run(form: ParityForm): Promise<void> {
     if (!this.client) return;
     if (form.mode === 'command' && !vscode.workspace.isTrusted) {
-      await this.panel.webview.postMessage({ type: 'error', message: 'Command mode runs your own script: trust this workspace first (Workspaces: Manage Workspace Trust).' });
+      await this.panel.webview.postMessage({ type: 'error', message: 'Command mode runs your own script: trust this workspace first (Workspaces: Manage Workspace Trust).' } satisfies ParityMessage);
       return;
     }
     const folder = this.mapping ? vscode.workspace.getWorkspaceFolder(this.mapping) : vscode.workspace.workspaceFolders?.[0];
@@ -116,22 +103,22 @@ export class ParityPanel {
     this.running?.cancel();
     const cts = (this.running = new vscode.CancellationTokenSource());
     const subs = [
-      this.client.onNotification(PARITY_PROGRESS_NOTIFICATION, (p: ParityProgressParams) => { if (p.id === id) void this.panel.webview.postMessage({ type: 'progress', ...p }); }),
+      this.client.onNotification(PARITY_PROGRESS_NOTIFICATION, (p: ParityProgressParams) => { if (p.id === id) void this.panel.webview.postMessage({ type: 'progress', ...p } satisfies ParityMessage); }),
       this.client.onNotification(PARITY_LOG_NOTIFICATION, (p: ParityLogParams) => { if (p.id === id) this.output.append(p.text); }),
     ];
-    await this.panel.webview.postMessage({ type: 'started' });
+    await this.panel.webview.postMessage({ type: 'started' } satisfies ParityMessage);
     try {
       const r = await this.client.sendRequest<ParityResult>(PARITY_REQUEST, params, cts.token);
       if (!r.ok) {
-        await this.panel.webview.postMessage({ type: 'error', message: r.message });
+        await this.panel.webview.postMessage({ type: 'error', message: r.message } satisfies ParityMessage);
         return;
       }
       const all = this.context.workspaceState.get<Record<string, unknown>>(STATE_KEY, {});
       all[this.mapping?.toString() ?? ''] = { form, report: r.report };
       await this.context.workspaceState.update(STATE_KEY, all);
-      await this.panel.webview.postMessage({ type: 'result', report: r.report });
+      await this.panel.webview.postMessage({ type: 'result', report: r.report } satisfies ParityMessage);
     } catch (e) {
-      await this.panel.webview.postMessage({ type: 'error', message: cts.token.isCancellationRequested ? 'cancelled' : String(e) });
+      await this.panel.webview.postMessage({ type: 'error', message: cts.token.isCancellationRequested ? 'cancelled' : String(e) } satisfies ParityMessage);
     } finally {
       subs.forEach((s) => s.dispose());
       if (this.running === cts) this.running = undefined;

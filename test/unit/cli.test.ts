@@ -16,7 +16,7 @@ test('keys --json prints the documented document', () => {
   const doc = JSON.parse(r.out);
   assert.equal(doc.file, VIT);
   assert.equal(doc.format, 'safetensors');
-  assert.deepEqual(doc.tensors[0], { key: 'embeddings.cls_token', dtype: 'F32', shape: [1, 1, 8] });
+  assert.deepEqual(doc.tensors[0], { key: 'embeddings.cls_token', dtype: 'F32', shape: [1, 1, 8], bytes: 32 });
   assert.equal(doc.tensors.length, 41);
   assert.equal(r.err, '');
 });

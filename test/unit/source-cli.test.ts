@@ -24,8 +24,8 @@ test('keys FILE.py::Class --json: format python-source, tensors in state_dict or
   assert.equal(doc.format, 'python-source');
   assert.equal(doc.framework, 'paddle');
   assert.equal(doc.tensors.length, 200);
-  assert.deepEqual(doc.tensors[0], { key: 'patch_embedding.cls_token', dtype: 'F32', shape: [1, 1, 768], definition: { line: 29, column: 26 } });
-  assert.deepEqual(doc.tensors[6], { key: 'encoder.layers.0.attn.q.weight', dtype: 'F32', shape: [768, 768], layout: 'in_out', definition: { line: 61, column: 18 } });
+  assert.deepEqual(doc.tensors[0], { key: 'patch_embedding.cls_token', dtype: 'F32', shape: [1, 1, 768], bytes: 3072, definition: { line: 29, column: 26 } });
+  assert.deepEqual(doc.tensors[6], { key: 'encoder.layers.0.attn.q.weight', dtype: 'F32', shape: [768, 768], bytes: 2359296, layout: 'in_out', definition: { line: 61, column: 18 } });
   assert.equal(doc.config.embed_dim, 768);
 });
 

@@ -1,5 +1,5 @@
 /** The people's view of `keys`: an aligned table with totals, colour only on a terminal. */
-import { CheckpointInfo, DTYPE_SIZE, TensorInfo, numel } from '../formats/tensorInfo';
+import { CheckpointInfo, numel, tensorBytes } from '../formats/tensorInfo';
 
 export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }): string {
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
@@ -24,11 +24,6 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   out.push('', `${info.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} (${what})`);
   for (const n of info.notes) out.push(dim(`note: ${n}`));
   return out.join('\n') + '\n';
-}
-
-/** The data's size: the stored range where it is the raw data, else numel × element size (latin-1 text is stored as UTF-8). */
-function tensorBytes(t: TensorInfo): number {
-  return t.location && !t.location.encoding ? t.location.length : (DTYPE_SIZE[t.dtype] ?? 0) * numel(t.shape);
 }
 
 export function formatBytes(n: number): string {

@@ -4,13 +4,15 @@
  * language server answers `tensorport/keys` with it (the checkpoint viewer), and its type is the
  * protocol's.
  */
-import { CheckpointInfo } from './tensorInfo';
+import { CheckpointInfo, tensorBytes } from './tensorInfo';
 
 export interface KeysDocumentTensor {
   key: string;
   dtype: string;
   /** Model source: an open dimension is the string naming it. */
   shape: (number | string)[];
+  /** The data's size in bytes (0 where unknown: model source's open shapes). An extra field beyond cli.md. */
+  bytes: number;
   /** Model source: the owning layer's storage order. */
   layout?: string;
   /** ONNX: a Constant node's value, not an initializer. */
@@ -40,7 +42,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     ...(info.framework ? { framework: info.framework } : {}),
     ...(info.shapeOrder === 'ggml' ? { shapeOrder: 'ggml' as const } : {}),
     tensors: info.tensors.map((t) => ({
-      key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape,
+      key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape, bytes: t.dims?.some((d) => typeof d === 'string') ? 0 : tensorBytes(t),
       ...(t.layout ? { layout: t.layout } : {}),
       ...(t.constant ? { constant: true as const } : {}),
       ...(t.graph ? { graph: t.graph } : {}),

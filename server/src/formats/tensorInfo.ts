@@ -156,3 +156,14 @@ export function spanOf(shape: readonly number[], strides: readonly number[]): nu
   for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
   return last + 1;
 }
+
+/**
+ * The bytes a tensor's data takes: the stored range where it is the raw data, else numel × element bits
+ * (Paddle's latin-1 text is stored longer; quantised GGUF types have a location). 0 when unknown.
+ */
+export function tensorBytes(t: TensorInfo): number {
+  if (t.location && !t.location.encoding) return t.location.length;
+  const bits = dtypeBits(t.dtype);
+  return bits === undefined ? 0 : Math.ceil((numel(t.shape) * bits) / 8);
+}
+

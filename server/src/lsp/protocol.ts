@@ -35,7 +35,8 @@ export const PARITY_REQUEST = 'tensorport/parity';
 export type ParityParams =
   | { id: string; kind: 'onnx'; request: import('../parity/types').OnnxParityRequest; /** `NAME=FILE.npy` / `NAME=random:SHAPE`, as the CLI's --input. */ inputSpecs?: string[] }
   | { id: string; kind: 'command'; request: import('../parity/types').CommandParityRequest };
-export type ParityResult = { ok: true; report: import('../parity/types').ParityReport } | { ok: false; message: string };
+export type ParityReport = import('../parity/types').ParityReport;
+export type ParityResult = { ok: true; report: ParityReport } | { ok: false; message: string };
 export const PARITY_PROGRESS_NOTIFICATION = 'tensorport/parityProgress';
 export interface ParityProgressParams { id: string; phase: string; message: string; done?: number; total?: number }
 export const PARITY_LOG_NOTIFICATION = 'tensorport/parityLog';
