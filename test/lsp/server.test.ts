@@ -52,7 +52,7 @@ test('tensorport/keys answers with the keys JSON of the CLI', async () => {
     'tensorport/keys', { path: path.join(ws.dir, 'ckpt', 'vit.safetensors') });
   assert.equal(res.ok, true);
   assert.equal(res.keys.format, 'safetensors');
-  assert.deepEqual(res.keys.tensors[0], { key: 'embeddings.cls_token', dtype: 'F32', shape: [1, 1, 8] });
+  assert.deepEqual(res.keys.tensors[0], { key: 'embeddings.cls_token', dtype: 'F32', shape: [1, 1, 8], bytes: 32 });
   const bad = await client.request<{ ok: boolean; message: string }>('tensorport/keys', { path: path.join(ws.dir, 'ckpt', 'broken.safetensors') });
   assert.equal(bad.ok, false);
   assert.match(bad.message, /broken\.safetensors: header length/);
