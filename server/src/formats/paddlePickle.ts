@@ -49,7 +49,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
     root = withoutSpecialKeys(root, notes);
   }
 
-  const flat = flattenTensors<PaddleLeaf>(name, root, classifyPaddle);
+  const flat = flattenTensors<PaddleLeaf>(name, root, classifyPaddle, src.size);
   notes.push(...flat.notes);
   const abs = resolvePath(src.path);
   const noLocation = { text: 0, bigEndian: 0, fortran: 0, other: [] as string[] };

@@ -65,7 +65,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
 
   const placed = await placeStorages(src, keys.map(String), storages, keyList.end, notes);
 
-  const flat = flattenTensors(name, object.value, classifyTorch);
+  const flat = flattenTensors(name, object.value, classifyTorch, object.end);
   notes.push(...flat.notes);
   const abs = resolvePath(src.path);
   const problems: string[] = [];

@@ -68,7 +68,7 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
     persistentLoad: (pid, ctx) => storageFromPid(pid, ctx),
   });
 
-  const flat = flattenTensors(name, value, classifyTorch);
+  const flat = flattenTensors(name, value, classifyTorch, end - start);
   notes.push(...flat.notes);
   const located = new Map<string, StorageBytes | undefined>();
   const missing = new Set<string>();

@@ -60,8 +60,8 @@ const MAX_GRAPH_DEPTH = 32;
 
 interface GraphParts {
   tensors: RawTensor[];
-  /** Every node input name → how nodes consume it (`MatMul.B`), in first-seen order. */
-  uses: Map<string, string[]>;
+  /** Every node input name → how nodes consume it (`MatMul.B`), in first-seen order (a Set: a node may name one input 200,000 times). */
+  uses: Map<string, Set<string>>;
   inputs: GraphValue[];
   outputs: GraphValue[];
   sparseInitializers: number;
@@ -156,10 +156,14 @@ async function readModel(src: ByteSource): Promise<CheckpointInfo> {
   if (nested > 0) notes.push(`${nested} tensor${nested === 1 ? ' lives' : 's live'} in subgraphs (If/Loop/Scan bodies); --json names each one's graph`);
   if (parts.sparseInitializers > 0) notes.push(`${parts.sparseInitializers} sparse initializer${parts.sparseInitializers === 1 ? ' is' : 's are'} not listed`);
   const seen = new Set<string>();
+  const repeated: string[] = [];
   for (const t of tensors) {
-    if (seen.has(t.key)) notes.push(`tensor "${t.key}" appears more than once`);
+    if (seen.has(t.key)) repeated.push(t.key);
     seen.add(t.key);
   }
+  // One note, however many: a file's repetitions must not multiply what is printed.
+  if (repeated.length === 1) notes.push(`tensor "${repeated[0]}" appears more than once`);
+  else if (repeated.length > 1) notes.push(`${repeated.length} tensors repeat a name listed before them (first: "${repeated[0]}")`);
   const initNames = new Set(parts.tensors.filter((t) => t.graph === '').map((t) => t.name));
   // Before IR version 4, initializers were also listed as graph inputs; they are weights, not inputs.
   const inputs = parts.inputs.filter((v) => !initNames.has(v.name));
@@ -247,9 +251,9 @@ async function walkNode(cur: WireCursor, n: Field, parts: GraphParts, scope: str
     let use = `${opName}.${slot}`;
     // Gemm's transA/transB say whether the stored matrix is [out, in]: the layout inference needs it.
     if (op === 'Gemm' && (slot === 'A' || slot === 'B') && ints.get(`trans${slot}`) === 1) use += `.trans${slot}`;
-    const list = parts.uses.get(input);
-    if (!list) parts.uses.set(input, [use]);
-    else if (!list.includes(use)) list.push(use);
+    const set = parts.uses.get(input);
+    if (!set) parts.uses.set(input, new Set([use]));
+    else set.add(use);
   });
 }
 
@@ -484,7 +488,7 @@ interface LocateContext {
   typed: number;
 }
 
-function toTensorInfo(t: RawTensor, uses: Map<string, string[]>, ctx: LocateContext): TensorInfo {
+function toTensorInfo(t: RawTensor, uses: Map<string, Set<string>>, ctx: LocateContext): TensorInfo {
   const dtype = onnxDtype(t.dataType);
   for (const d of t.dims) {
     if (d < 0 || !Number.isSafeInteger(d)) throw unreadable(ctx.display, `initializer "${t.name}" has an invalid dimension ${d}`, t.at);
@@ -498,7 +502,7 @@ function toTensorInfo(t: RawTensor, uses: Map<string, string[]>, ctx: LocateCont
   const location = locate(t, dtype, rawByteLength(dtype, count), ctx);
   if (location) info.location = location;
   const consumers = uses.get(t.name);
-  if (consumers) info.consumers = consumers;
+  if (consumers) info.consumers = [...consumers];
   return info;
 }
 

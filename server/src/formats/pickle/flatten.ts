@@ -21,6 +21,14 @@ export interface Flattened<T> {
 
 const MAX_DEPTH = 64;
 const MAX_VISITS = 5_000_000;
+/**
+ * Each entry of a real pickle costs at least a byte of opcodes; only shared references (BINGET, two
+ * bytes) let one object stand in many places, as tied weights do a few times. So the walk may visit at
+ * most this many entries per pickle byte (plus a floor): an 8 KB pickle naming one tensor four million
+ * times stops at once instead of listing it four million times.
+ */
+const VISITS_PER_BYTE = 16;
+const MIN_VISITS = 100_000;
 
 /**
  * Walks dicts, lists and tuples depth-first in file order. `classify` decides what is a tensor;
@@ -28,7 +36,8 @@ const MAX_VISITS = 5_000_000;
  * (tied weights), but a cycle is cut and the total walk is capped, so a pickle whose memo
  * references fan out exponentially cannot hang the reader.
  */
-export function flattenTensors<T>(file: string, root: PyValue, classify: (v: PyValue) => T | LeafKind): Flattened<T> {
+export function flattenTensors<T>(file: string, root: PyValue, classify: (v: PyValue) => T | LeafKind, pickleBytes = Infinity): Flattened<T> {
+  const maxVisits = Math.min(MAX_VISITS, MIN_VISITS + VISITS_PER_BYTE * pickleBytes);
   const leaves: { path: string[]; value: T }[] = [];
   const ignoredExamples: string[] = [];
   let ignored = 0;
@@ -43,7 +52,7 @@ export function flattenTensors<T>(file: string, root: PyValue, classify: (v: PyV
   };
   // Children are classified before a path is built for them, so long lists of plain numbers cost no allocations.
   const visit = (v: PyValue, path: string[], seg: string | undefined): void => {
-    if (++visits > MAX_VISITS) throw unreadable(file, `the pickled object expands to more than ${MAX_VISITS} entries through shared references: refusing to list it`);
+    if (++visits > maxVisits) throw unreadable(file, `the pickled object expands to more than ${maxVisits} entries through shared references (${VISITS_PER_BYTE} per byte of pickle at most): refusing to list it`);
     const c = classify(v);
     if (c === 'ignore' || (c === 'descend' && !isObj(v))) { ignore(path, seg, v); return; }
     const here = seg === undefined ? path : [...path, seg];

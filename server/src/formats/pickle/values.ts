@@ -3,6 +3,7 @@
  * are JS arrays and maps, allow-listed constructors become tagged records (a torch tensor, a numpy
  * array), and payloads too big to copy stay in the file as `{offset, length}` references.
  */
+import { createHash } from 'node:crypto';
 
 export type PyValue =
   | null
@@ -151,11 +152,17 @@ export function newDict(): PyDict {
 }
 
 let identity = 0;
+/** Each object's key, computed once: shared references are a DAG, and walking it as a tree is exponential. */
+const objectKeys = new WeakMap<object, string>();
+/** Longer keys are replaced by their digest, so a key built from keys stays small however deep it nests. */
+const MAX_KEY = 64;
+const MAX_TUPLE_DEPTH = 32;
 
 /**
  * A Map key standing for Python's key equality where it is cheap to decide (numbers, strings,
  * bytes, tuples of those); anything else compares by identity, which only matters for files
- * that would not load in Python either.
+ * that would not load in Python either. Linear in the distinct objects reached: a tuple's key is made
+ * from its items' keys (memoised per object), and a long one is a SHA-1 of itself.
  */
 export function hashKey(v: PyValue, depth = 0): string {
   if (v === null) return 'N';
@@ -164,13 +171,23 @@ export function hashKey(v: PyValue, depth = 0): string {
     case 'number': return `n:${v}`;
     case 'bigint': return `n:${v.toString()}`;
     case 'string': return `s:${v}`;
-    default:
-      if (v.kind === 'bytes') return `b:${v.data.toString('hex')}`;
-      // Deeply nested tuple keys fall back to identity rather than recursing without bound.
-      if (v.kind === 'tuple' && depth < 16) return `t:[${v.items.map((x) => hashKey(x, depth + 1)).join(',')}]`;
-      if (v.kind === 'global') return `g:${v.name}`;
-      return `#${++identity}`;
+    default: {
+      const known = objectKeys.get(v);
+      if (known !== undefined) return known;
+      let key: string;
+      if (v.kind === 'bytes') key = short(`b:${v.data.toString('hex')}`);
+      // Past MAX_TUPLE_DEPTH a tuple compares by identity: recursion stays bounded (TUPLE1 can nest a million deep).
+      else if (v.kind === 'tuple' && depth < MAX_TUPLE_DEPTH) key = short(`t:[${v.items.map((x) => (typeof x === 'string' ? short(`s:${x}`) : hashKey(x, depth + 1))).join(',')}]`);
+      else if (v.kind === 'global') key = `g:${v.name}`;
+      else key = `#${++identity}`;
+      objectKeys.set(v, key);
+      return key;
+    }
   }
+}
+
+function short(key: string): string {
+  return key.length <= MAX_KEY ? key : `h:${createHash('sha1').update(key).digest('base64')}`;
 }
 
 export function dictSet(d: PyDict, k: PyValue, v: PyValue): void {

@@ -37,6 +37,7 @@ export interface PickleResult {
 
 const LINE_MAX = 1 << 12;
 const LOOK_AHEAD = 1 << 16;
+const MEMO_GAP = 1 << 16;
 const TEXT_LINE_MAX = 1 << 26;
 const LONG_MAX_BYTES = 1 << 16;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -44,12 +45,16 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 export async function runPickle(src: RandomAccess, start: number, end: number, opts: PickleOptions = {}): Promise<PickleResult> {
   const file = src.displayName;
   const inlineLimit = opts.inlineLimit ?? 1024;
-  const maxMemo = opts.maxMemo ?? 1 << 24;
+  const maxMemo = opts.maxMemo ?? 1 << 22;
   const maxMarkDepth = opts.maxMarkDepth ?? 10_000;
   const cur = new Cursor(src, start, end);
   let stack: PyValue[] = [];
   const metastack: PyValue[][] = [];
-  const memo = new Map<number, PyValue>();
+  // Picklers number memo slots 0, 1, 2, …: a dense array is ~10× cheaper than a Map per slot, which is
+  // what a memo-flooding file costs. A slot far past the end (never written by a pickler) goes to `far`.
+  const memo: (PyValue | undefined)[] = [];
+  const far = new Map<number, PyValue>();
+  let memoCount = 0;
   let protocol = 0;
   let opAt = start;
   let first = true;
@@ -77,11 +82,14 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
     return items;
   };
   const put = (idx: number, v: PyValue) => {
-    if (!memo.has(idx) && memo.size >= maxMemo) fail(`pickle memo grows past ${maxMemo} entries: refusing to continue`);
-    memo.set(idx, v);
+    const dense = idx <= memo.length + MEMO_GAP;
+    const fresh = dense ? memo[idx] === undefined : !far.has(idx);
+    if (fresh && ++memoCount > maxMemo) fail(`pickle memo grows past ${maxMemo} entries: refusing to continue`);
+    if (dense) memo[idx] = v;
+    else far.set(idx, v);
   };
   const get = (idx: number): PyValue => {
-    const v = memo.get(idx);
+    const v = idx < memo.length ? memo[idx] : far.get(idx);
     return v === undefined ? fail(`memo slot ${idx} is read before it is written: corrupt pickle`) : v;
   };
   const resolve = async (module: string, name: string): Promise<PyValue> => {
@@ -267,7 +275,7 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
       case Op.PUT: put(await lineInt('PUT'), top()); break;
       case Op.BINPUT: put(cur.u8(), top()); break;
       case Op.LONG_BINPUT: put(cur.u32(), top()); break;
-      case Op.MEMOIZE: put(memo.size, top()); break;
+      case Op.MEMOIZE: put(memoCount, top()); break;
       case Op.GET: push(get(await lineInt('GET'))); break;
       case Op.BINGET: push(get(cur.u8())); break;
       case Op.LONG_BINGET: push(get(cur.u32())); break;
