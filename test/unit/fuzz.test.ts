@@ -57,6 +57,7 @@ test('no mutated checkpoint makes a reader throw anything but a ReaderError, han
           await readCheckpoint(target, { timeoutMs: 1000, maxHeaderBytes: 64 * 2 ** 20 });
         } catch (e) {
           assert.ok(e instanceof ReaderError, `${String(e)}\n${(e as Error).stack}`);
+          assert.equal(e.internal, false, `an internal error, dressed as a reader error: ${e.reason}`);
           assert.doesNotMatch(e.reason, /took longer than/);
           assert.ok(e.message.startsWith(target));
         }

@@ -5,7 +5,7 @@
  */
 import * as nodePath from 'node:path';
 import type { ByteSource } from './byteSource';
-import { ReaderError, unreadable } from './readerError';
+import { internalError, ReaderError, unreadable } from './readerError';
 import type { CheckpointInfo, TensorInfo } from './tensorInfo';
 
 /**
@@ -47,7 +47,7 @@ export async function readGguf(src: ByteSource): Promise<CheckpointInfo> {
   } catch (e) {
     if (e instanceof ReaderError) throw e;
     // Anything else is a bug in this reader; the caller still gets a reason about this file.
-    throw unreadable(src.displayName, `could not be read as GGUF (${e instanceof Error ? e.message : String(e)})`);
+    throw internalError(src.displayName, 'the GGUF file', e);
   }
 }
 

@@ -15,7 +15,7 @@ import { numpyDtype } from './pickle/dtypes';
 import { flattenTensors } from './pickle/flatten';
 import { type PyBytes, type PyDict, type PyLazy, type PyNdarray, type PyValue, dictGet, hashKey, isObj, iterItems, newDict } from './pickle/values';
 import { runPickle } from './pickle/vm';
-import { ReaderError, unreadable } from './readerError';
+import { internalError, ReaderError } from './readerError';
 import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo, numel } from './tensorInfo';
 
 const NAME_TABLE = 'StructuredToParameterName@@';
@@ -32,7 +32,7 @@ export async function readPaddlePickle(src: ByteSource): Promise<CheckpointInfo>
     return await read(src);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
-    throw unreadable(src.displayName, `internal error while reading the Paddle checkpoint: ${e instanceof Error ? e.message : String(e)}`);
+    throw internalError(src.displayName, 'the Paddle checkpoint', e);
   }
 }
 

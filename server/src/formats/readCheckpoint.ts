@@ -9,7 +9,7 @@ import { readGguf } from './gguf';
 import { readOnnx } from './onnx/onnxReader';
 import { readPaddleInference } from './paddleInference';
 import { readPaddlePickle } from './paddlePickle';
-import { ReaderError, unreadable } from './readerError';
+import { internalError, ReaderError, unreadable } from './readerError';
 import { readSafetensors } from './safetensors';
 import { readSafetensorsIndex } from './safetensorsIndex';
 import { readTorchLegacy } from './torchLegacy';
@@ -41,7 +41,7 @@ export async function readCheckpoint(file: string, opts: ReadOptions = {}): Prom
   const work = started.catch((e: unknown) => {
     if (e instanceof ReaderError) throw e;
     // A reader bug must still reach the user as a reason about this file, never as a crash.
-    throw unreadable(display, `could not be read (${e instanceof Error ? e.message : String(e)})`);
+    throw internalError(display, 'the file', e);
   });
   if (!opts.timeoutMs) return work;
   let timer: NodeJS.Timeout | undefined;
@@ -68,7 +68,7 @@ async function dispatch(file: string, display: string, opts: ReadOptions): Promi
     case 'torch': {
       const magic = await withSource(file, display, (src) => head(src, 4));
       if (magic.length === 0) throw unreadable(display, 'file is empty');
-      if (magic.readUInt32LE(0) === 0x04034b50) return readTorchZip(file, display);
+      if (magic.length >= 4 && magic.readUInt32LE(0) === 0x04034b50) return readTorchZip(file, display);
       if (magic[0] === 0x80) return withSource(file, display, readTorchLegacy);
       throw unreadable(display, 'neither a torch.save zip archive nor a pickle (unexpected first bytes)');
     }

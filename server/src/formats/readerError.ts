@@ -11,6 +11,11 @@ export class ReaderError extends Error {
   /** Byte offset of the fault where one is known (pickle opcodes, header fields). */
   readonly offset?: number;
   readonly reason: string;
+  /**
+   * A bug of the reader (an exception it did not expect), reported to the user like any unreadable
+   * file but told apart here, so the fuzz test and the hostile corpus count it as a failure.
+   */
+  internal = false;
 
   constructor(code: ReaderErrorCode, file: string, reason: string, offset?: number) {
     super(`${file}: ${reason}${offset !== undefined ? ` (at byte ${offset})` : ''}`);
@@ -24,4 +29,11 @@ export class ReaderError extends Error {
 
 export function unreadable(file: string, reason: string, offset?: number): ReaderError {
   return new ReaderError('unreadable-checkpoint', file, reason, offset);
+}
+
+/** An exception a reader did not expect, as a ReaderError marked internal (see `ReaderError.internal`). */
+export function internalError(file: string, what: string, e: unknown): ReaderError {
+  const err = unreadable(file, `internal error while reading ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  err.internal = true;
+  return err;
 }

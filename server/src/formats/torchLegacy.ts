@@ -10,7 +10,7 @@ import { flattenTensors } from './pickle/flatten';
 import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
 import { type PyStorage, dictGet, isDict, iterItems, kindOf } from './pickle/values';
 import { runPickle } from './pickle/vm';
-import { ReaderError, unreadable } from './readerError';
+import { internalError, ReaderError, unreadable } from './readerError';
 import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo } from './tensorInfo';
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -26,7 +26,7 @@ export async function readTorchLegacy(src: ByteSource): Promise<CheckpointInfo> 
     return await read(src);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
-    throw unreadable(src.displayName, `internal error while reading the legacy torch checkpoint: ${e instanceof Error ? e.message : String(e)}`);
+    throw internalError(src.displayName, 'the legacy torch checkpoint', e);
   }
 }
 

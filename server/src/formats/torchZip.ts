@@ -11,14 +11,17 @@ import { BufferSource, type RandomAccess } from './pickle/cursor';
 import { flattenTensors } from './pickle/flatten';
 import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
 import { runPickle } from './pickle/vm';
-import { ReaderError, unreadable } from './readerError';
-import type { CheckpointInfo, TensorInfo } from './tensorInfo';
+import { internalError, ReaderError, unreadable } from './readerError';
+import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo } from './tensorInfo';
 
 const MAX_ENTRIES = 1_000_000;
 /** Bytes each metadata read pulls in (see SourceReader.read). */
 const WINDOW = 4096;
-/** A deflated data.pkl has to be inflated into memory; beyond this it is refused rather than risked. */
-const MAX_INFLATED_PICKLE = 512 * 1024 * 1024;
+/**
+ * A deflated data.pkl (torch.save stores it, never deflates it) has to be inflated into memory; beyond
+ * this it is refused rather than risked. A stored one of any size is read through a window.
+ */
+const MAX_INFLATED_PICKLE = 64 * 1024 * 1024;
 
 export async function readTorchZip(path: string, displayName: string): Promise<CheckpointInfo> {
   let src: ByteSource | undefined;
@@ -29,7 +32,7 @@ export async function readTorchZip(path: string, displayName: string): Promise<C
     return await readOpened(resolvePath(path), displayName, src, zip);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
-    throw unreadable(displayName, `internal error while reading the torch zip checkpoint: ${e instanceof Error ? e.message : String(e)}`);
+    throw internalError(displayName, 'the torch zip checkpoint', e);
   } finally {
     zip?.close();
     await src?.close().catch(() => undefined);
@@ -39,8 +42,15 @@ export async function readTorchZip(path: string, displayName: string): Promise<C
 async function readOpened(absPath: string, name: string, src: ByteSource, zip: yauzl.ZipFile): Promise<CheckpointInfo> {
   const entries = await listEntries(zip, name);
   const notes: string[] = [];
-  const pklName = [...entries.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n)) ?? (entries.has('data.pkl') ? 'data.pkl' : undefined);
-  if (!pklName) throw unreadable(name, 'zip archive has no data.pkl: not a torch.save checkpoint');
+  const pkls = [...entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n) || n === 'data.pkl');
+  if (pkls.length === 0) throw unreadable(name, 'zip archive has no data.pkl: not a torch.save checkpoint');
+  // torch.save writes one folder holding everything; an archive that offers two (two data.pkl) would
+  // list one and hide the other: torch refuses it, and so do we.
+  const tops = new Set([...entries.keys()].map((n) => (n.includes('/') ? n.slice(0, n.indexOf('/')) : '')));
+  if (pkls.length > 1 || tops.size > 1) {
+    throw unreadable(name, `zip archive has ${pkls.length > 1 ? `${pkls.length} data.pkl entries` : `${tops.size} top-level folders`}; torch.save writes one folder with one data.pkl: ambiguous, refused`);
+  }
+  const pklName = pkls[0];
   const top = pklName.includes('/') ? pklName.slice(0, pklName.indexOf('/') + 1) : '';
   const pkl = entries.get(pklName) as yauzl.Entry;
 
@@ -73,6 +83,7 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
   const located = new Map<string, StorageBytes | undefined>();
   const missing = new Set<string>();
   const compressed = new Set<string>();
+  const short: string[] = [];
   const problems: string[] = [];
   const tensors: TensorInfo[] = [];
   for (const leaf of flat.leaves) {
@@ -85,7 +96,11 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
         let where: StorageBytes | undefined;
         if (!entry) missing.add(key);
         else if (entry.compressionMethod !== 0) compressed.add(key);
-        else where = { file: absPath, offset: await dataStart(zip, entry, name), length: entry.compressedSize };
+        else {
+          where = { file: absPath, offset: await dataStart(zip, entry, name), length: entry.compressedSize };
+          const declared = t.storage.numel * (DTYPE_SIZE[t.storage.dtype] ?? 0);
+          if (declared > entry.compressedSize) short.push(`\`${top}data/${key}\` declares ${declared} bytes, its record holds ${entry.compressedSize}`);
+        }
         located.set(key, where);
       }
       bytes = located.get(key);
@@ -96,6 +111,7 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
   }
   if (flat.leaves.length === 1 && flat.leaves[0].key === '') notes.push('the file holds a single tensor, listed as `tensor`');
   if (missing.size > 0) notes.push(`${missing.size} storage${missing.size === 1 ? ' is' : 's are'} missing from the archive (first: \`${top}data/${[...missing][0]}\`): those tensors have no location`);
+  if (short.length > 0) notes.push(`${short.length} storage${short.length === 1 ? ' is' : 's are'} shorter than declared (${short.slice(0, 2).join('; ')}${short.length > 2 ? '; …' : ''}): tensors past their end have no location`);
   if (compressed.size > 0) notes.push(`${compressed.size} storage entr${compressed.size === 1 ? 'y is' : 'ies are'} compressed, so their tensors have no byte location`);
   if (problems.length > 0) notes.push(`no byte location for ${problems.length} tensor${problems.length === 1 ? '' : 's'}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`);
   if (pkl.compressionMethod !== 0) notes.push('data.pkl is compressed: error offsets would be within data.pkl, not the file');
@@ -172,6 +188,12 @@ function listEntries(zip: yauzl.ZipFile, name: string): Promise<Map<string, yauz
     const onError = (e: unknown) => { cleanup(); reject(unreadable(name, zipReason(e))); };
     const onEntry = (entry: yauzl.Entry) => {
       if (entries.size >= MAX_ENTRIES) { cleanup(); reject(unreadable(name, `zip archive has more than ${MAX_ENTRIES} entries`)); return; }
+      if (entries.has(entry.fileName)) {
+        // Two entries of one name: torch would read one of them, a zip tool the other. Never guess.
+        cleanup();
+        reject(unreadable(name, `zip archive holds two entries named ${JSON.stringify(entry.fileName.slice(0, 200))}: ambiguous, refused`));
+        return;
+      }
       entries.set(entry.fileName, entry);
       zip.readEntry();
     };
@@ -204,10 +226,16 @@ function inflate(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || !stream) { reject(unreadable(name, `cannot read ${entry.fileName}: ${err?.message ?? 'no stream'}`)); return; }
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      // One buffer of the declared size (yauzl checks the stream against it): no chunks, no copy.
+      const out = Buffer.alloc(entry.uncompressedSize);
+      let at = 0;
+      stream.on('data', (c: Buffer) => {
+        if (at + c.length > out.length) { stream.destroy(); reject(unreadable(name, `${entry.fileName} inflates past its declared ${out.length} bytes`)); return; }
+        c.copy(out, at);
+        at += c.length;
+      });
       stream.on('error', (e: Error) => reject(unreadable(name, `cannot inflate ${entry.fileName}: ${e.message}`)));
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
+      stream.on('end', () => resolve(out.subarray(0, at)));
     });
   });
 }

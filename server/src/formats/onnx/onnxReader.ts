@@ -6,7 +6,7 @@
  */
 import * as nodePath from 'node:path';
 import { ByteSource, withSource } from '../byteSource';
-import { ReaderError, unreadable } from '../readerError';
+import { internalError, ReaderError, unreadable } from '../readerError';
 import { CheckpointInfo, GraphValue, TensorInfo, TensorLocation } from '../tensorInfo';
 import {
   ATTRIBUTE, DATA_LOCATION_EXTERNAL, DIMENSION, GRAPH, MODEL, NODE, OPSET_ID, OP_INPUTS, SHAPE, STRING_ENTRY,
@@ -73,7 +73,7 @@ export async function readOnnx(path: string, displayName: string): Promise<Check
   } catch (e) {
     if (e instanceof ReaderError) throw e;
     // Anything else is a bug in this reader; the caller still gets a reason about this file.
-    throw unreadable(displayName, `could not be read as ONNX (${e instanceof Error ? e.message : String(e)})`);
+    throw internalError(displayName, 'the ONNX model', e);
   }
 }
 
