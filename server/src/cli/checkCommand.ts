@@ -1,4 +1,5 @@
 /** `tensorport check FILE… [--json] [--fix]`: the editor's diagnostics for mapping files and model source, as JSON or compiler-style lines. */
+import { printable, printableJson } from '../formats/printable';
 import { describeFsError } from '../formats/byteSource';
 import { readRegularFile } from '../formats/openRegular';
 import { lintMaskDtypes } from '../source/maskLint';
@@ -89,9 +90,9 @@ export async function runCheck(args: string[]): Promise<number> {
     information: all.filter((d) => d.severity === 'information').length,
   };
   if (parsed.values.json) {
-    process.stdout.write(JSON.stringify({ diagnostics: all, summary }, null, 1) + '\n');
+    process.stdout.write(printableJson(JSON.stringify({ diagnostics: all, summary }, null, 1)) + '\n');
   } else {
-    for (const d of all) process.stdout.write(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${d.message}\n`);
+    for (const d of all) process.stdout.write(`${printable(d.file)}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${printable(d.message)}\n`);
     process.stdout.write(`${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.errors} errors, ${summary.warnings} warnings, ${summary.information} information\n`);
   }
   return summary.errors > 0 ? EXIT.findings : EXIT.ok;

@@ -4,6 +4,7 @@
  * the target's tensors; 2 bad usage, an unreadable or unconvertible input, or an I/O error (one line);
  * 130 interrupted (Ctrl-C), with nothing written. Progress goes to stderr on a terminal.
  */
+import { printable } from '../formats/printable';
 import { ConvertError } from '../mapping/convert/errors';
 import { ConvertSummary, convertMapping } from '../mapping/convert/convertMapping';
 import { parseCommandArgs } from './args';
@@ -44,11 +45,11 @@ export async function runConvert(args: string[]): Promise<number> {
     }
     if (!(e instanceof ConvertError)) throw e;
     if (e.kind === 'mapping') {
-      process.stderr.write(`tensorport: ${e.message}\n`);
+      process.stderr.write(`tensorport: ${printable(e.message)}\n`);
       return EXIT.findings;
     }
     const first = e.problems[0] ?? e.message;
-    process.stderr.write(`tensorport: ${first}${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : ''}\n`);
+    process.stderr.write(`tensorport: ${printable(first)}${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : ''}\n`);
     return EXIT.usage;
   } finally {
     process.off('SIGINT', interrupt);
@@ -61,7 +62,7 @@ export async function runConvert(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ output, tensors, bytes, unwritten, ms: Math.round(ms) }) + '\n');
     return EXIT.ok;
   }
-  for (const w of summary.warnings.slice(0, SHOWN_WARNINGS)) process.stderr.write(`warning: ${w}\n`);
+  for (const w of summary.warnings.slice(0, SHOWN_WARNINGS)) process.stderr.write(`warning: ${printable(w)}\n`);
   if (summary.warnings.length > SHOWN_WARNINGS) process.stderr.write(`… and ${summary.warnings.length - SHOWN_WARNINGS} more warnings (tensorport check ${mapping})\n`);
   const n = summary.unwritten.length;
   const unwritten = n === 0 ? '' : `; ${n} target key${n === 1 ? '' : 's'} not written: ${summary.unwritten.slice(0, 5).join(', ')}${n > 5 ? ', …' : ''}`;
@@ -80,7 +81,7 @@ function progressLine(): { update(done: number, total: number, key: string): voi
       last = now;
       shown = true;
       const width = Math.max(20, (process.stderr.columns || 80) - 1);
-      process.stderr.write(`\r\x1b[2K${`converting ${done}/${total} ${key}`.slice(0, width)}`);
+      process.stderr.write(`\r\x1b[2K${`converting ${done}/${total} ${printable(key)}`.slice(0, width)}`);
     },
     clear() {
       if (shown) process.stderr.write('\r\x1b[2K');

@@ -1,4 +1,5 @@
 /** `tensorport diff A B [--json]`: the model diff of two checkpoints (keys only in one, dtype/shape changes). */
+import { printable, printableJson } from '../formats/printable';
 import { readCheckpoint } from '../formats/readCheckpoint';
 import { diffCheckpoints, formatDiff } from '../index/diff';
 import { parseCommandArgs } from './args';
@@ -10,7 +11,7 @@ export async function runDiff(args: string[]): Promise<number> {
   if (!a || !b || extra.length) throw new UsageError('diff takes two checkpoints (usage: tensorport diff A B [--json])');
   const [ia, ib] = await Promise.all([readCheckpoint(a), readCheckpoint(b)]);
   const d = diffCheckpoints(ia, ib);
-  process.stdout.write(parsed.values.json ? JSON.stringify({ a, b, ...d }, null, 1) + '\n' : formatDiff(a, b, d));
+  process.stdout.write(parsed.values.json ? printableJson(JSON.stringify({ a, b, ...d }, null, 1)) + '\n' : printable(formatDiff(a, b, d), { keepNewlines: true }));
   // Like diff(1): 1 when the checkpoints differ, so scripts can gate on it.
   return d.changed.length || d.onlyInA.length || d.onlyInB.length ? EXIT.findings : EXIT.ok;
 }

@@ -1,4 +1,5 @@
 /** Exit codes and the one place that turns a failure into a one-line message on stderr. */
+import { printable } from '../formats/printable';
 import { ReaderError } from '../formats/readerError';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -6,13 +7,14 @@ export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 export class UsageError extends Error {}
 
 export function die(e: unknown): void {
+  // One line each, whatever a file or an argument says: its text is escaped (printable).
   if (e instanceof ReaderError) {
     process.stderr.write(`tensorport: ${e.message}\n`);
   } else if (e instanceof UsageError) {
-    process.stderr.write(`tensorport: ${e.message}\n`);
+    process.stderr.write(`tensorport: ${printable(e.message)}\n`);
   } else {
     // Not expected: still one line, no stack, so scripts and CI logs stay readable.
-    process.stderr.write(`tensorport: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`tensorport: internal error: ${printable(e instanceof Error ? e.message : String(e))}\n`);
   }
   process.exitCode = EXIT.usage;
 }

@@ -2,6 +2,7 @@
  * `tensorport keys FILE [--json]`: the checkpoint's tensors, as JSON (spec'd) or an aligned table for
  * people. `FILE.py::Class` / `FILE.ts::Class` lists what model source will have (server/src/source/).
  */
+import { printableJson } from '../formats/printable';
 import { readCheckpoint } from '../formats/readCheckpoint';
 import { keysDocument } from '../formats/keysDocument';
 import { parseCommandArgs } from './args';
@@ -17,7 +18,7 @@ export async function runKeys(args: string[]): Promise<number> {
   const source = parseModelSpec(files[0]) !== undefined;
   const info = source ? await readModelSource(files[0]) : await readCheckpoint(files[0]);
   if (parsed.values.json) {
-    process.stdout.write(JSON.stringify(keysDocument(info), null, 1) + '\n');
+    process.stdout.write(printableJson(JSON.stringify(keysDocument(info), null, 1)) + '\n');
   } else {
     process.stdout.write((source ? formatSourceTable : formatKeysTable)(info, { color: process.stdout.isTTY === true }));
   }

@@ -1,4 +1,5 @@
 /** The people's view of `keys`: an aligned table with totals, colour only on a terminal. */
+import { printable } from '../formats/printable';
 import { CheckpointInfo, numel, tensorBytes } from '../formats/tensorInfo';
 
 export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }): string {
@@ -6,10 +7,13 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const rows = info.tensors.map((t) => {
     const bytes = tensorBytes(t);
-    return [t.key, t.dtype, `[${t.shape.join(', ')}]`, formatBytes(bytes)];
+    // Names and dtypes are the file's words: escaped, so none can write to the terminal.
+    return [printable(t.key), printable(t.dtype), `[${t.shape.join(', ')}]`, formatBytes(bytes)];
   });
   const header = ['key', 'dtype', 'shape', 'size'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // A loop, not Math.max(...rows): spreading 500,000 arguments overflows the stack.
+  const widths = header.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < r.length; i++) if (r[i].length > widths[i]) widths[i] = r[i].length;
   const line = (r: string[]) => r.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
 
   let params = 0;
@@ -22,7 +26,7 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   const what = [info.format, info.framework ? `${info.framework} layout` : undefined, info.shapeOrder === 'ggml' ? 'shapes in GGUF order (fastest-varying first)' : undefined]
     .filter(Boolean).join(', ');
   out.push('', `${info.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} (${what})`);
-  for (const n of info.notes) out.push(dim(`note: ${n}`));
+  for (const n of info.notes) out.push(dim(`note: ${printable(n)}`));
   return out.join('\n') + '\n';
 }
 

@@ -4,6 +4,7 @@
  * folded `.tpmap` atomically (never over an existing file without `--force`) and prints a summary;
  * otherwise the `.tpmap` text goes to stdout.
  */
+import { printable, printableJson } from '../formats/printable';
 import * as path from 'node:path';
 import { describeFsError } from '../formats/byteSource';
 import { ReaderError } from '../formats/readerError';
@@ -45,8 +46,8 @@ export async function runMap(args: string[]): Promise<number> {
     process.stdout.write(`wrote ${out}: ${proposal.rules.length} target tensors mapped (${g.lowConfidence} with low confidence), ` +
       `${proposal.unmappedSource.length} source tensors dropped, ${proposal.unmappedTarget.length} target tensors unmapped\n`);
   }
-  if (parsed.values.json) process.stdout.write(JSON.stringify(mapJson(proposal), null, 1) + '\n');
-  else if (out === undefined) process.stdout.write(g.text);
+  if (parsed.values.json) process.stdout.write(printableJson(JSON.stringify(mapJson(proposal), null, 1)) + '\n');
+  else if (out === undefined) process.stdout.write(printable(g.text, { keepNewlines: true }));
   return EXIT.ok;
 }
 

@@ -4,6 +4,7 @@
  * command mode. Exit 0 when every output is within tolerance, 1 when one is not, 2 when the check
  * cannot run (a one-line reason on stderr).
  */
+import { printable, printableJson } from '../formats/printable';
 import { parseArgs } from 'node:util';
 import { runCommandParity } from '../parity/commandMode';
 import { ParityDtype } from '../parity/compare';
@@ -86,9 +87,9 @@ export async function runParity(args: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof ParityError)) throw e;
     // Cannot run: one line (or the script's stderr tail after it), exit 2.
-    process.stderr.write(`tensorport: ${e.message}\n`);
+    process.stderr.write(`tensorport: ${printable(e.message)}\n`);
     return EXIT.usage;
   }
-  process.stdout.write(v.json ? reportJson(report) + '\n' : formatReport(report));
+  process.stdout.write(v.json ? printableJson(reportJson(report)) + '\n' : printable(formatReport(report), { keepNewlines: true }));
   return report.pass ? EXIT.ok : EXIT.findings;
 }

@@ -3,6 +3,8 @@
  * or a pickle that names a callable outside the allow-list — becomes one of these, with the file and a
  * reason a user can act on. Anything else escaping a reader is a bug (the fuzz test enforces this).
  */
+import { printable } from './printable';
+
 export type ReaderErrorCode = 'unreadable-checkpoint' | 'unsafe-pickle';
 
 export class ReaderError extends Error {
@@ -18,11 +20,13 @@ export class ReaderError extends Error {
   internal = false;
 
   constructor(code: ReaderErrorCode, file: string, reason: string, offset?: number) {
-    super(`${file}: ${reason}${offset !== undefined ? ` (at byte ${offset})` : ''}`);
+    // Reasons quote what the file says (names, strings): escaped once here, for every place they are shown.
+    const safe = printable(reason);
+    super(`${printable(file)}: ${safe}${offset !== undefined ? ` (at byte ${offset})` : ''}`);
     this.name = 'ReaderError';
     this.code = code;
     this.file = file;
-    this.reason = reason;
+    this.reason = safe;
     this.offset = offset;
   }
 }

@@ -31,7 +31,7 @@ import {
   DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
   PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, WORKSPACE_REQUEST, WorkspaceResult,
 } from './protocol';
-import { FIX_ALL_KIND, toCodeAction, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toTextEdit } from './toProtocol';
+import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toTextEdit } from './toProtocol';
 import { Workspace, isMapping, isModelSource } from './workspace';
 
 export function registerHandlers(connection: Connection, documents: TextDocuments<TextDocument>, workspace: () => Workspace): void {
@@ -152,12 +152,12 @@ export function registerHandlers(connection: Connection, documents: TextDocument
       const checkpoints = (await Promise.all([...ws.checkpointFiles].map((f) => ws.index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
       const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: ws.overlay(), checkpoints }).catch(() => undefined)
         ?? await hoverKeyString(fileURLToPath(doc.uri), doc.getText(), position.line, position.character, checkpoints).catch(() => undefined);
-      return h ? { contents: { kind: 'markdown', value: h.markdown }, range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;
+      return h ? { contents: toMarkdown(h.markdown), range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;
     }
     const c = await ws.current(textDocument.uri);
     if (!c) return null;
     const h = hoverAt(c.state.file, c.offset(position), c.state.sides);
-    return h ? { contents: { kind: 'markdown', value: h.markdown }, range: toRange(c.state.file, h.span) } : null;
+    return h ? { contents: toMarkdown(h.markdown), range: toRange(c.state.file, h.span) } : null;
   }));
 
   connection.onDefinition(honourCancel(async ({ textDocument, position }) => {

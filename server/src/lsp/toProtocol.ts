@@ -1,9 +1,13 @@
-/** Core results → LSP types. The only place that knows what an LSP Diagnostic, range or edit looks like. */
+/**
+ * Core results → LSP types. The only place that knows what an LSP Diagnostic, range or edit looks like,
+ * and where text a file controls (keys in messages) is made printable: one line, no control characters.
+ */
 import { pathToFileURL } from 'node:url';
 import {
   CodeAction as LspCodeAction, CodeActionKind, CompletionItem as LspCompletionItem, CompletionItemKind, Diagnostic, DiagnosticSeverity,
   DiagnosticTag, DocumentSymbol, MarkupKind, Range, SymbolKind, TextEdit as LspTextEdit,
 } from 'vscode-languageserver/node';
+import { printable } from '../formats/printable';
 import { IndexEntry } from '../index/checkpointIndex';
 import { CodeAction } from '../mapping/codeActions';
 import { CompletionItem } from '../mapping/completion';
@@ -41,13 +45,13 @@ export function toDiagnostic(file: MappingFile, uri: string, d: MappingDiagnosti
     severity: SEVERITY[d.severity],
     code: d.code,
     source: 'tensorport',
-    message: d.message,
+    message: printable(d.message),
     tags: d.code === 'unmapped-target-key' && d.severity === 'information' ? [DiagnosticTag.Unnecessary] : undefined,
     relatedInformation: d.related?.map((r) => ({
       location: r.file === undefined
         ? { uri, range: toRange(file, r.span ?? d) }
         : { uri: pathToFileURL(r.file).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
-      message: r.message,
+      message: printable(r.message),
     })),
   };
 }
@@ -56,8 +60,8 @@ export function toDiagnostic(file: MappingFile, uri: string, d: MappingDiagnosti
 export function sourceDiagnostic(uri: string, d: SourceDiagnostic): Diagnostic {
   const range = (r: { line: number; column: number; endLine: number; endColumn: number }) => ({ start: { line: r.line, character: r.column }, end: { line: r.endLine, character: r.endColumn } });
   return {
-    range: range(d), severity: DiagnosticSeverity.Warning, code: d.code, source: 'tensorport', message: d.message,
-    relatedInformation: d.related?.map((r) => ({ location: { uri, range: range(r) }, message: r.message })),
+    range: range(d), severity: DiagnosticSeverity.Warning, code: d.code, source: 'tensorport', message: printable(d.message),
+    relatedInformation: d.related?.map((r) => ({ location: { uri, range: range(r) }, message: printable(r.message) })),
   };
 }
 
@@ -65,8 +69,8 @@ export function sourceDiagnostic(uri: string, d: SourceDiagnostic): Diagnostic {
 export function scriptDiagnostic(uri: string, d: ScriptDiagnostic): Diagnostic {
   const range = (r: { line: number; column: number; endLine: number; endColumn: number }) => ({ start: { line: r.line, character: r.column }, end: { line: r.endLine, character: r.endColumn } });
   return {
-    range: range(d), severity: SEVERITY[d.severity], code: d.code, source: 'tensorport', message: d.message,
-    relatedInformation: d.related?.map((r) => ({ location: { uri: r.file === undefined ? uri : pathToFileURL(r.file).toString(), range: range(r) }, message: r.message })),
+    range: range(d), severity: SEVERITY[d.severity], code: d.code, source: 'tensorport', message: printable(d.message),
+    relatedInformation: d.related?.map((r) => ({ location: { uri: r.file === undefined ? uri : pathToFileURL(r.file).toString(), range: range(r) }, message: printable(r.message) })),
   };
 }
 
@@ -117,3 +121,9 @@ export function toDocumentSymbol(file: MappingFile, s: OutlineSymbol): DocumentS
     children: s.children.map((c) => toDocumentSymbol(file, c)),
   };
 }
+
+/** Hover text: markdown whose lines may quote a file's names, made printable (newlines kept). */
+export function toMarkdown(markdown: string): { kind: 'markdown'; value: string } {
+  return { kind: 'markdown', value: printable(markdown, { keepNewlines: true }) };
+}
+

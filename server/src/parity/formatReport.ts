@@ -15,7 +15,7 @@ const cos = (x: number) => (Number.isNaN(x) ? 'NaN' : x.toFixed(6));
 const shape = (s: number[]) => `[${s.join(', ')}]`;
 
 function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const widths = rows[0].map((_, i) => rows.reduce((m, r) => Math.max(m, r[i].length), 0));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }
 

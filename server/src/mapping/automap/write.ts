@@ -97,7 +97,8 @@ export function writeTpmap(p: MappingProposal, opts: WriteOptions): string {
 
 function renderBlock(units: Unit[]): string[] {
   const left = units.map((u) => (u.sources.length > 1 ? `[${u.sources.join(', ')}]` : u.sources[0]));
-  const width = Math.min(MAX_ALIGN, Math.max(...left.map((l) => (l.length <= MAX_ALIGN ? l.length : 0))));
+  // A reduce, not Math.max(...left): a block of 200,000 rules would overflow the stack as arguments.
+  const width = Math.min(MAX_ALIGN, left.reduce((m, l) => (l.length <= MAX_ALIGN && l.length > m ? l.length : m), 0));
   return units.map((u, i) => {
     const rhs = `${u.target ?? 'drop'}${u.transforms.map((t) => ` | ${t}`).join('')}`;
     const low = u.confidence < LOW_CONFIDENCE ? `low confidence (${u.confidence.toFixed(2)})` : '';
