@@ -45,11 +45,12 @@ export async function runConvert(args: string[]): Promise<number> {
     }
     if (!(e instanceof ConvertError)) throw e;
     if (e.kind === 'mapping') {
-      process.stderr.write(`tensorport: ${printable(e.message)}\n`);
+      // The message lists one problem a line, each already printable (convert/errors.ts).
+      process.stderr.write(`tensorport: ${printable(e.message, { keepNewlines: true })}\n`);
       return EXIT.findings;
     }
     const first = e.problems[0] ?? e.message;
-    process.stderr.write(`tensorport: ${printable(first)}${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : ''}\n`);
+    process.stderr.write(`tensorport: ${printable(first, { keepNewlines: true })}${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : ''}\n`);
     return EXIT.usage;
   } finally {
     process.off('SIGINT', interrupt);

@@ -3,6 +3,8 @@
  * exit code it is: `mapping` — the mapping has errors or does not produce the target's tensors (1);
  * `input` — a checkpoint cannot be read or converted (2); `io` — the mapping file or the output (2).
  */
+import { printable } from '../../formats/printable';
+
 export type ConvertErrorKind = 'mapping' | 'input' | 'io';
 
 export class ConvertError extends Error {
@@ -14,7 +16,8 @@ export class ConvertError extends Error {
 
 /** At most `limit` lines, then "… and N more", so a broken 100,000-key mapping stays readable. */
 export function listProblems(problems: readonly string[], limit = 10): string {
-  const shown = problems.slice(0, limit).map((p) => `  ${p}`);
+  // One problem a line: each made printable, so a name in one cannot start another line of its own.
+  const shown = problems.slice(0, limit).map((p) => `  ${printable(p)}`);
   if (problems.length > limit) shown.push(`  … and ${problems.length - limit} more`);
   return shown.join('\n');
 }
