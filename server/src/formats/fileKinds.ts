@@ -9,14 +9,15 @@
 export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf';
 
 /** Checkpoint extensions (lower case, with the dot) → the reader that reads them. */
-export const CHECKPOINT_EXTENSIONS: Readonly<Record<string, CheckpointKind>> = {
+// No prototype (see table.ts, not imported: this module has no imports): `.constructor` is no extension.
+export const CHECKPOINT_EXTENSIONS: Readonly<Record<string, CheckpointKind>> = Object.freeze(Object.assign(Object.create(null) as Record<string, CheckpointKind>, {
   '.safetensors': 'safetensors',
   '.bin': 'torch', '.pt': 'torch', '.pth': 'torch', '.ckpt': 'torch',
   '.pdparams': 'paddle',
   '.pdiparams': 'paddle-inference',
   '.onnx': 'onnx',
   '.gguf': 'gguf',
-};
+}));
 
 /** A sharded safetensors checkpoint is named by its index. */
 export const SHARD_INDEX_SUFFIX = '.safetensors.index.json';

@@ -3,6 +3,7 @@
  * rendered as strings, and the tensor infos with each tensor's byte range in the data section. Tensor
  * data is never read. Dimensions keep GGUF's fastest-varying-first order, stated as `shapeOrder: 'ggml'`.
  */
+import { setOwn } from './table';
 import * as nodePath from 'node:path';
 import type { ByteSource } from './byteSource';
 import { internalError, ReaderError, unreadable } from './readerError';
@@ -316,11 +317,6 @@ class Cursor {
       default: throw new Error(`scalar() called for value type ${type}`);
     }
   }
-}
-
-/** Keys come from the file: `__proto__` must become a key like any other, not a prototype. */
-function setOwn(obj: Record<string, string>, key: string, value: string): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function int(v: bigint): Value {

@@ -7,6 +7,7 @@
  * version, i32 TensorDesc length, the TensorDesc protobuf (data_type, dims), then the raw data, which
  * is skipped. The program's own shapes are checked against the records, so names never slide.
  */
+import { table } from './table';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ByteSource, withSource } from './byteSource';
@@ -20,11 +21,11 @@ const PADDLE_DTYPES: Readonly<Record<number, string>> = {
   23: 'C64', 24: 'C128', 32: 'F8_E4M3', 33: 'F8_E5M2', 36: 'U16', 37: 'U32', 38: 'U64',
 };
 /** PIR's type names in the `.json` program (`0.t_f32`) → the same names. */
-const PIR_DTYPES: Readonly<Record<string, string>> = {
+const PIR_DTYPES: Readonly<Record<string, string>> = table({
   t_bool: 'BOOL', t_i8: 'I8', t_ui8: 'U8', t_i16: 'I16', t_i32: 'I32', t_i64: 'I64', t_f16: 'F16', t_bf16: 'BF16',
   t_f32: 'F32', t_f64: 'F64', t_c64: 'C64', t_c128: 'C128', t_f8e4m3fn: 'F8_E4M3', t_f8e5m2: 'F8_E5M2',
   t_ui16: 'U16', t_ui32: 'U32', t_ui64: 'U64',
-};
+});
 /** VarType.Type values that are not saved tensors: feed/fetch lists, raw and reader variables. */
 const NOT_SAVED = new Set([9, 10, 11, 12, 13, 14, 15, 17, 18, 28]);
 const DENSE_TENSOR = 7;

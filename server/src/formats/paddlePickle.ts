@@ -9,6 +9,7 @@
  * `encoding: 'latin1-from-utf8'` (the converter decodes it while streaming) — or a plain location
  * when the text is pure ASCII, whose UTF-8 is the bytes themselves.
  */
+import { setOwn } from './table';
 import { resolve as resolvePath } from 'node:path';
 import type { ByteSource } from './byteSource';
 import { numpyDtype } from './pickle/dtypes';
@@ -66,7 +67,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
       skipped.push(`\`${key}\` (${array.objects ? 'object array' : `numpy dtype ${array.dtype?.code ?? '?'}`})`);
       continue;
     }
-    if (paramName !== undefined) (parameterNames ??= {})[key] ??= paramName;
+    if (paramName !== undefined && !Object.hasOwn((parameterNames ??= {}), key)) setOwn(parameterNames, key, paramName);
     const info: TensorInfo = { key, dtype, shape: array.shape };
     tensors.push(info);
     const data = array.data;
@@ -129,7 +130,7 @@ function classifyPaddle(v: PyValue): PaddleLeaf | 'descend' | 'ignore' {
 function nameTable(v: PyValue): Record<string, string> | undefined {
   if (!isObj(v) || v.kind !== 'dict') return undefined;
   const out: Record<string, string> = {};
-  for (const [k, x] of v.entries.values()) if (typeof k === 'string' && typeof x === 'string') out[k] = x;
+  for (const [k, x] of v.entries.values()) if (typeof k === 'string' && typeof x === 'string') setOwn(out, k, x);
   return out;
 }
 

@@ -3,6 +3,8 @@
  * the reference implementation (huggingface/safetensors `tensor.rs`), so a file we accept is one the
  * `safetensors` library would load, and a file it rejects gets the same reason from us, in words.
  */
+import { setOwn } from './table';
+import { table } from './table';
 import { ByteSource } from './byteSource';
 import { unreadable } from './readerError';
 import { scanHeader } from './safetensorsScan';
@@ -11,10 +13,10 @@ import { CheckpointInfo, Framework, TensorInfo, dtypeBits, numel } from './tenso
 /** The reference implementation's cap on the JSON header. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-const FRAMEWORK_BY_FORMAT: Record<string, Framework> = {
+const FRAMEWORK_BY_FORMAT: Record<string, Framework> = table({
   pt: 'torch', torch: 'torch', pytorch: 'torch', paddle: 'paddle', np: 'torch', numpy: 'torch',
   flax: 'jax', jax: 'jax', tf: 'jax', mlx: 'mlx',
-};
+});
 
 interface RawEntry { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
 
@@ -83,7 +85,7 @@ function readMetadata(file: string, raw: unknown): Record<string, string> | unde
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== 'string') throw unreadable(file, `__metadata__ value for "${k}" is not a string`);
-    out[k] = v;
+    setOwn(out, k, v);
   }
   return out;
 }

@@ -8,6 +8,7 @@
  * JSON.parse as before, so every file gets the same result and the same error either way (a property
  * test checks this against JSON.parse on generated and mutated headers).
  */
+import { setOwn } from './table';
 import { DTYPE_SIZE, SUB_BYTE_BITS, TensorInfo } from './tensorInfo';
 
 export interface ScannedHeader {
@@ -158,7 +159,7 @@ class Scanner {
       const k = this.string();
       if (Object.prototype.hasOwnProperty.call(out, k) || isArrayIndex(k) || k === '__proto__') throw bail;
       this.expect(COLON);
-      out[k] = this.string();
+      setOwn(out, k, this.string());
       if (this.sep(RBRACE)) return out;
     }
   }

@@ -2,6 +2,7 @@
  * The one shape every checkpoint reader returns: what a file holds, never the tensor data itself.
  * Plain data only, so the CLI, the language server and the tests all consume the same objects.
  */
+import { table } from './table';
 import type { HeaderIdentity } from './byteSource';
 
 /** Checkpoint kinds, named as `tensorport keys --json` reports them (../shared/spec/cli.md). */
@@ -111,20 +112,20 @@ export interface GraphValue {
 }
 
 /** Element sizes in bytes of the dtypes that have one (quantised GGML types are block-sized instead). */
-export const DTYPE_SIZE: Readonly<Record<string, number>> = {
+export const DTYPE_SIZE: Readonly<Record<string, number>> = table({
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E5M2FNUZ: 1, F8_E4M3FNUZ: 1, F8_E8M0: 1,
   I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4,
   I64: 8, U64: 8, F64: 8,
   C64: 8, C128: 16,
-};
+});
 
 /**
  * safetensors' sub-byte dtypes (FP4 e2m1, the two FP6 layouts): bits per element, packed. They have no
  * whole element size, so they stay out of DTYPE_SIZE (which the converter computes with) and are
  * listed and moved as bytes only.
  */
-export const SUB_BYTE_BITS: Readonly<Record<string, number>> = { F4: 4, F6_E2M3: 6, F6_E3M2: 6 };
+export const SUB_BYTE_BITS: Readonly<Record<string, number>> = table({ F4: 4, F6_E2M3: 6, F6_E3M2: 6 });
 
 /** Bits per element of any dtype a reader lists with a size; undefined for block-quantised and unknown types. */
 export function dtypeBits(dtype: string): number | undefined {

@@ -4,6 +4,7 @@
  * each storage as a u64 element count and its bytes. Only the 8-byte counts are read past the
  * pickles, to place every storage and so give each tensor a byte location.
  */
+import { table } from './table';
 import { resolve as resolvePath } from 'node:path';
 import type { ByteSource } from './byteSource';
 import { flattenTensors } from './pickle/flatten';
@@ -16,10 +17,10 @@ import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo } from './tensorInfo';
 const MAGIC = 0x1950a86a20f9469cfc6cn;
 
 /** Element sizes for walking storages, including the quantized ones safetensors has no name for. */
-const STORAGE_ELEM: Readonly<Record<string, number>> = {
+const STORAGE_ELEM: Readonly<Record<string, number>> = table({
   ...DTYPE_SIZE,
   'torch.qint8': 1, 'torch.quint8': 1, 'torch.qint32': 4, 'torch.quint4x2': 1, 'torch.quint2x4': 1,
-};
+});
 
 export async function readTorchLegacy(src: ByteSource): Promise<CheckpointInfo> {
   try {

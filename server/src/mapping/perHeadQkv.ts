@@ -7,6 +7,7 @@
  * The auto-mapper writes that split, and the analysis flags the plain chunk (or `cat` into such a
  * target) with the fix.
  */
+import { table } from '../formats/table';
 import { byConfig, readConfigFile } from './sideConfig';
 import { SideData } from './sideData';
 
@@ -21,7 +22,7 @@ export interface PerHeadLayout {
 
 export const FUSED_QKV_KEY = /(^|\.)query_key_value\.(weight|bias)$/;
 
-const PER_HEAD_MODELS: Record<string, string> = { gpt_neox: 'GPT-NeoX', gpt_neox_japanese: 'GPT-NeoX', bloom: 'BLOOM', persimmon: 'Persimmon' };
+const PER_HEAD_MODELS: Record<string, string> = table({ gpt_neox: 'GPT-NeoX', gpt_neox_japanese: 'GPT-NeoX', bloom: 'BLOOM', persimmon: 'Persimmon' });
 
 /** The side's per-head fused layout, or undefined when its fused projections (if any) are not per head. */
 export const perHeadLayout: (side: SideData) => PerHeadLayout | undefined = byConfig(detect);

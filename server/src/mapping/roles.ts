@@ -4,6 +4,7 @@
  * `suspicious-pairing` check and the auto-mapper, and covers the naming of HF BERT/ViT/CLIP/T5/GPT-2/
  * LLaMA/GPT-NeoX/BLOOM/Falcon/GPT-J/Phi/MPT/Baichuan, Meta LLaMA, llama.cpp's GGUF, PaddleNLP and timm.
  */
+import { table } from '../formats/table';
 
 export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'head';
 
@@ -18,7 +19,7 @@ export interface KeyRole {
 }
 
 /** Segment (lower-cased) → role; checked from the last segment backwards so `attention.output.dense` is `o`. */
-const SEGMENT_ROLE: Record<string, Role> = {
+const SEGMENT_ROLE: Record<string, Role> = table({
   query: 'q', q: 'q', q_proj: 'q', wq: 'q', q_lin: 'q', to_q: 'q', attn_q: 'q',
   key: 'k', k: 'k', k_proj: 'k', wk: 'k', k_lin: 'k', to_k: 'k', attn_k: 'k',
   value: 'v', v: 'v', v_proj: 'v', wv: 'v', v_lin: 'v', to_v: 'v', attn_v: 'v',
@@ -32,13 +33,13 @@ const SEGMENT_ROLE: Record<string, Role> = {
   patch_embeddings: 'patch', patch_embedding: 'patch', patch_embed: 'patch',
   cls_token: 'cls', class_embedding: 'cls',
   lm_head: 'head', classifier: 'head', head: 'head', embed_out: 'head',
-};
+});
 
 /** Norm names that say their order in the block. */
-const NORM_ORDER: Record<string, 1 | 2> = {
+const NORM_ORDER: Record<string, 1 | 2> = table({
   norm1: 1, layer_norm1: 1, layernorm_before: 1, ln_1: 1, ln1: 1, input_layernorm: 1, attention_norm: 1, attn_norm: 1, self_attn_layer_norm: 1, norm_1: 1, ln_attn: 1,
   norm2: 2, layer_norm2: 2, layernorm_after: 2, ln_2: 2, ln2: 2, post_attention_layernorm: 2, ffn_norm: 2, final_layer_norm_block: 2, norm_2: 2, mlp_norm: 2, ln_mlp: 2,
-};
+});
 
 const ATTENTION = new Set(['attention', 'self_attention', 'attn', 'self_attn']);
 

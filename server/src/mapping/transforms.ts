@@ -3,6 +3,7 @@
  * data. A rule's sources flow through its transforms left to right; before `cat` they are a list and
  * each transform applies to every element.
  */
+import { table } from '../formats/table';
 import { Transform } from './syntax';
 
 export interface TensorType { shape: number[]; dtype: string }
@@ -10,7 +11,7 @@ export interface TensorType { shape: number[]; dtype: string }
 export const CAST_DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'];
 
 /** Signatures shown by completion and hover. */
-export const TRANSFORM_DOCS: Record<string, { signature: string; doc: string }> = {
+export const TRANSFORM_DOCS: Record<string, { signature: string; doc: string }> = table({
   transpose: { signature: 'transpose', doc: 'Swaps the two dimensions of a 2-D tensor: torch `nn.Linear` `[out, in]` ↔ Paddle/JAX/Conv1D `[in, out]`.' },
   permute: { signature: 'permute(d0, d1, …)', doc: 'Reorders dimensions, e.g. conv `OIHW` → `HWIO` is `permute(2, 3, 1, 0)`.' },
   reshape: { signature: 'reshape(d0, d1, …)', doc: 'A new shape with the same element count; one `-1` is inferred.' },
@@ -19,7 +20,7 @@ export const TRANSFORM_DOCS: Record<string, { signature: string; doc: string }> 
   chunk: { signature: 'chunk(n, k[, dim])', doc: 'The k-th (0-based) of n equal parts along `dim` (default 0): splitting a fused qkv.' },
   cat: { signature: 'cat(dim)', doc: 'Concatenates the bracketed source list along `dim`: fusing q/k/v into one tensor.' },
   cast: { signature: 'cast(DTYPE)', doc: `Converts the element type: ${CAST_DTYPES.join(' ')}.` },
-};
+});
 
 export type Step = { ok: true; types: TensorType[] } | { ok: false; message: string; arity?: boolean };
 

@@ -5,12 +5,13 @@
  * untyped) and which values depend on a graph input (the rest are constants folded at load time: a
  * weight's Transpose is not a layer).
  */
+import { table } from '../formats/table';
 import { DT, OnnxModel, OnnxNode, parseTensorHeader } from './onnxModel';
 
 const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 const INT64_OUT = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
 /** Operators whose output type is not their first input's (beyond the sets above). */
-const FROM_INPUT: Readonly<Record<string, number>> = { Where: 1, CastLike: 1, OneHot: 2, Expand: 0 };
+const FROM_INPUT: Readonly<Record<string, number>> = table({ Where: 1, CastLike: 1, OneHot: 2, Expand: 0 });
 
 export function elemTypes(m: OnnxModel): Map<string, number> {
   const types = new Map<string, number>();

@@ -3,16 +3,17 @@
  * engineer saved from the original model's run. Little-endian C-order arrays of the dtypes models take;
  * anything else is refused with the reason, never guessed.
  */
+import { table } from '../formats/table';
 import { readRegularFileSync } from '../formats/openRegular';
 import { HostDtype, HostTensor, elementCount, fromBytes } from './hostTensor';
 import { ParityError } from './parityError';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
-const DESCR: Readonly<Record<string, HostDtype>> = {
+const DESCR: Readonly<Record<string, HostDtype>> = table({
   '<f4': 'float32', '<f8': 'float64', '<f2': 'float16', '<i8': 'int64', '<i4': 'int32', '<i2': 'int16',
   '|i1': 'int8', '|u1': 'uint8', '|b1': 'bool', '<u2': 'uint16', '<u4': 'uint32', '<u8': 'uint64',
-};
+});
 
 const SIZE: Readonly<Record<HostDtype, number>> = {
   float32: 4, float64: 8, float16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1, uint16: 2, uint32: 4, uint64: 8,

@@ -1,4 +1,5 @@
 /** Reading interpreter values as the things layers and factories need: sizes, shapes, flags, dtypes. */
+import { table } from '../formats/table';
 import { Dim, symDim } from './dims';
 import { CallArgs, Value } from './values';
 
@@ -40,11 +41,11 @@ export function truthy(v: Value | undefined): boolean | undefined {
   }
 }
 
-const DTYPE_NAMES: Record<string, string> = {
+const DTYPE_NAMES: Record<string, string> = table({
   float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16', float64: 'F64', double: 'F64',
   int64: 'I64', long: 'I64', int32: 'I32', int: 'I32', int16: 'I16', short: 'I16', int8: 'I8', uint8: 'U8',
   bool: 'BOOL', complex64: 'C64', complex128: 'C128',
-};
+});
 
 /** `torch.float16`, `paddle.float32`, `'float32'` → safetensors' names. */
 export function dtypeName(name: string): string | undefined {

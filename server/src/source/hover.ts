@@ -4,6 +4,7 @@
  * layout the framework stores them in, and the same keys in any checkpoint the caller passes.
  * The roots are the file's classes that no other class of the file instantiates.
  */
+import { table } from '../formats/table';
 import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
 import { lowerFile } from './loadModel';
 import { inferModelInfo } from './readModelSource';
@@ -15,11 +16,11 @@ export interface SourceHover {
   range: { line: number; column: number; endLine: number; endColumn: number };
 }
 
-const LAYOUT_TEXT: Record<string, string> = {
+const LAYOUT_TEXT: Record<string, string> = table({
   out_in: '`[out, in]` (torch `nn.Linear`)',
   in_out: '`[in, out]` (paddle `nn.Linear`, GPT-2 `Conv1D`): a torch `nn.Linear` weight needs a transpose',
   vocab_dim: '`[num_embeddings, dim]`',
-};
+});
 
 export interface HoverOptions {
   overlay?: ReadonlyMap<string, string>;

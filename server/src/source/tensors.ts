@@ -4,6 +4,7 @@
  * methods that reshape them before they become a parameter or buffer (`.expand((1, -1))`,
  * `.unsqueeze(0)`, `.view(1, 1, n, n)`, `.to(torch.float16)`).
  */
+import { table } from '../formats/table';
 import { asDim, asDims, asDtype, bindArgs } from './coerce';
 import { Dim, opDim } from './dims';
 import { CallArgs, Framework, Site, TensorVal, Value, num } from './values';
@@ -95,7 +96,7 @@ export function tensorAttr(t: TensorVal, name: string): Value | undefined {
   }
 }
 
-const TO_DTYPE: Record<string, string> = { float: 'F32', half: 'F16', double: 'F64', long: 'I64', int: 'I32', bool: 'BOOL', bfloat16: 'BF16' };
+const TO_DTYPE: Record<string, string> = table({ float: 'F32', half: 'F16', double: 'F64', long: 'I64', int: 'I32', bool: 'BOOL', bfloat16: 'BF16' });
 
 /** Methods that keep a tensor a tensor; undefined when the method is not one inference follows. */
 export function tensorMethod(t: TensorVal, name: string, args: CallArgs): Value | undefined {

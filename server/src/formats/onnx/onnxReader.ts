@@ -4,6 +4,7 @@
  * the file. Tensor bytes are never read: inline `raw_data` becomes a byte range of the model file and
  * external data a byte range of the named file, which is not even opened.
  */
+import { setOwn } from '../table';
 import * as nodePath from 'node:path';
 import { ByteSource, withSource } from '../byteSource';
 import { internalError, ReaderError, unreadable } from '../readerError';
@@ -139,7 +140,7 @@ async function readModel(src: ByteSource): Promise<CheckpointInfo> {
   metadata.ir_version = String(irVersion);
   for (const [k, v] of props) {
     // Keys come from the file: `__proto__` must become a key like any other, not a prototype.
-    if (!Object.hasOwn(metadata, k)) Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+    if (!Object.hasOwn(metadata, k)) setOwn(metadata, k, v);
   }
 
   const ctx: LocateContext = { modelFile: nodePath.resolve(src.path), display: name, notes, typed: 0 };

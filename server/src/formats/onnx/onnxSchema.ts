@@ -3,6 +3,7 @@
  * TensorProto.DataType table. Kept as plain numbers (not a protobufjs descriptor) because the reader
  * walks the wire format itself to avoid materialising tensor bytes.
  */
+import { table } from '../table';
 
 export const MODEL = {
   irVersion: 1, producerName: 2, producerVersion: 3, domain: 4, modelVersion: 5, docString: 6,
@@ -41,11 +42,11 @@ export const ONNX_DTYPES: Readonly<Record<number, string>> = {
 };
 
 /** Bits per element of every type stored as fixed-width little-endian raw bytes. */
-export const ONNX_DTYPE_BITS: Readonly<Record<string, number>> = {
+export const ONNX_DTYPE_BITS: Readonly<Record<string, number>> = table({
   F32: 32, U8: 8, I8: 8, U16: 16, I16: 16, I32: 32, I64: 64, BOOL: 8, F16: 16, F64: 64, U32: 32, U64: 64,
   C64: 64, C128: 128, BF16: 16, F8_E4M3: 8, F8_E4M3FNUZ: 8, F8_E5M2: 8, F8_E5M2FNUZ: 8, U4: 4, I4: 4, F4: 4,
   F8_E8M0: 8,
-};
+});
 
 export function onnxDtype(code: number): string {
   return ONNX_DTYPES[code] ?? `ONNX_TYPE_${code}`;
@@ -61,7 +62,7 @@ export function rawByteLength(dtype: string, count: number): number | undefined 
  * Input names from the ONNX operator schemas, so a consumer reads `MatMul.B` rather than `MatMul.1`.
  * Only operators whose weight inputs matter for layout inference are listed; others use the index.
  */
-export const OP_INPUTS: Readonly<Record<string, readonly string[]>> = {
+export const OP_INPUTS: Readonly<Record<string, readonly string[]>> = table({
   MatMul: ['A', 'B'], Gemm: ['A', 'B', 'C'], MatMulInteger: ['A', 'B', 'a_zero_point', 'b_zero_point'],
   Conv: ['X', 'W', 'B'], ConvTranspose: ['X', 'W', 'B'], ConvInteger: ['x', 'w', 'x_zero_point', 'w_zero_point'],
   Add: ['A', 'B'], Sub: ['A', 'B'], Mul: ['A', 'B'], Div: ['A', 'B'], Pow: ['X', 'Y'],
@@ -73,4 +74,4 @@ export const OP_INPUTS: Readonly<Record<string, readonly string[]>> = {
   GRU: ['X', 'W', 'R', 'B', 'sequence_lens', 'initial_h'], RNN: ['X', 'W', 'R', 'B', 'sequence_lens', 'initial_h'],
   QLinearMatMul: ['a', 'a_scale', 'a_zero_point', 'b', 'b_scale', 'b_zero_point', 'y_scale', 'y_zero_point'],
   DequantizeLinear: ['x', 'x_scale', 'x_zero_point'],
-};
+});

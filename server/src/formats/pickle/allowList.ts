@@ -4,6 +4,7 @@
  * arguments. The list follows torch's own `weights_only` unpickler (torch/_weights_only_unpickler.py)
  * plus the numpy pieces Paddle's `.pdparams` need; every other name is refused by the interpreter.
  */
+import { table } from '../table';
 import { OTHER_TORCH_DTYPES, TORCH_DTYPES, TORCH_STORAGE_DTYPES, UNTYPED_STORAGES } from './dtypes';
 import {
   PyDict, PyGlobal, PyNdarray, PyNpDtype, PyTensor, PyValue,
@@ -27,10 +28,10 @@ interface Model {
 }
 
 /** Python 2 module names that pickle protocol ≤ 2 writes, as Python 3 (and torch) maps them. */
-const MODULE_RENAMES: Readonly<Record<string, string>> = {
+const MODULE_RENAMES: Readonly<Record<string, string>> = table({
   __builtin__: 'builtins',
   copy_reg: 'copyreg',
-};
+});
 
 const MODELS = new Map<string, Model>();
 

@@ -5,21 +5,22 @@
  * weighs rare tokens above common ones, so a prefix every key shares (`vision_model.`, `bert.`) counts
  * for little.
  */
+import { table } from '../../formats/table';
 
 /** Whole segments with a conventional meaning, rewritten before tokenising. */
-const SEGMENT_SYNONYMS: Record<string, string> = {
+const SEGMENT_SYNONYMS: Record<string, string> = table({
   ln_f: 'final norm', norm_f: 'final norm', wte: 'tok embed', wpe: 'pos embed', shared: 'tok embed',
   embed_tokens: 'tok embed', tok_embeddings: 'tok embed', word_embeddings: 'tok embed', token_embedding: 'tok embed',
   embed_positions: 'pos embed', position_embeddings: 'pos embed', position_embedding: 'pos embed', pos_embed: 'pos embed',
   cls_token: 'cls', class_embedding: 'cls', lm_head: 'head',
-};
+});
 
-const TOKEN_SYNONYMS: Record<string, string> = {
+const TOKEN_SYNONYMS: Record<string, string> = table({
   attention: 'attn', selfattention: 'attn', embeddings: 'embed', embedding: 'embed', emb: 'embed',
   tokens: 'tok', token: 'tok', word: 'tok', position: 'pos', positions: 'pos',
   layers: 'layer', blocks: 'layer', block: 'layer', h: 'layer', mlp: 'mlp', ffn: 'mlp', feed: 'mlp', forward: 'mlp',
   f: 'final', query: 'q', key: 'k', value: 'v',
-};
+});
 
 /** Tokens that name no particular tensor. */
 const STOP = new Set(['weight', 'bias', 'kernel', 'gamma', 'beta', 'dense', 'proj', 'projection', 'linear', 'self', 'model', 'module', '']);

@@ -10,21 +10,22 @@
  * - → BOOL: non-zero (NaN included) → 1; BOOL → number: 0 or 1 (any non-zero byte is true).
  * Casting to the same type leaves the bytes untouched.
  */
+import { table } from '../../formats/table';
 import { f32BitsToBf16, f32BitsToHalf, halfTable32, bf16ToNumber, numberToBf16, numberToHalf, roundBigInt } from './floatBits';
 
 /** Element types cast reads and writes; the target list is tpmap.md's, plus the unsigned types Paddle uses for sources. */
 const FLOATS = new Set(['F64', 'F32', 'F16', 'BF16']);
-const INTS: Record<string, { bits: number; signed: boolean }> = {
+const INTS: Record<string, { bits: number; signed: boolean }> = table({
   I64: { bits: 64, signed: true }, I32: { bits: 32, signed: true }, I16: { bits: 16, signed: true }, I8: { bits: 8, signed: true },
   U64: { bits: 64, signed: false }, U32: { bits: 32, signed: false }, U16: { bits: 16, signed: false }, U8: { bits: 8, signed: false },
-};
+});
 
 export function canCast(from: string, to: string): boolean {
   const ok = (d: string) => FLOATS.has(d) || d in INTS || d === 'BOOL';
   return from === to || (ok(from) && ok(to));
 }
 
-const SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 };
+const SIZE: Record<string, number> = table({ F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 });
 
 /** A zeroed buffer over its own ArrayBuffer, so every typed-array view of it is aligned. */
 export function allocBytes(n: number): Buffer {
