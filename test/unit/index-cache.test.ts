@@ -4,10 +4,11 @@
  * with the same size and mtime, is read again once the watcher reports it.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, readFileSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
+import { DEFAULT_READ_LIMITS, readCheckpoint } from '../../server/src/formats/readCheckpoint';
+import { DEFAULT_SETTINGS } from '../../server/src/lsp/protocol';
 import { CheckpointIndex, IndexEntry } from '../../server/src/index/checkpointIndex';
 import { pooledReader, ReadPool } from '../../server/src/index/readPool';
 import { sparseSafetensors } from '../support/sparse';
@@ -118,4 +119,14 @@ test('a file deleted or cut short while its header is being read: the result or 
   } finally {
     await pool.close();
   }
+});
+
+test('every face reads within the same budgets: an index made without options (the CLI\'s check, convert, parity) bounds time and bytes', async () => {
+  const seen: { timeoutMs?: number; maxHeaderBytes?: number }[] = [];
+  const file = path.join(FIXTURES, 'safetensors', readdirSync(path.join(FIXTURES, 'safetensors')).find((f) => f.endsWith('.safetensors'))!);
+  const index = new CheckpointIndex({ reader: async (p, opts) => { seen.push(opts); return readCheckpoint(p, opts); } });
+  await index.get(file);
+  assert.deepEqual(seen.map((o) => [o.timeoutMs, o.maxHeaderBytes]), [[DEFAULT_READ_LIMITS.timeoutMs, DEFAULT_READ_LIMITS.maxHeaderBytes]]);
+  assert.equal(DEFAULT_READ_LIMITS.maxHeaderBytes, DEFAULT_SETTINGS.maxHeaderMB * 2 ** 20, 'the editor\'s defaults are the same budgets');
+  assert.equal(DEFAULT_READ_LIMITS.timeoutMs, DEFAULT_SETTINGS.readTimeoutMs);
 });

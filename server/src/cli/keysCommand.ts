@@ -3,7 +3,7 @@
  * people. `FILE.py::Class` / `FILE.ts::Class` lists what model source will have (server/src/source/).
  */
 import { printableJson } from '../formats/printable';
-import { readCheckpoint } from '../formats/readCheckpoint';
+import { DEFAULT_READ_LIMITS, readCheckpoint } from '../formats/readCheckpoint';
 import { keysDocument } from '../formats/keysDocument';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
@@ -16,7 +16,7 @@ export async function runKeys(args: string[]): Promise<number> {
   const files = parsed.positionals;
   if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (usage: tensorport keys FILE [--json])');
   const source = parseModelSpec(files[0]) !== undefined;
-  const info = source ? await readModelSource(files[0]) : await readCheckpoint(files[0]);
+  const info = source ? await readModelSource(files[0]) : await readCheckpoint(files[0], DEFAULT_READ_LIMITS);
   if (parsed.values.json) {
     process.stdout.write(printableJson(JSON.stringify(keysDocument(info), null, 1)) + '\n');
   } else {

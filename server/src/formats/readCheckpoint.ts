@@ -17,6 +17,12 @@ import { readTorchZip } from './torchZip';
 import { CheckpointInfo } from './tensorInfo';
 
 
+/**
+ * The budgets every face reads with unless told otherwise (the editor's settings default to them):
+ * a header read that takes longer, or pulls in more bytes, fails with the reason.
+ */
+export const DEFAULT_READ_LIMITS = { timeoutMs: 10_000, maxHeaderBytes: 256 * 2 ** 20 } as const;
+
 export interface ReadOptions {
   /** Shown in errors and results; defaults to the path. */
   displayName?: string;

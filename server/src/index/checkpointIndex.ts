@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { sameHeader } from '../formats/byteSource';
 import { mapLimit } from '../formats/mapLimit';
 import { checkpointKindByName } from '../formats/fileKinds';
-import { readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
+import { DEFAULT_READ_LIMITS, readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
 import { ReaderError, ReaderErrorCode } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
 
@@ -36,7 +36,12 @@ interface Cached { stamp: string; entry: Promise<IndexEntry>; suspect?: boolean 
 export class CheckpointIndex {
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly opts: IndexOptions = {}) {}
+  private readonly opts: IndexOptions;
+
+  /** Reads are bounded in time and bytes by default (DEFAULT_READ_LIMITS), in the CLI as in the editor. */
+  constructor(opts: IndexOptions = {}) {
+    this.opts = { timeoutMs: DEFAULT_READ_LIMITS.timeoutMs, maxHeaderBytes: DEFAULT_READ_LIMITS.maxHeaderBytes, ...opts };
+  }
 
   /** The entry for `path`, read now if it is new or changed on disk since the last read. */
   async get(path: string): Promise<IndexEntry> {
