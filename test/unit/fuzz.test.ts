@@ -7,7 +7,8 @@
  * TENSORPORT_FUZZ_RUNS raises the number of inputs for a long local run (CI uses the default).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -18,10 +19,15 @@ import { findCheckpoints } from '../../server/src/index/findFiles';
 import { analyzeMapping } from '../../server/src/mapping/analyze';
 import { parseMapping } from '../../server/src/mapping/parse';
 import { loadSides } from '../../server/src/mapping/sides';
+import { STRUCTURED } from '../hostile/structured';
 import { EXAMPLES, FIXTURES, scratchDir } from '../support/tmp';
 
 const tmp = scratchDir('fuzz');
 const RUNS = Number(process.env.TENSORPORT_FUZZ_RUNS ?? 40);
+/** Inputs per reader from the structure-aware generators; `npm run fuzz` makes it 100,000. */
+const STRUCTURED_RUNS = Number(process.env.TENSORPORT_FUZZ_STRUCTURED ?? 1500);
+/** Where a failing input is kept, to become a hostile corpus case. */
+const FOUND = path.join(__dirname, '..', 'hostile', 'found');
 
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
@@ -85,3 +91,34 @@ test('no mutated mapping makes the parser or the analysis throw, or take over a 
   }), { numRuns: RUNS * 5, seed: 20261126 });
   assert.ok(inputs >= RUNS * 5);
 });
+
+for (const [reader, arb] of Object.entries(STRUCTURED)) {
+  test(`structure-aware ${reader} inputs (${STRUCTURED_RUNS}): a listing or one non-internal ReaderError, within a second`, { timeout: 3_600_000 }, async () => {
+    let n = 0;
+    let refused = 0;
+    await fc.assert(fc.asyncProperty(arb, async ({ bytes, ext }) => {
+      const target = tmp.file(`s${reader}${ext}`, bytes);
+      const t0 = Date.now();
+      try {
+        await readCheckpoint(target, { timeoutMs: 1000, maxHeaderBytes: 64 * 2 ** 20 });
+      } catch (e) {
+        refused++;
+        if (!(e instanceof ReaderError) || e.internal || /took longer than/.test(e.reason)) keep(reader, ext, bytes);
+        assert.ok(e instanceof ReaderError, `${String(e)}\n${(e as Error).stack}`);
+        assert.equal(e.internal, false, `an internal error: ${e.reason}`);
+        assert.doesNotMatch(e.reason, /took longer than/);
+      }
+      if (Date.now() - t0 >= 1000) keep(reader, ext, bytes);
+      assert.ok(Date.now() - t0 < 1000, `read in under a second (took ${Date.now() - t0} ms)`);
+      n++;
+    }), { numRuns: STRUCTURED_RUNS, seed: 20261201 });
+    // The generators must reach past the first checks: some inputs list, many are refused for deep reasons.
+    assert.equal(n, STRUCTURED_RUNS);
+    assert.ok(refused < n, `every ${reader} input was refused: the generator never gets past the first checks`);
+  });
+}
+
+function keep(reader: string, ext: string, bytes: Buffer): void {
+  mkdirSync(FOUND, { recursive: true });
+  writeFileSync(path.join(FOUND, `${reader}-${createHash('sha1').update(bytes).digest('hex').slice(0, 12)}${ext}`), bytes);
+}
