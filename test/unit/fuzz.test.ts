@@ -25,7 +25,7 @@ import { EXAMPLES, FIXTURES, scratchDir } from '../support/tmp';
 const tmp = scratchDir('fuzz');
 const RUNS = Number(process.env.TENSORPORT_FUZZ_RUNS ?? 40);
 /** Inputs per reader from the structure-aware generators; `npm run fuzz` makes it 100,000. */
-const STRUCTURED_RUNS = Number(process.env.TENSORPORT_FUZZ_STRUCTURED ?? 1500);
+const STRUCTURED_RUNS = Number(process.env.TENSORPORT_FUZZ_STRUCTURED ?? 3000);
 /** Where a failing input is kept, to become a hostile corpus case. */
 const FOUND = path.join(__dirname, '..', 'hostile', 'found');
 
