@@ -3,6 +3,7 @@
  * bidirectional override cannot write to the terminal, break the one-line error, or reorder a message —
  * in the CLI's table, its JSON, its error line, and the editor's diagnostics.
  */
+/* eslint-disable no-control-regex -- raw control characters in output are exactly what these tests look for */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { printable, printableJson } from '../../server/src/formats/printable';
