@@ -25,6 +25,8 @@ export interface Truth {
   tensors: TruthRow[];
   /** The file must be refused, with a reason matching this text. */
   refused?: string;
+  /** A note the listing must carry (what the file is, when it is not a model). */
+  note?: string;
   /** GGUF: scalar metadata as gguf-py reads it (float32 values widened to Python floats). */
   metadata?: Record<string, string | number>;
 }
@@ -89,6 +91,7 @@ export async function assertMatchesTruth(file: string): Promise<void> {
     if (typeof v === 'number') assert.equal(Math.fround(Number(ours)), Math.fround(v), `metadata ${k}: ${ours}`);
     else assert.equal(ours, v, `metadata ${k}`);
   }
+  if (truth.note) assert.ok(info.notes.some((n) => n.includes(truth.note!)), `a note saying "${truth.note}": ${info.notes.join(' | ')}`);
   // Every real format here places its tensors' bytes; a reader that stopped doing so must fail.
   assert.ok(hashed > 0 || got.length === 0, 'no tensor had a byte location to check');
 }

@@ -225,3 +225,12 @@ test('newer torch spellings: UntypedStorage with _rebuild_tensor_v3, meta tensor
   });
   assert.deepEqual(l.items[1], { kind: 'tensor', dtype: 'BF16', shape: [3], stride: [1], storageOffset: 0, storage: null });
 });
+
+test('tiers: a pickle naming only unknown classes is not a checkpoint; one naming something that acts is unsafe', async () => {
+  for (const g of ['__main__\nSettings', 'mypkg.config\nTrainConfig', 'argparse\nNamespace']) {
+    await rejects(value([0x80, 2, 0x63, ...ascii(`${g}\n`), 0x29, 0x81, 0x2e]), 'not-a-checkpoint', /not a tensor checkpoint: it pickles `.*` objects, which this reader does not build; nothing was executed/);
+  }
+  for (const g of ['collections\ndefaultdict', 'functools\npartial', 'mypkg\nsystem', 'torch.hub\nload']) {
+    await rejects(value([0x80, 2, 0x63, ...ascii(`${g}\n`), 0x2e]), 'unsafe-pickle', /not on the allow-list; nothing was executed/);
+  }
+});

@@ -28,6 +28,8 @@ export interface KeysDocument {
   format: string;
   framework?: string;
   shapeOrder?: 'ggml';
+  /** A training run's other state (optimizer, scheduler, RNG), not a model. */
+  content?: string;
   tensors: KeysDocumentTensor[];
   /** Model source: the config values inference used. */
   config?: Record<string, number>;
@@ -41,6 +43,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     format: info.format,
     ...(info.framework ? { framework: info.framework } : {}),
     ...(info.shapeOrder === 'ggml' ? { shapeOrder: 'ggml' as const } : {}),
+    ...(info.content ? { content: info.content } : {}),
     tensors: info.tensors.map((t) => ({
       key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape, bytes: t.dims?.some((d) => typeof d === 'string') ? 0 : tensorBytes(t),
       ...(t.layout ? { layout: t.layout } : {}),

@@ -62,6 +62,7 @@ export async function readCheckpoint(file: string, opts: ReadOptions = {}): Prom
 }
 
 async function dispatch(file: string, display: string, opts: ReadOptions): Promise<CheckpointInfo> {
+  await refuseLfsPointer(file, display);
   const byName = opts.kind ?? checkpointKindByName(file);
   if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
   if (byName === 'paddle-inference') return readPaddleInference(file, display);
@@ -98,3 +99,30 @@ async function sniff(file: string, display: string): Promise<CheckpointKind | un
 async function head(src: ByteSource, n: number): Promise<Buffer> {
   return src.read(0, Math.min(n, src.size), 'file start');
 }
+
+/** Git LFS pointers are small text files; any checkpoint is larger than this. */
+const LFS_POINTER_MAX = 1024;
+
+/**
+ * A clone without Git LFS leaves each large file as a pointer (`version https://git-lfs…`, `oid sha256:…`,
+ * `size N`): said as what it is, with the object's size and what to run, instead of a format error
+ * about a header length made of ASCII.
+ */
+async function refuseLfsPointer(file: string, display: string): Promise<void> {
+  const start = await withSource(file, display, (src) => (src.size <= LFS_POINTER_MAX ? src.read(0, src.size, 'file start') : Promise.resolve(undefined)));
+  if (!start) return;
+  const text = start.toString('latin1');
+  if (!text.startsWith('version https://git-lfs.github.com/spec/')) return;
+  const size = /^size (\d+)$/m.exec(text)?.[1];
+  const oid = /^oid sha256:([0-9a-f]{64})$/m.exec(text)?.[1];
+  const what = size ? `a ${formatSize(Number(size))} object${oid ? ` (sha256 ${oid.slice(0, 12)}…)` : ''}` : 'an object';
+  throw new ReaderError('not-a-checkpoint', display, `a Git LFS pointer to ${what}, not the checkpoint itself: the repository was cloned without Git LFS; run \`git lfs pull\``);
+}
+
+function formatSize(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n, i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return i ? `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}` : `${n} B`;
+}
+

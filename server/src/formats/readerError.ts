@@ -5,7 +5,12 @@
  */
 import { printable } from './printable';
 
-export type ReaderErrorCode = 'unreadable-checkpoint' | 'unsafe-pickle';
+/**
+ * `not-a-checkpoint`: a file that is plainly something else — a pickle of settings or other objects
+ * (Trainer's training_args.bin, a whole nn.Module), a Git LFS pointer — refused like any other, but
+ * shown as information in the editor: nobody can act on it as an error.
+ */
+export type ReaderErrorCode = 'unreadable-checkpoint' | 'unsafe-pickle' | 'not-a-checkpoint';
 
 export class ReaderError extends Error {
   readonly code: ReaderErrorCode;

@@ -91,6 +91,8 @@ export interface CheckpointInfo {
   metadata?: Record<string, string>;
   /** Things a porting engineer should know that are not errors (a flattened `state_dict` prefix, a shard mismatch). */
   notes: string[];
+  /** A training run's other state, recognised by its structure: listed as it is, never offered as a model. */
+  content?: 'optimizer-state' | 'scheduler-state' | 'rng-state';
   /** Paddle's `StructuredToParameterName@@` table: structured key → internal parameter name. */
   parameterNames?: Record<string, string>;
   /** ONNX graph inputs and outputs, kept for the parity runner. */

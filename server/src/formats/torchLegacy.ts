@@ -8,6 +8,7 @@ import { table } from './table';
 import { resolve as resolvePath } from 'node:path';
 import type { ByteSource } from './byteSource';
 import { flattenTensors } from './pickle/flatten';
+import { stateContent } from './pickle/stateKinds';
 import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
 import { type PyStorage, dictGet, isDict, iterItems, kindOf } from './pickle/values';
 import { runPickle } from './pickle/vm';
@@ -80,7 +81,9 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   });
   if (flat.leaves.length === 1 && flat.leaves[0].key === '') notes.push('the file holds a single tensor, listed as `tensor`');
   if (problems.length > 0) notes.push(`no byte location for ${problems.length} tensor${problems.length === 1 ? '' : 's'}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`);
-  return { file: name, format: 'torch-pickle', framework: 'torch', tensors, notes };
+  const state = stateContent(object.value);
+  if (state) notes.unshift(state.note);
+  return { file: name, format: 'torch-pickle', framework: 'torch', tensors, notes, ...(state ? { content: state.content } : {}) };
 }
 
 /**

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { ByteSource } from './byteSource';
 import { BufferSource, type RandomAccess } from './pickle/cursor';
 import { flattenTensors } from './pickle/flatten';
+import { stateContent } from './pickle/stateKinds';
 import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
 import { runPickle } from './pickle/vm';
 import { internalError, ReaderError, unreadable } from './readerError';
@@ -115,7 +116,9 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
   if (compressed.size > 0) notes.push(`${compressed.size} storage entr${compressed.size === 1 ? 'y is' : 'ies are'} compressed, so their tensors have no byte location`);
   if (problems.length > 0) notes.push(`no byte location for ${problems.length} tensor${problems.length === 1 ? '' : 's'}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`);
   if (pkl.compressionMethod !== 0) notes.push('data.pkl is compressed: error offsets would be within data.pkl, not the file');
-  return { file: name, format: 'torch-zip', framework: 'torch', tensors, notes };
+  const state = stateContent(value);
+  if (state) notes.unshift(state.note);
+  return { file: name, format: 'torch-zip', framework: 'torch', tensors, notes, ...(state ? { content: state.content } : {}) };
 }
 
 function zipReason(e: unknown): string {

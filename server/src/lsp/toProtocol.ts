@@ -23,7 +23,8 @@ export function checkpointDiagnostics(entry: IndexEntry): Diagnostic[] {
   if (entry.ok) return [];
   return [{
     range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-    severity: DiagnosticSeverity.Error,
+    // A file that is plainly something else (Trainer's settings, an LFS pointer) is information: nobody can act on it as an error.
+    severity: entry.error.code === 'not-a-checkpoint' ? DiagnosticSeverity.Information : DiagnosticSeverity.Error,
     code: entry.error.code,
     source: 'tensorport',
     message: entry.error.offset !== undefined ? `${entry.error.reason} (at byte ${entry.error.offset})` : entry.error.reason,

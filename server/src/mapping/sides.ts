@@ -50,7 +50,7 @@ export async function loadSides(mappingPath: string, file: MappingFile, index: C
     if (!d?.path || d.className) return undefined;
     const abs = resolveSidePath(mappingPath, d.path.text);
     const entry = await index.get(abs);
-    if (!entry.ok) return { ok: false, failure: { code: entry.error.code, message: `${d.path.text}: ${entry.error.reason}${entry.error.offset !== undefined ? ` (at byte ${entry.error.offset})` : ''}` } };
+    if (!entry.ok) return { ok: false, failure: { code: entry.error.code === 'not-a-checkpoint' ? 'unreadable-checkpoint' : entry.error.code, message: `${d.path.text}: ${entry.error.reason}${entry.error.offset !== undefined ? ` (at byte ${entry.error.offset})` : ''}` } };
     return { ok: true, side: sideFromInfo(entry.info, abs, d.path.text, declaredFramework(file, kind)) };
   };
   const sides: Sides = {};

@@ -43,16 +43,44 @@ export function resolveGlobal(module: string, name: string): PyGlobal | undefine
 }
 
 /**
- * Why a global that is not on the allow-list stops the read. A pickled `nn.Module` (`torch.save(model)`)
- * is the common honest case: it names the model's classes, i.e. code, so it gets its own advice.
+ * Globals that can act — run a command, import or evaluate code, load another file, reach the network
+ * or the file system — by module, and by name wherever they live. A pickle naming one is unsafe; a
+ * pickle naming only other unknown classes (a dataclass of settings, an nn.Module, an enum) is simply
+ * not a tensor checkpoint. Nothing is executed either way: the tiers only decide what the user is told.
  */
-export function refusedGlobal(module: string, name: string, following = ''): string {
-  const what = `pickle names \`${module}.${name}\`, which is not on the allow-list; nothing was executed`;
+const ACTING_MODULES = new Set([
+  'os', 'posix', 'nt', 'subprocess', 'sys', 'builtins', '__builtin__', 'importlib', 'runpy', 'code', 'codeop', 'pickle', '_pickle',
+  'marshal', 'shutil', 'socket', 'ctypes', 'webbrowser', 'pty', 'commands', 'multiprocessing', 'threading', 'signal', 'types',
+  'functools', 'operator', 'io', '_io', 'tempfile', 'pathlib', 'glob', 'urllib', 'http', 'requests', 'asyncio', 'inspect', 'dill',
+  'cloudpickle', 'joblib', 'collections', 'numpy', 'torch', 'paddle', 'tensorflow', 'jax', 'copyreg', 'copy_reg', 'site', 'platform', 'zipimport',
+]);
+const ACTING_NAMES = /^(eval|exec|compile|getattr|setattr|delattr|__import__|import_module|system|popen|spawn\w*|exec\w*|call|check_call|check_output|run|load|loads|open|remove|unlink|rmtree|apply|partial|methodcaller|attrgetter|itemgetter)$/;
+
+export type Refusal = { code: 'unsafe-pickle' | 'not-a-checkpoint'; reason: string };
+
+/**
+ * Why a global that is not on the allow-list stops the read, and how severe that is. A pickled
+ * `nn.Module` (`torch.save(model)`) and Trainer's settings are the common honest cases, each with its
+ * own advice. `following` is the pickle's next bytes, read as text only to word the refusal.
+ */
+export function refusedGlobal(module: string, name: string, following = ''): Refusal {
   const full = `${module}.${name}`;
-  if (full.startsWith('torch.nn.modules.') || following.includes('torch.nn.modules.') || (following.includes('_parameters') && following.includes('_modules'))) {
-    return `${what}: this is a whole torch.nn.Module saved with torch.save(model), which pickles its classes (code), not a state dict; save model.state_dict() instead`;
+  const root = module.split('.')[0];
+  const named = `pickle names \`${full}\`, which is not on the allow-list; nothing was executed`;
+  // torch.nn.modules.* are classes of layers (a pickled model), not torch functions that act.
+  const layerClass = full.startsWith('torch.nn.modules.');
+  if (!layerClass && (ACTING_MODULES.has(root) || ACTING_NAMES.test(name))) return { code: 'unsafe-pickle', reason: named };
+  // nn.Module's own attributes, as pickled keys: `_parameters` and `_modules` as whole strings (a
+  // settings object has fields that merely end so, like `optim_target_modules`).
+  // eslint-disable-next-line no-control-regex -- pickle length bytes are exactly what this matches
+  const moduleState = /(?:X\x0b\x00\x00\x00|\x8c\x0b)_parameters/.test(following) && /(?:X\x08\x00\x00\x00|\x8c\x08)_modules/.test(following);
+  if (layerClass || following.includes('torch.nn.modules.') || moduleState) {
+    return { code: 'not-a-checkpoint', reason: `not a tensor checkpoint: ${named}: this is a whole torch.nn.Module saved with torch.save(model), which pickles its classes (code), not a state dict; save model.state_dict() instead` };
   }
-  return what;
+  if (full === 'transformers.training_args.TrainingArguments' || /\.TrainingArguments$/.test(full)) {
+    return { code: 'not-a-checkpoint', reason: `not a tensor checkpoint: Trainer settings (\`${full}\`, what Trainer saves as training_args.bin); nothing was executed` };
+  }
+  return { code: 'not-a-checkpoint', reason: `not a tensor checkpoint: it pickles \`${full}\` objects, which this reader does not build; nothing was executed` };
 }
 
 export function callGlobal(fn: PyValue, args: PyValue[], ctx: CallContext): PyValue {

@@ -101,7 +101,8 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
     if (g && (g.name !== 'builtins.eval' || opts.paddleDenseTensors)) return g;
     // The bytes that follow, read as text, only to word the refusal (a pickled nn.Module names its layer classes).
     const ahead = await src.read(opAt, Math.min(LOOK_AHEAD, end - opAt), 'pickle data').catch(() => Buffer.alloc(0));
-    throw new ReaderError('unsafe-pickle', file, refusedGlobal(module, name, ahead.toString('latin1')), opAt);
+    const refusal = refusedGlobal(module, name, ahead.toString('latin1'));
+    throw new ReaderError(refusal.code, file, refusal.reason, opAt);
   };
   const lineText = async (what: string, max = LINE_MAX): Promise<string> => (await cur.line(max, what)).toString('latin1');
   const lineInt = async (what: string): Promise<number> => {
