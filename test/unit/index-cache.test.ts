@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_READ_LIMITS, readCheckpoint } from '../../server/src/formats/readCheckpoint';
+import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
+import { DEFAULT_READ_LIMITS } from '../../server/src/formats/readLimits';
 import { DEFAULT_SETTINGS } from '../../server/src/lsp/protocol';
 import { CheckpointIndex, IndexEntry } from '../../server/src/index/checkpointIndex';
 import { pooledReader, ReadPool } from '../../server/src/index/readPool';
@@ -127,6 +128,10 @@ test('every face reads within the same budgets: an index made without options (t
   const index = new CheckpointIndex({ reader: async (p, opts) => { seen.push(opts); return readCheckpoint(p, opts); } });
   await index.get(file);
   assert.deepEqual(seen.map((o) => [o.timeoutMs, o.maxHeaderBytes]), [[DEFAULT_READ_LIMITS.timeoutMs, DEFAULT_READ_LIMITS.maxHeaderBytes]]);
-  assert.equal(DEFAULT_READ_LIMITS.maxHeaderBytes, DEFAULT_SETTINGS.maxHeaderMB * 2 ** 20, 'the editor\'s defaults are the same budgets');
+  // The editor's defaults are the same budgets: the server's (derived) and the settings VS Code shows (package.json).
+  const settings = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).contributes.configuration.properties;
+  assert.equal(DEFAULT_READ_LIMITS.maxHeaderBytes, DEFAULT_SETTINGS.maxHeaderMB * 2 ** 20);
   assert.equal(DEFAULT_READ_LIMITS.timeoutMs, DEFAULT_SETTINGS.readTimeoutMs);
+  assert.equal(settings['tensorport.index.maxHeaderMB'].default * 2 ** 20, DEFAULT_READ_LIMITS.maxHeaderBytes);
+  assert.equal(settings['tensorport.index.readTimeoutMs'].default, DEFAULT_READ_LIMITS.timeoutMs);
 });

@@ -3,7 +3,8 @@
  * people. `FILE.py::Class` / `FILE.ts::Class` lists what model source will have (server/src/source/).
  */
 import { printableJson } from '../formats/printable';
-import { DEFAULT_READ_LIMITS, readCheckpoint } from '../formats/readCheckpoint';
+import { readCheckpoint } from '../formats/readCheckpoint';
+import { DEFAULT_READ_LIMITS } from '../formats/readLimits';
 import { keysDocument } from '../formats/keysDocument';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';

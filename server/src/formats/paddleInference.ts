@@ -78,6 +78,7 @@ async function records(src: ByteSource, vars: ProgramVar[]): Promise<TensorInfo[
   const name = src.displayName;
   const abs = nodePath.resolve(src.path);
   const tensors: TensorInfo[] = [];
+  const cur = new WireCursor(src);
   let pos = 0;
   const need = (n: number, what: string): void => {
     if (pos + n > src.size) throw unreadable(name, `${what} needs ${n} bytes but the file ends after ${src.size - pos}: truncated, or not the parameters of this program`, pos);
@@ -109,7 +110,7 @@ async function records(src: ByteSource, vars: ProgramVar[]): Promise<TensorInfo[
     }
     pos += 8;
     need(descLen, 'tensor description');
-    const { dataType, dims } = tensorDesc(await src.read(pos, descLen, 'tensor description'), name, pos);
+    const { dataType, dims } = await tensorDescAt(cur, pos, pos + descLen, name);
     pos += descLen;
     const dtype = PADDLE_DTYPES[dataType];
     if (!dtype) throw unreadable(name, `tensor \`${v.name}\` has Paddle data type ${dataType}, which this reader does not know`, pos);
@@ -128,39 +129,22 @@ async function records(src: ByteSource, vars: ProgramVar[]): Promise<TensorInfo[
   return tensors;
 }
 
-/** `declared`: a program's own description, where -1 marks a dimension fixed only at run time. */
-function tensorDesc(bytes: Buffer, file: string, at: number, declared = false): { dataType: number; dims: number[] } {
+/**
+ * A TensorDesc (data_type 1, dims 2, packed or not) in [start, end) of the file, walked with the same
+ * protobuf cursor as the program. `declared`: a program's own description, where -1 marks a dimension
+ * fixed only at run time.
+ */
+async function tensorDescAt(cur: WireCursor, start: number, end: number, file: string, declared = false): Promise<{ dataType: number; dims: number[] }> {
   let dataType = -1;
   const dims: number[] = [];
-  let i = 0;
-  const varint = (): number => {
-    let v = 0n, shift = 0n;
-    for (;;) {
-      if (i >= bytes.length || shift > 63n) throw unreadable(file, 'malformed tensor description', at + i);
-      const b = bytes[i++];
-      v |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) break;
-      shift += 7n;
-    }
-    return Number(BigInt.asIntN(64, v));
-  };
-  while (i < bytes.length) {
-    const tag = varint();
-    const field = tag >>> 3, wire = tag & 7;
-    if (wire === VARINT) {
-      const v = varint();
-      if (field === 1) dataType = v;
-      else if (field === 2) dims.push(v);
-    } else if (wire === LEN) {
-      const len = varint();
-      const end = i + len;
-      if (len < 0 || end > bytes.length) throw unreadable(file, 'malformed tensor description', at + i);
-      if (field === 2) while (i < end) dims.push(varint());
-      i = end;
-    } else throw unreadable(file, `malformed tensor description (wire type ${wire})`, at + i);
+  cur.pos = start;
+  for (let f = await cur.next(end); f; f = await cur.next(end)) {
+    if (f.field === 1 && f.wire === VARINT) dataType = f.value;
+    else if (f.field === 2 && (f.wire === VARINT || f.wire === LEN)) await cur.varints(f, (d) => dims.push(d));
+    cur.pos = f.end;
   }
   if (dataType < 0 || dims.length > MAX_DIMS || dims.some((d) => d < (declared ? -1 : 0) || !Number.isSafeInteger(d))) {
-    throw unreadable(file, `tensor description with data type ${dataType} and dims [${dims.join(', ')}]: corrupt`, at);
+    throw unreadable(file, `tensor description with data type ${dataType} and dims [${dims.slice(0, MAX_DIMS).join(', ')}]: corrupt`, start);
   }
   return { dataType, dims };
 }
@@ -258,7 +242,7 @@ async function varDesc(cur: WireCursor, v: Field, display: string): Promise<Prog
         else if (t.field === 3 && t.wire === LEN) {
           for (let d = await cur.next(t.end); d; d = await cur.next(t.end)) {
             if (d.field === 1 && d.wire === LEN) {
-              const desc = tensorDesc(await cur.bytes(d, 4096, 'TensorDesc'), display, d.start, true);
+              const desc = await tensorDescAt(cur, d.start, d.end, display, true);
               dtype = PADDLE_DTYPES[desc.dataType];
               shape = desc.dims;
             }

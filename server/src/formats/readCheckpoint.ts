@@ -17,12 +17,6 @@ import { readTorchZip } from './torchZip';
 import { CheckpointInfo } from './tensorInfo';
 
 
-/**
- * The budgets every face reads with unless told otherwise (the editor's settings default to them):
- * a header read that takes longer, or pulls in more bytes, fails with the reason.
- */
-export const DEFAULT_READ_LIMITS = { timeoutMs: 10_000, maxHeaderBytes: 256 * 2 ** 20 } as const;
-
 export interface ReadOptions {
   /** Shown in errors and results; defaults to the path. */
   displayName?: string;
@@ -62,7 +56,19 @@ export async function readCheckpoint(file: string, opts: ReadOptions = {}): Prom
 }
 
 async function dispatch(file: string, display: string, opts: ReadOptions): Promise<CheckpointInfo> {
-  await refuseLfsPointer(file, display);
+  try {
+    return await dispatchByKind(file, display, opts);
+  } catch (e) {
+    // Only a read that failed asks whether the file is an LFS pointer: a listing costs no extra I/O.
+    if (e instanceof ReaderError && e.code === 'unreadable-checkpoint') {
+      const pointer = await lfsPointer(file, display).catch(() => undefined);
+      if (pointer) throw pointer;
+    }
+    throw e;
+  }
+}
+
+async function dispatchByKind(file: string, display: string, opts: ReadOptions): Promise<CheckpointInfo> {
   const byName = opts.kind ?? checkpointKindByName(file);
   if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
   if (byName === 'paddle-inference') return readPaddleInference(file, display);
@@ -108,15 +114,15 @@ const LFS_POINTER_MAX = 1024;
  * `size N`): said as what it is, with the object's size and what to run, instead of a format error
  * about a header length made of ASCII.
  */
-async function refuseLfsPointer(file: string, display: string): Promise<void> {
+async function lfsPointer(file: string, display: string): Promise<ReaderError | undefined> {
   const start = await withSource(file, display, (src) => (src.size <= LFS_POINTER_MAX ? src.read(0, src.size, 'file start') : Promise.resolve(undefined)));
-  if (!start) return;
+  if (!start) return undefined;
   const text = start.toString('latin1');
-  if (!text.startsWith('version https://git-lfs.github.com/spec/')) return;
+  if (!text.startsWith('version https://git-lfs.github.com/spec/')) return undefined;
   const size = /^size (\d+)$/m.exec(text)?.[1];
   const oid = /^oid sha256:([0-9a-f]{64})$/m.exec(text)?.[1];
   const what = size ? `a ${formatSize(Number(size))} object${oid ? ` (sha256 ${oid.slice(0, 12)}…)` : ''}` : 'an object';
-  throw new ReaderError('not-a-checkpoint', display, `a Git LFS pointer to ${what}, not the checkpoint itself: the repository was cloned without Git LFS; run \`git lfs pull\``);
+  return new ReaderError('not-a-checkpoint', display, `a Git LFS pointer to ${what}, not the checkpoint itself: the repository was cloned without Git LFS; run \`git lfs pull\``);
 }
 
 function formatSize(n: number): string {

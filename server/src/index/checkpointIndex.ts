@@ -12,7 +12,8 @@ import { dirname } from 'node:path';
 import { sameHeader } from '../formats/byteSource';
 import { mapLimit } from '../formats/mapLimit';
 import { checkpointKindByName } from '../formats/fileKinds';
-import { DEFAULT_READ_LIMITS, readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
+import { readCheckpoint, ReadOptions } from '../formats/readCheckpoint';
+import { DEFAULT_READ_LIMITS } from '../formats/readLimits';
 import { ReaderError, ReaderErrorCode } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
 

@@ -1,11 +1,13 @@
 /**
  * Tensor Port's custom LSP messages, one place for both sides (the client imports this file; it
- * imports only types, erased from the bundle, and the import-free file-kind registry, so the client bundle
+ * imports only types, erased from the bundle, and two import-free modules (the file-kind registry and the
+ * read limits), so the client bundle
  * stays free of server code).
  */
 
 /** The file-kind registry, for the client's watchers and pickers (a module without imports: safe to bundle). */
 export { CHECKPOINT_DIALOG_EXTENSIONS, CHECKPOINT_EXTENSIONS, CHECKPOINT_GLOBS, SHARD_INDEX_SUFFIX } from '../formats/fileKinds';
+import { DEFAULT_READ_LIMITS } from '../formats/readLimits';
 
 /** Request: the tensors of one checkpoint, as `tensorport keys --json` prints them. */
 export const KEYS_REQUEST = 'tensorport/keys';
@@ -57,4 +59,6 @@ export interface StatusParams { checkpoints: number; unreadable: number; openMap
 
 /** Settings the client passes as initializationOptions (package.json `tensorport.index.*`). */
 export interface ServerSettings { readTimeoutMs: number; exclude: string[]; maxHeaderMB: number; maxMappingMB: number }
-export const DEFAULT_SETTINGS: ServerSettings = { readTimeoutMs: 10_000, exclude: [], maxHeaderMB: 256, maxMappingMB: 20 };
+export const DEFAULT_SETTINGS: ServerSettings = {
+  readTimeoutMs: DEFAULT_READ_LIMITS.timeoutMs, exclude: [], maxHeaderMB: DEFAULT_READ_LIMITS.maxHeaderBytes / 2 ** 20, maxMappingMB: 20,
+};

@@ -322,10 +322,8 @@ async function constantValue(cur: WireCursor, attrs: AttributeFields[], output: 
       case 'value_ints': {
         let count = 0;
         for (const f of a.ints) {
-          if (f.wire === LEN) {
-            cur.pos = f.start;
-            await cur.varints(f, () => { count++; });
-          } else count++;
+          if (f.wire === LEN || f.wire === VARINT) await cur.varints(f, () => { count++; });
+          else count++;
         }
         return { ...blank([count], INT64), at: a.ints[0]?.at ?? 0, typed: count > 0 };
       }

@@ -89,7 +89,8 @@ export async function runPickle(src: RandomAccess, start: number, end: number, o
     else far.set(idx, v);
   };
   const get = (idx: number): PyValue => {
-    const v = idx < memo.length ? memo[idx] : far.get(idx);
+    // A slot written far ahead lives in `far` even once the dense part has grown past it.
+    const v = (idx < memo.length ? memo[idx] : undefined) ?? far.get(idx);
     return v === undefined ? fail(`memo slot ${idx} is read before it is written: corrupt pickle`) : v;
   };
   const resolve = async (module: string, name: string): Promise<PyValue> => {
