@@ -191,7 +191,8 @@ const GRAPH_FIELD_NAMES: Readonly<Record<number, string>> = {
 async function walkGraph(cur: WireCursor, g: Field, parts: GraphParts, scope: string, depth: number): Promise<void> {
   if (depth > MAX_GRAPH_DEPTH) throw cur.malformed(`subgraphs nest deeper than ${MAX_GRAPH_DEPTH} levels`, g.at);
   const main = scope === '';
-  for (let f = await cur.next(g.end); f; f = await cur.next(g.end)) {
+  // As in walkTensor: await only a real read (a graph may hold 100,000 initializers).
+  for (let n = cur.next(g.end), f = n instanceof Promise ? await n : n; f; n = cur.next(g.end), f = n instanceof Promise ? await n : n) {
     const known = GRAPH_FIELD_NAMES[f.field];
     if (known && f.wire !== LEN) throw wireError(cur, 'GraphProto', f, known, LEN);
     switch (f.field) {
@@ -335,11 +336,14 @@ async function constantValue(cur: WireCursor, attrs: AttributeFields[], output: 
 
 async function walkTensor(cur: WireCursor, t: Field): Promise<Omit<RawTensor, 'graph'>> {
   const out: Omit<RawTensor, 'graph'> = { name: '', at: t.at, dims: [], dataType: 0, typed: false, segment: false, external: new Map(), dataLocation: 0 };
-  for (let f = await cur.next(t.end); f; f = await cur.next(t.end)) {
+  // Fields come from the window synchronously almost always: awaiting only a real read keeps a tensor of
+  // a million dims fields (or a graph of 100,000 tensors) from paying a microtask per field.
+  for (let n = cur.next(t.end), f = n instanceof Promise ? await n : n; f; n = cur.next(t.end), f = n instanceof Promise ? await n : n) {
     switch (f.field) {
       case TENSOR.dims:
-        if (f.wire !== VARINT && f.wire !== LEN) throw wireError(cur, 'TensorProto', f, 'dims', VARINT);
-        await cur.varints(f, (v) => out.dims.push(v));
+        if (f.wire === VARINT) out.dims.push(f.value);
+        else if (f.wire === LEN) await cur.varints(f, (v) => out.dims.push(v));
+        else throw wireError(cur, 'TensorProto', f, 'dims', VARINT);
         break;
       case TENSOR.dataType:
         if (f.wire !== VARINT) throw wireError(cur, 'TensorProto', f, 'data_type', VARINT);
