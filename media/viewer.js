@@ -7,6 +7,8 @@
 /** @typedef {import('../client/src/webviewMessages').ViewerMessage} ViewerMessage */
 /** @typedef {import('../client/src/webviewMessages').FromViewer} FromViewer */
 /** @typedef {import('../server/src/formats/keysDocument').KeysDocumentTensor} Tensor */
+/** @type {Record<string, string>} */
+const CONTENT = { 'optimizer-state': 'optimizer state', 'scheduler-state': 'scheduler state', 'rng-state': 'RNG state' };
 (function () {
   /** @type {import('vscode-webview').WebviewApi<{ expanded: Record<string, boolean>, filter: string }>} */
   const vscode = acquireVsCodeApi();
@@ -39,15 +41,18 @@
     header.append(el('h1', '', file));
     app.append(header);
     if (!result.ok) {
-      const box = el('div', 'error');
-      box.append(el('strong', '', 'This checkpoint cannot be read. '), document.createTextNode(result.message));
+      // Trainer's settings, an LFS pointer, a partial download: said as what they are, not as a failure.
+      const other = result.code === 'not-a-checkpoint';
+      const box = el('div', other ? 'info' : 'error');
+      box.append(el('strong', '', other ? 'Not a tensor checkpoint: ' : 'This checkpoint cannot be read. '), document.createTextNode(result.message));
       app.append(box);
       return;
     }
     const k = result.keys;
     root = buildTree(k.tensors);
     const total = root;
-    header.append(el('div', 'summary', `${k.format}${k.framework ? ` · ${k.framework} layout` : ''}${k.shapeOrder === 'ggml' ? ' · shapes in GGUF order' : ''} · ${fmtInt(total.count)} tensors · ${fmtInt(total.params)} parameters · ${fmtBytes(total.bytes)}`));
+    const content = k.content ? ` · ${CONTENT[k.content] ?? k.content}` : '';
+    header.append(el('div', 'summary', `${k.format}${content}${k.framework ? ` · ${k.framework} layout` : ''}${k.shapeOrder === 'ggml' ? ' · shapes in GGUF order' : ''} · ${fmtInt(total.count)} tensors · ${fmtInt(total.params)} parameters · ${fmtBytes(total.bytes)}`));
     if (k.notes && k.notes.length) {
       const ul = el('ul', 'notes');
       for (const n of k.notes) ul.append(el('li', '', n));

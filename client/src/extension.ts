@@ -10,7 +10,7 @@ import { crashPolicy } from './crashPolicy';
 import { registerCommands } from './commands';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
-import { CHECKPOINT_GLOBS, STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
+import { CHECKPOINT_GLOBS, DEFAULT_SETTINGS, STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
 
 let client: LanguageClient | undefined;
 
@@ -28,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     exclude: config.get<string[]>('index.exclude', []),
     maxHeaderMB: config.get<number>('index.maxHeaderMB', 256),
     maxMappingMB: config.get<number>('mapping.maxFileMB', 20),
+    eagerLimit: config.get<number>('index.eagerLimit', DEFAULT_SETTINGS.eagerLimit),
   };
   const clientOptions: LanguageClientOptions = {
     // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.

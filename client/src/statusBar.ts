@@ -13,7 +13,8 @@ export function createStatusBar(context: vscode.ExtensionContext, client: Langua
   context.subscriptions.push(item);
   context.subscriptions.push(onStatus((s) => {
     item.text = `$(database) ${s.checkpoints} checkpoint${s.checkpoints === 1 ? '' : 's'}${s.unreadable ? ` $(warning) ${s.unreadable}` : ''}`;
-    item.tooltip = `Tensor Port: ${s.checkpoints} checkpoints indexed, ${s.unreadable} unreadable, ${s.openMappings} mapping file(s) open`;
+    item.tooltip = `Tensor Port: ${s.checkpoints} checkpoints indexed (${s.pending ? `${s.pending} read when needed, ` : ''}${s.unreadable} unreadable), `
+      + `${s.notCheckpoints ? `${s.notCheckpoints} other files (Trainer settings, LFS pointers, partial downloads), ` : ''}${s.openMappings} mapping file(s) open`;
     item.backgroundColor = s.unreadable ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }));
   context.subscriptions.push(client.onDidChangeState((e) => {

@@ -9,7 +9,15 @@ import {
   DIFF_REQUEST, DiffParams, DiffResult, StatusParams, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult,
 } from '../../server/src/lsp/protocol';
 
-type Node = { group: 'checkpoint' | 'mapping'; count: number } | WorkspaceEntry;
+type Section = { section: 'checkpoint' | 'mapping'; count: number };
+type Group = { group: NonNullable<WorkspaceEntry['group']>; entries: WorkspaceEntry[] };
+type Node = Section | Group | WorkspaceEntry;
+
+/** Training steps of one run newest first (runs by folder), then hub snapshots by name. */
+function groupOrder(a: Group, b: Group): number {
+  const ka = a.group.kind === 'hub-snapshot' ? 1 : 0, kb = b.group.kind === 'hub-snapshot' ? 1 : 0;
+  return ka - kb || a.group.where.localeCompare(b.group.where) || b.group.step - a.group.step || a.group.label.localeCompare(b.group.label);
+}
 
 class WorkspaceTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -27,25 +35,46 @@ class WorkspaceTree implements vscode.TreeDataProvider<Node> {
 
   getChildren(node?: Node): Node[] {
     if (!node) {
-      return (['mapping', 'checkpoint'] as const).map((group) => ({ group, count: this.entries.filter((e) => e.kind === group).length }));
+      return (['mapping', 'checkpoint'] as const).map((section) => ({ section, count: this.entries.filter((e) => e.kind === section).length }));
     }
-    return 'group' in node ? this.entries.filter((e) => e.kind === node.group) : [];
+    if ('entries' in node) return node.entries;
+    if (!('section' in node)) return [];
+    const inSection = this.entries.filter((e) => e.kind === node.section);
+    const groups = new Map<string, Group>();
+    for (const e of inSection) {
+      if (!e.group) continue;
+      const g = groups.get(e.group.key) ?? { group: e.group, entries: [] };
+      g.entries.push(e);
+      groups.set(e.group.key, g);
+    }
+    return [...inSection.filter((e) => !e.group), ...[...groups.values()].sort(groupOrder)];
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
-    if ('group' in node) {
-      const item = new vscode.TreeItem(node.group === 'mapping' ? 'Mappings' : 'Checkpoints', vscode.TreeItemCollapsibleState.Expanded);
+    if ('section' in node) {
+      const item = new vscode.TreeItem(node.section === 'mapping' ? 'Mappings' : 'Checkpoints', vscode.TreeItemCollapsibleState.Expanded);
       item.description = String(node.count);
+      return item;
+    }
+    if ('entries' in node) {
+      // Only the newest step of a run starts open: a long run has dozens.
+      const newest = node.group.kind === 'training-step' && !this.entries.some((e) => e.group?.kind === 'training-step' && e.group.where === node.group.where && e.group.step > node.group.step);
+      const item = new vscode.TreeItem(node.group.label, newest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      item.description = `${node.group.where} · ${node.entries.length} file${node.entries.length === 1 ? '' : 's'}`;
+      item.iconPath = new vscode.ThemeIcon(node.group.kind === 'hub-snapshot' ? 'cloud-download' : 'history');
+      item.contextValue = node.group.kind;
+      item.id = `group:${node.group.key}`;
       return item;
     }
     const uri = vscode.Uri.file(node.path);
     const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
-    item.label = vscode.workspace.asRelativePath(uri);
+    item.label = node.label;
     item.description = node.detail;
     item.tooltip = `${node.path}\n${node.detail}`;
     item.iconPath = node.errors ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'))
       : node.warnings ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
-        : new vscode.ThemeIcon(node.kind === 'mapping' ? 'pass' : 'database');
+        : node.infos ? new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'))
+          : new vscode.ThemeIcon(node.kind === 'mapping' ? 'pass' : 'database');
     item.contextValue = node.kind;
     item.command = { title: 'Open', command: 'vscode.open', arguments: [uri] };
     return item;

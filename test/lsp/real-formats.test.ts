@@ -27,7 +27,7 @@ before(async () => {
 after(() => client.stop());
 
 test('the inference model and the torch 2.13 file are both indexed, neither unreadable', () => {
-  assert.deepEqual(ready, { checkpoints: 2, unreadable: 0 });
+  assert.deepEqual(ready, { checkpoints: 2, unreadable: 0, pending: 0 });
 });
 
 test('a rule from the Paddle program\'s name to torch\'s key: Paddle\'s [in, out] against torch\'s [out, in]', async () => {

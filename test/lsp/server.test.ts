@@ -29,7 +29,7 @@ before(async () => {
   ws.file('runs/excluded.safetensors', 'excluded by the tensorport.index.exclude setting');
   const started = await LspClient.start(ws.dir, { exclude: ['runs'], maxMappingMB: 1 });
   client = started.client;
-  assert.deepEqual(started.ready, { checkpoints: 2, unreadable: 1 });
+  assert.deepEqual(started.ready, { checkpoints: 2, unreadable: 1, pending: 0 });
 });
 
 after(() => client.stop());

@@ -27,7 +27,7 @@ export class LspClient {
 
   private constructor(readonly proc: ChildProcess, readonly conn: MessageConnection) {}
 
-  static async start(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: { checkpoints: number; unreadable: number } }> {
+  static async start(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: { checkpoints: number; unreadable: number; pending: number } }> {
     const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
@@ -41,7 +41,7 @@ export class LspClient {
     conn.onRequest('client/registerCapability', () => null);
     conn.onNotification('$/progress', () => undefined);
     conn.onNotification('window/logMessage', (m: { message: string }) => { client.log.push(m.message); });
-    const ready = new Promise<{ checkpoints: number; unreadable: number }>((resolve) => conn.onNotification('tensorport/indexReady', resolve));
+    const ready = new Promise<{ checkpoints: number; unreadable: number; pending: number }>((resolve) => conn.onNotification('tensorport/indexReady', resolve));
     conn.listen();
     await conn.sendRequest('initialize', {
       processId: process.pid, rootUri: null,

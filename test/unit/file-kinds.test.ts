@@ -31,5 +31,5 @@ test('package.json lists every checkpoint extension the registry has, and no oth
   const menu = (pkg.contributes.menus['explorer/context'] as { command: string; when: string }[]).find((m) => m.command === 'tensorport.showKeys')!;
   const inWhen = /\(([^)]*)\)/.exec(menu.when)![1].split('|').sort();
   assert.deepEqual(inWhen, exts);
-  assert.deepEqual(CHECKPOINT_GLOBS, [`**/*.{${Object.keys(CHECKPOINT_EXTENSIONS).map((e) => e.slice(1)).join(',')}}`, `**/*${SHARD_INDEX_SUFFIX}`]);
+  assert.deepEqual(CHECKPOINT_GLOBS, [`**/*.{${Object.keys(CHECKPOINT_EXTENSIONS).map((e) => e.slice(1)).join(',')}}`, `**/*${SHARD_INDEX_SUFFIX}`, '**/*.incomplete']);
 });

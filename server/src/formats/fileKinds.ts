@@ -3,10 +3,13 @@
  * extension means), mapping files, and Python/TypeScript sources (model source or conversion scripts,
  * told apart by their content). The readers, the workspace scan, the server's file watchers and the
  * client's pickers all derive from it; package.json repeats it for VS Code and a test keeps the two equal.
- * No imports: the client bundles it through the protocol module.
+ * Imports only the import-free hub layout module: the client bundles it through the protocol module.
  */
+import { unfinishedDownload } from './hubCache';
 
-export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf';
+export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf'
+  /** A Hugging Face download still in progress (or broken off): listed, so the user hears it is not there yet. */
+  | 'unfinished-download';
 
 /** Checkpoint extensions (lower case, with the dot) → the reader that reads them. */
 // No prototype (see table.ts, not imported: this module has no imports): `.constructor` is no extension.
@@ -35,6 +38,7 @@ export function fileKindByName(file: string): FileKind | undefined {
 }
 
 export function checkpointKindByName(file: string): CheckpointKind | undefined {
+  if (unfinishedDownload(file)) return 'unfinished-download';
   const name = baseName(file).toLowerCase();
   if (name.endsWith(SHARD_INDEX_SUFFIX)) return 'safetensors-index';
   const dot = name.lastIndexOf('.');
@@ -51,10 +55,11 @@ export function isSourceName(file: string): boolean {
   return /\.(py|pyi|ts)$/.test(name) && !name.endsWith('.d.ts');
 }
 
-/** Glob patterns for file watchers: every checkpoint extension, and shard indexes. */
+/** Glob patterns for file watchers: every checkpoint extension, shard indexes, and partial hub downloads. */
 export const CHECKPOINT_GLOBS: readonly string[] = [
   `**/*.{${Object.keys(CHECKPOINT_EXTENSIONS).map((e) => e.slice(1)).join(',')}}`,
   `**/*${SHARD_INDEX_SUFFIX}`,
+  '**/*.incomplete',
 ];
 
 /** Extensions (no dot) for file-open dialogs that pick a checkpoint (`json` for a shard index). */

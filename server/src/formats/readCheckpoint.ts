@@ -4,6 +4,7 @@
  * mapping analysis never see any other failure.
  */
 import { ByteSource, readBudget, traced, withSource } from './byteSource';
+import { unfinishedDownload, unfinishedDownloadReason } from './hubCache';
 import { CHECKPOINT_EXTENSIONS, CheckpointKind, SHARD_INDEX_SUFFIX, checkpointKindByName } from './fileKinds';
 import { readGguf } from './gguf';
 import { readOnnx } from './onnx/onnxReader';
@@ -72,6 +73,10 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
   const byName = opts.kind ?? checkpointKindByName(file);
   if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
   if (byName === 'paddle-inference') return readPaddleInference(file, display);
+  if (byName === 'unfinished-download') {
+    const size = await withSource(file, display, async (src) => src.size);
+    throw new ReaderError('not-a-checkpoint', display, unfinishedDownloadReason(unfinishedDownload(file) ?? {}, formatSize(size)));
+  }
   const kind = byName ?? await sniff(file, display);
   switch (kind) {
     case 'safetensors': return withSource(file, display, readSafetensors);

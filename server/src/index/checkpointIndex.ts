@@ -30,9 +30,11 @@ export interface IndexOptions {
   displayName?: (path: string) => string;
   /** Reads one checkpoint; by default in this thread (the language server passes its worker pool's). */
   reader?: (path: string, opts: ReadOptions) => Promise<CheckpointInfo>;
+  /** Told of every entry a read produced (not of one kept because its header bytes were unchanged). */
+  onRead?: (entry: IndexEntry) => void;
 }
 
-interface Cached { stamp: string; entry: Promise<IndexEntry>; suspect?: boolean }
+interface Cached { stamp: string; entry: Promise<IndexEntry>; suspect?: boolean; settled?: IndexEntry }
 
 export class CheckpointIndex {
   private readonly cache = new Map<string, Cached>();
@@ -50,8 +52,15 @@ export class CheckpointIndex {
     const hit = this.cache.get(path);
     if (hit && hit.stamp === stamp && !hit.suspect) return hit.entry;
     const entry = hit && stamp !== 'missing' ? this.revalidate(path, hit.entry) : this.read(path);
-    this.cache.set(path, { stamp, entry });
+    const cached: Cached = { stamp, entry, settled: hit?.settled };
+    this.cache.set(path, cached);
+    void entry.then((e) => { cached.settled = e; });
     return entry;
+  }
+
+  /** The last entry read for `path`, without reading or checking the file (undefined if never read). */
+  peek(path: string): IndexEntry | undefined {
+    return this.cache.get(path)?.settled;
   }
 
   /**
@@ -103,11 +112,16 @@ export class CheckpointIndex {
     try {
       const read = this.opts.reader ?? readCheckpoint;
       const info = await read(path, { displayName, timeoutMs: this.opts.timeoutMs, maxHeaderBytes: this.opts.maxHeaderBytes, identity: true });
-      return { path, ok: true, info };
+      return this.told({ path, ok: true, info });
     } catch (e) {
       const err = e instanceof ReaderError ? e : new ReaderError('unreadable-checkpoint', displayName, String(e));
-      return { path, ok: false, error: { code: err.code, reason: err.reason, offset: err.offset, message: err.message } };
+      return this.told({ path, ok: false, error: { code: err.code, reason: err.reason, offset: err.offset, message: err.message } });
     }
+  }
+
+  private told(entry: IndexEntry): IndexEntry {
+    this.opts.onRead?.(entry);
+    return entry;
   }
 }
 

@@ -53,7 +53,7 @@ export function registerHandlers(connection: Connection, documents: TextDocument
 
   connection.onRequest(KEYS_REQUEST, honourCancel(async (params: KeysParams): Promise<KeysResult> => {
     const entry = await workspace().index.get(path.resolve(params.path));
-    return entry.ok ? { ok: true, keys: keysDocument(entry.info) } : { ok: false, message: entry.error.message };
+    return entry.ok ? { ok: true, keys: keysDocument(entry.info) } : { ok: false, message: entry.error.message, code: entry.error.code };
   }));
 
   connection.onRequest(DIFF_REQUEST, honourCancel(async (params: DiffParams): Promise<DiffResult> => {
@@ -104,7 +104,9 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     const ws = workspace();
     const mappings = (await Promise.all(ws.roots.map((r) => findMappings(r, { exclude: ws.settings.exclude })))).flat();
     const open = new Map(ws.mappings.all().map((m) => [m.path, m.analysis.diagnostics]));
-    return { entries: await summarizeWorkspace({ checkpoints: [...ws.checkpointFiles], mappings, open, maxMappingBytes: ws.maxMappingBytes }, ws.index) };
+    return { entries: await summarizeWorkspace({
+      checkpoints: [...ws.checkpointFiles], mappings, open, maxMappingBytes: ws.maxMappingBytes, pending: ws.pending, relative: (f) => ws.relative(f),
+    }, ws.index) };
   }));
 
   documents.onDidOpen((e) => {
@@ -140,7 +142,7 @@ export function registerHandlers(connection: Connection, documents: TextDocument
       : [];
     const overlay = ws.overlay();
     const r = completeAt(c.state.file, c.offset(position), {
-      sides: c.state.sides, mappingPath: c.state.path, files: [...ws.checkpointFiles, ...sources], classesOf: (f) => classNamesOf(f, overlay),
+      sides: c.state.sides, mappingPath: c.state.path, files: [...ws.sideCandidates(), ...sources], classesOf: (f) => classNamesOf(f, overlay),
     });
     return { isIncomplete: r.isIncomplete, items: r.items.map((i) => toCompletionItem(c.state.file, i)) };
   }));
@@ -149,7 +151,8 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     const ws = workspace();
     const doc = documents.get(textDocument.uri);
     if (doc && isModelSource(doc)) {
-      const checkpoints = (await Promise.all([...ws.checkpointFiles].map((f) => ws.index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
+      // The checkpoints read so far: a hover never waits on the headers past the eager limit.
+      const checkpoints = (await Promise.all([...ws.checkpointFiles].filter((f) => !ws.pending.has(f)).map((f) => ws.index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
       const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: ws.overlay(), checkpoints }).catch(() => undefined)
         ?? await hoverKeyString(fileURLToPath(doc.uri), doc.getText(), position.line, position.character, checkpoints).catch(() => undefined);
       return h ? { contents: toMarkdown(h.markdown), range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;

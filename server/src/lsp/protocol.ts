@@ -1,7 +1,7 @@
 /**
  * Tensor Port's custom LSP messages, one place for both sides (the client imports this file; it
- * imports only types, erased from the bundle, and two import-free modules (the file-kind registry and the
- * read limits), so the client bundle
+ * imports only types, erased from the bundle, and three small modules without server dependencies (the
+ * file-kind registry with the hub layout it asks, and the read limits), so the client bundle
  * stays free of server code).
  */
 
@@ -14,7 +14,7 @@ export const KEYS_REQUEST = 'tensorport/keys';
 export interface KeysParams { path: string }
 export type KeysResult =
   | { ok: true; keys: import('../formats/keysDocument').KeysDocument }
-  | { ok: false; message: string };
+  | { ok: false; message: string; /** The reader's code: `not-a-checkpoint` is said as what the file is, not as a failure. */ code?: string };
 
 /** Request: the model diff of two checkpoints, as unified-diff-like text. */
 export const DIFF_REQUEST = 'tensorport/diff';
@@ -51,14 +51,22 @@ export interface WorkspaceResult { entries: WorkspaceEntry[] }
 
 /** Notification from the server: the first workspace scan finished (tests and the client wait on it). */
 export const INDEX_READY_NOTIFICATION = 'tensorport/indexReady';
-export interface IndexReadyParams { checkpoints: number; unreadable: number }
+export interface IndexReadyParams { checkpoints: number; unreadable: number; /** Listed, header not read yet (past the eager limit). */ pending: number }
 
 /** Notification from the server: counts for the status bar. */
 export const STATUS_NOTIFICATION = 'tensorport/status';
-export interface StatusParams { checkpoints: number; unreadable: number; openMappings: number }
+export interface StatusParams {
+  /** Files that are checkpoints (or not read yet); `notCheckpoints` are the rest of the checkpoint-named files. */
+  checkpoints: number; unreadable: number; notCheckpoints: number; pending: number; openMappings: number;
+}
 
 /** Settings the client passes as initializationOptions (package.json `tensorport.index.*`). */
-export interface ServerSettings { readTimeoutMs: number; exclude: string[]; maxHeaderMB: number; maxMappingMB: number }
+export interface ServerSettings {
+  readTimeoutMs: number; exclude: string[]; maxHeaderMB: number; maxMappingMB: number;
+  /** Headers read when the workspace opens; checkpoints past this many are read when asked for. */
+  eagerLimit: number;
+}
 export const DEFAULT_SETTINGS: ServerSettings = {
   readTimeoutMs: DEFAULT_READ_LIMITS.timeoutMs, exclude: [], maxHeaderMB: DEFAULT_READ_LIMITS.maxHeaderBytes / 2 ** 20, maxMappingMB: 20,
+  eagerLimit: 1000,
 };

@@ -10,6 +10,7 @@ import { Connection, DiagnosticSeverity, TextDocuments } from 'vscode-languagese
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { MAPPING_EXTENSION, isSourceName } from '../formats/fileKinds';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
+import { displayName, readOrder } from '../index/checkpointGroups';
 import { findCheckpoints } from '../index/findFiles';
 import { pooledReader, ReadPool } from '../index/readPool';
 import { tooLargeMessage } from '../mapping/checkFile';
@@ -34,6 +35,10 @@ export class Workspace {
   /** Every checkpoint the scan or the watcher reported, and those that failed to read. */
   readonly checkpointFiles = new Set<string>();
   readonly unreadable = new Set<string>();
+  /** Files that are plainly something else (Trainer's settings, an LFS pointer, a partial download): not counted as unreadable. */
+  readonly notCheckpoints = new Set<string>();
+  /** Listed but not read yet: past `tensorport.index.eagerLimit`, read when something asks for them. */
+  readonly pending = new Set<string>();
 
   constructor(
     readonly connection: Connection,
@@ -44,7 +49,9 @@ export class Workspace {
   ) {
     this.index = new CheckpointIndex({
       timeoutMs: settings.readTimeoutMs, maxHeaderBytes: settings.maxHeaderMB * 2 ** 20,
-      displayName: (f) => this.relative(f), reader: pooledReader(readPool),
+      displayName: (f) => this.display(f), reader: pooledReader(readPool),
+      // A file read on demand (past the eager limit) gets its diagnostics the moment it is read.
+      onRead: (entry) => { if (this.pending.has(entry.path)) this.publishCheckpoint(entry); },
     });
     this.mappings = new MappingDocuments(this.index);
   }
@@ -62,26 +69,42 @@ export class Workspace {
     return file;
   }
 
+  /** A checkpoint as messages name it: relative, and a hub snapshot as `org/name@rev/file`. */
+  display(file: string): string {
+    return displayName(file, (f) => this.relative(f));
+  }
+
+  /**
+   * Finds every checkpoint, then reads the headers of the first `eagerLimit` in the order a porting
+   * engineer needs them (their own files, hub snapshots, the newest training steps); the rest are
+   * listed and read when a mapping, the viewer or a diff asks for them.
+   */
   async scan(): Promise<void> {
     const progress = await this.connection.window.createWorkDoneProgress();
     progress.begin('Tensor Port: indexing checkpoints', 0, 'finding files', false);
-    const files = (await Promise.all(this.roots.map((r) => findCheckpoints(r, { exclude: this.settings.exclude })))).flat();
-    this.connection.console.info(`indexing ${files.length} checkpoint(s) in ${this.roots.join(', ') || 'no folder'}`);
-    const entries = await this.index.scan(files, (done, total, file) => {
-      progress.report(Math.round((100 * done) / Math.max(total, 1)), this.relative(file));
+    const found = (await Promise.all(this.roots.map((r) => findCheckpoints(r, { exclude: this.settings.exclude })))).flat();
+    const ordered = readOrder(found, (f) => this.relative(f));
+    const eager = ordered.slice(0, Math.max(0, this.settings.eagerLimit));
+    for (const f of ordered.slice(eager.length)) { this.checkpointFiles.add(f); this.pending.add(f); }
+    this.connection.console.info(`indexing ${found.length} checkpoint(s) in ${this.roots.join(', ') || 'no folder'}`
+      + (this.pending.size ? `: reading ${eager.length} headers now, ${this.pending.size} when asked (tensorport.index.eagerLimit)` : ''));
+    const entries = await this.index.scan(eager, (done, total, file) => {
+      progress.report(Math.round((100 * done) / Math.max(total, 1)), this.display(file));
     });
     entries.forEach((e) => this.publishCheckpoint(e));
     progress.done();
-    const ready: IndexReadyParams = { checkpoints: entries.length, unreadable: entries.filter((e) => !e.ok).length };
+    const ready: IndexReadyParams = { checkpoints: found.length, unreadable: this.unreadable.size, pending: this.pending.size };
     this.connection.sendNotification(INDEX_READY_NOTIFICATION, ready);
     this.sendStatus();
   }
 
   publishCheckpoint(entry: IndexEntry): void {
     this.checkpointFiles.add(entry.path);
-    if (entry.ok) this.unreadable.delete(entry.path);
-    else {
-      this.unreadable.add(entry.path);
+    this.pending.delete(entry.path);
+    this.unreadable.delete(entry.path);
+    this.notCheckpoints.delete(entry.path);
+    if (!entry.ok) {
+      (entry.error.code === 'not-a-checkpoint' ? this.notCheckpoints : this.unreadable).add(entry.path);
       this.connection.console.warn(entry.error.message);
     }
     this.connection.sendDiagnostics({ uri: pathToFileURL(entry.path).toString(), diagnostics: checkpointDiagnostics(entry) });
@@ -89,13 +112,26 @@ export class Workspace {
 
   forgetCheckpoint(file: string): void {
     this.index.forget(file);
-    this.checkpointFiles.delete(file);
-    this.unreadable.delete(file);
+    for (const set of [this.checkpointFiles, this.unreadable, this.notCheckpoints, this.pending]) set.delete(file);
     this.connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: [] });
   }
 
+  /**
+   * Checkpoints offered as a mapping's `source`/`target`: model weights only. Optimizer, scheduler and
+   * RNG states and files that are not checkpoints still work when named, but are not proposed.
+   */
+  sideCandidates(): string[] {
+    return [...this.checkpointFiles].filter((f) => {
+      const e = this.index.peek(f);
+      return !e || (e.ok ? !e.info.content : e.error.code !== 'not-a-checkpoint');
+    });
+  }
+
   sendStatus(): void {
-    const status: StatusParams = { checkpoints: this.checkpointFiles.size, unreadable: this.unreadable.size, openMappings: this.mappings.all().length };
+    const status: StatusParams = {
+      checkpoints: this.checkpointFiles.size - this.notCheckpoints.size, unreadable: this.unreadable.size,
+      notCheckpoints: this.notCheckpoints.size, pending: this.pending.size, openMappings: this.mappings.all().length,
+    };
     this.connection.sendNotification(STATUS_NOTIFICATION, status);
   }
 
