@@ -31,6 +31,8 @@ export interface WorkspaceFiles {
   relative: (file: string) => string;
 }
 
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const CONTENT_LABEL = { 'optimizer-state': 'optimizer state', 'scheduler-state': 'scheduler state', 'rng-state': 'RNG state' } as const;
 
 function checkpointEntry(file: string, e: IndexEntry | undefined, relative: (f: string) => string): WorkspaceEntry {
@@ -39,8 +41,7 @@ function checkpointEntry(file: string, e: IndexEntry | undefined, relative: (f: 
   if (!e) return { ...base, ok: true, detail: 'not read yet' };
   if (e.ok) {
     const what = e.info.content ? `, ${CONTENT_LABEL[e.info.content]}` : '';
-    const n = e.info.tensors.length;
-    return { ...base, ok: true, detail: `${e.info.format}${what}, ${n} tensor${n === 1 ? '' : 's'}` };
+    return { ...base, ok: true, detail: `${e.info.format}${what}, ${plural(e.info.tensors.length, 'tensor')}` };
   }
   return e.error.code === 'not-a-checkpoint' ? { ...base, ok: false, detail: e.error.reason, infos: 1 } : { ...base, ok: false, detail: e.error.reason, errors: 1 };
 }
@@ -58,7 +59,7 @@ export async function summarizeWorkspace(files: WorkspaceFiles, index: Checkpoin
     if (!diagnostics) { entries.push({ path: file, kind: 'mapping', label, ok: false, detail: 'cannot be read', errors: 1, warnings: 0, infos: 0 }); continue; }
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-    entries.push({ path: file, kind: 'mapping', label, ok: errors === 0, detail: errors || warnings ? `${errors} errors, ${warnings} warnings` : 'clean', errors, warnings, infos: 0 });
+    entries.push({ path: file, kind: 'mapping', label, ok: errors === 0, detail: errors || warnings ? `${plural(errors, 'error')}, ${plural(warnings, 'warning')}` : 'clean', errors, warnings, infos: 0 });
   }
   return entries;
 }

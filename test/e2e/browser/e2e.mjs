@@ -65,7 +65,7 @@ try {
 
   await step('the status bar counts the indexed checkpoints', async () => {
     await quickOpen('port.tpmap'); // activates the extension
-    await page.locator('.statusbar-item', { hasText: '5 checkpoints' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: '14 checkpoints' }).first().waitFor({ timeout: 60_000 });
   });
 
   await step('the planted missing transpose is in the Problems panel', async () => {
@@ -144,13 +144,43 @@ try {
     await page.screenshot({ path: path.join(OUT, 'parity.png') });
     await panel.locator('#results').screenshot({ path: path.join(OUT, 'parity-results.png') });
   });
+  await step('a training folder: the malicious pickle is an error, the LFS pointer information, the Trainer files quiet; steps newest first in the view', async () => {
+    await page.keyboard.press('Escape');
+    if (!(await page.locator('.markers-panel').isVisible())) await page.keyboard.press('Control+Shift+M');
+    const markers = page.locator('.markers-panel');
+    await markers.locator('.monaco-list-row', { hasText: 'evil.pt' }).first().waitFor({ timeout: 30_000 });
+    await markers.locator('.monaco-list-row', { hasText: 'Git LFS pointer to a 440 MB object' }).first().waitFor({ timeout: 30_000 });
+    const rows = (await markers.locator('.monaco-list-row').allInnerTexts()).join('\n');
+    if (!/pickle names .*os/.test(rows)) throw new Error(`the malicious pickle's error is not listed:\n${rows}`);
+    for (const quiet of ['optimizer.pt', 'scheduler.pt', 'rng_state.pth']) if (rows.includes(quiet)) throw new Error(`${quiet} has a problem listed:\n${rows}`);
+    // The Trainer settings and the pointer are information, never an error or a warning: the two errors
+    // are evil.pt's and parity.tpmap's planted fault, and there is no warning.
+    const badge = await page.locator('.statusbar-item[id="status.problems"]').first().innerText();
+    const [errors, warnings] = badge.match(/\d+/g) ?? [];
+    if (errors !== '2' || warnings !== '0') throw new Error(`expected 2 errors and 0 warnings in the status bar, got ${JSON.stringify(badge)}`);
+    await page.screenshot({ path: path.join(OUT, 'training-problems.png') });
+    await page.keyboard.press('Control+J'); // the panel away, and the Explorer's other sections collapsed: room for the view
+    const sidebar = page.locator('.sidebar');
+    for (const h of await sidebar.locator('.pane-header[aria-expanded="true"]').all()) {
+      if (!(await h.innerText()).includes('TENSOR PORT')) await h.click();
+    }
+    const view = sidebar.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Tensor Port' }) }).first();
+    const header = view.locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    await view.locator('.monaco-list-row', { hasText: 'checkpoint-2' }).first().waitFor({ timeout: 30_000 });
+    const labels = await view.locator('.monaco-list-row').allInnerTexts();
+    const at = (s) => labels.findIndex((l) => l.includes(s));
+    if (!(at('checkpoint-4') >= 0 && at('checkpoint-4') < at('checkpoint-2'))) throw new Error(`checkpoint-4 is not above checkpoint-2:\n${labels.join('\n')}`);
+    if (!labels.some((l) => /optimizer\.pt.*optimizer state/s.test(l))) throw new Error(`the open newest step does not list optimizer.pt as an optimizer state:\n${labels.join('\n')}`);
+    await view.screenshot({ path: path.join(OUT, 'training-view.png') });
+  });
   await step('a language server killed mid-session is restarted, the user is told, and it indexes again', async () => {
     await page.keyboard.press('Escape');
     const killed = killServer();
     if (killed.length !== 1) throw new Error(`expected one Tensor Port server process, found ${killed.length}`);
     await page.locator('.notifications-toasts', { hasText: 'the language server stopped unexpectedly and was restarted (1 of 4' }).first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(OUT, 'restarted.png') });
-    await page.locator('.statusbar-item', { hasText: '5 checkpoints' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: '14 checkpoints' }).first().waitFor({ timeout: 60_000 });
     await waitFor(() => findServers().some((pid) => !killed.includes(pid)), 'a new server process', 30_000);
   });
   ok = true;

@@ -50,6 +50,12 @@ sed '12s/ | transpose$//' "$EX/good.tpmap" > "$W/ws/port.tpmap"
 PX="$ROOT/test/fixtures/parity"
 cp "$PX/ref.onnx" "$PX/port.onnx" "$PX/ref.safetensors" "$W/ws/"
 cp "$PX/port_transpose_fault.tpmap" "$W/ws/parity.tpmap"
+# …a real Trainer run (checkpoint-2/, checkpoint-4/), a model cloned without Git LFS, and a malicious pickle.
+RX="$ROOT/test/fixtures/real"
+mkdir -p "$W/ws/out" "$W/ws/clone"
+( cd "$RX/trainer_run" && find . -type f ! -name '*.truth.json' -exec cp --parents {} "$W/ws/out/" \; )
+cp "$RX/trainer/model.safetensors" "$W/ws/clone/model.safetensors"
+printf '\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.' > "$W/ws/out/evil.pt"
 cat > "$W/ud/User/settings.json" <<'JSON'
 { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none",
   "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false, "extensions.ignoreRecommendations": true,
