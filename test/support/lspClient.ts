@@ -16,6 +16,8 @@ export interface PushedDiagnostic {
   relatedInformation?: { location: { uri: string }; message: string }[];
 }
 
+export interface IndexReady { checkpoints: number; unreadable: number; pending: number }
+
 export class LspClient {
   readonly diagnostics = new Map<string, PushedDiagnostic[]>();
   /** The document version each publication was computed for (the server sends it). */
@@ -27,7 +29,13 @@ export class LspClient {
 
   private constructor(readonly proc: ChildProcess, readonly conn: MessageConnection) {}
 
-  static async start(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: { checkpoints: number; unreadable: number; pending: number } }> {
+  static async start(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: IndexReady }> {
+    const { client, ready } = await LspClient.launch(workspace, initializationOptions);
+    return { client, ready: await ready };
+  }
+
+  /** Initialized, the first scan still running: `ready` settles when it ends (for requests made meanwhile). */
+  static async launch(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: Promise<IndexReady> }> {
     const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
@@ -41,7 +49,7 @@ export class LspClient {
     conn.onRequest('client/registerCapability', () => null);
     conn.onNotification('$/progress', () => undefined);
     conn.onNotification('window/logMessage', (m: { message: string }) => { client.log.push(m.message); });
-    const ready = new Promise<{ checkpoints: number; unreadable: number; pending: number }>((resolve) => conn.onNotification('tensorport/indexReady', resolve));
+    const ready = new Promise<IndexReady>((resolve) => conn.onNotification('tensorport/indexReady', resolve));
     conn.listen();
     await conn.sendRequest('initialize', {
       processId: process.pid, rootUri: null,
@@ -50,7 +58,7 @@ export class LspClient {
       initializationOptions,
     });
     await conn.sendNotification('initialized', {});
-    return { client, ready: await ready };
+    return { client, ready };
   }
 
   async open(file: string, text: string): Promise<string> {
