@@ -133,5 +133,6 @@ test('every face reads within the same budgets: an index made without options (t
   assert.equal(DEFAULT_READ_LIMITS.maxHeaderBytes, DEFAULT_SETTINGS.maxHeaderMB * 2 ** 20);
   assert.equal(DEFAULT_READ_LIMITS.timeoutMs, DEFAULT_SETTINGS.readTimeoutMs);
   assert.equal(settings['tensorport.index.maxHeaderMB'].default * 2 ** 20, DEFAULT_READ_LIMITS.maxHeaderBytes);
+  assert.equal(settings['tensorport.index.eagerLimit'].default, DEFAULT_SETTINGS.eagerLimit);
   assert.equal(settings['tensorport.index.readTimeoutMs'].default, DEFAULT_READ_LIMITS.timeoutMs);
 });
