@@ -10,13 +10,15 @@ import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
 import { buildLayer } from './layers';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
-import { CallArgs, Framework, ModNode, NONE, Site, UNKNOWN, Value, num } from './values';
+import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, UNKNOWN, Value, num } from './values';
 
 export type Binding = number | boolean | string;
 
 export interface Host {
   /** The value an import binds: a workspace file or class, or a reference to an outside module. */
   resolveImport(from: SourceFile, b: ImportBinding): Value;
+  /** A library class known by qualified name whose class-level fields may be read (never run): config bases. */
+  externalClass?(q: string): { def: ClassDef; file: SourceFile } | undefined;
 }
 
 export interface InterpOptions {
@@ -57,6 +59,8 @@ export class Interpreter {
   /** Symbolic counts of the loops running now: a container appended to inside one takes its count. */
   private loops: Dim[] = [];
   private readonly scopes = new Map<string, Map<string, Value>>();
+  private readonly fieldCache = new Map<ClassDef, Map<string, { value?: Expr; file: SourceFile }>>();
+  private readonly configs = new Map<string, Value>();
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
 
@@ -67,16 +71,20 @@ export class Interpreter {
     if (init) {
       for (const p of init.fn.params.slice(1)) {
         if (p.kind !== 'plain') continue;
-        for (const q of p.fields ?? [p]) args.kw.set(q.name, this.rootArg(q, init.owner.file));
+        for (const q of p.fields ?? [p]) args.kw.set(q.name, this.rootArg(q, init.owner.file, cls));
       }
     }
     const v = this.instantiate(cls, args, { file: cls.file.path, pos: cls.def.pos });
     return v.node;
   }
 
-  private rootArg(p: Param, file: SourceFile): Value {
+  private rootArg(p: Param, file: SourceFile, cls: ClassRef): Value {
     const bound = this.opts.bindings.get(p.name);
     if (bound !== undefined) return fromBinding(bound);
+    if (!p.default) {
+      const cfg = this.rootConfigClass(p, file, cls);
+      if (cfg) return this.configObject('', cfg);
+    }
     const dflt = p.default ? this.eval(p.default, this.moduleEnv(file)) : undefined;
     if (dflt && dflt.t !== 'num') return dflt; // flags, names and None are the code's, not a config value
     if (dflt && this.opts.applyDefaults) return dflt;
@@ -90,8 +98,99 @@ export class Interpreter {
     return { t: 'sym', name, fields, dflt };
   }
 
+  // ---- configuration classes ----
+
+  /**
+   * The config class a root model is built from: its `__init__` parameter's annotation
+   * (`config: BertConfig`), else the class-level annotation `config: BertConfig` of the model's
+   * classes (transformers' `*PreTrainedModel`), else `config_class = BertConfig`.
+   */
+  private rootConfigClass(p: Param, file: SourceFile, cls: ClassRef): ConfigClass | undefined {
+    if (p.annotation) {
+      const c = this.asConfigClass(this.annotationValue(p.annotation, this.moduleEnv(file)));
+      if (c) return c;
+    }
+    if (p.name !== 'config') return undefined;
+    for (const c of this.mro(cls).user) {
+      for (const f of c.def.fields ?? []) {
+        const e = f.name === 'config' && f.annotation ? f.annotation : f.name === 'config_class' ? f.value : undefined;
+        const found = e && this.asConfigClass(this.annotationValue(e, this.moduleEnv(c.file)));
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
+  /** An annotation's class: `BertConfig`, `"BertConfig"` (a forward reference), the class in `X | None`. */
+  private annotationValue(e: Expr, env: Env): Value {
+    if (e.k === 'str') return this.lookup(e.v, env);
+    if (e.k === 'bin' && e.op === '|') {
+      const l = this.annotationValue(e.l, env);
+      return this.asConfigClass(l) ? l : this.annotationValue(e.r, env);
+    }
+    return this.eval(e, env);
+  }
+
+  /** A configuration class: not a module, and a dataclass-style class with fields or one deriving from a `…Config`. */
+  private asConfigClass(v: Value | undefined): ConfigClass | undefined {
+    if (v?.t === 'ref') return this.host.externalClass?.(v.q);
+    if (v?.t !== 'class') return undefined;
+    const { user, external } = this.mro({ def: v.def, file: v.file });
+    if (external.some((q) => isModuleBase(q))) return undefined;
+    const configish = external.some((q) => /Config$/.test(q)) || user.some((c) => (c.def.fields ?? []).some((f) => f.annotated && !f.classVar));
+    return configish ? { def: v.def, file: v.file } : undefined;
+  }
+
+  /** Fields of a config class and its bases, the subclass's first: what `config.FIELD` defaults to. */
+  private configFields(cfg: ConfigClass): Map<string, { value?: Expr; file: SourceFile }> {
+    let out = this.fieldCache.get(cfg.def);
+    if (out) return out;
+    out = new Map();
+    this.fieldCache.set(cfg.def, out);
+    const add = (c: ConfigClass) => { for (const f of c.def.fields ?? []) if (!out!.has(f.name)) out!.set(f.name, { value: f.value, file: c.file }); };
+    const { user, external } = this.mro(cfg);
+    for (const c of user) add(c);
+    for (const q of external) { const c = this.host.externalClass?.(q); if (c) add(c); }
+    return out;
+  }
+
+  private classAttr(cfg: ConfigClass, name: string): Value | undefined {
+    const f = this.configFields(cfg).get(name);
+    if (!f?.value) return f ? NONE : undefined;
+    return this.eval(f.value, this.moduleEnv(f.file));
+  }
+
+  /**
+   * A config object: a symbolic value whose fields are open symbols named by their path, defaulting
+   * to the class's defaults; its `__post_init__` runs once over it (T5's `is_gated_act` from
+   * `feed_forward_proj`), assignments landing in its overrides.
+   */
+  private configObject(prefix: string, cfg: ConfigClass): Value {
+    const key = `${prefix}\u0000${cfg.def.name}`;
+    const hit = this.configs.get(key);
+    if (hit) return hit;
+    const obj: Value = { t: 'sym', name: prefix || 'config', fields: prefix, cfg };
+    this.configs.set(key, obj);
+    const post = this.findMethod(cfg, '__post_init__');
+    if (post) {
+      try { this.callFunction(post.fn, post.owner.file, { pos: [], kw: new Map() }, obj, post.owner); } catch { /* what it cannot compute stays the defaults */ }
+    }
+    return obj;
+  }
+
   /** `config.FIELD`: a binding, or an open symbol named by the field's path. */
-  private configField(prefix: string, field: string, dflt?: Value): Value {
+  private configField(prefix: string, field: string, dflt?: Value, cfg?: ConfigClass): Value {
+    if (cfg) {
+      const alias = this.classAttr(cfg, 'attribute_map');
+      const to = alias?.t === 'dict' ? alias.entries.get(field) : undefined;
+      if (to?.t === 'str') field = to.v;
+      const path = prefix ? `${prefix}.${field}` : field;
+      const subs = this.classAttr(cfg, 'sub_configs_defaults') ?? this.classAttr(cfg, 'sub_configs');
+      const sub = subs?.t === 'dict' ? this.asConfigClass(subs.entries.get(field)) : undefined;
+      if (sub) return this.configObject(path, sub);
+      const own = this.classAttr(cfg, field);
+      if (own !== undefined) dflt = own;
+    }
     const name = prefix ? `${prefix}.${field}` : field;
     const bound = this.opts.bindings.get(name);
     if (bound !== undefined) return fromBinding(bound);
@@ -143,7 +242,7 @@ export class Interpreter {
 
   private instantiate(cls: ClassRef, args: CallArgs, site: Site): { t: 'module'; node: ModNode } {
     const { external } = this.mro(cls);
-    const isModule = external.some((q) => /^(torch|paddle)\.nn\.(Module|Layer)$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.'));
+    const isModule = external.some(isModuleBase);
     const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
     const init = this.findMethod(cls, '__init__');
     if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
@@ -373,7 +472,7 @@ export class Interpreter {
       case 'getattr': {
         const field = args.pos[1];
         if (!a0 || field?.t !== 'str') return UNKNOWN;
-        if (a0.t === 'sym') return this.configField(a0.fields, field.v, args.pos[2]);
+        if (a0.t === 'sym') return a0.over?.get(field.v) ?? this.configField(a0.fields, field.v, args.pos[2], a0.cfg);
         return this.attr(a0, field.v) ?? args.pos[2] ?? UNKNOWN;
       }
       case 'super': {
@@ -425,8 +524,9 @@ export class Interpreter {
       if (name === 'pop') { const k = args.pos[0]; if (k?.t !== 'str') return UNKNOWN; const v = recv.entries.get(k.v); recv.entries.delete(k.v); return v ?? args.pos[1] ?? NONE; }
       return UNKNOWN;
     }
-    if (recv.t === 'sym' && (name === 'get' || name === 'get_text_config') && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1]);
-    if (recv.t === 'str' && name === 'format') return UNKNOWN;
+    if (recv.t === 'sym' && name === 'get_text_config') return recv.cfg ? (this.attr(recv, 'text_config') ?? recv) : recv;
+    if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg);
+    if (recv.t === 'str') return strMethod(recv.v, name, args);
     return UNKNOWN;
   }
 
@@ -651,7 +751,7 @@ export class Interpreter {
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
-      case 'sym': return obj.over?.get(name) ?? this.configField(obj.fields, name);
+      case 'sym': return obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg);
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
       case 'list': case 'dict': return { t: 'method', recv: obj, name };
       case 'file': {
@@ -663,7 +763,10 @@ export class Interpreter {
       }
       case 'class': {
         const m = obj.def.methods.get(name);
-        return m ? { t: 'func', fn: m, file: obj.file } : UNKNOWN;
+        if (m) return { t: 'func', fn: m, file: obj.file };
+        // `CLIPTextModel._from_config(text_config)`: transformers' classmethods that build the class from a config.
+        if (name === '_from_config' || name === 'from_config') return obj;
+        return this.classAttr({ def: obj.def, file: obj.file }, name) ?? UNKNOWN;
       }
       default: return UNKNOWN;
     }
@@ -830,6 +933,30 @@ export class Interpreter {
     if (o === '/' && typeof x === 'number' && typeof y === 'number' && y === 0) return UNKNOWN;
     const float = (a.t === 'num' && a.float) || (b.t === 'num' && b.float) || o === '/';
     return float ? { t: 'num', d: opDim(o, x, y), float: true } : num(opDim(o, x, y));
+  }
+}
+
+/** An outside base class that makes a class a module: torch's and Paddle's, transformers' layers and models. */
+function isModuleBase(q: string): boolean {
+  return /^(torch|paddle)\.nn\.(Module|Layer)$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.')
+    || /^transformers\..*(Layer|PreTrainedModel|Module)$/.test(q);
+}
+
+/** The string methods model code uses to pick a variant (`feed_forward_proj.split("-")`). */
+function strMethod(v: string, name: string, args: CallArgs): Value {
+  const a = args.pos[0];
+  switch (name) {
+    case 'split': {
+      const parts = a?.t === 'str' ? v.split(a.v) : v.trim().split(/\s+/);
+      return { t: 'list', items: parts.map((p) => ({ t: 'str', v: p })) };
+    }
+    case 'lower': return { t: 'str', v: v.toLowerCase() };
+    case 'upper': return { t: 'str', v: v.toUpperCase() };
+    case 'strip': return { t: 'str', v: v.trim() };
+    case 'startswith': return a?.t === 'str' ? { t: 'bool', v: v.startsWith(a.v) } : UNKNOWN;
+    case 'endswith': return a?.t === 'str' ? { t: 'bool', v: v.endsWith(a.v) } : UNKNOWN;
+    case 'replace': return a?.t === 'str' && args.pos[1]?.t === 'str' ? { t: 'str', v: v.split(a.v).join(args.pos[1].v) } : UNKNOWN;
+    default: return UNKNOWN;
   }
 }
 

@@ -52,6 +52,8 @@ export interface Param {
   kind: 'plain' | 'star' | 'dstar';
   /** TypeScript's destructured options object (`{hiddenSize = 768} = {}`): each field is a parameter. */
   fields?: Param[];
+  /** Python's annotation (`config: BertConfig`): names the config class a root model is built from. */
+  annotation?: Expr;
 }
 
 export interface FunctionDef { name: string; params: Param[]; body: Stmt[]; pos: Pos }
@@ -61,7 +63,14 @@ export interface ClassDef {
   bases: Expr[];
   methods: Map<string, FunctionDef>;
   pos: Pos;
+  /**
+   * Class-level assignments in order (`hidden_size: int = 768`, `attribute_map = {…}`, `vocab_size: int`):
+   * class attributes, and a dataclass's fields (annotated, not `ClassVar`).
+   */
+  fields?: ClassField[];
 }
+
+export interface ClassField { name: string; value?: Expr; annotation?: Expr; annotated: boolean; classVar: boolean; pos: Pos }
 
 /** One name an import statement binds: `import torch.nn as nn` binds `nn` to module `torch.nn`. */
 export interface ImportBinding {

@@ -108,12 +108,16 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
       }
     }
   }
+  const externals = await loadExternalConfigs(files);
   const def = rootFile.classes.get(className);
   if (!def) {
     const names = [...rootFile.classes.keys()];
     throw new SourceError(`${absPath}: no class \`${className}\`${names.length ? ` (classes here: ${names.join(', ')})` : ' (the file defines no classes)'}`);
   }
-  const host: Host = { resolveImport: (from, b) => resolve(files, from, b) };
+  const host: Host = {
+    resolveImport: (from, b) => resolve(files, from, b),
+    externalClass: (q) => externals.get(q),
+  };
   const stamp = [...stamps].map(([p, s]) => `${p}=${s}`).join('|');
   return { path: absPath, className, language, root: { def, file: rootFile }, files, host, stamp };
 }
@@ -135,8 +139,53 @@ async function exists(p: string, overlay?: ReadonlyMap<string, string>): Promise
   }
 }
 
+/**
+ * An installed transformers package: its `models/<name>/` files are model source, the rest (modeling_utils,
+ * configuration_utils, activations, utils…) is the library — references by qualified name, like torch,
+ * not thousands of lines to parse and interpret. The root is the `transformers` folder.
+ */
+function transformersRoot(file: string): string | undefined {
+  const m = /^(.*[\\/]transformers)[\\/]models[\\/][^\\/]+[\\/][^\\/]+\.pyi?$/.exec(file);
+  return m?.[1];
+}
+
+/** `transformers.configuration_utils` for `from ...configuration_utils import X` in a model's file; undefined for imports that stay in models/. */
+function libraryModule(from: SourceFile, b: ImportBinding): string | undefined {
+  const root = from.language === 'python' && b.level > 0 ? transformersRoot(from.path) : undefined;
+  if (!root) return undefined;
+  let base = path.dirname(from.path);
+  for (let i = 1; i < b.level; i++) base = path.dirname(base);
+  const models = path.join(root, 'models');
+  if (base === models || base.startsWith(models + path.sep)) return undefined;
+  const rel = path.relative(root, base).split(path.sep).filter(Boolean);
+  return ['transformers', ...rel, ...(b.module ? b.module.split('.') : [])].join('.');
+}
+
+/**
+ * The library's config base classes (`PreTrainedConfig`), read for their class-level fields only —
+ * the defaults every model config inherits (`tie_word_embeddings`, `is_encoder_decoder`…) — never run.
+ */
+async function loadExternalConfigs(files: Map<string, SourceFile>): Promise<Map<string, { def: ClassDef; file: SourceFile }>> {
+  const out = new Map<string, { def: ClassDef; file: SourceFile }>();
+  const lowered = new Map<string, SourceFile | undefined>();
+  for (const f of [...files.values()]) {
+    const root = transformersRoot(f.path);
+    if (!root) continue;
+    for (const b of f.imports) {
+      const mod = libraryModule(f, b);
+      if (!mod || !b.name || !/Config$/.test(b.name)) continue;
+      const file = path.join(root, ...mod.split('.').slice(1)) + '.py';
+      if (!lowered.has(file)) lowered.set(file, await lowerFile(file).catch(() => undefined));
+      const def = lowered.get(file)?.classes.get(b.name);
+      if (def) out.set(`${mod}.${b.name}`, { def, file: lowered.get(file)! });
+    }
+  }
+  return out;
+}
+
 /** Files an import may name, best first; `member` says whether `b.name` is looked up inside it. */
 function candidates(from: SourceFile, b: ImportBinding): { path: string; member: boolean }[] {
+  if (libraryModule(from, b)) return [];
   const dir = path.dirname(from.path);
   if (from.language === 'ts') {
     if (!b.module.startsWith('.')) return [];
@@ -178,6 +227,8 @@ function resolve(files: Map<string, SourceFile>, from: SourceFile, b: ImportBind
     return { t: 'unknown' };
   }
   if (from.language === 'ts') return { t: 'ref', q: b.name ? `tsnn.${b.name}` : 'tsnn' };
+  const lib = libraryModule(from, b);
+  if (lib) return { t: 'ref', q: b.name ? `${lib}.${b.name}` : lib };
   const q = [b.module, b.name].filter(Boolean).join('.');
   return { t: 'ref', q: b.level > 0 ? `workspace.${q}` : q };
 }

@@ -4,7 +4,7 @@
  * so a file with syntax errors elsewhere still yields its classes.
  */
 import type { Node } from 'web-tree-sitter';
-import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, Pos, SourceFile, Stmt } from './ir';
+import { Arg, ClassDef, ClassField, Expr, FunctionDef, ImportBinding, Param, Pos, SourceFile, Stmt } from './ir';
 import { parsePython } from './pythonParser';
 
 export async function lowerPython(path: string, text: string): Promise<SourceFile> {
@@ -97,17 +97,34 @@ function classDef(n: Node): ClassDef | undefined {
   if (!name || !body) return undefined;
   const bases = field(n, 'superclasses');
   const methods = new Map<string, FunctionDef>();
+  const fields: ClassField[] = [];
   for (const c of named(body)) {
     const d = c.type === 'decorated_definition' ? field(c, 'definition') : c;
     if (d?.type === 'function_definition') {
       const f = functionDef(d);
       if (f) methods.set(f.name, f);
+    } else if (c.type === 'expression_statement' && named(c)[0]?.type === 'assignment') {
+      const a = named(c)[0];
+      const left = field(a, 'left');
+      if (left?.type !== 'identifier') continue;
+      const type = field(a, 'type');
+      const right = field(a, 'right');
+      fields.push({
+        name: left.text, annotated: type !== undefined, classVar: type !== undefined && /^(typing\.)?ClassVar\b/.test(type.text),
+        value: right ? expr(right) : undefined, ...(type ? { annotation: typeExpr(type) } : {}), pos: posOf(a),
+      });
     }
   }
   return {
-    name, methods, pos: posOf(n),
+    name, methods, fields, pos: posOf(n),
     bases: bases ? named(bases).filter((b) => b.type !== 'keyword_argument').map(expr) : [],
   };
+}
+
+/** An annotation's expression (tree-sitter wraps it in a `type` node). */
+function typeExpr(t: Node): Expr {
+  const inner = t.type === 'type' ? named(t)[0] : t;
+  return expr(inner ?? t);
 }
 
 function functionDef(n: Node): FunctionDef | undefined {
@@ -125,7 +142,8 @@ function params(n: Node): Param[] {
       case 'identifier': out.push({ name: p.text, kind: 'plain' }); break;
       case 'typed_parameter': {
         const id = named(p)[0];
-        if (id?.type === 'identifier') out.push({ name: id.text, kind: 'plain' });
+        const type = field(p, 'type');
+        if (id?.type === 'identifier') out.push({ name: id.text, kind: 'plain', ...(type ? { annotation: typeExpr(type) } : {}) });
         else if (id?.type === 'list_splat_pattern') out.push({ name: named(id)[0]?.text ?? '', kind: 'star' });
         else if (id?.type === 'dictionary_splat_pattern') out.push({ name: named(id)[0]?.text ?? '', kind: 'dstar' });
         break;
@@ -134,7 +152,8 @@ function params(n: Node): Param[] {
       case 'typed_default_parameter': {
         const name = field(p, 'name')?.text;
         const value = field(p, 'value');
-        if (name) out.push({ name, kind: 'plain', default: value ? expr(value) : undefined });
+        const type = field(p, 'type');
+        if (name) out.push({ name, kind: 'plain', default: value ? expr(value) : undefined, ...(type ? { annotation: typeExpr(type) } : {}) });
         break;
       }
       case 'list_splat_pattern': out.push({ name: named(p)[0]?.text ?? '', kind: 'star' }); break;

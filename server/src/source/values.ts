@@ -115,7 +115,11 @@ export type Value =
    * one, a config object where its attributes are read (`config.hidden_size` is the value
    * `hidden_size`: `fields` is the prefix its attributes get), and its default where truth is asked.
    */
-  | { t: 'sym'; name: string; fields: string; dflt?: Value; over?: Map<string, Value> }
+  | {
+    t: 'sym'; name: string; fields: string; dflt?: Value; over?: Map<string, Value>;
+    /** The configuration class this config object is an instance of: its fields' defaults, aliases and sub-configs. */
+    cfg?: ConfigClass;
+  }
   | { t: 'dtype'; dtype: string }
   | { t: 'file'; file: SourceFile }
   | { t: 'super'; self: Value; after: { def: ClassDef; file: SourceFile } }
@@ -123,6 +127,9 @@ export type Value =
   | { t: 'method'; recv: Value; name: string }
   /** `functools.partial(nn.LayerNorm, eps=1e-6)`: a callable with some arguments filled in. */
   | { t: 'partial'; fn: Value; args: CallArgs };
+
+/** A configuration class (`BertConfig`, a user `@dataclass`): read for its fields, never instantiated. */
+export interface ConfigClass { def: ClassDef; file: SourceFile }
 
 /** Evaluated call arguments: positional in order, keywords by name. */
 export interface CallArgs { pos: Value[]; kw: Map<string, Value> }
