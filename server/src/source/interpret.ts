@@ -10,7 +10,7 @@ import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
 import { buildLayer } from './layers';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
-import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, UNKNOWN, Value, num } from './values';
+import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 
 export type Binding = number | boolean | string;
 
@@ -178,16 +178,24 @@ export class Interpreter {
     return obj;
   }
 
+  /**
+   * A nested config (`config.text_config`): always the one built from its class by path, so the
+   * instance `__post_init__` assigned (`CLIPTextConfig(**text_config)`) does not hide its bindings.
+   */
+  private subConfig(prefix: string, cfg: ConfigClass, field: string): Value | undefined {
+    const subs = this.classAttr(cfg, 'sub_configs_defaults') ?? this.classAttr(cfg, 'sub_configs');
+    const sub = subs?.t === 'dict' ? this.asConfigClass(subs.entries.get(field)) : undefined;
+    return sub ? this.configObject(prefix ? `${prefix}.${field}` : field, sub) : undefined;
+  }
+
   /** `config.FIELD`: a binding, or an open symbol named by the field's path. */
   private configField(prefix: string, field: string, dflt?: Value, cfg?: ConfigClass): Value {
     if (cfg) {
       const alias = this.classAttr(cfg, 'attribute_map');
       const to = alias?.t === 'dict' ? alias.entries.get(field) : undefined;
       if (to?.t === 'str') field = to.v;
-      const path = prefix ? `${prefix}.${field}` : field;
-      const subs = this.classAttr(cfg, 'sub_configs_defaults') ?? this.classAttr(cfg, 'sub_configs');
-      const sub = subs?.t === 'dict' ? this.asConfigClass(subs.entries.get(field)) : undefined;
-      if (sub) return this.configObject(path, sub);
+      const sub = this.subConfig(prefix, cfg, field);
+      if (sub) return sub;
       const own = this.classAttr(cfg, field);
       if (own !== undefined) dflt = own;
     }
@@ -232,6 +240,11 @@ export class Interpreter {
     return undefined;
   }
 
+  /** The framework layer a user class derives from (`torch.nn.Embedding`), if any. */
+  private layerBase(cls: ClassRef): string | undefined {
+    return this.mro(cls).external.find((q) => /^(torch|paddle)\.nn\.[A-Z]\w*$/.test(q) && !CONTAINERS.has(q.split('.').pop()!));
+  }
+
   private frameworkOf(file: SourceFile): Framework | undefined {
     for (const i of file.imports) {
       const root = i.module.split('.')[0];
@@ -246,6 +259,11 @@ export class Interpreter {
     const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
     const init = this.findMethod(cls, '__init__');
     if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
+    else {
+      // `class FalconLinear(nn.Linear)` with no `__init__` of its own: the framework layer's, with these arguments.
+      const layer = this.layerBase(cls);
+      if (layer) this.callMethod({ t: 'module', node }, `__layer_init__ ${layer}`, args, site);
+    }
     return { t: 'module', node };
   }
 
@@ -315,6 +333,12 @@ export class Interpreter {
       if (parts[2] === 'functional' || parts[1] === 'functional') return UNKNOWN;
       if (nn && CONTAINERS.has(last)) return this.container(fw, last, args, site);
       if (last === 'Parameter' && (nn || root === 'torch')) return this.parameter(args, site);
+      if (last === 'Buffer' && nn) {
+        const a = bindArgs(args, ['data', 'persistent']);
+        const t = a.get('data');
+        return t?.t === 'tensor' ? { ...t, param: false, buffer: { persistent: truthy(a.get('persistent')) ?? true } } : UNKNOWN;
+      }
+      if (last === 'weight_norm' && parts.includes('utils')) return this.weightNorm(args, parts.includes('parametrizations'));
       if (q === 'paddle.create_parameter' || q === 'paddle.static.create_parameter') {
         return this.createParameter(bindArgs(args, ['shape', 'dtype', 'name', 'attr', 'is_bias', 'default_initializer']), site);
       }
@@ -391,6 +415,36 @@ export class Interpreter {
       if (list.count !== undefined) node.count = list.count;
     }
     return { t: 'module', node };
+  }
+
+  /**
+   * `weight_norm(module, name="weight", dim=0)`: the weight becomes its magnitude and direction —
+   * `parametrizations.weight.original0`/`original1` (torch.nn.utils.parametrizations), or
+   * `weight_g`/`weight_v` (the older torch.nn.utils). The magnitude keeps only `dim`'s size.
+   */
+  private weightNorm(args: CallArgs, parametrized: boolean): Value {
+    const a = bindArgs(args, ['module', 'name', 'dim']);
+    const m = a.get('module');
+    const name = a.get('name')?.t === 'str' ? (a.get('name') as { v: string }).v : 'weight';
+    if (m?.t !== 'module') return m ?? UNKNOWN;
+    const w = m.node.params.get(name);
+    if (!w?.shape) return m;
+    const dimV = a.get('dim');
+    const dim = dimV?.t === 'num' && typeof dimV.d === 'number' ? (dimV.d < 0 ? dimV.d + w.shape.length : dimV.d) : 0;
+    const g: TensorVal = { ...w, shape: w.shape.map((d, i) => (i === dim ? d : 1)), layout: undefined };
+    m.node.params.delete(name);
+    if (parametrized) {
+      const holder = m.node.children.get('parametrizations') ?? new ModNode('ModuleDict', w.site, m.node.framework, undefined, true);
+      const p = new ModNode('ParametrizationList', w.site, m.node.framework, undefined, true);
+      p.params.set('original0', g);
+      p.params.set('original1', w);
+      holder.children.set(name, p);
+      m.node.children.set('parametrizations', holder);
+    } else {
+      m.node.params.set(`${name}_g`, g);
+      m.node.params.set(`${name}_v`, w);
+    }
+    return m;
   }
 
   private register(node: ModNode, name: string, v: Value): void {
@@ -497,7 +551,16 @@ export class Interpreter {
         if (a0?.t === 'list' && names.some((n) => ['Iterable', 'tuple', 'list', 'Sequence'].includes(n))) return { t: 'bool', v: true };
         return UNKNOWN;
       }
-      case 'print': case 'hasattr': case 'callable': case 'id': case 'type':
+      case 'hasattr': {
+        const field = args.pos[1];
+        if (!a0 || field?.t !== 'str') return UNKNOWN;
+        // An outside module (torch 2.x's nn.utils.parametrizations…): the pinned frameworks have what model code probes for.
+        if (a0.t === 'ref') return { t: 'bool', v: true };
+        if (a0.t === 'module') return { t: 'bool', v: a0.node.getAttr(field.v) !== undefined || (a0.node.cls !== undefined && this.findMethod(a0.node.cls, field.v) !== undefined) };
+        if (a0.t === 'sym' && a0.cfg) return { t: 'bool', v: a0.over?.has(field.v) === true || this.configFields(a0.cfg).has(field.v) };
+        return UNKNOWN;
+      }
+      case 'print': case 'callable': case 'id': case 'type':
       default:
         return UNKNOWN;
     }
@@ -505,6 +568,21 @@ export class Interpreter {
 
   private callMethod(recv: Value, name: string, args: CallArgs, site: Site): Value {
     if (name === '__noop__') return NONE;
+    if (name === '__keep_config__' && recv.t === 'module') {
+      const cfg = args.pos[0] ?? args.kw.get('config');
+      if (cfg && recv.node.attrs.get('config') === undefined) recv.node.attrs.set('config', cfg);
+      return NONE;
+    }
+    if (name.startsWith('__layer_init__ ') && recv.t === 'module') {
+      const parts = name.slice('__layer_init__ '.length).split('.');
+      const built = buildLayer(parts[0] === 'paddle' ? 'paddle' : 'torch', parts[parts.length - 1], args, site, this);
+      if (built) {
+        for (const [k, v] of built.node.params) if (!recv.node.params.has(k)) recv.node.params.set(k, v);
+        for (const [k, v] of built.node.buffers) if (!recv.node.buffers.has(k)) recv.node.buffers.set(k, v);
+        for (const [k, v] of built.node.children) if (!recv.node.children.has(k)) recv.node.children.set(k, v);
+      }
+      return NONE;
+    }
     if (recv.t === 'module') return this.moduleMethod(recv.node, name, args, site);
     if (recv.t === 'tensor') return tensorMethod(recv, name, args) ?? UNKNOWN;
     if (recv.t === 'list') {
@@ -671,6 +749,12 @@ export class Interpreter {
   private decide(v: Value, test: Expr): boolean {
     const t = truthy(v);
     if (t !== undefined) return t;
+    // `is_deepspeed_zero3_enabled()`, `is_flash_attention_requested(config)`: a library's probe for an optional
+    // integration is off in a plain model built from its config.
+    if (test.k === 'call' && test.fn.k !== 'attr' ? /^is_\w+$/.test(exprText(test.fn)) : test.k === 'call' && test.fn.k === 'attr' && /^is_\w+$/.test(test.fn.name)) {
+      this.note(`condition \`${exprText(test)}\` (line ${test.pos.line + 1}), a library's probe, taken as false`);
+      return false;
+    }
     this.note(`condition \`${exprText(test)}\` (line ${test.pos.line + 1}) could not be decided: assumed true`);
     return true;
   }
@@ -744,16 +828,24 @@ export class Interpreter {
       case 'super': {
         const m = this.findMethod(obj.after, name, obj.after.def);
         if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj.self, cls: m.owner };
-        if (obj.self.t === 'module') return name === '__init__' ? { t: 'method', recv: obj.self, name: '__noop__' } : { t: 'method', recv: obj.self, name };
+        if (obj.self.t === 'module') {
+          if (name !== '__init__') return { t: 'method', recv: obj.self, name };
+          // `class ScaledWordEmbedding(nn.Embedding)`: the framework layer's own parameters, built from super().__init__'s arguments.
+          const layer = this.layerBase(obj.after);
+          if (layer) return { t: 'method', recv: obj.self, name: `__layer_init__ ${layer}` };
+          // transformers' PreTrainedModel.__init__(config) keeps the config: `self.config.X` reads it.
+          const pretrained = this.mro(obj.after).external.some((q) => /Pre[Tt]rainedModel$/.test(q));
+          return { t: 'method', recv: obj.self, name: pretrained ? '__keep_config__' : '__noop__' };
+        }
         return UNKNOWN;
       }
       case 'ref': {
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
-      case 'sym': return obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg);
+      case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg));
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
-      case 'list': case 'dict': return { t: 'method', recv: obj, name };
+      case 'list': case 'dict': case 'str': return { t: 'method', recv: obj, name };
       case 'file': {
         const c = obj.file.classes.get(name);
         if (c) return { t: 'class', def: c, file: obj.file };
@@ -813,12 +905,24 @@ export class Interpreter {
         const idx = this.eval(e.index, env);
         const i = idx.t === 'num' && typeof idx.d === 'number' ? idx.d : undefined;
         if (obj.t === 'list' && i !== undefined) return obj.items[i < 0 ? i + obj.items.length : i] ?? UNKNOWN;
+        if (obj.t === 'list' && e.index.k === 'slice') {
+          const at = (x: Expr | undefined) => { const v = x ? this.eval(x, env) : undefined; return v?.t === 'num' && typeof v.d === 'number' ? v.d : undefined; };
+          const [a, b, step] = [at(e.index.start), at(e.index.stop), at(e.index.step) ?? 1];
+          if ((e.index.start && a === undefined) || (e.index.stop && b === undefined) || step <= 0) return UNKNOWN;
+          return { t: 'list', items: obj.items.slice(a, b).filter((_, k) => k % step === 0), tuple: obj.tuple };
+        }
         if (obj.t === 'module' && obj.node.container) {
           const c = i !== undefined ? obj.node.children.get(String(i < 0 ? i + obj.node.children.size : i)) : idx.t === 'str' ? obj.node.children.get(idx.v) : undefined;
           return c ? { t: 'module', node: c } : UNKNOWN;
         }
         if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? UNKNOWN;
-        if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v);
+        if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);
+        if (obj.t === 'dict' && idx.t !== 'str' && obj.entries.size) {
+          // A registry of classes picked by a setting nothing decides (`X_ATTENTION_CLASSES[config._attn_implementation]`):
+          // its first entry is the library's default implementation.
+          const [k, v] = obj.entries.entries().next().value as [string, Value];
+          if (v.t === 'class' || v.t === 'func') { this.note(`\`${exprText(e)}\` (line ${e.pos.line + 1}) could not be decided: its first entry, \`${k}\`, was taken`); return v; }
+        }
         return UNKNOWN;
       }
       case 'cond': return this.decide(this.eval(e.test, env), e.test) ? this.eval(e.then, env) : this.eval(e.else, env);
@@ -938,7 +1042,7 @@ export class Interpreter {
 
 /** An outside base class that makes a class a module: torch's and Paddle's, transformers' layers and models. */
 function isModuleBase(q: string): boolean {
-  return /^(torch|paddle)\.nn\.(Module|Layer)$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.')
+  return /^(torch|paddle)\.nn\.[A-Z]\w*$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.')
     || /^transformers\..*(Layer|PreTrainedModel|Module)$/.test(q);
 }
 

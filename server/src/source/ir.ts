@@ -23,6 +23,8 @@ export type Expr = (
   | { k: 'dict'; entries: { key: Expr; value: Expr }[] }
   | { k: 'comp'; elt: Expr; fors: { target: Expr; iter: Expr }[]; ifs: Expr[] }
   | { k: 'index'; obj: Expr; index: Expr }
+  /** `a[1:]`, `a[::2]`: only ever an index. */
+  | { k: 'slice'; start?: Expr; stop?: Expr; step?: Expr }
   | { k: 'cond'; test: Expr; then: Expr; else: Expr }
   | { k: 'compare'; ops: string[]; items: Expr[] }
   | { k: 'boolop'; op: 'and' | 'or'; l: Expr; r: Expr }

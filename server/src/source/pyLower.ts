@@ -311,6 +311,17 @@ export function expr(n: Node): Expr {
       const index: Expr = subs.length === 1 ? expr(subs[0]) : { k: 'list', items: subs.map(expr), tuple: true, pos };
       return { k: 'index', obj: expr(field(n, 'value')!), index, pos };
     }
+    case 'slice': {
+      const part: (Expr | undefined)[] = [undefined, undefined, undefined];
+      let at = 0;
+      for (let i = 0; i < n.childCount; i++) {
+        const c = n.child(i);
+        if (!c) continue;
+        if (c.type === ':') at++;
+        else if (c.isNamed && at < 3) part[at] = expr(c);
+      }
+      return { k: 'slice', start: part[0], stop: part[1], step: part[2], pos };
+    }
     case 'conditional_expression': {
       const [a, b, c] = named(n);
       return a && b && c ? { k: 'cond', then: expr(a), test: expr(b), else: expr(c), pos } : unknown();

@@ -37,6 +37,10 @@ const isFloat = (v: Value | undefined) => v?.t === 'num' && (v.float === true ||
 export function tensorFactory(fw: Framework, name: string, args: CallArgs, site: Site): Value | undefined {
   const dtypeArg = asDtype(args.kw.get('dtype'));
   switch (name) {
+    // `torch.Tensor(n)` / `torch.FloatTensor(a, b)`: the legacy constructors take sizes, like empty.
+    case 'Tensor': case 'FloatTensor':
+      if (fw !== 'torch' || !args.pos.length || args.pos.some((a) => a.t !== 'num' && a.t !== 'sym')) return undefined;
+      return mk(sizes(args, fw), 'F32', site);
     case 'zeros': case 'ones': case 'empty': case 'randn': case 'rand': {
       // paddle.zeros(shape, dtype): a second positional is the dtype.
       const dt = dtypeArg ?? (fw === 'paddle' ? asDtype(args.pos[1]) : undefined);
@@ -72,7 +76,9 @@ export function tensorFactory(fw: Framework, name: string, args: CallArgs, site:
       return mk(n !== undefined && m !== undefined ? [n, m] : undefined, dtypeArg ?? 'F32', site);
     }
     case 'tensor': case 'to_tensor': case 'as_tensor': {
-      const lit = args.pos[0] ? literalShape(args.pos[0]) : undefined;
+      // A scalar, known or symbolic (`torch.tensor(config.logit_scale_init_value)`), is 0-d.
+      const a0 = args.pos[0];
+      const lit = a0?.t === 'num' || a0?.t === 'sym' ? { shape: [], dtype: a0.t === 'num' && !a0.float && typeof a0.d === 'number' && Number.isInteger(a0.d) ? 'I64' : 'F32' } : a0 ? literalShape(a0) : undefined;
       return mk(lit?.shape, dtypeArg ?? asDtype(args.pos[1]) ?? lit?.dtype ?? 'F32', site);
     }
     case 'tril': case 'triu': case 'exp': case 'log': case 'sqrt': case 'clone': {

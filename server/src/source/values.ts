@@ -19,6 +19,8 @@ export interface TensorVal {
   site: Site;
   /** How the layer that owns it stores it: `out_in` (torch Linear), `in_out` (paddle Linear, GPT-2 Conv1D), `OIHW`, … */
   layout?: string;
+  /** `nn.Buffer(t, persistent=…)`: assigned to a module, it registers as a buffer. */
+  buffer?: { persistent: boolean };
 }
 
 export type Framework = 'torch' | 'paddle';
@@ -49,6 +51,10 @@ export class ModNode {
     } else if (v.t === 'module' && !v.node.plain) {
       this.drop(name, 'children');
       this.children.set(name, v.node);
+    } else if (v.t === 'tensor' && v.buffer) {
+      this.drop(name, 'attrs');
+      this.attrs.delete(name);
+      this.buffers.set(name, { tensor: v, persistent: v.buffer.persistent });
     } else if (v.t === 'tensor' && this.buffers.has(name)) {
       const b = this.buffers.get(name);
       this.buffers.set(name, { tensor: v, persistent: b?.persistent ?? true });
