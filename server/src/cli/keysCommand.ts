@@ -13,11 +13,12 @@ import { parseModelSpec, readModelSource } from '../source/readModelSource';
 import { formatSourceTable } from '../source/sourceTable';
 
 export async function runKeys(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, config: { type: 'string' } });
   const files = parsed.positionals;
-  if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (usage: tensorport keys FILE [--json])');
+  if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (usage: tensorport keys FILE [--json] [--config config.json])');
   const source = parseModelSpec(files[0]) !== undefined;
-  const info = source ? await readModelSource(files[0]) : await readCheckpoint(files[0], DEFAULT_READ_LIMITS);
+  if (parsed.values.config !== undefined && !source) throw new UsageError('--config applies to model source (FILE.py::Class): a checkpoint lists what it holds');
+  const info = source ? await readModelSource(files[0], undefined, { config: parsed.values.config }) : await readCheckpoint(files[0], DEFAULT_READ_LIMITS);
   if (parsed.values.json) {
     process.stdout.write(printableJson(JSON.stringify(keysDocument(info), null, 1)) + '\n');
   } else {

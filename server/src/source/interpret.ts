@@ -12,7 +12,8 @@ import { buildLayer } from './layers';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
 import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 
-export type Binding = number | boolean | string;
+/** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
+export type Binding = number | boolean | string | readonly number[];
 
 export interface Host {
   /** The value an import binds: a workspace file or class, or a reference to an outside module. */
@@ -48,6 +49,7 @@ const MAX_STEPS = 2_000_000;
 const MAX_RANGE = 100_000;
 
 const BIN_OPS: Record<string, Op> = { '+': '+', '-': '-', '*': '*', '/': '/', '//': '//', '%': '%', '**': '**' };
+const STDLIB = new Set(['typing', 'typing_extensions', 'dataclasses', 'enum', 'abc', 'collections', 'functools', 'itertools', 'logging', 'warnings', 're', 'os', 'sys', 'math', 'inspect', 'contextlib', 'builtins']);
 const CONTAINERS = new Set(['ModuleList', 'LayerList', 'Sequential', 'ModuleDict', 'LayerDict', 'ParameterList', 'ParameterDict', 'Module', 'Layer']);
 
 export class Interpreter {
@@ -385,7 +387,8 @@ export class Interpreter {
   }
 
   private outside(q: string, last: string): Value {
-    if (/^[A-Z]/.test(last)) this.note(`\`${last}\` (${q}) is outside the workspace: any parameters it has are not listed`);
+    // typing.TypeVar, dataclasses.field, enum.Enum…: the standard library holds no layers.
+    if (/^[A-Z]/.test(last) && !STDLIB.has(q.split('.')[0])) this.note(`\`${last}\` (${q}) is outside the workspace: any parameters it has are not listed`);
     return UNKNOWN;
   }
 
@@ -1067,7 +1070,8 @@ function strMethod(v: string, name: string, args: CallArgs): Value {
 function fromBinding(b: Binding): Value {
   if (typeof b === 'number') return num(b);
   if (typeof b === 'boolean') return { t: 'bool', v: b };
-  return { t: 'str', v: b };
+  if (typeof b === 'string') return { t: 'str', v: b };
+  return { t: 'list', items: b.map((x) => num(x)) };
 }
 
 function flatVars(env: Env): [string, Value][] {

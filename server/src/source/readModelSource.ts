@@ -3,9 +3,11 @@
  * with its constructor defaults, and every dimension that still depends on a config value named by
  * it (`"hidden_size"`). What `tensorport keys` prints; failures are ReaderErrors like a checkpoint's.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ReaderError } from '../formats/readerError';
 import { CheckpointInfo } from '../formats/tensorInfo';
+import { readConfigFile } from './configJson';
 import { inferTensors } from './infer';
 import { Binding } from './interpret';
 import { SourceError, languageOf, loadModelSource } from './loadModel';
@@ -21,19 +23,38 @@ export function parseModelSpec(arg: string): { file: string; className: string }
   return { file, className };
 }
 
-export async function readModelSource(arg: string, bindings: ReadonlyMap<string, Binding> = new Map()): Promise<CheckpointInfo> {
+export interface ModelSourceOptions {
+  /** A config.json whose values the model is built with (`keys --config`); else `config.json` beside the file, if any. */
+  config?: string;
+}
+
+export async function readModelSource(arg: string, bindings: ReadonlyMap<string, Binding> = new Map(), opts: ModelSourceOptions = {}): Promise<CheckpointInfo> {
   const spec = parseModelSpec(arg);
   if (!spec) throw new ReaderError('unreadable-checkpoint', arg, 'expected FILE.py::ClassName or FILE.ts::ClassName');
+  // A model that ships its code beside its config (a hub repo with remote code) is built with that config.
+  const cfgPath = opts.config ?? path.join(path.dirname(spec.file), 'config.json');
+  const cfg = await readConfigFile(path.resolve(cfgPath));
+  if (opts.config && !cfg) throw new ReaderError('unreadable-checkpoint', opts.config, 'cannot be read as a config file');
+  if (cfg?.problem) {
+    if (opts.config) throw new ReaderError('unreadable-checkpoint', opts.config, cfg.problem);
+  }
+  const given = new Map<string, Binding>([...(cfg?.problem ? [] : cfg?.values ?? []), ...bindings]);
   try {
-    return await inferModelInfo(path.resolve(spec.file), spec.className, { bindings, written: arg });
+    // Imports resolve from where the file really is: a link to an installed modeling file still reaches its package.
+    const real = await fs.realpath(path.resolve(spec.file)).catch(() => path.resolve(spec.file));
+    const from = cfg && !cfg.problem ? (opts.config ? cfg.file : `config.json beside ${spec.file}`) : undefined;
+    const info = await inferModelInfo(real, spec.className, { bindings: given, written: arg, givenFrom: from });
+    if (from) info.notes.unshift(`built with the values of ${from}`);
+    else if (cfg?.problem) info.notes.unshift(`config.json beside the file was not used: ${cfg.problem}`);
+    return info;
   } catch (e) {
-    const reason = e instanceof SourceError ? e.message.replace(`${path.resolve(spec.file)}: `, '') : (e as Error).message;
+    const reason = e instanceof SourceError ? e.message.replace(/^[^:]*\.(py|pyi|ts|mts|cts|tsx): /, '') : (e as Error).message;
     throw new ReaderError('unreadable-checkpoint', arg, reason);
   }
 }
 
 /** The same from an absolute path and a class; throws SourceError. */
-export async function inferModelInfo(file: string, className: string, opts: { bindings?: ReadonlyMap<string, Binding>; overlay?: ReadonlyMap<string, string>; written?: string } = {}): Promise<CheckpointInfo> {
+export async function inferModelInfo(file: string, className: string, opts: { bindings?: ReadonlyMap<string, Binding>; overlay?: ReadonlyMap<string, string>; written?: string; givenFrom?: string } = {}): Promise<CheckpointInfo> {
   const bindings = opts.bindings ?? new Map<string, Binding>();
   const model = await loadModelSource(file, className, { overlay: opts.overlay });
   const declared = inferTensors(model, { provisional: true });
@@ -41,7 +62,7 @@ export async function inferModelInfo(file: string, className: string, opts: { bi
   const used: Record<string, { value: number; from: string }> = {};
   for (const [sym, s] of declared.symbols) {
     const b = bindings.get(sym);
-    if (typeof b === 'number') used[sym] = { value: b, from: 'given' };
+    if (typeof b === 'number') used[sym] = { value: b, from: opts.givenFrom ?? 'given' };
     else if (s.default !== undefined) used[sym] = { value: s.default, from: `the constructor's default` };
   }
   return sourceCheckpointInfo(model, opts.written ?? `${file}::${className}`, final, declared, used);

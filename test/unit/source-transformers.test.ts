@@ -1,0 +1,69 @@
+/**
+ * Model source on the files people port: the modeling files of the pinned transformers, read in place
+ * in the Python test environment's site-packages (never copied). The truth is the real classes'
+ * state_dict() (test/python/model_truth.py builds each on the meta device): with the configuration
+ * class's defaults and nothing beside the file, and with a changed config as `config.json` beside the
+ * file (a link to it in a scratch folder, as a hub repo with remote code has it) and through `--config`.
+ * Exact means the same keys in the same order with the same shapes.
+ */
+import assert from 'node:assert/strict';
+import { symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { readModelSource } from '../../server/src/source/readModelSource';
+import { runCli } from '../support/cli';
+import { runPython, testPython } from '../support/python';
+import { scratchDir } from '../support/tmp';
+
+const env = testPython();
+const TRUTH = path.join(__dirname, '..', 'python', 'model_truth.py');
+
+interface Case { name: string; file: string; class: string; default: Record<string, number[]>; given: { config: object; keys: Record<string, number[]> } }
+
+let cases: Case[] | undefined;
+function truth(): Case[] {
+  cases ??= JSON.parse(runPython(env.python!, [TRUTH])) as Case[];
+  return cases;
+}
+
+async function ours(spec: string): Promise<[string, (number | string)[]][]> {
+  const info = await readModelSource(spec);
+  return info.tensors.map((t) => [t.key, t.shape.map((d, i) => (Number.isNaN(d) ? (t.dims?.[i] ?? '?') : d))]);
+}
+
+test('28 transformers classes: the keys, order and shapes of state_dict() with the config class\'s defaults', { skip: env.skip, timeout: 300_000 }, async () => {
+  const all = truth();
+  assert.ok(all.length >= 28, `${all.length} cases`);
+  for (const c of all) {
+    assert.deepEqual(await ours(`${c.file}::${c.class}`), Object.entries(c.default), `${c.name}: ${c.class} in ${c.file}`);
+  }
+});
+
+test('the same classes with a changed config.json beside the file: counts, sizes and switches (cross-attention, gated FFN) follow it', { skip: env.skip, timeout: 300_000 }, async () => {
+  const tmp = scratchDir('hf-config').dir;
+  for (const c of truth()) {
+    const dir = path.join(tmp, c.name);
+    mkdirSync(dir);
+    symlinkSync(c.file, path.join(dir, path.basename(c.file)));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c.given.config));
+    const got = await ours(`${path.join(dir, path.basename(c.file))}::${c.class}`);
+    assert.deepEqual(got, Object.entries(c.given.keys), `${c.name} with ${JSON.stringify(c.given.config).slice(0, 120)}…`);
+  }
+});
+
+test('keys --config: the CLI builds the model with the named config and says where the values came from', { skip: env.skip, timeout: 300_000 }, () => {
+  const t5 = truth().find((c) => c.name === 't5')!;
+  const cfg = path.join(scratchDir('hf-config-cli').dir, 'gated.json');
+  writeFileSync(cfg, JSON.stringify(t5.given.config));
+  const r = runCli(['keys', `${t5.file}::T5Model`, '--json', '--config', cfg]);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out);
+  assert.deepEqual(doc.tensors.map((t: { key: string }) => t.key), Object.keys(t5.given.keys));
+  assert.ok(doc.tensors.some((t: { key: string }) => t.key.endsWith('DenseReluDense.wi_0.weight')), 'gated-gelu gives wi_0/wi_1');
+  assert.equal(doc.notes[0], `built with the values of ${cfg}`);
+  assert.equal(doc.config.num_layers, 2);
+  const bad = runCli(['keys', `${t5.file}::T5Model`, '--config', path.join(path.dirname(cfg), 'missing.json')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /missing\.json: cannot be read as a config file/);
+  assert.equal(bad.err.trim().split('\n').length, 1);
+});
