@@ -175,12 +175,26 @@ async function loadExternalConfigs(files: Map<string, SourceFile>): Promise<Map<
       const mod = libraryModule(f, b);
       if (!mod || !b.name || !/Config$/.test(b.name)) continue;
       const file = path.join(root, ...mod.split('.').slice(1)) + '.py';
-      if (!lowered.has(file)) lowered.set(file, await lowerFile(file).catch(() => undefined));
-      const def = lowered.get(file)?.classes.get(b.name);
-      if (def) out.set(`${mod}.${b.name}`, { def, file: lowered.get(file)! });
+      const key = `${file}::${b.name}`;
+      if (!lowered.has(key)) lowered.set(key, await lowerClassOnly(file, b.name).catch(() => undefined));
+      const def = lowered.get(key)?.classes.get(b.name);
+      if (def) out.set(`${mod}.${b.name}`, { def, file: lowered.get(key)! });
     }
   }
   return out;
+}
+
+/**
+ * One top-level class of a library file, lowered alone: its fields are literals, and the rest of the
+ * file (configuration_utils.py is ~1,700 lines) would cost more to parse than the model itself.
+ */
+async function lowerClassOnly(file: string, name: string): Promise<SourceFile | undefined> {
+  const text = await readRegularFile(file, 'a model source file');
+  const start = new RegExp(`^class ${name}\\b`, 'm').exec(text);
+  if (!start) return undefined;
+  const rest = text.slice(start.index);
+  const end = /\n(?=[A-Za-z_@])/.exec(rest.slice(1));
+  return lowerPython(file, end ? rest.slice(0, end.index + 1) : rest);
 }
 
 /** Files an import may name, best first; `member` says whether `b.name` is looked up inside it. */
@@ -200,6 +214,8 @@ function candidates(from: SourceFile, b: ImportBinding): { path: string; member:
     bases.push(base);
   } else {
     if (['torch', 'paddle', 'numpy', 'math', 'copy', 'functools', 'collections', 'typing', 'transformers', 'paddlenlp'].includes(parts[0])) return [];
+    // An installed package's absolute imports name other installed libraries (huggingface_hub, typing_extensions…), never model code.
+    if (/[\\/](site|dist)-packages[\\/]/.test(from.path)) return [];
     // A workspace package may sit at any of a few levels above the file.
     for (let base = dir, i = 0; i < 4; i++, base = path.dirname(base)) bases.push(base);
   }
