@@ -10,7 +10,7 @@ import { CheckpointInfo } from '../formats/tensorInfo';
 import { readConfigFile } from './configJson';
 import { inferTensors } from './infer';
 import { Binding } from './interpret';
-import { SourceError, languageOf, loadModelSource } from './loadModel';
+import { LoadedModel, SourceError, languageOf, loadModelSource } from './loadModel';
 import { sourceCheckpointInfo } from './sourceInfo';
 
 /** Splits `path/model.py::ClassName`; undefined when the argument does not name model source. */
@@ -57,6 +57,20 @@ export async function readModelSource(arg: string, bindings: ReadonlyMap<string,
 export async function inferModelInfo(file: string, className: string, opts: { bindings?: ReadonlyMap<string, Binding>; overlay?: ReadonlyMap<string, string>; written?: string; givenFrom?: string } = {}): Promise<CheckpointInfo> {
   const bindings = opts.bindings ?? new Map<string, Binding>();
   const model = await loadModelSource(file, className, { overlay: opts.overlay });
+  // Hover asks for every class of a file on each move: the same model with the same bindings infers once.
+  const key = JSON.stringify([opts.written, opts.givenFrom, [...bindings]]);
+  let perModel = inferred.get(model);
+  if (!perModel) inferred.set(model, perModel = new Map());
+  const hit = perModel.get(key);
+  if (hit) return { ...hit, notes: [...hit.notes] };
+  const info = inferFresh(model, file, className, bindings, opts);
+  perModel.set(key, info);
+  return { ...info, notes: [...info.notes] };
+}
+
+const inferred = new WeakMap<LoadedModel, Map<string, CheckpointInfo>>();
+
+function inferFresh(model: LoadedModel, file: string, className: string, bindings: ReadonlyMap<string, Binding>, opts: { written?: string; givenFrom?: string }): CheckpointInfo {
   const declared = inferTensors(model, { provisional: true });
   const final = inferTensors(model, { bindings });
   const used: Record<string, { value: number; from: string }> = {};
