@@ -67,3 +67,23 @@ test('keys --config: the CLI builds the model with the named config and says whe
   assert.match(bad.err, /missing\.json: cannot be read as a config file/);
   assert.equal(bad.err.trim().split('\n').length, 1);
 });
+
+test('weight tying: GPT-2\'s lm_head.weight is tied to transformer.wte.weight (LLaMA\'s is not), and a mapping from the saved checkpoint that lacks it is clean', { skip: env.skip, timeout: 300_000 }, async () => {
+  const byName = new Map(truth().map((c) => [c.name, c]));
+  const gpt2 = await readModelSource(`${byName.get('gpt2')!.file}::GPT2LMHeadModel`);
+  assert.deepEqual(gpt2.tensors.filter((t) => t.tiedTo).map((t) => [t.key, t.tiedTo]), [['lm_head.weight', 'transformer.wte.weight']]);
+  assert.ok(gpt2.notes.some((n) => n.includes('`save_pretrained` writes only `transformer.wte.weight`')), gpt2.notes.join('\n'));
+  const llama = await readModelSource(`${byName.get('llama')!.file}::LlamaForCausalLM`);
+  assert.equal(llama.tensors.filter((t) => t.tiedTo).length, 0, 'tie_word_embeddings is False in LlamaConfig');
+  // transformers' save_pretrained dropped lm_head.weight from this real file (test/fixtures/real/make_real.py).
+  const saved = path.join(__dirname, '..', 'fixtures', 'real', 'hf', 'gpt2_tied', 'model.safetensors');
+  const map = path.join(scratchDir('tied').dir, 'gpt2.tpmap');
+  writeFileSync(map, [`source ${saved}`, `target ${byName.get('gpt2')!.file}::GPT2LMHeadModel`, '',
+    'transformer.wte.weight -> transformer.wte.weight', 'transformer.wpe.weight -> transformer.wpe.weight',
+    'transformer.h.{i}.* -> transformer.h.{i}.*', 'transformer.ln_f.* -> transformer.ln_f.*', ''].join('\n'));
+  const r = runCli(['check', map, '--json']);
+  assert.equal(r.code, 0, r.out);
+  const doc = JSON.parse(r.out);
+  assert.deepEqual(doc.diagnostics.map((d: { severity: string; code: string }) => [d.severity, d.code]), [['information', 'unmapped-target-key']]);
+  assert.match(doc.diagnostics[0].message, /`lm_head.weight` is tied to `transformer.wte.weight`, which is written/);
+});

@@ -21,6 +21,8 @@ export interface KeysDocumentTensor {
   graph?: string;
   /** Model source: where the code defines the tensor, 1-based. */
   definition?: { line: number; column: number };
+  /** Model source: the key this one shares its tensor with (weight tying); a saved checkpoint has only that one. */
+  tiedTo?: string;
 }
 
 export interface KeysDocument {
@@ -50,6 +52,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
       ...(t.constant ? { constant: true as const } : {}),
       ...(t.graph ? { graph: t.graph } : {}),
       ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),
+      ...(t.tiedTo ? { tiedTo: t.tiedTo } : {}),
     })),
     ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),
     ...(info.metadata ? { metadata: info.metadata } : {}),

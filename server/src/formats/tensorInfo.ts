@@ -67,6 +67,11 @@ export interface TensorInfo {
   layout?: string;
   /** Model source only: a registered buffer rather than a parameter. */
   buffer?: boolean;
+  /**
+   * Model source only: the key this one is tied to (transformers' `_tied_weights_keys` with
+   * `tie_word_embeddings`): one tensor under two names; `save_pretrained` writes only this one.
+   */
+  tiedTo?: string;
 }
 
 /** A range in a text file: absolute path, 0-based lines and UTF-16 columns (LSP's convention), end exclusive. */

@@ -145,11 +145,13 @@ function checkDuplicates(rules: { rule: Rule; result: RuleResult }[], writes: Ke
 function checkUnmappedSource(src: SideData, at: Span, read: KeyCounts, out: MappingDiagnostic[], text: string): void {
   const eof = text.length;
   const lead = text.length === 0 || text.endsWith('\n') ? '' : '\n';
-  const total = src.keys.length - read.distinct; // reads are real keys of this side, so this is exact
+  // A tied key of a model-source side is read through the key it shares its tensor with.
+  const viaTie = new Set([...src.tied].filter(([key, to]) => !read.has(key) && read.has(to)).map(([key]) => key));
+  const total = src.keys.length - read.distinct - viaTie.size; // reads are real keys of this side, so this is exact
   let listed = 0;
   for (const key of src.keys) {
     if (listed >= UNMAPPED_LIST_LIMIT || listed >= total) break;
-    if (read.has(key)) continue;
+    if (read.has(key) || viaTie.has(key)) continue;
     listed++;
     const t = src.tensors.get(key)!;
     out.push({ ...at, severity: 'warning', code: 'unmapped-source-key', key,
@@ -165,14 +167,21 @@ function checkUnmappedTarget(tgt: SideData, at: Span, written: KeyCounts, out: M
   for (const key of tgt.rebuilt) {
     if (!written.has(key)) out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target buffer \`${key}\` is not written; the model rebuilds it` });
   }
+  // A tied key (GPT-2's lm_head.weight → transformer.wte.weight) is written through the key it shares its tensor with.
+  const viaTie = new Set<string>();
+  for (const [key, to] of tgt.tied) {
+    if (written.has(key) || !written.has(to)) continue;
+    viaTie.add(key);
+    out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target \`${key}\` is tied to \`${to}\`, which is written: one tensor under two names` });
+  }
   let writtenBuffers = 0;
   for (const key of tgt.rebuilt) if (written.has(key)) writtenBuffers++;
   // Writes are real keys of the target when it loaded (checkRule only records those).
-  const total = tgt.keys.length - tgt.rebuilt.size - (written.distinct - writtenBuffers);
+  const total = tgt.keys.length - tgt.rebuilt.size - viaTie.size - (written.distinct - writtenBuffers);
   let listed = 0;
   for (const key of tgt.keys) {
     if (listed >= UNMAPPED_LIST_LIMIT || listed >= total) break;
-    if (written.has(key) || tgt.rebuilt.has(key)) continue;
+    if (written.has(key) || tgt.rebuilt.has(key) || viaTie.has(key)) continue;
     listed++;
     const t = tgt.tensors.get(key)!;
     out.push({ ...at, severity: 'error', code: 'unmapped-target-key', key,

@@ -18,6 +18,8 @@ export interface SideData {
   trie: KeyTrie;
   /** Keys that are buffers a model rebuilds itself (`position_ids`, …): unmapped, they are information only. */
   rebuilt: Set<string>;
+  /** Model source: tied keys (target → the key it shares its tensor with); written through that key. */
+  tied: Map<string, string>;
 }
 
 /** Buffers a model rebuilds itself: unmapped, they are information, not errors (tpmap.md). */
@@ -48,5 +50,6 @@ function buildSide(info: CheckpointInfo, absPath: string, written: string, decla
   }
   const keys = [...tensors.keys()];
   const rebuilt = new Set(keys.filter((k) => REBUILT_BUFFER.test(k)));
-  return { path: absPath, written, info, framework: declared ?? info.framework, tensors, keys, trie: new KeyTrie(keys), rebuilt };
+  const tied = new Map(info.tensors.flatMap((t) => (t.tiedTo ? [[t.key, t.tiedTo] as [string, string]] : [])));
+  return { path: absPath, written, info, framework: declared ?? info.framework, tensors, keys, trie: new KeyTrie(keys), rebuilt, tied };
 }

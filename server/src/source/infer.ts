@@ -27,6 +27,8 @@ export interface Inferred {
   symbols: Map<string, { default?: number }>;
   notes: string[];
   framework?: Framework;
+  /** Tied keys: target → the key it shares its tensor with. */
+  tied: Map<string, string>;
 }
 
 export interface InferOptions {
@@ -43,12 +45,13 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   try {
     root = interp.root(model.root);
   } catch (e) {
-    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes, `inference stopped: ${(e as Error).message}`], framework: frameworkOf(model) };
+    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes, `inference stopped: ${(e as Error).message}`], framework: frameworkOf(model), tied: new Map() };
   }
   const tensors: InferredTensor[] = [];
   const lists: Inferred['lists'] = [];
   collect(root, '', tensors, lists, new Set());
-  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model) };
+  const tied = interp.tiedKeys(root, new Set(tensors.map((t) => t.key)));
+  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied };
 }
 
 function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], path: Set<ModNode>): void {

@@ -100,6 +100,39 @@ export class Interpreter {
     return { t: 'sym', name, fields, dflt };
   }
 
+  /**
+   * transformers' weight tying: each module class's `_tied_weights_keys` (`{"lm_head.weight":
+   * "model.embed_tokens.weight"}`; keys relative to that module, plain names or patterns), in effect
+   * when the module's config has `tie_word_embeddings`. Returns target → source over `keys`.
+   */
+  tiedKeys(root: ModNode, keys: ReadonlySet<string>): Map<string, string> {
+    const out = new Map<string, string>();
+    const walk = (node: ModNode, prefix: string, seen: Set<ModNode>) => {
+      if (seen.has(node)) return;
+      seen.add(node);
+      const spec = node.cls ? this.classAttr(node.cls, '_tied_weights_keys') : undefined;
+      const config = node.attrs.get('config');
+      const on = config ? truthy(this.attr(config, 'tie_word_embeddings')) : undefined;
+      if (spec?.t === 'dict' && on) {
+        for (const [target, source] of spec.entries) {
+          if (source.t !== 'str') continue;
+          const plain = (k: string) => /^[\w.]+$/.test(k);
+          if (plain(target) && plain(source.v)) {
+            if (keys.has(prefix + target) && keys.has(prefix + source.v)) out.set(prefix + target, prefix + source.v);
+            continue;
+          }
+          // Patterns: matched against the module's keys, sources cycled over targets as transformers does.
+          const match = (p: string) => { try { const re = new RegExp(`^${p}`); return [...keys].filter((k) => k.startsWith(prefix) && re.test(k.slice(prefix.length))).sort(); } catch { return []; } };
+          const ts = match(target), ss = match(source.v);
+          if (ss.length && ts.length % ss.length === 0) ts.forEach((t, i) => out.set(t, ss[i % ss.length]));
+        }
+      }
+      for (const [name, c] of node.children) if (c) walk(c, `${prefix}${name}.`, seen);
+    };
+    walk(root, '', new Set());
+    return out;
+  }
+
   // ---- configuration classes ----
 
   /**

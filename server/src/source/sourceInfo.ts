@@ -36,13 +36,20 @@ export function sourceCheckpointInfo(
   const byShapeKey = new Map<string, Dim[] | undefined>();
   for (const t of declared?.tensors ?? []) byShapeKey.set(layerShapeKey(t.key), t.shape);
   const notes = [...final.notes];
+  for (const [target, source] of final.tied) {
+    notes.push(`\`${target}\` is tied to \`${source}\` (\`_tied_weights_keys\` with tie_word_embeddings): one tensor, and \`save_pretrained\` writes only \`${source}\``);
+  }
   const open = final.tensors.filter((t) => t.shape?.some((d) => typeof d !== 'number')).length;
   if (open) notes.push(`${open} tensor${open === 1 ? ' has' : 's have'} dimensions no binding resolved (shown by name); \`set NAME = …\` in a mapping, or a config.json beside the other checkpoint, gives their values`);
   return {
     file: written,
     format: model.language === 'python' ? 'python-source' : 'ts-source',
     framework: final.framework,
-    tensors: final.tensors.map((t) => tensorInfoOf(t, byShapeKey.get(layerShapeKey(t.key)) ?? t.shape)),
+    tensors: final.tensors.map((t) => {
+      const info = tensorInfoOf(t, byShapeKey.get(layerShapeKey(t.key)) ?? t.shape);
+      const tiedTo = final.tied.get(t.key);
+      return tiedTo ? { ...info, tiedTo } : info;
+    }),
     notes,
     ...(bindings && Object.keys(bindings).length ? { bindings } : {}),
   };
