@@ -23,6 +23,8 @@ export interface KeysDocumentTensor {
   definition?: { line: number; column: number };
   /** Model source: the key this one shares its tensor with (weight tying); a saved checkpoint has only that one. */
   tiedTo?: string;
+  /** Model source: present only if this condition (which nothing decided) holds. */
+  conditional?: string;
 }
 
 export interface KeysDocument {
@@ -53,6 +55,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
       ...(t.graph ? { graph: t.graph } : {}),
       ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),
       ...(t.tiedTo ? { tiedTo: t.tiedTo } : {}),
+      ...(t.conditional ? { conditional: t.conditional } : {}),
     })),
     ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),
     ...(info.metadata ? { metadata: info.metadata } : {}),

@@ -72,6 +72,8 @@ export interface TensorInfo {
    * `tie_word_embeddings`): one tensor under two names; `save_pretrained` writes only this one.
    */
   tiedTo?: string;
+  /** Model source only: the tensor exists only if this holds (a condition nothing decided: `\`config.use_bias\``). */
+  conditional?: string;
 }
 
 /** A range in a text file: absolute path, 0-based lines and UTF-16 columns (LSP's convention), end exclusive. */

@@ -147,6 +147,8 @@ function checkUnmappedSource(src: SideData, at: Span, read: KeyCounts, out: Mapp
   const lead = text.length === 0 || text.endsWith('\n') ? '' : '\n';
   // A tied key of a model-source side is read through the key it shares its tensor with.
   const viaTie = new Set([...src.tied].filter(([key, to]) => !read.has(key) && read.has(to)).map(([key]) => key));
+  // Keys of a branch nothing decided are alternatives, not tensors the model surely has.
+  for (const key of src.keys) if (src.tensors.get(key)?.conditional && !read.has(key)) viaTie.add(key);
   const total = src.keys.length - read.distinct - viaTie.size; // reads are real keys of this side, so this is exact
   let listed = 0;
   for (const key of src.keys) {
@@ -173,6 +175,14 @@ function checkUnmappedTarget(tgt: SideData, at: Span, written: KeyCounts, out: M
     if (written.has(key) || !written.has(to)) continue;
     viaTie.add(key);
     out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target \`${key}\` is tied to \`${to}\`, which is written: one tensor under two names` });
+  }
+  // A model-source key that exists only if a condition nothing decided holds: the checkpoint, writing none
+  // of it, shows that branch was not taken.
+  for (const key of tgt.keys) {
+    const cond = tgt.tensors.get(key)?.conditional;
+    if (!cond || written.has(key) || viaTie.has(key) || tgt.rebuilt.has(key)) continue;
+    viaTie.add(key);
+    out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target \`${key}\` exists only if ${cond}; no rule writes it, so that branch is taken as not chosen` });
   }
   let writtenBuffers = 0;
   for (const key of tgt.rebuilt) if (written.has(key)) writtenBuffers++;

@@ -45,7 +45,8 @@ export async function hoverModelSource(file: string, line: number, column: numbe
   for (const { root, tensors } of hits) {
     parts.push(`**${root}**`, '', '| key | dtype | shape | layout |', '| --- | --- | --- | --- |');
     for (const [pattern, t] of fold(tensors)) {
-      parts.push(`| \`${pattern}\` | ${t.dtype} | \`${shapeText(t)}\` | ${t.layout ? LAYOUT_TEXT[t.layout] ?? `\`${t.layout}\`` : t.buffer ? 'buffer' : ''} |`);
+      const only = t.conditional ? ` (only if ${t.conditional})` : '';
+      parts.push(`| \`${pattern}\`${only} | ${t.dtype} | \`${shapeText(t)}\` | ${t.layout ? LAYOUT_TEXT[t.layout] ?? `\`${t.layout}\`` : t.buffer ? 'buffer' : ''} |`);
     }
     for (const ck of opts.checkpoints ?? []) {
       const have = new Map(ck.tensors.map((x) => [x.key, x]));

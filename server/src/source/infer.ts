@@ -17,6 +17,8 @@ export interface InferredTensor {
   param: boolean;
   layout?: string;
   site: Site;
+  /** Registered inside a branch of an undecidable condition (or under a module that was): the condition. */
+  cond?: string;
 }
 
 export interface Inferred {
@@ -49,22 +51,24 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   }
   const tensors: InferredTensor[] = [];
   const lists: Inferred['lists'] = [];
-  collect(root, '', tensors, lists, new Set());
+  collect(root, '', tensors, lists, new Set(), undefined);
   const tied = interp.tiedKeys(root, new Set(tensors.map((t) => t.key)));
   return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied };
 }
 
-function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], path: Set<ModNode>): void {
+function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], path: Set<ModNode>, cond: string | undefined): void {
   if (path.has(node)) return; // a module registered inside itself: torch would recurse forever too
   path.add(node);
+  const condOf = (name: string) => [cond, node.cond.get(name)].filter(Boolean).join(' and ') || undefined;
+  const withCond = (name: string) => { const c = condOf(name); return c ? { cond: c } : {}; };
   if (node.count !== undefined && typeof node.count !== 'number') lists.push({ path: prefix.slice(0, -1), count: node.count });
   for (const [name, t] of node.params) {
-    if (t) out.push({ key: prefix + name, shape: t.shape, dtype: t.dtype, param: true, layout: t.layout, site: t.site });
+    if (t) out.push({ key: prefix + name, shape: t.shape, dtype: t.dtype, param: true, layout: t.layout, site: t.site, ...withCond(name) });
   }
   for (const [name, b] of node.buffers) {
-    if (b && b.persistent) out.push({ key: prefix + name, shape: b.tensor.shape, dtype: b.tensor.dtype, param: false, layout: b.tensor.layout, site: b.tensor.site });
+    if (b && b.persistent) out.push({ key: prefix + name, shape: b.tensor.shape, dtype: b.tensor.dtype, param: false, layout: b.tensor.layout, site: b.tensor.site, ...withCond(name) });
   }
-  for (const [name, c] of node.children) if (c) collect(c, `${prefix}${name}.`, out, lists, path);
+  for (const [name, c] of node.children) if (c) collect(c, `${prefix}${name}.`, out, lists, path, condOf(name));
   path.delete(node);
 }
 

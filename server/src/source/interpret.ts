@@ -63,6 +63,8 @@ export class Interpreter {
   private readonly scopes = new Map<string, Map<string, Value>>();
   private readonly fieldCache = new Map<ClassDef, Map<string, { value?: Expr; file: SourceFile }>>();
   private readonly configs = new Map<string, Value>();
+  /** The undecidable conditions whose branch is running (innermost last). */
+  private readonly conds: string[] = [];
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
 
@@ -483,7 +485,13 @@ export class Interpreter {
     return m;
   }
 
+  /** An entry registered inside an undecidable branch is conditional on it (and on every enclosing one). */
+  private markCond(node: ModNode, name: string): void {
+    if (this.conds.length) node.cond.set(name, this.conds.join(' and '));
+  }
+
   private register(node: ModNode, name: string, v: Value): void {
+    this.markCond(node, name);
     if (v.t === 'module') node.children.set(name, v.node);
     else if (v.t === 'tensor') node.params.set(name, { ...v, param: true });
   }
@@ -655,6 +663,7 @@ export class Interpreter {
         const persistent = flag ? truthy(flag) ?? true : true;
         node.params.delete(n.v); node.children.delete(n.v); node.attrs.delete(n.v);
         node.buffers.set(n.v, t?.t === 'tensor' ? { tensor: { ...t, param: false, site }, persistent } : null);
+        this.markCond(node, n.v);
         if (t && t.t !== 'tensor' && t.t !== 'none') this.note(`buffer \`${n.v}\`: its tensor could not be followed`);
         return NONE;
       }
@@ -667,13 +676,14 @@ export class Interpreter {
       }
       case 'add_module': case 'add_sublayer': case 'register_module': {
         const [n, m] = args.pos;
-        if (n?.t === 'str' && m?.t === 'module') node.children.set(n.v, m.node);
+        if (n?.t === 'str' && m?.t === 'module') { node.children.set(n.v, m.node); this.markCond(node, n.v); }
         return m ?? NONE;
       }
       case 'create_parameter':
         return this.createParameter(bindArgs(args, ['shape', 'attr', 'dtype', 'is_bias', 'default_initializer']), site);
       case 'append': {
         if (args.pos[0]?.t === 'module') {
+          this.markCond(node, String(node.children.size));
           node.push(String(node.children.size), args.pos[0].node);
           if (this.loops.length) node.count = this.loops[this.loops.length - 1];
         }
@@ -716,6 +726,19 @@ export class Interpreter {
         const test = this.eval(s.test, env);
         // Validation (`if bad: raise …`) that cannot be decided is passed over silently.
         if (truthy(test) === undefined && s.body.some((x) => x.k === 'raise')) { this.execBlock(s.orelse, env); return; }
+        if (truthy(test) === undefined && !isProbe(s.test)) {
+          // Nothing decides it: both branches run, and what each registers is conditional on it — alternatives,
+          // which the other side of a mapping decides, never keys listed as certain.
+          const text = `\`${exprText(s.test)}\``;
+          this.note(`condition ${text} (line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
+          this.conds.push(text);
+          try { this.execBlock(s.body, env); } finally { this.conds.pop(); }
+          if (s.orelse.length) {
+            this.conds.push(`not ${text}`);
+            try { this.execBlock(s.orelse, env); } finally { this.conds.pop(); }
+          }
+          return;
+        }
         const branch = this.decide(test, s.test) ? s.body : s.orelse;
         this.execBlock(branch, env);
         return;
@@ -761,6 +784,7 @@ export class Interpreter {
           return;
         }
         obj.node.setAttr(target.name, v);
+        this.markCond(obj.node, target.name);
         return;
       }
       case 'list': {
@@ -787,7 +811,7 @@ export class Interpreter {
     if (t !== undefined) return t;
     // `is_deepspeed_zero3_enabled()`, `is_flash_attention_requested(config)`: a library's probe for an optional
     // integration is off in a plain model built from its config.
-    if (test.k === 'call' && test.fn.k !== 'attr' ? /^is_\w+$/.test(exprText(test.fn)) : test.k === 'call' && test.fn.k === 'attr' && /^is_\w+$/.test(test.fn.name)) {
+    if (isProbe(test)) {
       this.note(`condition \`${exprText(test)}\` (line ${test.pos.line + 1}), a library's probe, taken as false`);
       return false;
     }
@@ -1074,6 +1098,13 @@ export class Interpreter {
     const float = (a.t === 'num' && a.float) || (b.t === 'num' && b.float) || o === '/';
     return float ? { t: 'num', d: opDim(o, x, y), float: true } : num(opDim(o, x, y));
   }
+}
+
+/** A call to a library's `is_…` probe (`is_deepspeed_zero3_enabled()`). */
+function isProbe(test: Expr): boolean {
+  if (test.k !== 'call') return false;
+  const name = test.fn.k === 'attr' ? test.fn.name : test.fn.k === 'name' ? test.fn.id : '';
+  return /^is_\w+$/.test(name);
 }
 
 /** An outside base class that makes a class a module: torch's and Paddle's, transformers' layers and models. */

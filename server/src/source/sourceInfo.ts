@@ -23,6 +23,7 @@ export function tensorInfoOf(t: InferredTensor, declared?: readonly Dim[]): Tens
   if (declared && declared.some((d) => typeof d !== 'number')) info.declared = declared.map((d) => (typeof d === 'number' ? d : renderDim(d)));
   if (t.layout) info.layout = t.layout;
   if (!t.param) info.buffer = true;
+  if (t.cond) info.conditional = t.cond;
   return info;
 }
 

@@ -32,6 +32,8 @@ export class ModNode {
   readonly attrs = new Map<string, Value>();
   /** ModuleList/LayerList/Sequential built over a symbolic count: the count, for binding it from the other side's layers. */
   count?: Dim;
+  /** Entries registered inside a branch of a condition nothing decides: name → the condition (`\`config.use_bias\``, `not \`…\``). */
+  readonly cond = new Map<string, string>();
 
   constructor(
     readonly className: string,
@@ -90,6 +92,7 @@ export class ModNode {
     for (const [k, v] of this.children) n.children.set(k, v ? v.clone() : null);
     for (const [k, v] of this.attrs) n.attrs.set(k, v);
     n.count = this.count;
+    for (const [k, v] of this.cond) n.cond.set(k, v);
     return n;
   }
 
