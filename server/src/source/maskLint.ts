@@ -65,12 +65,15 @@ export function lintFile(file: SourceFile, text: string): SourceDiagnostic[] {
   let sinks: Sink[] = [];
   let escapes: { origins: Origin[]; name: string; pos: Pos }[] = [];
   const origins = new Map<string, Origin>();
+  // A model library's mask builders (transformers' create_causal_mask, a package's own helpers) take the
+  // padding mask and return one in the right dtype: a mask handed to them does not reach the scores as is.
+  const builtElsewhere = new Set(file.imports.filter((i) => i.name && (i.level > 0 || i.module.split('.')[0] === 'transformers')).map((i) => i.local));
   for (let round = 0; round < MAX_ROUNDS; round++) {
     sinks = [];
     escapes = [];
     const before = JSON.stringify([...builders].map(([k, v]) => [k, v.length]));
     for (const f of fns) {
-      const a = new FnAnalysis(f, builders, origins, lines);
+      const a = new FnAnalysis(f, builders, origins, lines, builtElsewhere);
       a.run();
       sinks.push(...a.sinks);
       escapes.push(...a.escapes);
@@ -123,7 +126,10 @@ class FnAnalysis {
   private readonly env = new Map<string, Taint>();
   private readonly params = new Map<string, string>();
 
-  constructor(private readonly f: FnInfo, private readonly builders: Map<string, Taint>, private readonly origins: Map<string, Origin>, private readonly lines: string[]) {}
+  constructor(
+    private readonly f: FnInfo, private readonly builders: Map<string, Taint>, private readonly origins: Map<string, Origin>,
+    private readonly lines: string[], private readonly builtElsewhere: ReadonlySet<string> = new Set(),
+  ) {}
 
   run(): void {
     for (const p of this.f.fn.params) if (p.name !== 'self' && MASKY.test(p.name)) this.params.set(p.name, p.name);
@@ -222,7 +228,9 @@ class FnAnalysis {
     const argTaints = e.args.map((a) => this.eval(a.value));
     const kw = (name: string) => e.args.find((a) => a.name === name)?.value;
     // Masks handed to another module or function: followed by parameter name.
+    const library = e.fn.k === 'name' && this.builtElsewhere.has(e.fn.id);
     e.args.forEach((a, i) => {
+      if (library) return;
       const t = argTaints[i];
       if (!t.length) return;
       const name = a.name ?? (a.value.k === 'name' ? a.value.id : undefined);
