@@ -47,7 +47,7 @@ test('keys FILE.ts::Class prints the people\'s table', () => {
 });
 
 test('keys on a missing class or file exits 2 with one line naming it', () => {
-  for (const [arg, reason] of [['paddle_vit.py::Nope', /no class `Nope` \(classes here: PatchEmbedding, .*\)/], ['missing.py::Net', /no such file/]] as const) {
+  for (const [arg, reason] of [['paddle_vit.py::Nope', /no class or function `Nope` \(classes here: PatchEmbedding, .*\)/], ['missing.py::Net', /no such file/]] as const) {
     const r = run('keys', path.join(SRC, arg));
     assert.equal(r.code, 2);
     assert.equal(r.out, '');

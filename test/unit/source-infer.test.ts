@@ -106,7 +106,7 @@ test('buffers: persistent ones are listed (I64 position_ids), persistent=False o
 
 test('a missing class, a missing file and a non-source file are clear errors naming the file', async () => {
   await assert.rejects(loadModelSource(path.join(DIR, 'paddle_vit.py'), 'ViT'),
-    (e: Error) => e instanceof SourceError && /paddle_vit\.py: no class `ViT` \(classes here: PatchEmbedding, Attention, Mlp, EncoderLayer, Encoder, VisionTransformer\)/.test(e.message));
+    (e: Error) => e instanceof SourceError && /paddle_vit\.py: no class or function `ViT` \(classes here: PatchEmbedding, Attention, Mlp, EncoderLayer, Encoder, VisionTransformer\)/.test(e.message));
   await assert.rejects(loadModelSource(path.join(DIR, 'nope.py'), 'Net'), (e: Error) => e instanceof SourceError && /nope\.py: no such file/.test(e.message));
   await assert.rejects(readModelSource(path.join(DIR, 'nope.py::Net')), /nope\.py::Net: no such file/);
 });

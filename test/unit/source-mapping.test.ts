@@ -123,7 +123,7 @@ test('a model source that cannot be read is an unreadable-checkpoint error on it
   const { ds } = await check('source mapping/vit_hf.safetensors\ntarget source/paddle_vit.py::ViT\n\nembeddings.cls_token -> cls_token\n');
   const err = ds.filter((d) => d.severity === 'error');
   assert.deepEqual(codes(ds.filter((d) => d.severity === 'error')), ['2 unreadable-checkpoint']);
-  assert.match(err[0].message, /^target source\/paddle_vit\.py::ViT: no class `ViT` \(classes here: .*VisionTransformer\)$/);
+  assert.match(err[0].message, /^target source\/paddle_vit\.py::ViT: no class or function `ViT` \(classes here: .*VisionTransformer\)$/);
 });
 
 test('re-analysing an unchanged mapping reuses the same side data (the rule cache stays warm)', async () => {

@@ -68,8 +68,26 @@ export class Interpreter {
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
 
-  /** Instantiates the root class with each constructor argument a binding, its default, or a symbol. */
-  root(cls: ClassRef): ModNode {
+  /** The root: a class instantiated, or a factory function called, each argument a binding, its default, or a symbol. */
+  root(root: ClassRef | { fn: FunctionDef; file: SourceFile }): ModNode {
+    if ('def' in root) return this.rootClass(root);
+    const args: CallArgs = { pos: [], kw: new Map() };
+    for (const p of root.fn.params) if (p.kind === 'plain') args.kw.set(p.name, this.rootFnArg(p, root.file));
+    const v = this.callFunction(root.fn, root.file, args);
+    if (v.t !== 'module') throw new Error(`\`${root.fn.name}\` does not return a model that inference can follow`);
+    return v.node;
+  }
+
+  /** A factory's own flags (`pretrained=False`) are the code's; numbers are soft defaults like a class's. */
+  private rootFnArg(p: Param, file: SourceFile): Value {
+    const bound = this.opts.bindings.get(p.name);
+    if (bound !== undefined) return fromBinding(bound);
+    const dflt = p.default ? this.eval(p.default, this.moduleEnv(file)) : undefined;
+    if (!dflt || dflt.t !== 'num' || this.opts.applyDefaults) return dflt ?? this.openSymbol(p.name, '');
+    return this.openSymbol(p.name, '', dflt);
+  }
+
+  private rootClass(cls: ClassRef): ModNode {
     const init = this.findMethod(cls, '__init__');
     const args: CallArgs = { pos: [], kw: new Map() };
     if (init) {
@@ -584,10 +602,32 @@ export class Interpreter {
         if (obj?.t === 'module' && field?.t === 'str' && v) obj.node.setAttr(field.v, v);
         return NONE;
       }
+      case 'globals': {
+        // `globals()[self.block_type]` (PaddleClas's ResNet): the file's classes and functions by name.
+        const entries = new Map<string, Value>();
+        for (const [k, v] of this.moduleEnv(env.file).vars) entries.set(k, v);
+        for (const [k, def] of env.file.classes) entries.set(k, { t: 'class', def, file: env.file });
+        for (const [k, fn] of env.file.functions) entries.set(k, { t: 'func', fn, file: env.file });
+        return { t: 'dict', entries };
+      }
+      case 'eval': {
+        // `eval('nn.LayerNorm')` (PaddleClas's norm_layer default): a dotted name is looked up, never executed.
+        if (a0?.t !== 'str' || !/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(a0.v)) {
+          this.note('`eval` of something other than a dotted name is not followed');
+          return UNKNOWN;
+        }
+        const [first, ...rest] = a0.v.split('.');
+        let v: Value | undefined = this.lookup(first, env);
+        for (const r of rest) v = v ? this.attr(v, r) : undefined;
+        return v ?? UNKNOWN;
+      }
       case 'isinstance': {
         // A number is never an Iterable/tuple/list and always an int/float: HF's `x if isinstance(x, Iterable) else (x, x)`.
         const cls = args.pos[1];
         const names = (cls?.t === 'list' ? cls.items : cls ? [cls] : []).map((c) => (c.t === 'ref' ? c.q.split('.').pop()! : ''));
+        const kind = a0?.t === 'str' ? ['str'] : a0?.t === 'bool' ? ['bool', 'int'] : a0?.t === 'none' ? ['NoneType']
+          : a0?.t === 'list' ? (a0.tuple ? ['tuple', 'Sequence', 'Iterable'] : ['list', 'Sequence', 'Iterable']) : a0?.t === 'dict' ? ['dict', 'Mapping', 'Iterable'] : undefined;
+        if (kind && names.length && names.every((n) => n !== '')) return { t: 'bool', v: names.some((n) => kind.includes(n)) };
         if (a0?.t === 'num' || (a0?.t === 'sym' && !a0.over)) {
           if (names.some((n) => ['int', 'float', 'Number', 'Integral', 'Real'].includes(n))) return { t: 'bool', v: true };
           if (names.length && names.every((n) => ['Iterable', 'tuple', 'list', 'Sequence', 'str', 'dict', 'Tensor'].includes(n))) return { t: 'bool', v: false };
@@ -976,6 +1016,7 @@ export class Interpreter {
           return c ? { t: 'module', node: c } : UNKNOWN;
         }
         if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? UNKNOWN;
+        if (obj.t === 'dict' && idx.t === 'num' && typeof idx.d === 'number') return obj.entries.get(renderDim(idx.d)) ?? UNKNOWN;
         if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);
         if (obj.t === 'dict' && idx.t !== 'str' && obj.entries.size) {
           // A registry of classes picked by a setting nothing decides (`X_ATTENTION_CLASSES[config._attn_implementation]`):
@@ -1088,6 +1129,13 @@ export class Interpreter {
     if (a.t === 'tensor' || b.t === 'tensor') {
       const ts = [a, b].filter((v) => v.t === 'tensor') as Extract<Value, { t: 'tensor' }>[];
       const wide = ts.reduce((x, y) => ((y.shape?.length ?? 0) > (x.shape?.length ?? 0) ? y : x));
+      // Two tensors broadcast: right-aligned, a 1 takes the other's size (`x[:, :, None] - x[:, None, :]`).
+      if (a.t === 'tensor' && b.t === 'tensor' && a.shape && b.shape) {
+        const n = Math.max(a.shape.length, b.shape.length);
+        const at = (sh: Dim[], i: number): Dim => sh[i - (n - sh.length)] ?? 1;
+        const shape = Array.from({ length: n }, (_, i) => { const x = at(a.shape!, i), y = at(b.shape!, i); return x === 1 ? y : x; });
+        return { ...wide, shape, param: false };
+      }
       return { ...wide, param: false };
     }
     const o = BIN_OPS[op];

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readRegularFile } from '../formats/openRegular';
-import { ClassDef, ImportBinding, SourceFile } from './ir';
+import { ClassDef, FunctionDef, ImportBinding, SourceFile } from './ir';
 import { lowerPython } from './pyLower';
 import { lowerTypeScript } from './tsLower';
 import { Value } from './values';
@@ -21,7 +21,8 @@ export interface LoadedModel {
   path: string;
   className: string;
   language: 'python' | 'ts';
-  root: { def: ClassDef; file: SourceFile };
+  /** The root: a class (`ViTModel`), or a factory function that returns the model (PaddleClas's `ResNet50`). */
+  root: { def: ClassDef; file: SourceFile } | { fn: FunctionDef; file: SourceFile };
   files: Map<string, SourceFile>;
   host: Host;
   /** Changes whenever any file of the model changes: a cache key for what is inferred from it. */
@@ -110,16 +111,17 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
   }
   const externals = await loadExternalConfigs(files);
   const def = rootFile.classes.get(className);
-  if (!def) {
+  const fn = def ? undefined : rootFile.functions.get(className);
+  if (!def && !fn) {
     const names = [...rootFile.classes.keys()];
-    throw new SourceError(`${absPath}: no class \`${className}\`${names.length ? ` (classes here: ${names.join(', ')})` : ' (the file defines no classes)'}`);
+    throw new SourceError(`${absPath}: no class or function \`${className}\`${names.length ? ` (classes here: ${names.join(', ')})` : ' (the file defines no classes)'}`);
   }
   const host: Host = {
     resolveImport: (from, b) => resolve(files, from, b),
     externalClass: (q) => externals.get(q),
   };
   const stamp = [...stamps].map(([p, s]) => `${p}=${s}`).join('|');
-  return { path: absPath, className, language, root: { def, file: rootFile }, files, host, stamp };
+  return { path: absPath, className, language, root: def ? { def, file: rootFile } : { fn: fn!, file: rootFile }, files, host, stamp };
 }
 
 /** One file lowered to the common tree, for callers that need its classes without a root (hover). */

@@ -75,6 +75,29 @@ export function tensorFactory(fw: Framework, name: string, args: CallArgs, site:
       const m = asDim(args.pos[1] ?? args.kw.get('m') ?? args.kw.get('num_columns')) ?? n;
       return mk(n !== undefined && m !== undefined ? [n, m] : undefined, dtypeArg ?? 'F32', site);
     }
+    case 'stack': {
+      // torch.stack(ts, dim=0) / paddle.stack(ts, axis=0): a new dimension of len(ts).
+      const list = args.pos[0];
+      const axis = asDim(args.pos[1] ?? args.kw.get('dim') ?? args.kw.get('axis')) ?? 0;
+      if (list?.t !== 'list' || !list.items.length || typeof axis !== 'number') return undefined;
+      const first = list.items[0];
+      if (first.t !== 'tensor' || !first.shape) return mk(undefined, 'F32', site);
+      const out = [...first.shape];
+      out.splice(axis < 0 ? axis + out.length + 1 : axis, 0, list.items.length);
+      return mk(out, first.dtype, site);
+    }
+    case 'meshgrid': {
+      // meshgrid([a, b]) or meshgrid(a, b) of 1-d tensors: each result has every input's length, in order ("ij").
+      const ins = args.pos.length === 1 && args.pos[0].t === 'list' ? args.pos[0].items : args.pos;
+      const lens = ins.map((v) => (v.t === 'tensor' && v.shape?.length === 1 ? v.shape[0] : undefined));
+      if (!lens.length || lens.some((d) => d === undefined)) return undefined;
+      const dtype = ins[0].t === 'tensor' ? ins[0].dtype : 'I64';
+      return { t: 'list', items: ins.map(() => mk(lens as Dim[], dtype, site)), tuple: true };
+    }
+    case 'flatten': {
+      const src = args.pos[0];
+      return src?.t === 'tensor' ? tensorMethod(src, 'flatten', { pos: args.pos.slice(1), kw: args.kw }) : undefined;
+    }
     case 'tensor': case 'to_tensor': case 'as_tensor': {
       // A scalar, known or symbolic (`torch.tensor(config.logit_scale_init_value)`), is 0-d.
       const a0 = args.pos[0];
@@ -160,6 +183,9 @@ export function tensorMethod(t: TensorVal, name: string, args: CallArgs): Value 
     }
     case 't': return s?.length === 2 ? keep([s[1], s[0]]) : keep(undefined);
     case 'transpose': {
+      // paddle's transpose takes the whole permutation (`x.transpose([1, 2, 0])`), torch's two dims.
+      const perm = args.pos.length === 1 && args.pos[0].t === 'list' ? args.pos[0] : args.kw.get('perm');
+      if (perm?.t === 'list') return tensorMethod(t, 'permute', { pos: [perm], kw: new Map() });
       const [a, b] = [asDim(args.pos[0]), asDim(args.pos[1])];
       if (!s || typeof a !== 'number' || typeof b !== 'number') return keep(undefined);
       const out = [...s];
@@ -173,7 +199,25 @@ export function tensorMethod(t: TensorVal, name: string, args: CallArgs): Value 
       if (!s || !p || p.some((d) => typeof d !== 'number')) return keep(undefined);
       return keep((p as number[]).map((d) => s[d < 0 ? d + s.length : d]));
     }
-    case 'flatten': return keep(s && s.length ? [s.reduce<Dim>((a, b) => opDim('*', a, b), 1)] : undefined);
+    case 'flatten': {
+      // flatten(start_dim=0, end_dim=-1) (paddle: start_axis, stop_axis).
+      if (!s) return keep(undefined);
+      const a = asDim(args.pos[0] ?? args.kw.get('start_dim') ?? args.kw.get('start_axis')) ?? 0;
+      const b = asDim(args.pos[1] ?? args.kw.get('end_dim') ?? args.kw.get('stop_axis')) ?? -1;
+      if (typeof a !== 'number' || typeof b !== 'number') return keep(undefined);
+      const [i, j] = [a < 0 ? a + s.length : a, b < 0 ? b + s.length : b];
+      if (!s.length) return keep([1]);
+      return keep([...s.slice(0, i), s.slice(i, j + 1).reduce<Dim>((x, y) => opDim('*', x, y), 1), ...s.slice(j + 1)]);
+    }
+    case 'sum': case 'mean': case 'amax': case 'amin': {
+      const d = asDim(args.pos[0] ?? args.kw.get('dim') ?? args.kw.get('axis'));
+      const keepdim = args.kw.get('keepdim');
+      if (!s) return keep(undefined);
+      if (d === undefined) return keep([]);
+      if (typeof d !== 'number') return keep(undefined);
+      const i = d < 0 ? d + s.length : d;
+      return keep(keepdim?.t === 'bool' && keepdim.v ? s.map((x, j) => (j === i ? 1 : x)) : s.filter((_, j) => j !== i));
+    }
     case 'contiguous': case 'clone': case 'detach': case 'fill_': case 'zero_': case 'normal_': case 'uniform_':
     case 'triu_': case 'tril_': case 'triu': case 'tril': case 'masked_fill': case 'masked_fill_': case 'requires_grad_':
     case 'mul': case 'add': case 'sub': case 'div': case 'mul_': case 'add_': case 'exp': case 'log': case 'sqrt': case 'abs':
