@@ -44,6 +44,12 @@ export async function readModelSource(arg: string, bindings: ReadonlyMap<string,
     const real = await fs.realpath(path.resolve(spec.file)).catch(() => path.resolve(spec.file));
     const from = cfg && !cfg.problem ? (opts.config ? cfg.file : `config.json beside ${spec.file}`) : undefined;
     const info = await inferModelInfo(real, spec.className, { bindings: given, written: arg, givenFrom: from });
+    // transformers' modular files are templates: the converter renames the classes they inherit when it
+    // writes modeling_*.py, so run as Python they build the parent model's layers, not this one's.
+    const base = path.basename(spec.file);
+    if (/^modular_.+\.py$/.test(base) && await fs.stat(path.join(path.dirname(real), base.replace(/^modular_/, 'modeling_'))).then(() => true, () => false)) {
+      info.notes.unshift(`${base} is a transformers modular template: the model is what its generated ${base.replace(/^modular_/, 'modeling_')} defines — name that file`);
+    }
     if (from) info.notes.unshift(`built with the values of ${from}`);
     else if (cfg?.problem) info.notes.unshift(`config.json beside the file was not used: ${cfg.problem}`);
     return info;
