@@ -104,7 +104,7 @@ test('unreadable or unconvertible inputs and I/O problems exit 2 with one line',
 
 test('bad usage exits 2 with one line and no stack trace', () => {
   const m = vit('usage.tpmap');
-  for (const args of [['convert'], ['convert', m], ['convert', m, '-o', path.join(tmp.dir, 'x.pt')], ['convert', path.join(tmp.dir, 'x.txt'), '-o', 'y.safetensors'],
+  for (const args of [['convert'], ['convert', m], ['convert', m, '-o', path.join(tmp.dir, 'x.npz')], ['convert', path.join(tmp.dir, 'x.txt'), '-o', 'y.safetensors'],
     ['convert', m, m, '-o', path.join(tmp.dir, 'y.safetensors')], ['convert', m, '-o', path.join(tmp.dir, 'z.safetensors'), '--bogus']]) {
     const r = run(...args);
     assert.equal(r.code, 2, args.join(' '));
@@ -117,9 +117,11 @@ test('an existing output is replaced only by a complete new file', () => {
   const out = path.join(tmp.dir, 'replace.safetensors');
   writeFileSync(out, 'old');
   const bad = vit('replace_bad.tpmap', VIT_RULES.replace('blocks.{i}.attn.proj.weight | transpose', 'blocks.{i}.attn.proj.weight'));
-  assert.equal(run('convert', bad, '-o', out).code, 1);
+  assert.equal(run('convert', bad, '-o', out, '--force').code, 1);
   assert.equal(readFileSync(out, 'utf8'), 'old');
-  assert.equal(run('convert', vit('replace_ok.tpmap'), '-o', out).code, 0);
+  assert.equal(run('convert', vit('replace_ok.tpmap'), '-o', out).code, 2, 'an existing output needs --force');
+  assert.equal(readFileSync(out, 'utf8'), 'old');
+  assert.equal(run('convert', vit('replace_ok.tpmap'), '-o', out, '--force').code, 0);
   assert.equal(readFileSync(out).readBigUInt64LE(0) % 8n, 0n);
 });
 
@@ -134,7 +136,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const mapping = writeMapping(`kill-${signal}.tpmap`, path.join(dir, 'src.safetensors'), path.join(dir, 'tgt.safetensors'), '\nlayers.{i}.weight -> layers.{i}.weight | transpose\n');
     const out = path.join(dir, 'out.safetensors');
     writeFileSync(out, 'the previous output');
-    const child = spawn(process.execPath, [BIN, 'convert', mapping, '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'convert', mapping, '-o', out, '--force'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

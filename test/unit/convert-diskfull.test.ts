@@ -51,7 +51,7 @@ function convertOnFullDisk(mapping: string, mountOptions: string) {
   const out = path.join(dir, 'model.safetensors');
   const script = `mount -t tmpfs -o "$2" tmpfs "$1" || exit 90
 printf '%s' "$5" > "$1/model.safetensors" || exit 91
-"$3" "$4" convert "$6" -o "$1/model.safetensors"
+"$3" "$4" convert "$6" -o "$1/model.safetensors" --force
 echo "exit $?"
 sha256sum "$1/model.safetensors"
 ls -a "$1"`;

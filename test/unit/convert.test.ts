@@ -383,7 +383,7 @@ test('atomicity: external data truncated after the header was read → fails at 
   const m = writeMapping('trunc_onnx.tpmap', path.join(dir, 'model.onnx'), path.join(DIR, 'onnx.expected.safetensors'),
     'W1 -> fc1.weight | transpose\nW2 -> fc2.weight\nB2 -> fc2.bias\nscale -> scale | cast(F32)\ntiny -> tiny\ntyped -> typed\n');
   const progress: string[] = [];
-  const e = await refusal(convertMapping(m, out, { onProgress: (_d, _t, k) => progress.push(k) }));
+  const e = await refusal(convertMapping(m, out, { force: true, onProgress: (_d, _t, k) => progress.push(k) }));
   assert.deepEqual(progress, ['fc1.weight'], 'the first tensor was written before the failure');
   assert.equal(e.kind, 'input');
   assert.equal(e.message, `${path.join(dir, 'weights.data')}: the file is 100 bytes, too short for the bytes of \`W2\` needed for \`fc2.weight\` (${m}:4) (bytes 96–168): truncated, or changed since its header was read?`);
@@ -398,6 +398,7 @@ test('atomicity: a source truncated while converting → the read of a later ten
   const out = path.join(dir, 'out.safetensors');
   const m = writeMapping('trunc_st.tpmap', path.join(dir, 'vit_hf.safetensors'), path.join(dir, 'vit_paddle.pdparams'), VIT_RULES);
   const e = await refusal(convertMapping(m, out, {
+    force: true,
     onProgress: (done) => { if (done === 3) truncateSync(path.join(dir, 'vit_hf.safetensors'), 2048); },
   }));
   assert.equal(e.kind, 'input');
@@ -415,7 +416,7 @@ test('abort via AbortSignal: rejects with the abort, leaves no output and no tem
   const controller = new AbortController();
   let seen = 0;
   await assert.rejects(
-    convertMapping(m, out, { signal: controller.signal, onProgress: (done) => { seen = done; if (done === 2) controller.abort(); } }),
+    convertMapping(m, out, { force: true, signal: controller.signal, onProgress: (done) => { seen = done; if (done === 2) controller.abort(); } }),
     (e: Error) => e.name === 'AbortError',
   );
   assert.equal(seen, 2);

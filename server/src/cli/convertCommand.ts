@@ -1,24 +1,29 @@
 /**
- * `tensorport convert MAPPING.tpmap -o OUT.safetensors [--json]`: writes the target checkpoint the
- * mapping describes. Exit 0 written; 1 the mapping has errors (listed on stderr) or does not produce
+ * `tensorport convert MAPPING.tpmap -o OUT [--format F] [--protocol 3|4] [--force] [--json]`: writes
+ * the target checkpoint the mapping describes, as safetensors, torch.save's zip (`.pt`/`.pth`/`.bin`)
+ * or paddle.save's pickle (`.pdparams`) by OUT's extension or `--format`. Exit 0 written; 1 the mapping has errors (listed on stderr) or does not produce
  * the target's tensors; 2 bad usage, an unreadable or unconvertible input, or an I/O error (one line);
  * 130 interrupted (Ctrl-C), with nothing written. Progress goes to stderr on a terminal.
  */
 import { printable } from '../formats/printable';
 import { ConvertError } from '../mapping/convert/errors';
 import { ConvertSummary, convertMapping } from '../mapping/convert/convertMapping';
+import { OUTPUT_FORMATS, OutputFormat, formatOfPath } from '../mapping/convert/outputFormat';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.safetensors [--json]';
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin} [--format safetensors|paddle|torch] [--protocol 3|4] [--force] [--json]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 
 export async function runConvert(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseCommandArgs(args, { output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false } });
+    parsed = parseCommandArgs(args, {
+      output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false },
+      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false },
+    });
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (${USAGE})`);
   }
@@ -27,7 +32,13 @@ export async function runConvert(args: string[]): Promise<number> {
   if (!mapping || extra.length > 0) throw new UsageError(`convert takes one MAPPING.tpmap (${USAGE})`);
   if (!mapping.endsWith('.tpmap')) throw new UsageError(`${mapping}: convert reads a .tpmap mapping file (${USAGE})`);
   if (!out) throw new UsageError(`convert needs the output file: -o OUT.safetensors (${USAGE})`);
-  if (!out.endsWith('.safetensors')) throw new UsageError(`${out}: convert writes safetensors; name the output OUT.safetensors`);
+  const named = parsed.values.format;
+  if (named !== undefined && !OUTPUT_FORMATS.includes(named as OutputFormat)) throw new UsageError(`--format ${named}: one of ${OUTPUT_FORMATS.join(', ')}`);
+  const format = (named as OutputFormat | undefined) ?? formatOfPath(out);
+  if (!format) throw new UsageError(`${out}: convert writes .safetensors, .pdparams (paddle.save) and .pt/.pth/.bin (torch.save); name the output so, or give --format`);
+  const protocol = parsed.values.protocol === undefined ? undefined : Number(parsed.values.protocol);
+  if (protocol !== undefined && protocol !== 3 && protocol !== 4) throw new UsageError(`--protocol ${parsed.values.protocol}: paddle.save's pickle protocol is 3 or 4 (4 by default)`);
+  if (protocol !== undefined && format !== 'paddle') throw new UsageError('--protocol applies to .pdparams output');
 
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -36,7 +47,7 @@ export async function runConvert(args: string[]): Promise<number> {
   const progress = process.stderr.isTTY ? progressLine() : undefined;
   let summary: ConvertSummary;
   try {
-    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update });
+    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update, format, protocol, force: parsed.values.force });
   } catch (e) {
     progress?.clear();
     if (controller.signal.aborted) {

@@ -23,7 +23,11 @@ import { Rule } from '../syntax';
 import { ConvertError, listProblems } from './errors';
 import { planConversion } from './plan';
 import { produceTensor } from './produceTensor';
-import { writeSafetensorsAtomic } from './safetensorsWriter';
+import { Layout, writeAtomic } from './atomicOutput';
+import { OutputFormat, unwritableDtype } from './outputFormat';
+import { paddlePickleLayout } from './paddlePickleLayout';
+import { safetensorsLayout } from './safetensorsWriter';
+import { torchZipLayout } from './torchZipLayout';
 import { SourceFiles } from './sourceData';
 
 export interface ConvertOptions {
@@ -33,6 +37,12 @@ export interface ConvertOptions {
   signal?: AbortSignal;
   /** Reuse an index (the language server's); a fresh one otherwise. */
   index?: CheckpointIndex;
+  /** The container to write (default: safetensors). */
+  format?: OutputFormat;
+  /** paddle.save's pickle protocol (default 4). */
+  protocol?: 3 | 4;
+  /** Replace an existing output file (otherwise it is refused). */
+  force?: boolean;
 }
 
 export interface ConvertSummary {
@@ -87,6 +97,12 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   }
   if (plan.tensors.length === 0) throw new ConvertError('mapping', `${mappingPath}: no rule writes any of the target's ${tgt.keys.length} tensors; nothing was written`);
   await refuseOverwritingInputs(outPath, [mappingPath, src.path, tgt.path, ...plan.reads]);
+  const format = opts.format ?? 'safetensors';
+  const cannot = plan.tensors.flatMap((t) => { const why = unwritableDtype(format, t.dtype); return why ? [`\`${t.key}\` (${t.dtype}): ${why}`] : []; });
+  if (cannot.length) throw new ConvertError('input', `${outPath}: cannot hold ${cannot.length === 1 ? 'a tensor' : `${cannot.length} tensors`} of the target; nothing was written:\n${listProblems(cannot)}`, cannot);
+  if (!opts.force && await fs.stat(outPath).then(() => true, () => false)) {
+    throw new ConvertError('io', `${outPath}: exists; convert replaces it only with --force (nothing was written)`);
+  }
 
   const metadata: Record<string, string> = {};
   if (tgt.framework) metadata.format = FORMAT[tgt.framework];
@@ -96,7 +112,11 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
 
   const files = new SourceFiles((f) => displayName(f, src, tgt), signal);
   try {
-    const bytes = await writeSafetensorsAtomic(outPath, plan.tensors, metadata, async (i) => {
+    const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
+    const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
+      : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
+        : safetensorsLayout(plan.tensors, metadata);
+    const bytes = await writeAtomic(outPath, plan.tensors, layout, async (i) => {
       const p = plan.tensors[i];
       const out = await produceTensor(p.rule, p.sources, files, `\`${p.key}\` (${p.where})`, signal);
       // The plan checked this already; checking the data's own type again costs nothing and guards the header.
@@ -106,7 +126,7 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
       return out.data;
     }, {
       signal,
-      onWritten: (i) => {
+      onWritten: (i: number) => {
         files.pool.recycle(); // tensor i is on disk: its buffers are free for the next one
         opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key);
       },
@@ -143,5 +163,5 @@ async function refuseOverwritingInputs(out: string, inputs: string[]): Promise<v
     if ((await real(p)) === target) throw new ConvertError('io', `${out}: is one of the conversion's inputs (${p}); write the output elsewhere`);
   }
   const st = await fs.stat(out).catch(() => undefined);
-  if (st?.isDirectory()) throw new ConvertError('io', `${out}: is a directory; name the output file (OUT.safetensors)`);
+  if (st?.isDirectory()) throw new ConvertError('io', `${out}: is a directory; name the output file (OUT.safetensors, OUT.pdparams, OUT.pt)`);
 }

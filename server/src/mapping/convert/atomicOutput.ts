@@ -1,0 +1,123 @@
+/**
+ * Writes an output checkpoint atomically, whatever its container: the container's bytes before each
+ * tensor (a header, a zip entry's local header, a pickle's opcodes), the tensor's data as it is
+ * produced, the bytes after it (a zip data descriptor with the data's CRC-32), and a tail (a zip's
+ * central directory) — into a uniquely named temporary file beside the output; fsync, then rename over
+ * the output. On any failure, an abort included, the temporary file is removed: the output path either
+ * keeps what it had or gets the whole new file, never part of one. A full disk can surface at any
+ * step — a write, the fsync (delayed allocation, network file systems), the close (NFS) or the rename
+ * (a directory that must grow) — so each is caught and reported as one line naming the output.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { describeFsError } from '../../formats/byteSource';
+import { ConvertError } from './errors';
+
+export interface OutTensor {
+  key: string;
+  dtype: string;
+  shape: number[];
+  byteLength: number;
+}
+
+/** How a container lays its bytes around the tensors' data; every length is known before any data exists. */
+export interface Layout {
+  /** Bytes before tensor i's data (i in order). */
+  before(i: number): Buffer;
+  /** Bytes right after tensor i's data, given its CRC-32 when `crc` is set. */
+  after?(i: number, crc: number): Buffer;
+  /** Bytes after the last tensor, given every tensor's CRC-32 when `crc` is set. */
+  tail(crcs: readonly number[]): Buffer;
+  /** The container records each tensor's CRC-32 (zip). */
+  crc: boolean;
+}
+
+export interface WriteOptions {
+  signal?: AbortSignal;
+  /** Called after tensor i's bytes are written. */
+  onWritten?(i: number): void;
+}
+
+/** Writes are issued in pieces, so one call never exceeds what the OS accepts and aborts are prompt. */
+const PIECE = 64 * 1024 * 1024;
+
+const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** Returns the size of the file written. `produce(i)` must return exactly tensors[i].byteLength bytes. */
+export async function writeAtomic(out: string, tensors: readonly OutTensor[], layout: Layout,
+  produce: (i: number) => Promise<Buffer>, opts: WriteOptions = {}): Promise<number> {
+  if (layout.crc && !crc32) throw new ConvertError('io', `${out}: this Node.js has no zlib.crc32 (20.15 or later is needed to write this format)`);
+  const dir = path.dirname(out);
+  const tmp = path.join(dir, `.${path.basename(out)}.${randomBytes(6).toString('hex')}.tensorport-tmp`);
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(tmp, 'wx', 0o644);
+  } catch (e) {
+    throw new ConvertError('io', `${out}: cannot create a file in ${dir}: ${describeFsError(e)}`);
+  }
+  let closed = false;
+  try {
+    let pos = 0;
+    const crcs: number[] = [];
+    for (let i = 0; i < tensors.length; i++) {
+      opts.signal?.throwIfAborted();
+      pos = await writeAll(fh, layout.before(i), pos, out, opts.signal);
+      const data = await produce(i);
+      if (data.length !== tensors[i].byteLength) {
+        throw new Error(`\`${tensors[i].key}\` came out as ${data.length} bytes, but its header entry says ${tensors[i].byteLength}`);
+      }
+      pos = await writeAll(fh, data, pos, out, opts.signal);
+      const crc = layout.crc ? crc32!(data) : 0;
+      crcs.push(crc);
+      if (layout.after) pos = await writeAll(fh, layout.after(i, crc), pos, out, opts.signal);
+      opts.onWritten?.(i);
+    }
+    pos = await writeAll(fh, layout.tail(crcs), pos, out, opts.signal);
+    opts.signal?.throwIfAborted();
+    await fh.sync().catch((e: unknown) => { throw ioError(out, 'cannot flush the new file to disk', e); });
+    closed = true;
+    await fh.close().catch((e: unknown) => { throw ioError(out, 'cannot finish writing the new file', e); });
+    await fs.rename(tmp, out).catch((e: unknown) => { throw ioError(out, 'cannot move the finished file into place', e); });
+    await syncDir(dir);
+    return pos;
+  } catch (e) {
+    if (!closed) await fh.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function writeAll(fh: fs.FileHandle, data: Buffer, position: number, out: string, signal?: AbortSignal): Promise<number> {
+  let done = 0;
+  try {
+    while (done < data.length) {
+      signal?.throwIfAborted();
+      const { bytesWritten } = await fh.write(data, done, Math.min(PIECE, data.length - done), position + done);
+      done += bytesWritten;
+    }
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw ioError(out, 'write failed', e);
+  }
+  return position + done;
+}
+
+/** The output path keeps whatever it had when any step before the rename fails: the message says so. */
+function ioError(out: string, step: string, e: unknown): ConvertError {
+  return new ConvertError('io', `${out}: ${step}: ${describeFsError(e)}; nothing was written`);
+}
+
+/** Makes the rename itself durable where the platform allows opening a folder; elsewhere it is best effort. */
+async function syncDir(dir: string): Promise<void> {
+  let d: fs.FileHandle | undefined;
+  try {
+    d = await fs.open(dir, 'r');
+    await d.sync();
+  } catch {
+    // Not supported (Windows) or not permitted: the data itself is already synced.
+  } finally {
+    await d?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The checkpoint formats `convert` writes, chosen by the output's extension or named: safetensors,
+ * torch.save's zip (`.pt`, `.pth`, `.bin`) and paddle.save's pickle (`.pdparams`); and the dtypes
+ * each can hold.
+ */
+import { PADDLE_NUMPY_DTYPES } from './paddlePickleLayout';
+import { TORCH_STORAGES } from './torchZipLayout';
+
+export type OutputFormat = 'safetensors' | 'torch' | 'paddle';
+
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['safetensors', 'torch', 'paddle'];
+
+const BY_EXTENSION: Readonly<Record<string, OutputFormat>> = Object.freeze({
+  '.safetensors': 'safetensors', '.pt': 'torch', '.pth': 'torch', '.bin': 'torch', '.pdparams': 'paddle',
+});
+
+/** The format an output path names; undefined for an extension no writer has. */
+export function formatOfPath(out: string): OutputFormat | undefined {
+  const dot = out.lastIndexOf('.');
+  return dot < 0 ? undefined : BY_EXTENSION[out.slice(dot).toLowerCase()];
+}
+
+/** Why `dtype` cannot be written in `format`, or undefined when it can. */
+export function unwritableDtype(format: OutputFormat, dtype: string): string | undefined {
+  if (format === 'torch' && !TORCH_STORAGES[dtype]) return `torch.save has no storage for ${dtype} that torch.load(weights_only=True) rebuilds`;
+  if (format === 'paddle' && !PADDLE_NUMPY_DTYPES[dtype]) return `paddle.save keeps numpy arrays, which have no ${dtype}`;
+  return undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * `convert` into what the target framework loads, checked by the framework itself (the Python test
+ * environment): a real torch model's weights ported into a real Paddle model's layout as `.pdparams`
+ * (`paddle.load` + `Layer.set_state_dict`, no warning), and into torch's own layout as `.pt`
+ * (`torch.load(weights_only=True)`, with `mmap=True` too, + `load_state_dict(strict=True)`); every
+ * tensor bit-identical to the converter's safetensors result of the same mapping, bfloat16 included;
+ * and each output read back by `tensorport keys` as the target it was made for.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
+import { runCli } from '../support/cli';
+import { runPython, testPython } from '../support/python';
+import { scratchDir } from '../support/tmp';
+
+const env = testPython();
+
+const MAKE = `
+import sys, warnings
+warnings.filterwarnings("ignore")
+import torch, paddle
+from safetensors.torch import save_file
+d = sys.argv[1]
+torch.manual_seed(0)
+class T(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(10, 6)
+        self.fc = torch.nn.Linear(6, 6)
+        self.head = torch.nn.Linear(6, 3).to(torch.bfloat16)
+        self.norm = torch.nn.LayerNorm(3)
+t = T()
+save_file({k: v.contiguous() for k, v in t.state_dict().items()}, d + "/src.safetensors")
+torch.save(t.state_dict(), d + "/tgt.pt")
+class P(paddle.nn.Layer):
+    def __init__(self):
+        super().__init__()
+        self.emb = paddle.nn.Embedding(10, 6)
+        self.fc = paddle.nn.Linear(6, 6)
+        self.head = paddle.nn.Linear(6, 3)
+        self.head.to(dtype="bfloat16")
+        self.norm = paddle.nn.LayerNorm(3)
+paddle.save(P().state_dict(), d + "/tgt.pdparams")
+`;
+
+const CHECK = `
+import sys, warnings, json
+warnings.filterwarnings("ignore", message=".*ccache.*")
+import numpy as np, torch, paddle
+from safetensors.torch import load_file
+d = sys.argv[1]
+def raw(a):
+    if isinstance(a, torch.Tensor): return a.contiguous().view(torch.uint8).numpy().tobytes() if a.dim() else a.reshape(1).view(torch.uint8).numpy().tobytes()
+    return np.ascontiguousarray(a).view(np.uint8).tobytes()
+out = {}
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    ref = load_file(d + "/paddle.safetensors")
+    sd = paddle.load(d + "/out.pdparams")
+    class P(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.emb = paddle.nn.Embedding(10, 6)
+            self.fc = paddle.nn.Linear(6, 6)
+            self.head = paddle.nn.Linear(6, 3)
+            self.head.to(dtype="bfloat16")
+            self.norm = paddle.nn.LayerNorm(3)
+    p = P()
+    missing, unexpected = p.set_state_dict(sd)
+    out["paddle"] = {"keys": list(sd) == list(ref), "missing": missing, "unexpected": unexpected,
+        "identical": all(raw(p.state_dict()[k].numpy()) == raw(ref[k]) for k in ref),
+        "types": sorted({str(v.dtype) for v in sd.values()}),
+        "bf16": str(p.head.weight.dtype), "warnings": [str(x.message)[:120] for x in w]}
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    ref = load_file(d + "/torch.safetensors")
+    sd = torch.load(d + "/out.pt", weights_only=True)
+    mm = torch.load(d + "/out.pt", weights_only=True, mmap=True)
+    class T(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(10, 6)
+            self.fc = torch.nn.Linear(6, 6)
+            self.head = torch.nn.Linear(6, 3).to(torch.bfloat16)
+            self.norm = torch.nn.LayerNorm(3)
+    t = T()
+    t.load_state_dict(sd, strict=True)
+    out["torch"] = {"keys": list(sd) == list(ref), "identical": all(raw(t.state_dict()[k]) == raw(ref[k]) for k in ref),
+        "mmap": all(torch.equal(sd[k], mm[k]) for k in sd), "bf16": str(t.head.weight.dtype), "warnings": [str(x.message)[:120] for x in w]}
+print(json.dumps(out))
+`;
+
+test('.pdparams and .pt from one mapping load in Paddle and torch, bit-identical to the safetensors result, with no warning', { skip: env.skip, timeout: 300_000 }, async () => {
+  const d = scratchDir('writers').dir;
+  runPython(env.python!, ['-c', MAKE, d]);
+  const rules = ['emb.weight -> emb.weight', 'fc.weight -> fc.weight | transpose', 'fc.bias -> fc.bias',
+    'head.weight -> head.weight | transpose', 'head.bias -> head.bias', 'norm.* -> norm.*', ''].join('\n');
+  writeFileSync(path.join(d, 'to_paddle.tpmap'), `source src.safetensors\ntarget tgt.pdparams\n\n${rules}`);
+  writeFileSync(path.join(d, 'to_torch.tpmap'), `source src.safetensors\ntarget tgt.pt\n\n${rules.replace(/ \| transpose/g, '')}`);
+  for (const [map, outs] of [['to_paddle.tpmap', ['paddle.safetensors', 'out.pdparams']], ['to_torch.tpmap', ['torch.safetensors', 'out.pt']]] as const) {
+    for (const o of outs) {
+      const r = runCli(['convert', path.join(d, map), '-o', path.join(d, o)]);
+      assert.equal(r.code, 0, `${map} -> ${o}: ${r.err}`);
+      assert.match(r.out, new RegExp(`^wrote .*${o.replace('.', '\\.')}: 7 tensors`));
+    }
+  }
+  const got = JSON.parse(runPython(env.python!, ['-c', CHECK, d]).trim().split('\n').pop()!);
+  assert.deepEqual(got.paddle, { keys: true, missing: [], unexpected: [], identical: true, types: ['paddle.bfloat16', 'paddle.float32'], bf16: 'paddle.bfloat16', warnings: [] });
+  assert.deepEqual(got.torch, { keys: true, identical: true, mmap: true, bf16: 'torch.bfloat16', warnings: [] });
+  // Read back by Tensor Port as what each target is: same keys, dtypes and shapes as the target checkpoint.
+  for (const [out, tgt] of [['out.pdparams', 'tgt.pdparams'], ['out.pt', 'tgt.pt']]) {
+    const [a, b] = await Promise.all([readCheckpoint(path.join(d, out)), readCheckpoint(path.join(d, tgt))]);
+    assert.deepEqual(a.tensors.map((t) => [t.key, t.dtype, t.shape]), b.tensors.map((t) => [t.key, t.dtype, t.shape]), out);
+  }
+});
+
+test('a format the output cannot be, or an existing output without --force, is one line and writes nothing', { skip: env.skip, timeout: 300_000 }, () => {
+  const d = scratchDir('writers-usage').dir;
+  runPython(env.python!, ['-c', MAKE, d]);
+  writeFileSync(path.join(d, 'm.tpmap'), 'source src.safetensors\ntarget tgt.pt\n\nemb.weight -> emb.weight\nfc.* -> fc.*\nhead.* -> head.*\nnorm.* -> norm.*\n');
+  for (const args of [['-o', path.join(d, 'x.npz')], ['-o', path.join(d, 'x.pt'), '--format', 'gguf2'], ['-o', path.join(d, 'x.pt'), '--protocol', '4'],
+    ['-o', path.join(d, 'x.pdparams'), '--protocol', '2']]) {
+    const r = runCli(['convert', path.join(d, 'm.tpmap'), ...args]);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /^tensorport: [^\n]+\n$/, args.join(' '));
+  }
+  assert.equal(runCli(['convert', path.join(d, 'm.tpmap'), '-o', path.join(d, 'x.bin')]).code, 0);
+  const again = runCli(['convert', path.join(d, 'm.tpmap'), '-o', path.join(d, 'x.bin')]);
+  assert.equal(again.code, 2);
+  assert.match(again.err, /x\.bin: exists; convert replaces it only with --force/);
+});
