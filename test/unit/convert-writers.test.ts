@@ -131,3 +131,29 @@ test('a format the output cannot be, or an existing output without --force, is o
   assert.equal(again.code, 2);
   assert.match(again.err, /x\.bin: exists; convert replaces it only with --force/);
 });
+
+test('--max-shard-size: shards and an index as save_pretrained writes them; transformers\' from_pretrained loads the set unchanged', { skip: env.skip, timeout: 300_000 }, () => {
+  const d = scratchDir('writers-shards').dir;
+  runPython(env.python!, ['-c', [
+    'import sys, warnings', 'warnings.filterwarnings("ignore")', 'import torch',
+    'from transformers import BertConfig, BertModel', 'torch.manual_seed(0)',
+    'cfg = BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, max_position_embeddings=32)',
+    'BertModel(cfg).save_pretrained(sys.argv[1] + "/src")',
+  ].join('\n'), d]);
+  writeFileSync(path.join(d, 'same.tpmap'), 'source src/model.safetensors\ntarget src/model.safetensors\n\nembeddings.* -> embeddings.*\nencoder.layer.{i}.* -> encoder.layer.{i}.*\npooler.* -> pooler.*\n');
+  const outDir = path.join(d, 'out');
+  runPython(env.python!, ['-c', 'import os, shutil, sys; os.makedirs(sys.argv[2]); shutil.copy(sys.argv[1], sys.argv[2])', path.join(d, 'src', 'config.json'), outDir]);
+  const r = runCli(['convert', path.join(d, 'same.tpmap'), '-o', path.join(outDir, 'model.safetensors'), '--max-shard-size', '10KB', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const summary = JSON.parse(r.out);
+  assert.ok(summary.shards >= 3, r.out);
+  assert.equal(summary.output, path.join(outDir, 'model.safetensors.index.json'));
+  const check = runPython(env.python!, ['-c', [
+    'import sys, warnings, json', 'warnings.filterwarnings("ignore")', 'import torch', 'from transformers import BertModel',
+    'a = BertModel.from_pretrained(sys.argv[1] + "/src").state_dict()',
+    'b, info = BertModel.from_pretrained(sys.argv[2], output_loading_info=True)',
+    'b = b.state_dict()',
+    'print(json.dumps({"same": list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a), "missing": sorted(info["missing_keys"]), "unexpected": sorted(info["unexpected_keys"])}))',
+  ].join('\n'), d, outDir]);
+  assert.deepEqual(JSON.parse(check.trim().split('\n').pop()!), { same: true, missing: [], unexpected: [] });
+});

@@ -9,11 +9,12 @@ import { printable } from '../formats/printable';
 import { ConvertError } from '../mapping/convert/errors';
 import { ConvertSummary, convertMapping } from '../mapping/convert/convertMapping';
 import { OUTPUT_FORMATS, OutputFormat, formatOfPath } from '../mapping/convert/outputFormat';
+import { parseSize } from '../mapping/convert/shards';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin} [--format safetensors|paddle|torch] [--protocol 3|4] [--force] [--json]';
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin} [--format safetensors|paddle|torch] [--max-shard-size 5GB] [--protocol 3|4] [--force] [--json]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 
@@ -22,7 +23,7 @@ export async function runConvert(args: string[]): Promise<number> {
   try {
     parsed = parseCommandArgs(args, {
       output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false },
-      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false },
+      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' },
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (${USAGE})`);
@@ -39,6 +40,10 @@ export async function runConvert(args: string[]): Promise<number> {
   const protocol = parsed.values.protocol === undefined ? undefined : Number(parsed.values.protocol);
   if (protocol !== undefined && protocol !== 3 && protocol !== 4) throw new UsageError(`--protocol ${parsed.values.protocol}: paddle.save's pickle protocol is 3 or 4 (4 by default)`);
   if (protocol !== undefined && format !== 'paddle') throw new UsageError('--protocol applies to .pdparams output');
+  const shardText = parsed.values['max-shard-size'];
+  const maxShardBytes = shardText === undefined ? undefined : parseSize(shardText);
+  if (shardText !== undefined && !maxShardBytes) throw new UsageError(`--max-shard-size ${shardText}: a size such as 5GB, 500MiB or a number of bytes`);
+  if (maxShardBytes !== undefined && format !== 'safetensors') throw new UsageError('--max-shard-size applies to .safetensors output');
 
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -47,7 +52,7 @@ export async function runConvert(args: string[]): Promise<number> {
   const progress = process.stderr.isTTY ? progressLine() : undefined;
   let summary: ConvertSummary;
   try {
-    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update, format, protocol, force: parsed.values.force });
+    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update, format, protocol, force: parsed.values.force, maxShardBytes });
   } catch (e) {
     progress?.clear();
     if (controller.signal.aborted) {
@@ -70,15 +75,15 @@ export async function runConvert(args: string[]): Promise<number> {
   progress?.clear();
 
   if (parsed.values.json) {
-    const { output, tensors, bytes, unwritten, ms } = summary;
-    process.stdout.write(JSON.stringify({ output, tensors, bytes, unwritten, ms: Math.round(ms) }) + '\n');
+    const { output, tensors, bytes, unwritten, ms, shards } = summary;
+    process.stdout.write(JSON.stringify({ output, tensors, bytes, unwritten, ms: Math.round(ms), ...(shards ? { shards } : {}) }) + '\n');
     return EXIT.ok;
   }
   for (const w of summary.warnings.slice(0, SHOWN_WARNINGS)) process.stderr.write(`warning: ${printable(w)}\n`);
   if (summary.warnings.length > SHOWN_WARNINGS) process.stderr.write(`… and ${summary.warnings.length - SHOWN_WARNINGS} more warnings (tensorport check ${mapping})\n`);
   const n = summary.unwritten.length;
   const unwritten = n === 0 ? '' : `; ${n} target key${n === 1 ? '' : 's'} not written: ${summary.unwritten.slice(0, 5).join(', ')}${n > 5 ? ', …' : ''}`;
-  process.stdout.write(`wrote ${summary.output}: ${summary.tensors} tensor${summary.tensors === 1 ? '' : 's'}, ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s${unwritten}\n`);
+  process.stdout.write(`wrote ${summary.output}${summary.shards ? ` and ${summary.shards} shards` : ''}: ${summary.tensors} tensor${summary.tensors === 1 ? '' : 's'}, ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s${unwritten}\n`);
   return EXIT.ok;
 }
 

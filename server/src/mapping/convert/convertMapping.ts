@@ -23,11 +23,12 @@ import { Rule } from '../syntax';
 import { ConvertError, listProblems } from './errors';
 import { planConversion } from './plan';
 import { produceTensor } from './produceTensor';
-import { Layout, writeAtomic } from './atomicOutput';
+import { Layout, OutTensor, writeAtomic } from './atomicOutput';
 import { OutputFormat, unwritableDtype } from './outputFormat';
 import { paddlePickleLayout } from './paddlePickleLayout';
 import { safetensorsLayout } from './safetensorsWriter';
 import { torchZipLayout } from './torchZipLayout';
+import { shardIndex, shardName, splitShards } from './shards';
 import { SourceFiles } from './sourceData';
 
 export interface ConvertOptions {
@@ -43,6 +44,8 @@ export interface ConvertOptions {
   protocol?: 3 | 4;
   /** Replace an existing output file (otherwise it is refused). */
   force?: boolean;
+  /** safetensors only: shards of at most this many bytes and an index, as save_pretrained writes them. */
+  maxShardBytes?: number;
 }
 
 export interface ConvertSummary {
@@ -56,6 +59,8 @@ export interface ConvertSummary {
   /** Warnings of the analysis (`file:line:column: code: message`), which do not stop a conversion. */
   warnings: string[];
   ms: number;
+  /** How many shard files were written (sharded safetensors). */
+  shards?: number;
 }
 
 /** The safetensors `format` each layout convention is written as (`pt` is what transformers expects). */
@@ -100,7 +105,8 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   const format = opts.format ?? 'safetensors';
   const cannot = plan.tensors.flatMap((t) => { const why = unwritableDtype(format, t.dtype); return why ? [`\`${t.key}\` (${t.dtype}): ${why}`] : []; });
   if (cannot.length) throw new ConvertError('input', `${outPath}: cannot hold ${cannot.length === 1 ? 'a tensor' : `${cannot.length} tensors`} of the target; nothing was written:\n${listProblems(cannot)}`, cannot);
-  if (!opts.force && await fs.stat(outPath).then(() => true, () => false)) {
+  const shards = format === 'safetensors' && opts.maxShardBytes ? splitShards(plan.tensors, opts.maxShardBytes) : [];
+  if (shards.length <= 1 && !opts.force && await fs.stat(outPath).then(() => true, () => false)) {
     throw new ConvertError('io', `${outPath}: exists; convert replaces it only with --force (nothing was written)`);
   }
 
@@ -112,6 +118,22 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
 
   const files = new SourceFiles((f) => displayName(f, src, tgt), signal);
   try {
+    const produce = async (i: number) => {
+      const p = plan.tensors[i];
+      const out = await produceTensor(p.rule, p.sources, files, `\`${p.key}\` (${p.where})`, signal);
+      if (out.dtype !== p.dtype || out.shape.join() !== p.shape.join()) {
+        throw new ConvertError('mapping', `${p.where}: \`${p.key}\` came out ${out.dtype} [${out.shape.join(', ')}], but the target's is ${p.dtype} [${p.shape.join(', ')}]`);
+      }
+      return out.data;
+    };
+    if (shards.length > 1) {
+      const bytes = await writeShards(outPath, plan.tensors, shards, metadata, produce, {
+        signal, force: opts.force,
+        onWritten: (i) => { files.pool.recycle(); opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key); },
+      });
+      const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
+      return { output: `${outPath}.index.json`, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, shards: shards.length };
+    }
     const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
     const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
       : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
@@ -165,3 +187,36 @@ async function refuseOverwritingInputs(out: string, inputs: string[]): Promise<v
   const st = await fs.stat(out).catch(() => undefined);
   if (st?.isDirectory()) throw new ConvertError('io', `${out}: is a directory; name the output file (OUT.safetensors, OUT.pdparams, OUT.pt)`);
 }
+
+/**
+ * Shards, then the index — each shard written completely under a hidden name first, all renamed into
+ * place only when every one is complete, the index last (loaders read it first). A failure removes
+ * every part: no half set of shards is left beside an index.
+ */
+async function writeShards(outPath: string, tensors: readonly OutTensor[], shards: readonly number[][], metadata: Record<string, string>,
+  produce: (i: number) => Promise<Buffer>, opts: { signal?: AbortSignal; force?: boolean; onWritten(i: number): void }): Promise<number> {
+  const index = `${outPath}.index.json`;
+  if (!opts.force && await fs.stat(index).then(() => true, () => false)) {
+    throw new ConvertError('io', `${index}: exists; convert replaces it only with --force (nothing was written)`);
+  }
+  const names = shards.map((_, k) => shardName(outPath, k, shards.length));
+  const parts = names.map((n) => path.join(path.dirname(n), `.${path.basename(n)}.tensorport-part`));
+  let bytes = 0;
+  let renamed = 0;
+  try {
+    for (let k = 0; k < shards.length; k++) {
+      const idx = shards[k];
+      const mine = idx.map((i) => tensors[i]);
+      bytes += await writeAtomic(parts[k], mine, safetensorsLayout(mine, metadata), (j) => produce(idx[j]), { signal: opts.signal, onWritten: (j) => opts.onWritten(idx[j]) });
+    }
+    for (; renamed < shards.length; renamed++) await fs.rename(parts[renamed], names[renamed]);
+    const text = shardIndex(tensors, shards, names.map((n) => path.basename(n)), metadata);
+    await writeAtomic(index, [{ key: 'index', dtype: 'U8', shape: [], byteLength: Buffer.byteLength(text) }], { crc: false, before: () => Buffer.alloc(0), tail: () => Buffer.alloc(0) },
+      async () => Buffer.from(text, 'utf8'), { signal: opts.signal });
+    return bytes + Buffer.byteLength(text);
+  } catch (e) {
+    await Promise.all([...parts, ...names.slice(0, renamed)].map((p) => fs.rm(p, { force: true }).catch(() => undefined)));
+    throw e;
+  }
+}
+
