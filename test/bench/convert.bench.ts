@@ -102,8 +102,8 @@ writeFileSync(tiny, `source ${JSON.stringify(path.join(fixtures, 'vit_hf.safeten
   'encoder.layer.{i}.intermediate.dense.weight -> blocks.{i}.mlp.fc1.weight | transpose\nencoder.layer.{i}.intermediate.dense.bias -> blocks.{i}.mlp.fc1.bias\n' +
   'encoder.layer.{i}.output.dense.weight -> blocks.{i}.mlp.fc2.weight | transpose\nencoder.layer.{i}.output.dense.bias -> blocks.{i}.mlp.fc2.bias\n' +
   'layernorm.* -> norm.*\npooler.* -> drop\n');
-report('convert: a 9 KiB ViT (the CLI\'s baseline RSS)', measure(process.execPath, [bin, 'convert', tiny, '-o', path.join(TMP, 'tiny.safetensors'), '--json'], 2), 62);
-report(`convert: ${COUNT} × 16 MiB F32 transposed (1 GiB) torch → paddle`, measure(process.execPath, [bin, 'convert', mapping, '-o', out, '--json'], 2), 62);
+report('convert: a 9 KiB ViT (the CLI\'s baseline RSS)', measure(process.execPath, [bin, 'convert', tiny, '-o', path.join(TMP, 'tiny.safetensors'), '--json', '--force'], 2), 62);
+report(`convert: ${COUNT} × 16 MiB F32 transposed (1 GiB) torch → paddle`, measure(process.execPath, [bin, 'convert', mapping, '-o', out, '--json', '--force'], 2), 62);
 spotCheck(out);
 // cat, not cp: cp may clone or copy in the kernel; cat moves every byte through user space, as convert must.
 report('cat + sync of the source (I/O floor: read, write, flush)', measure('/bin/sh', ['-c', `cat "${source}" > "${path.join(TMP, 'copy.safetensors')}" && sync "${path.join(TMP, 'copy.safetensors')}"`]), 62);
@@ -134,4 +134,4 @@ with open(dst, "wb") as f:
 } else {
   console.log('numpy baseline: skipped (python3-numpy is not installed)');
 }
-rmSync(TMP, { recursive: true, force: true });
+if (!process.env.TENSORPORT_BENCH_KEEP) rmSync(TMP, { recursive: true, force: true });

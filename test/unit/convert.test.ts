@@ -384,7 +384,8 @@ test('atomicity: external data truncated after the header was read → fails at 
     'W1 -> fc1.weight | transpose\nW2 -> fc2.weight\nB2 -> fc2.bias\nscale -> scale | cast(F32)\ntiny -> tiny\ntyped -> typed\n');
   const progress: string[] = [];
   const e = await refusal(convertMapping(m, out, { force: true, onProgress: (_d, _t, k) => progress.push(k) }));
-  assert.deepEqual(progress, ['fc1.weight'], 'the first tensor was written before the failure');
+  // The first tensor's write may still be in flight when the second fails to read: at most it is reported.
+  assert.ok(progress.length <= 1 && progress.every((k) => k === 'fc1.weight'), progress.join());
   assert.equal(e.kind, 'input');
   assert.equal(e.message, `${path.join(dir, 'weights.data')}: the file is 100 bytes, too short for the bytes of \`W2\` needed for \`fc2.weight\` (${m}:4) (bytes 96–168): truncated, or changed since its header was read?`);
   assert.deepEqual(readFileSync(out), old);
@@ -402,7 +403,7 @@ test('atomicity: a source truncated while converting → the read of a later ten
     onProgress: (done) => { if (done === 3) truncateSync(path.join(dir, 'vit_hf.safetensors'), 2048); },
   }));
   assert.equal(e.kind, 'input');
-  assert.match(e.message, /vit_hf\.safetensors: the file is 2048 bytes, too short for the bytes of `embeddings\.patch_embeddings\.projection\.bias` needed for .*truncated, or changed since its header was read\?$/);
+  assert.match(e.message, /vit_hf\.safetensors: the file is 2048 bytes, too short for the bytes of `[^`]+` needed for .*truncated, or changed since its header was read\?$/);
   assert.equal(existsSync(out), false);
   assert.deepEqual(strays(dir, ['vit_hf.safetensors', 'vit_paddle.pdparams']), []);
 });

@@ -42,6 +42,8 @@ export interface WriteOptions {
 
 /** Writes are issued in pieces, so one call never exceeds what the OS accepts and aborts are prompt. */
 const PIECE = 64 * 1024 * 1024;
+/** A tensor's data up to this size may be written while the next tensor is produced. */
+const OVERLAP_MAX = 64 * 1024 * 1024;
 
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
@@ -61,18 +63,39 @@ export async function writeAtomic(out: string, tensors: readonly OutTensor[], la
   try {
     let pos = 0;
     const crcs: number[] = [];
-    for (let i = 0; i < tensors.length; i++) {
-      opts.signal?.throwIfAborted();
-      pos = await writeAll(fh, layout.before(i), pos, out, opts.signal);
-      const data = await produce(i);
-      if (data.length !== tensors[i].byteLength) {
-        throw new Error(`\`${tensors[i].key}\` came out as ${data.length} bytes, but its header entry says ${tensors[i].byteLength}`);
-      }
-      pos = await writeAll(fh, data, pos, out, opts.signal);
-      const crc = layout.crc ? crc32!(data) : 0;
-      crcs.push(crc);
-      if (layout.after) pos = await writeAll(fh, layout.after(i, crc), pos, out, opts.signal);
+    // One tensor's data may still be on its way to the disk while the next is read and transformed
+    // (writes are positional, so order does not matter); only small ones, so memory stays about one
+    // tensor above the working set.
+    let inflight: { i: number; done: Promise<number> } | undefined;
+    const settle = async () => {
+      if (!inflight) return;
+      const { i, done } = inflight;
+      inflight = undefined;
+      await done;
       opts.onWritten?.(i);
+    };
+    try {
+      for (let i = 0; i < tensors.length; i++) {
+        opts.signal?.throwIfAborted();
+        pos = await writeAll(fh, layout.before(i), pos, out, opts.signal);
+        const data = await produce(i);
+        if (data.length !== tensors[i].byteLength) {
+          throw new Error(`\`${tensors[i].key}\` came out as ${data.length} bytes, but its header entry says ${tensors[i].byteLength}`);
+        }
+        const crc = layout.crc ? crc32!(data) : 0;
+        crcs.push(crc);
+        await settle();
+        const done = writeAll(fh, data, pos, out, opts.signal);
+        done.catch(() => undefined); // observed by settle() or the finally below; never an unhandled rejection
+        pos += data.length;
+        if (data.length <= OVERLAP_MAX) inflight = { i, done };
+        else { await done; opts.onWritten?.(i); }
+        if (layout.after) pos = await writeAll(fh, layout.after(i, crc), pos, out, opts.signal);
+      }
+      await settle();
+    } finally {
+      // A failure with a write in flight: let it finish (or fail) before the file is closed and removed.
+      if (inflight) await inflight.done.catch(() => undefined);
     }
     pos = await writeAll(fh, layout.tail(crcs), pos, out, opts.signal);
     opts.signal?.throwIfAborted();

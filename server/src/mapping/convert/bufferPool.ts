@@ -12,9 +12,15 @@ const MIN_POOLED = 1 << 20;
 
 export class BufferPool {
   private free: Buffer[] = [];
-  private used: Buffer[] = [];
+  private used: { buf: Buffer; gen: number }[] = [];
   private inUse = 0;
   private peak = 0;
+  private gen = 0;
+
+  /** Starts the next tensor's buffers: they are released together by `recycle(that generation)`. */
+  nextGeneration(): number {
+    return ++this.gen;
+  }
 
   /** An aligned buffer of exactly n bytes whose contents are stale: the caller overwrites every byte. */
   take(n: number): Buffer {
@@ -25,19 +31,23 @@ export class BufferPool {
       if (len >= n && (best < 0 || len < this.free[best].length)) best = i;
     }
     const whole = best >= 0 ? this.free.splice(best, 1)[0] : allocFilled(n);
-    this.used.push(whole);
+    this.used.push({ buf: whole, gen: this.gen });
     this.inUse += whole.length;
     this.peak = Math.max(this.peak, this.inUse);
     return whole.subarray(0, n);
   }
 
-  /** Everything taken since the last call is free again; keeps at most the largest working set seen. */
-  recycle(): void {
-    const all = [...this.free, ...this.used].sort((a, b) => b.length - a.length);
-    this.used = [];
-    this.inUse = 0;
+  /**
+   * Buffers taken in generations up to `upTo` (all, by default) are free again — a tensor written
+   * while the next is produced keeps the next one's; keeps at most the largest working set seen.
+   */
+  recycle(upTo = Infinity): void {
+    const released = this.used.filter((u) => u.gen <= upTo).map((u) => u.buf);
+    this.used = this.used.filter((u) => u.gen > upTo);
+    this.inUse = this.used.reduce((a, u) => a + u.buf.length, 0);
+    const all = [...this.free, ...released].sort((a, b) => b.length - a.length);
     this.free = [];
-    let kept = 0;
+    let kept = this.inUse;
     for (const b of all) {
       if (kept + b.length > this.peak) continue;
       this.free.push(b);

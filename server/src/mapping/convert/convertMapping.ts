@@ -118,9 +118,13 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
 
   const files = new SourceFiles((f) => displayName(f, src, tgt), signal);
   try {
+    // Each tensor's scratch buffers are one generation of the pool, released once that tensor is on disk.
+    const generation: number[] = [];
     const produce = async (i: number) => {
+      generation[i] = files.pool.nextGeneration();
       const p = plan.tensors[i];
       const out = await produceTensor(p.rule, p.sources, files, `\`${p.key}\` (${p.where})`, signal);
+      // The plan checked this already; checking the data's own type again costs nothing and guards the header.
       if (out.dtype !== p.dtype || out.shape.join() !== p.shape.join()) {
         throw new ConvertError('mapping', `${p.where}: \`${p.key}\` came out ${out.dtype} [${out.shape.join(', ')}], but the target's is ${p.dtype} [${p.shape.join(', ')}]`);
       }
@@ -129,7 +133,7 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
     if (shards.length > 1) {
       const bytes = await writeShards(outPath, plan.tensors, shards, metadata, produce, {
         signal, force: opts.force,
-        onWritten: (i) => { files.pool.recycle(); opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key); },
+        onWritten: (i) => { files.pool.recycle(generation[i]); opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key); },
       });
       const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
       return { output: `${outPath}.index.json`, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, shards: shards.length };
@@ -138,18 +142,10 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
     const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
       : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
         : safetensorsLayout(plan.tensors, metadata);
-    const bytes = await writeAtomic(outPath, plan.tensors, layout, async (i) => {
-      const p = plan.tensors[i];
-      const out = await produceTensor(p.rule, p.sources, files, `\`${p.key}\` (${p.where})`, signal);
-      // The plan checked this already; checking the data's own type again costs nothing and guards the header.
-      if (out.dtype !== p.dtype || out.shape.join() !== p.shape.join()) {
-        throw new ConvertError('mapping', `${p.where}: \`${p.key}\` came out ${out.dtype} [${out.shape.join(', ')}], but the target's is ${p.dtype} [${p.shape.join(', ')}]`);
-      }
-      return out.data;
-    }, {
+    const bytes = await writeAtomic(outPath, plan.tensors, layout, produce, {
       signal,
       onWritten: (i: number) => {
-        files.pool.recycle(); // tensor i is on disk: its buffers are free for the next one
+        files.pool.recycle(generation[i]); // tensor i is on disk: its buffers are free for the ones after it
         opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key);
       },
     });
