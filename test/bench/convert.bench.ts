@@ -2,14 +2,15 @@
  * Benchmark for `tensorport convert` (not a timed test: numbers go to the README). A ~1 GiB torch-layout
  * safetensors — 64 Linear weights of [4096, 1024] F32 (16 MiB each) — is converted to Paddle layout
  * (every weight transposed) by the real CLI in a child process under GNU time, which reports its peak
- * RSS: it must stay near one tensor, not the model. For scale: `cat` of the same file (the I/O floor)
- * and numpy (memory-mapped read, `.T` copy, write) where Debian's python3-numpy is installed.
+ * RSS: it must stay near one tensor, not the model — into each output format (.safetensors, .pt,
+ * .pdparams), each beside the Python a user would otherwise run (safe_open, `.T`, the framework's save;
+ * the project's Python test environment), and `cat` of the same file (the I/O floor).
  * The output is spot-checked against the source. Files live in test/bench/tmp/convert and are removed.
  * Run: node esbuild.mjs && node --import tsx test/bench/convert.bench.ts
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
+import { testPython } from '../support/python';
 import { measure, report } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -83,7 +84,6 @@ function spotCheck(out: string): void {
 const source = path.join(TMP, 'llm_torch.safetensors');
 const target = path.join(TMP, 'llm_paddle.safetensors');
 const mapping = path.join(TMP, 'to_paddle.tpmap');
-const out = path.join(TMP, 'out.safetensors');
 writeSource(source);
 writeSparseTarget(target);
 writeFileSync(mapping, `source llm_torch.safetensors\ntarget llm_paddle.safetensors\nmodel.layers.{i}.mlp.down_proj.weight -> model.layers.{i}.mlp.down_proj.weight | transpose\n`);
@@ -103,35 +103,30 @@ writeFileSync(tiny, `source ${JSON.stringify(path.join(fixtures, 'vit_hf.safeten
   'encoder.layer.{i}.output.dense.weight -> blocks.{i}.mlp.fc2.weight | transpose\nencoder.layer.{i}.output.dense.bias -> blocks.{i}.mlp.fc2.bias\n' +
   'layernorm.* -> norm.*\npooler.* -> drop\n');
 report('convert: a 9 KiB ViT (the CLI\'s baseline RSS)', measure(process.execPath, [bin, 'convert', tiny, '-o', path.join(TMP, 'tiny.safetensors'), '--json', '--force'], 2), 62);
-report(`convert: ${COUNT} × 16 MiB F32 transposed (1 GiB) torch → paddle`, measure(process.execPath, [bin, 'convert', mapping, '-o', out, '--json', '--force'], 2), 62);
-spotCheck(out);
+// Each output format against the Python a porting engineer would otherwise write: safe_open, .T, the
+// framework's own save — in the project's Python test environment (the frameworks pinned there).
+const env = testPython();
+const PY_SAVE: Record<string, string> = {
+  safetensors: 'from safetensors.torch import save_file\nsave_file(out, dst)',
+  pt: 'torch.save(out, dst)',
+  pdparams: 'import paddle\npaddle.save({k: paddle.to_tensor(v.numpy()) for k, v in out.items()}, dst)',
+};
+for (const ext of ['safetensors', 'pt', 'pdparams']) {
+  const o = path.join(TMP, `out.${ext}`);
+  report(`convert → .${ext}: ${COUNT} × 16 MiB F32 transposed (1 GiB)`, measure(process.execPath, [bin, 'convert', mapping, '-o', o, '--json', '--force'], 2), 62);
+  if (ext === 'safetensors') spotCheck(o);
+  rmSync(o, { force: true });
+  if (env.skip) continue;
+  const script = [
+    'import os, sys, warnings', 'warnings.filterwarnings("ignore")', 'import torch', 'from safetensors import safe_open',
+    `src, dst = ${JSON.stringify(source)}, ${JSON.stringify(path.join(TMP, `py.${ext}`))}`,
+    'out = {}', 'with safe_open(src, "pt") as f:', '    for k in f.keys(): out[k] = f.get_tensor(k).T.contiguous()',
+    PY_SAVE[ext], 'fd = os.open(dst, os.O_RDONLY); os.fsync(fd); os.close(fd)',
+  ].join('\n');
+  report(`  python: safe_open, .T, ${ext === 'safetensors' ? 'save_file' : ext === 'pt' ? 'torch.save' : 'paddle.save'}`, measure(env.python!, ['-c', script], 1), 62);
+  rmSync(path.join(TMP, `py.${ext}`), { force: true });
+}
 // cat, not cp: cp may clone or copy in the kernel; cat moves every byte through user space, as convert must.
 report('cat + sync of the source (I/O floor: read, write, flush)', measure('/bin/sh', ['-c', `cat "${source}" > "${path.join(TMP, 'copy.safetensors')}" && sync "${path.join(TMP, 'copy.safetensors')}"`]), 62);
 rmSync(path.join(TMP, 'copy.safetensors'), { force: true });
-
-const python = '/usr/bin/python3';
-if (existsSync(python) && spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0) {
-  const script = `
-import json, struct, numpy as np
-src, dst = ${JSON.stringify(source)}, ${JSON.stringify(path.join(TMP, 'numpy.safetensors'))}
-with open(src, "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    h = json.loads(f.read(n))
-h.pop("__metadata__")
-m = np.memmap(src, dtype=np.uint8, mode="r", offset=8 + n)
-hdr, off = {}, 0
-for k, e in h.items():
-    hdr[k] = {"dtype": "F32", "shape": e["shape"][::-1], "data_offsets": [off, off + e["data_offsets"][1] - e["data_offsets"][0]]}
-    off = hdr[k]["data_offsets"][1]
-b = json.dumps(hdr).encode(); b += b" " * ((8 - len(b) % 8) % 8)
-with open(dst, "wb") as f:
-    f.write(struct.pack("<Q", len(b)) + b)
-    for k, e in h.items():
-        a = m[e["data_offsets"][0]:e["data_offsets"][1]].view(np.float32).reshape(e["shape"])
-        f.write(np.ascontiguousarray(a.T).tobytes())
-`;
-  report('numpy: memmap, .T copy, write (for scale)', measure(python, ['-c', script]), 62);
-} else {
-  console.log('numpy baseline: skipped (python3-numpy is not installed)');
-}
 if (!process.env.TENSORPORT_BENCH_KEEP) rmSync(TMP, { recursive: true, force: true });
