@@ -17,13 +17,9 @@ import { scratchDir } from '../support/tmp';
 
 const env = testPython();
 
-const MAKE = `
-import sys, warnings
-warnings.filterwarnings("ignore")
+/** The two models, one per framework, with the same parameters: torch's Linear [out, in], Paddle's [in, out]. */
+const MODELS = `
 import torch, paddle
-from safetensors.torch import save_file
-d = sys.argv[1]
-torch.manual_seed(0)
 class T(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -31,9 +27,6 @@ class T(torch.nn.Module):
         self.fc = torch.nn.Linear(6, 6)
         self.head = torch.nn.Linear(6, 3).to(torch.bfloat16)
         self.norm = torch.nn.LayerNorm(3)
-t = T()
-save_file({k: v.contiguous() for k, v in t.state_dict().items()}, d + "/src.safetensors")
-torch.save(t.state_dict(), d + "/tgt.pt")
 class P(paddle.nn.Layer):
     def __init__(self):
         super().__init__()
@@ -42,13 +35,26 @@ class P(paddle.nn.Layer):
         self.head = paddle.nn.Linear(6, 3)
         self.head.to(dtype="bfloat16")
         self.norm = paddle.nn.LayerNorm(3)
+`;
+
+const MAKE = `
+import sys, warnings
+warnings.filterwarnings("ignore")
+${MODELS}
+from safetensors.torch import save_file
+d = sys.argv[1]
+torch.manual_seed(0)
+t = T()
+save_file({k: v.contiguous() for k, v in t.state_dict().items()}, d + "/src.safetensors")
+torch.save(t.state_dict(), d + "/tgt.pt")
 paddle.save(P().state_dict(), d + "/tgt.pdparams")
 `;
 
 const CHECK = `
 import sys, warnings, json
 warnings.filterwarnings("ignore", message=".*ccache.*")
-import numpy as np, torch, paddle
+import numpy as np
+${MODELS}
 from safetensors.torch import load_file
 d = sys.argv[1]
 def raw(a):
@@ -59,14 +65,6 @@ with warnings.catch_warnings(record=True) as w:
     warnings.simplefilter("always")
     ref = load_file(d + "/paddle.safetensors")
     sd = paddle.load(d + "/out.pdparams")
-    class P(paddle.nn.Layer):
-        def __init__(self):
-            super().__init__()
-            self.emb = paddle.nn.Embedding(10, 6)
-            self.fc = paddle.nn.Linear(6, 6)
-            self.head = paddle.nn.Linear(6, 3)
-            self.head.to(dtype="bfloat16")
-            self.norm = paddle.nn.LayerNorm(3)
     p = P()
     missing, unexpected = p.set_state_dict(sd)
     out["paddle"] = {"keys": list(sd) == list(ref), "missing": missing, "unexpected": unexpected,
@@ -78,13 +76,6 @@ with warnings.catch_warnings(record=True) as w:
     ref = load_file(d + "/torch.safetensors")
     sd = torch.load(d + "/out.pt", weights_only=True)
     mm = torch.load(d + "/out.pt", weights_only=True, mmap=True)
-    class T(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb = torch.nn.Embedding(10, 6)
-            self.fc = torch.nn.Linear(6, 6)
-            self.head = torch.nn.Linear(6, 3).to(torch.bfloat16)
-            self.norm = torch.nn.LayerNorm(3)
     t = T()
     t.load_state_dict(sd, strict=True)
     out["torch"] = {"keys": list(sd) == list(ref), "identical": all(raw(t.state_dict()[k]) == raw(ref[k]) for k in ref),
