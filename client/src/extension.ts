@@ -8,6 +8,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 import { registerCheckpointViewer } from './checkpointViewer';
 import { crashPolicy } from './crashPolicy';
 import { registerCommands } from './commands';
+import { listenForConvertProgress } from './convertMapping';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
 import { CHECKPOINT_GLOBS, DEFAULT_SETTINGS, STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
@@ -49,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerCommands(context, () => client, output);
   // One handler per notification method (a second registration would replace the first): fan out here.
   const status = new vscode.EventEmitter<StatusParams>();
-  context.subscriptions.push(status, client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => status.fire(s)));
+  context.subscriptions.push(status, client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => status.fire(s)), listenForConvertProgress(client));
   createStatusBar(context, client, status.event);
   registerCheckpointViewer(context, () => client);
   registerWorkspaceView(context, () => client, status.event);

@@ -20,6 +20,8 @@ import { definitionAt } from '../mapping/definition';
 import { hoverAt } from '../mapping/hover';
 import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
 import { summarizeWorkspace } from '../mapping/workspaceSummary';
+import { convertMapping } from '../mapping/convert/convertMapping';
+import { ConvertError } from '../mapping/convert/errors';
 import { runCommandParity } from '../parity/commandMode';
 import { runOnnxParity } from '../parity/engine';
 import { parseInputSpec } from '../parity/inputs';
@@ -28,7 +30,7 @@ import { classNamesOf } from '../source/classNames';
 import { hoverModelSource } from '../source/hover';
 import { cancelledError, honourCancel } from './cancellation';
 import {
-  DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
+  CONVERT_PROGRESS_NOTIFICATION, CONVERT_REQUEST, ConvertParams, ConvertProgressParams, ConvertResult, DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
   PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, WORKSPACE_REQUEST, WorkspaceResult,
 } from './protocol';
 import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toTextEdit } from './toProtocol';
@@ -80,6 +82,23 @@ export function registerHandlers(connection: Connection, documents: TextDocument
       return { ok: false, message: e instanceof Error ? e.message : String(e) };
     } finally {
       progress.done();
+    }
+  });
+
+  connection.onRequest(CONVERT_REQUEST, async (p: ConvertParams, token): Promise<ConvertResult> => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    const ws = workspace();
+    try {
+      const s = await convertMapping(path.resolve(p.mapping), path.resolve(p.output), {
+        format: p.format, force: p.force, index: ws.index, signal: abort.signal,
+        onProgress: (done, total, key) => connection.sendNotification(CONVERT_PROGRESS_NOTIFICATION, { id: p.id, done, total, key } satisfies ConvertProgressParams),
+      });
+      connection.console.info(`converted ${ws.relative(p.mapping)} → ${ws.relative(s.output)}: ${s.tensors} tensors in ${(s.ms / 1000).toFixed(1)} s`);
+      return { ok: true, output: s.output, tensors: s.tensors, bytes: s.bytes, unwritten: s.unwritten, warnings: s.warnings, ms: s.ms, ...(s.shards ? { shards: s.shards } : {}) };
+    } catch (e) {
+      if (abort.signal.aborted) return { ok: false, cancelled: true, message: `cancelled; nothing was written to ${p.output}` };
+      return { ok: false, message: e instanceof ConvertError ? e.message : e instanceof Error ? e.message : String(e) };
     }
   });
 

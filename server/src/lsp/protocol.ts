@@ -44,6 +44,19 @@ export interface ParityProgressParams { id: string; phase: string; message: stri
 export const PARITY_LOG_NOTIFICATION = 'tensorport/parityLog';
 export interface ParityLogParams { id: string; text: string }
 
+/**
+ * Request: convert a mapping's source into its target's layout (`tensorport convert`), written as
+ * `format`. Progress arrives as notifications carrying the run's id; cancelling the request stops the
+ * conversion and writes nothing.
+ */
+export const CONVERT_REQUEST = 'tensorport/convert';
+export interface ConvertParams { id: string; mapping: string; output: string; format: import('../mapping/convert/outputFormat').OutputFormat; force?: boolean }
+export type ConvertResult =
+  | { ok: true; output: string; tensors: number; bytes: number; unwritten: string[]; warnings: string[]; ms: number; shards?: number }
+  | { ok: false; message: string; cancelled?: boolean };
+export const CONVERT_PROGRESS_NOTIFICATION = 'tensorport/convertProgress';
+export interface ConvertProgressParams { id: string; done: number; total: number; key: string }
+
 /** Request: the workspace's checkpoints and mapping files with their status, for the Explorer view. */
 export const WORKSPACE_REQUEST = 'tensorport/workspace';
 export type WorkspaceEntry = import('../mapping/workspaceSummary').WorkspaceEntry;
