@@ -183,6 +183,44 @@ try {
     await page.locator('.statusbar-item', { hasText: '14 checkpoints' }).first().waitFor({ timeout: 60_000 });
     await waitFor(() => findServers().some((pid) => !killed.includes(pid)), 'a new server process', 30_000);
   });
+  await step('Convert with Mapping: the target\'s format offered first, progress, the .pdparams opened in the viewer', async () => {
+    await page.keyboard.press('Escape');
+    await quickOpen('port.tpmap');
+    await page.keyboard.press('Control+Shift+P');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
+    await page.keyboard.type('Tensor Port: Convert with Mapping', { delay: 10 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Convert with Mapping' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const first = page.locator('.quick-input-list .monaco-list-row').first();
+    await first.waitFor({ timeout: 10_000 });
+    const text = await first.innerText();
+    if (!/Paddle \(\.pdparams\)[\s\S]*the target's format/.test(text)) throw new Error(`the first format offered is not the target's: ${text}`);
+    await page.keyboard.press('Enter');
+    // code-server's save dialog is a quick input prefilled with the proposed path (port.pdparams beside the mapping).
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    // The simple file dialog fills its path in as it reads the folder: wait for the file name.
+    const end = Date.now() + 15_000;
+    let proposed = '';
+    while (!(proposed = await input.inputValue()).endsWith('port.pdparams') && Date.now() < end) await page.waitForTimeout(100);
+    if (!proposed.endsWith('port.pdparams')) throw new Error(`the proposed output is ${proposed}`);
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notifications-toasts', { hasText: 'wrote port.pdparams: 39 tensors' }).first();
+    await toast.waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(OUT, 'converted.png') });
+    if (!fs.existsSync(path.join(WS, 'port.pdparams'))) throw new Error('port.pdparams was not written');
+    await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Open in Viewer' }).first().click();
+    // The parity panel is still open beside it: the viewer is the webview whose summary counts the tensors.
+    let summary = '';
+    for (const end = Date.now() + 30_000; !summary && Date.now() < end; await page.waitForTimeout(200)) {
+      for (let i = 0; i < await page.locator('iframe.webview.ready').count(); i++) {
+        const s = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame').locator('header .summary', { hasText: '39 tensors' });
+        if (await s.count()) { summary = await s.first().innerText(); break; }
+      }
+    }
+    if (!/paddle-pickle · paddle layout · 39 tensors/.test(summary)) throw new Error(`unexpected viewer summary: ${JSON.stringify(summary)}`);
+    await page.screenshot({ path: path.join(OUT, 'converted-viewer.png') });
+  });
   ok = true;
 } catch (e) {
   console.error('E2E FAILED:', e.message);
