@@ -201,8 +201,11 @@ try {
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     // The simple file dialog fills its path in as it reads the folder: wait for the file name.
     const end = Date.now() + 15_000;
-    let proposed = '';
-    while (!(proposed = await input.inputValue()).endsWith('port.pdparams') && Date.now() < end) await page.waitForTimeout(100);
+    let proposed = await input.inputValue();
+    while (!proposed.endsWith('port.pdparams') && Date.now() < end) {
+      await page.waitForTimeout(100);
+      proposed = await input.inputValue();
+    }
     if (!proposed.endsWith('port.pdparams')) throw new Error(`the proposed output is ${proposed}`);
     await page.keyboard.press('Enter');
     const toast = page.locator('.notifications-toasts', { hasText: 'wrote port.pdparams: 39 tensors' }).first();
