@@ -13,6 +13,7 @@ const FORMATS: { format: Format; ext: string; label: string; detail: string }[] 
   { format: 'safetensors', ext: 'safetensors', label: 'safetensors', detail: 'transformers, safetensors.safe_open, any framework' },
   { format: 'paddle', ext: 'pdparams', label: 'Paddle (.pdparams)', detail: 'paddle.load and Layer.set_state_dict' },
   { format: 'torch', ext: 'pt', label: 'PyTorch (.pt)', detail: 'torch.load(weights_only=True)' },
+  { format: 'gguf', ext: 'gguf', label: 'GGUF', detail: 'llama.cpp, gguf-py (the target\'s metadata carried over)' },
 ];
 
 const listeners = new Map<string, (p: ConvertProgressParams) => void>();

@@ -148,3 +148,33 @@ test('--max-shard-size: shards and an index as save_pretrained writes them; tran
   ].join('\n'), d, outDir]);
   assert.deepEqual(JSON.parse(check.trim().split('\n').pop()!), { same: true, missing: [], unexpected: [] });
 });
+
+test('.gguf: tensors in GGML order with the target\'s metadata carried over byte for byte; gguf-py\'s GGUFReader reads it as the original', { skip: env.skip, timeout: 300_000 }, () => {
+  const d = scratchDir('writers-gguf').dir;
+  runPython(env.python!, ['-c', [
+    'import sys, warnings', 'warnings.filterwarnings("ignore")', 'import numpy as np, torch, gguf',
+    'from safetensors.torch import save_file', 'd = sys.argv[1]', 'rng = np.random.default_rng(0)',
+    'w = {"token_embd.weight": rng.standard_normal((10, 8)).astype(np.float32), "blk.0.attn_q.weight": rng.standard_normal((8, 8)).astype(np.float16),',
+    '     "blk.0.ffn_up.weight": rng.standard_normal((16, 8)).astype(np.float32), "output_norm.weight": rng.standard_normal((8,)).astype(np.float32)}',
+    'g = gguf.GGUFWriter(d + "/tgt.gguf", "llama")',
+    'g.add_block_count(1); g.add_context_length(32); g.add_name("tiny")',
+    'g.add_token_list(["<s>", "</s>", "a", "b"]); g.add_token_scores([0.0, 0.0, -1.5, -2.5])',
+    'for k, v in w.items(): g.add_tensor(k, v)',
+    'g.write_header_to_file(); g.write_kv_data_to_file(); g.write_tensors_to_file(); g.close()',
+    'save_file({k: torch.from_numpy(v) for k, v in w.items()}, d + "/src.safetensors")',
+  ].join('\n'), d]);
+  writeFileSync(path.join(d, 'm.tpmap'), 'source src.safetensors\ntarget tgt.gguf\n\ntoken_embd.weight -> token_embd.weight\nblk.{i}.attn_q.weight -> blk.{i}.attn_q.weight\nblk.{i}.ffn_up.weight -> blk.{i}.ffn_up.weight\noutput_norm.weight -> output_norm.weight\n');
+  const r = runCli(['convert', path.join(d, 'm.tpmap'), '-o', path.join(d, 'out.gguf')]);
+  assert.equal(r.code, 0, r.err);
+  const cmp = runPython(env.python!, ['-c', [
+    'import sys, json, numpy as np, gguf',
+    'a, b = gguf.GGUFReader(sys.argv[1] + "/tgt.gguf"), gguf.GGUFReader(sys.argv[1] + "/out.gguf")',
+    'ta, tb = {t.name: t for t in a.tensors}, {t.name: t for t in b.tensors}',
+    'fa = {k: (f.types, [bytes(p) for p in f.parts]) for k, f in a.fields.items() if not k.startswith("GGUF.")}',
+    'fb = {k: (f.types, [bytes(p) for p in f.parts]) for k, f in b.fields.items() if not k.startswith("GGUF.")}',
+    'print(json.dumps({"names": list(ta) == list(tb), "types": all(ta[k].tensor_type == tb[k].tensor_type for k in ta),',
+    '  "shapes": all(list(ta[k].shape) == list(tb[k].shape) for k in ta), "data": all(np.array_equal(np.asarray(ta[k].data), np.asarray(tb[k].data)) for k in ta),',
+    '  "metadata": fa == fb, "fields": len(fb)}))',
+  ].join('\n'), d]);
+  assert.deepEqual(JSON.parse(cmp.trim().split('\n').pop()!), { names: true, types: true, shapes: true, data: true, metadata: true, fields: 6 });
+});

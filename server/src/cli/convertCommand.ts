@@ -14,7 +14,7 @@ import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin} [--format safetensors|paddle|torch] [--max-shard-size 5GB] [--protocol 3|4] [--force] [--json]';
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 3|4] [--metadata-from FILE.gguf] [--force] [--json]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 
@@ -23,7 +23,7 @@ export async function runConvert(args: string[]): Promise<number> {
   try {
     parsed = parseCommandArgs(args, {
       output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false },
-      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' },
+      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' }, 'metadata-from': { type: 'string' },
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (${USAGE})`);
@@ -36,7 +36,7 @@ export async function runConvert(args: string[]): Promise<number> {
   const named = parsed.values.format;
   if (named !== undefined && !OUTPUT_FORMATS.includes(named as OutputFormat)) throw new UsageError(`--format ${named}: one of ${OUTPUT_FORMATS.join(', ')}`);
   const format = (named as OutputFormat | undefined) ?? formatOfPath(out);
-  if (!format) throw new UsageError(`${out}: convert writes .safetensors, .pdparams (paddle.save) and .pt/.pth/.bin (torch.save); name the output so, or give --format`);
+  if (!format) throw new UsageError(`${out}: convert writes .safetensors, .pdparams (paddle.save), .pt/.pth/.bin (torch.save) and .gguf; name the output so, or give --format`);
   const protocol = parsed.values.protocol === undefined ? undefined : Number(parsed.values.protocol);
   if (protocol !== undefined && protocol !== 3 && protocol !== 4) throw new UsageError(`--protocol ${parsed.values.protocol}: paddle.save's pickle protocol is 3 or 4 (4 by default)`);
   if (protocol !== undefined && format !== 'paddle') throw new UsageError('--protocol applies to .pdparams output');
@@ -44,6 +44,8 @@ export async function runConvert(args: string[]): Promise<number> {
   const maxShardBytes = shardText === undefined ? undefined : parseSize(shardText);
   if (shardText !== undefined && !maxShardBytes) throw new UsageError(`--max-shard-size ${shardText}: a size such as 5GB, 500MiB or a number of bytes`);
   if (maxShardBytes !== undefined && format !== 'safetensors') throw new UsageError('--max-shard-size applies to .safetensors output');
+  const metadataFrom = parsed.values['metadata-from'];
+  if (metadataFrom !== undefined && format !== 'gguf') throw new UsageError('--metadata-from applies to .gguf output');
 
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -52,7 +54,7 @@ export async function runConvert(args: string[]): Promise<number> {
   const progress = process.stderr.isTTY ? progressLine() : undefined;
   let summary: ConvertSummary;
   try {
-    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update, format, protocol, force: parsed.values.force, maxShardBytes });
+    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update, format, protocol, force: parsed.values.force, maxShardBytes, metadataFrom });
   } catch (e) {
     progress?.clear();
     if (controller.signal.aborted) {

@@ -13,7 +13,7 @@ import type { CheckpointInfo, TensorInfo } from './tensorInfo';
  * ggml type id → [name, elements per block, bytes per block], from gguf-py's GGML_QUANT_SIZES.
  * Ids 4, 5 and 31–33 were removed from GGUF files; newer ids appear as `GGML_TYPE_<id>` without a location.
  */
-const GGML_TYPES: Readonly<Record<number, readonly [string, number, number]>> = {
+export const GGML_TYPES: Readonly<Record<number, readonly [string, number, number]>> = {
   0: ['F32', 1, 4], 1: ['F16', 1, 2], 2: ['Q4_0', 32, 18], 3: ['Q4_1', 32, 20], 6: ['Q5_0', 32, 22],
   7: ['Q5_1', 32, 24], 8: ['Q8_0', 32, 34], 9: ['Q8_1', 32, 40], 10: ['Q2_K', 256, 84], 11: ['Q3_K', 256, 110],
   12: ['Q4_K', 256, 144], 13: ['Q5_K', 256, 176], 14: ['Q6_K', 256, 210], 15: ['Q8_K', 256, 292],
@@ -77,6 +77,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   const metadata: Record<string, string> = {};
   const notes: string[] = [];
   let alignment = DEFAULT_ALIGNMENT;
+  const kvStart = cur.pos;
   for (let i = 0; i < Number(nKv); i++) {
     const at = cur.pos;
     const key = await cur.string(MAX_NAME, `metadata key ${i}`);
@@ -95,6 +96,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
     }
   }
 
+  const kvEnd = cur.pos;
   const infos: { name: string; at: number; dims: number[]; type: number; offset: number }[] = [];
   const names = new Set<string>();
   for (let i = 0; i < Number(nTensors); i++) {
@@ -151,7 +153,10 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   if (unknown.size > 0) {
     notes.push(`GGML tensor type${unknown.size === 1 ? '' : 's'} ${[...unknown].join(', ')} ${unknown.size === 1 ? 'is' : 'are'} not known to this reader; those tensors have no byte range`);
   }
-  return { file, format: 'gguf', framework: 'gguf', shapeOrder: 'ggml', tensors, metadata, notes };
+  return {
+    file, format: 'gguf', framework: 'gguf', shapeOrder: 'ggml', tensors, metadata, notes,
+    ggufMetadata: { offset: kvStart, length: kvEnd - kvStart, count: Number(nKv), alignment },
+  };
 }
 
 interface Value {

@@ -111,6 +111,8 @@ export interface CheckpointInfo {
    * absent where a read cannot be replayed from them (a sharded index, model source).
    */
   identity?: HeaderIdentity;
+  /** GGUF: where the metadata key/values lie in the file, so a writer can carry them over verbatim. */
+  ggufMetadata?: { offset: number; length: number; count: number; alignment: number };
 }
 
 export interface GraphValue {

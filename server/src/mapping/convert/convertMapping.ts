@@ -28,6 +28,7 @@ import { OutputFormat, unwritableDtype } from './outputFormat';
 import { paddlePickleLayout } from './paddlePickleLayout';
 import { safetensorsLayout } from './safetensorsWriter';
 import { torchZipLayout } from './torchZipLayout';
+import { GgufMetadata, ggufLayout } from './ggufLayout';
 import { shardIndex, shardName, splitShards } from './shards';
 import { SourceFiles } from './sourceData';
 
@@ -46,6 +47,8 @@ export interface ConvertOptions {
   force?: boolean;
   /** safetensors only: shards of at most this many bytes and an index, as save_pretrained writes them. */
   maxShardBytes?: number;
+  /** GGUF only: the GGUF whose metadata to carry over (default: the target, when it is a GGUF). */
+  metadataFrom?: string;
 }
 
 export interface ConvertSummary {
@@ -141,7 +144,8 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
     const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
     const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
       : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
-        : safetensorsLayout(plan.tensors, metadata);
+        : format === 'gguf' ? ggufLayout(plan.tensors, await ggufMetadataOf(opts.metadataFrom, tgt, opts.index ?? new CheckpointIndex()))
+          : safetensorsLayout(plan.tensors, metadata);
     const bytes = await writeAtomic(outPath, plan.tensors, layout, produce, {
       signal,
       onWritten: (i: number) => {
@@ -213,6 +217,32 @@ async function writeShards(outPath: string, tensors: readonly OutTensor[], shard
   } catch (e) {
     await Promise.all([...parts, ...names.slice(0, renamed)].map((p) => fs.rm(p, { force: true }).catch(() => undefined)));
     throw e;
+  }
+}
+
+/** The metadata a GGUF output carries: `--metadata-from`'s, else the target's when it is a GGUF, else none. */
+async function ggufMetadataOf(from: string | undefined, tgt: SideData, index: CheckpointIndex): Promise<GgufMetadata | undefined> {
+  let file = tgt.path;
+  let info = tgt.info;
+  if (from) {
+    const e = await index.get(path.resolve(from));
+    if (!e.ok) throw new ConvertError('input', `--metadata-from ${from}: ${e.error.reason}`);
+    file = e.path;
+    info = e.info;
+  }
+  const m = info.ggufMetadata;
+  if (!m) {
+    if (from) throw new ConvertError('input', `--metadata-from ${from}: not a GGUF file`);
+    return undefined;
+  }
+  const fh = await fs.open(file, 'r').catch((e: unknown) => { throw new ConvertError('input', `${file}: ${describeFsError(e)}`); });
+  try {
+    const bytes = Buffer.alloc(m.length);
+    const { bytesRead } = await fh.read(bytes, 0, m.length, m.offset);
+    if (bytesRead !== m.length) throw new ConvertError('input', `${file}: changed since its header was read (its metadata is shorter now)`);
+    return { bytes, count: m.count, alignment: m.alignment };
+  } finally {
+    await fh.close();
   }
 }
 

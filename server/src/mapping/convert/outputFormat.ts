@@ -1,17 +1,18 @@
 /**
  * The checkpoint formats `convert` writes, chosen by the output's extension or named: safetensors,
- * torch.save's zip (`.pt`, `.pth`, `.bin`) and paddle.save's pickle (`.pdparams`); and the dtypes
- * each can hold.
+ * torch.save's zip (`.pt`, `.pth`, `.bin`), paddle.save's pickle (`.pdparams`) and GGUF; and the
+ * dtypes each can hold.
  */
+import { GGUF_TYPES } from './ggufLayout';
 import { PADDLE_NUMPY_DTYPES } from './paddlePickleLayout';
 import { TORCH_STORAGES } from './torchZipLayout';
 
-export type OutputFormat = 'safetensors' | 'torch' | 'paddle';
+export type OutputFormat = 'safetensors' | 'torch' | 'paddle' | 'gguf';
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['safetensors', 'torch', 'paddle'];
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['safetensors', 'torch', 'paddle', 'gguf'];
 
 const BY_EXTENSION: Readonly<Record<string, OutputFormat>> = Object.freeze({
-  '.safetensors': 'safetensors', '.pt': 'torch', '.pth': 'torch', '.bin': 'torch', '.pdparams': 'paddle',
+  '.safetensors': 'safetensors', '.pt': 'torch', '.pth': 'torch', '.bin': 'torch', '.pdparams': 'paddle', '.gguf': 'gguf',
 });
 
 /** The format an output path names; undefined for an extension no writer has. */
@@ -24,5 +25,6 @@ export function formatOfPath(out: string): OutputFormat | undefined {
 export function unwritableDtype(format: OutputFormat, dtype: string): string | undefined {
   if (format === 'torch' && !TORCH_STORAGES[dtype]) return `torch.save has no storage for ${dtype} that torch.load(weights_only=True) rebuilds`;
   if (format === 'paddle' && !PADDLE_NUMPY_DTYPES[dtype]) return `paddle.save keeps numpy arrays, which have no ${dtype}`;
+  if (format === 'gguf' && GGUF_TYPES[dtype] === undefined) return `GGUF has no ${dtype} tensor type (cast to F16, BF16 or F32)`;
   return undefined;
 }
