@@ -110,8 +110,9 @@ const PY_SAVE: Record<string, string> = {
   safetensors: 'from safetensors.torch import save_file\nsave_file(out, dst)',
   pt: 'torch.save(out, dst)',
   pdparams: 'import paddle\npaddle.save({k: paddle.to_tensor(v.numpy()) for k, v in out.items()}, dst)',
+  gguf: 'import gguf\ng = gguf.GGUFWriter(dst, "llama")\nfor k, v in out.items(): g.add_tensor(k, v.numpy())\ng.write_header_to_file(); g.write_kv_data_to_file(); g.write_tensors_to_file(); g.close()',
 };
-for (const ext of ['safetensors', 'pt', 'pdparams']) {
+for (const ext of ['safetensors', 'pt', 'pdparams', 'gguf']) {
   const o = path.join(TMP, `out.${ext}`);
   report(`convert → .${ext}: ${COUNT} × 16 MiB F32 transposed (1 GiB)`, measure(process.execPath, [bin, 'convert', mapping, '-o', o, '--json', '--force'], 2), 62);
   if (ext === 'safetensors') spotCheck(o);
@@ -123,7 +124,7 @@ for (const ext of ['safetensors', 'pt', 'pdparams']) {
     'out = {}', 'with safe_open(src, "pt") as f:', '    for k in f.keys(): out[k] = f.get_tensor(k).T.contiguous()',
     PY_SAVE[ext], 'fd = os.open(dst, os.O_RDONLY); os.fsync(fd); os.close(fd)',
   ].join('\n');
-  report(`  python: safe_open, .T, ${ext === 'safetensors' ? 'save_file' : ext === 'pt' ? 'torch.save' : 'paddle.save'}`, measure(env.python!, ['-c', script], 1), 62);
+  report(`  python: safe_open, .T, ${{ safetensors: 'save_file', pt: 'torch.save', pdparams: 'paddle.save', gguf: 'GGUFWriter' }[ext]}`, measure(env.python!, ['-c', script], 1), 62);
   rmSync(path.join(TMP, `py.${ext}`), { force: true });
 }
 // cat, not cp: cp may clone or copy in the kernel; cat moves every byte through user space, as convert must.
