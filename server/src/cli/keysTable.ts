@@ -1,4 +1,5 @@
 /** The people's view of `keys`: an aligned table with totals, colour only on a terminal. */
+import { groupDigits } from '../formats/numberText';
 import { printable } from '../formats/printable';
 import { CheckpointInfo, numel, tensorBytes } from '../formats/tensorInfo';
 
@@ -25,7 +26,7 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   const out = [bold(line(header)), ...rows.map(line)];
   const what = [info.format, info.framework ? `${info.framework} layout` : undefined, info.shapeOrder === 'ggml' ? 'shapes in GGUF order (fastest-varying first)' : undefined]
     .filter(Boolean).join(', ');
-  out.push('', `${info.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} (${what})`);
+  out.push('', `${info.tensors.length} tensors, ${groupDigits(params)} parameters, ${formatBytes(bytes)} (${what})`);
   for (const n of info.notes) out.push(dim(`note: ${printable(n)}`));
   return out.join('\n') + '\n';
 }

@@ -9,13 +9,15 @@ const USAGE = `usage: tensorport <command> [options]
 
 commands:
   keys FILE [--json]        list a checkpoint's tensors (key, dtype, shape) without reading tensor data
+  keys FILE.py::Class [--config config.json] [--json]
+                             the tensors model source will have (inferred, never run)
   check FILE.tpmap… [--json] [--fix]
                              check mapping files against their checkpoints (exit 1 on errors);
                              --fix applies the fixes the layout conventions dictate
   diff A B [--json]          compare two checkpoints' keys, dtypes and shapes (exit 1 when they differ)
   map SOURCE TARGET [-o OUT.tpmap] [--force] [--json]
                              propose a complete mapping between two checkpoints
-  convert MAPPING.tpmap -o OUT.safetensors [--json]
+  convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,gguf} [--max-shard-size 5GB] [--force] [--json]
                              apply a mapping and write the target checkpoint (streamed, atomic)
   parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap] [--layers] … | --command "CMD"
                              forward parity check (exit 1 on a mismatch)

@@ -6,9 +6,10 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readRegularFile } from '../formats/openRegular';
+import { statSync } from 'node:fs';
+import { readRegularFile, readRegularFileSync } from '../formats/openRegular';
 import { ClassDef, FunctionDef, ImportBinding, SourceFile } from './ir';
-import { lowerPython } from './pyLower';
+import { lowerPython, lowerPythonSync } from './pyLower';
 import { lowerTypeScript } from './tsLower';
 import { Value } from './values';
 import { Host } from './interpret';
@@ -96,6 +97,7 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
   };
   const rootFile = await readOne(absPath);
   files.set(absPath, rootFile);
+  if (language === 'python') return finish(absPath, className, language, rootFile, files, stamps, pythonHost(files, stamps, opts.overlay));
   // Every workspace file an import reaches, breadth first, so the interpreter never waits on I/O.
   const queue = [rootFile];
   while (queue.length && files.size < MAX_FILES) {
@@ -109,19 +111,89 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
       }
     }
   }
-  const externals = await loadExternalConfigs(files);
+  return finish(absPath, className, language, rootFile, files, stamps, { resolveImport: (from, b) => resolve(files, from, b) });
+}
+
+let loads = 0;
+
+function finish(absPath: string, className: string, language: 'python' | 'ts', rootFile: SourceFile, files: Map<string, SourceFile>, stamps: Map<string, string>, host: Host): LoadedModel {
   const def = rootFile.classes.get(className);
   const fn = def ? undefined : rootFile.functions.get(className);
   if (!def && !fn) {
     const names = [...rootFile.classes.keys()];
     throw new SourceError(`${absPath}: no class or function \`${className}\`${names.length ? ` (classes here: ${names.join(', ')})` : ' (the file defines no classes)'}`);
   }
-  const host: Host = {
-    resolveImport: (from, b) => resolve(files, from, b),
-    externalClass: (q) => externals.get(q),
-  };
-  const stamp = [...stamps].map(([p, s]) => `${p}=${s}`).join('|');
+  // Unique per load: files read later (Python's imports, on demand) are in `stamps` for revalidation,
+  // and a model loaded again after any change is a new model for every cache keyed on this.
+  const stamp = `${[...stamps].map(([p, s]) => `${p}=${s}`).join('|')}#${++loads}`;
   return { path: absPath, className, language, root: def ? { def, file: rootFile } : { fn: fn!, file: rootFile }, files, host, stamp };
+}
+
+/**
+ * Python imports resolved on demand: a file is read and lowered (its classes lazily, see pyLower) the
+ * first time the interpreter follows an import into it — transformers' modeling files import a dozen
+ * sibling modules (generation, tokenization…) a model's `__init__` never touches. Synchronous: the
+ * parser is loaded, and these are small reads the interpreter needs now.
+ */
+function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>, overlay?: ReadonlyMap<string, string>): Host {
+  const missing = new Set<string>();
+  const load = (p: string): SourceFile | undefined => {
+    const have = files.get(p);
+    if (have || missing.has(p) || files.size >= MAX_FILES) return have;
+    try {
+      const text = overlay?.get(p) ?? readRegularFileSync(p, 'a model source file').toString('utf8');
+      stamps.set(p, stampSync(p, overlay));
+      const f = lowerPythonSync(p, text);
+      files.set(p, f);
+      return f;
+    } catch {
+      missing.add(p);
+      return undefined;
+    }
+  };
+  const externals = new Map<string, { def: ClassDef; file: SourceFile } | undefined>();
+  return {
+    resolveImport: (from, b) => {
+      for (const c of candidates(from, b)) if (!files.has(c.path) && (overlay?.has(c.path) || isFileSync(c.path))) load(c.path);
+      return resolve(files, from, b);
+    },
+    externalClass: (q) => {
+      if (!externals.has(q)) externals.set(q, externalConfigClass(q, files));
+      return externals.get(q);
+    },
+  };
+}
+
+function isFileSync(p: string): boolean {
+  try { return statSync(p).isFile(); } catch { return false; }
+}
+
+function stampSync(p: string, overlay?: ReadonlyMap<string, string>): string {
+  const text = overlay?.get(p);
+  if (text !== undefined) return `overlay:${text.length}:${hash(text)}`;
+  try { const st = statSync(p); return `${st.size}:${st.mtimeMs}`; } catch { return 'missing'; }
+}
+
+/** `transformers.configuration_utils.PreTrainedConfig`: the class alone, from the transformers package a loaded model file sits in. */
+function externalConfigClass(q: string, files: Map<string, SourceFile>): { def: ClassDef; file: SourceFile } | undefined {
+  const parts = q.split('.');
+  const name = parts.pop()!;
+  if (parts[0] !== 'transformers' || !/Config$/.test(name)) return undefined;
+  const root = [...files.keys()].map(transformersRoot).find((r) => r !== undefined);
+  if (!root) return undefined;
+  const file = path.join(root, ...parts.slice(1)) + '.py';
+  try {
+    const text = readRegularFileSync(file, 'a model source file').toString('utf8');
+    const start = new RegExp(`^class ${name}\\b`, 'm').exec(text);
+    if (!start) return undefined;
+    const rest = text.slice(start.index);
+    const end = /\n(?=[A-Za-z_@])/.exec(rest.slice(1));
+    const lowered = lowerPythonSync(file, end ? rest.slice(0, end.index + 1) : rest);
+    const def = lowered.classes.get(name);
+    return def ? { def, file: lowered } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One file lowered to the common tree, for callers that need its classes without a root (hover). */
@@ -161,42 +233,6 @@ function libraryModule(from: SourceFile, b: ImportBinding): string | undefined {
   if (base === models || base.startsWith(models + path.sep)) return undefined;
   const rel = path.relative(root, base).split(path.sep).filter(Boolean);
   return ['transformers', ...rel, ...(b.module ? b.module.split('.') : [])].join('.');
-}
-
-/**
- * The library's config base classes (`PreTrainedConfig`), read for their class-level fields only —
- * the defaults every model config inherits (`tie_word_embeddings`, `is_encoder_decoder`…) — never run.
- */
-async function loadExternalConfigs(files: Map<string, SourceFile>): Promise<Map<string, { def: ClassDef; file: SourceFile }>> {
-  const out = new Map<string, { def: ClassDef; file: SourceFile }>();
-  const lowered = new Map<string, SourceFile | undefined>();
-  for (const f of [...files.values()]) {
-    const root = transformersRoot(f.path);
-    if (!root) continue;
-    for (const b of f.imports) {
-      const mod = libraryModule(f, b);
-      if (!mod || !b.name || !/Config$/.test(b.name)) continue;
-      const file = path.join(root, ...mod.split('.').slice(1)) + '.py';
-      const key = `${file}::${b.name}`;
-      if (!lowered.has(key)) lowered.set(key, await lowerClassOnly(file, b.name).catch(() => undefined));
-      const def = lowered.get(key)?.classes.get(b.name);
-      if (def) out.set(`${mod}.${b.name}`, { def, file: lowered.get(key)! });
-    }
-  }
-  return out;
-}
-
-/**
- * One top-level class of a library file, lowered alone: its fields are literals, and the rest of the
- * file (configuration_utils.py is ~1,700 lines) would cost more to parse than the model itself.
- */
-async function lowerClassOnly(file: string, name: string): Promise<SourceFile | undefined> {
-  const text = await readRegularFile(file, 'a model source file');
-  const start = new RegExp(`^class ${name}\\b`, 'm').exec(text);
-  if (!start) return undefined;
-  const rest = text.slice(start.index);
-  const end = /\n(?=[A-Za-z_@])/.exec(rest.slice(1));
-  return lowerPython(file, end ? rest.slice(0, end.index + 1) : rest);
 }
 
 /** Files an import may name, best first; `member` says whether `b.name` is looked up inside it. */

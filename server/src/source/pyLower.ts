@@ -5,25 +5,107 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { Arg, ClassDef, ClassField, Expr, FunctionDef, ImportBinding, Param, Pos, SourceFile, Stmt } from './ir';
-import { parsePython } from './pythonParser';
+import { parsePython, parsePythonSync } from './pythonParser';
+import { Block, splitTopLevel } from './topLevelBlocks';
+
+/** Files below this are parsed whole; above it, a class or function at a time, when first looked up. */
+const LAZY_FROM = 16 * 1024;
 
 export async function lowerPython(path: string, text: string): Promise<SourceFile> {
-  const tree = await parsePython(text);
-  try {
-    const file: SourceFile = { path, language: 'python', classes: new Map(), functions: new Map(), imports: [], top: [] };
-    for (const n of named(tree.rootNode)) topLevel(n, file);
+  (await parsePython('')).delete(); // loads the parser once: the rest is synchronous
+  return lowerPythonSync(path, text);
+}
+
+/** The same, once `lowerPython` (or `parsePython`) has loaded the parser; throws before. */
+export function lowerPythonSync(path: string, text: string, opts: { whole?: boolean } = {}): SourceFile {
+  const file: SourceFile = { path, language: 'python', classes: new Map(), functions: new Map(), imports: [], top: [] };
+  const blocks = text.length >= LAZY_FROM && !opts.whole ? splitTopLevel(text) : undefined;
+  if (!blocks) {
+    const tree = parsePythonSync(text);
+    try {
+      for (const n of named(tree.rootNode)) topLevel(n, file);
+    } finally {
+      tree.delete();
+    }
     return file;
+  }
+  const classes = new LazyMap<ClassDef>();
+  const functions = new LazyMap<FunctionDef>();
+  file.classes = classes;
+  file.functions = functions;
+  for (const b of blocks) {
+    if (b.kind === 'other') { lowerBlock(text, b, file); continue; }
+    const take = (): SourceFile => { const one: SourceFile = { ...file, classes: new Map(), functions: new Map(), imports: [], top: [] }; lowerBlock(text, b, one); return one; };
+    if (b.kind === 'class') classes.later(b.name!, () => take().classes.get(b.name!));
+    else functions.later(b.name!, () => take().functions.get(b.name!));
+  }
+  return file;
+}
+
+/** Lowers one top-level block into `file`, its positions shifted to the block's place in the whole text. */
+function lowerBlock(text: string, b: Block, file: SourceFile): void {
+  const tree = parsePythonSync(text.slice(b.start, b.end));
+  const saved = rowOffset;
+  rowOffset = b.row;
+  try {
+    for (const n of named(tree.rootNode)) topLevel(n, file);
   } finally {
+    rowOffset = saved;
     tree.delete();
   }
+}
+
+/**
+ * A Map whose values are made on first access: names are known from the block scan, definitions are
+ * parsed when the interpreter (or anything else) asks for them. Iterating values makes them all.
+ */
+class LazyMap<V> extends Map<string, V> {
+  private readonly pending = new Map<string, () => V | undefined>();
+  /** Every name in the file's order, made or not. */
+  private readonly order: string[] = [];
+
+  later(name: string, make: () => V | undefined): void {
+    super.delete(name);
+    if (!this.pending.has(name)) this.order.push(name);
+    this.pending.set(name, make);
+  }
+
+  private make(name: string): void {
+    const f = this.pending.get(name);
+    if (!f) return;
+    this.pending.delete(name);
+    const v = f();
+    if (v !== undefined) super.set(name, v);
+  }
+
+  override get(name: string): V | undefined { this.make(name); return super.get(name); }
+
+  override has(name: string): boolean { return this.pending.has(name) || super.has(name); }
+
+  override get size(): number { return super.size + this.pending.size; }
+
+  override keys(): MapIterator<string> { return [...new Set([...this.order, ...super.keys()])].filter((k) => this.has(k))[Symbol.iterator]() as MapIterator<string>; }
+
+  private all(): void { for (const name of [...this.pending.keys()]) this.make(name); }
+
+  override values(): MapIterator<V> { this.all(); return [...this.keys()].map((k) => super.get(k)!)[Symbol.iterator]() as MapIterator<V>; }
+
+  override entries(): MapIterator<[string, V]> { this.all(); return [...this.keys()].map((k): [string, V] => [k, super.get(k)!])[Symbol.iterator]() as MapIterator<[string, V]>; }
+
+  override [Symbol.iterator](): MapIterator<[string, V]> { return this.entries(); }
+
+  override forEach(cb: (v: V, k: string, m: Map<string, V>) => void, thisArg?: unknown): void { this.all(); super.forEach(cb, thisArg); }
 }
 
 function named(n: Node): Node[] {
   return n.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
 }
 
+/** Rows of the block being lowered start here in the whole file (0 when a file is parsed whole). */
+let rowOffset = 0;
+
 export function posOf(n: Node): Pos {
-  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
+  return { line: n.startPosition.row + rowOffset, column: n.startPosition.column, endLine: n.endPosition.row + rowOffset, endColumn: n.endPosition.column };
 }
 
 function field(n: Node, name: string): Node | undefined {

@@ -26,6 +26,7 @@ export function resolveWasm(file: string, packageSpecifier: string): string {
 }
 
 let ready: Promise<Parser> | undefined;
+let loaded: Parser | undefined;
 
 function pythonParser(): Promise<Parser> {
   ready ??= (async () => {
@@ -34,9 +35,18 @@ function pythonParser(): Promise<Parser> {
     const language = await Language.load(resolveWasm('tree-sitter-python.wasm', 'tree-sitter-python/tree-sitter-python.wasm'));
     const parser = new Parser();
     parser.setLanguage(language);
+    loaded = parser;
     return parser;
   })();
   return ready;
+}
+
+/** Parses Python text synchronously: only after `parsePython` has loaded the parser once (it throws otherwise). */
+export function parsePythonSync(text: string): Tree {
+  if (!loaded) throw new Error('the Python parser is not loaded yet');
+  const tree = loaded.parse(text);
+  if (!tree) throw new Error('the Python parser returned no tree');
+  return tree;
 }
 
 /** Parses Python text; the caller owns the tree and must `delete()` it. */

@@ -2,6 +2,7 @@
  * The people's view of a model source's inferred tensors: key, dtype, shape (open dimensions by
  * name), the layer's layout and the defining line, then totals and what the defaults decided.
  */
+import { groupDigits } from '../formats/numberText';
 import { CheckpointInfo, TensorInfo, numel } from '../formats/tensorInfo';
 
 export const shapeText = (t: TensorInfo) => `[${(t.dims ?? t.shape).join(', ')}]`;
@@ -18,7 +19,7 @@ export function formatSourceTable(info: CheckpointInfo, opts: { color: boolean }
   const known = info.tensors.filter((t) => !t.dims);
   const params = known.reduce((a, t) => a + numel(t.shape), 0);
   const open = info.tensors.length - known.length;
-  out.push('', `${info.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters${open ? ` in the ${known.length} with known shapes` : ''} (${info.format}${info.framework ? `, ${info.framework} layout` : ''})`);
+  out.push('', `${info.tensors.length} tensors, ${groupDigits(params)} parameters${open ? ` in the ${known.length} with known shapes` : ''} (${info.format}${info.framework ? `, ${info.framework} layout` : ''})`);
   const defaults = Object.entries(info.bindings ?? {}).map(([k, b]) => `${k}=${b.value}`);
   if (defaults.length) out.push(dim(`config: ${defaults.join(', ')}`));
   const conds = [...new Set(info.tensors.flatMap((t) => (t.conditional ? [t.conditional] : [])))];

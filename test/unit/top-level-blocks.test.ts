@@ -1,0 +1,64 @@
+/**
+ * Large Python files are cut at their top-level statements by a scan, then parsed a class at a time
+ * when first looked up: the cut must follow strings, brackets, continuations and decorators, and the
+ * lazily lowered tree must be the one a whole parse gives (same classes, same positions).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { lowerPython, lowerPythonSync } from '../../server/src/source/pyLower';
+import { splitTopLevel } from '../../server/src/source/topLevelBlocks';
+import { testPython } from '../support/python';
+
+test('blocks start only at statements in column 0: not inside strings, brackets or continued lines; decorators join their definition', () => {
+  const text = [
+    'import torch',
+    'X = """',
+    'class NotAClass:',
+    '"""',
+    'Y = (1,',
+    '2)',
+    'Z = 1 + \\',
+    '2',
+    '@decorate',
+    '@another(arg)',
+    'class Real(torch.nn.Module):',
+    '    s = "def inside(): pass"',
+    "    t = '''",
+    "def also_not(): pass",
+    "'''",
+    '',
+    '# a comment at column 0',
+    'async def run():',
+    '    pass',
+    '',
+  ].join('\n');
+  const blocks = splitTopLevel(text)!;
+  assert.deepEqual(blocks.map((b) => [b.row, b.kind, b.name ?? text.slice(b.start, b.end).split('\n')[0]]), [
+    [0, 'other', 'import torch'], [1, 'other', 'X = """'], [4, 'other', 'Y = (1,'], [6, 'other', 'Z = 1 + \\'],
+    [8, 'class', 'Real'], [17, 'def', 'run'],
+  ]);
+  assert.equal(splitTopLevel('x = "unterminated\ny = 1\n'), undefined);
+  assert.equal(splitTopLevel('x = (1,\n'), undefined);
+});
+
+const env = testPython();
+
+test('a large installed modeling file lowered lazily gives the classes and positions a whole parse gives', { skip: env.skip }, async () => {
+  const file = path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'transformers', 'models', 'whisper', 'modeling_whisper.py');
+  const text = readFileSync(file, 'utf8');
+  const lazy = await lowerPython(file, text);
+  const whole = lowerPythonSync(file, text, { whole: true });
+  assert.deepEqual([...lazy.classes.keys()], [...whole.classes.keys()]);
+  assert.deepEqual([...lazy.functions.keys()], [...whole.functions.keys()]);
+  assert.deepEqual(lazy.imports, whole.imports);
+  assert.deepEqual(JSON.parse(JSON.stringify(lazy.top, (_k, x) => (x instanceof Map ? [...x.entries()] : x))), JSON.parse(JSON.stringify(whole.top, (_k, x) => (x instanceof Map ? [...x.entries()] : x))));
+  // Maps (methods) as entries, so the comparison reaches every method body and position.
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Map ? [...x.entries()] : x)));
+  for (const name of ['WhisperAttention', 'WhisperEncoder', 'WhisperModel']) {
+    const a = plain(lazy.classes.get(name));
+    assert.ok(a.methods.length > 0, name);
+    assert.deepEqual(a, plain(whole.classes.get(name)), name);
+  }
+});
