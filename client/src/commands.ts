@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { CHECKPOINT_DIALOG_EXTENSIONS, KEYS_REQUEST, KeysParams, KeysResult } from '../../server/src/lsp/protocol';
 import { convertMappingCommand } from './convertMapping';
+import { createExample } from './createExample';
 import { generateMappingCommand } from './generateMapping';
 import { ParityPanel } from './parityPanel';
 
@@ -28,6 +29,7 @@ export function registerCommands(context: vscode.ExtensionContext, getClient: ()
         ?? (vscode.window.activeTextEditor?.document.languageId === 'tpmap' ? vscode.window.activeTextEditor.document.uri : undefined);
       ParityPanel.show(context, getClient(), output, uri);
     }),
+    vscode.commands.registerCommand('tensorport.createExample', () => createExample(context)),
     vscode.commands.registerCommand('tensorport.convertMapping', (uri?: vscode.Uri) => convertMappingCommand(getClient(), output, uri)),
     vscode.commands.registerCommand('tensorport.restartServer', async () => {
       await getClient()?.restart();

@@ -20,7 +20,7 @@ for (const f of ['hf_bert_tiny.safetensors', 'paddlenlp_bert_tiny.pdparams', 'ba
 const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
 const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
 const published = new Map<string, { code: string; range: { start: { line: number; character: number } } }[]>();
-conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: { code: string; range: { start: { line: number; character: number } } }[] }) => published.set(p.uri, p.diagnostics));
+conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: { code: string; range: { start: { line: number; character: number } } }[] }) => { published.set(p.uri, p.diagnostics); });
 conn.listen();
 after(async () => { await conn.sendRequest('shutdown').catch(() => undefined); await conn.sendNotification('exit').catch(() => undefined); conn.dispose(); proc.kill(); });
 

@@ -224,6 +224,36 @@ try {
     if (!/paddle-pickle · paddle layout · 39 tensors/.test(summary)) throw new Error(`unexpected viewer summary: ${JSON.stringify(summary)}`);
     await page.screenshot({ path: path.join(OUT, 'converted-viewer.png') });
   });
+  await step('the walkthrough opens, its first step creates the example port, and the Problems panel shows the planted mistake', async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Shift+P');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
+    await page.keyboard.type('Welcome: Open Walkthrough', { delay: 10 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with Tensor Port' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.type('Tensor Port', { delay: 10 });
+    await page.keyboard.press('Enter');
+    const walkthrough = page.locator('.gettingStartedContainer');
+    await walkthrough.locator('text=Open the example port').first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: path.join(OUT, 'walkthrough.png') });
+    await walkthrough.locator('a, .monaco-button', { hasText: 'Create the Example' }).first().click();
+    // The folder dialog (code-server's simple dialog) proposes the workspace folder: accept it.
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    const end = Date.now() + 15_000;
+    let proposed = await input.inputValue();
+    while (!proposed.replace(/\/$/, '').endsWith('/ws') && Date.now() < end) {
+      await page.waitForTimeout(100);
+      proposed = await input.inputValue();
+    }
+    await page.keyboard.press('Enter');
+    await waitFor(() => fs.existsSync(path.join(WS, 'tensorport-example', 'port.tpmap')), 'the example written into the workspace', 20_000);
+    const markers = page.locator('.markers-panel');
+    await markers.locator('.monaco-list-row', { hasText: 'tensorport-example' }).first().waitFor({ timeout: 60_000 });
+    await markers.locator('.monaco-list-row', { hasText: 'the square shape [8, 8] hides it' }).first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(OUT, 'example-created.png') });
+  });
   ok = true;
 } catch (e) {
   console.error('E2E FAILED:', e.message);
