@@ -1,5 +1,5 @@
 /**
- * The auto-mapper under load (not a timed test: numbers go into the report/README). Two LLaMA-like
+ * The auto-mapper under load (not a timed test: numbers go into docs/benchmarks.md). Two LLaMA-like
  * checkpoints, HF naming (keys sorted, as save_pretrained writes them) and Meta naming, as sparse
  * safetensors of 300 and 2,000 tensors: reading both headers, proposing the mapping, writing the folded
  * .tpmap, each timed (median of 5 runs after a warm-up), and every rule checked against the known pairing.

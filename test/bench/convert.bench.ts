@@ -1,5 +1,5 @@
 /**
- * Benchmark for `tensorport convert` (not a timed test: numbers go to the README). A ~1 GiB torch-layout
+ * Benchmark for `tensorport convert` (not a timed test: numbers go to docs/benchmarks.md). A ~1 GiB torch-layout
  * safetensors — 64 Linear weights of [4096, 1024] F32 (16 MiB each) — is converted to Paddle layout
  * (every weight transposed) by the real CLI in a child process under GNU time, which reports its peak
  * RSS: it must stay near one tensor, not the model — into each output format (.safetensors, .pt,

@@ -1,5 +1,5 @@
 /**
- * Benchmarks for the language server's index (not a timed test: numbers go into the README).
+ * Benchmarks for the language server's index (not a timed test: numbers go into docs/benchmarks.md).
  *  1. a 100,000-tensor safetensors read in the server's thread against the read pool: wall time and
  *     the longest the thread could not answer anything (the event loop's longest gap);
  *  2. a 30-shard index (3,000 tensors a shard) read in one thread against shards spread over the pool;

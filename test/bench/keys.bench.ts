@@ -1,5 +1,5 @@
 /**
- * Benchmarks for `tensorport keys` (not a timed test: numbers go into the README).
+ * Benchmarks for `tensorport keys` (not a timed test: numbers go into docs/benchmarks.md).
  *  1. a synthetic safetensors with 100,000 tensors;
  *  2. a sparse 10 GB safetensors (made with truncate: no disk used) against a 10 MB one — header
  *     reading must not grow with the data;

@@ -8,7 +8,7 @@
  * Each side is timed twice: the whole command (start-up and imports included: what a user waits for)
  * and the listing alone in its own process (the read after imports; for us readCheckpoint, median of 5
  * after a warm-up). Both sides must list the same number of tensors. Not a timed test: numbers go into
- * the README. Run: npm run bench:loaders
+ * docs/benchmarks.md. Run: npm run bench:loaders
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';

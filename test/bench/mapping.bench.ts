@@ -1,6 +1,6 @@
 /**
  * The mapping language server under load, measured through the real server over stdio
- * (not a timed test: numbers go into the README). A 5,000-line mapping between two checkpoints of
+ * (not a timed test: numbers go into docs/benchmarks.md). A 5,000-line mapping between two checkpoints of
  * 100,000 tensors each:
  *  - first open (reads both headers, then analyses),
  *  - full analysis (a second document with the same text: headers cached, no rule cached),

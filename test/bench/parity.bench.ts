@@ -1,5 +1,5 @@
 /**
- * The parity runner's cost (not a timed test: numbers go into the README):
+ * The parity runner's cost (not a timed test: numbers go into docs/benchmarks.md):
  *  - overhead: `runOnnxParity` (sessions, inputs, run, compare, report, in the worker) against calling
  *    onnxruntime-node directly in this process on the same models and inputs (create both sessions,
  *    run both, compare with a plain loop) — target < 5% — with the warm worker the engine keeps
