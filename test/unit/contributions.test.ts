@@ -1,0 +1,35 @@
+/**
+ * What VS Code shows from package.json without running code reads well: every setting described,
+ * every command titled "Tensor Port: …", and the walkthrough's steps complete on commands that exist,
+ * with buttons that run them and media files that ship (media/ is in the VSIX).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = path.join(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+test('every setting has a one-line description and every command a "Tensor Port: " title', () => {
+  for (const [key, s] of Object.entries(pkg.contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>)) {
+    const d = s.description ?? s.markdownDescription ?? '';
+    assert.ok(d.length > 20 && !d.includes('\n'), key);
+  }
+  for (const c of pkg.contributes.commands as { command: string; title: string }[]) assert.match(c.title, /^Tensor Port: \S/, c.command);
+});
+
+test('the walkthrough: five or more steps, each with a button to a command that exists, completion by that command, and shipped media', () => {
+  const [w] = pkg.contributes.walkthroughs as { id: string; title: string; steps: { id: string; description: string; media: { markdown?: string; image?: string }; completionEvents: string[] }[] }[];
+  assert.equal(w.title, 'Get Started with Tensor Port');
+  assert.ok(w.steps.length >= 5);
+  const ours = new Set((pkg.contributes.commands as { command: string }[]).map((c) => c.command));
+  for (const s of w.steps) {
+    const button = /\(command:([\w.]+)\)/.exec(s.description)?.[1];
+    assert.ok(button, s.id);
+    assert.ok(ours.has(button) || button.startsWith('editor.action.'), `${s.id}: ${button}`);
+    assert.deepEqual(s.completionEvents, [`onCommand:${button}`], s.id);
+    assert.ok(existsSync(path.join(ROOT, s.media.markdown ?? s.media.image ?? '')), s.id);
+  }
+  for (const f of ['port.tpmap', 'vit_hf.safetensors', 'vit_paddle.pdparams']) assert.ok(existsSync(path.join(ROOT, 'media', 'example', f)), f);
+});
