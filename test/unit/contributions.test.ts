@@ -4,6 +4,7 @@
  * with buttons that run them and media files that ship (media/ is in the VSIX).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -32,4 +33,11 @@ test('the walkthrough: five or more steps, each with a button to a command that 
     assert.ok(existsSync(path.join(ROOT, s.media.markdown ?? s.media.image ?? '')), s.id);
   }
   for (const f of ['port.tpmap', 'vit_hf.safetensors', 'vit_paddle.pdparams']) assert.ok(existsSync(path.join(ROOT, 'media', 'example', f)), f);
+});
+
+test('the example port has exactly the one planted mistake the guide describes: line 13 forgets `| transpose`', () => {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'tensorport.js'), 'check', 'port.tpmap', '--json'], { cwd: path.join(ROOT, 'media', 'example'), encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  const diags = JSON.parse(r.stdout).diagnostics as { line: number; code: string; severity: string }[];
+  assert.deepEqual(diags.map((d) => [d.line, d.code, d.severity]), [[13, 'missing-transpose', 'error']]);
 });
