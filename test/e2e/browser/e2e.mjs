@@ -48,6 +48,15 @@ async function quickOpen(file) {
   }
 }
 
+/** Runs a command from the palette, as a user does: type its title, wait for the row, Enter. */
+async function runCommand(title, row) {
+  await page.keyboard.press('Control+Shift+P');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
+  await page.keyboard.type(title, { delay: 10 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
 async function goToLine(line, column = 1) {
   await page.keyboard.press('Control+G');
   await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
@@ -126,11 +135,7 @@ try {
     await page.keyboard.press('Control+K');
     await page.keyboard.press('W');
     await quickOpen('parity.tpmap');
-    await page.keyboard.press('Control+Shift+P');
-    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
-    await page.keyboard.type('Tensor Port: Run Parity Check', { delay: 10 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run Parity Check' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
+    await runCommand('Tensor Port: Run Parity Check', 'Run Parity Check');
     const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     const reference = panel.locator('#f-reference');
     await reference.waitFor({ timeout: 30_000 });
@@ -186,11 +191,7 @@ try {
   await step('Convert with Mapping: the target\'s format offered first, progress, the .pdparams opened in the viewer', async () => {
     await page.keyboard.press('Escape');
     await quickOpen('port.tpmap');
-    await page.keyboard.press('Control+Shift+P');
-    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
-    await page.keyboard.type('Tensor Port: Convert with Mapping', { delay: 10 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Convert with Mapping' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
+    await runCommand('Tensor Port: Convert with Mapping', 'Convert with Mapping');
     const first = page.locator('.quick-input-list .monaco-list-row').first();
     await first.waitFor({ timeout: 10_000 });
     const text = await first.innerText();
@@ -226,11 +227,7 @@ try {
   });
   await step('the walkthrough opens, its first step creates the example port, and the Problems panel shows the planted mistake', async () => {
     await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+Shift+P');
-    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
-    await page.keyboard.type('Welcome: Open Walkthrough', { delay: 10 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
+    await runCommand('Welcome: Open Walkthrough', 'Open Walkthrough');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with Tensor Port' }).first().waitFor({ timeout: 10_000 });
     await page.keyboard.type('Tensor Port', { delay: 10 });
     await page.keyboard.press('Enter');
