@@ -10,6 +10,7 @@ import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
 import { buildLayer } from './layers';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
+import { STDLIB, exprText, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
@@ -49,7 +50,6 @@ const MAX_STEPS = 2_000_000;
 const MAX_RANGE = 100_000;
 
 const BIN_OPS: Record<string, Op> = { '+': '+', '-': '-', '*': '*', '/': '/', '//': '//', '%': '%', '**': '**' };
-const STDLIB = new Set(['typing', 'typing_extensions', 'dataclasses', 'enum', 'abc', 'collections', 'functools', 'itertools', 'logging', 'warnings', 're', 'os', 'sys', 'math', 'inspect', 'contextlib', 'builtins']);
 const CONTAINERS = new Set(['ModuleList', 'LayerList', 'Sequential', 'ModuleDict', 'LayerDict', 'ParameterList', 'ParameterDict', 'Module', 'Layer']);
 
 export class Interpreter {
@@ -1148,37 +1148,6 @@ export class Interpreter {
   }
 }
 
-/** A call to a library's `is_…` probe (`is_deepspeed_zero3_enabled()`). */
-function isProbe(test: Expr): boolean {
-  if (test.k !== 'call') return false;
-  const name = test.fn.k === 'attr' ? test.fn.name : test.fn.k === 'name' ? test.fn.id : '';
-  return /^is_\w+$/.test(name);
-}
-
-/** An outside base class that makes a class a module: torch's and Paddle's, transformers' layers and models. */
-function isModuleBase(q: string): boolean {
-  return /^(torch|paddle)\.nn\.[A-Z]\w*$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.')
-    || /^transformers\..*(Layer|PreTrainedModel|Module)$/.test(q);
-}
-
-/** The string methods model code uses to pick a variant (`feed_forward_proj.split("-")`). */
-function strMethod(v: string, name: string, args: CallArgs): Value {
-  const a = args.pos[0];
-  switch (name) {
-    case 'split': {
-      const parts = a?.t === 'str' ? v.split(a.v) : v.trim().split(/\s+/);
-      return { t: 'list', items: parts.map((p) => ({ t: 'str', v: p })) };
-    }
-    case 'lower': return { t: 'str', v: v.toLowerCase() };
-    case 'upper': return { t: 'str', v: v.toUpperCase() };
-    case 'strip': return { t: 'str', v: v.trim() };
-    case 'startswith': return a?.t === 'str' ? { t: 'bool', v: v.startsWith(a.v) } : UNKNOWN;
-    case 'endswith': return a?.t === 'str' ? { t: 'bool', v: v.endsWith(a.v) } : UNKNOWN;
-    case 'replace': return a?.t === 'str' && args.pos[1]?.t === 'str' ? { t: 'str', v: v.split(a.v).join(args.pos[1].v) } : UNKNOWN;
-    default: return UNKNOWN;
-  }
-}
-
 function fromBinding(b: Binding): Value {
   if (typeof b === 'number') return num(b);
   if (typeof b === 'boolean') return { t: 'bool', v: b };
@@ -1192,19 +1161,4 @@ function flatVars(env: Env): [string, Value][] {
   for (let e: Env | undefined = env; e; e = e.parent) chain.unshift(e);
   for (const e of chain) for (const [k, v] of e.vars) out.set(k, v);
   return [...out];
-}
-
-/** A short rendering of a condition for notes. */
-function exprText(e: Expr): string {
-  switch (e.k) {
-    case 'name': return e.id;
-    case 'attr': return `${exprText(e.obj)}.${e.name}`;
-    case 'num': return String(e.v);
-    case 'compare': return e.items.map(exprText).reduce((a, b, i) => `${a} ${e.ops[i - 1]} ${b}`);
-    case 'call': return `${exprText(e.fn)}(…)`;
-    case 'unary': return `${e.op === 'not' ? 'not ' : e.op}${exprText(e.e)}`;
-    case 'boolop': return `${exprText(e.l)} ${e.op} ${exprText(e.r)}`;
-    case 'unknown': return e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text;
-    default: return '…';
-  }
 }

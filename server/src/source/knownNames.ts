@@ -1,0 +1,55 @@
+/**
+ * What the interpreter knows by name rather than by reading code: the standard library's modules
+ * (which hold no layers), the base classes that make a class a module, a library's `is_…` probes, the
+ * string methods model code picks variants with, and how a condition is written in a note.
+ */
+import { Expr } from './ir';
+import { CallArgs, UNKNOWN, Value } from './values';
+
+export const STDLIB = new Set(['typing', 'typing_extensions', 'dataclasses', 'enum', 'abc', 'collections', 'functools', 'itertools', 'logging', 'warnings', 're', 'os', 'sys', 'math', 'inspect', 'contextlib', 'builtins']);
+
+/** A call to a library's `is_…` probe (`is_deepspeed_zero3_enabled()`). */
+export function isProbe(test: Expr): boolean {
+  if (test.k !== 'call') return false;
+  const name = test.fn.k === 'attr' ? test.fn.name : test.fn.k === 'name' ? test.fn.id : '';
+  return /^is_\w+$/.test(name);
+}
+
+/** An outside base class that makes a class a module: torch's and Paddle's, transformers' layers and models. */
+export function isModuleBase(q: string): boolean {
+  return /^(torch|paddle)\.nn\.[A-Z]\w*$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.')
+    || /^transformers\..*(Layer|PreTrainedModel|Module)$/.test(q);
+}
+
+/** The string methods model code uses to pick a variant (`feed_forward_proj.split("-")`). */
+export function strMethod(v: string, name: string, args: CallArgs): Value {
+  const a = args.pos[0];
+  switch (name) {
+    case 'split': {
+      const parts = a?.t === 'str' ? v.split(a.v) : v.trim().split(/\s+/);
+      return { t: 'list', items: parts.map((p) => ({ t: 'str', v: p })) };
+    }
+    case 'lower': return { t: 'str', v: v.toLowerCase() };
+    case 'upper': return { t: 'str', v: v.toUpperCase() };
+    case 'strip': return { t: 'str', v: v.trim() };
+    case 'startswith': return a?.t === 'str' ? { t: 'bool', v: v.startsWith(a.v) } : UNKNOWN;
+    case 'endswith': return a?.t === 'str' ? { t: 'bool', v: v.endsWith(a.v) } : UNKNOWN;
+    case 'replace': return a?.t === 'str' && args.pos[1]?.t === 'str' ? { t: 'str', v: v.split(a.v).join(args.pos[1].v) } : UNKNOWN;
+    default: return UNKNOWN;
+  }
+}
+
+/** A short rendering of a condition for notes. */
+export function exprText(e: Expr): string {
+  switch (e.k) {
+    case 'name': return e.id;
+    case 'attr': return `${exprText(e.obj)}.${e.name}`;
+    case 'num': return String(e.v);
+    case 'compare': return e.items.map(exprText).reduce((a, b, i) => `${a} ${e.ops[i - 1]} ${b}`);
+    case 'call': return `${exprText(e.fn)}(…)`;
+    case 'unary': return `${e.op === 'not' ? 'not ' : e.op}${exprText(e.e)}`;
+    case 'boolop': return `${exprText(e.l)} ${e.op} ${exprText(e.r)}`;
+    case 'unknown': return e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text;
+    default: return '…';
+  }
+}
