@@ -42,6 +42,8 @@ export interface WriteOptions {
 
 /** Writes are issued in pieces, so one call never exceeds what the OS accepts and aborts are prompt. */
 const PIECE = 64 * 1024 * 1024;
+/** Written data is flushed to disk in the background every this many bytes. */
+const FLUSH_EVERY = 128 * 1024 * 1024;
 /** A tensor's data up to this size may be written while the next tensor is produced. */
 const OVERLAP_MAX = 64 * 1024 * 1024;
 
@@ -67,6 +69,9 @@ export async function writeAtomic(out: string, tensors: readonly OutTensor[], la
     // (writes are positional, so order does not matter); only small ones, so memory stays about one
     // tensor above the working set.
     let inflight: { i: number; done: Promise<number> } | undefined;
+    let flushing: Promise<void> = Promise.resolve();
+    let flushBusy = false;
+    let flushedTo = 0;
     const settle = async () => {
       if (!inflight) return;
       const { i, done } = inflight;
@@ -88,6 +93,13 @@ export async function writeAtomic(out: string, tensors: readonly OutTensor[], la
         const done = writeAll(fh, data, pos, out, opts.signal);
         done.catch(() => undefined); // observed by settle() or the finally below; never an unhandled rejection
         pos += data.length;
+        // Flush as we go: the disk writes what is done while later tensors are made, and the final
+        // fsync has only the tail left. One flush in flight at a time.
+        if (!flushBusy && pos - flushedTo >= FLUSH_EVERY) {
+          const upTo = pos;
+          flushBusy = true;
+          flushing = done.then(() => fh.datasync()).then(() => { flushedTo = upTo; }, () => undefined).finally(() => { flushBusy = false; });
+        }
         if (data.length <= OVERLAP_MAX) inflight = { i, done };
         else { await done; opts.onWritten?.(i); }
         if (layout.after) pos = await writeAll(fh, layout.after(i, crc), pos, out, opts.signal);
@@ -96,6 +108,7 @@ export async function writeAtomic(out: string, tensors: readonly OutTensor[], la
     } finally {
       // A failure with a write in flight: let it finish (or fail) before the file is closed and removed.
       if (inflight) await inflight.done.catch(() => undefined);
+      await flushing;
     }
     pos = await writeAll(fh, layout.tail(crcs), pos, out, opts.signal);
     opts.signal?.throwIfAborted();
