@@ -97,6 +97,16 @@ test('.pdparams and .pt from one mapping load in Paddle and torch, bit-identical
       assert.match(r.out, new RegExp(`^wrote .*${o.replace('.', '\\.')}: 7 tensors`));
     }
   }
+  // Protocol 2 (old Paddle): bytes as latin-1 text; the same arrays come back.
+  const p2 = runCli(['convert', path.join(d, 'to_paddle.tpmap'), '-o', path.join(d, 'out_p2.pdparams'), '--protocol', '2']);
+  assert.equal(p2.code, 0, p2.err);
+  const same = runPython(env.python!, ['-c', [
+    'import sys, warnings', 'warnings.filterwarnings("ignore")', 'import numpy as np, paddle',
+    'a, b = paddle.load(sys.argv[1] + "/out.pdparams", return_numpy=True), paddle.load(sys.argv[1] + "/out_p2.pdparams", return_numpy=True)',
+    'print(list(a) == list(b) and all(a[k].dtype == b[k].dtype and a[k].shape == b[k].shape and a[k].tobytes() == b[k].tobytes() for k in a))',
+  ].join('\n'), d]);
+  assert.equal(same.trim().split('\n').pop(), 'True');
+  assert.equal((await readCheckpoint(path.join(d, 'out_p2.pdparams'))).tensors.length, 7);
   const got = JSON.parse(runPython(env.python!, ['-c', CHECK, d]).trim().split('\n').pop()!);
   assert.deepEqual(got.paddle, { keys: true, missing: [], unexpected: [], identical: true, types: ['paddle.bfloat16', 'paddle.float32'], bf16: 'paddle.bfloat16', warnings: [] });
   assert.deepEqual(got.torch, { keys: true, identical: true, mmap: true, bf16: 'torch.bfloat16', warnings: [] });
@@ -112,7 +122,7 @@ test('a format the output cannot be, or an existing output without --force, is o
   runPython(env.python!, ['-c', MAKE, d]);
   writeFileSync(path.join(d, 'm.tpmap'), 'source src.safetensors\ntarget tgt.pt\n\nemb.weight -> emb.weight\nfc.* -> fc.*\nhead.* -> head.*\nnorm.* -> norm.*\n');
   for (const args of [['-o', path.join(d, 'x.npz')], ['-o', path.join(d, 'x.pt'), '--format', 'gguf2'], ['-o', path.join(d, 'x.pt'), '--protocol', '4'],
-    ['-o', path.join(d, 'x.pdparams'), '--protocol', '2']]) {
+    ['-o', path.join(d, 'x.pdparams'), '--protocol', '5']]) {
     const r = runCli(['convert', path.join(d, 'm.tpmap'), ...args]);
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.err, /^tensorport: [^\n]+\n$/, args.join(' '));

@@ -1,5 +1,5 @@
 /**
- * `tensorport convert MAPPING.tpmap -o OUT [--format F] [--protocol 3|4] [--force] [--json]`: writes
+ * `tensorport convert MAPPING.tpmap -o OUT [--format F] [--protocol 2|3|4] [--force] [--json]`: writes
  * the target checkpoint the mapping describes, as safetensors, torch.save's zip (`.pt`/`.pth`/`.bin`)
  * or paddle.save's pickle (`.pdparams`) by OUT's extension or `--format`. Exit 0 written; 1 the mapping has errors (listed on stderr) or does not produce
  * the target's tensors; 2 bad usage, an unreadable or unconvertible input, or an I/O error (one line);
@@ -14,7 +14,7 @@ import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 3|4] [--metadata-from FILE.gguf] [--force] [--json]';
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf] [--force] [--json]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 
@@ -38,7 +38,7 @@ export async function runConvert(args: string[]): Promise<number> {
   const format = (named as OutputFormat | undefined) ?? formatOfPath(out);
   if (!format) throw new UsageError(`${out}: convert writes .safetensors, .pdparams (paddle.save), .pt/.pth/.bin (torch.save) and .gguf; name the output so, or give --format`);
   const protocol = parsed.values.protocol === undefined ? undefined : Number(parsed.values.protocol);
-  if (protocol !== undefined && protocol !== 3 && protocol !== 4) throw new UsageError(`--protocol ${parsed.values.protocol}: paddle.save's pickle protocol is 3 or 4 (4 by default)`);
+  if (protocol !== undefined && protocol !== 2 && protocol !== 3 && protocol !== 4) throw new UsageError(`--protocol ${parsed.values.protocol}: paddle.save's pickle protocol is 2, 3 or 4 (4 by default)`);
   if (protocol !== undefined && format !== 'paddle') throw new UsageError('--protocol applies to .pdparams output');
   const shardText = parsed.values['max-shard-size'];
   const maxShardBytes = shardText === undefined ? undefined : parseSize(shardText);

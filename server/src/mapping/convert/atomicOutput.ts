@@ -22,10 +22,12 @@ export interface OutTensor {
   byteLength: number;
 }
 
-/** How a container lays its bytes around the tensors' data; every length is known before any data exists. */
+/** How a container lays its bytes around the tensors' data. */
 export interface Layout {
-  /** Bytes before tensor i's data (i in order). */
-  before(i: number): Buffer;
+  /** Bytes before tensor i's data (i in order), given the data as it will be written. */
+  before(i: number, data: Buffer): Buffer;
+  /** The bytes that stand for tensor i's data in this container (default: the data itself). */
+  encode?(i: number, data: Buffer): Buffer;
   /** Bytes right after tensor i's data, given its CRC-32 when `crc` is set. */
   after?(i: number, crc: number): Buffer;
   /** Bytes after the last tensor, given every tensor's CRC-32 when `crc` is set. */
@@ -82,11 +84,12 @@ export async function writeAtomic(out: string, tensors: readonly OutTensor[], la
     try {
       for (let i = 0; i < tensors.length; i++) {
         opts.signal?.throwIfAborted();
-        pos = await writeAll(fh, layout.before(i), pos, out, opts.signal);
-        const data = await produce(i);
-        if (data.length !== tensors[i].byteLength) {
-          throw new Error(`\`${tensors[i].key}\` came out as ${data.length} bytes, but its header entry says ${tensors[i].byteLength}`);
+        const raw = await produce(i);
+        if (raw.length !== tensors[i].byteLength) {
+          throw new Error(`\`${tensors[i].key}\` came out as ${raw.length} bytes, but its header entry says ${tensors[i].byteLength}`);
         }
+        const data = layout.encode ? layout.encode(i, raw) : raw;
+        pos = await writeAll(fh, layout.before(i, data), pos, out, opts.signal);
         const crc = layout.crc ? crc32!(data) : 0;
         crcs.push(crc);
         await settle();

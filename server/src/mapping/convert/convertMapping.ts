@@ -25,7 +25,7 @@ import { planConversion } from './plan';
 import { produceTensor } from './produceTensor';
 import { Layout, OutTensor, writeAtomic } from './atomicOutput';
 import { OutputFormat, unwritableDtype } from './outputFormat';
-import { paddlePickleLayout } from './paddlePickleLayout';
+import { OLD_PROTOCOL_MAX, paddlePickleLayout } from './paddlePickleLayout';
 import { safetensorsLayout } from './safetensorsWriter';
 import { torchZipLayout } from './torchZipLayout';
 import { GgufMetadata, ggufLayout } from './ggufLayout';
@@ -41,8 +41,8 @@ export interface ConvertOptions {
   index?: CheckpointIndex;
   /** The container to write (default: safetensors). */
   format?: OutputFormat;
-  /** paddle.save's pickle protocol (default 4). */
-  protocol?: 3 | 4;
+  /** paddle.save's pickle protocol (default 4; 2 and 3 for older Paddle). */
+  protocol?: 2 | 3 | 4;
   /** Replace an existing output file (otherwise it is refused). */
   force?: boolean;
   /** safetensors only: shards of at most this many bytes and an index, as save_pretrained writes them. */
@@ -107,6 +107,11 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   await refuseOverwritingInputs(outPath, [mappingPath, src.path, tgt.path, ...plan.reads]);
   const format = opts.format ?? 'safetensors';
   const cannot = plan.tensors.flatMap((t) => { const why = unwritableDtype(format, t.dtype); return why ? [`\`${t.key}\` (${t.dtype}): ${why}`] : []; });
+  if (format === 'paddle' && (opts.protocol ?? 4) < 4) {
+    for (const t of plan.tensors) {
+      if (t.byteLength > OLD_PROTOCOL_MAX) cannot.push(`\`${t.key}\` (${t.byteLength} bytes): pickle protocol ${opts.protocol} holds at most 1 GiB per tensor here (Paddle itself splits such a parameter into slices); use protocol 4`);
+    }
+  }
   if (cannot.length) throw new ConvertError('input', `${outPath}: cannot hold ${cannot.length === 1 ? 'a tensor' : `${cannot.length} tensors`} of the target; nothing was written:\n${listProblems(cannot)}`, cannot);
   const shards = format === 'safetensors' && opts.maxShardBytes ? splitShards(plan.tensors, opts.maxShardBytes) : [];
   if (shards.length <= 1 && !opts.force && await fs.stat(outPath).then(() => true, () => false)) {

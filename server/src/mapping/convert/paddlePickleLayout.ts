@@ -1,7 +1,7 @@
 /**
  * `.pdparams` as `paddle.save(state_dict)` writes it: a pickle of a dict from parameter names to numpy
  * arrays, each array by value (`numpy.core.multiarray._reconstruct`, then its state with the raw
- * bytes). Paddle stores bfloat16 as uint16, which `paddle.load` and `set_state_dict` take back as
+ * bytes — protocol 2, for Paddle on Python 2-era pickles, has no bytes: `_codecs.encode(text, 'latin1')`). Paddle stores bfloat16 as uint16, which `paddle.load` and `set_state_dict` take back as
  * bfloat16 parameters. `numpy.core` (not numpy 2's `numpy._core`) so numpy 1.x loads it too; numpy 2
  * resolves it without a warning.
  */
@@ -19,8 +19,11 @@ function shapeTuple(p: PickleOut, shape: readonly number[]): void {
   p.tuple(shape.length > 3 ? undefined : shape.length);
 }
 
-export function paddlePickleLayout(tensors: readonly OutTensor[], protocol: 3 | 4 = 4): Layout {
-  const head = (i: number): Buffer => {
+/** Paddle's own protocols 2 and 3 split a parameter over this size into slices; here it is refused instead. */
+export const OLD_PROTOCOL_MAX = 2 ** 30 - 1;
+
+export function paddlePickleLayout(tensors: readonly OutTensor[], protocol: 2 | 3 | 4 = 4): Layout {
+  const head = (i: number, data: Buffer): Buffer => {
     const p = new PickleOut(protocol);
     if (i === 0) p.proto().emptyDict().mark();
     const t = tensors[i];
@@ -31,13 +34,16 @@ export function paddlePickleLayout(tensors: readonly OutTensor[], protocol: 3 | 
     shapeTuple(p, t.shape);
     p.global('numpy', 'dtype').str(typestr).bool(false).bool(true).tuple(3).reduce();
     p.mark().int(3).str(typestr.endsWith('1') ? '|' : '<').none().none().none().int(-1).int(-1).int(0).tuple().build();
-    p.bool(false).bytesHeader(t.byteLength);
+    p.bool(false);
+    if (protocol === 2) p.latin1Header(data.length); else p.bytesHeader(data.length);
     return p.take();
   };
-  const closeArray = new PickleOut(protocol).tuple().build().take();
+  const closeArray = (protocol === 2 ? new PickleOut(protocol).latin1Close() : new PickleOut(protocol)).tuple().build().take();
   return {
     crc: false,
     before: head,
+    // Protocol 2 has no bytes: the data goes as latin-1 text in UTF-8 (a byte over 0x7f takes two).
+    ...(protocol === 2 ? { encode: (_i: number, data: Buffer) => Buffer.from(data.toString('latin1'), 'utf8') } : {}),
     after: () => closeArray,
     tail: () => {
       const p = new PickleOut(protocol);

@@ -65,8 +65,20 @@ export class PickleOut {
     return this.raw(Buffer.from(`c${module}\n${name}\n`, 'latin1'));
   }
 
-  /** Small bytes in full (protocol 3+). */
-  bytes(b: Buffer): this { return this.bytesHeader(b.length).raw(b); }
+  /** Small bytes in full: raw (protocol 3+), or protocol 2's `_codecs.encode(text, 'latin1')`. */
+  bytes(b: Buffer): this {
+    if (this.protocol >= 3) return this.bytesHeader(b.length).raw(b);
+    return this.latin1Header(Buffer.byteLength(b.toString('latin1'), 'utf8')).raw(Buffer.from(b.toString('latin1'), 'utf8')).latin1Close();
+  }
+
+  /** Protocol 2's bytes: `_codecs.encode(` and the header of the latin-1 text (`utf8Length` bytes of UTF-8) that follows. */
+  latin1Header(utf8Length: number): this {
+    const h = Buffer.alloc(5); h[0] = 0x58; h.writeUInt32LE(utf8Length, 1);
+    return this.global('_codecs', 'encode').raw(h);
+  }
+
+  /** Closes `latin1Header`: `, 'latin1')`. */
+  latin1Close(): this { return this.str('latin1').tuple(2).reduce(); }
 
   /** The opcode and length of `length` raw bytes that follow (SHORT_BINBYTES, BINBYTES, BINBYTES8). */
   bytesHeader(length: number): this {
