@@ -62,6 +62,7 @@ export class Interpreter {
   private loops: Dim[] = [];
   private readonly scopes = new Map<string, Map<string, Value>>();
   private readonly fieldCache = new Map<ClassDef, Map<string, { value?: Expr; file: SourceFile }>>();
+  private readonly attrCache = new Map<ClassDef, Map<string, Value | undefined>>();
   private readonly configs = new Map<string, Value>();
   /** The undecidable conditions whose branch is running (innermost last). */
   private readonly conds: string[] = [];
@@ -209,10 +210,15 @@ export class Interpreter {
     return out;
   }
 
+  /** A class-level attribute's value, evaluated once per class: `attribute_map` and `sub_configs` are read on every `config.FIELD`. */
   private classAttr(cfg: ConfigClass, name: string): Value | undefined {
+    let values = this.attrCache.get(cfg.def);
+    if (!values) this.attrCache.set(cfg.def, values = new Map());
+    if (values.has(name)) return values.get(name);
     const f = this.configFields(cfg).get(name);
-    if (!f?.value) return f ? NONE : undefined;
-    return this.eval(f.value, this.moduleEnv(f.file));
+    const v = !f?.value ? (f ? NONE : undefined) : this.eval(f.value, this.moduleEnv(f.file));
+    values.set(name, v);
+    return v;
   }
 
   /**

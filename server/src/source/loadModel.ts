@@ -152,9 +152,14 @@ function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>,
     }
   };
   const externals = new Map<string, { def: ClassDef; file: SourceFile } | undefined>();
+  // Every name lookup of an imported name resolves it again: whether a path is a file is asked once.
+  const isFile = new Map<string, boolean>();
+  const fileAt = (p: string) => { let f = isFile.get(p); if (f === undefined) isFile.set(p, f = overlay?.has(p) || isFileSync(p)); return f; };
   return {
     resolveImport: (from, b) => {
-      for (const c of candidates(from, b)) if (!files.has(c.path) && (overlay?.has(c.path) || isFileSync(c.path))) load(c.path);
+      // The first candidate that exists is the import's file, as in the TypeScript walk; later ones are not read.
+      const first = candidates(from, b).find((c) => files.has(c.path) || fileAt(c.path));
+      if (first && !files.has(first.path)) load(first.path);
       return resolve(files, from, b);
     },
     externalClass: (q) => {
