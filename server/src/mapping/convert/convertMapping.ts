@@ -9,7 +9,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import pkg from '../../../../package.json';
-import { describeFsError } from '../../formats/byteSource';
+import { exists, writeFileAtomically } from '../../formats/atomicWrite';
+import { describeFsError, withSource } from '../../formats/byteSource';
 import { readRegularFile } from '../../formats/openRegular';
 import { Framework } from '../../formats/tensorInfo';
 import { CheckpointIndex } from '../../index/checkpointIndex';
@@ -114,9 +115,9 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   }
   if (cannot.length) throw new ConvertError('input', `${outPath}: cannot hold ${cannot.length === 1 ? 'a tensor' : `${cannot.length} tensors`} of the target; nothing was written:\n${listProblems(cannot)}`, cannot);
   const shards = format === 'safetensors' && opts.maxShardBytes ? splitShards(plan.tensors, opts.maxShardBytes) : [];
-  if (shards.length <= 1 && !opts.force && await fs.stat(outPath).then(() => true, () => false)) {
-    throw new ConvertError('io', `${outPath}: exists; convert replaces it only with --force (nothing was written)`);
-  }
+  // What a loader opens: the file, or a sharded set's index.
+  const written = shards.length > 1 ? `${outPath}.index.json` : outPath;
+  if (!opts.force && await exists(written)) throw new ConvertError('io', `${written}: exists; convert replaces it only with --force (nothing was written)`);
 
   const metadata: Record<string, string> = {};
   if (tgt.framework) metadata.format = FORMAT[tgt.framework];
@@ -138,28 +139,23 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
       }
       return out.data;
     };
+    const write = { signal, onWritten: (i: number) => {
+      files.pool.recycle(generation[i]); // tensor i is on disk: its buffers are free for the ones after it
+      opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key);
+    } };
+    let bytes: number;
     if (shards.length > 1) {
-      const bytes = await writeShards(outPath, plan.tensors, shards, metadata, produce, {
-        signal, force: opts.force,
-        onWritten: (i) => { files.pool.recycle(generation[i]); opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key); },
-      });
-      const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
-      return { output: `${outPath}.index.json`, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, shards: shards.length };
+      bytes = await writeShards(outPath, plan.tensors, shards, metadata, produce, write);
+    } else {
+      const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
+      const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
+        : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
+          : format === 'gguf' ? ggufLayout(plan.tensors, await ggufMetadataOf(opts.metadataFrom, tgt, opts.index ?? new CheckpointIndex()))
+            : safetensorsLayout(plan.tensors, metadata);
+      bytes = await writeAtomic(outPath, plan.tensors, layout, produce, write);
     }
-    const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
-    const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
-      : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
-        : format === 'gguf' ? ggufLayout(plan.tensors, await ggufMetadataOf(opts.metadataFrom, tgt, opts.index ?? new CheckpointIndex()))
-          : safetensorsLayout(plan.tensors, metadata);
-    const bytes = await writeAtomic(outPath, plan.tensors, layout, produce, {
-      signal,
-      onWritten: (i: number) => {
-        files.pool.recycle(generation[i]); // tensor i is on disk: its buffers are free for the ones after it
-        opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key);
-      },
-    });
     const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
-    return { output: outPath, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0 };
+    return { output: written, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, ...(shards.length > 1 ? { shards: shards.length } : {}) };
   } finally {
     await files.close();
   }
@@ -199,11 +195,8 @@ async function refuseOverwritingInputs(out: string, inputs: string[]): Promise<v
  * every part: no half set of shards is left beside an index.
  */
 async function writeShards(outPath: string, tensors: readonly OutTensor[], shards: readonly number[][], metadata: Record<string, string>,
-  produce: (i: number) => Promise<Buffer>, opts: { signal?: AbortSignal; force?: boolean; onWritten(i: number): void }): Promise<number> {
+  produce: (i: number) => Promise<Buffer>, opts: { signal?: AbortSignal; onWritten(i: number): void }): Promise<number> {
   const index = `${outPath}.index.json`;
-  if (!opts.force && await fs.stat(index).then(() => true, () => false)) {
-    throw new ConvertError('io', `${index}: exists; convert replaces it only with --force (nothing was written)`);
-  }
   const names = shards.map((_, k) => shardName(outPath, k, shards.length));
   const parts = names.map((n) => path.join(path.dirname(n), `.${path.basename(n)}.tensorport-part`));
   let bytes = 0;
@@ -216,8 +209,10 @@ async function writeShards(outPath: string, tensors: readonly OutTensor[], shard
     }
     for (; renamed < shards.length; renamed++) await fs.rename(parts[renamed], names[renamed]);
     const text = shardIndex(tensors, shards, names.map((n) => path.basename(n)), metadata);
-    await writeAtomic(index, [{ key: 'index', dtype: 'U8', shape: [], byteLength: Buffer.byteLength(text) }], { crc: false, before: () => Buffer.alloc(0), tail: () => Buffer.alloc(0) },
-      async () => Buffer.from(text, 'utf8'), { signal: opts.signal });
+    opts.signal?.throwIfAborted();
+    await writeFileAtomically(index, text, { overwrite: true }).catch((e: unknown) => {
+      throw new ConvertError('io', `${index}: cannot write the index: ${describeFsError(e)}; nothing was written`);
+    });
     return bytes + Buffer.byteLength(text);
   } catch (e) {
     await Promise.all([...parts, ...names.slice(0, renamed)].map((p) => fs.rm(p, { force: true }).catch(() => undefined)));
@@ -240,14 +235,10 @@ async function ggufMetadataOf(from: string | undefined, tgt: SideData, index: Ch
     if (from) throw new ConvertError('input', `--metadata-from ${from}: not a GGUF file`);
     return undefined;
   }
-  const fh = await fs.open(file, 'r').catch((e: unknown) => { throw new ConvertError('input', `${file}: ${describeFsError(e)}`); });
-  try {
-    const bytes = Buffer.alloc(m.length);
-    const { bytesRead } = await fh.read(bytes, 0, m.length, m.offset);
-    if (bytesRead !== m.length) throw new ConvertError('input', `${file}: changed since its header was read (its metadata is shorter now)`);
-    return { bytes, count: m.count, alignment: m.alignment };
-  } finally {
-    await fh.close();
-  }
+  // The readers' own bounded reader: a regular file only, a short read said as one line.
+  const bytes = await withSource(file, file, (src) => src.read(m.offset, m.length, 'the GGUF metadata')).catch((e: unknown) => {
+    throw new ConvertError('input', e instanceof Error ? e.message : String(e));
+  });
+  return { bytes, count: m.count, alignment: m.alignment };
 }
 
