@@ -10,7 +10,8 @@ import {
 } from '../../server/src/lsp/protocol';
 
 type Section = { section: 'checkpoint' | 'mapping'; count: number };
-type Group = { group: NonNullable<WorkspaceEntry['group']>; entries: WorkspaceEntry[] };
+/** `newest`: the run's latest step, the only one that starts open (a long run has dozens). */
+type Group = { group: NonNullable<WorkspaceEntry['group']>; entries: WorkspaceEntry[]; newest: boolean };
 type Node = Section | Group | WorkspaceEntry;
 
 /** Training steps of one run newest first (runs by folder), then hub snapshots by name. */
@@ -43,10 +44,13 @@ class WorkspaceTree implements vscode.TreeDataProvider<Node> {
     const groups = new Map<string, Group>();
     for (const e of inSection) {
       if (!e.group) continue;
-      const g = groups.get(e.group.key) ?? { group: e.group, entries: [] };
+      const g = groups.get(e.group.key) ?? { group: e.group, entries: [], newest: false };
       g.entries.push(e);
       groups.set(e.group.key, g);
     }
+    const latest = new Map<string, number>();
+    for (const { group: g } of groups.values()) if (g.kind === 'training-step') latest.set(g.where, Math.max(latest.get(g.where) ?? -1, g.step));
+    for (const g of groups.values()) g.newest = g.group.kind === 'training-step' && latest.get(g.group.where) === g.group.step;
     return [...inSection.filter((e) => !e.group), ...[...groups.values()].sort(groupOrder)];
   }
 
@@ -57,9 +61,7 @@ class WorkspaceTree implements vscode.TreeDataProvider<Node> {
       return item;
     }
     if ('entries' in node) {
-      // Only the newest step of a run starts open: a long run has dozens.
-      const newest = node.group.kind === 'training-step' && !this.entries.some((e) => e.group?.kind === 'training-step' && e.group.where === node.group.where && e.group.step > node.group.step);
-      const item = new vscode.TreeItem(node.group.label, newest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(node.group.label, node.newest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.description = `${node.group.where} · ${node.entries.length} file${node.entries.length === 1 ? '' : 's'}`;
       item.iconPath = new vscode.ThemeIcon(node.group.kind === 'hub-snapshot' ? 'cloud-download' : 'history');
       item.contextValue = node.group.kind;
