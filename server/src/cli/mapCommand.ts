@@ -8,8 +8,8 @@ import { printable, printableJson } from '../formats/printable';
 import * as path from 'node:path';
 import { describeFsError } from '../formats/byteSource';
 import { ReaderError } from '../formats/readerError';
-import { exists } from '../formats/atomicWrite';
-import { generateMapping, generateMappingFile } from '../mapping/automap/generate';
+import { exists, writeFileAtomically } from '../formats/atomicWrite';
+import { generateMapping } from '../mapping/automap/generate';
 import { MappingProposal } from '../mapping/automap/propose';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
@@ -33,13 +33,19 @@ export async function runMap(args: string[]): Promise<number> {
 
   let g;
   try {
-    g = out !== undefined
-      ? await generateMappingFile(files[0], files[1], out, { overwrite: parsed.values.force })
-      // To stdout, the paths are as given: they are relative to wherever the user saves the text.
-      : await generateMapping(files[0], files[1]);
+    // To stdout, the paths are as given: they are relative to wherever the user saves the text.
+    g = await generateMapping(files[0], files[1], out !== undefined ? path.dirname(path.resolve(out)) : undefined);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
-    throw new UsageError(out !== undefined ? `${out}: cannot write: ${describeFsError(e)}` : (e as Error).message);
+    // A side that does not load (a class that is not there, a file that is not a checkpoint) is the input's fault, not the output's.
+    throw new UsageError((e as Error).message);
+  }
+  if (out !== undefined) {
+    try {
+      await writeFileAtomically(out, g.text, { overwrite: parsed.values.force });
+    } catch (e) {
+      throw new UsageError(`${out}: cannot write: ${describeFsError(e)}`);
+    }
   }
   const { proposal } = g;
   if (out !== undefined && !parsed.values.json) {

@@ -65,6 +65,8 @@ export interface TensorInfo {
   definition?: SourceRange;
   /** Model source only: the owning layer's storage order: `out_in` (torch Linear), `in_out` (paddle Linear, GPT-2 Conv1D), `OIHW`, … */
   layout?: string;
+  /** Model source only: the use in the code the layout was read from (`` `x @ self.weight` at port.py:12 ``), when no framework layer gave it. */
+  layoutWhy?: string;
   /** Model source only: a registered buffer rather than a parameter. */
   buffer?: boolean;
   /**

@@ -36,6 +36,9 @@ export interface BindInput {
 }
 
 const MAX_ROUNDS = 3;
+
+/** How a binding the constructor's default gave is described: the one kind a checkpoint may overrule. */
+export const DEFAULT_FROM = `the constructor's default`;
 const infoCache = new Map<string, CheckpointInfo>();
 const passCache = new Map<string, Inferred>();
 
@@ -65,7 +68,7 @@ export function bindModelSide(input: BindInput): CheckpointInfo {
     bindDims(first, rules, role, other, known, from, line);
   }
   for (const [sym, s] of first.symbols) {
-    if (!known.has(sym) && s.default !== undefined && !hard.has(sym)) from.set(sym, `the constructor's default`);
+    if (!known.has(sym) && s.default !== undefined && !hard.has(sym)) from.set(sym, DEFAULT_FROM);
   }
 
   const finalBindings = new Map<string, Binding>([...hardValues, ...known]);

@@ -17,9 +17,14 @@ const BY_FRAMEWORK: Partial<Record<Framework, LinearLayout>> = {
 /** Modules whose 2-D `weight` is a lookup table or a norm, never a Linear. */
 const NOT_LINEAR = /(embed|wte|wpe|^shared$|token_type|position|norm|^ln|layernorm|^bn\d*$|batchnorm|rel_pos|relative_attention_bias)/i;
 
-/** The layout of a 2-D Linear weight on this side, or undefined when it is not one or the side does not say. */
-export function linearLayout(t: TensorInfo, framework: Framework | undefined): LinearLayout | undefined {
+/**
+ * The layout of a 2-D Linear weight on this side, or undefined when it is not one or the side does not
+ * say. Model source says it tensor by tensor — the framework layer that owns it, or how the code uses
+ * it — and a tensor it says nothing of has no layout: its name is no evidence there.
+ */
+export function linearLayout(t: TensorInfo, framework: Framework | undefined, modelSource = false): LinearLayout | undefined {
   if (t.shape.length !== 2) return undefined;
+  if (modelSource) return t.layout === 'out_in' || t.layout === 'in_out' ? t.layout : undefined;
   const segs = t.key.split('.');
   const param = segs[segs.length - 1];
   if (param !== 'weight' && param !== 'kernel' && !(t.consumers?.length)) return undefined;
@@ -45,8 +50,9 @@ const CONV_BY_FRAMEWORK: Partial<Record<Framework, [ConvLayout, ConvLayout]>> = 
 };
 
 /** The layout of a 1-D or 2-D convolution weight on this side, or undefined when it is not one or the side does not say. */
-export function convLayout(t: TensorInfo, framework: Framework | undefined): ConvLayout | undefined {
+export function convLayout(t: TensorInfo, framework: Framework | undefined, modelSource = false): ConvLayout | undefined {
   if (t.shape.length !== 3 && t.shape.length !== 4) return undefined;
+  if (modelSource) return CONV_LAYOUTS.has(t.layout ?? '') ? t.layout as ConvLayout : undefined;
   const segs = t.key.split('.');
   const param = segs[segs.length - 1];
   if (param !== 'weight' && param !== 'kernel') return undefined;
@@ -57,6 +63,8 @@ export function convLayout(t: TensorInfo, framework: Framework | undefined): Con
   // Stacked 3-D weights (MoE experts [E, out, in]) are no convolutions: a kernel is small.
   return layout && [...layout].every((c, i) => (c !== 'H' && c !== 'W') || t.shape[i] <= MAX_KERNEL) ? layout : undefined;
 }
+
+const CONV_LAYOUTS = new Set<string>(['OIHW', 'OHWI', 'HWIO', 'OIW', 'OWI', 'WIO']);
 
 /** Kernel sizes beyond this are a stacked weight's hidden size, not a convolution's window. */
 const MAX_KERNEL = 64;
@@ -71,4 +79,22 @@ export function convPermutation(from: ConvLayout, to: ConvLayout): number[] | un
 export function describeConv(l: ConvLayout): string {
   const word: Record<string, string> = { O: 'out', I: 'in', H: 'kh', W: l.length === 3 ? 'k' : 'kw' };
   return `[${[...l].map((c) => word[c]).join(', ')}]`;
+}
+
+/** `[out, in]`, for messages. */
+export function describeLinear(l: LinearLayout): string {
+  return l === 'out_in' ? '[out, in]' : '[in, out]';
+}
+
+/**
+ * Why a side's tensor has its Linear layout, for messages that name both sides: the use in the model
+ * source, or the framework (of the checkpoint, or of the source's layer), GPT-2's Conv1D by name — so a
+ * message never reads "torch stores it as [out, in], torch as [in, out]".
+ */
+export function layoutReason(t: TensorInfo, framework: Framework | undefined, modelSource: boolean): string {
+  if (modelSource) return t.layoutWhy ? `used in ${t.layoutWhy}` : framework ?? 'its layer';
+  const module = t.key.split('.').at(-2) ?? '';
+  if (framework === 'torch' && /^c_(attn|proj|fc)$/.test(module)) return 'GPT-2 Conv1D, torch';
+  if (t.key.endsWith('.kernel')) return 'a Flax kernel';
+  return framework ?? 'unknown framework';
 }

@@ -9,7 +9,7 @@ import { Problem, Related, fmtShape, sameShape } from './diagnostics';
 import { convLayout, convPermutation, describeConv } from './layout';
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
 import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from './rotaryLayout';
-import { SideData } from './sideData';
+import { SideData, isModelSourceSide } from './sideData';
 import { Rule, isDrop } from './syntax';
 
 /**
@@ -19,8 +19,8 @@ import { Rule, isDrop } from './syntax';
  */
 export function convProblem(rule: Rule, sources: TensorInfo[], target: TensorInfo, src: SideData, tgt: SideData, out: readonly number[], related: Related[]): Problem | undefined {
   if (sources.length !== 1 || rule.transforms.some((t) => t.name.text === 'permute')) return undefined;
-  const from = convLayout(sources[0], src.framework);
-  const to = convLayout(target, tgt.framework);
+  const from = convLayout(sources[0], src.framework, isModelSourceSide(src));
+  const to = convLayout(target, tgt.framework, isModelSourceSide(tgt));
   if (!from || !to || from === to) return undefined;
   const perm = convPermutation(from, to);
   if (!perm || !sameShape(perm.map((d) => out[d]), target.shape)) return undefined;

@@ -25,9 +25,9 @@ const SEGMENT_ROLE: Record<string, Role> = table({
   value: 'v', v: 'v', v_proj: 'v', wv: 'v', v_lin: 'v', to_v: 'v', attn_v: 'v',
   out_proj: 'o', o_proj: 'o', o: 'o', wo_attn: 'o', out_lin: 'o', to_out: 'o', c_proj_attn: 'o', attn_output: 'o',
   qkv: 'qkv', qkv_proj: 'qkv', c_attn: 'qkv', in_proj: 'qkv', query_key_value: 'qkv', wqkv: 'qkv', w_pack: 'qkv', attn_qkv: 'qkv', kv: 'kv',
-  intermediate: 'ffn_in', fc1: 'ffn_in', wi: 'ffn_in', wi_0: 'ffn_gate', wi_1: 'ffn_in', up_proj: 'ffn_in', w3: 'ffn_in', linear1: 'ffn_in', c_fc: 'ffn_in', lin1: 'ffn_in', up: 'ffn_in', dense_h_to_4h: 'ffn_in', fc_in: 'ffn_in', ffn_up: 'ffn_in',
+  intermediate: 'ffn_in', fc1: 'ffn_in', wi: 'ffn_in', wi_0: 'ffn_gate', wi_1: 'ffn_in', up_proj: 'ffn_in', w3: 'ffn_in', linear1: 'ffn_in', c_fc: 'ffn_in', lin1: 'ffn_in', up: 'ffn_in', dense_h_to_4h: 'ffn_in', fc_in: 'ffn_in', ffn_up: 'ffn_in', mlp_in: 'ffn_in',
   gate_proj: 'ffn_gate', w1: 'ffn_gate', gate: 'ffn_gate', ffn_gate: 'ffn_gate',
-  fc2: 'ffn_out', wo: 'ffn_out', down_proj: 'ffn_out', w2: 'ffn_out', linear2: 'ffn_out', lin2: 'ffn_out', down: 'ffn_out', dense_4h_to_h: 'ffn_out', fc_out: 'ffn_out', ffn_down: 'ffn_out',
+  fc2: 'ffn_out', wo: 'ffn_out', down_proj: 'ffn_out', w2: 'ffn_out', linear2: 'ffn_out', lin2: 'ffn_out', down: 'ffn_out', dense_4h_to_h: 'ffn_out', fc_out: 'ffn_out', ffn_down: 'ffn_out', mlp_out: 'ffn_out',
   word_embeddings: 'embed', embed_tokens: 'embed', tok_embeddings: 'embed', wte: 'embed', shared: 'embed', token_embedding: 'embed', embed_in: 'embed', token_embd: 'embed',
   position_embeddings: 'pos_embed', position_embedding: 'pos_embed', wpe: 'pos_embed', pos_embed: 'pos_embed', embed_positions: 'pos_embed', position_embd: 'pos_embed',
   patch_embeddings: 'patch', patch_embedding: 'patch', patch_embed: 'patch',
@@ -70,6 +70,12 @@ function computeKeyRole(key: string): KeyRole {
   for (const s of segs) {
     if (/^\d+$/.test(s)) { out.layer = Number(s); break; }
   }
+  // A parameter that is its own module (`patch_embed.cls_token`, `embeddings.position_embeddings`) plays
+  // the role its own name says before any its container's name says.
+  if (segs.length > 1 && !isWeightOrBias(last)) {
+    const leaf = computeKeyRole(`${last}.weight`);
+    if (leaf.role) return { ...out, role: leaf.role, ...(leaf.normOrder ? { normOrder: leaf.normOrder } : {}) };
+  }
   const lower = body.map((s) => s.toLowerCase());
   for (let i = lower.length - 1; i >= 0; i--) {
     const s = lower[i];
@@ -93,6 +99,8 @@ function computeKeyRole(key: string): KeyRole {
   else if (dense > 0 && dense === lower.length - 1 && ATTENTION.has(lower[dense - 1])) out.role = 'o';
   else if (lower.at(-1) === 'c_proj') out.role = lower.includes('attn') ? 'o' : lower.includes('mlp') ? 'ffn_out' : undefined;
   else if (lower.at(-1) === 'proj' && lower.includes('attn')) out.role = 'o';
+  // Flax-style ports: the attention's output projection is its `out`.
+  else if (lower.at(-1) === 'out' && lower.slice(0, -1).some((s) => ATTENTION.has(s))) out.role = 'o';
   // Meta LLaMA calls its LM head a top-level `output` (`output.weight`); nested `output`s are BERT's blocks.
   else if (lower.length === 1 && lower[0] === 'output' && segs.length === 2) out.role = 'head';
   return out;
@@ -111,7 +119,7 @@ export function roleConflict(source: string, target: string): string | undefined
 
 /** roleConflict on roles already read (the auto-mapper compares each key with many). */
 export function keyRoleConflict(a: KeyRole, b: KeyRole): string | undefined {
-  if (a.param && b.param && isWeightOrBias(a.param) && isWeightOrBias(b.param) && a.param !== b.param) return `a ${a.param} is mapped to a ${b.param}`;
+  if (a.param && b.param && isWeightOrBias(a.param) && isWeightOrBias(b.param) && isBias(a.param) !== isBias(b.param)) return `a ${a.param} is mapped to a ${b.param}`;
   if (a.role && b.role && a.role !== b.role && !compatibleRoles(a.role, b.role)) return `${describe(a)} is mapped to ${describe(b)}`;
   if (a.role === 'norm' && b.role === 'norm' && a.normOrder && b.normOrder && a.normOrder !== b.normOrder) {
     return `the block's ${ordinal(a.normOrder)} norm is mapped to its ${ordinal(b.normOrder)}`;
@@ -121,6 +129,11 @@ export function keyRoleConflict(a: KeyRole, b: KeyRole): string | undefined {
 
 function isWeightOrBias(p: string): boolean {
   return p === 'weight' || p === 'bias' || p === 'kernel' || p === 'gamma' || p === 'beta';
+}
+
+/** Flax's `kernel`, Keras' `gamma` and torch's `weight` are one thing under three names; `beta` is a `bias`. */
+function isBias(p: string): boolean {
+  return p === 'bias' || p === 'beta';
 }
 
 /** Fused and split forms are not a disagreement: cat/chunk rules carry them. */

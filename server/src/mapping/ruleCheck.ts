@@ -7,10 +7,10 @@
 import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
-import { linearLayout } from './layout';
+import { describeLinear, layoutReason, linearLayout } from './layout';
 import { convProblem, perHeadProblem, rotaryProblem } from './layoutProblems';
 import { keyRole, roleConflict } from './roles';
-import { SideData } from './sideData';
+import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
 import { KeyPattern, Rule, isDrop } from './syntax';
 import { CAST_DTYPES, TensorType, applyTransform } from './transforms';
@@ -196,12 +196,17 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
         message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
     }
   } else if (out.shape.length === 2 && rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text))) {
-    const from = linearLayout(sources[0], src.framework);
-    const to = linearLayout(target, tgt.framework);
+    const from = linearLayout(sources[0], src.framework, isModelSource(src));
+    const to = linearLayout(target, tgt.framework, isModelSource(tgt));
     if (from && to) {
       const need = from !== to;
       const have = transposes.length % 2 === 1;
-      const conv = `${src.framework} stores this Linear weight as ${from === 'out_in' ? '[out, in]' : '[in, out]'}, ${tgt.framework} as ${to === 'out_in' ? '[out, in]' : '[in, out]'}`;
+      const rs = layoutReason(sources[0], src.framework, isModelSource(src));
+      const rt = layoutReason(target, tgt.framework, isModelSource(tgt));
+      // Two frameworks' conventions read as such; anything else (a use in the code, GPT-2's Conv1D) names the sides.
+      const conv = rs !== rt && rs === src.framework && rt === tgt.framework
+        ? `${rs} stores this Linear weight as ${describeLinear(from)}, ${rt} as ${describeLinear(to)}`
+        : `the source stores this Linear weight as ${describeLinear(from)} (${rs}), the target as ${describeLinear(to)} (${rt})`;
       if (need && !have) {
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
           message: `${conv}: add \`| transpose\`${out.shape[0] === out.shape[1] ? ` (the square shape ${fmtShape(out.shape)} hides it)` : ''}` });
@@ -240,7 +245,7 @@ function barBefore(rule: Rule, t: { start: number }): number {
 }
 
 function isModelSource(side: SideData): boolean {
-  return side.info.format === 'python-source' || side.info.format === 'ts-source';
+  return isModelSourceSide(side);
 }
 
 /**

@@ -53,3 +53,8 @@ function buildSide(info: CheckpointInfo, absPath: string, written: string, decla
   const tied = new Map(info.tensors.flatMap((t) => (t.tiedTo ? [[t.key, t.tiedTo] as [string, string]] : [])));
   return { path: absPath, written, info, framework: declared ?? info.framework, tensors, keys, trie: new KeyTrie(keys), rebuilt, tied };
 }
+
+/** A side read from model source (`FILE.py::Class`) rather than a checkpoint: its layouts and dtypes are the code's. */
+export function isModelSourceSide(side: SideData): boolean {
+  return side.info.format === 'python-source' || side.info.format === 'ts-source';
+}

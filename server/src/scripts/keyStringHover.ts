@@ -7,7 +7,7 @@
 import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
 import { linearLayout } from '../mapping/layout';
 import { Match } from '../mapping/keyTrie';
-import { sideFromInfo } from '../mapping/sideData';
+import { isModelSourceSide, sideFromInfo } from '../mapping/sideData';
 import { Segment } from '../mapping/syntax';
 import { Pos } from '../source/ir';
 import { contains } from './keyLiterals';
@@ -43,7 +43,7 @@ export async function hoverKeyString(path: string, text: string, line: number, c
     const groups = fold(matches, side.tensors, suffix);
     for (const [i, g] of groups.entries()) {
       if (i === ROWS) { rows.push(`| | … ${groups.length - ROWS} more | | | |`); break; }
-      const layout = g.tensor.shape.length === 2 ? linearLayout(g.tensor, side.framework) : undefined;
+      const layout = g.tensor.shape.length === 2 ? linearLayout(g.tensor, side.framework, isModelSourceSide(side)) : undefined;
       rows.push(`| ${i === 0 ? `\`${info.file}\`` : ''} | \`${g.label}\` | ${g.tensor.dtype} | \`[${g.tensor.shape.join(', ')}]\` | ${layout === 'out_in' ? '`[out, in]`' : layout === 'in_out' ? '`[in, out]`' : ''} |`);
     }
   }

@@ -16,6 +16,8 @@ export interface InferredTensor {
   /** A parameter (trainable or Paddle's running statistics) rather than a registered buffer. */
   param: boolean;
   layout?: string;
+  /** The use the layout was read from, when no framework layer gave it. */
+  layoutWhy?: string;
   site: Site;
   /** Registered inside a branch of an undecidable condition (or under a module that was): the condition. */
   cond?: string;
@@ -63,7 +65,7 @@ function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: In
   const withCond = (name: string) => { const c = condOf(name); return c ? { cond: c } : {}; };
   if (node.count !== undefined && typeof node.count !== 'number') lists.push({ path: prefix.slice(0, -1), count: node.count });
   for (const [name, t] of node.params) {
-    if (t) out.push({ key: prefix + name, shape: t.shape, dtype: t.dtype, param: true, layout: t.layout, site: t.site, ...withCond(name) });
+    if (t) out.push({ key: prefix + name, shape: t.shape, dtype: t.dtype, param: true, layout: t.layout, ...(t.layoutWhy ? { layoutWhy: t.layoutWhy } : {}), site: t.site, ...withCond(name) });
   }
   for (const [name, b] of node.buffers) {
     if (b && b.persistent) out.push({ key: prefix + name, shape: b.tensor.shape, dtype: b.tensor.dtype, param: false, layout: b.tensor.layout, site: b.tensor.site, ...withCond(name) });

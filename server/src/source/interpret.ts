@@ -9,6 +9,7 @@ import { asDim, asDims, asDtype, bindArgs, dtypeName, truthy } from './coerce';
 import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
 import { buildLayer } from './layers';
+import { UsedLayout, layoutsFromUse } from './useLayout';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
 import { STDLIB, exprText, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
@@ -42,6 +43,9 @@ interface Env {
   self?: Value;
   parent?: Env;
 }
+
+/** What each class's methods say of its parameters' layouts: read once per class, not per instance. */
+const USED_LAYOUTS = new WeakMap<ClassDef, Map<string, UsedLayout>>();
 
 class Return { constructor(readonly value: Value) {} }
 
@@ -314,6 +318,20 @@ export class Interpreter {
     return file.language === 'ts' ? 'torch' : undefined;
   }
 
+  /** Parameters no framework layer gave a layout: the layout the class's methods use them in, if they say. */
+  private layoutsFromUse(cls: ClassRef, node: ModNode): void {
+    const open = [...node.params].filter(([, t]) => t && !t.layout && t.shape && t.shape.length >= 2);
+    if (open.length === 0) return;
+    let used = USED_LAYOUTS.get(cls.def);
+    if (!used) USED_LAYOUTS.set(cls.def, (used = layoutsFromUse(this.mro(cls).user)));
+    for (const [name, t] of open) {
+      const u = used.get(name);
+      const rank = t!.shape!.length;
+      const fits = u && (u.layout === 'in_out' || u.layout === 'out_in' ? rank === 2 : u.layout.length === rank);
+      if (u && fits) node.params.set(name, { ...t!, layout: u.layout, layoutWhy: u.why });
+    }
+  }
+
   private instantiate(cls: ClassRef, args: CallArgs, site: Site): { t: 'module'; node: ModNode } {
     const { external } = this.mro(cls);
     const isModule = external.some(isModuleBase);
@@ -325,6 +343,7 @@ export class Interpreter {
       const layer = this.layerBase(cls);
       if (layer) this.callMethod({ t: 'module', node }, `__layer_init__ ${layer}`, args, site);
     }
+    if (isModule) this.layoutsFromUse(cls, node);
     return { t: 'module', node };
   }
 

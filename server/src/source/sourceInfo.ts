@@ -22,6 +22,7 @@ export function tensorInfoOf(t: InferredTensor, declared?: readonly Dim[]): Tens
   else if (t.shape.some((d) => typeof d !== 'number')) info.dims = t.shape.map((d) => (typeof d === 'number' ? d : renderDim(d)));
   if (declared && declared.some((d) => typeof d !== 'number')) info.declared = declared.map((d) => (typeof d === 'number' ? d : renderDim(d)));
   if (t.layout) info.layout = t.layout;
+  if (t.layoutWhy) info.layoutWhy = t.layoutWhy;
   if (!t.param) info.buffer = true;
   if (t.cond) info.conditional = t.cond;
   return info;

@@ -19,6 +19,8 @@ export interface TensorVal {
   site: Site;
   /** How the layer that owns it stores it: `out_in` (torch Linear), `in_out` (paddle Linear, GPT-2 Conv1D), `OIHW`, … */
   layout?: string;
+  /** A layout read from how the code uses the parameter (useLayout.ts), not from a framework layer: the use. */
+  layoutWhy?: string;
   /** `nn.Buffer(t, persistent=…)`: assigned to a module, it registers as a buffer. */
   buffer?: { persistent: boolean };
 }

@@ -7,7 +7,7 @@
 import { TensorInfo } from '../../formats/tensorInfo';
 import { ConvLayout, LinearLayout, convLayout, linearLayout } from '../layout';
 import { KeyRole, Role, keyRole } from '../roles';
-import { SideData } from '../sideData';
+import { SideData, isModelSourceSide } from '../sideData';
 import { tokens } from './names';
 
 export interface Feature {
@@ -59,8 +59,8 @@ function featureOf(t: TensorInfo, index: number, side: SideData): Feature {
   const layerSeg = segs.findIndex((s) => /^\d+$/.test(s));
   const f: Feature = {
     key, tensor: t, index, raw, role: r.role, normOrder: r.normOrder, pclass,
-    layout: linearLayout(t, side.framework),
-    conv: convLayout(t, side.framework),
+    layout: linearLayout(t, side.framework, isModelSourceSide(side)),
+    conv: convLayout(t, side.framework, isModelSourceSide(side)),
     local: key, tokens: [], keyTokens: tokens(key),
   };
   if (layerSeg >= 0) {

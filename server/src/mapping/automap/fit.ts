@@ -25,7 +25,13 @@ export function castFor(from: string, to: string): string[] | undefined {
 const CONV4_PERMS = [[2, 3, 1, 0], [3, 2, 0, 1], [0, 2, 3, 1], [0, 3, 1, 2]];
 const CONV3_PERMS = [[0, 2, 1], [2, 1, 0]];
 
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+/**
+ * Dimensions are equal, or one is open (NaN): a model source's size its constructor's default does not
+ * decide for this checkpoint — the proposal binds it afterwards from the pairs it made (bindSizes.ts).
+ */
+const eq = (a: number, b: number) => a === b || Number.isNaN(a) || Number.isNaN(b);
+const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => eq(d, b[i]));
+const open = (...shapes: (readonly number[])[]) => shapes.some((s) => s.some(Number.isNaN));
 
 /**
  * Shape transforms from `s` to `t`. `ls`/`lt` are the sides' Linear layouts for a 2-D weight (undefined
@@ -36,23 +42,23 @@ export function fitShape(s: readonly number[], t: readonly number[], ls?: Linear
   if (cs && ct) {
     const perm = convPermutation(cs, ct);
     if (!perm || !same(perm.map((d) => s[d]), t)) return undefined;
-    return { transforms: perm.every((d, i) => d === i) ? [] : [`permute(${perm.join(', ')})`], cost: 0 };
+    return { transforms: perm.every((d, i) => d === i) ? [] : [`permute(${perm.join(', ')})`], cost: open(s, t) ? 0.3 : 0 };
   }
   const known = ls !== undefined && lt !== undefined;
-  if (same(s, t)) {
-    if (s.length === 2 && known && ls !== lt) return s[0] === s[1] ? { transforms: ['transpose'], cost: 0 } : undefined;
-    return { transforms: [], cost: 0 };
-  }
-  if (s.length === 2 && t.length === 2 && s[0] === t[1] && s[1] === t[0]) {
+  // A fit through open dimensions is a guess the sizes may still refute: it costs a little.
+  const guess = open(s, t) ? 0.3 : 0;
+  if (same(s, t) && !(s.length === 2 && known && ls !== lt)) return { transforms: [], cost: guess };
+  if (s.length === 2 && t.length === 2 && eq(s[0], t[1]) && eq(s[1], t[0])) {
     if (known && ls === lt) return undefined;
-    return { transforms: ['transpose'], cost: known ? 0 : 0.3 };
+    return { transforms: ['transpose'], cost: (known ? 0 : 0.3) + guess };
   }
+  if (same(s, t)) return undefined;
   const squeeze = squeezeOps(s, t);
   if (squeeze) return { transforms: squeeze.length <= 2 ? squeeze : [`reshape(${t.join(', ')})`], cost: 0.3 };
   // Convolutions whose sides do not say their layout: the known reorderings, by shape alone.
   const perms = s.length === 4 && t.length === 4 ? CONV4_PERMS : s.length === 3 && t.length === 3 ? CONV3_PERMS : [];
   for (const perm of perms) {
-    if (same(perm.map((d) => s[d]), t)) return { transforms: [`permute(${perm.join(', ')})`], cost: 0.3 };
+    if (!open(s, t) && same(perm.map((d) => s[d]), t)) return { transforms: [`permute(${perm.join(', ')})`], cost: 0.3 };
   }
   return undefined;
 }
@@ -62,13 +68,14 @@ export function fitShape(s: readonly number[], t: readonly number[], ls?: Linear
  * or undefined. Walks both shapes once, keeping equal dimensions and removing/inserting 1s.
  */
 export function squeezeOps(s: readonly number[], t: readonly number[]): string[] | undefined {
+  if (open(s, t)) return undefined; // which dimension is the 1 cannot be told through an open one
   const nonOne = (x: readonly number[]) => x.filter((d) => d !== 1);
   if (!same(nonOne(s), nonOne(t))) return undefined;
   const ops: string[] = [];
   let i = 0;
   let j = 0; // j: position in the output built so far (= target prefix length)
   while (i < s.length || j < t.length) {
-    if (i < s.length && j < t.length && s[i] === t[j]) { i++; j++; continue; }
+    if (i < s.length && j < t.length && eq(s[i], t[j])) { i++; j++; continue; }
     if (i < s.length && s[i] === 1) { ops.push(`squeeze(${j})`); i++; continue; }
     if (j < t.length && t[j] === 1) { ops.push(`unsqueeze(${j})`); j++; continue; }
     return undefined;

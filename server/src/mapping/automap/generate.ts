@@ -11,6 +11,7 @@ import { parseMapping } from '../parse';
 import { SideData, sideFromInfo } from '../sideData';
 import { MappingProposal, proposeMapping } from './propose';
 import { LOW_CONFIDENCE, writeTpmap } from './write';
+import { BoundSize, bindSizesFromPairs } from './bindSizes';
 
 export interface GeneratedMapping {
   proposal: MappingProposal;
@@ -26,8 +27,8 @@ export async function loadCheckpointSide(file: string): Promise<SideData> {
 
 /**
  * Model source (`FILE.py::Class`) as a side of a proposal. With no rules yet to unify through, its
- * sizes come from a config.json beside the other side's checkpoint, then the constructor's defaults;
- * a dimension still open fits nothing, so its tensor is left for the user.
+ * sizes come from a config.json beside the other side's checkpoint, then the constructor's defaults
+ * (which loadSidesFor lets the checkpoint overrule).
  */
 async function loadModelSourceSide(spec: string, role: 'source' | 'target', other?: SideData): Promise<SideData> {
   const parsed = parseModelSpec(spec);
@@ -37,17 +38,27 @@ async function loadModelSourceSide(spec: string, role: 'source' | 'target', othe
   return sideFromInfo(r.info, path.resolve(parsed.file), spec);
 }
 
-/** Loads both sides; model-source sides after the checkpoint they bind against. */
-async function loadSidesFor(source: string, target: string): Promise<[SideData, SideData]> {
+/**
+ * Loads both sides; model-source sides after the checkpoint they bind against, their sizes bound from a
+ * first proposal where the constructor's defaults do not fit the checkpoint (bindSizes.ts).
+ */
+async function loadSidesFor(source: string, target: string): Promise<[SideData, SideData, BoundSize[]]> {
   const isModel = (f: string) => parseModelSpec(f) !== undefined;
   const src = isModel(source) ? undefined : await loadCheckpointSide(source);
   const tgt = isModel(target) ? undefined : await loadCheckpointSide(target);
-  return [src ?? (await loadModelSourceSide(source, 'source', tgt)), tgt ?? (await loadModelSourceSide(target, 'target', src))];
+  const sides: [SideData, SideData] = [src ?? (await loadModelSourceSide(source, 'source', tgt)), tgt ?? (await loadModelSourceSide(target, 'target', src))];
+  const role = src && !tgt ? 'target' : tgt && !src ? 'source' : undefined;
+  if (!role) return [...sides, []];
+  const spec = parseModelSpec(role === 'target' ? target : source)!;
+  const model = role === 'target' ? sides[1] : sides[0];
+  const bound = await bindSizesFromPairs(model, { file: path.resolve(spec.file), className: spec.className, written: model.written }, role, (src ?? tgt)!);
+  if (!bound) return [...sides, []];
+  return role === 'target' ? [sides[0], bound.side, bound.sets] : [bound.side, sides[1], bound.sets];
 }
 
 /** The proposal and its `.tpmap` text, with `source`/`target` written relative to `relativeTo` (a folder) when given. */
 export async function generateMapping(source: string, target: string, relativeTo?: string): Promise<GeneratedMapping> {
-  const [src, tgt] = await loadSidesFor(source, target);
+  const [src, tgt, sets] = await loadSidesFor(source, target);
   const proposal = proposeMapping(src, tgt);
   const rel = (p: string) => {
     if (!relativeTo) return p;
@@ -56,7 +67,7 @@ export async function generateMapping(source: string, target: string, relativeTo
     const r = path.relative(relativeTo, path.resolve(file)).split(path.sep).join('/');
     return spec ? `${r}::${spec.className}` : r;
   };
-  const text = writeTpmap(proposal, { sourcePath: rel(source), targetPath: rel(target) });
+  const text = writeTpmap(proposal, { sourcePath: rel(source), targetPath: rel(target), sets });
   return { proposal, text, lowConfidence: proposal.rules.filter((r) => r.confidence < LOW_CONFIDENCE).length };
 }
 

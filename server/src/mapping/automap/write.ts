@@ -13,6 +13,13 @@ export interface WriteOptions {
   /** The paths written on the `source`/`target` lines (relative to the mapping file's folder). */
   sourcePath: string;
   targetPath: string;
+  /** Model source sizes the proposal bound from the checkpoint: written as `set` lines, each with its evidence. */
+  sets?: readonly { name: string; value: number; why: string }[];
+  /**
+   * Fold a rule over the layers both sides have even when their counts differ (12 vs 2): a mapping
+   * made only to bind a model source's layer count from the other side (bindSizes.ts), never shown.
+   */
+  foldCommonLayers?: boolean;
 }
 
 export const LOW_CONFIDENCE = 0.8;
@@ -35,7 +42,7 @@ interface Unit {
 
 export function writeTpmap(p: MappingProposal, opts: WriteOptions): string {
   const { source, target, stacks } = p.detail;
-  const layers = new LayerInfo(stacks);
+  const layers = new LayerInfo(stacks, opts.foldCommonLayers ?? false);
   const tOrder = new Map(target.keys.map((k, i) => [k, i]));
   const sOrder = new Map(source.keys.map((k, i) => [k, i]));
   const unwritable = p.rules.filter((r) => ![...r.sources, r.target].every(writableKey));
@@ -57,6 +64,11 @@ export function writeTpmap(p: MappingProposal, opts: WriteOptions): string {
     `${p.unmappedSource.length} source tensor${p.unmappedSource.length === 1 ? '' : 's'} dropped, ${p.unmappedTarget.length} target tensor${p.unmappedTarget.length === 1 ? '' : 's'} unmapped.`);
   out.push(`source ${quotePath(opts.sourcePath)}`);
   out.push(`target ${quotePath(opts.targetPath)}`);
+  if (opts.sets?.length) {
+    out.push('', `# Sizes the model source's defaults do not give this checkpoint, bound from the tensors it pairs:`);
+    const width = Math.max(...opts.sets.map((b) => `set ${b.name} = ${b.value}`.length));
+    for (const b of opts.sets) out.push(`${`set ${b.name} = ${b.value}`.padEnd(width)}  # ${b.why}`);
+  }
   for (const s of stacks) {
     if (!sameLayers(s)) {
       out.push(`# Layer counts differ: \`${s.source}\` has ${s.sourceLayers.length} layers in the source, \`${s.target}\` ${s.targetLayers.length} in the target;` +
@@ -112,7 +124,7 @@ class LayerInfo {
   private bySource = new Map<string, StackPair>();
   private byTarget = new Map<string, StackPair>();
 
-  constructor(readonly stacks: StackPair[]) {
+  constructor(readonly stacks: StackPair[], private readonly foldCommon = false) {
     for (const s of stacks) {
       this.bySource.set(s.source, s);
       this.byTarget.set(s.target, s);
@@ -131,12 +143,12 @@ class LayerInfo {
     if (target === undefined) return undefined;
     const t = LayerInfo.layerOf(target);
     const pair = t && this.byTarget.get(t.stack);
-    if (!t || !pair || !sameLayers(pair)) return undefined;
+    if (!t || !pair || !(sameLayers(pair) || this.foldCommon)) return undefined;
     for (const s of sources) {
       const l = LayerInfo.layerOf(s);
       if (!l || l.stack !== pair.source || l.layer !== t.layer) return undefined;
     }
-    return { count: pair.targetLayers.length };
+    return { count: sameLayers(pair) ? pair.targetLayers.length : pair.targetLayers.filter((l) => pair.sourceLayers.includes(l)).length };
   }
 
   /** For a drop: the source stack it is in (paired or not); every layer of it must drop the same way. */
