@@ -10,6 +10,7 @@
 import { TensorInfo } from '../../formats/tensorInfo';
 import { DEFAULT_FROM } from '../bindModel';
 import { loadModelSide } from '../modelSide';
+import { readConfigBeside } from '../../source/configJson';
 import { parseMapping } from '../parse';
 import { SideData, sideFromInfo } from '../sideData';
 import { MappingProposal, proposeMapping } from './propose';
@@ -17,27 +18,43 @@ import { writeTpmap } from './write';
 
 export interface BoundSize { name: string; value: number; why: string }
 
+/**
+ * A head count shows in no tensor's shape, so no pairing can bind it; a config.json beside the checkpoint
+ * says it under its own name, and ports name the constructor argument after it in a handful of ways.
+ */
+const HEAD_CONFIG_KEYS = ['num_attention_heads', 'n_head', 'n_heads', 'num_heads', 'encoder_attention_heads'];
+const HEAD_PARAM = /^(num_|n_)?(attention_)?heads?$|^num_heads$/;
+
 export interface ModelSideSpec { file: string; className: string; written: string }
 
 /**
  * `model` re-bound against `other` through a first, open-sized proposal; undefined when no size of it
  * was left to a default (nothing to bind) or the first proposal pairs nothing.
  */
-export async function bindSizesFromPairs(model: SideData, spec: ModelSideSpec, role: 'source' | 'target', other: SideData): Promise<{ side: SideData; sets: BoundSize[] } | undefined> {
+export async function bindSizesFromPairs(model: SideData, spec: ModelSideSpec, role: 'source' | 'target', other: SideData): Promise<{ side: SideData; sets: BoundSize[]; defaults: BoundSize[] } | undefined> {
   const open = openSizes(model);
   if (!open) return undefined;
   const first: MappingProposal = role === 'target' ? proposeMapping(other, open) : proposeMapping(open, other);
   if (first.rules.length === 0) return undefined;
   const text = writeTpmap(first, { sourcePath: 'source', targetPath: 'target', foldCommonLayers: true });
-  const r = await loadModelSide({ path: spec.file, className: spec.className, written: spec.written, role, file: parseMapping(text), other });
+  const config = await readConfigBeside(other.path);
+  const headCount = HEAD_CONFIG_KEYS.map((k) => config?.values.get(k)).find((v): v is number => typeof v === 'number');
+  const headKey = HEAD_CONFIG_KEYS.find((k) => config?.values.get(k) === headCount);
+  const heads = Object.entries(model.info.bindings ?? {}).filter(([name, b]) => b.from === DEFAULT_FROM && HEAD_PARAM.test(name) && headCount !== undefined && b.value !== headCount);
+  const headLines = heads.map(([name]) => `set ${name} = ${headCount}`).join('\n');
+  const r = await loadModelSide({ path: spec.file, className: spec.className, written: spec.written, role, file: parseMapping(`${headLines}\n${text}`), other });
   if (!r.ok) return undefined;
   const sets: BoundSize[] = [];
+  const defaults: BoundSize[] = [];
   for (const [name, b] of Object.entries(r.info.bindings ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) continue;
     // "line 12: `embeddings.cls_token` [1, 1, 32]": the line is the first proposal's, which nobody sees.
     const m = /^line \d+: (.*)$/.exec(b.from);
-    if (m && /^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) sets.push({ name, value: b.value, why: m[1] });
+    if (m) sets.push({ name, value: b.value, why: m[1] });
+    else if (b.from.startsWith('`set ')) sets.push({ name, value: b.value, why: `\`${headKey}\` in config.json beside ${other.written}: no tensor's shape shows it` });
+    else if (b.from === DEFAULT_FROM) defaults.push({ name, value: b.value, why: b.from });
   }
-  return { side: sideFromInfo(r.info, model.path, model.written, model.framework), sets };
+  return { side: sideFromInfo(r.info, model.path, model.written, model.framework), sets, defaults };
 }
 
 /** The side with every dimension that only constructor defaults decide made open (NaN); undefined when none is. */

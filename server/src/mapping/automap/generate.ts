@@ -42,23 +42,23 @@ async function loadModelSourceSide(spec: string, role: 'source' | 'target', othe
  * Loads both sides; model-source sides after the checkpoint they bind against, their sizes bound from a
  * first proposal where the constructor's defaults do not fit the checkpoint (bindSizes.ts).
  */
-async function loadSidesFor(source: string, target: string): Promise<[SideData, SideData, BoundSize[]]> {
+async function loadSidesFor(source: string, target: string): Promise<[SideData, SideData, BoundSize[], BoundSize[]]> {
   const isModel = (f: string) => parseModelSpec(f) !== undefined;
   const src = isModel(source) ? undefined : await loadCheckpointSide(source);
   const tgt = isModel(target) ? undefined : await loadCheckpointSide(target);
   const sides: [SideData, SideData] = [src ?? (await loadModelSourceSide(source, 'source', tgt)), tgt ?? (await loadModelSourceSide(target, 'target', src))];
   const role = src && !tgt ? 'target' : tgt && !src ? 'source' : undefined;
-  if (!role) return [...sides, []];
+  if (!role) return [...sides, [], []];
   const spec = parseModelSpec(role === 'target' ? target : source)!;
   const model = role === 'target' ? sides[1] : sides[0];
   const bound = await bindSizesFromPairs(model, { file: path.resolve(spec.file), className: spec.className, written: model.written }, role, (src ?? tgt)!);
-  if (!bound) return [...sides, []];
-  return role === 'target' ? [sides[0], bound.side, bound.sets] : [bound.side, sides[1], bound.sets];
+  if (!bound) return [...sides, [], []];
+  return role === 'target' ? [sides[0], bound.side, bound.sets, bound.defaults] : [bound.side, sides[1], bound.sets, bound.defaults];
 }
 
 /** The proposal and its `.tpmap` text, with `source`/`target` written relative to `relativeTo` (a folder) when given. */
 export async function generateMapping(source: string, target: string, relativeTo?: string): Promise<GeneratedMapping> {
-  const [src, tgt, sets] = await loadSidesFor(source, target);
+  const [src, tgt, sets, defaults] = await loadSidesFor(source, target);
   const proposal = proposeMapping(src, tgt);
   const rel = (p: string) => {
     if (!relativeTo) return p;
@@ -67,7 +67,7 @@ export async function generateMapping(source: string, target: string, relativeTo
     const r = path.relative(relativeTo, path.resolve(file)).split(path.sep).join('/');
     return spec ? `${r}::${spec.className}` : r;
   };
-  const text = writeTpmap(proposal, { sourcePath: rel(source), targetPath: rel(target), sets });
+  const text = writeTpmap(proposal, { sourcePath: rel(source), targetPath: rel(target), sets, defaults });
   return { proposal, text, lowConfidence: proposal.rules.filter((r) => r.confidence < LOW_CONFIDENCE).length };
 }
 

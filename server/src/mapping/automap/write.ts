@@ -15,6 +15,8 @@ export interface WriteOptions {
   targetPath: string;
   /** Model source sizes the proposal bound from the checkpoint: written as `set` lines, each with its evidence. */
   sets?: readonly { name: string; value: number; why: string }[];
+  /** Model source sizes only the code's defaults decide (no shape showed them): listed so the user checks them. */
+  defaults?: readonly { name: string; value: number }[];
   /**
    * Fold a rule over the layers both sides have even when their counts differ (12 vs 2): a mapping
    * made only to bind a model source's layer count from the other side (bindSizes.ts), never shown.
@@ -68,6 +70,9 @@ export function writeTpmap(p: MappingProposal, opts: WriteOptions): string {
     out.push('', `# Sizes the model source's defaults do not give this checkpoint, bound from the tensors it pairs:`);
     const width = Math.max(...opts.sets.map((b) => `set ${b.name} = ${b.value}`.length));
     for (const b of opts.sets) out.push(`${`set ${b.name} = ${b.value}`.padEnd(width)}  # ${b.why}`);
+  }
+  if (opts.sets?.length && opts.defaults?.length) {
+    out.push(`# Left at the code's defaults (no tensor's shape shows them; check them): ${opts.defaults.map((d) => `${d.name} = ${d.value}`).join(', ')}`);
   }
   for (const s of stacks) {
     if (!sameLayers(s)) {

@@ -19,7 +19,7 @@ import { MappingDiagnostic } from '../diagnostics';
 import { positionAt } from '../lineIndex';
 import { parseMapping } from '../parse';
 import { SideResult, loadSides } from '../sides';
-import { SideData } from '../sideData';
+import { SideData, isModelSourceSide } from '../sideData';
 import { Rule } from '../syntax';
 import { ConvertError, listProblems } from './errors';
 import { planConversion } from './plan';
@@ -161,12 +161,15 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   }
 }
 
+/**
+ * The sides a conversion reads: the source must be a checkpoint (its bytes are what is written); the
+ * target may be model source, whose inferred `state_dict()` gives the keys, order and shapes to write.
+ */
 function side(r: SideResult | undefined, kind: 'source' | 'target', mappingPath: string): SideData {
-  const why = kind === 'target' ? 'convert takes the keys, order, dtypes and shapes to write from the target checkpoint' : 'convert reads the tensors from it';
-  if (!r?.ok) throw new ConvertError('mapping', `${mappingPath}: no \`${kind} PATH\` line naming a readable checkpoint: ${why}`);
-  const format = r.side.info.format;
-  if (format === 'python-source' || format === 'ts-source') {
-    throw new ConvertError('mapping', `${mappingPath}: the ${kind} \`${r.side.written}\` is model source, not a checkpoint: ${why}${kind === 'target' ? ' (save the model\'s state_dict once and name that file)' : ''}`);
+  const why = kind === 'target' ? 'convert takes the keys, order and shapes to write from the target (a checkpoint or model source)' : 'convert reads the tensors from it';
+  if (!r?.ok) throw new ConvertError('mapping', `${mappingPath}: no \`${kind} PATH\` line naming a readable ${kind === 'target' ? 'checkpoint or model source' : 'checkpoint'}: ${why}`);
+  if (kind === 'source' && isModelSourceSide(r.side)) {
+    throw new ConvertError('mapping', `${mappingPath}: the source \`${r.side.written}\` is model source, not a checkpoint: ${why}`);
   }
   return r.side;
 }

@@ -9,7 +9,7 @@ import { DTYPE_SIZE, TensorInfo, numel, spanOf } from '../../formats/tensorInfo'
 import { fmtShape } from '../diagnostics';
 import { positionAt } from '../lineIndex';
 import { expandRule, traceTransforms } from '../ruleCheck';
-import { SideData } from '../sideData';
+import { SideData, isModelSourceSide } from '../sideData';
 import { MappingFile, Rule, isDrop } from '../syntax';
 import { canCast } from './cast';
 import { contiguousStrides } from './view';
@@ -50,6 +50,18 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
   const mapping = (message: string) => plan.problems.push({ kind: 'mapping', message });
   const input = (message: string) => plan.problems.push({ kind: 'input', message });
   const checkedSources = new Set<string>();
+  // Into model source: the inferred state_dict() gives keys, order and shapes — every one bound — and
+  // each tensor keeps the dtype the rule gives it (load_state_dict casts to the parameter's own anyway).
+  const fromCode = isModelSourceSide(tgt);
+  if (fromCode) {
+    for (const key of tgt.keys) {
+      const t = tgt.tensors.get(key)!;
+      if (!writers.has(key) || !t.shape.some(Number.isNaN)) continue;
+      const open = [...new Set((t.dims ?? []).filter((d): d is string => typeof d === 'string'))];
+      mapping(`${mappingName}: \`${key}\` [${(t.dims ?? t.shape).join(', ')}] has dimensions nothing bound (${open.map((d) => `\`${d}\``).join(', ') || 'unknown'}): add \`set NAME = VALUE\` for ${open.length === 1 ? 'it' : 'them'}`);
+    }
+    if (plan.problems.length) return plan;
+  }
 
   for (const key of tgt.keys) {
     const w = writers.get(key);
@@ -83,16 +95,17 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
       mapping(`${where}: shape-mismatch: \`${key}\` would be ${fmtShape(out.shape)} but the target's is ${fmtShape(target.shape)}`);
       continue;
     }
-    if (out.dtype !== target.dtype) {
+    const dtype = fromCode ? out.dtype : target.dtype;
+    if (out.dtype !== dtype) {
       mapping(`${where}: dtype-mismatch: \`${key}\` would be ${out.dtype} but the target's is ${target.dtype}; the output must match the target: add \`| cast(${target.dtype})\``);
       continue;
     }
-    if (!SAFETENSORS_DTYPES.has(target.dtype) || DTYPE_SIZE[target.dtype] === undefined) {
-      input(`${where}: target \`${key}\` is ${target.dtype}, which a safetensors file cannot hold`);
+    if (!SAFETENSORS_DTYPES.has(dtype) || DTYPE_SIZE[dtype] === undefined) {
+      input(`${where}: target \`${key}\` is ${dtype}, which a safetensors file cannot hold`);
       continue;
     }
     if (key === '__metadata__') { input(`${where}: a tensor named \`__metadata__\` cannot be written to safetensors (the name is reserved)`); continue; }
-    plan.tensors.push({ key, dtype: target.dtype, shape: target.shape, byteLength: numel(target.shape) * DTYPE_SIZE[target.dtype], rule: w.rule, sources: srcTensors, where });
+    plan.tensors.push({ key, dtype, shape: target.shape, byteLength: numel(target.shape) * DTYPE_SIZE[dtype], rule: w.rule, sources: srcTensors, where });
   }
   return plan;
 }
