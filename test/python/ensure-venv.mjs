@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes the Python test environment on demand (`npm test` runs this first): test/python/.venv from the
-// pinned requirements.txt beside this file, then requirements-nodeps.txt without their dependencies. Reused while the requirements are unchanged (their hash is
+// pinned requirements.txt beside this file, then requirements-nodeps.txt without their dependencies, then requirements-corpus.txt into .venv/corpus (read, not imported). Reused while the requirements are unchanged (their hash is
 // stamped inside the venv); remade when they change. Without python3 the Python-backed tests skip,
 // saying so; with python3 a failed install fails the run — CI must run every Python-backed test.
 // TENSORPORT_PYTHON_TESTS=skip skips them on purpose (a machine with no package registry).
@@ -16,6 +16,7 @@ const python = join(venv, 'bin', 'python');
 const stamp = join(venv, 'requirements.sha1');
 const requirements = join(here, 'requirements.txt');
 const noDeps = join(here, 'requirements-nodeps.txt');
+const corpus = join(here, 'requirements-corpus.txt');
 const log = join(here, '.venv-install.log');
 const shown = relative(process.cwd(), venv) || venv;
 
@@ -25,7 +26,7 @@ if (process.env.TENSORPORT_PYTHON_TESTS === 'skip') {
   say('TENSORPORT_PYTHON_TESTS=skip: the Python-backed tests will be skipped');
   process.exit(0);
 }
-const want = createHash('sha1').update(readFileSync(requirements)).update(readFileSync(noDeps)).digest('hex');
+const want = createHash('sha1').update(readFileSync(requirements)).update(readFileSync(noDeps)).update(readFileSync(corpus)).digest('hex');
 if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) process.exit(0);
 
 const base = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
@@ -42,6 +43,8 @@ const steps = [
   ['python3', ['-m', 'venv', venv]],
   [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '-r', requirements]],
   [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '--no-deps', '-r', noDeps]],
+  // Source to read, not to import: apart from the venv's own packages.
+  [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '--no-deps', '--target', join(venv, 'corpus'), '-r', corpus]],
 ];
 writeFileSync(log, '');
 for (const [cmd, args] of steps) {

@@ -37,7 +37,8 @@ const edit = (from: string, to: string) => (t: string) => {
 };
 
 test('the four correct scripts are clean, and each is read for all its pairs', async () => {
-  for (const [file, pairs] of [[HF, 16], [NLP, 23], [CLIP, 23], [TS, 4]] as const) {
+  // HF's 22: 16 renames and the 6 parts of the fused qkv it splits.
+  for (const [file, pairs] of [[HF, 22], [NLP, 23], [CLIP, 23], [TS, 4]] as const) {
     const text = read(file);
     const scan = await scanScript(file, text);
     assert.equal(scan.pairs.length, pairs, `${path.basename(file)}: pairs found`);

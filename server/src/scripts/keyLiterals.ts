@@ -6,6 +6,7 @@
  * checks them against the checkpoints, keyStringHover.ts looks them up.
  */
 import { Pos } from '../source/ir';
+import { Linear } from './linearExpr';
 
 /** One string literal that spells a key or a key pattern. */
 export interface KeyLiteral {
@@ -15,6 +16,11 @@ export interface KeyLiteral {
   pos: Pos;
   /** Every capture stands for an integer for sure (a `range` loop variable, `%d`, a layer-like name). */
   numeric: boolean;
+  /**
+   * `f"{prefix}encoder.layer.{i}…"` where `prefix` is only ever given constant strings (`""` under `if
+   * base_model:`, `"vit."` otherwise): the pattern for each, with the branches that give it.
+   */
+  variants?: { pattern: string; numeric: boolean; conditions: Branch[] }[];
 }
 
 /**
@@ -35,6 +41,56 @@ export interface KeyPair {
   transposition: Transposition;
   /** Why `yes`: "PaddleNLP's `\"transpose\"` action", "`.T` in the loop over `rename_keys`". */
   why?: string;
+  /** The `if` branches the pair sits in, outermost first: the checkpoints decide whether they were taken. */
+  conditions?: Branch[];
+  /** What the value goes through between read and write (statement and dict-entry pairs). */
+  flow?: PairFlow;
+}
+
+/** One branch of one `if` statement: `node` is the statement's offset, `branch` 0 for its body, 1… for elif/else. */
+export interface Branch { node: number; branch: number }
+
+export interface PairFlow {
+  /** LLaMA's rotary row permutation is applied (why, for messages). */
+  rotary?: string;
+  /** Concatenated over the shards of a sharded checkpoint. */
+  shards: boolean;
+  reshaped: boolean;
+  /** Sliced or split on the way, whether or not the part could be read. */
+  sliced?: boolean;
+  /** One part of a fused tensor; `read` identifies the read all parts of one fused tensor share. */
+  part?: FusedSlice;
+}
+
+/** `fused[a:b]` (a range) or the `index`-th of `chunk`/`split`, with its bounds as the script writes them. */
+export interface FusedSlice {
+  read: number;
+  dim: number;
+  kind: 'range' | 'chunk' | 'split';
+  /** range: the bounds (absent: the start or end of the dimension); negative values count from the end. */
+  start?: Linear;
+  end?: Linear;
+  /** chunk: how many equal parts; split: each part's size. */
+  parts?: number;
+  sizes?: Linear[];
+  index?: number;
+  /** The slice (or the chunk/split call) as written. */
+  pos: Pos;
+  text: string;
+}
+
+/**
+ * `rename_keys = [(p[0], p[1][4:]) if p[1].startswith("vit") else p for p in rename_keys]`: the list's
+ * earlier pairs lose a prefix on one side, where the branch around it is taken.
+ */
+export interface GroupRewrite {
+  group: string;
+  /** The rewriting statement's line (0-based): the group's pairs above it are rewritten. */
+  line: number;
+  element: 0 | 1;
+  prefix: string;
+  strip: number;
+  conditions: Branch[];
 }
 
 export interface ScriptScan {
@@ -45,6 +101,7 @@ export interface ScriptScan {
   looseTranspose: boolean;
   /** Code that reshapes tensors somewhere (reshape, view, squeeze, `[None]`…): an equal-size shape difference may be intended. */
   reshapes: boolean;
+  rewrites?: GroupRewrite[];
 }
 
 /** A piece of a literal: text, or a placeholder — named (`{i}`, `%(i)d`) or positional (`{}`, `%d`). */

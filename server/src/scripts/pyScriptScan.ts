@@ -9,7 +9,10 @@
  * transpose makes the file "loose" and no pair is then taken as untransposed.
  */
 import type { Node } from 'web-tree-sitter';
-import { KeyLiteral, KeyPair, ScriptScan, TemplatePart, Transposition, patternOf, splitPlaceholders } from './keyLiterals';
+import { Branch, FusedSlice, GroupRewrite, KeyLiteral, KeyPair, PairFlow, ScriptScan, TemplatePart, Transposition, patternOf, splitPlaceholders } from './keyLiterals';
+import { conditionsOf, groupRewrite } from './pyBranches';
+import { linearOf } from './linearExpr';
+import { Flow, ValueFlow } from './pyValueFlow';
 import { posOf } from '../source/pyLower';
 import { parsePython } from '../source/pythonParser';
 
@@ -68,6 +71,13 @@ class PyScan {
   private readonly aliases = new Map<string, string>();
   private readonly literals = new Map<number, KeyLiteral | null>();
   private reshapes = false;
+  private readonly functions = new Map<string, Node>();
+  private readonly rewrites: GroupRewrite[] = [];
+  /** Pairs whose value the flow followed (offsets of their statement or dict entry): their transposes are theirs. */
+  private readonly followed = new Set<number>();
+  private readonly flow = new ValueFlow({ lookup: (n) => this.lookup(n), functions: this.functions });
+  /** Helpers a followed value goes through: the transposes in their bodies are accounted for. */
+  private readonly usedHelpers = new Set<string>();
 
   run(root: Node): ScriptScan {
     this.collect(root, []);
@@ -81,13 +91,16 @@ class PyScan {
       if (c.n.type === 'assignment') statements.set(c.n.startIndex, p);
     }
     for (const p of pairs) p.group = this.root(p.group);
+    pairs.splice(0, pairs.length, ...pairs.flatMap(expandVariants));
     // Transposes the code states for a pair or a list of pairs; any other one leaves every pair unsure.
     let looseTranspose = false;
     const groups = new Set(pairs.map((p) => p.group));
-    const keys = new Set(pairs.flatMap((p) => [shapeOf(p.first.pattern), shapeOf(p.second.pattern)]));
+    // A fused tensor the script splits is no pair's whole tensor: a transpose of it is not one a pair may lack.
+    const keys = new Set(pairs.flatMap((p) => (p.flow?.sliced ? [shapeOf(p.second.pattern)] : [shapeOf(p.first.pattern), shapeOf(p.second.pattern)])));
     const loopTransposed = new Set<string>();
     for (const t of this.transposes) {
       if (t.up.some((a) => a.type === 'assignment' && statements.has(a.startIndex))) continue;
+      if (t.up.some((a) => this.followed.has(a.startIndex) || (a.type === 'function_definition' && this.usedHelpers.has(field(a, 'name')?.text ?? '')))) continue;
       if (this.namesTransposeList(t) || this.transposesOtherKey(t, keys)) continue;
       const loop = this.loops.find((l) => inside(t.n, l.body) && groups.has(this.root(l.group)));
       if (loop) {
@@ -107,7 +120,7 @@ class PyScan {
     }
     const literals = [...this.literals.values()].filter((l): l is KeyLiteral => !!l && l.pattern.includes('.'));
     literals.sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
-    return { literals, pairs, looseTranspose, reshapes: this.reshapes };
+    return { literals, pairs, looseTranspose, reshapes: this.reshapes, rewrites: this.rewrites };
   }
 
   private collect(n: Node, up: Node[]): void {
@@ -137,7 +150,12 @@ class PyScan {
       if (name && RESHAPE_CALLS.has(name) && fn?.type === 'attribute') this.reshapes = true;
     }
     if (n.type === 'subscript' && named(n).slice(1).some((s) => s.type === 'none' || s.text === 'np.newaxis' || s.text === 'None')) this.reshapes = true;
-    if (n.type === 'assignment') this.transposeList(n);
+    if (n.type === 'assignment') {
+      this.transposeList(n);
+      const r = groupRewrite(n);
+      if (r) this.rewrites.push({ ...r, conditions: conditionsOf(n) });
+    }
+    if (n.type === 'function_definition') { const name = field(n, 'name')?.text; if (name) this.functions.set(name, n); }
     this.aliasOf(n);
     const next = [...up, n];
     for (const c of named(n)) this.collect(c, next);
@@ -239,6 +257,16 @@ class PyScan {
       }
     }
     const renamed = parts.map((p) => (typeof p !== 'string' && p.name && rename.has(p.name) ? { ...p, name: rename.get(p.name) } : p));
+    // A name only ever given constant strings (`prefix = ""` / `prefix = "vit."`): one pattern for each.
+    const constant = renamed.findIndex((p) => typeof p !== 'string' && !!p.name && !this.numeric.has(p.name) && !!constantStrings(p.name, s.n));
+    if (constant >= 0) {
+      const name = (renamed[constant] as { name: string }).name;
+      const variants = constantStrings(name, s.n)!.flatMap(({ value, conditions }) => {
+        const r = patternOf(renamed.map((p, i) => (i === constant ? value : p)), positional, this.numeric);
+        return r ? [{ ...r, conditions }] : [];
+      });
+      if (variants.length) return { pattern: variants[0].pattern, numeric: variants[0].numeric, pos: posOf(s.n), variants };
+    }
     const r = patternOf(renamed, positional, this.numeric);
     return r ? { pattern: r.pattern, numeric: r.numeric, pos: posOf(s.n) } : null;
   }
@@ -283,7 +311,12 @@ class PyScan {
         const first = this.literalOf(field(c.n, 'key'));
         const second = this.literalOf(field(c.n, 'value'));
         const dict = c.up.at(-1);
-        if (!first || !second || !dict || !['dictionary', 'dictionary_comprehension'].includes(dict.type)) return undefined;
+        if (!first || !dict || !['dictionary', 'dictionary_comprehension'].includes(dict.type)) return undefined;
+        if (!second) {
+          // `{"model.norm.weight": loaded["norm.weight"], …}`: the entry writes what it reads.
+          const f = this.flow.of(field(c.n, 'value')!);
+          return f ? this.flowPair(f, first, c.n, this.groupOf(dict, c.up.slice(0, -1))) : undefined;
+        }
         return this.make(first, second, c.n, this.groupOf(dict, c.up.slice(0, -1)), 'none');
       }
       case 'call': {
@@ -337,6 +370,8 @@ class PyScan {
     if (left?.type !== 'subscript' || !right) return undefined;
     const second = this.literalOf(field(left, 'subscript'));
     if (!second) return undefined;
+    const f = this.flow.of(right);
+    if (f && !(f.key.pattern === second.pattern && lookupObject(f.read) === field(left, 'value')?.text)) return this.flowPair(f, second, c.n, field(left, 'value')!.text);
     const reads: Node[] = [];
     const visit = (n: Node): void => {
       if (this.lookup(n)) { reads.push(n); return; }
@@ -394,8 +429,101 @@ class PyScan {
   }
 
   private make(a: KeyLiteral, b: KeyLiteral, n: Node, group: string, transposition: Transposition): KeyPair {
-    return { first: a, second: b, pos: posOf(n), group, transposition };
+    const conditions: Branch[] = conditionsOf(n);
+    return { first: a, second: b, pos: posOf(n), group, transposition, ...(conditions.length ? { conditions } : {}) };
   }
+
+  /** A pair whose value was followed from its read (the first key) to its write (`written`). */
+  private flowPair(f: Flow, written: KeyLiteral, n: Node, group: string): KeyPair {
+    this.followed.add(n.startIndex);
+    for (const name of helpersIn(n, this.functions)) this.usedHelpers.add(name);
+    const simple = !f.reshaped && !f.shards && !f.part && !f.sliced;
+    const transposition: Transposition = simple && f.layout === 'plain' ? 'none' : simple && f.layout === 'transposed' ? 'yes' : 'opaque';
+    const p = this.make(f.key, written, n, group, transposition);
+    if (transposition === 'yes') p.why = f.why === '`.T`' ? 'transposed in the same statement' : `transposed in the same statement: ${f.why}`;
+    const flow: PairFlow = { shards: f.shards, reshaped: f.reshaped, ...(f.sliced ? { sliced: true } : {}) };
+    if (f.layout === 'rotary') flow.rotary = f.why;
+    const part = f.part && fusedSlice(f);
+    if (part) flow.part = part;
+    p.flow = flow;
+    return p;
+  }
+}
+
+/** A pair whose literal has constant-string variants: one pair per variant, in the branch that gives it. */
+function expandVariants(p: KeyPair): KeyPair[] {
+  const lit = p.first.variants ? 'first' : p.second.variants ? 'second' : undefined;
+  if (!lit) return [p];
+  return p[lit].variants!.map((v) => {
+    const conditions = [...(p.conditions ?? []), ...v.conditions];
+    return { ...p, [lit]: { ...p[lit], pattern: v.pattern, numeric: v.numeric, variants: undefined }, ...(conditions.length ? { conditions } : {}) };
+  });
+}
+
+/** Every value a name is given in the function around `use` when each is a plain string; else undefined. */
+function constantStrings(name: string, use: Node): { value: string; conditions: Branch[] }[] | undefined {
+  let scope: Node | null = use.parent;
+  while (scope && scope.type !== 'function_definition' && scope.type !== 'module') scope = scope.parent;
+  if (!scope) return undefined;
+  const out: { value: string; conditions: Branch[] }[] = [];
+  let other = false;
+  const visit = (n: Node): void => {
+    if (other) return;
+    if (n.type === 'assignment' && field(n, 'left')?.text === name) {
+      const r = field(n, 'right');
+      const m = r?.type === 'string' && !named(r).some((c) => c.type === 'interpolation') ? /^(['"])(.*)\1$/s.exec(r.text) : null;
+      if (m && /^[\w.]*$/.test(m[2])) out.push({ value: m[2], conditions: conditionsOf(n) }); else other = true;
+    } else if ((n.type === 'for_statement' || n.type === 'for_in_clause') && field(n, 'left')?.text === name) other = true;
+    else if (n.type === 'parameters' && named(n).some((x) => x.text === name || x.text.startsWith(`${name}=`) || x.text.startsWith(`${name}:`))) other = true;
+    for (const c of named(n)) visit(c);
+  };
+  visit(scope);
+  return !other && out.length ? out : undefined;
+}
+
+/** The same-file functions a statement calls by name. */
+function helpersIn(n: Node, functions: ReadonlyMap<string, Node>): string[] {
+  const out: string[] = [];
+  const visit = (x: Node): void => {
+    if (x.type === 'call') { const fn = field(x, 'function'); if (fn?.type === 'identifier' && functions.has(fn.text)) out.push(fn.text); }
+    for (const k of named(x)) visit(k);
+  };
+  visit(n);
+  return out;
+}
+
+/** A flow's fused part as plain data (the tree is freed after the scan). */
+function fusedSlice(f: Flow): FusedSlice | undefined {
+  const p = f.part!;
+  const at = p.kind === 'range' ? (p.start ?? p.end)?.parent ?? f.read : p.kind === 'split' ? p.sizes : f.read;
+  const base = { read: f.read.startIndex, dim: p.dim, pos: posOf(at), text: at.text };
+  if (p.kind === 'chunk') return { ...base, kind: 'chunk', parts: p.parts, index: p.index };
+  if (p.kind === 'split') {
+    let list: Node | undefined = p.sizes;
+    if (list.type === 'identifier') list = valueOfName(list);
+    if (!list || list.type !== 'list' && list.type !== 'tuple') return undefined;
+    const sizes = named(list).map((x) => linearOf(x));
+    if (sizes.some((x) => !x)) return undefined;
+    return { ...base, kind: 'split', sizes: sizes.map((x) => x!), index: p.index };
+  }
+  const start = p.start ? linearOf(p.start) : undefined;
+  const end = p.end ? linearOf(p.end) : undefined;
+  if ((p.start && !start) || (p.end && !end)) return undefined;
+  return { ...base, kind: 'range', ...(start ? { start } : {}), ...(end ? { end } : {}) };
+}
+
+/** `fused_dims = [dim, kv, kv]` before `torch.split(x, fused_dims)`: the list the name was last given. */
+function valueOfName(id: Node): Node | undefined {
+  let scope: Node | null = id.parent;
+  while (scope && scope.type !== 'function_definition' && scope.type !== 'module') scope = scope.parent;
+  let found: Node | undefined;
+  const visit = (n: Node): void => {
+    if (n.startIndex >= id.startIndex) return;
+    if (n.type === 'assignment' && field(n, 'left')?.text === id.text) found = field(n, 'right');
+    for (const c of named(n)) visit(c);
+  };
+  if (scope) visit(scope);
+  return found;
 }
 
 /** The dict a lookup reads: `sd` of `sd["k"]` and of `sd.pop("k")`. */

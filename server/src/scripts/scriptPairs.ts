@@ -21,7 +21,10 @@ import { closestKeys } from '../mapping/suggest';
 import { KeyPattern, Rule, Span, isDrop } from '../mapping/syntax';
 import { numel } from '../formats/tensorInfo';
 import { Pos } from '../source/ir';
+import { decideBranches } from './branchDecision';
+import { checkFusedSlices } from './fusedSlices';
 import { KeyLiteral, KeyPair, ScriptScan } from './keyLiterals';
+import { settleRewrites, variants } from './pairVariants';
 import { scanPythonScript } from './pyScriptScan';
 import { DirectivePath, findDirective } from './scriptDirective';
 import { scanTypeScriptScript } from './tsScriptScan';
@@ -46,7 +49,7 @@ export async function scanScript(path: string, text: string): Promise<ScriptScan
 /** What a pair's tensor surely goes through once the whole file is read. */
 type Sureness = 'yes' | 'no' | 'unknown' | 'opaque';
 
-interface Generated {
+export interface Generated {
   pair: KeyPair;
   src: KeyLiteral;
   tgt: KeyLiteral;
@@ -55,18 +58,33 @@ interface Generated {
 }
 
 /** Diagnostics of a conversion script; [] for a file without the `tensorport:` comment. */
-export async function checkScript(path: string, text: string, index: CheckpointIndex): Promise<ScriptDiagnostic[]> {
+export async function checkScript(path: string, text: string, index: CheckpointIndex, stats?: { checked: number }): Promise<ScriptDiagnostic[]> {
   const directive = findDirective(text);
   if (!directive) return [];
   const out: ScriptDiagnostic[] = directive.errors.map((e) => ({ ...e.pos, severity: 'error', code: 'parse-error', message: e.message }));
   if (!directive.source || !directive.target) return out.sort((a, b) => a.column - b.column);
   const scan = await scanScript(path, text);
 
-  // One rule per pair whose captures are surely layer numbers and bound on the source side.
-  let tpmap = `source ${sideText(directive.source)}\ntarget ${sideText(directive.target)}\n`;
+  const header = `source ${sideText(directive.source)}\ntarget ${sideText(directive.target)}\n`;
+  const sidesOnly = parseMapping(header);
+  if (sidesOnly.errors.length) return out;
+  const loaded = await loadSides(path, sidesOnly, index);
+  const srcSide = loaded.source?.ok ? loaded.source.side : undefined;
+  const tgtSide = loaded.target?.ok ? loaded.target.side : undefined;
+
+  // One rule per pair whose captures are surely layer numbers and bound on the source side, in the
+  // branches the checkpoints say this port takes (branchDecision.ts), with the list rewrites applied.
+  const candidates = scan.pairs.map((pair) => variants(pair, scan, directive.sourceFirst, srcSide, tgtSide));
+  const state = decideBranches(candidates.map((c) => ({ conditions: c.pair.conditions ?? [], fits: c.variants.some((v) => v.status === 'fits') })));
+  settleRewrites(candidates, state);
+  let tpmap = header;
   const kept: Omit<Generated, 'rule'>[] = [];
-  for (const pair of scan.pairs) {
-    const [src, tgt] = directive.sourceFirst ? [pair.first, pair.second] : [pair.second, pair.first];
+  for (const { pair, variants: vs, rewrite } of candidates) {
+    if (state(pair.conditions) === 'not-taken') continue;
+    const rewritten = vs.length > 1 && (rewrite === 'taken' || (rewrite === 'undecided' && vs[1].status === 'fits' && vs[0].status !== 'fits'));
+    const v = vs[rewritten ? 1 : 0];
+    if (pair.conditions?.length && v.status === 'absent') continue; // a variant of the model this port is not
+    const { src, tgt } = v;
     if (!src.numeric || !tgt.numeric) continue;
     // A bare `source`/`set`… would read as a directive, a bare `drop` as dropping: such pairs are not rules.
     if (/^(source|target|set|framework)$/.test(src.pattern) || tgt.pattern === 'drop') continue;
@@ -80,9 +98,8 @@ export async function checkScript(path: string, text: string, index: CheckpointI
   const rules = file.items.filter((i): i is Rule => i.kind === 'rule');
   if (file.errors.length || rules.length !== kept.length) return out; // a pattern the tpmap grammar reads otherwise: nothing sure to say
   const generated: Generated[] = kept.map((k, i) => ({ ...k, rule: rules[i] }));
+  if (stats) stats.checked = generated.length;
   const sides = await loadSides(path, file, index);
-  const srcSide = sides.source?.ok ? sides.source.side : undefined;
-  const tgtSide = sides.target?.ok ? sides.target.side : undefined;
 
   // A list none of whose keys exists on either side is not a key list (a dtype table, file names…).
   const keyGroups = new Set<string>();
@@ -105,6 +122,7 @@ export async function checkScript(path: string, text: string, index: CheckpointI
     if (d.code === 'unknown-source-key') unknownSource.add(g);
     out.push(toScript(d, g));
   }
+  out.push(...checkFusedSlices(generated.filter((g) => keyGroups.has(g.pair.group)), srcSide, tgtSide));
   // The core stops at an unknown source key; a script's target string deserves its own check.
   for (const g of unknownSource) {
     const target = g.rule.target as KeyPattern;
@@ -119,8 +137,13 @@ export async function checkScript(path: string, text: string, index: CheckpointI
 /** Which of the core's findings a script can be held to. */
 function keep(d: MappingDiagnostic, g: Generated, scan: ScriptScan, src?: SideData, tgt?: SideData): boolean {
   switch (d.code) {
-    case 'unknown-source-key': case 'unknown-target-key': case 'layer-count-mismatch': case 'suspicious-pairing':
+    case 'unknown-source-key': case 'unknown-target-key': case 'layer-count-mismatch':
       return true;
+    case 'suspicious-pairing':
+      // LLaMA's rotary permutation: the script applies it (a helper or an inline view/transpose/reshape), or does what we cannot follow.
+      if (/rotary permutation/.test(d.message)) return g.pair.transposition !== 'opaque' && !g.pair.flow?.rotary;
+      return !g.pair.flow?.part; // a part of a fused qkv is not the whole it is read from: fusedSlices.ts checks its roles
+
     case 'missing-transpose': return g.sure === 'no';
     case 'extra-transpose': return g.sure === 'yes';
     case 'shape-mismatch': {
