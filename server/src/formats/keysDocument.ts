@@ -15,6 +15,8 @@ export interface KeysDocumentTensor {
   bytes: number;
   /** Model source: the owning layer's storage order. */
   layout?: string;
+  /** Model source: the use in the code the layout was read from, when no framework layer gave it. */
+  layoutWhy?: string;
   /** ONNX: a Constant node's value, not an initializer. */
   constant?: true;
   /** ONNX: the subgraph (If/Loop/Scan body) the tensor lives in. */
@@ -51,6 +53,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     tensors: info.tensors.map((t) => ({
       key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape, bytes: t.dims?.some((d) => typeof d === 'string') ? 0 : tensorBytes(t),
       ...(t.layout ? { layout: t.layout } : {}),
+      ...(t.layoutWhy ? { layoutWhy: t.layoutWhy } : {}),
       ...(t.constant ? { constant: true as const } : {}),
       ...(t.graph ? { graph: t.graph } : {}),
       ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),

@@ -1055,7 +1055,9 @@ export class Interpreter {
       case 'compare': return this.compare(e, env);
       case 'boolop': {
         const l = this.eval(e.l, env);
-        const t = truthy(l);
+        // `hidden_features or in_features`: a size still written as a symbol is a positive size, so it is
+        // what `or` picks (a condition that decides which keys exist stays undecided: see `if`).
+        const t = l.t === 'num' && typeof l.d !== 'number' ? true : truthy(l);
         if (t === undefined) return UNKNOWN;
         return (e.op === 'and') === t ? this.eval(e.r, env) : l;
       }

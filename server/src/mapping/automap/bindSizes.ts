@@ -68,7 +68,7 @@ export function openSizes(side: SideData): SideData | undefined {
       const expr = t.declared![i];
       if (typeof expr !== 'string') return d;
       const syms = expr.match(/[A-Za-z_][\w.]*/g) ?? [];
-      if (syms.length === 0 || !syms.every(soft)) return d;
+      if (syms.length === 0 || !syms.some(soft)) return d;
       changed = true;
       return NaN;
     });

@@ -57,8 +57,9 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
     for (const key of tgt.keys) {
       const t = tgt.tensors.get(key)!;
       if (!writers.has(key) || !t.shape.some(Number.isNaN)) continue;
-      const open = [...new Set((t.dims ?? []).filter((d): d is string => typeof d === 'string'))];
-      mapping(`${mappingName}: \`${key}\` [${(t.dims ?? t.shape).join(', ')}] has dimensions nothing bound (${open.map((d) => `\`${d}\``).join(', ') || 'unknown'}): add \`set NAME = VALUE\` for ${open.length === 1 ? 'it' : 'them'}`);
+      const syms = [...new Set((t.dims ?? []).flatMap((d) => (typeof d === 'string' ? d.match(/[A-Za-z_][\w.]*/g) ?? [] : [])))];
+      const how = syms.length ? syms.map((x) => `\`set ${x} = …\``).join(' and ') : 'a `set` line for each size it is built from';
+      mapping(`${mappingName}: \`${key}\` [${(t.dims ?? t.shape).join(', ')}] has sizes no rule and no config value bound (the code's shape for it does not follow from the source's alone): add ${how}`);
     }
     if (plan.problems.length) return plan;
   }

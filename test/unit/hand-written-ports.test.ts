@@ -1,0 +1,182 @@
+/**
+ * Hand-written ports (issue 19), through the CLI a user runs: a real HF ViT-Tiny and BERT-Tiny
+ * (test/fixtures/ports/make_ports.py, transformers' save_pretrained) ported to a PyTorch ViT with
+ * Paddle-style `[in, out]` Linear weights (`x @ W`), a PyTorch ViT in Flax style (`einsum` kernels beside
+ * an `F.linear` weight), the seed-style Paddle ViT (PatchEmbedding owning its class token and position
+ * embeddings through create_parameter) and a Paddle BERT — every class with base-size defaults.
+ * The layouts come from how the code uses each parameter: each correct mapping checks clean, each
+ * planted fault is reported on its line; `map` proposes the complete mapping for the tiny checkpoint;
+ * `convert` writes into the model source, and the real framework loads the file with no missing or
+ * unexpected key and computes what the HF model computes.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from '../support/cli';
+import { runPython, testPython } from '../support/python';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const PORTS = path.join(FIXTURES, 'ports');
+const env = testPython();
+
+interface Diag { line: number; severity: string; code: string; message: string }
+
+function check(mappingPath: string): Diag[] {
+  const r = runCli(['check', mappingPath, '--json']);
+  assert.ok(r.code === 0 || r.code === 1, r.err);
+  return (JSON.parse(r.out) as { diagnostics: Diag[] }).diagnostics.map((d) => ({ line: d.line, severity: d.severity, code: d.code, message: d.message }));
+}
+
+/** A copy of a fixture mapping beside its files (so its relative paths hold), with `edit` applied to its text. */
+function planted(name: string, edit: (text: string) => string): string {
+  const text = readFileSync(path.join(PORTS, name), 'utf8');
+  const edited = edit(text);
+  assert.notEqual(edited, text, 'the fault was planted');
+  const out = path.join(PORTS, `.planted-${process.pid}-${name}`);
+  writeFileSync(out, edited);
+  process.on('exit', () => rmSync(out, { force: true }));
+  return out;
+}
+
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+test('keys: a custom parameter gets the layout its forward uses — `x @ W` [in, out], einsum by subscripts, F.linear [out, in] — and says which use', () => {
+  const plinear = JSON.parse(runCli(['keys', `${PORTS}/torch_vit_plinear.py::ViT`, '--json']).out) as { tensors: { key: string; layout?: string; layoutWhy?: string }[] };
+  const q = plinear.tensors.find((t) => t.key === 'blocks.0.attn.q.weight')!;
+  assert.equal(q.layout, 'in_out');
+  assert.match(q.layoutWhy ?? '', /`x @ self\.weight` at torch_vit_plinear\.py:20/);
+  const flax = JSON.parse(runCli(['keys', `${PORTS}/torch_vit_flax.py::ViT`, '--json']).out) as typeof plinear;
+  assert.equal(flax.tensors.find((t) => t.key === 'encoder.0.attention.query.kernel')!.layout, 'in_out');
+  assert.equal(flax.tensors.find((t) => t.key === 'encoder.0.attention.out.weight')!.layout, 'out_in');
+  assert.match(flax.tensors.find((t) => t.key === 'encoder.0.attention.out.weight')!.layoutWhy ?? '', /F\.linear\(x, self\.weight, self\.bias\)/);
+  // A parameter no use tells about has no layout: its name `cls` or `weight` is no evidence.
+  assert.equal(flax.tensors.find((t) => t.key === 'cls')!.layout, undefined);
+});
+
+for (const name of ['vit_plinear.tpmap', 'vit_flax.tpmap', 'vit_paddle.tpmap']) {
+  test(`check ${name}: the correct hand-written port is clean (no error, no warning)`, () => {
+    assert.deepEqual(check(path.join(PORTS, name)), []);
+  });
+}
+
+test('a missing transpose on a square [32, 32] weight is an error on its line, naming the use that says [in, out]', () => {
+  const text = readFileSync(path.join(PORTS, 'vit_plinear.tpmap'), 'utf8');
+  const file = planted('vit_plinear.tpmap', (t) => t.replace('attn.q.weight | transpose', 'attn.q.weight'));
+  const ds = check(file);
+  assert.equal(ds.length, 1, JSON.stringify(ds));
+  assert.equal(ds[0].code, 'missing-transpose');
+  assert.equal(ds[0].line, lineOf(text, 'attn.q.weight | transpose'));
+  assert.match(ds[0].message, /the source stores this Linear weight as \[out, in\] \(torch\), the target as \[in, out\] \(used in `x @ self\.weight` at torch_vit_plinear\.py:20\): add `\| transpose` \(the square shape \[32, 32\] hides it\)/);
+  assert.doesNotMatch(ds[0].message, /torch .* torch as/);
+});
+
+test('an extra transpose on a torch-style weight the code reads through F.linear is a warning on the transpose', () => {
+  const file = planted('vit_flax.tpmap', (t) => t.replace('encoder.layer.{i}.attention.output.dense.* -> encoder.{i}.attention.out.*',
+    'encoder.layer.{i}.attention.output.dense.weight -> encoder.{i}.attention.out.weight | transpose\nencoder.layer.{i}.attention.output.dense.bias -> encoder.{i}.attention.out.bias'));
+  const ds = check(file);
+  assert.equal(ds.length, 1, JSON.stringify(ds));
+  assert.equal(ds[0].code, 'extra-transpose');
+  assert.equal(ds[0].line, lineOf(readFileSync(file, 'utf8'), 'attention.out.weight | transpose'));
+  assert.match(ds[0].message, /F\.linear\(x, self\.weight, self\.bias\)` at torch_vit_flax\.py:28\): this transpose scrambles the weight/);
+});
+
+test('q and k swapped in the seed-style Paddle port: a warning on each of the two lines', () => {
+  const file = planted('vit_paddle.tpmap', (t) => t.replace('query.weight -> layers.{i}.attn.q.weight', 'query.weight -> layers.{i}.attn.K.weight')
+    .replace('key.weight -> layers.{i}.attn.k.weight', 'key.weight -> layers.{i}.attn.q.weight').replace('attn.K.weight', 'attn.k.weight'));
+  const text = readFileSync(file, 'utf8');
+  const ds = check(file);
+  assert.deepEqual(ds.map((d) => [d.line, d.code]), [
+    [lineOf(text, 'query.weight -> layers.{i}.attn.k.weight'), 'suspicious-pairing'],
+    [lineOf(text, 'key.weight -> layers.{i}.attn.q.weight'), 'suspicious-pairing'],
+  ]);
+  assert.match(ds[0].message, /the attention query is mapped to the attention key/);
+});
+
+test('a custom parameter nothing uses: no transpose diagnostic either way (the layout is unknown, not torch\'s)', () => {
+  const s = scratchDir('ports-unknown');
+  s.file('port.py', [
+    'import torch', 'import torch.nn as nn', '',
+    'class Port(nn.Module):',
+    '    def __init__(self, dim=32):',
+    '        super().__init__()',
+    '        self.weight = nn.Parameter(torch.zeros(dim, dim))', '',
+  ].join('\n'));
+  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'vit.safetensors'));
+  for (const rule of ['encoder.layer.0.attention.attention.query.weight -> weight', 'encoder.layer.0.attention.attention.query.weight -> weight | transpose']) {
+    const m = s.file('port.tpmap', `source vit.safetensors\ntarget port.py::Port\n${rule}\nencoder.* -> drop\nembeddings.* -> drop\nlayernorm.* -> drop\n`);
+    assert.deepEqual(check(m).filter((d) => /transpose/.test(d.code)), [], rule);
+  }
+});
+
+const MAPS: [string, string, string][] = [
+  ['vit_tiny', 'paddle_vit.py::VisionTransformer', 'pdparams'],
+  ['vit_tiny', 'torch_vit_plinear.py::ViT', 'pt'],
+  ['vit_tiny', 'torch_vit_flax.py::ViT', 'safetensors'],
+  ['bert_tiny', 'paddle_bert.py::BertModel', 'pdparams'],
+];
+
+for (const [hf, cls, ext] of MAPS) {
+  test(`map ${hf} → ${cls} (base-size defaults): complete, clean, sizes bound; convert into the class; the real model loads it and matches HF`, { skip: env.skip }, () => {
+    const s = scratchDir('ports-map');
+    const mapping = path.join(s.dir, 'port.tpmap');
+    const r = runCli(['map', path.join(PORTS, hf, 'model.safetensors'), path.join(PORTS, cls), '-o', mapping]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /target tensors mapped \(0 with low confidence\)?|target tensors mapped/);
+    assert.match(r.out, /, 0 source tensors dropped, 0 target tensors unmapped/);
+    const text = readFileSync(mapping, 'utf8');
+    if (hf === 'vit_tiny') {
+      assert.match(text, /^set (embed_dim|dim|hidden) = 32 +# /m);
+      assert.match(text, /^set (depth|layers) = 2 +# `\{i\}` takes 2 values/m);
+      assert.match(text, /^set (num_heads|heads) = 4 +# `num_attention_heads` in config\.json/m);
+    }
+    assert.deepEqual(check(mapping), []);
+    const out = path.join(s.dir, `port.${ext}`);
+    const c = runCli(['convert', mapping, '-o', out]);
+    assert.equal(c.code, 0, c.err);
+    const result = JSON.parse(runPython(env.python!, [path.join(PORTS, 'run_port.py'), path.join(PORTS, hf), path.join(PORTS, cls), mapping, out]).trim().split('\n').pop()!) as
+      { missing: string[]; unexpected: string[]; maxAbs: number };
+    assert.deepEqual(result.missing, []);
+    assert.deepEqual(result.unexpected, []);
+    assert.ok(result.maxAbs < 1e-4, `the port computes what HF computes (max |Δ| ${result.maxAbs})`);
+  });
+}
+
+test('map with a class that is not in the file names the classes there, not the output file', () => {
+  const s = scratchDir('ports-missing');
+  const r = runCli(['map', path.join(PORTS, 'vit_tiny', 'model.safetensors'), `${PORTS}/paddle_vit.py::Nope`, '-o', path.join(s.dir, 'port.tpmap')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /paddle_vit\.py::Nope: no class or function `Nope` \(classes here: PatchEmbedding, Attention, Mlp, EncoderLayer, VisionTransformer\)/);
+  assert.doesNotMatch(r.err, /cannot write/);
+});
+
+test('convert into model source refuses a tensor whose dimensions nothing bound, naming them, and writes nothing', () => {
+  const s = scratchDir('ports-open');
+  s.file('port.py', [
+    'import torch', 'import torch.nn as nn', '',
+    'class Port(nn.Module):',
+    '    def __init__(self, rows, cols):',
+    '        super().__init__()',
+    '        self.table = nn.Parameter(torch.zeros(rows * cols))', '',
+  ].join('\n'));
+  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'vit.safetensors'));
+  const m = s.file('port.tpmap', 'source vit.safetensors\ntarget port.py::Port\nembeddings.patch_embeddings.projection.bias -> table\n');
+  const out = path.join(s.dir, 'out.safetensors');
+  const r = runCli(['convert', m, '-o', out]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /`table` \[rows\*cols\] has sizes no rule and no config value bound .*: add `set rows = …` and `set cols = …`/);
+  assert.throws(() => readFileSync(out));
+});
+
+test('map onto the real PaddleClas 2.6 VisionTransformer (ViT-Base defaults, fused qkv): every tensor but the classifier head, its sizes bound', { skip: env.skip }, () => {
+  const file = path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'paddleclas', 'ppcls', 'arch', 'backbone', 'model_zoo', 'vision_transformer.py');
+  const s = scratchDir('ports-ppcls');
+  const mapping = path.join(s.dir, 'port.tpmap');
+  const r = runCli(['map', path.join(PORTS, 'vit_tiny', 'model.safetensors'), `${file}::VisionTransformer`, '-o', mapping]);
+  assert.equal(r.code, 0, r.err);
+  const text = readFileSync(mapping, 'utf8');
+  for (const line of [/^set embed_dim = 32 /m, /^set depth = 2 /m, /^set img_size = 32 /m, /^set mlp_ratio = 2 /m, /^set num_heads = 4 /m]) assert.match(text, line);
+  assert.match(text, /-> blocks\.\{i\}\.attn\.qkv\.weight \| cat\(0\) \| transpose$/m);
+  assert.match(text, /^embeddings\.position_embeddings +-> pos_embed$/m);
+  assert.deepEqual(check(mapping).map((d) => d.message.match(/`([^`]+)`/)?.[1]), ['head.weight', 'head.bias']);
+});
