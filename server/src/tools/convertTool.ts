@@ -48,7 +48,7 @@ export async function runConvertTool(input: ConvertInput, run: ConvertRunOptions
   if (maxShardBytes !== undefined && format !== 'safetensors') throw new InputError(`${option('max-shard-size')} applies to .safetensors output`);
   if (input.metadataFrom !== undefined && format !== 'gguf') throw new InputError(`${option('metadata-from')} applies to .gguf output`);
   return convertMapping(mapping, output, {
-    signal: run.signal, onProgress: run.onProgress, index: run.index, format, protocol, force: input.force, maxShardBytes, metadataFrom: input.metadataFrom,
+    signal: run.signal, onProgress: run.onProgress, index: run.index, format, protocol, force: input.force, forceOption: option('force'), maxShardBytes, metadataFrom: input.metadataFrom,
   });
 }
 
