@@ -15,7 +15,7 @@ export async function runMcp(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(args, { 'allow-commands': { type: 'boolean', default: false } });
   if (parsed.positionals.length) throw new UsageError('mcp takes no files: it serves the folder it is started in (usage: tensorport mcp [--allow-commands])');
   const root = process.cwd();
-  const server = createMcpServer({ root, allowCommands: parsed.values['allow-commands'], version: typeof TENSORPORT_VERSION === 'string' ? TENSORPORT_VERSION : '0.0.0' });
+  const { server, idle } = createMcpServer({ root, allowCommands: parsed.values['allow-commands'], version: typeof TENSORPORT_VERSION === 'string' ? TENSORPORT_VERSION : '0.0.0' });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = resolve;
@@ -23,6 +23,9 @@ export async function runMcp(args: string[]): Promise<number> {
   });
   await server.connect(transport);
   await closed;
+  // Requests read before stdin ended are still answered.
+  await new Promise((resolve) => setImmediate(resolve));
+  await idle();
   await server.close();
   // A warm parity worker would keep the process alive after the client left.
   disposeParityWorkers();

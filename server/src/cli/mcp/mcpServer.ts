@@ -32,7 +32,13 @@ const INSTRUCTIONS = 'Tensor Port ports neural-network weights between framework
   + 'edit the .tpmap until check reports no errors; convert to write the ported checkpoint; parity to verify the port numerically. '
   + 'Relative paths are relative to the folder the server runs in. Each mapping file of the workspace is also a resource with its current diagnostics.';
 
-export function createMcpServer(opts: McpOptions): Server {
+export interface McpSession {
+  server: Server;
+  /** Resolves once no tool call is running (stdin may end while one still is: its answer is still due). */
+  idle(): Promise<void>;
+}
+
+export function createMcpServer(opts: McpOptions): McpSession {
   const server = new Server(
     { name: 'tensorport', title: 'Tensor Port', version: opts.version },
     { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
@@ -41,6 +47,7 @@ export function createMcpServer(opts: McpOptions): Server {
   const index = new CheckpointIndex();
   const commands: ToolContext['commands'] = opts.allowCommands ? { allowed: true } : { allowed: false, refusal: COMMAND_REFUSAL };
   const listing = TOOLS.map(toolListing);
+  const running = new Set<Promise<unknown>>();
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const def = toolNamed(request.params.name);
@@ -56,7 +63,9 @@ export function createMcpServer(opts: McpOptions): Server {
         void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), message } }).catch(() => undefined);
       },
     };
-    const outcome = await invokeTool(def, request.params.arguments, ctx);
+    const call = invokeTool(def, request.params.arguments, ctx);
+    running.add(call);
+    const outcome = await call.finally(() => running.delete(call));
     if (!outcome.ok) return toolError(outcome.message);
     // The declared output schema is a promise to the client: a document that breaks it is our bug, said as such.
     const checked = def.output.safeParse(outcome.json);
@@ -64,7 +73,7 @@ export function createMcpServer(opts: McpOptions): Server {
     return { content: [{ type: 'text', text: jsonText(outcome.json) }], structuredContent: outcome.json as Record<string, unknown> };
   });
   registerMappingResources(server, opts.root, index);
-  return server;
+  return { server, idle: async () => { while (running.size) await Promise.allSettled([...running]); } };
 }
 
 function toolError(message: string): CallToolResult {
