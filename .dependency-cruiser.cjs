@@ -3,17 +3,18 @@
  * nothing imports in a cycle, only lsp/ speaks the protocol, nothing under server/ knows VS Code, and
  * the client sees nothing of the server but the shared protocol types.
  *
- *   formats < index < source < mapping (automap, convert) < scripts, parity < cli, lsp
+ *   formats < index < source < mapping (automap, convert) < scripts, parity < tools < cli, lsp
  */
-const LAYERS = ['formats', 'index', 'source', 'mapping', 'scripts', 'parity', 'cli', 'lsp'];
+const LAYERS = ['formats', 'index', 'source', 'mapping', 'scripts', 'parity', 'tools', 'cli', 'lsp'];
 /** What each layer may not import: everything above it (scripts and parity are siblings, as are cli and lsp). */
 const ABOVE = {
-  formats: ['index', 'source', 'mapping', 'scripts', 'parity', 'cli', 'lsp'],
-  index: ['source', 'mapping', 'scripts', 'parity', 'cli', 'lsp'],
-  source: ['mapping', 'scripts', 'parity', 'cli', 'lsp'],
-  mapping: ['scripts', 'parity', 'cli', 'lsp'],
-  scripts: ['parity', 'cli', 'lsp'],
-  parity: ['scripts', 'cli', 'lsp'],
+  formats: ['index', 'source', 'mapping', 'scripts', 'parity', 'tools', 'cli', 'lsp'],
+  index: ['source', 'mapping', 'scripts', 'parity', 'tools', 'cli', 'lsp'],
+  source: ['mapping', 'scripts', 'parity', 'tools', 'cli', 'lsp'],
+  mapping: ['scripts', 'parity', 'tools', 'cli', 'lsp'],
+  scripts: ['parity', 'tools', 'cli', 'lsp'],
+  parity: ['scripts', 'tools', 'cli', 'lsp'],
+  tools: ['cli', 'lsp'],
   cli: ['lsp'],
   lsp: ['cli'],
 };

@@ -3,7 +3,7 @@
 // that loads its own binaries from node_modules), and so does typescript: only TS model sources need
 // it, and bundled it would cost every CLI start ~0.4 s of parsing for nothing.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 const nativeExternals = ['onnxruntime-node', 'typescript'];
@@ -20,6 +20,10 @@ await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] }),
   build({ ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js', external: nativeExternals }),
   build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', external: nativeExternals }),
+  // `tensorport mcp`, loaded by dist/cli.js only for that command: the MCP SDK and zod are most of its
+  // size, and every other command would parse them at start. It announces the package's version.
+  build({ ...common, entryPoints: ['server/src/cli/mcpCommand.ts'], outfile: 'dist/mcp.js', external: nativeExternals,
+    define: { TENSORPORT_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) } }),
   // The language server's header-reading worker threads.
   build({ ...common, entryPoints: ['server/src/index/readWorker.ts'], outfile: 'dist/readWorker.js', external: nativeExternals }),
   // The parity runner's worker thread, started by the CLI and the server from dist/.

@@ -8,6 +8,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 import { registerCheckpointViewer } from './checkpointViewer';
 import { crashPolicy } from './crashPolicy';
 import { registerCommands } from './commands';
+import { registerLanguageModelTools } from './languageModelTools';
 import { listenForConvertProgress } from './convertMapping';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
@@ -48,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   client = new LanguageClient('tensorport', 'Tensor Port', serverOptions, clientOptions);
   registerCommands(context, () => client, output);
+  registerLanguageModelTools(context, () => client, output);
   // One handler per notification method (a second registration would replace the first): fan out here.
   const status = new vscode.EventEmitter<StatusParams>();
   context.subscriptions.push(status, client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => status.fire(s)), listenForConvertProgress(client));

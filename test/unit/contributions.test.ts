@@ -41,3 +41,23 @@ test('the example port has exactly the one planted mistake the guide describes: 
   const diags = JSON.parse(r.stdout).diagnostics as { line: number; code: string; severity: string }[];
   assert.deepEqual(diags.map((d) => [d.line, d.code, d.severity]), [[13, 'missing-transpose', 'error']]);
 });
+
+test('the language-model tools: one per agent tool, each declaring exactly the input schema the MCP server lists and the same description', async () => {
+  const { TOOLS } = await import('../../server/src/tools/definitions');
+  const { jsonSchema } = await import('../../server/src/cli/mcp/mcpServer');
+  const { TOOL_NAMES } = await import('../../server/src/lsp/protocol');
+  const declared = pkg.contributes.languageModelTools as { name: string; toolReferenceName: string; displayName: string; userDescription: string; modelDescription: string; inputSchema: unknown }[];
+  assert.deepEqual(declared.map((t) => t.name), TOOLS.map((t) => `tensorport_${t.name}`));
+  assert.deepEqual([...TOOL_NAMES].sort(), TOOLS.map((t) => t.name).sort(), 'the protocol names the same tools');
+  for (const def of TOOLS) {
+    const t = declared.find((d) => d.name === `tensorport_${def.name}`)!;
+    assert.deepEqual(t.inputSchema, jsonSchema(def.input, 'input'), `${t.name}: package.json's inputSchema is the tool's (regenerate it from server/src/tools/schemas.ts)`);
+    assert.equal(t.modelDescription, def.description, t.name);
+    assert.match(t.displayName, /^Tensor Port: \S/, t.name);
+    assert.match(t.toolReferenceName, /^tensorport[A-Z]\w+$/, t.name);
+    assert.ok(t.userDescription.length > 20 && !t.userDescription.includes('\n'), t.name);
+    // The editor activates us for a tool call even when no mapping is open.
+    assert.ok((pkg.activationEvents as string[]).includes(`onLanguageModelTool:${t.name}`), t.name);
+  }
+  assert.ok(Number(/\^1\.(\d+)/.exec(pkg.engines.vscode)?.[1]) >= 95, 'vscode.lm.registerTool is API from VS Code 1.95');
+});

@@ -7,9 +7,8 @@
  */
 import { printable } from '../formats/printable';
 import { ConvertError } from '../mapping/convert/errors';
-import { ConvertSummary, convertMapping } from '../mapping/convert/convertMapping';
-import { OUTPUT_FORMATS, OutputFormat, formatOfPath } from '../mapping/convert/outputFormat';
-import { parseSize } from '../mapping/convert/shards';
+import { ConvertSummary } from '../mapping/convert/convertMapping';
+import { convertErrorLine, convertJson, runConvertTool } from '../tools/convertTool';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
@@ -31,21 +30,14 @@ export async function runConvert(args: string[]): Promise<number> {
   const [mapping, ...extra] = parsed.positionals;
   const out = parsed.values.output;
   if (!mapping || extra.length > 0) throw new UsageError(`convert takes one MAPPING.tpmap (${USAGE})`);
-  if (!mapping.endsWith('.tpmap')) throw new UsageError(`${mapping}: convert reads a .tpmap mapping file (${USAGE})`);
   if (!out) throw new UsageError(`convert needs the output file: -o OUT.safetensors (${USAGE})`);
-  const named = parsed.values.format;
-  if (named !== undefined && !OUTPUT_FORMATS.includes(named as OutputFormat)) throw new UsageError(`--format ${named}: one of ${OUTPUT_FORMATS.join(', ')}`);
-  const format = (named as OutputFormat | undefined) ?? formatOfPath(out);
-  if (!format) throw new UsageError(`${out}: convert writes .safetensors, .pdparams (paddle.save), .pt/.pth/.bin (torch.save) and .gguf; name the output so, or give --format`);
-  const protocol = parsed.values.protocol === undefined ? undefined : Number(parsed.values.protocol);
-  if (protocol !== undefined && protocol !== 2 && protocol !== 3 && protocol !== 4) throw new UsageError(`--protocol ${parsed.values.protocol}: paddle.save's pickle protocol is 2, 3 or 4 (4 by default)`);
-  if (protocol !== undefined && format !== 'paddle') throw new UsageError('--protocol applies to .pdparams output');
-  const shardText = parsed.values['max-shard-size'];
-  const maxShardBytes = shardText === undefined ? undefined : parseSize(shardText);
-  if (shardText !== undefined && !maxShardBytes) throw new UsageError(`--max-shard-size ${shardText}: a size such as 5GB, 500MiB or a number of bytes`);
-  if (maxShardBytes !== undefined && format !== 'safetensors') throw new UsageError('--max-shard-size applies to .safetensors output');
-  const metadataFrom = parsed.values['metadata-from'];
-  if (metadataFrom !== undefined && format !== 'gguf') throw new UsageError('--metadata-from applies to .gguf output');
+  const protocolText = parsed.values.protocol;
+  if (protocolText !== undefined && !/^\d+$/.test(protocolText)) throw new UsageError(`--protocol ${protocolText}: paddle.save's pickle protocol is 2, 3 or 4 (4 by default)`);
+  const protocol = protocolText === undefined ? undefined : Number(protocolText);
+  const input = {
+    mapping, output: out, format: parsed.values.format, protocol, force: parsed.values.force,
+    maxShardSize: parsed.values['max-shard-size'], metadataFrom: parsed.values['metadata-from'],
+  };
 
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -54,7 +46,7 @@ export async function runConvert(args: string[]): Promise<number> {
   const progress = process.stderr.isTTY ? progressLine() : undefined;
   let summary: ConvertSummary;
   try {
-    summary = await convertMapping(mapping, out, { signal: controller.signal, onProgress: progress?.update, format, protocol, force: parsed.values.force, maxShardBytes, metadataFrom });
+    summary = await runConvertTool(input, { signal: controller.signal, onProgress: progress?.update });
   } catch (e) {
     progress?.clear();
     if (controller.signal.aborted) {
@@ -67,8 +59,7 @@ export async function runConvert(args: string[]): Promise<number> {
       process.stderr.write(`tensorport: ${printable(e.message, { keepNewlines: true })}\n`);
       return EXIT.findings;
     }
-    const first = e.problems[0] ?? e.message;
-    process.stderr.write(`tensorport: ${printable(first, { keepNewlines: true })}${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : ''}\n`);
+    process.stderr.write(`tensorport: ${convertErrorLine(e)}\n`);
     return EXIT.usage;
   } finally {
     process.off('SIGINT', interrupt);
@@ -77,8 +68,7 @@ export async function runConvert(args: string[]): Promise<number> {
   progress?.clear();
 
   if (parsed.values.json) {
-    const { output, tensors, bytes, unwritten, ms, shards } = summary;
-    process.stdout.write(JSON.stringify({ output, tensors, bytes, unwritten, ms: Math.round(ms), ...(shards ? { shards } : {}) }) + '\n');
+    process.stdout.write(JSON.stringify(convertJson(summary)) + '\n');
     return EXIT.ok;
   }
   for (const w of summary.warnings.slice(0, SHOWN_WARNINGS)) process.stderr.write(`warning: ${printable(w)}\n`);

@@ -1,7 +1,7 @@
 /** `tensorport diff A B [--json]`: the model diff of two checkpoints (keys only in one, dtype/shape changes). */
 import { printable, printableJson } from '../formats/printable';
-import { readCheckpoint } from '../formats/readCheckpoint';
-import { diffCheckpoints, formatDiff } from '../index/diff';
+import { formatDiff } from '../index/diff';
+import { diffJson, differs } from '../tools/diffTool';
 import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 
@@ -9,9 +9,8 @@ export async function runDiff(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
   const [a, b, ...extra] = parsed.positionals;
   if (!a || !b || extra.length) throw new UsageError('diff takes two checkpoints (usage: tensorport diff A B [--json])');
-  const [ia, ib] = await Promise.all([readCheckpoint(a), readCheckpoint(b)]);
-  const d = diffCheckpoints(ia, ib);
-  process.stdout.write(parsed.values.json ? printableJson(JSON.stringify({ a, b, ...d }, null, 1)) + '\n' : printable(formatDiff(a, b, d), { keepNewlines: true }));
+  const d = await diffJson({ a, b });
+  process.stdout.write(parsed.values.json ? printableJson(JSON.stringify(d, null, 1)) + '\n' : printable(formatDiff(a, b, d), { keepNewlines: true }));
   // Like diff(1): 1 when the checkpoints differ, so scripts can gate on it.
-  return d.changed.length || d.onlyInA.length || d.onlyInB.length ? EXIT.findings : EXIT.ok;
+  return differs(d) ? EXIT.findings : EXIT.ok;
 }

@@ -1,16 +1,18 @@
 /** Exit codes and the one place that turns a failure into a one-line message on stderr. */
 import { printable } from '../formats/printable';
 import { ReaderError } from '../formats/readerError';
+import { InputError } from '../tools/inputError';
 
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
-export class UsageError extends Error {}
+/** Bad usage of the command line; the tools' InputError (a bad option or input) exits the same way. */
+export class UsageError extends InputError {}
 
 export function die(e: unknown): void {
   // One line each, whatever a file or an argument says: its text is escaped (printable).
   if (e instanceof ReaderError) {
     process.stderr.write(`tensorport: ${e.message}\n`);
-  } else if (e instanceof UsageError) {
+  } else if (e instanceof InputError) {
     process.stderr.write(`tensorport: ${printable(e.message)}\n`);
   } else {
     // Not expected: still one line, no stack, so scripts and CI logs stay readable.

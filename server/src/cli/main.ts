@@ -3,6 +3,8 @@
  * Exit codes: 0 success, 1 the check found errors, 2 bad usage or an unreadable input — always with a
  * one-line reason on stderr and never a stack trace.
  */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { EXIT, UsageError, die } from './exit';
 
 const USAGE = `usage: tensorport <command> [options]
@@ -21,6 +23,8 @@ commands:
                              apply a mapping and write the target checkpoint (streamed, atomic)
   parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap] [--layers] … | --command "CMD"
                              forward parity check (exit 1 on a mismatch)
+  mcp [--allow-commands]     serve these operations to coding agents (Model Context Protocol over stdio);
+                             --allow-commands lets parity run your own script (command mode)
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
@@ -36,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
     case 'map': return (await import('./mapCommand')).runMap(rest);
     case 'convert': return (await import('./convertCommand')).runConvert(rest);
     case 'parity': return (await import('./parityCommand')).runParity(rest);
+    // Its own bundle (dist/mcp.js: the MCP SDK and zod), so the other commands never parse it.
+    case 'mcp': return (createRequire(__filename)(path.join(__dirname, 'mcp.js')) as typeof import('./mcpCommand')).runMcp(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;

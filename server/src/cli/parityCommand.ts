@@ -6,13 +6,11 @@
  */
 import { printable, printableJson } from '../formats/printable';
 import { parseArgs } from 'node:util';
-import { runCommandParity } from '../parity/commandMode';
 import { ParityDtype } from '../parity/compare';
-import { executeOnnxParity } from '../parity/runOnnx';
 import { formatReport, reportJson } from '../parity/formatReport';
-import { InputSpec, parseInputSpec } from '../parity/inputs';
 import { ParityError } from '../parity/parityError';
 import { Device, ParityReport, ProgressEvent } from '../parity/types';
+import { runParityTool } from '../tools/parityTool';
 import { EXIT, UsageError } from './exit';
 
 export const PARITY_USAGE = `usage: tensorport parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap]
@@ -52,40 +50,30 @@ export async function runParity(args: string[]): Promise<number> {
   const rtol = number('rtol', v.rtol, (x) => x >= 0, 'a tolerance ≥ 0');
   const dtype = oneOf<ParityDtype>('dtype', v.dtype, ['fp32', 'fp16', 'bf16']);
 
+  const device = oneOf<Device>('device', v.device, ['auto', 'cpu', 'cuda']);
+  const timeout = number('timeout', v.timeout, (x) => x > 0, 'seconds > 0');
+  const seed = number('seed', v.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
+  // On a terminal, one self-erasing status line while an ONNX run works.
+  const tty = process.stderr.isTTY === true && !v.json && v.command === undefined;
+  const onProgress = tty ? (e: ProgressEvent) => process.stderr.write(`\r\x1b[K${e.message}${e.total ? ` ${e.done}/${e.total}` : ''}…`) : undefined;
   let report: ParityReport;
   try {
-    if (v.command !== undefined) {
-      const onnxOnly = (['reference', 'candidate', 'weights', 'input', 'seed', 'device'] as const).filter((k) => v[k] !== undefined).concat(v.layers ? ['layers' as never] : []);
-      if (onnxOnly.length) throw new UsageError(`--command runs your script instead of ONNX models: --${onnxOnly[0]} does not apply`);
-      const timeout = number('timeout', v.timeout, (x) => x > 0, 'seconds > 0');
-      report = await runCommandParity(
-        { command: v.command, cwd: v.cwd, timeoutMs: timeout !== undefined ? timeout * 1000 : undefined, atol, rtol, dtype, trusted: true },
-        { onStderr: (t) => process.stderr.write(t) },
-      );
-    } else {
-      if (!v.reference || !v.candidate) throw new UsageError(`parity needs --reference and --candidate (or --command)\n${PARITY_USAGE}`);
-      if (v.cwd !== undefined || v.timeout !== undefined) throw new UsageError(`--${v.cwd !== undefined ? 'cwd' : 'timeout'} applies to --command only`);
-      let inputs: InputSpec[];
-      try {
-        inputs = (v.input ?? []).map(parseInputSpec);
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
-      const seed = number('seed', v.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
-      const device = oneOf<Device>('device', v.device, ['auto', 'cpu', 'cuda']);
-      // On a terminal, one self-erasing status line while the worker runs.
-      const tty = process.stderr.isTTY === true && !v.json;
-      const onProgress = tty ? (e: ProgressEvent) => process.stderr.write(`\r\x1b[K${e.message}${e.total ? ` ${e.done}/${e.total}` : ''}…`) : undefined;
-      try {
-        // The CLI is its own process with nothing else to keep responsive, so onnxruntime runs right
-        // here: a worker process would add a second Node start to every run (the editor uses one).
-        report = await executeOnnxParity({ reference: v.reference, candidate: v.candidate, weights: v.weights, inputs, seed, atol, rtol, dtype, device, layers: v.layers }, onProgress);
-      } finally {
-        if (tty) process.stderr.write('\r\x1b[K');
-      }
-    }
+    report = await runParityTool({
+      reference: v.reference, candidate: v.candidate, weights: v.weights, inputs: v.input, seed, atol, rtol, dtype, device,
+      layers: v.layers || undefined, command: v.command, cwd: v.cwd, timeout,
+    }, {
+      // The CLI is its own process with nothing else to keep responsive, so onnxruntime runs right
+      // here: a worker process would add a second Node start to every run (the editor uses one).
+      inProcess: true,
+      // Command mode runs what the user typed.
+      commands: { allowed: true },
+      onProgress,
+      onStderr: (t) => process.stderr.write(t),
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
   } catch (e) {
     if (!(e instanceof ParityError)) throw e;
+    if (tty) process.stderr.write('\r\x1b[K');
     // Cannot run: one line (or the script's stderr tail after it), exit 2.
     process.stderr.write(`tensorport: ${printable(e.message)}\n`);
     return EXIT.usage;

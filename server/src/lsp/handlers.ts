@@ -28,13 +28,17 @@ import { parseInputSpec } from '../parity/inputs';
 import { hoverKeyString } from '../scripts/keyStringHover';
 import { classNamesOf } from '../source/classNames';
 import { hoverModelSource } from '../source/hover';
+import { ToolContext, toolNamed } from '../tools/definitions';
+import { invokeTool } from '../tools/invoke';
 import { cancelledError, honourCancel } from './cancellation';
 import {
   CONVERT_PROGRESS_NOTIFICATION, CONVERT_REQUEST, ConvertParams, ConvertProgressParams, ConvertResult, DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
-  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, WORKSPACE_REQUEST, WorkspaceResult,
+  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, TOOL_REQUEST, ToolParams, ToolResult, WORKSPACE_REQUEST, WorkspaceResult,
 } from './protocol';
 import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toTextEdit } from './toProtocol';
 import { Workspace, isMapping, isModelSource } from './workspace';
+
+const UNTRUSTED_COMMAND = 'command mode runs your own script: it is only available in a trusted workspace';
 
 export function registerHandlers(connection: Connection, documents: TextDocuments<TextDocument>, workspace: () => Workspace): void {
   connection.onDidChangeWatchedFiles(async ({ changes }) => {
@@ -117,6 +121,19 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     } catch (e) {
       return { ok: false, message: e instanceof Error ? e.message : String(e) };
     }
+  });
+
+  connection.onRequest(TOOL_REQUEST, async (p: ToolParams, token): Promise<ToolResult> => {
+    const def = toolNamed(p.name);
+    if (!def) return { ok: false, message: `no tool "${p.name}"` };
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    const ws = workspace();
+    const commands: ToolContext['commands'] = p.trusted ? { allowed: true } : { allowed: false, refusal: UNTRUSTED_COMMAND };
+    const outcome = await invokeTool(def, p.input, { index: ws.index, signal: abort.signal, commands }, ws.roots[0] ?? process.cwd());
+    if (abort.signal.aborted) return { ok: false, message: 'cancelled' };
+    connection.console.info(`tool ${def.name}: ${outcome.ok ? 'done' : outcome.message}`);
+    return outcome;
   });
 
   connection.onRequest(WORKSPACE_REQUEST, honourCancel(async (): Promise<WorkspaceResult> => {

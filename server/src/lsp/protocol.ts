@@ -57,6 +57,18 @@ export type ConvertResult =
 export const CONVERT_PROGRESS_NOTIFICATION = 'tensorport/convertProgress';
 export interface ConvertProgressParams { id: string; done: number; total: number; key: string }
 
+/**
+ * Request: one agent tool call (server/src/tools/definitions.ts) for the editor's language-model
+ * tools: the document `tensorport NAME --json` prints, or one line saying why not. Relative paths are
+ * resolved against the first workspace folder. `trusted`: the workspace is (parity's command mode
+ * runs user code only then). Cancelling the request stops a conversion or a parity run.
+ */
+export const TOOL_REQUEST = 'tensorport/tool';
+export const TOOL_NAMES = ['keys', 'check', 'map', 'convert', 'parity', 'diff'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+export interface ToolParams { name: ToolName; input: unknown; trusted: boolean }
+export type ToolResult = { ok: true; json: unknown } | { ok: false; message: string };
+
 /** Request: the workspace's checkpoints and mapping files with their status, for the Explorer view. */
 export const WORKSPACE_REQUEST = 'tensorport/workspace';
 export type WorkspaceEntry = import('../mapping/workspaceSummary').WorkspaceEntry;

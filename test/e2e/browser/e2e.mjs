@@ -77,6 +77,15 @@ try {
     await page.locator('.statusbar-item', { hasText: '14 checkpoints' }).first().waitFor({ timeout: 60_000 });
   });
 
+  await step('the six language-model tools are registered for chat agents (vscode.lm.tools)', async () => {
+    await page.keyboard.press('Escape');
+    await runCommand('Tensor Port: List Language Model Tools', 'List Language Model Tools');
+    const expected = '6 language-model tools registered: tensorport_check, tensorport_convert, tensorport_diff, tensorport_keys, tensorport_map, tensorport_parity';
+    await page.locator('.notifications-toasts', { hasText: expected }).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: path.join(OUT, 'lm-tools.png') });
+    await page.keyboard.press('Escape');
+  });
+
   await step('the planted missing transpose is in the Problems panel', async () => {
     await quickOpen('port.tpmap');
     await page.locator('.monaco-editor .view-lines', { hasText: 'bert.encoder.layer.{i}.attention.self.query.weight' }).first().waitFor({ timeout: 30_000 });

@@ -39,7 +39,7 @@ fi
 # 3. The VSIX, exactly as users get it.
 log "packaging"
 ( cd "$ROOT" && npm run -s package ) > "$OUT/package.log" 2>&1 || { tail -30 "$OUT/package.log"; exit 1; }
-VSIX=$(ls "$ROOT"/dist-vsix/*.vsix | head -1)
+VSIX=$(ls "$ROOT"/dist-vsix/*-linux-x64-*.vsix | head -1)
 "$CS" --user-data-dir "$W/ud" --extensions-dir "$W/exts" --install-extension "$VSIX" > "$OUT/install-extension.log" 2>&1
 
 # 4. The workspace: the worked BERT → PaddleNLP example with one transpose left out (line 12).

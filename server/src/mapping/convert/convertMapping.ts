@@ -46,6 +46,8 @@ export interface ConvertOptions {
   protocol?: 2 | 3 | 4;
   /** Replace an existing output file (otherwise it is refused). */
   force?: boolean;
+  /** How the caller's user names that option, for the refusal (`--force` on the command line, the default). */
+  forceOption?: string;
   /** safetensors only: shards of at most this many bytes and an index, as save_pretrained writes them. */
   maxShardBytes?: number;
   /** GGUF only: the GGUF whose metadata to carry over (default: the target, when it is a GGUF). */
@@ -117,7 +119,7 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   const shards = format === 'safetensors' && opts.maxShardBytes ? splitShards(plan.tensors, opts.maxShardBytes) : [];
   // What a loader opens: the file, or a sharded set's index.
   const written = shards.length > 1 ? `${outPath}.index.json` : outPath;
-  if (!opts.force && await exists(written)) throw new ConvertError('io', `${written}: exists; convert replaces it only with --force (nothing was written)`);
+  if (!opts.force && await exists(written)) throw new ConvertError('io', `${written}: exists; convert replaces it only with ${opts.forceOption ?? '--force'} (nothing was written)`);
 
   const metadata: Record<string, string> = {};
   if (tgt.framework) metadata.format = FORMAT[tgt.framework];

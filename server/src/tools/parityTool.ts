@@ -1,0 +1,72 @@
+/**
+ * `parity`: a forward parity check (../shared/spec/parity.md) — two ONNX models, optionally with the
+ * candidate's weights pushed through a mapping, or the user's own script (command mode, which runs
+ * user code: each face says whether it may). Writes no files.
+ */
+import type { z } from 'zod';
+import { ParityDtype } from '../parity/compare';
+import { runCommandParity } from '../parity/commandMode';
+import { runOnnxParity } from '../parity/engine';
+import { reportJson } from '../parity/formatReport';
+import { InputSpec, parseInputSpec } from '../parity/inputs';
+import { Device, ParityReport, ProgressEvent } from '../parity/types';
+import { InputError, OptionName, cliOption } from './inputError';
+import type { parityOutput } from './schemas';
+
+export interface ParityInput {
+  reference?: string; candidate?: string; weights?: string;
+  /** `NAME=FILE.npy` or `NAME=random:SHAPE`, as the CLI's --input. */
+  inputs?: string[];
+  seed?: number; atol?: number; rtol?: number; dtype?: ParityDtype; device?: Device; layers?: boolean;
+  command?: string; cwd?: string;
+  /** Seconds, command mode only. */
+  timeout?: number;
+}
+
+export interface ParityRunOptions {
+  signal?: AbortSignal;
+  onProgress?(e: ProgressEvent): void;
+  onStderr?(text: string): void;
+  /** Run onnxruntime in this process (the CLI, which has nothing else to keep responsive) instead of a worker process. */
+  inProcess?: boolean;
+  /** Whether command mode (user code) may run here; `refusal` says why not and how to allow it. */
+  commands: { allowed: true } | { allowed: false; refusal: string };
+}
+
+const ONNX_ONLY = ['reference', 'candidate', 'weights', 'inputs', 'seed', 'device', 'layers'] as const;
+
+export async function runParityTool(input: ParityInput, run: ParityRunOptions, option: OptionName = cliOption): Promise<ParityReport> {
+  const { atol, rtol, dtype } = input;
+  for (const [name, v] of [['atol', atol], ['rtol', rtol]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new InputError(`${option(name)} ${v}: expected a tolerance ≥ 0`);
+  }
+  if (input.command !== undefined) {
+    const onnxOnly = ONNX_ONLY.filter((k) => input[k] !== undefined && input[k] !== false);
+    if (onnxOnly.length) throw new InputError(`${option('command')} runs your script instead of ONNX models: ${onnxOnly[0] === 'inputs' ? option('input', 'inputs') : option(onnxOnly[0])} does not apply`);
+    if (input.timeout !== undefined && !(Number.isFinite(input.timeout) && input.timeout > 0)) throw new InputError(`${option('timeout')} ${input.timeout}: expected seconds > 0`);
+    if (!run.commands.allowed) throw new InputError(run.commands.refusal);
+    return runCommandParity(
+      { command: input.command, cwd: input.cwd, timeoutMs: input.timeout !== undefined ? input.timeout * 1000 : undefined, atol, rtol, dtype, trusted: true },
+      { signal: run.signal, onProgress: run.onProgress, onStderr: run.onStderr },
+    );
+  }
+  if (!input.reference || !input.candidate) throw new InputError(`parity needs ${option('reference')} and ${option('candidate')} (or ${option('command')})`);
+  if (input.cwd !== undefined || input.timeout !== undefined) throw new InputError(`${option(input.cwd !== undefined ? 'cwd' : 'timeout')} applies to ${option('command')} only`);
+  if (input.seed !== undefined && !(Number.isSafeInteger(input.seed) && input.seed >= 0)) throw new InputError(`${option('seed')} ${input.seed}: expected a non-negative integer`);
+  let inputs: InputSpec[];
+  try {
+    inputs = (input.inputs ?? []).map(parseInputSpec);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  const req = { reference: input.reference, candidate: input.candidate, weights: input.weights, inputs, seed: input.seed, atol, rtol, dtype, device: input.device, layers: input.layers };
+  if (!run.inProcess) return runOnnxParity(req, { signal: run.signal, onProgress: run.onProgress });
+  // Loaded only here: onnxruntime's native library is for the runs themselves, not every start.
+  const { executeOnnxParity } = await import('../parity/runOnnx');
+  return executeOnnxParity(req, run.onProgress);
+}
+
+/** The `parity --json` document as a JSON value: NaN and the infinities as the strings the CLI prints. */
+export function parityJson(report: ParityReport): z.infer<typeof parityOutput> {
+  return JSON.parse(reportJson(report)) as z.infer<typeof parityOutput>;
+}

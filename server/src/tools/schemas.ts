@@ -1,0 +1,97 @@
+/**
+ * The tools' input and output schemas (zod, listed as JSON Schema). Outputs are the CLI's `--json`
+ * documents (../shared/spec/cli.md, parity.md); inputs are the CLI's options as JSON fields. Inputs
+ * are strict (a misspelt field is an error, not ignored); package.json's `languageModelTools` carry
+ * the same input schemas (test/unit/contributions.test.ts compares them).
+ */
+import { z } from 'zod';
+
+const path = (what: string) => z.string().min(1).describe(what);
+const shape = z.array(z.union([z.number(), z.string()]));
+const numberOrText = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+
+export const keysInput = z.strictObject({
+  file: path('A checkpoint (.safetensors, *.safetensors.index.json, .bin/.pt/.pth, .pdparams, .pdiparams, .onnx, .gguf) or model source as FILE.py::Class / FILE.ts::Class'),
+  config: path('Model source only: the config.json whose values size the model').optional(),
+});
+export const keysOutput = z.object({
+  file: z.string(), format: z.string(), framework: z.string().optional(), shapeOrder: z.literal('ggml').optional(), content: z.string().optional(),
+  tensors: z.array(z.object({
+    key: z.string(), dtype: z.string(), shape, bytes: z.number(),
+    layout: z.string().optional(), constant: z.literal(true).optional(), graph: z.string().optional(),
+    definition: z.object({ line: z.number(), column: z.number() }).optional(), tiedTo: z.string().optional(), conditional: z.string().optional(),
+  })),
+  config: z.record(z.string(), z.number()).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  notes: z.array(z.string()).optional(),
+});
+
+export const checkInput = z.strictObject({
+  files: z.array(path('A .tpmap mapping file, model source (.py, .ts) or a conversion script')).min(1).describe('The files to check'),
+});
+export const checkOutput = z.object({
+  diagnostics: z.array(z.object({
+    file: z.string(), line: z.number(), column: z.number(), endLine: z.number(), endColumn: z.number(),
+    severity: z.enum(['error', 'warning', 'information']), code: z.string(), message: z.string(), key: z.string().optional(),
+  })),
+  summary: z.object({ files: z.number(), errors: z.number(), warnings: z.number(), information: z.number() }),
+});
+
+export const mapInput = z.strictObject({
+  source: path('The source checkpoint (or FILE.py::Class)'),
+  target: path('The target checkpoint (or FILE.py::Class)'),
+  output: path('Write the proposed mapping here as a .tpmap (nothing is written without it)').optional(),
+  force: z.boolean().optional().describe('Replace an existing output file'),
+});
+export const mapOutput = z.object({
+  rules: z.array(z.object({ source: z.array(z.string()), target: z.string(), transforms: z.array(z.string()), confidence: z.number() })),
+  unmappedSource: z.array(z.string()),
+  unmappedTarget: z.array(z.string()),
+});
+
+export const convertInput = z.strictObject({
+  mapping: path('The .tpmap mapping file; its source and target lines name the checkpoints'),
+  output: path('The checkpoint to write: .safetensors, .pdparams, .pt/.pth/.bin or .gguf'),
+  format: z.enum(['safetensors', 'torch', 'paddle', 'gguf']).optional().describe('The format, when the output name does not say it'),
+  protocol: z.union([z.literal(2), z.literal(3), z.literal(4)]).optional().describe('.pdparams only: paddle.save\'s pickle protocol (default 4)'),
+  maxShardSize: z.string().min(1).optional().describe('.safetensors only: shards of at most this size (e.g. 5GB) and an index'),
+  metadataFrom: path('.gguf only: the GGUF whose metadata to carry over').optional(),
+  force: z.boolean().optional().describe('Replace an existing output file'),
+});
+export const convertOutput = z.object({
+  output: z.string(), tensors: z.number(), bytes: z.number(), unwritten: z.array(z.string()), ms: z.number(), shards: z.number().optional(),
+});
+
+export const parityInput = z.strictObject({
+  reference: path('The reference .onnx model').optional(),
+  candidate: path('The candidate .onnx model (the port)').optional(),
+  weights: path('A .tpmap whose source tensors replace the candidate\'s initializers').optional(),
+  inputs: z.array(z.string().min(1)).optional().describe('NAME=FILE.npy or NAME=random:SHAPE (e.g. input_ids=random:1x6); inputs not given are generated'),
+  seed: z.number().int().min(0).optional(),
+  atol: z.number().min(0).optional(),
+  rtol: z.number().min(0).optional(),
+  dtype: z.enum(['fp32', 'fp16', 'bf16']).optional().describe('Precision of the candidate run'),
+  device: z.enum(['auto', 'cpu', 'cuda']).optional(),
+  layers: z.boolean().optional().describe('Compare intermediate values and report the first diverging layer'),
+  command: z.string().min(1).optional().describe('Command mode: a command running your own comparison script (JSON-lines protocol) instead of ONNX models'),
+  cwd: path('Command mode: the folder to run the command in').optional(),
+  timeout: z.number().positive().optional().describe('Command mode: seconds before the run is stopped'),
+});
+const comparison = { maxAbsDiff: numberOrText, maxRelDiff: numberOrText, cosine: numberOrText };
+export const parityOutput = z.looseObject({
+  pass: z.boolean(), mode: z.enum(['onnx', 'command']), device: z.string(), dtype: z.enum(['fp32', 'fp16', 'bf16']),
+  outputs: z.array(z.looseObject({ name: z.string(), shape: z.array(z.number()).optional(), ...comparison, pass: z.boolean() })),
+  firstDivergence: z.looseObject({ reference: z.string(), candidate: z.string(), ...comparison }).nullable().optional(),
+  timings: z.looseObject({ loadMs: z.number(), runMs: z.number() }),
+  notes: z.array(z.string()),
+});
+
+export const diffInput = z.strictObject({ a: path('The first checkpoint'), b: path('The second checkpoint') });
+const diffTensor = z.object({ dtype: z.string(), shape: z.array(z.number()) });
+export const diffOutput = z.object({
+  a: z.string(), b: z.string(),
+  onlyInA: z.array(diffTensor.extend({ key: z.string() })),
+  onlyInB: z.array(diffTensor.extend({ key: z.string() })),
+  changed: z.array(z.object({ key: z.string(), before: diffTensor, after: diffTensor, transposed: z.boolean() })),
+  same: z.number(),
+});
