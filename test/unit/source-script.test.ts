@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { CheckpointInfo } from '../../server/src/formats/tensorInfo';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
-import { hoverKeyString } from '../../server/src/scripts/keyStringHover';
+import { checkpointSides, hoverKeyString } from '../../server/src/scripts/keyStringHover';
 import { ScriptDiagnostic, checkScript, scanScript } from '../../server/src/scripts/scriptPairs';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
@@ -189,7 +189,7 @@ async function hoverOn(file: string, needle: string) {
   const lines = text.split('\n');
   const line = lines.findIndex((l) => l.includes(needle));
   assert.ok(line >= 0, `${needle} is in the fixture`);
-  return hoverKeyString(file, text, line, lines[line].indexOf(needle) + 3, await ckpts());
+  return hoverKeyString(file, text, line, lines[line].indexOf(needle) + 3, checkpointSides(await ckpts()));
 }
 
 test('hover on an f-string key: every layer of the checkpoint that has it, folded, with dtype and shape', async () => {

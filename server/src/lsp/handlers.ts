@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Connection, FileChangeType, ResponseError, TextDocuments } from 'vscode-languageserver/node';
+import { CodeActionKind, Connection, FileChangeType, Range, ResponseError, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { isCheckpointPath } from '../formats/fileKinds';
 import { keysDocument } from '../formats/keysDocument';
@@ -35,7 +35,7 @@ import {
   CONVERT_PROGRESS_NOTIFICATION, CONVERT_REQUEST, ConvertParams, ConvertProgressParams, ConvertResult, DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
   PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, TOOL_REQUEST, ToolParams, ToolResult, WORKSPACE_REQUEST, WorkspaceResult,
 } from './protocol';
-import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toTextEdit } from './toProtocol';
+import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toScriptCodeAction, toTextEdit } from './toProtocol';
 import { Workspace, isMapping, isModelSource } from './workspace';
 
 const UNTRUSTED_COMMAND = 'command mode runs your own script: it is only available in a trusted workspace';
@@ -163,6 +163,7 @@ export function registerHandlers(connection: Connection, documents: TextDocument
   documents.onDidClose((e) => {
     const ws = workspace();
     ws.mappings.close(e.document.uri);
+    ws.forgetScript(e.document.uri);
     connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     ws.sendStatus();
   });
@@ -187,10 +188,10 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     const ws = workspace();
     const doc = documents.get(textDocument.uri);
     if (doc && isModelSource(doc)) {
-      // The checkpoints read so far: a hover never waits on the headers past the eager limit.
-      const checkpoints = (await Promise.all([...ws.checkpointFiles].filter((f) => !ws.pending.has(f)).map((f) => ws.index.get(f)))).flatMap((e) => (e.ok ? [e.info] : []));
+      const checkpoints = await ws.readCheckpoints();
+      // A key string of a conversion script is looked up in the sides its `tensorport:` comment names.
       const h = await hoverModelSource(fileURLToPath(doc.uri), position.line, position.character, { overlay: ws.overlay(), checkpoints }).catch(() => undefined)
-        ?? await hoverKeyString(fileURLToPath(doc.uri), doc.getText(), position.line, position.character, checkpoints).catch(() => undefined);
+        ?? await hoverKeyString(fileURLToPath(doc.uri), doc.getText(), position.line, position.character, await ws.keySides(doc, checkpoints)).catch(() => undefined);
       return h ? { contents: toMarkdown(h.markdown), range: { start: { line: h.range.line, character: h.range.column }, end: { line: h.range.endLine, character: h.range.endColumn } } } : null;
     }
     const c = await ws.current(textDocument.uri);
@@ -209,6 +210,13 @@ export function registerHandlers(connection: Connection, documents: TextDocument
 
   connection.onCodeAction(honourCancel(async ({ textDocument, range, context }) => {
     const ws = workspace();
+    const doc = documents.get(textDocument.uri);
+    if (doc && isModelSource(doc)) {
+      // A conversion script: "replace with the suggestion" on a mistyped key; nothing for *Fix All*.
+      if (context.only && !context.only.some((k) => CodeActionKind.QuickFix.startsWith(k))) return [];
+      const ds = await ws.scriptDiagnostics(doc).catch(() => []);
+      return ds.filter((d) => d.fixes?.length && overlaps(d, range)).flatMap((d) => d.fixes!.map((f) => toScriptCodeAction(textDocument.uri, d, f)));
+    }
     const c = await ws.current(textDocument.uri);
     if (!c) return null;
     // *Fix All* (`editor.codeActionsOnSave: { "source.fixAll": "explicit" }`, or the Source Action menu): the
@@ -241,4 +249,10 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     const c = await workspace().current(textDocument.uri);
     return c ? formatMapping(c.state.file).map((e) => toTextEdit(c.state.file, e)) : null;
   }));
+}
+
+/** Does a script range (0-based line/column, end exclusive) touch the editor's range? */
+function overlaps(p: { line: number; column: number; endLine: number; endColumn: number }, r: Range): boolean {
+  const before = (l1: number, c1: number, l2: number, c2: number) => l1 < l2 || (l1 === l2 && c1 < c2);
+  return !before(p.endLine, p.endColumn, r.start.line, r.start.character) && !before(r.end.line, r.end.character, p.line, p.column);
 }

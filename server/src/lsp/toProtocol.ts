@@ -15,6 +15,7 @@ import { MappingDiagnostic, Severity, TextEdit } from '../mapping/diagnostics';
 import { positionAt } from '../mapping/lineIndex';
 import { OutlineSymbol } from '../mapping/symbols';
 import { SourceDiagnostic } from '../source/maskLint';
+import { ScriptFix } from '../scripts/keyTypoFix';
 import { ScriptDiagnostic } from '../scripts/scriptPairs';
 import { MappingFile, Span } from '../mapping/syntax';
 
@@ -72,6 +73,14 @@ export function scriptDiagnostic(uri: string, d: ScriptDiagnostic): Diagnostic {
   return {
     range: range(d), severity: SEVERITY[d.severity], code: d.code, source: 'tensorport', message: printable(d.message),
     relatedInformation: d.related?.map((r) => ({ location: { uri: r.file === undefined ? uri : pathToFileURL(r.file).toString(), range: range(r) }, message: printable(r.message) })),
+  };
+}
+
+/** A conversion script's quick fix: positions are the script's own lines and columns. */
+export function toScriptCodeAction(uri: string, d: ScriptDiagnostic, f: ScriptFix): LspCodeAction {
+  return {
+    title: f.title, kind: CodeActionKind.QuickFix, isPreferred: f.preferred, diagnostics: [scriptDiagnostic(uri, d)],
+    edit: { changes: { [uri]: f.edits.map((e) => ({ range: { start: { line: e.line, character: e.column }, end: { line: e.endLine, character: e.endColumn } }, newText: e.newText })) } },
   };
 }
 

@@ -9,13 +9,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Connection, DiagnosticSeverity, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { MAPPING_EXTENSION, isSourceName } from '../formats/fileKinds';
+import { CheckpointInfo } from '../formats/tensorInfo';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { displayName, readOrder } from '../index/checkpointGroups';
 import { findCheckpoints } from '../index/findFiles';
 import { pooledReader, ReadPool } from '../index/readPool';
 import { tooLargeMessage } from '../mapping/checkFile';
 import { offsetAt } from '../mapping/lineIndex';
-import { checkScript } from '../scripts/scriptPairs';
+import { KeySide, checkpointSides } from '../scripts/keyStringHover';
+import { ScriptDiagnostic, checkScript } from '../scripts/scriptPairs';
+import { scriptSides } from '../scripts/scriptSides';
 import { lintMaskDtypes } from '../source/maskLint';
 import { MappingDocuments, MappingState } from './mappingDocuments';
 import { INDEX_READY_NOTIFICATION, IndexReadyParams, STATUS_NOTIFICATION, ServerSettings, StatusParams } from './protocol';
@@ -39,6 +42,8 @@ export class Workspace {
   readonly notCheckpoints = new Set<string>();
   /** Listed but not read yet: past `tensorport.index.eagerLimit`, read when something asks for them. */
   readonly pending = new Set<string>();
+  /** Open conversion scripts' checks by document version (scriptDiagnostics). */
+  private readonly scripts = new Map<string, { version: number; diagnostics: Promise<ScriptDiagnostic[]> }>();
 
   constructor(
     readonly connection: Connection,
@@ -171,10 +176,40 @@ export class Workspace {
     };
     const [found, script] = await Promise.all([
       isPython(doc) ? lintMaskDtypes(file, doc.getText()).catch(warn) : [],
-      checkScript(file, doc.getText(), this.index).catch(warn),
+      this.scriptDiagnostics(doc).catch(warn),
     ]);
     if (this.documents.get(doc.uri)?.version !== version) return;
     this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: [...found.map((d) => sourceDiagnostic(doc.uri, d)), ...script.map((d) => scriptDiagnostic(doc.uri, d))] });
+  }
+
+  /**
+   * A conversion script's diagnostics at the document's current version, computed once per version:
+   * publishing and the quick fixes asked for as the cursor moves share one check.
+   */
+  scriptDiagnostics(doc: TextDocument): Promise<ScriptDiagnostic[]> {
+    const hit = this.scripts.get(doc.uri);
+    if (hit?.version === doc.version) return hit.diagnostics;
+    const diagnostics = checkScript(fileURLToPath(doc.uri), doc.getText(), this.index);
+    this.scripts.set(doc.uri, { version: doc.version, diagnostics });
+    // A failed check is not remembered: the next request tries again.
+    diagnostics.catch(() => { if (this.scripts.get(doc.uri)?.diagnostics === diagnostics) this.scripts.delete(doc.uri); });
+    return diagnostics;
+  }
+
+  forgetScript(uri: string): void {
+    this.scripts.delete(uri);
+  }
+
+  /** Where a key string of an open .py/.ts file is looked up: its script's own sides, else the workspace's checkpoints read so far. */
+  async keySides(doc: TextDocument, checkpoints: CheckpointInfo[]): Promise<KeySide[]> {
+    const own = await scriptSides(fileURLToPath(doc.uri), doc.getText(), this.index).catch(() => []);
+    return own.length ? own : checkpointSides(checkpoints);
+  }
+
+  /** The checkpoints read so far: a hover never waits on the headers past the eager limit. */
+  async readCheckpoints(): Promise<CheckpointInfo[]> {
+    const read = await Promise.all([...this.checkpointFiles].filter((f) => !this.pending.has(f)).map((f) => this.index.get(f)));
+    return read.flatMap((e) => (e.ok ? [e.info] : []));
   }
 
   /** The analysed state matching the document's current text, waiting for an analysis in flight. */

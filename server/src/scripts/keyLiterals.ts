@@ -94,7 +94,7 @@ export interface GroupRewrite {
 }
 
 export interface ScriptScan {
-  /** Every string literal that spells a dotted key or pattern, in text order. */
+  /** Every string literal that could spell a key or pattern (`"cls_token"` as well as `"blocks.0.norm1.weight"`), in text order. */
   literals: KeyLiteral[];
   pairs: KeyPair[];
   /** A transpose in the code that no pair accounts for (a loop over every 2-D weight): then no pair is sure to be untransposed. */

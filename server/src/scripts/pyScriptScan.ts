@@ -118,7 +118,7 @@ class PyScan {
         if (entries.some((e) => p.first.pattern.includes(e) || p.second.pattern.includes(e))) { p.transposition = 'yes'; p.why = `listed in \`${name}\``; break; }
       }
     }
-    const literals = [...this.literals.values()].filter((l): l is KeyLiteral => !!l && l.pattern.includes('.'));
+    const literals = [...this.literals.values()].filter((l): l is KeyLiteral => !!l);
     literals.sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
     return { literals, pairs, looseTranspose, reshapes: this.reshapes, rewrites: this.rewrites };
   }

@@ -26,7 +26,9 @@ import { checkFusedSlices } from './fusedSlices';
 import { KeyLiteral, KeyPair, ScriptScan } from './keyLiterals';
 import { settleRewrites, variants } from './pairVariants';
 import { scanPythonScript } from './pyScriptScan';
-import { DirectivePath, findDirective } from './scriptDirective';
+import { ScriptFix, typoFix } from './keyTypoFix';
+import { findDirective } from './scriptDirective';
+import { directiveSides } from './scriptSides';
 import { scanTypeScriptScript } from './tsScriptScan';
 
 export interface ScriptDiagnostic extends Pos {
@@ -37,6 +39,8 @@ export interface ScriptDiagnostic extends Pos {
   key?: string;
   /** `file` absent: a place in the script; present: a checkpoint (no lines: the start of the file). */
   related?: (Pos & { file?: string; message: string })[];
+  /** A mistyped key's "replace with the suggestion", where the suggestion is unambiguous (keyTypoFix.ts). */
+  fixes?: ScriptFix[];
 }
 
 /** The key literals and pairs of a .py/.ts file (empty for other files). */
@@ -65,10 +69,9 @@ export async function checkScript(path: string, text: string, index: CheckpointI
   if (!directive.source || !directive.target) return out.sort((a, b) => a.column - b.column);
   const scan = await scanScript(path, text);
 
-  const header = `source ${sideText(directive.source)}\ntarget ${sideText(directive.target)}\n`;
-  const sidesOnly = parseMapping(header);
-  if (sidesOnly.errors.length) return out;
-  const loaded = await loadSides(path, sidesOnly, index);
+  const named = await directiveSides(path, directive, index);
+  if (!named) return out;
+  const { header, sides: loaded } = named;
   const srcSide = loaded.source?.ok ? loaded.source.side : undefined;
   const tgtSide = loaded.target?.ok ? loaded.target.side : undefined;
 
@@ -120,7 +123,11 @@ export async function checkScript(path: string, text: string, index: CheckpointI
     const g = generated[line - 2];
     if (!g || !keyGroups.has(g.pair.group) || !keep(d, g, scan, srcSide, tgtSide)) continue;
     if (d.code === 'unknown-source-key') unknownSource.add(g);
-    out.push(toScript(d, g));
+    const sd = toScript(d, g);
+    const suggested = (d.fixes ?? []).flatMap((f) => (f.edits.length === 1 ? [f.edits[0].newText] : []));
+    if (d.code === 'unknown-source-key') out.push(typoFixed(sd, text, g.src, g.rule.sources[0].text, suggested));
+    else if (d.code === 'unknown-target-key') out.push(typoFixed(sd, text, g.tgt, (g.rule.target as KeyPattern).text, suggested));
+    else out.push(sd);
   }
   out.push(...checkFusedSlices(generated.filter((g) => keyGroups.has(g.pair.group)), srcSide, tgtSide));
   // The core stops at an unknown source key; a script's target string deserves its own check.
@@ -128,8 +135,8 @@ export async function checkScript(path: string, text: string, index: CheckpointI
     const target = g.rule.target as KeyPattern;
     if (!tgtSide || tgtSide.trie.match(target.segments).length) continue;
     const near = closestKeys(target, tgtSide.trie);
-    out.push({ ...g.tgt.pos, severity: 'error', code: 'unknown-target-key', key: target.text,
-      message: `\`${target.text}\` ${target.segments.some((s) => s.kind !== 'literal') ? 'matches no key' : 'is not a key'} of the target (${tgtSide.written})${near.length ? `; closest: ${near.map((k) => `\`${k}\``).join(', ')}` : ''}` });
+    out.push(typoFixed({ ...g.tgt.pos, severity: 'error', code: 'unknown-target-key', key: target.text,
+      message: `\`${target.text}\` ${target.segments.some((s) => s.kind !== 'literal') ? 'matches no key' : 'is not a key'} of the target (${tgtSide.written})${near.length ? `; closest: ${near.map((k) => `\`${k}\``).join(', ')}` : ''}` }, text, g.tgt, target.text, near));
   }
   return out.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
 }
@@ -183,13 +190,14 @@ function toScript(d: MappingDiagnostic, g: Generated): ScriptDiagnostic {
   return { ...at, severity: d.severity, code: d.code, message, ...(key ? { key } : {}), ...(related?.length ? { related } : {}) };
 }
 
+/** A mistyped key's quick fix, where the diagnostic sits on the key's own string. */
+function typoFixed(sd: ScriptDiagnostic, text: string, lit: KeyLiteral, written: string, suggestions: string[]): ScriptDiagnostic {
+  const p = lit.pos;
+  if (sd.line !== p.line || sd.column !== p.column || sd.endLine !== p.endLine || sd.endColumn !== p.endColumn) return sd;
+  const fix = typoFix(text, p, written, suggestions);
+  return fix ? { ...sd, fixes: [fix] } : sd;
+}
+
 const within = (d: Span, s: Span | undefined) => !!s && d.start >= s.start && d.end <= s.end;
 
 const captures = (pattern: string) => [...pattern.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-
-/** A directive path as a tpmap side: quoted when it has spaces, `::Class` kept outside the quotes. */
-function sideText(p: DirectivePath): string {
-  const m = /^(.*\.(?:pyi?|ts))::(\w+)$/.exec(p.text);
-  const [file, cls] = m ? [m[1], `::${m[2]}`] : [p.text, ''];
-  return `${/[\s#"]/.test(file) ? `"${file.replace(/"/g, '')}"` : file}${cls}`;
-}

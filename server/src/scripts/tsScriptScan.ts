@@ -114,7 +114,6 @@ export async function scanTypeScriptScript(path: string, text: string): Promise<
   };
   t.forEachChild(sf, second);
 
-  const dotted = [...literals.values()].filter((l) => l.pattern.includes('.'));
-  dotted.sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
-  return { literals: dotted, pairs, looseTranspose, reshapes };
+  const all = [...literals.values()].sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column);
+  return { literals: all, pairs, looseTranspose, reshapes };
 }
