@@ -180,3 +180,27 @@ test('map onto the real PaddleClas 2.6 VisionTransformer (ViT-Base defaults, fus
   assert.match(text, /^embeddings\.position_embeddings +-> pos_embed$/m);
   assert.deepEqual(check(mapping).map((d) => d.message.match(/`([^`]+)`/)?.[1]), ['head.weight', 'head.bias']);
 });
+
+test('hover on a target key of a port says how it is stored and which use says so; a parameter nothing uses says its layout is unknown', async () => {
+  const { parseMapping } = await import('../../server/src/mapping/parse');
+  const { loadSides } = await import('../../server/src/mapping/sides');
+  const { hoverAt } = await import('../../server/src/mapping/hover');
+  const { CheckpointIndex } = await import('../../server/src/index/checkpointIndex');
+  const mappingPath = path.join(PORTS, 'vit_plinear.tpmap');
+  const text = readFileSync(mappingPath, 'utf8');
+  const file = parseMapping(text);
+  const sides = await loadSides(mappingPath, file, new CheckpointIndex());
+  const at = text.indexOf('blocks.{i}.attn.q.weight') + 3;
+  assert.match(hoverAt(file, at, sides)!.markdown, /stored as a Linear weight \[in, out\] \(used in `x @ self\.weight` at torch_vit_plinear\.py:20\)/);
+  const src = text.indexOf('encoder.layer.{i}.attention.attention.query.weight') + 3;
+  assert.match(hoverAt(file, src, sides)!.markdown, /stored as a Linear weight \[out, in\] \(torch\)/);
+
+  const s = scratchDir('ports-hover');
+  s.file('port.py', 'import torch\nimport torch.nn as nn\n\nclass Port(nn.Module):\n    def __init__(self, dim=32):\n        super().__init__()\n        self.weight = nn.Parameter(torch.zeros(dim, dim))\n');
+  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'vit.safetensors'));
+  const unknownText = 'source vit.safetensors\ntarget port.py::Port\nencoder.layer.0.attention.attention.query.weight -> weight\n';
+  const unknownPath = s.file('port.tpmap', unknownText);
+  const unknown = parseMapping(unknownText);
+  const unknownSides = await loadSides(unknownPath, unknown, new CheckpointIndex());
+  assert.match(hoverAt(unknown, unknownText.lastIndexOf('weight') + 2, unknownSides)!.markdown, /layout unknown: nothing in the code says how it is used/);
+});

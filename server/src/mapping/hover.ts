@@ -5,7 +5,8 @@
 import { fmtShape, tensorShape } from './diagnostics';
 import { expandRule, traceTransforms } from './ruleCheck';
 import { Sides } from './sides';
-import { SideData } from './sideData';
+import { SideData, isModelSourceSide } from './sideData';
+import { describeLinear, layoutReason, linearLayout } from './layout';
 import { Span } from './syntax';
 import { locate } from './locate';
 import { TRANSFORM_DOCS } from './transforms';
@@ -46,6 +47,13 @@ export function hoverAt(file: MappingFile, offset: number, sides: Sides): HoverR
         const t = data.tensors.get(at.pattern.text);
         if (!t) return { span: at.pattern, markdown: `\`${at.pattern.text}\` is not in \`${data.written}\`` };
         lines.push(`\`${t.key}\` ${describe(t)}`, '', `${at.kind === 'source-key' ? 'source' : 'target'}: \`${data.written}\``);
+      }
+      const first = isPattern ? data.tensors.get(data.trie.match(at.pattern.segments)[0]?.key ?? '') : data.tensors.get(at.pattern.text);
+      if (first) {
+        const fromCode = isModelSourceSide(data);
+        const layout = linearLayout(first, data.framework, fromCode);
+        if (layout) lines.push('', `stored as a Linear weight ${describeLinear(layout)} (${layoutReason(first, data.framework, fromCode)})`);
+        else if (fromCode && first.shape.length === 2 && !first.layout) lines.push('', 'layout unknown: nothing in the code says how it is used, so no transpose is checked');
       }
       const flow = ruleFlow(at.rule, src, tgt);
       if (flow) lines.push('', flow);

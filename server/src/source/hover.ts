@@ -46,7 +46,7 @@ export async function hoverModelSource(file: string, line: number, column: numbe
     parts.push(`**${root}**`, '', '| key | dtype | shape | layout |', '| --- | --- | --- | --- |');
     for (const [pattern, t] of fold(tensors)) {
       const only = t.conditional ? ` (only if ${t.conditional})` : '';
-      parts.push(`| \`${pattern}\`${only} | ${t.dtype} | \`${shapeText(t)}\` | ${t.layout ? LAYOUT_TEXT[t.layout] ?? `\`${t.layout}\`` : t.buffer ? 'buffer' : ''} |`);
+      parts.push(`| \`${pattern}\`${only} | ${t.dtype} | \`${shapeText(t)}\` | ${t.layoutWhy ? `\`${t.layout === 'out_in' ? '[out, in]' : t.layout === 'in_out' ? '[in, out]' : t.layout}\` (used in ${t.layoutWhy.replace(/\|/g, '\\|')})` : t.layout ? LAYOUT_TEXT[t.layout] ?? `\`${t.layout}\`` : t.buffer ? 'buffer' : ''} |`);
     }
     for (const ck of opts.checkpoints ?? []) {
       const have = new Map(ck.tensors.map((x) => [x.key, x]));

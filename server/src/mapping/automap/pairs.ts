@@ -116,11 +116,26 @@ export function scorePair(item: SrcItem, t: Feature, ctx: GroupContext): Scored 
   const toks = (f: Feature) => (ctx.global ? f.keyTokens : f.tokens);
   const sim = Math.max(...item.feats.map((f) => ctx.weights.similarity(toks(f), toks(t))));
   const exact = item.kind === 'plain' && sameName(s, t, ctx.global);
-  if (!roleEq && sim < 0.3 && !exact) return undefined;
+  // The leaf's own name with an exact shape (or its transpose) is evidence under any container's name.
+  const leaf = item.kind === 'plain' && !exact && fit.cost === 0 && sameLeaf(s, t);
+  if (!roleEq && sim < 0.3 && !exact && !leaf) return undefined;
   const order = 1 - Math.abs((ctx.rank.get(s) ?? 0) - (ctx.rank.get(t) ?? 0));
-  const score = 1 + (roleEq ? 4 : 0) + (orderEq ? 1 : 0) + 3 * sim + (exact ? 2 : 0)
+  const score = 1 + (roleEq ? 4 : 0) + (orderEq ? 1 : 0) + 3 * sim + (exact ? 2 : 0) + (leaf ? 1.5 : 0)
     + 0.5 * order + (s.tensor.dtype === t.tensor.dtype ? 0.2 : 0) - fit.cost;
   return { score, transforms: fit.transforms };
+}
+
+/**
+ * The same leaf: a parameter that is its own module by its name (`cls_token`, `pos_embed`), any other by
+ * its module and name (`query.weight`) — `weight` alone says nothing.
+ */
+function sameLeaf(s: Feature, t: Feature): boolean {
+  const leaf = (f: Feature) => {
+    const segs = f.key.toLowerCase().split('.');
+    const last = segs[segs.length - 1];
+    return f.pclass === 'w' && !/^(weight|kernel|gamma|scale)$/.test(last) ? last : segs.slice(-2).join('.');
+  };
+  return leaf(s) === leaf(t) && leaf(s).length > 0;
 }
 
 /** Equal names inside a layer; outside, one key ends with the other (a prefix added or stripped). */
