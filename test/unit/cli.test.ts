@@ -59,3 +59,15 @@ test('check refuses a mapping file above --max-mapping-mb before reading it', ()
   assert.match(r.err, /big\.tpmap: 1\.1 MiB is more than the 1 MiB a mapping file may have/);
   assert.equal(run('check', big, '--max-mapping-mb', 'lots').code, 2);
 });
+
+test('--version prints the version; an unknown command says so on one line, then the usage as written (no escaped newlines)', () => {
+  const v = runCli(['--version']);
+  assert.equal(v.code, 0);
+  assert.match(v.out, /^tensorport \d+\.\d+\.\d+\n$/);
+  const r = runCli(['--bogus']);
+  assert.equal(r.code, 2);
+  const lines = r.err.split('\n');
+  assert.equal(lines[0], 'tensorport: unknown command "--bogus"');
+  assert.equal(lines[1], 'usage: tensorport <command> [options]');
+  assert.doesNotMatch(r.err, /\\x0a/);
+});

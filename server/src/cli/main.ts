@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { EXIT, UsageError, die } from './exit';
+import pkg from '../../../package.json';
 
 const USAGE = `usage: tensorport <command> [options]
 
@@ -42,11 +43,14 @@ async function main(argv: string[]): Promise<number> {
     case 'parity': return (await import('./parityCommand')).runParity(rest);
     // Its own bundle (dist/mcp.js: the MCP SDK and zod), so the other commands never parse it.
     case 'mcp': return (createRequire(__filename)(path.join(__dirname, 'mcp.js')) as typeof import('./mcpCommand')).runMcp(rest);
+    case '-V': case '--version': case 'version':
+      process.stdout.write(`tensorport ${pkg.version}\n`);
+      return EXIT.ok;
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;
     default:
-      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+      throw new UsageError(`unknown command "${command}"`, USAGE);
   }
 }
 

@@ -16,7 +16,7 @@ export async function runMap(args: string[]): Promise<number> {
   try {
     parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, output: { type: 'string', short: 'o' }, force: { type: 'boolean', default: false } });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    throw new UsageError((e as Error).message, USAGE);
   }
   const files = parsed.positionals;
   if (files.length !== 2) throw new UsageError(`map takes a SOURCE and a TARGET checkpoint (${USAGE})`);

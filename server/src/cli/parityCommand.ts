@@ -43,7 +43,7 @@ export async function runParity(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, allowPositionals: false, options: OPTIONS });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${PARITY_USAGE}`);
+    throw new UsageError((e as Error).message, PARITY_USAGE);
   }
   const v = parsed.values;
   const atol = number('atol', v.atol, (x) => x >= 0, 'a tolerance ≥ 0');
