@@ -62,3 +62,37 @@ test('a large installed modeling file lowered lazily gives the classes and posit
     assert.deepEqual(a, plain(whole.classes.get(name)), name);
   }
 });
+
+test('a class body cut at its members: methods and fields at that indentation only, decorators with their method', () => {
+  const text = [
+    'class Config(Base):',
+    '    """Doc with',
+    'def not_a_member(): in a string',
+    '    """',
+    '    model_type = "x"',
+    '    @property',
+    '    def size(self):',
+    '        def inner(): pass',
+    '        return (1,',
+    '    2)',
+    '    def __init__(self, a=1):',
+    '        self.a = a',
+  ].join('\n');
+  assert.deepEqual(splitTopLevel(text, 4)?.map((b) => [b.row, b.kind, b.name ?? '']), [
+    [1, 'other', ''], [4, 'other', ''], [5, 'def', 'size'], [10, 'def', '__init__'],
+  ]);
+});
+
+test('a large class (transformers\' PreTrainedConfig, most of an 80 KB file) lowered member by member equals a whole parse', { skip: env.skip }, () => {
+  const file = path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'transformers', 'configuration_utils.py');
+  const text = readFileSync(file, 'utf8');
+  const plain = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Map ? [...x.entries()] : x)));
+  const lazy = lowerPythonSync(file, text).classes.get('PreTrainedConfig')!;
+  const whole = lowerPythonSync(file, text, { whole: true }).classes.get('PreTrainedConfig')!;
+  assert.ok(whole.methods.size > 20);
+  assert.deepEqual([...lazy.methods.keys()], [...whole.methods.keys()]);
+  assert.deepEqual(plain(lazy.fields), plain(whole.fields));
+  assert.deepEqual(plain(lazy.bases), plain(whole.bases));
+  assert.deepEqual(plain(lazy.methods.get('__post_init__')), plain(whole.methods.get('__post_init__')));
+  assert.deepEqual(plain(lazy), plain(whole));
+});

@@ -37,10 +37,58 @@ export function lowerPythonSync(path: string, text: string, opts: { whole?: bool
   for (const b of blocks) {
     if (b.kind === 'other') { lowerBlock(text, b, file); continue; }
     const take = (): SourceFile => { const one: SourceFile = { ...file, classes: new Map(), functions: new Map(), imports: [], top: [] }; lowerBlock(text, b, one); return one; };
-    if (b.kind === 'class') classes.later(b.name!, () => take().classes.get(b.name!));
+    if (b.kind === 'class') classes.later(b.name!, () => (b.end - b.start >= LAZY_FROM ? lazyClass(text, b) : undefined) ?? take().classes.get(b.name!));
     else functions.later(b.name!, () => take().functions.get(b.name!));
   }
   return file;
+}
+
+/**
+ * A large class (transformers' `PreTrainedConfig` is most of an 80 KB file) cut at its members: the
+ * header and the class-level assignments are lowered at once, each method when first looked up — the
+ * interpreter reads a config's `__init__` and a property or two, never its serialisation helpers.
+ * Undefined when the body cannot be cut (then the class is lowered whole).
+ */
+function lazyClass(text: string, b: Block): ClassDef | undefined {
+  const body = text.slice(b.start, b.end);
+  const header = /^(?:@[^\n]*\n)*\s*class\b[^:]*?(?:\([^)]*\))?\s*:[ \t]*(?:#[^\n]*)?\n/.exec(body);
+  if (!header) return undefined;
+  const indent = /^([ ]+)\S/m.exec(body.slice(header[0].length).replace(/^(?:[ \t]*(?:#[^\n]*)?\n)+/, ''))?.[1].length;
+  if (!indent) return undefined;
+  const members = splitTopLevel(body, indent);
+  if (!members?.length) return undefined;
+  const pad = ' '.repeat(indent);
+  const lowerMember = (m: Block): ClassDef | undefined => withTree(`class _:\n${pad}${body.slice(m.start, m.end)}`, b.row + m.row - 1, (root) => {
+    const c = named(root).find((n) => n.type === 'class_definition');
+    return c ? classDef(c) : undefined;
+  });
+  const def = withTree(`${body.slice(0, members[0].start)}pass\n`, b.row, (root) => {
+    const c = named(root).find((n) => n.type === 'class_definition' || n.type === 'decorated_definition');
+    const d = c?.type === 'decorated_definition' ? field(c, 'definition') : c;
+    return d ? classDef(d) : undefined;
+  });
+  if (!def) return undefined;
+  const methods = new LazyMap<FunctionDef>();
+  const fields: ClassField[] = [];
+  for (const m of members) {
+    if (m.kind === 'def') methods.later(m.name!, () => lowerMember(m)?.methods.get(m.name!));
+    else if (m.kind === 'other') fields.push(...(lowerMember(m)?.fields ?? []));
+  }
+  const lines = body.replace(/\s+$/, '').split('\n');
+  return { ...def, methods, fields, pos: { ...def.pos, endLine: b.row + lines.length - 1, endColumn: lines[lines.length - 1].length } };
+}
+
+/** Parses `src` and hands its root to `fn`, positions shifted by `rows`. */
+function withTree<T>(src: string, rows: number, fn: (root: Node) => T): T {
+  const tree = parsePythonSync(src);
+  const saved = rowOffset;
+  rowOffset = rows;
+  try {
+    return fn(tree.rootNode);
+  } finally {
+    rowOffset = saved;
+    tree.delete();
+  }
 }
 
 /** Lowers one top-level block into `file`, its positions shifted to the block's place in the whole text. */

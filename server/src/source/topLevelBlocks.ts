@@ -19,8 +19,12 @@ export interface Block {
 
 const HEADER = /^(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)/;
 
-/** The blocks in order, or undefined when the scan ends inside a string or brackets (then parse whole). */
-export function splitTopLevel(text: string): Block[] | undefined {
+/**
+ * The blocks in order, or undefined when the scan ends inside a string or brackets (then parse whole).
+ * `indent` > 0 cuts a class body instead: statements that start after exactly that many spaces (the
+ * class's methods and fields); lines indented less (the `class` line) or more (method bodies) are not cuts.
+ */
+export function splitTopLevel(text: string, indent = 0): Block[] | undefined {
   const starts: { at: number; row: number }[] = [];
   let depth = 0;
   let row = 0;
@@ -28,10 +32,15 @@ export function splitTopLevel(text: string): Block[] | undefined {
   let lineStart = true;
   let continued = false;   // the previous line ended in a backslash
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    let c = text[i];
     if (lineStart) {
       lineStart = false;
-      if (!quote && depth === 0 && !continued && c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r' && c !== '#') starts.push({ at: i, row });
+      if (indent > 0 && !quote && depth === 0 && !continued) {
+        let k = 0;
+        while (k < indent && text[i + k] === ' ') k++;
+        const d = text[i + k];
+        if (k === indent && d !== ' ' && d !== '\t' && d !== '\n' && d !== '\r' && d !== '#') { i += k; c = text[i]; starts.push({ at: i, row }); }
+      } else if (!quote && depth === 0 && !continued && c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r' && c !== '#') starts.push({ at: i, row });
       continued = false;
     }
     if (quote) {
