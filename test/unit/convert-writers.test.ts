@@ -188,3 +188,44 @@ test('.gguf: tensors in GGML order with the target\'s metadata carried over byte
   ].join('\n'), d]);
   assert.deepEqual(JSON.parse(cmp.trim().split('\n').pop()!), { names: true, types: true, shapes: true, data: true, metadata: true, fields: 6 });
 });
+
+test('.gguf --quantize q8_0: every float matrix with whole 32-value rows is Q8_0 byte for byte as gguf-py quantises it (ties, zero blocks, F16/BF16 sources); vectors and odd rows stay as they are', { skip: env.skip, timeout: 300_000 }, () => {
+  const d = scratchDir('writers-q8').dir;
+  runPython(env.python!, ['-c', [
+    'import sys, warnings', 'warnings.filterwarnings("ignore")', 'import numpy as np, torch, gguf',
+    'from safetensors.torch import save_file', 'd = sys.argv[1]', 'rng = np.random.default_rng(1)',
+    'a = (rng.standard_normal((64, 96)) * 3).astype(np.float32)',
+    'a[0, :8] = [127, 2.5, -2.5, 0.5, -0.5, 1.5, -1.5, 0]; a[1, :32] = 0; a[2, :32] = 1e-30',
+    'w = {"blk.0.attn_q.weight": torch.from_numpy(a), "blk.0.ffn_up.weight": torch.from_numpy(rng.standard_normal((32, 64)).astype(np.float16)),',
+    '     "blk.0.ffn_down.weight": torch.from_numpy(rng.standard_normal((16, 32)).astype(np.float32)).to(torch.bfloat16),',
+    '     "output_norm.weight": torch.from_numpy(rng.standard_normal((64,)).astype(np.float32)), "blk.0.odd.weight": torch.from_numpy(rng.standard_normal((8, 40)).astype(np.float32))}',
+    'save_file(w, d + "/src.safetensors")',
+    'g = gguf.GGUFWriter(d + "/tgt.gguf", "llama")', 'g.add_block_count(1)',
+    'for k, v in w.items():',
+    '    if v.dtype == torch.bfloat16: g.add_tensor(k, v.view(torch.int16).numpy(), raw_shape=list(v.shape), raw_dtype=gguf.GGMLQuantizationType.BF16)',
+    '    else: g.add_tensor(k, v.numpy())',
+    'g.write_header_to_file(); g.write_kv_data_to_file(); g.write_tensors_to_file(); g.close()',
+  ].join('\n'), d]);
+  writeFileSync(path.join(d, 'm.tpmap'), 'source src.safetensors\ntarget tgt.gguf\n\nblk.{i}.* -> blk.{i}.*\noutput_norm.weight -> output_norm.weight\n');
+  const r = runCli(['convert', path.join(d, 'm.tpmap'), '-o', path.join(d, 'out.gguf'), '--quantize', 'q8_0', '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal((JSON.parse(r.out) as { quantized: number }).quantized, 3);
+  const cmp = runPython(env.python!, ['-c', [
+    'import sys, json, numpy as np, torch, gguf', 'from safetensors.torch import load_file',
+    'src = {k: v.float().numpy() for k, v in load_file(sys.argv[1] + "/src.safetensors").items()}',
+    'raw = {k: v for k, v in load_file(sys.argv[1] + "/src.safetensors").items()}',
+    'out = {}',
+    'for t in gguf.GGUFReader(sys.argv[1] + "/out.gguf").tensors:',
+    '    q = t.tensor_type == gguf.GGMLQuantizationType.Q8_0',
+    '    want = gguf.quants.quantize(src[t.name], gguf.GGMLQuantizationType.Q8_0).tobytes() if q else raw[t.name].view(torch.uint8).numpy().tobytes() if raw[t.name].dtype == torch.bfloat16 else raw[t.name].numpy().tobytes()',
+    '    out[t.name] = [t.tensor_type.name, bytes(np.asarray(t.data)) == want]',
+    'print(json.dumps(out))',
+  ].join('\n'), d]);
+  assert.deepEqual(JSON.parse(cmp.trim().split('\n').pop()!), {
+    'blk.0.attn_q.weight': ['Q8_0', true], 'blk.0.ffn_up.weight': ['Q8_0', true], 'blk.0.ffn_down.weight': ['Q8_0', true],
+    'output_norm.weight': ['F32', true], 'blk.0.odd.weight': ['F32', true],
+  });
+  const bad = runCli(['convert', path.join(d, 'm.tpmap'), '-o', path.join(d, 'out.safetensors'), '--quantize', 'q8_0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--quantize applies to \.gguf output/);
+});

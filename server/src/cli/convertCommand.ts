@@ -13,7 +13,7 @@ import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf] [--force] [--json]';
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf] [--quantize q8_0] [--force] [--json]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 
@@ -22,7 +22,7 @@ export async function runConvert(args: string[]): Promise<number> {
   try {
     parsed = parseCommandArgs(args, {
       output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false },
-      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' }, 'metadata-from': { type: 'string' },
+      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' }, 'metadata-from': { type: 'string' }, quantize: { type: 'string' },
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (${USAGE})`);
@@ -36,7 +36,7 @@ export async function runConvert(args: string[]): Promise<number> {
   const protocol = protocolText === undefined ? undefined : Number(protocolText);
   const input = {
     mapping, output: out, format: parsed.values.format, protocol, force: parsed.values.force,
-    maxShardSize: parsed.values['max-shard-size'], metadataFrom: parsed.values['metadata-from'],
+    maxShardSize: parsed.values['max-shard-size'], metadataFrom: parsed.values['metadata-from'], quantize: parsed.values.quantize,
   };
 
   const controller = new AbortController();
@@ -75,7 +75,7 @@ export async function runConvert(args: string[]): Promise<number> {
   if (summary.warnings.length > SHOWN_WARNINGS) process.stderr.write(`… and ${summary.warnings.length - SHOWN_WARNINGS} more warnings (tensorport check ${mapping})\n`);
   const n = summary.unwritten.length;
   const unwritten = n === 0 ? '' : `; ${n} target key${n === 1 ? '' : 's'} not written: ${summary.unwritten.slice(0, 5).join(', ')}${n > 5 ? ', …' : ''}`;
-  process.stdout.write(`wrote ${summary.output}${summary.shards ? ` and ${summary.shards} shards` : ''}: ${summary.tensors} tensor${summary.tensors === 1 ? '' : 's'}, ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s${unwritten}\n`);
+  process.stdout.write(`wrote ${summary.output}${summary.shards ? ` and ${summary.shards} shards` : ''}: ${summary.tensors} tensor${summary.tensors === 1 ? '' : 's'}, ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s${summary.quantized ? ` (${summary.quantized} as Q8_0)` : ''}${unwritten}\n`);
   return EXIT.ok;
 }
 

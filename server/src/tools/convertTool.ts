@@ -19,10 +19,11 @@ export interface ConvertInput {
   /** A size such as 5GB, 500MiB or a number of bytes. */
   maxShardSize?: string;
   metadataFrom?: string;
+  quantize?: string;
   force?: boolean;
 }
 
-export interface ConvertJson { output: string; tensors: number; bytes: number; unwritten: string[]; ms: number; shards?: number }
+export interface ConvertJson { output: string; tensors: number; bytes: number; unwritten: string[]; ms: number; shards?: number; quantized?: number }
 
 export interface ConvertRunOptions {
   signal?: AbortSignal;
@@ -47,14 +48,17 @@ export async function runConvertTool(input: ConvertInput, run: ConvertRunOptions
   if (shardText !== undefined && !maxShardBytes) throw new InputError(`${option('max-shard-size')} ${shardText}: a size such as 5GB, 500MiB or a number of bytes`);
   if (maxShardBytes !== undefined && format !== 'safetensors') throw new InputError(`${option('max-shard-size')} applies to .safetensors output`);
   if (input.metadataFrom !== undefined && format !== 'gguf') throw new InputError(`${option('metadata-from')} applies to .gguf output`);
+  const { quantize } = input;
+  if (quantize !== undefined && quantize !== 'q8_0') throw new InputError(`${option('quantize')} ${quantize}: the quantised type written is q8_0`);
+  if (quantize !== undefined && format !== 'gguf') throw new InputError(`${option('quantize')} applies to .gguf output`);
   return convertMapping(mapping, output, {
-    signal: run.signal, onProgress: run.onProgress, index: run.index, format, protocol, force: input.force, forceOption: option('force'), maxShardBytes, metadataFrom: input.metadataFrom,
+    signal: run.signal, onProgress: run.onProgress, index: run.index, format, protocol, force: input.force, forceOption: option('force'), maxShardBytes, metadataFrom: input.metadataFrom, quantize,
   });
 }
 
 /** The `convert --json` document. */
 export function convertJson(s: ConvertSummary): ConvertJson {
-  return { output: s.output, tensors: s.tensors, bytes: s.bytes, unwritten: s.unwritten, ms: Math.round(s.ms), ...(s.shards ? { shards: s.shards } : {}) };
+  return { output: s.output, tensors: s.tensors, bytes: s.bytes, unwritten: s.unwritten, ms: Math.round(s.ms), ...(s.shards ? { shards: s.shards } : {}), ...(s.quantized ? { quantized: s.quantized } : {}) };
 }
 
 /** A converter failure as one line: the mapping's problems joined, or the first problem and how many more. */

@@ -30,6 +30,9 @@ import { OLD_PROTOCOL_MAX, paddlePickleLayout } from './paddlePickleLayout';
 import { safetensorsLayout } from './safetensorsWriter';
 import { torchZipLayout } from './torchZipLayout';
 import { GgufMetadata, ggufLayout } from './ggufLayout';
+import { quantizableQ8_0 } from './q8_0';
+
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 import { shardIndex, shardName, splitShards } from './shards';
 import { SourceFiles } from './sourceData';
 
@@ -52,6 +55,8 @@ export interface ConvertOptions {
   maxShardBytes?: number;
   /** GGUF only: the GGUF whose metadata to carry over (default: the target, when it is a GGUF). */
   metadataFrom?: string;
+  /** GGUF only: write every float matrix whose rows hold whole 32-value blocks as Q8_0 (vectors stay as they are, as llama.cpp keeps them). */
+  quantize?: 'q8_0';
 }
 
 export interface ConvertSummary {
@@ -67,6 +72,8 @@ export interface ConvertSummary {
   ms: number;
   /** How many shard files were written (sharded safetensors). */
   shards?: number;
+  /** How many tensors were written as Q8_0 (`--quantize q8_0`). */
+  quantized?: number;
 }
 
 /** The safetensors `format` each layout convention is written as (`pt` is what transformers expects). */
@@ -116,6 +123,8 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
     }
   }
   if (cannot.length) throw new ConvertError('input', `${outPath}: cannot hold ${cannot.length === 1 ? 'a tensor' : `${cannot.length} tensors`} of the target; nothing was written:\n${listProblems(cannot)}`, cannot);
+  if (opts.quantize && format !== 'gguf') throw new ConvertError('input', `${outPath}: --quantize ${opts.quantize} writes GGUF only (this output is ${format}); nothing was written`);
+  const q8_0 = new Set(opts.quantize === 'q8_0' ? plan.tensors.flatMap((t, i) => (FLOAT_DTYPES.has(t.dtype) && quantizableQ8_0(t.shape) ? [i] : [])) : []);
   const shards = format === 'safetensors' && opts.maxShardBytes ? splitShards(plan.tensors, opts.maxShardBytes) : [];
   // What a loader opens: the file, or a sharded set's index.
   const written = shards.length > 1 ? `${outPath}.index.json` : outPath;
@@ -152,12 +161,12 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
       const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
       const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
         : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
-          : format === 'gguf' ? ggufLayout(plan.tensors, await ggufMetadataOf(opts.metadataFrom, tgt, opts.index ?? new CheckpointIndex()))
+          : format === 'gguf' ? ggufLayout(plan.tensors, await ggufMetadataOf(opts.metadataFrom, tgt, opts.index ?? new CheckpointIndex()), q8_0)
             : safetensorsLayout(plan.tensors, metadata);
       bytes = await writeAtomic(outPath, plan.tensors, layout, produce, write);
     }
     const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
-    return { output: written, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, ...(shards.length > 1 ? { shards: shards.length } : {}) };
+    return { output: written, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, ...(shards.length > 1 ? { shards: shards.length } : {}), ...(q8_0.size ? { quantized: q8_0.size } : {}) };
   } finally {
     await files.close();
   }
