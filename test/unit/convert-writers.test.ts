@@ -229,3 +229,41 @@ test('.gguf --quantize q8_0: every float matrix with whole 32-value rows is Q8_0
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--quantize applies to \.gguf output/);
 });
+
+test('.gguf --metadata-from config.json: the architecture keys convert_hf_to_gguf writes for LLaMA, with gguf-py\'s own types and values; an unknown model_type is one line', { skip: env.skip, timeout: 300_000 }, () => {
+  const d = scratchDir('writers-gguf-config').dir;
+  runPython(env.python!, ['-c', [
+    'import sys, os, warnings', 'warnings.filterwarnings("ignore")', 'import numpy as np, torch, gguf',
+    'from transformers import LlamaConfig', 'from safetensors.torch import save_file', 'd = sys.argv[1]',
+    'cfg = LlamaConfig(vocab_size=100, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256, rope_theta=10000.0, rms_norm_eps=1e-5)',
+    'cfg.save_pretrained(d + "/tiny-llama")',
+    'w = {"token_embd.weight": np.ones((100, 64), np.float32)}',
+    'save_file({k: torch.from_numpy(v) for k, v in w.items()}, d + "/src.safetensors")',
+    'g = gguf.GGUFWriter(d + "/tgt.gguf", "llama"); g.add_tensor("token_embd.weight", w["token_embd.weight"])',
+    'g.write_header_to_file(); g.write_kv_data_to_file(); g.write_tensors_to_file(); g.close()',
+    'g = gguf.GGUFWriter(d + "/truth.gguf", "llama"); g.add_name("tiny-llama"); g.add_context_length(256); g.add_embedding_length(64)',
+    'g.add_feed_forward_length(128); g.add_block_count(2); g.add_head_count(4); g.add_head_count_kv(2); g.add_rope_freq_base(10000.0)',
+    'g.add_rope_dimension_count(16); g.add_layer_norm_rms_eps(1e-5); g.add_vocab_size(100); g.add_tensor("token_embd.weight", w["token_embd.weight"])',
+    'g.write_header_to_file(); g.write_kv_data_to_file(); g.write_tensors_to_file(); g.close()',
+  ].join('\n'), d]);
+  writeFileSync(path.join(d, 'm.tpmap'), 'source src.safetensors\ntarget tgt.gguf\n\ntoken_embd.weight -> token_embd.weight\n');
+  const r = runCli(['convert', path.join(d, 'm.tpmap'), '-o', path.join(d, 'out.gguf'), '--metadata-from', path.join(d, 'tiny-llama', 'config.json')]);
+  assert.equal(r.code, 0, r.err);
+  const cmp = runPython(env.python!, ['-c', [
+    'import sys, json, gguf',
+    'def fields(p):',
+    '    r = gguf.GGUFReader(p)',
+    '    return {k: [[int(t) for t in f.types], str(f.contents())] for k, f in r.fields.items() if not k.startswith("GGUF.")}',
+    'a, b = fields(sys.argv[1] + "/truth.gguf"), fields(sys.argv[1] + "/out.gguf")',
+    'print(json.dumps({"same": a == b, "keys": sorted(b), "diff": {k: [a.get(k), b.get(k)] for k in set(a) | set(b) if a.get(k) != b.get(k)}}))',
+  ].join('\n'), d]);
+  const result = JSON.parse(cmp.trim().split('\n').pop()!) as { same: boolean; keys: string[]; diff: object };
+  assert.deepEqual(result.diff, {});
+  assert.equal(result.same, true);
+  assert.ok(result.keys.includes('llama.attention.head_count_kv') && result.keys.includes('llama.rope.dimension_count'));
+
+  writeFileSync(path.join(d, 'bad.json'), JSON.stringify({ model_type: 'nonesuch', hidden_size: 8 }));
+  const bad = runCli(['convert', path.join(d, 'm.tpmap'), '-o', path.join(d, 'bad.gguf'), '--metadata-from', path.join(d, 'bad.json')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /^tensorport: --metadata-from .*bad\.json: model_type "nonesuch": architecture keys are built for llama, mistral/);
+});

@@ -13,7 +13,7 @@ import { parseCommandArgs } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf] [--quantize q8_0] [--force] [--json]';
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf|config.json] [--quantize q8_0] [--force] [--json]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 

@@ -55,7 +55,7 @@ export const convertInput = z.strictObject({
   format: z.enum(['safetensors', 'torch', 'paddle', 'gguf']).optional().describe('The format, when the output name does not say it'),
   protocol: z.union([z.literal(2), z.literal(3), z.literal(4)]).optional().describe('.pdparams only: paddle.save\'s pickle protocol (default 4)'),
   maxShardSize: z.string().min(1).optional().describe('.safetensors only: shards of at most this size (e.g. 5GB) and an index'),
-  metadataFrom: path('.gguf only: the GGUF whose metadata to carry over').optional(),
+  metadataFrom: path('.gguf only: the GGUF whose metadata to carry over, or a config.json to build the architecture keys from').optional(),
   quantize: z.enum(['q8_0']).optional().describe('.gguf only: write float matrices as Q8_0 (as llama.cpp\'s --outtype q8_0); vectors stay float'),
   force: z.boolean().optional().describe('Replace an existing output file'),
 });

@@ -31,6 +31,7 @@ import { safetensorsLayout } from './safetensorsWriter';
 import { torchZipLayout } from './torchZipLayout';
 import { GgufMetadata, ggufLayout } from './ggufLayout';
 import { quantizableQ8_0 } from './q8_0';
+import { ggufMetadataFromConfig } from './ggufConfigMetadata';
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 import { shardIndex, shardName, splitShards } from './shards';
@@ -238,6 +239,7 @@ async function writeShards(outPath: string, tensors: readonly OutTensor[], shard
 async function ggufMetadataOf(from: string | undefined, tgt: SideData, index: CheckpointIndex): Promise<GgufMetadata | undefined> {
   let file = tgt.path;
   let info = tgt.info;
+  if (from && /\.json$/i.test(from)) return configMetadata(from);
   if (from) {
     const e = await index.get(path.resolve(from));
     if (!e.ok) throw new ConvertError('input', `--metadata-from ${from}: ${e.error.reason}`);
@@ -256,3 +258,23 @@ async function ggufMetadataOf(from: string | undefined, tgt: SideData, index: Ch
   return { bytes, count: m.count, alignment: m.alignment };
 }
 
+
+/** A config.json's architecture keys (ggufConfigMetadata.ts); the model's name is its folder's. */
+async function configMetadata(file: string): Promise<GgufMetadata> {
+  let doc: unknown;
+  try {
+    const text = await readRegularFile(file, 'a config.json', (st) => {
+      if (st.size > MAX_CONFIG_BYTES) throw new Error(`${st.size} bytes is no config.json`);
+    });
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ConvertError('input', `--metadata-from ${file}: ${e instanceof SyntaxError ? `not valid JSON: ${e.message}` : describeFsError(e)}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConvertError('input', `--metadata-from ${file}: not a JSON object`);
+  const m = ggufMetadataFromConfig(doc as Record<string, unknown>, path.basename(path.dirname(path.resolve(file))));
+  if ('problem' in m) throw new ConvertError('input', `--metadata-from ${file}: ${m.problem}`);
+  return m;
+}
+
+/** A config.json is a few KB; anything past this is not one. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
