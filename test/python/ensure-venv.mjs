@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Makes the Python test environment on demand (`npm test` runs this first): test/python/.venv from the
-// pinned requirements.txt beside this file, then requirements-nodeps.txt without their dependencies, then requirements-corpus.txt into .venv/corpus (read, not imported). Reused while the requirements are unchanged (their hash is
+// pinned requirements.txt beside this file, then requirements-nodeps.txt without their dependencies, then each requirements-corpus*.txt into its own .venv/corpus* folder (read, not imported). Reused while the requirements are unchanged (their hash is
 // stamped inside the venv); remade when they change. Without python3 the Python-backed tests skip,
 // saying so; with python3 a failed install fails the run — CI must run every Python-backed test.
 // TENSORPORT_PYTHON_TESTS=skip skips them on purpose (a machine with no package registry).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +16,9 @@ const python = join(venv, 'bin', 'python');
 const stamp = join(venv, 'requirements.sha1');
 const requirements = join(here, 'requirements.txt');
 const noDeps = join(here, 'requirements-nodeps.txt');
-const corpus = join(here, 'requirements-corpus.txt');
+// Each requirements-corpus*.txt goes into its own folder: .venv/corpus, .venv/corpus-4.20, …
+const corpora = readdirSync(here).filter((f) => /^requirements-corpus.*\.txt$/.test(f)).sort()
+  .map((f) => ({ file: join(here, f), dir: join(venv, f.replace(/^requirements-/, '').replace(/\.txt$/, '')) }));
 const log = join(here, '.venv-install.log');
 const shown = relative(process.cwd(), venv) || venv;
 
@@ -26,7 +28,9 @@ if (process.env.TENSORPORT_PYTHON_TESTS === 'skip') {
   say('TENSORPORT_PYTHON_TESTS=skip: the Python-backed tests will be skipped');
   process.exit(0);
 }
-const want = createHash('sha1').update(readFileSync(requirements)).update(readFileSync(noDeps)).update(readFileSync(corpus)).digest('hex');
+const hash = createHash('sha1').update(readFileSync(requirements)).update(readFileSync(noDeps));
+for (const c of corpora) hash.update(c.dir.slice(venv.length)).update(readFileSync(c.file));
+const want = hash.digest('hex');
 if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) process.exit(0);
 
 const base = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
@@ -44,7 +48,7 @@ const steps = [
   [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '-r', requirements]],
   [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '--no-deps', '-r', noDeps]],
   // Source to read, not to import: apart from the venv's own packages.
-  [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '--no-deps', '--target', join(venv, 'corpus'), '-r', corpus]],
+  ...corpora.map((c) => [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '--no-deps', '--target', c.dir, '-r', c.file]]),
 ];
 writeFileSync(log, '');
 for (const [cmd, args] of steps) {

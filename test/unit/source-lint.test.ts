@@ -9,31 +9,34 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { SourceDiagnostic, lintMaskDtypes } from '../../server/src/source/maskLint';
-import { FIXTURES } from '../support/tmp';
+import { testPython } from '../support/python';
 
-const DIR = path.join(FIXTURES, 'source');
+// The real CLIP before and after the fix, installed apart by test/python/ensure-venv.mjs (read, never imported).
+const CORPUS = path.join(__dirname, '..', 'python', '.venv');
+const CLIP_4_20 = path.join(CORPUS, 'corpus-4.20', 'transformers', 'models', 'clip', 'modeling_clip.py');
+const CLIP_4_21 = path.join(CORPUS, 'corpus-4.21', 'transformers', 'models', 'clip', 'modeling_clip.py');
+const env = testPython();
 
 const lint = (text: string) => lintMaskDtypes('model.py', text);
 const at = (text: string, d: SourceDiagnostic) => text.split('\n')[d.line].slice(d.column, d.endColumn);
 
-test('HF CLIP text model: the float32 causal mask is reported where it is built, with where it is added', async () => {
-  const text = readFileSync(path.join(DIR, 'clip_text.py'), 'utf8');
-  const ds = await lintMaskDtypes(path.join(DIR, 'clip_text.py'), text);
+test('HF CLIP (transformers 4.20.1, read in place): the float32 causal mask is reported where it is built, with where it is added', { skip: env.skip }, async () => {
+  const text = readFileSync(CLIP_4_20, 'utf8');
+  const ds = await lintMaskDtypes(CLIP_4_20, text);
   assert.equal(ds.length, 1);
   const d = ds[0];
   assert.equal(d.code, 'fp16-mask-float32');
   assert.equal(d.severity, 'warning');
   assert.equal(at(text, d), 'torch.empty(bsz, seq_len, seq_len)');
-  assert.match(d.message, /float32 \(`torch\.empty` without `dtype=` makes float32, filled with `float\("-inf"\)`\)/);
+  assert.match(d.message, /float32 \(`torch\.empty` without `dtype=` makes float32, filled with `torch\.tensor\(float\("-inf"\)\)`\)/);
   assert.match(d.message, /`torch\.finfo\(dtype\)\.min`/);
   const sink = d.related![0];
   assert.match(text.split('\n')[sink.line], /attn_weights = attn_weights\.view\(bsz, self\.num_heads, tgt_len, src_len\) \+ causal_attention_mask/);
   assert.match(sink.message, /passed on as `causal_attention_mask` \(line \d+\), which is added to the attention scores/);
 });
 
-test('the fixed CLIP (mask in the activations\' dtype, filled with finfo.min) is clean', async () => {
-  const text = readFileSync(path.join(DIR, 'clip_text_fixed.py'), 'utf8');
-  assert.deepEqual(await lintMaskDtypes(path.join(DIR, 'clip_text_fixed.py'), text), []);
+test('the fixed CLIP (transformers 4.21.3: mask in the activations\' dtype, filled with finfo.min) is clean', { skip: env.skip }, async () => {
+  assert.deepEqual(await lintMaskDtypes(CLIP_4_21, readFileSync(CLIP_4_21, 'utf8')), []);
 });
 
 const cases: { name: string; positive: string; clean: string; site: string }[] = [

@@ -94,7 +94,7 @@ test('the fp16 mask lint on the same files: none reported — transformers build
   const reported: string[] = [];
   for (const f of files) for (const d of await lintMaskDtypes(f, readFileSync(f, 'utf8'))) reported.push(`${f}:${d.line + 1}: ${d.message}`);
   assert.deepEqual(reported, []);
-  // The float32 causal mask of transformers 4.x's CLIP text model is still found (a reproduction in the fixtures).
-  const clip = path.join(__dirname, '..', 'fixtures', 'source', 'clip_text.py');
+  // The float32 causal mask of transformers 4.20's CLIP text model is still found (installed apart, read in place).
+  const clip = path.join(__dirname, '..', 'python', '.venv', 'corpus-4.20', 'transformers', 'models', 'clip', 'modeling_clip.py');
   assert.equal((await lintMaskDtypes(clip, readFileSync(clip, 'utf8'))).length, 1);
 });
