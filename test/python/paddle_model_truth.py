@@ -7,13 +7,11 @@ visualisation packages its models never use (OpenCV, scikit-learn, faiss…), wh
 Usage: paddle_model_truth.py [NAME ...]   (default: every case)
 """
 import importlib
-import importlib.abc
-import importlib.machinery
 import inspect
+import os
 import json
 import logging
 import sys
-import types
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -23,23 +21,10 @@ NOT_NEEDED = {"cv2", "sklearn", "faiss", "visualdl", "easydict", "prettytable", 
               "rarfile", "gast", "pandas", "skimage", "six"}
 
 
-class Absent(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Empty modules for NOT_NEEDED: any attribute is a dummy class or function."""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stand_ins  # noqa: E402
 
-    def find_spec(self, name, path, target=None):
-        return importlib.machinery.ModuleSpec(name, self, is_package=True) if name.split(".")[0] in NOT_NEEDED else None
-
-    def create_module(self, spec):
-        m = types.ModuleType(spec.name)
-        m.__path__ = []
-        m.__getattr__ = lambda attr: type(attr, (), {}) if attr[:1].isupper() else (lambda *a, **k: None)
-        return m
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, Absent())
+stand_ins.install(NOT_NEEDED)
 
 import paddle  # noqa: E402
 
