@@ -41,6 +41,14 @@ function planted(name: string, edit: (text: string) => string): string {
 
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
+/** A scratch folder with the ViT-Tiny checkpoint and `port.py::Port`, a module whose `__init__(self, PARAMS)` runs `line`. */
+function portBeside(name: string, params: string, line: string): ReturnType<typeof scratchDir> {
+  const s = scratchDir(name);
+  s.file('port.py', ['import torch', 'import torch.nn as nn', '', 'class Port(nn.Module):', `    def __init__(self, ${params}):`, '        super().__init__()', `        ${line}`, ''].join('\n'));
+  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'vit.safetensors'));
+  return s;
+}
+
 test('keys: a custom parameter gets the layout its forward uses — `x @ W` [in, out], einsum by subscripts, F.linear [out, in] — and says which use', () => {
   const plinear = JSON.parse(runCli(['keys', `${PORTS}/torch_vit_plinear.py::ViT`, '--json']).out) as { tensors: { key: string; layout?: string; layoutWhy?: string }[] };
   const q = plinear.tensors.find((t) => t.key === 'blocks.0.attn.q.weight')!;
@@ -94,15 +102,7 @@ test('q and k swapped in the seed-style Paddle port: a warning on each of the tw
 });
 
 test('a custom parameter nothing uses: no transpose diagnostic either way (the layout is unknown, not torch\'s)', () => {
-  const s = scratchDir('ports-unknown');
-  s.file('port.py', [
-    'import torch', 'import torch.nn as nn', '',
-    'class Port(nn.Module):',
-    '    def __init__(self, dim=32):',
-    '        super().__init__()',
-    '        self.weight = nn.Parameter(torch.zeros(dim, dim))', '',
-  ].join('\n'));
-  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'vit.safetensors'));
+  const s = portBeside('ports-unknown', 'dim=32', 'self.weight = nn.Parameter(torch.zeros(dim, dim))');
   for (const rule of ['encoder.layer.0.attention.attention.query.weight -> weight', 'encoder.layer.0.attention.attention.query.weight -> weight | transpose']) {
     const m = s.file('port.tpmap', `source vit.safetensors\ntarget port.py::Port\n${rule}\nencoder.* -> drop\nembeddings.* -> drop\nlayernorm.* -> drop\n`);
     assert.deepEqual(check(m).filter((d) => /transpose/.test(d.code)), [], rule);
@@ -151,15 +151,7 @@ test('map with a class that is not in the file names the classes there, not the 
 });
 
 test('convert into model source refuses a tensor whose dimensions nothing bound, naming them, and writes nothing', () => {
-  const s = scratchDir('ports-open');
-  s.file('port.py', [
-    'import torch', 'import torch.nn as nn', '',
-    'class Port(nn.Module):',
-    '    def __init__(self, rows, cols):',
-    '        super().__init__()',
-    '        self.table = nn.Parameter(torch.zeros(rows * cols))', '',
-  ].join('\n'));
-  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'vit.safetensors'));
+  const s = portBeside('ports-open', 'rows, cols', 'self.table = nn.Parameter(torch.zeros(rows * cols))');
   const m = s.file('port.tpmap', 'source vit.safetensors\ntarget port.py::Port\nembeddings.patch_embeddings.projection.bias -> table\n');
   const out = path.join(s.dir, 'out.safetensors');
   const r = runCli(['convert', m, '-o', out]);
@@ -195,9 +187,7 @@ test('hover on a target key of a port says how it is stored and which use says s
   const src = text.indexOf('encoder.layer.{i}.attention.attention.query.weight') + 3;
   assert.match(hoverAt(file, src, sides)!.markdown, /stored as a Linear weight \[out, in\] \(torch\)/);
 
-  const s = scratchDir('ports-hover');
-  s.file('port.py', 'import torch\nimport torch.nn as nn\n\nclass Port(nn.Module):\n    def __init__(self, dim=32):\n        super().__init__()\n        self.weight = nn.Parameter(torch.zeros(dim, dim))\n');
-  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'vit.safetensors'));
+  const s = portBeside('ports-hover', 'dim=32', 'self.weight = nn.Parameter(torch.zeros(dim, dim))');
   const unknownText = 'source vit.safetensors\ntarget port.py::Port\nencoder.layer.0.attention.attention.query.weight -> weight\n';
   const unknownPath = s.file('port.tpmap', unknownText);
   const unknown = parseMapping(unknownText);
