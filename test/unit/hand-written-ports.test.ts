@@ -194,3 +194,23 @@ test('hover on a target key of a port says how it is stored and which use says s
   const unknownSides = await loadSides(unknownPath, unknown, new CheckpointIndex());
   assert.match(hoverAt(unknown, unknownText.lastIndexOf('weight') + 2, unknownSides)!.markdown, /layout unknown: nothing in the code says how it is used/);
 });
+
+test('convert into transformers\' own GPT2LMHeadModel from a save_pretrained checkpoint that dropped the tied lm_head: the tied key is written too, and load_state_dict(strict=True) takes the file', { skip: env.skip }, () => {
+  const s = scratchDir('ports-gpt2');
+  const file = path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'transformers', 'models', 'gpt2', 'modeling_gpt2.py');
+  const mapping = path.join(s.dir, 'port.tpmap');
+  const m = runCli(['map', path.join(FIXTURES, 'real', 'hf', 'gpt2_tied', 'model.safetensors'), `${file}::GPT2LMHeadModel`, '-o', mapping]);
+  assert.equal(m.code, 0, m.err);
+  assert.match(readFileSync(mapping, 'utf8'), /^# Left at the code's defaults \(no tensor's shape shows them; check them\): .*n_head = 12/m);
+  const out = path.join(s.dir, 'port.safetensors');
+  const c = runCli(['convert', mapping, '-o', out]);
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /17 tensors/);
+  const r = runPython(env.python!, ['-c', [
+    'import sys, warnings', 'warnings.filterwarnings("ignore")', 'import torch', 'from safetensors.torch import load_file',
+    'from transformers import GPT2Config, GPT2LMHeadModel', 'sd = load_file(sys.argv[1])',
+    'm = GPT2LMHeadModel(GPT2Config(n_layer=1, vocab_size=40, n_embd=8, n_positions=16, n_head=2))',
+    'm.load_state_dict(sd, strict=True)', 'print(torch.equal(m.lm_head.weight, sd["transformer.wte.weight"]))',
+  ].join('\n'), out]);
+  assert.equal(r.trim().split('\n').pop(), 'True');
+});

@@ -116,7 +116,7 @@ function bindCounts(first: Inferred, rules: (Rule & { target: KeyPattern })[], r
       const r = solveDim(list.count, n, known, first.symbols);
       if (r.kind === 'bound') {
         known.set(r.sym, r.value);
-        from.set(r.sym, `line ${line(rule)}: \`{${capture}}\` takes ${n} values in ${other.written}`);
+        from.set(r.sym, `line ${line(rule)}: \`{${capture}}\` takes ${n} value${n === 1 ? '' : 's'} in ${other.written}`);
       }
       break;
     }

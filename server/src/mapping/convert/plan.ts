@@ -65,7 +65,10 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
   }
 
   for (const key of tgt.keys) {
-    const w = writers.get(key);
+    // Into model source, a tied key (`lm_head.weight` sharing `wte.weight`'s tensor) is written with the
+    // same data: `load_state_dict` expects every key its state_dict() has, the tied ones too.
+    const tiedTo = fromCode ? tgt.tied.get(key) : undefined;
+    const w = writers.get(key) ?? (tiedTo !== undefined ? writers.get(tiedTo) : undefined);
     if (!w) { plan.unwritten.push(key); continue; }
     const target = tgt.tensors.get(key)!;
     const where = `${mappingName}:${positionAt(file.lineStarts, w.rule.start).line + 1}`;
