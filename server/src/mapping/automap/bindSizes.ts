@@ -52,7 +52,8 @@ export async function bindSizesFromPairs(model: SideData, spec: ModelSideSpec, r
     const m = /^line \d+: (.*)$/.exec(b.from);
     if (m) sets.push({ name, value: b.value, why: m[1] });
     else if (b.from.startsWith('`set ')) sets.push({ name, value: b.value, why: `\`${headKey}\` in config.json beside ${other.written}: no tensor's shape shows it` });
-    else if (b.from === DEFAULT_FROM) defaults.push({ name, value: b.value, why: b.from });
+    // Dropout rates change nothing a port is checked by (eval mode); head counts and epsilons do.
+    else if (b.from === DEFAULT_FROM && !/drop/i.test(name)) defaults.push({ name, value: b.value, why: b.from });
   }
   return { side: sideFromInfo(r.info, model.path, model.written, model.framework), sets, defaults };
 }
