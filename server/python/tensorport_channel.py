@@ -9,13 +9,13 @@ output stays in the log. A script of command mode may use this file too:
 
     import os, sys; sys.path.insert(0, os.environ["TENSORPORT_PYTHON_DIR"])
     import tensorport_channel as tp
+    tp.connect()   # before printing anything that starts with "{"
     tp.send({"event": "stat", "name": "encoder.layer.3", "maxAbsDiff": 0.0})
     tp.send({"event": "done"})
 
 Standard library only: nothing to install.
 """
 import json
-import math
 import os
 import socket
 
@@ -59,22 +59,21 @@ def _open():
         raise RuntimeError("TENSORPORT_CHANNEL must be unix:PATH or tcp:HOST:PORT, not %r" % where)
     _sock = s
     _write({"event": "hello", "token": os.environ.get("TENSORPORT_CHANNEL_TOKEN", ""), "pid": os.getpid()})
+    # Wait for Tensor Port's answer: from then on it reads events here only, and stdout is plain output.
+    s.settimeout(30)
+    got = b""
+    while not got.endswith(b"\n"):
+        chunk = s.recv(64)
+        if not chunk:
+            raise RuntimeError("the Tensor Port event channel closed before it answered")
+        got += chunk
+    s.settimeout(None)
     return s
 
 
-def _clean(v):
-    # JSON has no NaN or infinities: they travel as the strings the report uses.
-    if isinstance(v, float) and not math.isfinite(v):
-        return "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity")
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    return v
-
-
 def _write(event):
-    data = (json.dumps(_clean(event), separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
+    # NaN and the infinities as Python writes them (bare words): the reader accepts them, as on stdout.
+    data = (json.dumps(event, separators=(",", ":")) + "\n").encode("utf-8")
     _sock.sendall(data)
 
 
@@ -86,6 +85,12 @@ def send(event):
         return False
     _write(event)
     return True
+
+
+def connect():
+    """Connects now (rank 0, when a channel is named): after this, stdout is only the script's output."""
+    if not _opened:
+        _open()
 
 
 def close():

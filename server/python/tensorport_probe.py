@@ -299,6 +299,7 @@ def maybe_init_distributed(kinds, device):
 
 
 def main(config_path):
+    channel.connect()
     with open(config_path) as f:
         cfg = json.load(f)
     t_start = time.perf_counter()

@@ -238,3 +238,25 @@ test('the CLI: eager JSON with firstDivergence.module and mappingLines, exit 1 o
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^tensorport: --layers does not apply to eager mode/);
 });
+
+test('command mode over the channel: stdout full of JSON-looking noise and interleaved ranks is only the log', { skip }, async () => {
+  const { runCommandParity } = await import('../../server/src/parity/commandMode');
+  const script = tmp.file('channel_script.py', [
+    'import os, sys',
+    'sys.path.insert(0, os.environ["TENSORPORT_PYTHON_DIR"])',
+    'import tensorport_channel as tp',
+    'tp.connect()',
+    'print("{progress bar 10%", flush=True)',
+    'tp.send({"event": "tensor", "name": "block.0", "reference": [1.0, 2.0], "candidate": [1.0, 2.5]})',
+    'print(\'{"event": "stat", "name": "not-from-stdout", "maxAbsDiff": 0}\', flush=True)',
+    'tp.send({"event": "stat", "name": "block.1", "maxAbsDiff": float("nan")})',
+    'tp.send({"event": "done", "device": "cpu"})',
+  ].join('\n'));
+  const log: string[] = [];
+  const r = await runCommandParity({ command: `${py.python} ${script}`, trusted: true }, { onStderr: (t) => log.push(t) });
+  assert.deepEqual(r.outputs.map((o) => o.name), ['block.0', 'block.1']);
+  assert.equal(r.outputs[0].maxAbsDiff, 0.5);
+  assert.ok(Number.isNaN(r.outputs[1].maxAbsDiff), 'NaN travels as "NaN"');
+  assert.equal(r.firstDivergence?.reference, 'block.0');
+  assert.match(log.join(''), /\{progress bar 10%\n[^]*not-from-stdout/);
+});

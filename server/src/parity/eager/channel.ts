@@ -12,7 +12,7 @@ import { Server, Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseEventLine } from '../commandMode';
+import { parseEventLine } from '../eventLine';
 
 export interface EventChannel {
   /** Environment for the child: where to connect and the token to show. */
@@ -26,6 +26,8 @@ export interface ChannelHandlers {
   onEvent(ev: Record<string, unknown>): void;
   /** A line that is not a JSON object, with why. */
   onBadLine(line: string, why: string): void;
+  /** A client showed the token: from now on its events come here. */
+  onConnect?(): void;
 }
 
 export async function openChannel(h: ChannelHandlers): Promise<EventChannel> {
@@ -50,7 +52,13 @@ export async function openChannel(h: ChannelHandlers): Promise<EventChannel> {
         return;
       }
       if (!trusted) {
-        if (ev.event === 'hello' && ev.token === token) { trusted = true; return; }
+        if (ev.event === 'hello' && ev.token === token) {
+          trusted = true;
+          h.onConnect?.();
+          // The answer lets the client go on only once this side knows: its stdout is then only output.
+          sock.write('{"event":"welcome"}\n');
+          return;
+        }
         sock.destroy();
         return;
       }
