@@ -3,7 +3,7 @@
 // that loads its own binaries from node_modules), and so does typescript: only TS model sources need
 // it, and bundled it would cost every CLI start ~0.4 s of parsing for nothing.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 const nativeExternals = ['onnxruntime-node', 'typescript'];
@@ -12,6 +12,9 @@ mkdirSync('dist', { recursive: true });
 for (const wasm of ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/tree-sitter-python/tree-sitter-python.wasm']) {
   copyFileSync(wasm, `dist/${wasm.split('/').pop()}`);
 }
+// The eager parity probe: plain Python files the CLI and the server run by path in the user's Python.
+mkdirSync('dist/python', { recursive: true });
+for (const f of readdirSync('server/python')) if (f.endsWith('.py')) copyFileSync(`server/python/${f}`, `dist/python/${f}`);
 // The parity panel's chart library, served to the webview from media/ (its only resource root).
 mkdirSync('media/vendor', { recursive: true });
 for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`node_modules/uplot/dist/${f}`, `media/vendor/${f}`);

@@ -82,7 +82,7 @@ test('each VSIX ships every JS entry point (the same bytes in every target), the
     for (const e of ENTRY_POINTS) assert.equal(files.get(`extension/dist/${e}`), entries.get('linux-x64')!.get(`extension/dist/${e}`), `${target}: dist/${e} is the one started below`);
     for (const f of [...ENTRY_POINTS.map((e) => `extension/dist/${e}`), 'extension/dist/tree-sitter.wasm', 'extension/dist/tree-sitter-python.wasm',
       'extension/syntaxes/tpmap.tmLanguage.json', 'extension/node_modules/onnxruntime-node/dist/index.js', 'extension/node_modules/onnxruntime-common/package.json',
-      'extension/node_modules/typescript/lib/typescript.js', 'extension/package.json']) {
+      'extension/node_modules/typescript/lib/typescript.js', 'extension/package.json', 'extension/dist/python/tensorport_probe.py', 'extension/dist/python/tensorport_channel.py']) {
       assert.ok(files.has(f), `${target}: ${f}`);
     }
     // Sources, tests and the source tree's node_modules stay out.

@@ -16,13 +16,19 @@ import { EXIT, UsageError } from './exit';
 export const PARITY_USAGE = `usage: tensorport parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap]
          [--input NAME=FILE.npy|NAME=random:SHAPE]… [--seed N] [--atol A] [--rtol R]
          [--dtype fp32|fp16|bf16] [--device auto|cpu|cuda] [--layers] [--json]
-       tensorport parity --command "CMD" [--cwd DIR] [--timeout SECONDS] [--atol A] [--rtol R] [--dtype …] [--json]`;
+       tensorport parity --command "CMD" [--cwd DIR] [--timeout SECONDS] [--atol A] [--rtol R] [--dtype …] [--json]
+       tensorport parity --reference REF.py::NAME --candidate CAND.py::NAME [--weights MAP.tpmap]
+         [--reference-weights FILE] [--candidate-weights FILE] [--input NAME=FILE.npy|NAME=random:SHAPE]…
+         [--seed N] [--atol A] [--rtol R] [--dtype fp32|fp16|bf16] [--device auto|cpu|cuda] [--backward]
+         [--python PATH] [--launcher "torchrun --nproc-per-node N"] [--timeout SECONDS] [--json]`;
 
 const OPTIONS = {
   reference: { type: 'string' }, candidate: { type: 'string' }, weights: { type: 'string' },
   input: { type: 'string', multiple: true }, seed: { type: 'string' }, atol: { type: 'string' }, rtol: { type: 'string' },
   dtype: { type: 'string' }, device: { type: 'string' }, layers: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false }, command: { type: 'string' }, cwd: { type: 'string' }, timeout: { type: 'string' },
+  'reference-weights': { type: 'string' }, 'candidate-weights': { type: 'string' }, backward: { type: 'boolean', default: false },
+  python: { type: 'string' }, launcher: { type: 'string' },
 } as const;
 
 function number(flag: string, v: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
@@ -61,6 +67,8 @@ export async function runParity(args: string[]): Promise<number> {
     report = await runParityTool({
       reference: v.reference, candidate: v.candidate, weights: v.weights, inputs: v.input, seed, atol, rtol, dtype, device,
       layers: v.layers || undefined, command: v.command, cwd: v.cwd, timeout,
+      referenceWeights: v['reference-weights'], candidateWeights: v['candidate-weights'], backward: v.backward || undefined,
+      python: v.python, launcher: v.launcher,
     }, {
       // The CLI is its own process with nothing else to keep responsive, so onnxruntime runs right
       // here: a worker process would add a second Node start to every run (the editor uses one).

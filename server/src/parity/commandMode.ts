@@ -8,6 +8,9 @@
  *   {"event":"done"}   optional "device" (e.g. "cuda:0")
  * Lines that do not start with `{` are the script's own output and go to the log (ranks of a launcher
  * print there too); a line that starts with `{` must be a protocol event, else the run fails on it.
+ * The same events may instead go over the event channel named in the script's environment
+ * (`TENSORPORT_CHANNEL`, eager/channel.ts; server/python/tensorport_channel.py sends them), where no
+ * rank, warning or progress bar can land inside them; stdout stays supported.
  * Python's json module writes NaN/Infinity as bare words: they are accepted.
  *
  * Launchers (`torchrun`, `accelerate launch`, `python -m paddle.distributed.launch`) are run as the
@@ -18,6 +21,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { DEFAULT_TOLERANCE, ParityDtype, Tolerance, compareArrays, shapeMismatch } from './compare';
+import { openChannel } from './eager/channel';
+import { probeDir } from './eager/probeDir';
+import { parseEventLine } from './eventLine';
 import { ParityCancelled, ParityError } from './parityError';
 import { CommandParityRequest, LayerResult, OutputResult, ParityReport, ProgressEvent } from './types';
 
@@ -34,19 +40,31 @@ const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 const STDERR_TAIL_LINES = 12;
 const LINE_SHOWN = 120;
 
-export function runCommandParity(req: CommandParityRequest, opts: CommandRunOptions = {}): Promise<ParityReport> {
-  if (!req.trusted) return Promise.reject(new ParityError('command mode runs your own script: it is only available in a trusted workspace'));
-  if (!req.command.trim()) return Promise.reject(new ParityError('command mode needs a command to run'));
+export async function runCommandParity(req: CommandParityRequest, opts: CommandRunOptions = {}): Promise<ParityReport> {
+  if (!req.trusted) throw new ParityError('command mode runs your own script: it is only available in a trusted workspace');
+  if (!req.command.trim()) throw new ParityError('command mode needs a command to run');
   const dtype: ParityDtype = req.dtype ?? 'fp32';
   const tol: Tolerance = { atol: req.atol ?? DEFAULT_TOLERANCE[dtype].atol, rtol: req.rtol ?? DEFAULT_TOLERANCE[dtype].rtol };
   const t0 = performance.now();
+  // Events may also come over the channel (TENSORPORT_CHANNEL, see eager/channel.ts), away from stdout.
+  let fromChannel: (ev: Record<string, unknown>) => void = () => undefined;
+  let badChannelLine: (line: string, why: string) => void = () => undefined;
+  // Once the script speaks on the channel, its stdout is only its output.
+  let viaChannel = false;
+  let channel;
+  try {
+    channel = await openChannel({ onEvent: (ev) => fromChannel(ev), onBadLine: (l, why) => badChannelLine(l, why), onConnect: () => { viaChannel = true; } });
+  } catch (e) {
+    throw new ParityError(`cannot open the event channel: ${(e as Error).message}`);
+  }
+  const ch = channel;
 
   return new Promise<ParityReport>((resolve, reject) => {
     if (opts.signal?.aborted) { reject(new ParityCancelled()); return; }
     const group = process.platform !== 'win32';
     let child: ChildProcess;
     try {
-      child = spawn(req.command, { shell: true, cwd: req.cwd, env: { ...process.env, ...req.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+      child = spawn(req.command, { shell: true, cwd: req.cwd, env: { ...process.env, ...req.env, ...ch.env, TENSORPORT_PYTHON_DIR: probeDir(), PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
     } catch (e) {
       reject(new ParityError(`cannot start \`${req.command}\`: ${(e as Error).message}`));
       return;
@@ -69,6 +87,7 @@ export function runCommandParity(req: CommandParityRequest, opts: CommandRunOpti
       } catch { /* already gone */ }
     };
     const cleanup = () => {
+      ch.close();
       clearTimeout(timer);
       clearTimeout(graceTimer);
       opts.signal?.removeEventListener('abort', onAbort);
@@ -115,6 +134,7 @@ export function runCommandParity(req: CommandParityRequest, opts: CommandRunOpti
       if (settled) return;
       let line = raw.trim();
       if (!line) return;
+      if (viaChannel) { log(`${raw}\n`); return; }
       // Under PYTHONUNBUFFERED a print's text and its newline are two writes, so another rank's line
       // can land inside ours: take the event out, keep the rest as that rank's output.
       const mixed = separateInterleaved(line);
@@ -135,6 +155,18 @@ export function runCommandParity(req: CommandParityRequest, opts: CommandRunOpti
         fail(`\`${req.command}\` printed a line that is not a protocol event (stdout line ${lineNo}: ${(e as Error).message}): ${clip(line)}`);
         return;
       }
+      handle(ev, `stdout line ${lineNo}`);
+    });
+    fromChannel = (ev) => {
+      if (settled) return;
+      if (done) {
+        if (!notes.some((n) => n.startsWith('events after done'))) notes.push('events after done were ignored');
+        return;
+      }
+      handle(ev, 'channel');
+    };
+    badChannelLine = (line, why) => fail(`\`${req.command}\` sent a line on the channel that is not a protocol event (${why}): ${clip(line)}`);
+    function handle(ev: Record<string, unknown>, where: string): void {
       try {
         switch (ev.event) {
           case 'tensor': outputs.push(tensorEvent(ev, tol)); break;
@@ -153,11 +185,11 @@ export function runCommandParity(req: CommandParityRequest, opts: CommandRunOpti
         }
         if (ev.event === 'tensor' || ev.event === 'stat') opts.onProgress?.({ phase: 'command', message: `received ${String(ev.name)}`, done: outputs.length });
       } catch (e) {
-        fail(`\`${req.command}\`, stdout line ${lineNo}: ${(e as Error).message}`);
+        fail(`\`${req.command}\`, ${where}: ${(e as Error).message}`);
       }
-    });
+    }
 
-    child.on('close', (code, signal) => {
+    child.on('close', (code, signal) => void ch.settle().then(() => {
       if (settled) return;
       if (done) {
         if (code) notes.push(`the command exited with code ${code} after done`);
@@ -165,7 +197,7 @@ export function runCommandParity(req: CommandParityRequest, opts: CommandRunOpti
         return;
       }
       fail(`\`${req.command}\` ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before sending {"event":"done"}${outputs.length ? ` (after ${outputs.length} event${outputs.length === 1 ? '' : 's'})` : ''}`);
-    });
+    }));
   });
 }
 
@@ -173,7 +205,6 @@ function clip(s: string): string {
   return s.length > LINE_SHOWN ? `${s.slice(0, LINE_SHOWN)}…` : s;
 }
 
-/** JSON, plus the bare NaN / Infinity / -Infinity that Python's json.dumps writes by default. */
 /**
  * A protocol event with another process's text before or after it on one line
  * (`[rank 1/2] starting{"event": …}`), or undefined when the line is one thing: plain text, or an
@@ -198,39 +229,6 @@ export function separateInterleaved(line: string): { event: string; text: string
     }
   }
   return undefined;
-}
-
-export function parseEventLine(line: string): Record<string, unknown> {
-  let text = line;
-  try {
-    return asObject(JSON.parse(text));
-  } catch (e) {
-    if (!/NaN|Infinity/.test(line)) throw new Error((e as Error).message, { cause: e });
-  }
-  // Replace the bare words outside strings with sentinel strings, then turn them back into numbers.
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (inString) {
-      out += c;
-      if (c === '\\') { out += line[++i] ?? ''; continue; }
-      if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') { inString = true; out += c; continue; }
-    const word = /^(-?Infinity|NaN)/.exec(line.slice(i));
-    if (word) { out += `"\\u0000${word[1]}"`; i += word[1].length - 1; continue; }
-    out += c;
-  }
-  text = out;
-  const SENTINEL: Record<string, number> = { '\u0000NaN': NaN, '\u0000Infinity': Infinity, '\u0000-Infinity': -Infinity };
-  return asObject(JSON.parse(text, (_k, v) => (typeof v === 'string' && v in SENTINEL ? SENTINEL[v] : v)));
-}
-
-function asObject(v: unknown): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-  return v as Record<string, unknown>;
 }
 
 function name(ev: Record<string, unknown>): string {
@@ -304,3 +302,5 @@ function buildReport(command: string, outputs: OutputResult[], device: string, d
     timings: { loadMs: 0, runMs: Math.round(totalMs * 100) / 100, totalMs: Math.round(totalMs * 100) / 100 }, notes,
   };
 }
+
+export { parseEventLine };

@@ -32,7 +32,7 @@ function verdict(o: OutputResult): string {
 
 export function formatReport(r: ParityReport): string {
   const out: string[] = [];
-  if (r.mode === 'onnx') {
+  if (r.mode === 'onnx' || r.mode === 'eager') {
     out.push(`reference  ${r.reference}`);
     out.push(`candidate  ${r.candidate}${r.weights ? `  (weights from ${r.weights.mapping}: ${r.weights.replaced} written)` : ''}`);
   } else {
@@ -46,6 +46,12 @@ export function formatReport(r: ParityReport): string {
     rows.push([o.candidateName ? `${o.name} ↔ ${o.candidateName}` : o.name, shape(o.shape), num(o.maxAbsDiff), num(o.maxRelDiff), cos(o.cosine), o.worstIndex.length ? shape(o.worstIndex) : '-', verdict(o)]);
   }
   out.push(table(rows));
+  if (r.mode === 'eager' && r.layers?.length) {
+    out.push('');
+    const mrows = [['reference module', 'candidate module', 'shape', 'max abs', 'max rel', 'cosine', 'paired by', 'result']];
+    for (const l of r.layers) mrows.push([l.reference, l.candidate, shape(l.shape), num(l.maxAbsDiff), num(l.maxRelDiff), cos(l.cosine), l.pairedBy, l.pass ? 'pass' : l.reason ? `FAIL (${l.reason})` : 'FAIL']);
+    out.push(table(mrows));
+  }
   if (r.firstDivergence !== undefined) {
     out.push('');
     const d = r.firstDivergence;
@@ -59,7 +65,31 @@ export function formatReport(r: ParityReport): string {
       out.push(`  ${shape(d.shape)}: max abs ${num(d.maxAbsDiff)}, max rel ${num(d.maxRelDiff)}, cosine ${cos(d.cosine)}${d.worstIndex.length ? `, worst at ${shape(d.worstIndex)}` : ''}${d.pairedBy !== 'command' ? `; paired by ${d.pairedBy}` : ''}`);
       if (d.weights?.length) out.push(`  weights    ${d.weights.join(', ')}`);
       for (const m of d.mapping ?? []) out.push(`  ${r.weights?.mapping ?? 'mapping'}:${m.line}: ${m.text}`);
+      if (d.reason) out.push(`  ${d.reason}`);
+      const req = d.requiredTolerance;
+      if (req && (Number.isFinite(req.atol) || Number.isFinite(req.rtol))) out.push(`  would pass with atol ${num(req.atol)} or rtol ${num(req.rtol)}`);
+      if (d.lastAgreeing) out.push(`  after      ${d.lastAgreeing.reference} ↔ ${d.lastAgreeing.candidate} (still agreeing)`);
+      const at = (s?: { class: string; file?: string; line?: number }) => (s?.file ? ` (${s.class} at ${s.file}:${s.line})` : '');
+      if (d.within) out.push(`  within     ${d.within.reference}${at(d.within.sources?.reference)} ↔ ${d.within.candidate}${at(d.within.sources?.candidate)}`);
+      for (const side of ['reference', 'candidate'] as const) {
+        const s = d.sources?.[side];
+        if (s?.file) out.push(`  ${side === 'reference' ? 'ref class ' : 'cand class'} ${s.class} at ${s.file}:${s.line}`);
+      }
+      for (const m of d.mappingLines ?? []) out.push(`  mapping:${m.line}: ${m.text}`);
     }
+  }
+  if (r.backward) {
+    const b = r.backward;
+    out.push('');
+    const failing = b.gradients.filter((g) => !g.pass).length;
+    out.push(`gradients: ${b.gradients.length} compared, ${failing} outside tolerance (loss: ${b.loss})`);
+    const g = b.firstDivergence;
+    if (g) {
+      out.push(`  first diverging gradient (backward order): ${g.candidate} ← ${g.reference.join(' + ')}`);
+      out.push(`  ${shape(g.shape)}: max abs ${num(g.maxAbsDiff)}, max rel ${num(g.maxRelDiff)}, cosine ${cos(g.cosine)}${g.reason ? ` (${g.reason})` : ''}`);
+      if (g.mapping) out.push(`  mapping:${g.mapping.line}: ${g.mapping.text}`);
+    }
+    if (b.unpaired.candidate.length) out.push(`  candidate parameters with a gradient no rule pairs: ${b.unpaired.candidate.slice(0, 6).join(', ')}${b.unpaired.candidate.length > 6 ? ', …' : ''}`);
   }
   if (r.weights?.skipped.length) {
     out.push('');
@@ -73,6 +103,7 @@ export function formatReport(r: ParityReport): string {
   }
   out.push('');
   const failed = r.outputs.filter((o) => !o.pass).length;
-  out.push(r.pass ? `PASS: ${r.outputs.length} output${r.outputs.length === 1 ? '' : 's'} within tolerance` : `FAIL: ${failed} of ${r.outputs.length} output${r.outputs.length === 1 ? '' : 's'} outside tolerance`);
+  const grads = r.backward ? (r.backward.pass ? ', gradients within tolerance' : `, ${r.backward.gradients.filter((g) => !g.pass).length} gradients outside tolerance`) : '';
+  out.push(r.pass ? `PASS: ${r.outputs.length} output${r.outputs.length === 1 ? '' : 's'} within tolerance${grads}` : `FAIL: ${failed} of ${r.outputs.length} output${r.outputs.length === 1 ? '' : 's'} outside tolerance${grads}`);
   return out.join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ import { InputReport, InputSpec } from './inputs';
 import { PairedBy } from './layers';
 import { MappingLine, WeightReport } from './weights';
 
+
 export type Device = 'auto' | 'cpu' | 'cuda';
 
 export interface OnnxParityRequest {
@@ -41,6 +42,72 @@ export interface CommandParityRequest {
   trusted: boolean;
 }
 
+/**
+ * Eager mode: the user's own PyTorch / Paddle models, built in their Python by the probe shipped in
+ * server/python (see eager/eagerMode.ts). `FILE.py::NAME`: a class constructible with no arguments or a
+ * function returning a module.
+ */
+export interface EagerParityRequest {
+  reference: string;
+  candidate: string;
+  /** A .tpmap: the reference loads its source checkpoint, the candidate the rules' targets. */
+  weights?: string;
+  /** A checkpoint for the reference instead of the mapping's source (the mapping's rules then read it). */
+  referenceWeights?: string;
+  /** A checkpoint the candidate loads as it is (a converted file) instead of the mapping's targets. */
+  candidateWeights?: string;
+  inputs?: InputSpec[];
+  seed?: number;
+  atol?: number;
+  rtol?: number;
+  dtype?: ParityDtype;
+  device?: Device;
+  backward?: boolean;
+  /** The interpreter (default python3); with a launcher, the launcher's own Python runs the probe. */
+  python?: string;
+  /** e.g. `torchrun --nproc-per-node 2`: the probe runs under it, rank 0 reports. */
+  launcher?: string;
+  /** Where relative paths resolve and the probe runs. */
+  cwd?: string;
+  timeoutMs?: number;
+  /** Runs the user's code: only when the caller says the workspace is trusted (the CLI passes true). */
+  trusted: boolean;
+  /** Benchmarks only: time this many bare forward passes of each model before the probed one. */
+  benchRuns?: number;
+}
+
+/** Where a module's class is defined, as Python says. */
+export interface ModuleSource { class: string; file?: string; line?: number }
+
+export interface GradientResult {
+  /** The reference's parameter(s) the candidate's was made from. */
+  reference: string[];
+  candidate: string;
+  shape: number[];
+  maxAbsDiff: number;
+  maxRelDiff: number;
+  cosine: number;
+  worstIndex: number[];
+  pass: boolean;
+  requiredTolerance: Tolerance;
+  /** The absolute tolerance applied: the run's atol × max(1, the reference gradient's largest magnitude). */
+  atol?: number;
+  /** The rule that made the candidate's weight: its gradient is compared after the same transforms. */
+  mapping?: MappingLine;
+  reason?: string;
+}
+
+export interface BackwardReport {
+  pass: boolean;
+  /** The scalar both sides differentiate. */
+  loss: string;
+  gradients: GradientResult[];
+  /** The first failing gradient in backward order (the last module's parameters first), or null. */
+  firstDivergence: GradientResult | null;
+  /** Parameters with a gradient on one side that no rule pairs with the other. */
+  unpaired: { reference: string[]; candidate: string[] };
+}
+
 export type ProgressPhase = 'loading' | 'weights' | 'converting' | 'running' | 'comparing' | 'layers' | 'command';
 
 export interface ProgressEvent {
@@ -66,6 +133,27 @@ export interface LayerResult {
   cosine: number;
   pass: boolean;
   pairedBy: PairedBy | 'command';
+  /** Eager mode: the k-th call of a module called more than once (0 otherwise, omitted). */
+  referenceCall?: number;
+  candidateCall?: number;
+  worstIndex?: number[];
+  requiredTolerance?: Tolerance;
+  reason?: string;
+  dtype?: { reference: string; candidate: string };
+  sources?: { reference?: ModuleSource; candidate?: ModuleSource };
+  /** Statistics and a fixed sample of each side's tensor (eager mode sends no whole tensors). */
+  summary?: { reference: TensorSummary; candidate: TensorSummary };
+}
+
+export interface TensorSummary {
+  elements: number;
+  nonFinite?: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  std?: number;
+  sampleAt?: number[];
+  sample?: number[];
 }
 
 export interface Divergence {
@@ -81,11 +169,21 @@ export interface Divergence {
   weights?: string[];
   /** The mapping lines that wrote those weights (with --weights). */
   mapping?: MappingLine[];
+  /** Eager mode: the candidate's module where the port first departs (the reference's is `reference`). */
+  module?: string;
+  /** Eager mode: the rules that wrote the module's weights. */
+  mappingLines?: MappingLine[];
+  sources?: { reference?: ModuleSource; candidate?: ModuleSource };
+  requiredTolerance?: Tolerance;
+  reason?: string;
+  /** Eager mode: the pair before it in forward order that still agreed, and the smallest paired module holding both. */
+  lastAgreeing?: { reference: string; candidate: string };
+  within?: { reference: string; candidate: string; sources?: { reference?: ModuleSource; candidate?: ModuleSource } };
 }
 
 export interface ParityReport {
   pass: boolean;
-  mode: 'onnx' | 'command';
+  mode: 'onnx' | 'command' | 'eager';
   device: string;
   dtype: ParityDtype;
   tolerance: Tolerance;
@@ -98,7 +196,15 @@ export interface ParityReport {
   firstDivergence?: Divergence | null;
   layers?: LayerResult[];
   weights?: WeightReport;
-  timings: { loadMs: number; runMs: number; compareMs?: number; totalMs?: number };
+  timings: { loadMs: number; runMs: number; compareMs?: number; totalMs?: number; referenceMs?: number; candidateMs?: number; bareMs?: { reference: number; candidate: number } };
+  /** Eager mode with --backward: every parameter's gradient of the same loss, paired through the mapping. */
+  backward?: BackwardReport;
+  /** Eager mode: module calls neither pairing could place. */
+  unpaired?: { reference: string[]; candidate: string[] };
+  /** Eager mode: the probe's peak memory (MiB), after loading and overall. */
+  memory?: { afterLoadMB: number | null; peakMB: number | null };
+  /** Eager mode under a launcher: each rank's verdict. */
+  ranks?: { rank: number; failing: number; layers: number; outputsPass: boolean }[];
   /** Things worth knowing that are not failures: conversions, fallbacks, mapping check errors. */
   notes: string[];
 }

@@ -64,9 +64,9 @@ export const convertOutput = z.object({
 });
 
 export const parityInput = z.strictObject({
-  reference: path('The reference .onnx model').optional(),
-  candidate: path('The candidate .onnx model (the port)').optional(),
-  weights: path('A .tpmap whose source tensors replace the candidate\'s initializers').optional(),
+  reference: path('The reference .onnx model, or FILE.py::NAME (eager mode: your own PyTorch/Paddle model in your Python)').optional(),
+  candidate: path('The candidate .onnx model (the port), or FILE.py::NAME (eager mode)').optional(),
+  weights: path('A .tpmap whose source tensors replace the candidate\'s initializers (eager mode: the reference loads its source, the candidate its targets)').optional(),
   inputs: z.array(z.string().min(1)).optional().describe('NAME=FILE.npy or NAME=random:SHAPE (e.g. input_ids=random:1x6); inputs not given are generated'),
   seed: z.number().int().min(0).optional(),
   atol: z.number().min(0).optional(),
@@ -76,11 +76,16 @@ export const parityInput = z.strictObject({
   layers: z.boolean().optional().describe('Compare intermediate values and report the first diverging layer'),
   command: z.string().min(1).optional().describe('Command mode: a command running your own comparison script (JSON-lines protocol) instead of ONNX models'),
   cwd: path('Command mode: the folder to run the command in').optional(),
-  timeout: z.number().positive().optional().describe('Command mode: seconds before the run is stopped'),
+  timeout: z.number().positive().optional().describe('Command and eager mode: seconds before the run is stopped'),
+  referenceWeights: path('Eager mode: a checkpoint the reference loads instead of the mapping\'s source').optional(),
+  candidateWeights: path('Eager mode: a checkpoint the candidate loads as it is instead of the mapping\'s targets').optional(),
+  backward: z.boolean().optional().describe('Eager mode: compare every parameter\'s gradient of the same loss too'),
+  python: z.string().min(1).optional().describe('Eager mode: the Python interpreter (default python3)'),
+  launcher: z.string().min(1).optional().describe('Eager mode: a launcher to run the probe under, e.g. "torchrun --nproc-per-node 2" (rank 0 reports)'),
 });
 const comparison = { maxAbsDiff: numberOrText, maxRelDiff: numberOrText, cosine: numberOrText };
 export const parityOutput = z.looseObject({
-  pass: z.boolean(), mode: z.enum(['onnx', 'command']), device: z.string(), dtype: z.enum(['fp32', 'fp16', 'bf16']),
+  pass: z.boolean(), mode: z.enum(['onnx', 'command', 'eager']), device: z.string(), dtype: z.enum(['fp32', 'fp16', 'bf16']),
   outputs: z.array(z.looseObject({ name: z.string(), shape: z.array(z.number()).optional(), ...comparison, pass: z.boolean() })),
   firstDivergence: z.looseObject({ reference: z.string(), candidate: z.string(), ...comparison }).nullable().optional(),
   timings: z.looseObject({ loadMs: z.number(), runMs: z.number() }),

@@ -1,0 +1,476 @@
+"""Tensor Port's eager parity probe: builds the user's reference and candidate models (PyTorch or Paddle, in
+the user's Python), loads their weights in memory, runs both on the same inputs with hooks on every module,
+pairs the modules through the mapping, compares each pair where the tensors are, and sends the results
+over the event channel (tensorport_channel.py) — never on stdout.
+
+Run by path, by Tensor Port: python tensorport_probe.py CONFIG.json   (or under a launcher such as torchrun;
+rank 0 reports, the other ranks print their verdict to stderr, which goes to the log).
+The config is written by server/src/parity/eager/; its fields are documented there (probeConfig.ts).
+"""
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(1, HERE)
+
+import numpy as np  # noqa: E402
+
+import tensorport_channel as channel  # noqa: E402
+from tensorport_compare import compare, summary  # noqa: E402
+from tensorport_frameworks import Side, cuda_available, framework_of, source_of, versions  # noqa: E402
+from tensorport_pairing import pair_calls  # noqa: E402
+
+
+class ProbeError(Exception):
+    """A reason the check cannot run, said in one line to the user."""
+
+
+def log(msg):
+    sys.stderr.write("[tensorport probe%s] %s\n" % ("" if channel.world_size() == 1 else " rank %d" % channel.rank(), msg))
+    sys.stderr.flush()
+
+
+def emit(event):
+    if not channel.send(event) and channel.rank() == 0 and not channel.available():
+        # Without a channel (run by hand) the events are the output.
+        sys.stdout.write(json.dumps(event) + "\n")
+
+
+# ---- building -------------------------------------------------------------------------------------
+_loaded = {}
+
+
+def load_file(path):
+    path = os.path.abspath(path)
+    if path in _loaded:
+        return _loaded[path]
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # the user's own imports, relative to their file
+    name = "tensorport_user_%d" % len(_loaded)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ProbeError("%s: not a Python file Python can load" % path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    _loaded[path] = mod
+    return mod
+
+
+def build(role, spec):
+    mod = load_file(spec["file"])
+    obj = getattr(mod, spec["name"], None)
+    if obj is None:
+        raise ProbeError("%s %s: no `%s` in %s" % (role, spec["file"], spec["name"], os.path.basename(spec["file"])))
+    if not callable(obj):
+        raise ProbeError("%s %s::%s is not a class or a function" % (role, spec["file"], spec["name"]))
+    try:
+        model = obj()
+    except TypeError as e:
+        raise ProbeError("%s %s::%s cannot be built with no arguments (%s): give a class with defaults or a function "
+                         "returning the model, e.g. def %s(): return MyModel(...)" % (role, spec["file"], spec["name"], e, role))
+    kind = framework_of(model)
+    if kind is None:
+        raise ProbeError("%s %s::%s returned a %s, not a torch.nn.Module or paddle.nn.Layer" % (role, spec["file"], spec["name"], type(model).__name__))
+    return Side(role, model, kind)
+
+
+def read_weights(blob, manifest):
+    out = {}
+    with open(blob, "rb") as f:
+        for e in manifest:
+            f.seek(e["offset"])
+            a = np.fromfile(f, dtype=np.dtype(e["dtype"]), count=int(np.prod(e["shape"], dtype=np.int64)))
+            out[e["key"]] = a.reshape(e["shape"])
+    return out
+
+
+def load_weights(side, state, what):
+    own = side.state_shapes()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = ["%s (%s has [%s], the model [%s])" % (k, what, ", ".join(map(str, state[k].shape)), ", ".join(map(str, own[k])))
+             for k in state if k in own and list(state[k].shape) != own[k]]
+    problems = []
+
+    def listed(keys):
+        return ", ".join(keys[:8]) + (", … (%d in all)" % len(keys) if len(keys) > 8 else "")
+    if missing:
+        problems.append("%d of the %s's tensors get no value from %s: %s" % (len(missing), side.role, what, listed(missing)))
+    if unexpected:
+        problems.append("%d tensors of %s are not in the %s: %s" % (len(unexpected), what, side.role, listed(unexpected)))
+    if wrong:
+        problems.append("shapes differ: %s" % listed(wrong))
+    if problems:
+        raise ProbeError("; ".join(problems))
+    side.load(state)
+
+
+# ---- inputs ---------------------------------------------------------------------------------------
+def to_numpy_tree(x, sides):
+    if isinstance(x, np.ndarray):
+        return x
+    for s in sides:
+        if s.is_tensor(x):
+            return s.numpy(x)
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_numpy_tree(v, sides) for v in x) if isinstance(x, tuple) else [to_numpy_tree(v, sides) for v in x]
+    if isinstance(x, dict):
+        return {k: to_numpy_tree(v, sides) for k, v in x.items()}
+    if isinstance(x, (int, float)):
+        return np.asarray(x)
+    raise ProbeError("example_inputs() returned a %s; it may return arrays or tensors, a tuple, a list or a dict of them" % type(x).__name__)
+
+
+def make_inputs(cfg, sides):
+    specs = cfg.get("inputs") or []
+    if specs:
+        named = {}
+        for s in specs:
+            if "file" in s:
+                named[s["name"]] = np.load(s["file"], allow_pickle=False)
+            else:
+                rng = np.random.default_rng([cfg.get("seed", 0), zlib.crc32(s["name"].encode())])
+                named[s["name"]] = rng.standard_normal(s["random"]).astype(np.float32)
+        return named, [{"name": k, "dtype": str(v.dtype), "shape": list(v.shape), "source": "file" if "file" in s else "random"}
+                       for (k, v), s in zip(named.items(), specs)]
+    for spec in (cfg["reference"], cfg["candidate"]):
+        fn = getattr(load_file(spec["file"]), "example_inputs", None)
+        if callable(fn):
+            x = to_numpy_tree(fn(), sides)
+            if isinstance(x, np.ndarray):
+                x = (x,)
+            flat = x.items() if isinstance(x, dict) else enumerate(x)
+            return x, [{"name": str(k), "dtype": str(v.dtype), "shape": list(v.shape), "source": "example_inputs()"} for k, v in flat]
+    raise ProbeError("no inputs: give --input NAME=FILE.npy or NAME=random:SHAPE, or define example_inputs() in %s" % cfg["reference"]["file"])
+
+
+def feed(side, inputs, dtype):
+    if isinstance(inputs, dict):
+        params = side.forward_params()
+        if all(k in params for k in inputs):
+            return side.model(**{k: side.tensor(v, dtype) for k, v in inputs.items()})
+        return side.model(*[side.tensor(v, dtype) for v in inputs.values()])
+    return side.model(*[side.tensor(v, dtype) for v in inputs])
+
+
+def flatten_outputs(side, out, prefix="output"):
+    if side.is_tensor(out):
+        return [(prefix, out)] if side.is_float(out) else []
+    items = []
+    if isinstance(out, dict) or hasattr(out, "items"):
+        for k, v in out.items():
+            items += flatten_outputs(side, v, str(k))
+    elif isinstance(out, (list, tuple)):
+        for i, v in enumerate(out):
+            items += flatten_outputs(side, v, "%s.%d" % (prefix, i) if prefix != "output" else "output.%d" % i)
+    return items
+
+
+def first_float(side, out):
+    if side.is_tensor(out):
+        return out if side.is_float(out) else None
+    if isinstance(out, dict) or hasattr(out, "items"):
+        out = list(out.values())
+    if isinstance(out, (list, tuple)):
+        for v in out:
+            t = first_float(side, v)
+            if t is not None:
+                return t
+    return None
+
+
+# ---- recording --------------------------------------------------------------------------------------
+class Recorder:
+    """Every module call's first floating output, in completion order, and the modules running now."""
+
+    def __init__(self, side):
+        self.side = side
+        self.calls = []
+        self.counts = {}
+        self.stack = []
+        self.handles = []
+        self.input_dtypes = {}
+        self.keys_under = {}
+        self.modules = {}
+
+    def attach(self):
+        keys = list(self.side.state_shapes())
+        for name, m in self.side.named_modules():
+            self.modules[name] = m
+            prefix = name + "." if name else ""
+            self.keys_under[name] = frozenset(k for k in keys if k.startswith(prefix))
+            self.handles += self.side.hook(m, self._pre(name), self._post(name))
+
+    def detach(self):
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    def _pre(self, name):
+        def pre(_m, inputs):
+            self.stack.append(name)
+            self.input_dtypes[name] = [self.side.dtype_name(x) for x in (inputs if isinstance(inputs, (list, tuple)) else [inputs]) if self.side.is_tensor(x)]
+        return pre
+
+    def _post(self, name):
+        def post(_m, _inputs, out):
+            if self.stack and self.stack[-1] == name:
+                self.stack.pop()
+            k = self.counts.get(name, 0)
+            self.counts[name] = k + 1
+            t = first_float(self.side, out)
+            if t is not None:
+                self.calls.append({"name": name, "call": k, "tensor": self.side.keep(t), "id": id(t),
+                                   "shape": [int(d) for d in t.shape], "dtype": self.side.dtype_name(t), "keys": self.keys_under[name]})
+        return post
+
+
+def run_side(side, rec, inputs, dtype, grad):
+    rec.attach()
+    t0 = time.perf_counter()
+    try:
+        if grad:
+            out = feed(side, inputs, dtype)
+        else:
+            with side.no_grad():
+                out = feed(side, inputs, dtype)
+        side.sync()
+    finally:
+        rec.detach()
+    return out, (time.perf_counter() - t0) * 1000
+
+
+def bare_forward_ms(side, inputs, dtype, runs):
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        with side.no_grad():
+            feed(side, inputs, dtype)
+        side.sync()
+        best = min(best, (time.perf_counter() - t0) * 1000)
+    return best
+
+
+def peak_rss_mb():
+    try:
+        import resource
+        r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return r / 1024 / 1024 if sys.platform == "darwin" else r / 1024
+    except Exception:  # noqa: BLE001 - no resource module (Windows)
+        return None
+
+
+def fault_event(side, rec, err):
+    module = rec.stack[-1] if rec.stack else ""
+    return {"event": "error", "side": side.role, "module": module, "stack": list(rec.stack),
+            "inputDtypes": rec.input_dtypes.get(module, []), "source": source_of(rec.modules[module]) if module in rec.modules else None,
+            "message": "%s: %s" % (type(err).__name__, str(err).strip().splitlines()[0] if str(err).strip() else "")}
+
+
+# ---- the run ----------------------------------------------------------------------------------------
+def seed_all(seed, kinds):
+    import random
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in kinds:
+        import torch
+        torch.manual_seed(seed)
+    if "paddle" in kinds:
+        import paddle
+        paddle.seed(seed)
+
+
+def maybe_init_distributed(kinds, device):
+    if channel.world_size() <= 1 or "torch" not in kinds:
+        return None
+    import torch.distributed as dist
+    if not dist.is_available() or dist.is_initialized():
+        return dist if dist.is_available() else None
+    dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
+    return dist
+
+
+def main(config_path):
+    channel.connect()
+    with open(config_path) as f:
+        cfg = json.load(f)
+    t_start = time.perf_counter()
+    dtype = cfg.get("dtype", "fp32")
+    atol, rtol = cfg["atol"], cfg["rtol"]
+    backward = bool(cfg.get("backward"))
+    seed = int(cfg.get("seed", 0))
+
+    # Import the user's files first: they import their frameworks, which decide the device.
+    load_file(cfg["reference"]["file"])
+    load_file(cfg["candidate"]["file"])
+    kinds = {n for n in ("torch", "paddle") if n in sys.modules}
+    want = cfg.get("device", "auto")
+    local = int(os.environ.get("LOCAL_RANK", "0") or 0)
+    gpu = want == "cuda" or (want == "auto" and cuda_available(kinds))
+    if want == "cuda" and not cuda_available(kinds):
+        raise ProbeError("--device cuda: no GPU answers in this Python (torch.cuda.is_available() is False, or Paddle is a CPU build)")
+    device = "cuda:%d" % local if gpu else "cpu"
+    if "paddle" in kinds:
+        import paddle
+        paddle.set_device("gpu:%d" % local if gpu else "cpu")
+    dist = maybe_init_distributed(kinds, device)
+    seed_all(seed, kinds)
+    ref = build("reference", cfg["reference"])
+    seed_all(seed, kinds)
+    cand = build("candidate", cfg["candidate"])
+    sides = [ref, cand]
+    kinds |= {ref.kind, cand.kind}
+    emit({"event": "started", "reference": ref.kind, "candidate": cand.kind, "device": device, "versions": versions(kinds),
+          "rank": channel.rank(), "worldSize": channel.world_size()})
+
+    for side, key in ((ref, "reference"), (cand, "candidate")):
+        w = cfg[key].get("weights")
+        if w:
+            load_weights(side, read_weights(w["blob"], w["manifest"]), w["what"])
+    ref.set_device_dtype(device, "fp32")
+    cand.set_device_dtype(device, dtype)
+    ref.eval()
+    cand.eval()
+    inputs, input_report = make_inputs(cfg, sides)
+    rss_loaded = peak_rss_mb()
+    load_ms = (time.perf_counter() - t_start) * 1000
+    emit({"event": "inputs", "inputs": input_report})
+
+    bench = int(cfg.get("benchRuns", 0))
+    bare = None
+    if bench:
+        bare = {"reference": bare_forward_ms(ref, inputs, "fp32", bench), "candidate": bare_forward_ms(cand, inputs, dtype, bench)}
+
+    seed_all(seed, kinds)
+    rrec, crec = Recorder(ref), Recorder(cand)
+    try:
+        ref_out, ref_ms = run_side(ref, rrec, inputs, "fp32", backward)
+    except Exception as e:  # noqa: BLE001 - the user's reference failed: the check cannot run
+        ev = fault_event(ref, rrec, e)
+        raise ProbeError("the reference failed%s: %s" % (" in module %s" % ev["module"] if ev["module"] else "", ev["message"]))
+    seed_all(seed, kinds)
+    cand_error = None
+    try:
+        cand_out, cand_ms = run_side(cand, crec, inputs, dtype, backward)
+    except Exception as e:  # noqa: BLE001 - the port failed: that is a finding, reported with its module
+        cand_error = fault_event(cand, crec, e)
+        cand_out, cand_ms = None, 0.0
+        log("candidate raised: " + "".join(traceback.format_exception_only(type(e), e)).strip())
+
+    t_cmp = time.perf_counter()
+    pairs, unpaired = pair_calls(rrec.calls, crec.calls, cfg.get("rules") or [])
+    done_ids = {}
+    results = []
+    for p in pairs:
+        r, c = p["reference"], p["candidate"]
+        key = (r["id"], c["id"])
+        if key in done_ids:
+            cmp = done_ids[key]
+        else:
+            ra, ca = ref.numpy(r["tensor"]), cand.numpy(c["tensor"])
+            cmp = compare(ra, ca, atol, rtol)
+            cmp["summary"] = {"reference": summary(ra), "candidate": summary(ca)}
+            done_ids[key] = cmp
+        row = dict(cmp)
+        half = dtype != "fp32"
+        if half and c["dtype"] in ("float32", "float64") and all(d not in ("float32", "float64") for d in crec.input_dtypes.get(c["name"], [])):
+            row["pass"] = False
+            row["reason"] = "the candidate computes this module in %s; the run is %s" % (c["dtype"], dtype)
+        row.update({"reference": r["name"], "candidate": c["name"], "referenceCall": r["call"], "candidateCall": c["call"],
+                    "pairedBy": p["by"], "dtype": {"reference": r["dtype"], "candidate": c["dtype"]},
+                    "sources": {"reference": source_of(rrec.modules[r["name"]]), "candidate": source_of(crec.modules[c["name"]])}})
+        results.append(row)
+    for row in results:
+        emit(dict(row, event="layer"))
+    emit({"event": "unpaired", "reference": unpaired["reference"], "candidate": unpaired["candidate"], "crossing": unpaired["crossing"]})
+
+    outputs = []
+    if cand_error is None:
+        ro, co = flatten_outputs(ref, ref_out), flatten_outputs(cand, cand_out)
+        for i, (rn, rt) in enumerate(ro):
+            if i >= len(co):
+                break
+            cn, ct = co[i]
+            cmp = compare(ref.numpy(rt), cand.numpy(ct), atol, rtol)
+            cmp.update({"name": rn})
+            if cn != rn:
+                cmp["candidateName"] = cn
+            outputs.append(cmp)
+            emit(dict(cmp, event="output"))
+        if len(ro) != len(co):
+            emit({"event": "note", "message": "the reference returns %d floating outputs, the candidate %d; the first %d are compared" % (len(ro), len(co), min(len(ro), len(co)))})
+    else:
+        emit(cand_error)
+    compare_ms = (time.perf_counter() - t_cmp) * 1000
+
+    grads = None
+    if backward and cand_error is None:
+        grads = run_backward(cfg, ref, cand, ref_out, cand_out, seed)
+    # Other ranks' verdicts, for rank 0's report.
+    ranks = None
+    if dist is not None:
+        mine = {"rank": channel.rank(), "failing": sum(1 for r in results if not r["pass"]), "layers": len(results),
+                "outputsPass": all(o["pass"] for o in outputs) and cand_error is None}
+        gathered = [None] * channel.world_size()
+        dist.all_gather_object(gathered, mine)
+        ranks = gathered
+        if channel.rank() != 0:
+            log("%d of %d module pairs outside tolerance; outputs %s" % (mine["failing"], mine["layers"], "pass" if mine["outputsPass"] else "FAIL"))
+    emit({"event": "done", "device": device, "gradients": grads, "ranks": ranks,
+          "timings": {"loadMs": load_ms, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": compare_ms, "bare": bare},
+          "memory": {"afterLoadMB": rss_loaded, "peakMB": peak_rss_mb()}})
+    if dist is not None:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def run_backward(cfg, ref, cand, ref_out, cand_out, seed):
+    """The same scalar loss on both sides (a fixed random projection of the first output), then every
+    parameter's gradient to a file beside the weights, for Node to pair through the mapping's transforms."""
+    ro, co = flatten_outputs(ref, ref_out), flatten_outputs(cand, cand_out)
+    if not ro or not co:
+        raise ProbeError("--backward: a model returned no floating output to take a loss of")
+    shape = [int(d) for d in ro[0][1].shape]
+    w = np.random.default_rng([seed, 7]).standard_normal(shape).astype(np.float32)
+    ref.backward(ref.scalar_loss(ro[0][1], w))
+    cand.backward(cand.scalar_loss(co[0][1], w))
+    out = {}
+    path = cfg["gradientsFile"]
+    with open(path, "wb") as f:
+        for side in (ref, cand):
+            manifest = []
+            for k, g in side.gradients().items():
+                g = np.ascontiguousarray(g.astype(np.float32) if g.dtype != np.float64 else g)
+                manifest.append({"key": k, "dtype": g.dtype.str, "shape": list(g.shape), "offset": f.tell(), "nbytes": int(g.nbytes)})
+                f.write(g.tobytes())
+            out[side.role] = manifest
+    out["file"] = path
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: python tensorport_probe.py CONFIG.json (Tensor Port starts this)\n")
+        sys.exit(2)
+    try:
+        main(sys.argv[1])
+    except ProbeError as e:
+        emit({"event": "fatal", "message": str(e)})
+        log(str(e))
+        sys.exit(3)
+    except Exception as e:  # noqa: BLE001 - the user's code raised while being built or loaded
+        tb = traceback.format_exc()
+        sys.stderr.write(tb)
+        emit({"event": "fatal", "message": "%s: %s" % (type(e).__name__, str(e).strip().splitlines()[0] if str(e).strip() else ""),
+              "where": traceback.extract_tb(e.__traceback__)[-1][:2] if e.__traceback__ else None})
+        sys.exit(3)
+    finally:
+        channel.close()
