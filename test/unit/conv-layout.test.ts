@@ -72,3 +72,14 @@ test('a rule without the permute is missing-transpose — on the stem too, where
   await convertMapping(file, out);
   await assertSameTensors(out, MLX);
 });
+
+test('a Flax `kernel` [kh, kw, in, out] in a torch-saved checkpoint against torch: the message names why each side is as it is, not "torch … torch"', async () => {
+  const { safetensorsBytes } = await import('../support/tmp');
+  tmp.file('flax.safetensors', safetensorsBytes({ __metadata__: { format: 'pt' }, 'stem.kernel': { dtype: 'F32', shape: [3, 3, 3, 3], data_offsets: [0, 324] } }, 324));
+  tmp.file('torch_stem.safetensors', safetensorsBytes({ __metadata__: { format: 'pt' }, 'stem.weight': { dtype: 'F32', shape: [3, 3, 3, 3], data_offsets: [0, 324] } }, 324));
+  const file = tmp.file('flax.tpmap', `source ${path.join(tmp.dir, 'flax.safetensors')}\ntarget ${path.join(tmp.dir, 'torch_stem.safetensors')}\nstem.kernel -> stem.weight\n`);
+  const ds = (await checkMappingFile(file, new CheckpointIndex())).analysis.diagnostics.filter((d) => d.code === 'missing-transpose');
+  assert.equal(ds.length, 1);
+  assert.equal(ds[0].message, 'the source stores this convolution as [kh, kw, in, out] (a Flax kernel), the target as [out, in, kh, kw] (torch): add `| permute(3, 2, 0, 1)` (the shape [3, 3, 3, 3] is the same in both layouts and hides it)');
+  assert.doesNotMatch(ds[0].message, /torch stores .* torch as/);
+});
