@@ -180,7 +180,7 @@
     } else if (r.layers) {
       out.push(el('div', { class: 'notes' }, 'Every paired intermediate value agrees.'));
     }
-    if (r.layers && r.layers.length) out.push(el('div', { id: 'chart', role: 'img', 'aria-label': r.mode === 'eager' ? 'Max abs diff by module' : 'Max abs diff by layer' }));
+    if (r.layers && r.layers.length && r.mode !== 'eager') out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by layer' }));
     if (r.notes && r.notes.length) out.push(el('ul', { class: 'notes' }, ...r.notes.map((n) => el('li', {}, n))));
     out.push(el('div', { class: 'buttons' },
       el('button', { type: 'button', class: 'secondary', onclick: () => post({ type: 'copy', text: JSON.stringify(r, null, 1) }) }, 'Copy as JSON'),
@@ -255,6 +255,7 @@
           el('td', {}, l.reference), el('td', {}, l.candidate), el('td', {}, `[${l.shape.join(', ')}]`),
           el('td', { class: 'num' }, fmt(l.maxAbsDiff)), el('td', { class: 'num' }, fmt(l.maxRelDiff)), el('td', { class: 'num' }, fmt(l.cosine)),
           el('td', { class: l.pass ? 'pass' : 'fail', title: l.reason || '' }, l.pass ? 'pass' : 'fail'))))));
+      out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by module' }));
     }
     const b = r.backward;
     if (b) {
