@@ -274,6 +274,8 @@ try {
     await quickOpen('no_transpose.tpmap');
     await runCommand('Tensor Port: Run Parity Check', 'Run Parity Check');
     const panel = await parityPanel();
+    // The panel re-renders for the mapping it was opened on: wait for that before touching the form.
+    await panel.locator('h1', { hasText: 'no_transpose.tpmap' }).waitFor({ timeout: 30_000 });
     await panel.locator('#f-mode').selectOption('eager');
     await panel.locator('#f-eagerReference').waitFor({ state: 'visible', timeout: 5000 });
     if (await panel.locator('#f-reference').isVisible()) throw new Error('the ONNX reference field is still shown in eager mode');
