@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * Parity panel webview: the run form, a progress bar, then the outputs table, the error by layer (uPlot)
- * with the first divergence marked, and copy-as-JSON/Markdown. The host runs nothing here: it sends the
+ * Parity panel webview: the run form (ONNX, eager — the user's own PyTorch / Paddle models — or command
+ * mode), a progress bar, then the outputs table, the table by module (eager), the error by layer (uPlot)
+ * with the first divergence marked and linked to its mapping lines and classes, and copy-as-JSON/Markdown. The host runs nothing here: it sends the
  * form to the language server and posts back progress and the report (parity.md's JSON).
  */
 /** @typedef {import('../client/src/webviewMessages').ParityMessage} ParityMessage */
@@ -28,7 +29,7 @@
   let trusted = false;
   /** @type {Record<string, HTMLInputElement | HTMLSelectElement>} */
   const f = {};
-  let runBtn, cancelBtn, progress, status, results;
+  let runBtn, cancelBtn, progress, status, results, untrusted;
 
   function field(name, label, input) {
     f[name] = input;
@@ -37,16 +38,34 @@
   }
   const text = (placeholder) => /** @type {HTMLInputElement} */ (el('input', { type: 'text', placeholder }));
   const select = (options) => /** @type {HTMLSelectElement} */ (el('select', {}, ...options.map((o) => el('option', { value: o }, o))));
+  /** A text field with a button that asks the host for a quick pick. */
+  function picker(name, label, placeholder, what) {
+    const [l, input] = field(name, label, text(placeholder));
+    const button = el('button', { type: 'button', class: 'secondary pick', id: `pick-${name}`, title: `Pick ${what}`, onclick: () => post({ type: 'pick', field: name }) }, '…');
+    return [l, el('div', { class: 'picker' }, input, button)];
+  }
+  const checkbox = (name) => {
+    const c = /** @type {HTMLInputElement} */ (el('input', { type: 'checkbox', id: `f-${name}` }));
+    f[name] = c;
+    return c;
+  };
+  /** The fields each mode uses; the others are hidden. */
+  const MODE_FIELDS = {
+    onnx: ['reference', 'candidate', 'mapping', 'inputs', 'device', 'dtype', 'atol', 'rtol', 'seed', 'layers'],
+    eager: ['eagerReference', 'eagerCandidate', 'mapping', 'inputs', 'device', 'dtype', 'atol', 'rtol', 'seed', 'backward'],
+    command: ['command', 'cwd', 'dtype', 'atol', 'rtol'],
+  };
 
   function render(init) {
     app.replaceChildren();
-    const mode = select(['onnx', 'command']);
-    const checkbox = /** @type {HTMLInputElement} */ (el('input', { type: 'checkbox' }));
+    const mode = select(['onnx', 'eager', 'command']);
     const form = el('form', { onsubmit: (e) => { e.preventDefault(); run(); } },
       ...field('mode', 'Mode', mode),
       ...field('reference', 'Reference', text('reference.onnx')),
       ...field('candidate', 'Candidate', text('candidate.onnx')),
-      ...field('mapping', 'Weights', text('mapping.tpmap (optional): the source checkpoint pushed through it')),
+      ...picker('eagerReference', 'Reference', 'FILE.py::NAME — a model class built with no arguments, or a function returning one', 'the reference model'),
+      ...picker('eagerCandidate', 'Candidate', 'FILE.py::NAME — the port', 'the candidate model'),
+      ...picker('mapping', 'Weights', 'mapping.tpmap (optional): the source checkpoint pushed through it', 'a mapping'),
       ...field('inputs', 'Inputs', text('NAME=FILE.npy or NAME=random:1x3x224x224, space-separated (default: generated)')),
       ...field('command', 'Command', text('python compare.py (command mode: your script prints the JSON-lines protocol)')),
       ...field('cwd', 'Folder', text('working folder of the command (default: the workspace)')),
@@ -57,29 +76,42 @@
         ...field('atol', 'atol', text('by dtype')),
         ...field('rtol', 'rtol', text('by dtype')),
         ...field('seed', 'seed', text('0')),
-        el('label', { for: 'f-layers' }, checkbox, ' first diverging layer')),
+        el('label', { for: 'f-layers', id: 'l-layers' }, checkbox('layers'), ' first diverging layer'),
+        el('label', { for: 'f-backward', id: 'l-backward' }, checkbox('backward'), ' backward (gradients)')),
       el('div', { class: 'buttons' },
         (runBtn = el('button', { type: 'submit' }, 'Run Parity Check')),
         (cancelBtn = el('button', { type: 'button', class: 'secondary', onclick: () => post({ type: 'cancel' }) }, 'Cancel'))));
-    f.layers = checkbox;
-    checkbox.id = 'f-layers';
     cancelBtn.disabled = true;
     progress = el('progress', { max: '100' });
     progress.hidden = true;
     status = el('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
     results = el('div', { id: 'results' });
-    app.append(el('h1', {}, `Parity check${init.mapping ? ` — ${init.mapping}` : ''}`), form, progress, status, results);
+    untrusted = el('div', { class: 'error', role: 'alert', id: 'untrusted' });
+    app.append(el('h1', {}, `Parity check${init.mapping ? ` — ${init.mapping}` : ''}`), form, untrusted, progress, status, results);
+    if (!state.form && init.last?.form) state.form = init.last.form;
     const values = Object.assign({}, init.defaults, { mapping: init.mapping, mode: 'onnx' }, state.form || {}, init.last?.form || {});
     for (const [k, input] of Object.entries(f)) {
       if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = !!values[k];
       else if (values[k] !== undefined) input.value = String(values[k]);
     }
     const sync = () => {
-      const cmd = f.mode.value === 'command';
-      for (const k of ['reference', 'candidate', 'mapping', 'inputs', 'device', 'seed']) f[k].disabled = cmd;
-      for (const k of ['command', 'cwd']) f[k].disabled = !cmd;
-      runBtn.disabled = cmd && !trusted;
-      runBtn.title = cmd && !trusted ? 'Command mode runs your own script: it needs a trusted workspace' : '';
+      const m = /** @type {'onnx' | 'eager' | 'command'} */ (f.mode.value);
+      for (const [k, input] of Object.entries(f)) {
+        if (k === 'mode') continue;
+        const shown = MODE_FIELDS[m].includes(k);
+        input.disabled = !shown;
+        // The row: a label and its control (or a checkbox inside its label, or an input inside a picker).
+        const row = input.type === 'checkbox' ? [input.parentElement] : [app.querySelector(`label[for="${input.id}"]`), input.parentElement?.classList.contains('picker') ? input.parentElement : input];
+        for (const e of row) if (e) /** @type {HTMLElement} */ (e).hidden = !shown;
+      }
+      const labels = { onnx: 'Weights', eager: 'Mapping', command: 'Weights' };
+      const weights = app.querySelector('label[for="f-mapping"]');
+      if (weights) weights.textContent = labels[m];
+      const refuses = m !== 'onnx' && !trusted;
+      runBtn.disabled = refuses;
+      runBtn.title = refuses ? `${m === 'eager' ? 'Eager mode runs your own model code' : 'Command mode runs your own script'}: it needs a trusted workspace` : '';
+      untrusted.hidden = !refuses;
+      untrusted.textContent = refuses ? `${m === 'eager' ? 'Eager mode runs your own model code' : 'Command mode runs your own script'}: trust this workspace first (Workspaces: Manage Workspace Trust).` : '';
     };
     f.mode.addEventListener('change', sync);
     sync();
@@ -116,11 +148,12 @@
         break;
       case 'result': done(); state.report = m.report; vscode.setState(state); showReport(m.report, false); break;
       case 'error': done(); results.replaceChildren(el('div', { class: 'error', role: 'alert' }, m.message)); status.textContent = ''; break;
+      case 'picked': f[m.field].value = m.value; break;
     }
   });
 
   function done() {
-    runBtn.disabled = false; cancelBtn.disabled = true; progress.hidden = true;
+    runBtn.disabled = f.mode.value !== 'onnx' && !trusted; cancelBtn.disabled = true; progress.hidden = true;
   }
 
   function showReport(r, restored) {
@@ -134,7 +167,9 @@
         el('td', { class: 'num' }, fmt(o.cosine)), el('td', {}, `[${(o.worstIndex || []).join(', ')}]`),
         el('td', { class: 'num' }, o.requiredTolerance ? fmt(o.requiredTolerance.atol) : ''), el('td', { class: o.pass ? 'pass' : 'fail' }, o.pass ? 'pass' : 'fail')))));
     const d = r.firstDivergence;
-    if (d) {
+    if (r.mode === 'eager') {
+      eager(r, out);
+    } else if (d) {
       out.push(el('div', { class: 'verdict fail' }, `First divergence: ${d.candidate}`));
       const rows = [el('tr', {}, el('td', {}, 'reference'), el('td', {}, d.reference)), el('tr', {}, el('td', {}, 'candidate'), el('td', {}, d.candidate)),
         el('tr', {}, el('td', {}, 'max abs diff'), el('td', {}, fmt(d.maxAbsDiff))), el('tr', {}, el('td', {}, 'cosine'), el('td', {}, fmt(d.cosine)))];
@@ -145,7 +180,7 @@
     } else if (r.layers) {
       out.push(el('div', { class: 'notes' }, 'Every paired intermediate value agrees.'));
     }
-    if (r.layers && r.layers.length) out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by layer' }));
+    if (r.layers && r.layers.length && r.mode !== 'eager') out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by layer' }));
     if (r.notes && r.notes.length) out.push(el('ul', { class: 'notes' }, ...r.notes.map((n) => el('li', {}, n))));
     out.push(el('div', { class: 'buttons' },
       el('button', { type: 'button', class: 'secondary', onclick: () => post({ type: 'copy', text: JSON.stringify(r, null, 1) }) }, 'Copy as JSON'),
@@ -167,9 +202,10 @@
     new uPlot({
       width: Math.min(900, box.clientWidth || 700), height: 260,
       scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ stroke: fg, label: 'paired intermediate value (graph order)' },
+      axes: [{ stroke: fg, label: r.mode === 'eager' ? 'paired module call (reference order)' : 'paired intermediate value (graph order)' },
         { stroke: fg, label: 'max abs diff', size: 60, values: (_u, vals) => vals.map((v) => (v == null ? '' : v.toExponential(0))) }],
-      series: [{ label: 'value' }, { label: 'max abs diff', stroke: line, width: 2, points: { show: true } }],
+      series: [{ label: r.mode === 'eager' ? 'module' : 'value', value: (_u, i) => (i == null ? '' : r.layers[i - 1] ? `${i} ${r.layers[i - 1].reference}` : String(i)) },
+        { label: 'max abs diff', stroke: line, width: 2, points: { show: true } }],
       hooks: {
         draw: [(u) => {
           if (first < 0) return;
@@ -181,10 +217,63 @@
     }, [xs, ys], box);
   }
 
+  /** A class's definition as Python reported it: a link that opens it (none for a file Python did not name). */
+  function classLink(src) {
+    if (!src) return '';
+    const where = src.file ? `${src.file.split(/[\\/]/).pop()}:${src.line ?? ''}` : '';
+    if (!src.file) return src.class;
+    return el('a', { class: 'source', onclick: () => post({ type: 'openSource', file: src.file, line: src.line }), title: `Open ${src.file}` }, `${src.class} (${where})`);
+  }
+
+  /** Eager mode: the first divergence with its links, the table by module, and backward's gradients. */
+  function eager(r, out) {
+    const d = r.firstDivergence;
+    const mapping = (state.form && state.form.mapping) || '';
+    const openLine = (line) => post({ type: 'openMapping', line, file: mapping || undefined });
+    if (d) {
+      out.push(el('div', { class: 'verdict fail', id: 'first-divergence' }, `First divergence: ${d.module || d.candidate}`));
+      const rows = [
+        el('tr', {}, el('td', {}, 'reference'), el('td', {}, d.reference), el('td', {}, classLink(d.sources && d.sources.reference))),
+        el('tr', {}, el('td', {}, 'candidate'), el('td', {}, d.candidate), el('td', {}, classLink(d.sources && d.sources.candidate))),
+      ];
+      if (d.reason) rows.push(el('tr', {}, el('td', {}, 'reason'), el('td', { colspan: '2' }, d.reason)));
+      else rows.push(el('tr', {}, el('td', {}, 'max abs diff'), el('td', { colspan: '2' }, `${fmt(d.maxAbsDiff)} (cosine ${fmt(d.cosine)})`)));
+      if (d.lastAgreeing) rows.push(el('tr', {}, el('td', {}, 'after'), el('td', { colspan: '2' }, `${d.lastAgreeing.reference} ↔ ${d.lastAgreeing.candidate} (still agreeing)`)));
+      if (d.within) rows.push(el('tr', {}, el('td', {}, 'within'), el('td', {}, `${d.within.reference} ↔ ${d.within.candidate}`), el('td', {}, classLink(d.within.sources && d.within.sources.candidate))));
+      for (const m of d.mappingLines || []) {
+        rows.push(el('tr', {}, el('td', {}, `mapping line ${m.line}`), el('td', { colspan: '2' }, el('a', { class: 'mapping-line', onclick: () => openLine(m.line), title: 'Open this line of the mapping' }, m.text))));
+      }
+      out.push(el('table', { class: 'divergence' }, ...rows));
+    } else if (r.layers) {
+      out.push(el('div', { class: 'notes' }, `Every paired module agrees (${r.layers.length} module calls).`));
+    }
+    if (r.layers && r.layers.length) {
+      out.push(el('h2', {}, 'By module'));
+      out.push(el('div', { class: 'scroll' }, el('table', { id: 'modules' },
+        el('tr', {}, ...['reference module', 'candidate module', 'shape', 'max abs diff', 'max rel diff', 'cosine', ''].map((h) => el('th', {}, h))),
+        ...r.layers.map((l) => el('tr', { class: d && l.reference === d.reference && l.candidate === d.candidate ? 'diverges first' : l.pass ? '' : 'diverges' },
+          el('td', {}, l.reference), el('td', {}, l.candidate), el('td', {}, `[${l.shape.join(', ')}]`),
+          el('td', { class: 'num' }, fmt(l.maxAbsDiff)), el('td', { class: 'num' }, fmt(l.maxRelDiff)), el('td', { class: 'num' }, fmt(l.cosine)),
+          el('td', { class: l.pass ? 'pass' : 'fail', title: l.reason || '' }, l.pass ? 'pass' : 'fail'))))));
+      out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by module' }));
+    }
+    const b = r.backward;
+    if (b) {
+      out.push(el('h2', {}, `Backward: ${b.pass ? 'every gradient agrees' : `first diverging gradient ${b.firstDivergence ? b.firstDivergence.candidate : ''}`}`));
+      out.push(el('div', { class: 'scroll' }, el('table', { id: 'gradients' },
+        el('tr', {}, ...['candidate parameter', 'reference', 'max abs diff', 'cosine', 'mapping', ''].map((h) => el('th', {}, h))),
+        ...b.gradients.map((g) => el('tr', { class: g.pass ? '' : 'diverges' },
+          el('td', {}, g.candidate), el('td', {}, g.reference.join(', ')), el('td', { class: 'num' }, fmt(g.maxAbsDiff)), el('td', { class: 'num' }, fmt(g.cosine)),
+          el('td', {}, g.mapping ? el('a', { onclick: () => openLine(g.mapping.line), title: g.mapping.text }, `line ${g.mapping.line}`) : ''),
+          el('td', { class: g.pass ? 'pass' : 'fail', title: g.reason || '' }, g.pass ? 'pass' : 'fail'))))));
+    }
+  }
+
   function markdown(r) {
     const lines = [`**Parity ${r.pass ? 'PASS' : 'FAIL'}** — ${r.dtype} on ${r.device}`, '', '| output | shape | max abs | max rel | cosine | pass |', '|---|---|---|---|---|---|'];
     for (const o of r.outputs) lines.push(`| ${o.name} | [${o.shape.join(', ')}] | ${fmt(o.maxAbsDiff)} | ${fmt(o.maxRelDiff)} | ${fmt(o.cosine)} | ${o.pass ? '✓' : '✗'} |`);
     if (r.firstDivergence) lines.push('', `First divergence: \`${r.firstDivergence.reference}\` ↔ \`${r.firstDivergence.candidate}\` (max abs ${fmt(r.firstDivergence.maxAbsDiff)})`);
+    for (const m of (r.firstDivergence && r.firstDivergence.mappingLines) || []) lines.push(`- mapping line ${m.line}: \`${m.text}\``);
     return lines.join('\n');
   }
 

@@ -2,16 +2,19 @@
  * The parity runner panel (parity.md): a webview to confirm reference, candidate, mapping and inputs,
  * a progress bar while the server runs the check in a worker, then the outputs table and the error by
  * layer with the first divergence marked. Results are kept per mapping file and shown again when the
- * panel reopens. Command mode (the user's own script) is refused in untrusted workspaces.
+ * panel reopens. Eager mode (the user's own PyTorch / Paddle models, run in their Python) and command
+ * mode (the user's own script) run user code: both are refused in untrusted workspaces.
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import {
-  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityLogParams, ParityParams, ParityProgressParams, ParityReport, ParityResult,
+  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, PYTHON_MODELS_REQUEST,
+  ParityLogParams, ParityParams, ParityProgressParams, ParityReport, ParityResult, PythonModelsResult,
 } from '../../server/src/lsp/protocol';
-import { FromParity, ParityForm, ParityMessage } from './webviewMessages';
+import { pythonInterpreter } from './pythonInterpreter';
+import { FromParity, ParityForm, ParityMessage, PickedField } from './webviewMessages';
 import { mediaRoots, webviewHtml } from './webviewHtml';
 
 /** The form the webview sends: strings as typed; empty means "default". */
@@ -60,14 +63,56 @@ export class ParityPanel {
         await vscode.env.clipboard.writeText(m.text);
         void vscode.window.setStatusBarMessage('Tensor Port: parity report copied', 3000);
         return;
-      case 'openMapping':
-        if (this.mapping) await vscode.window.showTextDocument(this.mapping, { selection: new vscode.Range(m.line - 1, 0, m.line - 1, 0), viewColumn: vscode.ViewColumn.One });
+      case 'openMapping': {
+        const file = m.file ? this.resolve(m.file) : this.mapping;
+        if (file) await this.open(file, m.line);
+        return;
+      }
+      case 'openSource': return this.open(this.resolve(m.file), m.line);
+      case 'pick': return this.pick(m.field);
     }
+  }
+
+  private folder(): vscode.WorkspaceFolder | undefined {
+    return (this.mapping && vscode.workspace.getWorkspaceFolder(this.mapping)) || vscode.workspace.workspaceFolders?.[0];
+  }
+
+  private resolve(p: string): vscode.Uri {
+    const folder = this.folder();
+    return path.isAbsolute(p) || !folder ? vscode.Uri.file(p) : vscode.Uri.joinPath(folder.uri, p);
+  }
+
+  private async open(file: vscode.Uri, line: number | undefined): Promise<void> {
+    const at = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
+    await vscode.window.showTextDocument(file, { selection: new vscode.Range(at, at), viewColumn: vscode.ViewColumn.One });
+  }
+
+  /** Eager mode's pickers: a model (`FILE.py::NAME`, from the server's list of top-level definitions) or a mapping. */
+  private async pick(field: PickedField): Promise<void> {
+    let value: string | undefined;
+    if (field === 'mapping') {
+      const files = await vscode.workspace.findFiles('**/*.tpmap', '**/node_modules/**', 500);
+      const item = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f, false) })).sort((a, b) => a.label.localeCompare(b.label)),
+        { title: 'Mapping (.tpmap): the reference loads its source, the candidate the rules\' targets', placeHolder: 'Pick a mapping' });
+      value = item?.label;
+    } else {
+      if (!this.client) return;
+      const items = this.client.sendRequest<PythonModelsResult>(PYTHON_MODELS_REQUEST, {}).then((r) => r.models.map((m) => ({
+        label: `${m.kind === 'class' ? '$(symbol-class)' : '$(symbol-method)'} ${m.name}`, description: m.relative, value: `${m.relative}::${m.name}`,
+      })));
+      const item = await vscode.window.showQuickPick(items, {
+        title: `${field === 'eagerReference' ? 'Reference' : 'Candidate'} model: a class built with no arguments, or a function returning a model`,
+        placeHolder: 'FILE.py::NAME', matchOnDescription: true,
+      });
+      value = item?.value;
+    }
+    if (value !== undefined) await this.panel.webview.postMessage({ type: 'picked', field, value } satisfies ParityMessage);
   }
 
   /** Prefills the form from the settings and the mapping, and restores this mapping's last result. */
   private async sendInit(): Promise<void> {
     const cfg = vscode.workspace.getConfiguration('tensorport.parity', this.mapping);
+    const model = (s: string) => (/\.py::[A-Za-z_]\w*$/.test(s) ? s : '');
     const last = this.context.workspaceState.get<Record<string, { form?: ParityForm; report?: ParityReport }>>(STATE_KEY, {})[this.mapping?.toString() ?? ''];
     await this.panel.webview.postMessage({
       type: 'init',
@@ -78,6 +123,7 @@ export class ParityPanel {
         device: cfg.get<string>('device', 'auto'), dtype: cfg.get<string>('dtype', 'fp32'),
         atol: cfg.get<number | null>('atol', null)?.toString() ?? '', rtol: cfg.get<number | null>('rtol', null)?.toString() ?? '',
         inputs: cfg.get<string[]>('inputs', []).join(' '), command: cfg.get<string>('command', ''), layers: cfg.get<boolean>('layers', true),
+        eagerReference: model(cfg.get<string>('reference', '')), eagerCandidate: model(cfg.get<string>('candidate', '')), backward: false,
       },
       last,
     } satisfies ParityMessage);
@@ -85,21 +131,33 @@ export class ParityPanel {
 
   private async run(form: ParityForm): Promise<void> {
     if (!this.client) return;
-    if (form.mode === 'command' && !vscode.workspace.isTrusted) {
-      await this.panel.webview.postMessage({ type: 'error', message: 'Command mode runs your own script: trust this workspace first (Workspaces: Manage Workspace Trust).' } satisfies ParityMessage);
+    if (form.mode !== 'onnx' && !vscode.workspace.isTrusted) {
+      const what = form.mode === 'eager' ? 'Eager mode runs your own model code' : 'Command mode runs your own script';
+      await this.panel.webview.postMessage({ type: 'error', message: `${what}: trust this workspace first (Workspaces: Manage Workspace Trust).` } satisfies ParityMessage);
       return;
     }
-    const folder = this.mapping ? vscode.workspace.getWorkspaceFolder(this.mapping) : vscode.workspace.workspaceFolders?.[0];
+    const folder = this.folder();
     const abs = (p: string) => (!p.trim() ? undefined : path.isAbsolute(p) || !folder ? p : vscode.Uri.joinPath(folder.uri, p).fsPath);
     const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
     const id = randomUUID();
-    const params: ParityParams = form.mode === 'onnx'
-      ? { id, kind: 'onnx', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
+    let params: ParityParams;
+    if (form.mode === 'onnx') {
+      params = { id, kind: 'onnx', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
         reference: abs(form.reference) ?? '', candidate: abs(form.candidate) ?? '', weights: abs(form.mapping),
         seed: num(form.seed), atol: num(form.atol), rtol: num(form.rtol),
         dtype: form.dtype as 'fp32', device: form.device as 'auto', layers: form.layers,
-      } }
-      : { id, kind: 'command', request: { command: form.command, cwd: abs(form.cwd) ?? folder?.uri.fsPath, atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', trusted: vscode.workspace.isTrusted } };
+      } };
+    } else if (form.mode === 'eager') {
+      const python = await pythonInterpreter(this.mapping ?? folder?.uri);
+      this.output.appendLine(`parity (eager): Python ${python.path} (from ${python.from === 'default' ? 'the default: no Python extension, tensorport.python not set' : python.from === 'python extension' ? 'the Python extension\'s selected interpreter' : 'the tensorport.python setting'})`);
+      params = { id, kind: 'eager', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
+        reference: form.eagerReference.trim(), candidate: form.eagerCandidate.trim(), weights: abs(form.mapping), cwd: folder?.uri.fsPath,
+        seed: num(form.seed), atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', device: form.device as 'auto',
+        backward: form.backward, python: python.path, trusted: vscode.workspace.isTrusted,
+      } };
+    } else {
+      params = { id, kind: 'command', request: { command: form.command, cwd: abs(form.cwd) ?? folder?.uri.fsPath, atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', trusted: vscode.workspace.isTrusted } };
+    }
     this.running?.cancel();
     const cts = (this.running = new vscode.CancellationTokenSource());
     const subs = [

@@ -15,11 +15,16 @@ export type FromViewer = { type: 'ready' };
 
 /** The parity panel's form, as the webview sends it (text fields stay text; the host parses them). */
 export interface ParityForm {
-  mode: 'onnx' | 'command';
+  mode: 'onnx' | 'eager' | 'command';
   reference: string; candidate: string; mapping: string; inputs: string;
   device: string; dtype: string; atol: string; rtol: string; layers: boolean; seed: string;
   command: string; cwd: string;
+  /** Eager mode: `FILE.py::NAME` models, and gradients compared too. */
+  eagerReference: string; eagerCandidate: string; backward: boolean;
 }
+
+/** A field the host fills from a quick pick. */
+export type PickedField = 'eagerReference' | 'eagerCandidate' | 'mapping';
 
 /** Host → parity panel. */
 export type ParityMessage =
@@ -27,12 +32,17 @@ export type ParityMessage =
   | { type: 'started' }
   | ({ type: 'progress' } & ParityProgressParams)
   | { type: 'error'; message: string }
-  | { type: 'result'; report: ParityReport };
+  | { type: 'result'; report: ParityReport }
+  | { type: 'picked'; field: PickedField; value: string };
 
 /** Parity panel → host. */
 export type FromParity =
   | { type: 'ready' }
   | { type: 'run'; form: ParityForm }
   | { type: 'cancel' }
-  | { type: 'openMapping'; line: number }
+  /** `file`: the mapping the run used (eager mode), else the panel's mapping. */
+  | { type: 'openMapping'; line: number; file?: string }
+  /** A module's class in the model source, where Python said it is defined. */
+  | { type: 'openSource'; file: string; line?: number }
+  | { type: 'pick'; field: PickedField }
   | { type: 'copy'; text: string };

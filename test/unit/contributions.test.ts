@@ -20,6 +20,19 @@ test('every setting has a one-line description and every command a "Tensor Port:
   for (const c of pkg.contributes.commands as { command: string; title: string }[]) assert.match(c.title, /^Tensor Port: \S/, c.command);
 });
 
+test('eager parity\'s interpreter setting: tensorport.python, a string defaulting to python3, restricted in untrusted workspaces like command mode', () => {
+  const s = pkg.contributes.configuration.properties['tensorport.python'] as { type: string; default: string; scope: string; markdownDescription: string };
+  assert.deepEqual([s.type, s.default, s.scope], ['string', '', 'resource']);
+  assert.match(s.markdownDescription, /Python extension.*comes first.*`python3`/);
+  const untrusted = pkg.capabilities.untrustedWorkspaces as { supported: string; description: string; restrictedConfigurations: string[] };
+  assert.equal(untrusted.supported, 'limited');
+  assert.deepEqual([...untrusted.restrictedConfigurations].sort(), ['tensorport.parity.command', 'tensorport.python']);
+  assert.match(untrusted.description, /eager mode/);
+  // The Python extension's API wrapper is bundled into the client, not a run-time dependency on the extension.
+  assert.ok(pkg.dependencies['@vscode/python-extension']);
+  assert.equal(pkg.extensionDependencies, undefined);
+});
+
 test('the walkthrough: five or more steps, each with a button to a command that exists, completion by that command, and shipped media', () => {
   const [w] = pkg.contributes.walkthroughs as { id: string; title: string; steps: { id: string; description: string; media: { markdown?: string; image?: string }; completionEvents: string[] }[] }[];
   assert.equal(w.title, 'Get Started with Tensor Port');

@@ -23,17 +23,18 @@ import { summarizeWorkspace } from '../mapping/workspaceSummary';
 import { convertMapping } from '../mapping/convert/convertMapping';
 import { ConvertError } from '../mapping/convert/errors';
 import { runCommandParity } from '../parity/commandMode';
+import { runEagerParity } from '../parity/eager/eagerMode';
 import { runOnnxParity } from '../parity/engine';
 import { parseInputSpec } from '../parity/inputs';
 import { hoverKeyString } from '../scripts/keyStringHover';
-import { classNamesOf } from '../source/classNames';
+import { classNamesOf, pythonDefinitionsOf } from '../source/classNames';
 import { hoverModelSource } from '../source/hover';
 import { ToolContext, toolNamed } from '../tools/definitions';
 import { invokeTool } from '../tools/invoke';
 import { cancelledError, honourCancel } from './cancellation';
 import {
   CONVERT_PROGRESS_NOTIFICATION, CONVERT_REQUEST, ConvertParams, ConvertProgressParams, ConvertResult, DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
-  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityResult, TOOL_REQUEST, ToolParams, ToolResult, WORKSPACE_REQUEST, WorkspaceResult,
+  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityReport, ParityResult, PYTHON_MODELS_REQUEST, PythonModelsResult, TOOL_REQUEST, ToolParams, ToolResult, WORKSPACE_REQUEST, WorkspaceResult,
 } from './protocol';
 import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toScriptCodeAction, toTextEdit } from './toProtocol';
 import { Workspace, isMapping, isModelSource } from './workspace';
@@ -112,16 +113,25 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     const onProgress = (e: { phase: string; message: string; done?: number; total?: number }) => {
       connection.sendNotification(PARITY_PROGRESS_NOTIFICATION, { id: p.id, ...e });
     };
+    const onLog = (text: string) => connection.sendNotification(PARITY_LOG_NOTIFICATION, { id: p.id, text });
     try {
-      const report = p.kind === 'onnx'
-        ? await runOnnxParity({ ...p.request, inputs: [...(p.request.inputs ?? []), ...(p.inputSpecs ?? []).map(parseInputSpec)] }, { onProgress, signal: abort.signal })
-        : await runCommandParity(p.request, { onProgress, signal: abort.signal, onStderr: (text) => connection.sendNotification(PARITY_LOG_NOTIFICATION, { id: p.id, text }) });
-      connection.console.info(`parity ${p.kind}: ${report.pass ? 'pass' : 'FAIL'} on ${report.device} (${report.outputs.length} outputs)`);
+      let report: ParityReport;
+      if (p.kind === 'onnx') report = await runOnnxParity({ ...p.request, inputs: [...(p.request.inputs ?? []), ...(p.inputSpecs ?? []).map(parseInputSpec)] }, { onProgress, signal: abort.signal });
+      else if (p.kind === 'command') report = await runCommandParity(p.request, { onProgress, signal: abort.signal, onStderr: onLog });
+      else report = await runEagerParity({ ...p.request, inputs: (p.inputSpecs ?? []).map(parseInputSpec) }, { onProgress, onLog, signal: abort.signal, index: workspace().index });
+      connection.console.info(`parity ${p.kind}: ${report.pass ? 'pass' : 'FAIL'} on ${report.device} (${report.outputs.length} outputs${report.layers ? `, ${report.layers.length} layers` : ''})`);
       return { ok: true, report };
     } catch (e) {
       return { ok: false, message: e instanceof Error ? e.message : String(e) };
     }
   });
+
+  connection.onRequest(PYTHON_MODELS_REQUEST, honourCancel(async (): Promise<PythonModelsResult> => {
+    const ws = workspace();
+    const files = (await Promise.all(ws.roots.map((r) => findModelSources(r, { exclude: ws.settings.exclude, maxFiles: 2000 })))).flat().filter((f) => f.endsWith('.py'));
+    const overlay = ws.overlay();
+    return { models: files.sort().flatMap((file) => pythonDefinitionsOf(file, overlay).map((d) => ({ file, relative: ws.relative(file), ...d }))) };
+  }));
 
   connection.onRequest(TOOL_REQUEST, async (p: ToolParams, token): Promise<ToolResult> => {
     const def = toolNamed(p.name);

@@ -36,13 +36,23 @@ export type GenerateMappingResult =
 export const PARITY_REQUEST = 'tensorport/parity';
 export type ParityParams =
   | { id: string; kind: 'onnx'; request: import('../parity/types').OnnxParityRequest; /** `NAME=FILE.npy` / `NAME=random:SHAPE`, as the CLI's --input. */ inputSpecs?: string[] }
-  | { id: string; kind: 'command'; request: import('../parity/types').CommandParityRequest };
+  | { id: string; kind: 'command'; request: import('../parity/types').CommandParityRequest }
+  /** Eager mode (`FILE.py::NAME` models, run in the user's Python): only from a trusted workspace. */
+  | { id: string; kind: 'eager'; request: Omit<import('../parity/types').EagerParityRequest, 'inputs' | 'benchRuns'>; inputSpecs?: string[] };
 export type ParityReport = import('../parity/types').ParityReport;
 export type ParityResult = { ok: true; report: ParityReport } | { ok: false; message: string };
 export const PARITY_PROGRESS_NOTIFICATION = 'tensorport/parityProgress';
 export interface ParityProgressParams { id: string; phase: string; message: string; done?: number; total?: number }
 export const PARITY_LOG_NOTIFICATION = 'tensorport/parityLog';
 export interface ParityLogParams { id: string; text: string }
+
+/**
+ * Request: the models a parity run in eager mode can build — the top-level classes and functions of
+ * the workspace's Python files (a line scan: instant, and a name it misses can still be typed).
+ */
+export const PYTHON_MODELS_REQUEST = 'tensorport/pythonModels';
+export interface PythonModel { file: string; relative: string; name: string; kind: 'class' | 'def'; line: number }
+export interface PythonModelsResult { models: PythonModel[] }
 
 /**
  * Request: convert a mapping's source into its target's layout (`tensorport convert`), written as

@@ -11,12 +11,29 @@ export function classNamesIn(text: string): string[] {
 
 /** From the editor's unsaved text when it has the file, else from disk; an unreadable file has none. */
 export function classNamesOf(file: string, overlay?: ReadonlyMap<string, string>): string[] {
-  const text = overlay?.get(file) ?? (() => {
-    try {
-      return readRegularFileSync(file, 'a model source file').toString('utf8');
-    } catch {
-      return '';
-    }
-  })();
-  return classNamesIn(text);
+  return classNamesIn(sourceText(file, overlay));
+}
+
+function sourceText(file: string, overlay?: ReadonlyMap<string, string>): string {
+  const open = overlay?.get(file);
+  if (open !== undefined) return open;
+  try {
+    return readRegularFileSync(file, 'a model source file').toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function pythonDefinitionsOf(file: string, overlay?: ReadonlyMap<string, string>): { name: string; kind: 'class' | 'def'; line: number }[] {
+  return pythonDefinitionsIn(sourceText(file, overlay));
+}
+
+/** The classes and functions a Python file defines at the top level, with their 1-based lines (eager parity's pickers). */
+export function pythonDefinitionsIn(text: string): { name: string; kind: 'class' | 'def'; line: number }[] {
+  const out: { name: string; kind: 'class' | 'def'; line: number }[] = [];
+  text.split(/\r?\n/).forEach((l, i) => {
+    const m = /^(?:async\s+)?(class|def)\s+([A-Za-z_]\w*)/.exec(l);
+    if (m && !m[2].startsWith('_')) out.push({ name: m[2], kind: m[1] as 'class' | 'def', line: i + 1 });
+  });
+  return out;
 }

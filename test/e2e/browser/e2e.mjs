@@ -8,6 +8,7 @@ import path from 'node:path';
 const URL = process.env.CS_URL;
 const OUT = process.env.OUT;
 const WS = process.env.WS;
+const ROOT = process.env.ROOT ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 const t0 = Date.now();
 const log = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 const steps = [];
@@ -260,6 +261,55 @@ try {
     await markers.locator('.monaco-list-row', { hasText: 'the square shape [8, 8] hides it' }).first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: path.join(OUT, 'example-created.png') });
   });
+  await step('the parity panel in eager mode runs the PyTorch models: the correct port passes, a planted missing transpose is found at blocks.0.attn.q with its mapping lines', async () => {
+    // The fixtures arrive now, not with the workspace: the planted fault is a mapping error, and the
+    // steps before count the Problems.
+    const E = path.join(WS, 'eager-port');
+    for (const f of ['eager', 'vit_tiny', 'torch_vit_plinear.py']) fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'ports', f), path.join(E, f), { recursive: true });
+    const map = fs.readFileSync(path.join(E, 'eager', 'vit_torch.tpmap'), 'utf8');
+    const fault = map.replace(/(attention\.query\.weight -> \S+) \| transpose/, '$1');
+    if (fault === map) throw new Error('the missing transpose was not planted');
+    fs.writeFileSync(path.join(E, 'eager', 'no_transpose.tpmap'), fault);
+    await page.keyboard.press('Escape');
+    await quickOpen('no_transpose.tpmap');
+    await runCommand('Tensor Port: Run Parity Check', 'Run Parity Check');
+    const panel = await parityPanel();
+    // The panel re-renders for the mapping it was opened on: wait for that before touching the form.
+    await panel.locator('h1', { hasText: 'no_transpose.tpmap' }).waitFor({ timeout: 30_000 });
+    await panel.locator('#f-mode').selectOption('eager');
+    await panel.locator('#f-eagerReference').waitFor({ state: 'visible', timeout: 5000 });
+    if (await panel.locator('#f-reference').isVisible()) throw new Error('the ONNX reference field is still shown in eager mode');
+    // The picker lists the workspace's Python definitions (the server's scan).
+    await panel.locator('#pick-eagerReference').click();
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 5000 });
+    await page.keyboard.type('reference', { delay: 20 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'hf_style_vit.py' }).filter({ hasText: 'reference' }).first().click({ timeout: 30_000 });
+    const picked = 'eager-port/eager/hf_style_vit.py::reference';
+    for (const end = Date.now() + 10_000; (await panel.locator('#f-eagerReference').inputValue()) !== picked; await page.waitForTimeout(100)) {
+      if (Date.now() > end) throw new Error(`the picked reference is not in the form: ${JSON.stringify(await panel.locator('#f-eagerReference').inputValue())}`);
+    }
+    await panel.locator('#f-eagerCandidate').fill('eager-port/eager/torch_port.py::candidate');
+    await panel.locator('#f-inputs').fill(''); // the settings' ONNX inputs: the ViT's come from example_inputs()
+    await panel.locator('#f-mapping').fill('eager-port/eager/vit_torch.tpmap');
+    await panel.locator('button[type=submit]').click();
+    await panel.locator('.verdict', { hasText: 'PASS' }).first().waitFor({ timeout: 120_000 });
+    await panel.locator('.notes', { hasText: 'Every paired module agrees' }).waitFor({ timeout: 10_000 });
+    await panel.locator('#f-mapping').fill('eager-port/eager/no_transpose.tpmap');
+    await panel.locator('#f-backward').check();
+    await panel.locator('button[type=submit]').click();
+    await panel.locator('.verdict', { hasText: 'First divergence: blocks.0.attn.q' }).waitFor({ timeout: 120_000 });
+    const first = await panel.locator('#modules tr.first').innerText();
+    if (!first.includes('encoder.layer.0.attention.attention.query') || !first.includes('blocks.0.attn.q')) throw new Error(`the highlighted row is ${JSON.stringify(first)}`);
+    await panel.locator('a.source', { hasText: 'PLinear (torch_vit_plinear.py:12)' }).waitFor({ timeout: 10_000 });
+    await panel.locator('#gradients td', { hasText: 'blocks.0.attn.q.weight' }).first().waitFor({ timeout: 10_000 });
+    await panel.locator('#chart canvas').first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(OUT, 'parity-eager.png') });
+    await panel.locator('#results').screenshot({ path: path.join(OUT, 'parity-eager-results.png') });
+    // The mapping line link opens the mapping the run used at that line.
+    await panel.locator('a.mapping-line', { hasText: 'encoder.layer.{i}.attention.attention.query.weight -> blocks.{i}.attn.q.weight' }).click();
+    await page.locator('.tabs-container .tab.active', { hasText: 'no_transpose.tpmap' }).waitFor({ timeout: 10_000 });
+    await page.locator('.statusbar-item', { hasText: /Ln 9, Col 1/ }).first().waitFor({ timeout: 10_000 });
+  });
   ok = true;
 } catch (e) {
   console.error('E2E FAILED:', e.message);
@@ -270,6 +320,17 @@ try {
 }
 console.log(`\n${steps.length} e2e steps passed${ok ? '' : ', then one failed'}:\n  ${steps.join('\n  ')}`);
 process.exit(ok ? 0 : 1);
+
+/** The parity panel's frame: the webview with the parity form (other webviews may be open). */
+async function parityPanel() {
+  for (const end = Date.now() + 30_000; Date.now() < end; await page.waitForTimeout(200)) {
+    for (let i = 0; i < await page.locator('iframe.webview.ready').count(); i++) {
+      const frame = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+      if (await frame.locator('#f-mode').count()) return frame;
+    }
+  }
+  throw new Error('no parity panel');
+}
 
 /** Waits until a widget has finished fading in (every ancestor fully opaque), for clean screenshots. */
 async function fullyShown(locator) {

@@ -65,6 +65,13 @@ cat > "$W/ud/User/settings.json" <<'JSON'
   "tensorport.parity.inputs": ["input_ids=random:1x6"] }
 JSON
 
+# …and eager parity runs the user's PyTorch models in Python: the project's test environment (with torch),
+# made or reused as `npm test` does, named by tensorport.python (no Python extension in this profile).
+node "$ROOT/test/python/ensure-venv.mjs"
+PY="$ROOT/test/python/.venv/bin/python"
+"$PY" -c 'import torch' || { echo "e2e: $PY cannot import torch (eager parity needs it)"; exit 1; }
+node -e 'const fs = require("fs"); const [f, py] = process.argv.slice(1); const s = JSON.parse(fs.readFileSync(f, "utf8")); s["tensorport.python"] = py; fs.writeFileSync(f, JSON.stringify(s, null, 1))' "$W/ud/User/settings.json" "$PY"
+
 # 5. code-server on loopback, then the browser steps.
 "$CS" --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check --disable-workspace-trust \
   --user-data-dir "$W/ud" --extensions-dir "$W/exts" "$W/ws" > "$OUT/code-server.log" 2>&1 &
@@ -74,4 +81,4 @@ trap 'kill $CS_PID 2>/dev/null; wait $CS_PID 2>/dev/null || true; rm -rf "$OUT/l
 for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" || { cat "$OUT/code-server.log"; exit 1; }
 log "code-server up; running the browser steps"
-CS_URL="http://127.0.0.1:$PORT/?folder=$W/ws" OUT="$OUT" WS="$W/ws" node "$ROOT/test/e2e/browser/e2e.mjs"
+CS_URL="http://127.0.0.1:$PORT/?folder=$W/ws" OUT="$OUT" WS="$W/ws" ROOT="$ROOT" node "$ROOT/test/e2e/browser/e2e.mjs"

@@ -1,0 +1,103 @@
+/**
+ * The parity panel's eager mode through the real server over stdio: `tensorport/pythonModels` lists
+ * what the pickers offer, and `tensorport/parity` with `kind: 'eager'` runs the probe in the venv's
+ * Python on the PyTorch ViT fixtures (the correct port, a planted missing transpose), with progress
+ * notifications carrying the run's id, cancellation, and the refusals a user can meet.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CancellationTokenSource } from 'vscode-languageserver/node';
+import type { ParityParams, ParityProgressParams, ParityResult, PythonModelsResult } from '../../server/src/lsp/protocol';
+import { LspClient } from '../support/lspClient';
+import { testPython } from '../support/python';
+import { FIXTURES, scratchDir } from '../support/tmp';
+
+const py = testPython();
+const PORTS = path.join(FIXTURES, 'ports');
+const ws = scratchDir('lsp-eager');
+let client: LspClient;
+const progress: ParityProgressParams[] = [];
+
+before(async () => {
+  for (const f of ['eager', 'vit_tiny', 'torch_vit_plinear.py']) cpSync(path.join(PORTS, f), path.join(ws.dir, f), { recursive: true });
+  const map = readFileSync(path.join(ws.dir, 'eager', 'vit_torch.tpmap'), 'utf8');
+  const fault = map.replace(/(attention\.query\.weight -> \S+) \| transpose/, '$1');
+  assert.notEqual(fault, map, 'the missing transpose was planted');
+  writeFileSync(path.join(ws.dir, 'eager', 'no_transpose.tpmap'), fault);
+  ({ client } = await LspClient.start(ws.dir));
+  client.conn.onNotification('tensorport/parityProgress', (p: ParityProgressParams) => { progress.push(p); });
+});
+
+after(() => client.stop());
+
+const eager = (id: string, request: Partial<Extract<ParityParams, { kind: 'eager' }>['request']>) => client.request<ParityResult>('tensorport/parity', {
+  id, kind: 'eager', request: {
+    reference: 'eager/hf_style_vit.py::reference', candidate: 'eager/torch_port.py::candidate', weights: path.join(ws.dir, 'eager', 'vit_torch.tpmap'),
+    cwd: ws.dir, python: py.python, trusted: true, ...request,
+  },
+} satisfies ParityParams);
+
+test('tensorport/pythonModels lists the top-level classes and functions of the workspace\'s Python files, with their lines', async () => {
+  const { models } = await client.request<PythonModelsResult>('tensorport/pythonModels', {});
+  const spec = (m: PythonModelsResult['models'][number]) => `${m.relative}::${m.name}`;
+  const ref = models.find((m) => spec(m) === 'eager/hf_style_vit.py::reference');
+  assert.deepEqual(ref && { kind: ref.kind, line: ref.line, file: ref.file }, { kind: 'def', line: 139, file: path.join(ws.dir, 'eager', 'hf_style_vit.py') });
+  assert.equal(models.find((m) => spec(m) === 'eager/hf_style_vit.py::ViTModel')?.kind, 'class');
+  assert.ok(models.some((m) => spec(m) === 'eager/torch_port.py::candidate'));
+  assert.ok(models.some((m) => spec(m) === 'torch_vit_plinear.py::ViT'));
+  // Nested definitions (methods) are not models to build.
+  assert.ok(!models.some((m) => m.name === 'forward'), 'no methods');
+});
+
+test('the correct PyTorch port passes in eager mode, every module paired, progress and the log tagged with the run\'s id', { skip: py.skip }, async () => {
+  const r = await eager('ok-run', {});
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.report.mode, 'eager');
+  assert.equal(r.report.pass, true);
+  assert.equal(r.report.firstDivergence, null);
+  assert.ok(r.report.layers!.length >= 20 && r.report.layers!.every((l) => l.pass));
+  assert.ok(progress.some((p) => p.id === 'ok-run' && p.phase === 'weights'), JSON.stringify(progress));
+  assert.ok(progress.filter((p) => p.id === 'ok-run').length >= 2);
+});
+
+test('a planted missing transpose: the first diverging module, its mapping lines and classes, and backward\'s gradients', { skip: py.skip }, async () => {
+  const r = await eager('fault-run', { weights: 'eager/no_transpose.tpmap', backward: true });
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.report.pass, false);
+  const d = r.report.firstDivergence!;
+  assert.equal(d.module, 'blocks.0.attn.q');
+  assert.equal(d.reference, 'encoder.layer.0.attention.attention.query');
+  assert.deepEqual(d.mappingLines!.map((m) => m.line), [9, 10]);
+  assert.equal(d.sources?.candidate?.class, 'PLinear');
+  assert.equal(path.resolve(d.sources!.candidate!.file!), path.join(ws.dir, 'torch_vit_plinear.py'));
+  assert.equal(r.report.backward?.pass, false);
+  assert.ok(r.report.backward!.gradients.some((g) => g.candidate === 'blocks.0.attn.q.weight' && !g.pass));
+});
+
+test('refusals are one line: untrusted, an interpreter that is not there, a spec that is not FILE.py::NAME', async () => {
+  const untrusted = await eager('untrusted', { trusted: false });
+  assert.deepEqual(untrusted, { ok: false, message: 'eager mode runs your own model code: it is only available in a trusted workspace' });
+  const noPython = await eager('no-python', { python: path.join(ws.dir, 'no-such-python') });
+  assert.ok(!noPython.ok);
+  assert.match(noPython.message, /^cannot run .*no-such-python \(not found: give --python PATH or set tensorport\.python\)/);
+  assert.ok(!noPython.message.includes('\n'));
+  const bad = await eager('bad-spec', { reference: 'eager/hf_style_vit.py' });
+  assert.ok(!bad.ok && /expected FILE\.py::NAME/.test(bad.message), JSON.stringify(bad));
+});
+
+test('cancelling the request stops the probe and answers at once', { skip: py.skip }, async () => {
+  const cts = new CancellationTokenSource();
+  const t0 = Date.now();
+  const pending = client.conn.sendRequest<ParityResult>('tensorport/parity', {
+    id: 'cancel-run', kind: 'eager', request: { reference: 'eager/hf_style_vit.py::reference', candidate: 'eager/torch_port.py::candidate', weights: 'eager/vit_torch.tpmap', cwd: ws.dir, python: py.python, trusted: true },
+  } satisfies ParityParams, cts.token);
+  // Cancelled while the probe builds the models (its process is running).
+  while (!progress.some((p) => p.id === 'cancel-run' && p.phase === 'loading')) await new Promise((r) => setTimeout(r, 20));
+  cts.cancel();
+  const r = await pending.catch((e: Error) => ({ ok: false as const, message: e.message }));
+  assert.equal(r.ok, false);
+  assert.match(r.message, /cancel/i);
+  assert.ok(Date.now() - t0 < 60_000);
+});
