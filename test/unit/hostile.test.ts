@@ -36,8 +36,9 @@ for (const [i, c] of cases.entries()) {
       rssMiB = Number(lines.pop()) / 1024;
       err = lines.length ? `${lines.join('\n')}\n` : '';
     }
-    assert.notEqual(r.signal, 'SIGTERM', `still running after 5 s`);
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    // A hang is what this guards against (killed at 5 s); how fast a refusal is belongs to the benches —
+    // a wall-clock bound here failed on a loaded machine (1.5 s under load 5, ~0.2 s quiet).
+    assert.notEqual(r.signal, 'SIGTERM', `still running after 5 s (${ms} ms)`);
     if (TIME) assert.ok(rssMiB < 256, `peak RSS ${rssMiB.toFixed(0)} MiB`);
     assert.doesNotMatch(err, /internal error/, err);
     assert.doesNotMatch(`${r.stdout}${err}`, RAW, 'raw control characters reached the terminal');
