@@ -40,8 +40,8 @@ def compare_fast(r, c, atol, rtol, summaries=False):
     r0, c0 = r.detach().reshape(-1), c.detach().reshape(-1)
     r, c = r0.to(work), c0.to(work)
     d = torch.sub(c, r).abs_()
-    w = int(torch.argmax(d))
-    max_abs = float(d[w])
+    top, at = torch.max(d, 0)  # the first largest, as compare.ts
+    max_abs, w = float(top), int(at)
     if not math.isfinite(max_abs):
         return None  # NaN or infinity on a side (or an overflowing difference): NumPy's exact semantics
     ar = r.abs()
