@@ -220,6 +220,55 @@ print(json.dumps([compare(np.array(r, dtype=np.float32), np.array(c, dtype=np.fl
   });
 });
 
+test('the probe\'s fused torch comparison (large finite tensors) is compare.ts\'s too, and leaves NaN to the exact path', { skip }, () => {
+  const n = 5000;
+  const shape = [50, 100];
+  let seed = 7;
+  const rand = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 - 0.5; };
+  const base = Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 0 : rand() * 4));
+  const near = Float32Array.from(base, (v) => v + rand() * 2e-6);
+  const planted = Float32Array.from(near);
+  planted[1234] += 0.25; // one element far off, at [12, 34]
+  planted[97 * 3] = 3e-5; // a reference zero the candidate misses by more than atol: relative difference ∞
+  const cases: [Float32Array, Float32Array][] = [[base, Float32Array.from(base)], [base, near], [base, planted], [new Float32Array(n), near]];
+  const tol = { atol: 1e-5, rtol: 1.3e-6 };
+  const script = `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'server', 'python'))})
+import torch
+import tensorport_fastcompare as f
+f.torch_or_none()
+cases = json.load(open(sys.argv[1]))
+t = lambda a: torch.tensor(a, dtype=torch.float32).reshape(${JSON.stringify(shape)})
+out = [f.compare_fast(t(r), t(c), 1e-5, 1.3e-6) for r, c in cases]
+nan = list(cases[1][1]); nan[5] = float("nan")
+out.append(f.compare_fast(t(cases[1][0]), t(nan), 1e-5, 1.3e-6))
+print(json.dumps(out).replace("Infinity", '"Infinity"'))`;
+  const input = path.join(tmp.dir, 'fused-cases.json');
+  writeFileSync(input, JSON.stringify(cases.map(([r, c]) => [Array.from(r), Array.from(c)])));
+  const out = JSON.parse(runPython(py.python!, ['-c', script, input])) as (Record<string, unknown> | null)[];
+  const num = (v: unknown) => (typeof v === 'string' ? Number(v) : v as number);
+  const close = (a: number, b: number, rel: number) => a === b || Math.abs(a - b) <= rel * Math.max(1e-30, Math.abs(b));
+  cases.forEach(([r, c], i) => {
+    const ts = compareArrays(r, c, shape, tol);
+    const p = out[i]!;
+    const label = `case ${i}`;
+    assert.ok(p, `${label}: the fused path decides a finite pair`);
+    assert.equal(p.pass, ts.pass, label);
+    assert.equal(p.mismatches, ts.mismatches, label);
+    assert.deepEqual(p.worstIndex, ts.worstIndex, label);
+    assert.ok(close(num(p.maxAbsDiff), ts.maxAbsDiff, 1e-12), `${label} maxAbsDiff`);
+    assert.ok(close(num(p.maxRelDiff), ts.maxRelDiff, 1e-12), `${label} maxRelDiff`);
+    assert.ok(close(num(p.cosine), ts.cosine, 1e-12), `${label} cosine`);
+    const req = p.requiredTolerance as Record<string, unknown>;
+    assert.ok(close(num(req.atol), ts.requiredTolerance.atol, 1e-9), `${label} required atol`);
+    assert.ok(close(num(req.rtol), ts.requiredTolerance.rtol, 1e-9), `${label} required rtol`);
+  });
+  assert.deepEqual(out[2]!.worstIndex, [12, 34]);
+  assert.equal(out[2]!.pass, false);
+  assert.equal(out[4], null, 'a NaN goes to the exact NumPy path');
+});
+
 test('the CLI: eager JSON with firstDivergence.module and mappingLines, exit 1 on a fault, 2 when it cannot run', { skip }, () => {
   const bin = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
   const cli = (...args: string[]) => spawnSync(process.execPath, [bin, 'parity', '--reference', 'hf_style_vit.py::reference', '--candidate', 'paddle_port.py::candidate', '--python', py.python!, '--reference-weights', TRAINED, ...args], { cwd: E, encoding: 'utf8', timeout: 120_000 });
