@@ -11,17 +11,21 @@ import { MappingLine, WeightReport } from './weights';
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 
-export interface OnnxParityRequest {
+/** What every run of two models with generated or given inputs takes (ONNX and eager alike). */
+interface TwoModelRun {
   reference: string;
   candidate: string;
-  /** A .tpmap whose source tensors replace the candidate's initializers. */
-  weights?: string;
   inputs?: InputSpec[];
   seed?: number;
   atol?: number;
   rtol?: number;
   dtype?: ParityDtype;
   device?: Device;
+}
+
+export interface OnnxParityRequest extends TwoModelRun {
+  /** A .tpmap whose source tensors replace the candidate's initializers. */
+  weights?: string;
   layers?: boolean;
 }
 
@@ -47,21 +51,13 @@ export interface CommandParityRequest {
  * server/python (see eager/eagerMode.ts). `FILE.py::NAME`: a class constructible with no arguments or a
  * function returning a module.
  */
-export interface EagerParityRequest {
-  reference: string;
-  candidate: string;
+export interface EagerParityRequest extends TwoModelRun {
   /** A .tpmap: the reference loads its source checkpoint, the candidate the rules' targets. */
   weights?: string;
   /** A checkpoint for the reference instead of the mapping's source (the mapping's rules then read it). */
   referenceWeights?: string;
   /** A checkpoint the candidate loads as it is (a converted file) instead of the mapping's targets. */
   candidateWeights?: string;
-  inputs?: InputSpec[];
-  seed?: number;
-  atol?: number;
-  rtol?: number;
-  dtype?: ParityDtype;
-  device?: Device;
   backward?: boolean;
   /** The interpreter (default python3); with a launcher, the launcher's own Python runs the probe. */
   python?: string;

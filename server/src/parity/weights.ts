@@ -6,15 +6,10 @@
  * or reported with the reason it could not be written — never silently skipped.
  */
 import * as path from 'node:path';
-import { describeFsError } from '../formats/byteSource';
-import { readRegularFileSync } from '../formats/openRegular';
 import { DTYPE_SIZE, TensorInfo, numel } from '../formats/tensorInfo';
 import { CheckpointIndex } from '../index/checkpointIndex';
-import { analyzeMapping } from '../mapping/analyze';
 import { positionAt } from '../mapping/lineIndex';
-import { parseMapping } from '../mapping/parse';
 import { expandRule, traceTransforms } from '../mapping/ruleCheck';
-import { loadSides } from '../mapping/sides';
 import { SideData } from '../mapping/sideData';
 import { MappingFile, Rule, isDrop } from '../mapping/syntax';
 import { canCast, castData } from '../mapping/convert/cast';
@@ -22,6 +17,7 @@ import { ProducedTensor, produceTensor } from '../mapping/convert/produceTensor'
 import { SourceFiles } from '../mapping/convert/sourceData';
 import { GRAPH, GraphEdit, OnnxModel, OnnxNode, OnnxTensor, onnxDtypeName, tensorProto } from './onnxModel';
 import { ParityError } from './parityError';
+import { readParityMapping } from './parityMapping';
 import { lenField } from './protobuf';
 
 /** A mapping line, as reports cite it. */
@@ -49,25 +45,10 @@ export interface WeightReport {
 export interface Injection { edit: GraphEdit; report: WeightReport; /** New bytes per initializer name, for later passes (half precision). */ data: Map<string, { dataType: number; dims: number[]; raw: Uint8Array }> }
 
 export async function injectWeights(mappingPath: string, candidate: OnnxModel): Promise<Injection> {
-  let text: string;
-  try {
-    text = readRegularFileSync(mappingPath, 'a mapping file').toString('utf8');
-  } catch (e) {
-    throw new ParityError(`${mappingPath}: ${describeFsError(e)}`);
-  }
-  const file = parseMapping(text);
-  if (file.errors.length > 0) {
-    const e = file.errors[0];
-    throw new ParityError(`${mappingPath}:${positionAt(file.lineStarts, e.start).line + 1}: ${e.message}${file.errors.length > 1 ? ` (and ${file.errors.length - 1} more syntax errors)` : ''}`);
-  }
-  const abs = path.resolve(mappingPath);
-  const sides = await loadSides(abs, file, new CheckpointIndex());
+  const { file, sides, errors: mappingErrors } = await readParityMapping(mappingPath, new CheckpointIndex());
   if (!sides.source) throw new ParityError(`${mappingPath}: no \`source PATH\` line: --weights needs the checkpoint the mapping reads`);
   if (!sides.source.ok) throw new ParityError(`${mappingPath}: source ${sides.source.failure.message}`);
   const src = sides.source.side;
-  const analysis = analyzeMapping(file, sides);
-  const mappingErrors = analysis.diagnostics.filter((d) => d.severity === 'error')
-    .map((d) => `line ${positionAt(file.lineStarts, d.start).line + 1}: ${d.code}: ${d.message}`);
 
   const inits = new Map(candidate.initializers.map((t) => [t.name, t]));
   const identityOf = identityCopies(candidate, inits);

@@ -11,20 +11,17 @@
 import { FileHandle, open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeFsError } from '../../formats/byteSource';
-import { readRegularFileSync } from '../../formats/openRegular';
 import { DTYPE_SIZE, TensorInfo, numel } from '../../formats/tensorInfo';
 import { CheckpointIndex } from '../../index/checkpointIndex';
-import { analyzeMapping } from '../../mapping/analyze';
 import { positionAt } from '../../mapping/lineIndex';
-import { parseMapping } from '../../mapping/parse';
 import { expandRule } from '../../mapping/ruleCheck';
-import { loadSides } from '../../mapping/sides';
 import { SideData, sideFromInfo } from '../../mapping/sideData';
 import { MappingFile, Rule, isDrop } from '../../mapping/syntax';
 import { castData } from '../../mapping/convert/cast';
 import { produceTensor } from '../../mapping/convert/produceTensor';
 import { SourceFiles, materialize, sourceView } from '../../mapping/convert/sourceData';
 import { ParityError } from '../parityError';
+import { readParityMapping } from '../parityMapping';
 import { MappingLine } from '../weights';
 
 /** NumPy's dtype strings for the checkpoint dtypes a model loads. */
@@ -49,19 +46,7 @@ export interface EagerMapping {
 }
 
 export async function readMapping(mappingPath: string, index: CheckpointIndex, sourceOverride?: string): Promise<EagerMapping> {
-  let text: string;
-  try {
-    text = readRegularFileSync(mappingPath, 'a mapping file').toString('utf8');
-  } catch (e) {
-    throw new ParityError(`${mappingPath}: ${describeFsError(e)}`);
-  }
-  const file = parseMapping(text);
-  if (file.errors.length > 0) {
-    const e = file.errors[0];
-    throw new ParityError(`${mappingPath}:${positionAt(file.lineStarts, e.start).line + 1}: ${e.message}`);
-  }
-  const abs = path.resolve(mappingPath);
-  const sides = await loadSides(abs, file, index);
+  const { file, sides, errors } = await readParityMapping(mappingPath, index);
   let source: SideData;
   if (sourceOverride) {
     source = await readCheckpoint(sourceOverride, index);
@@ -70,8 +55,6 @@ export async function readMapping(mappingPath: string, index: CheckpointIndex, s
     if (!sides.source.ok) throw new ParityError(`${mappingPath}: source ${sides.source.failure.message}`);
     source = sides.source.side;
   }
-  const errors = analyzeMapping(file, sides).diagnostics.filter((d) => d.severity === 'error')
-    .map((d) => `line ${positionAt(file.lineStarts, d.start).line + 1}: ${d.code}: ${d.message}`);
   const rules: RuleInstance[] = [];
   for (const item of file.items) {
     if (item.kind !== 'rule' || !item.arrow || !item.target || isDrop(item.target)) continue;
