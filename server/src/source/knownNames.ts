@@ -39,6 +39,22 @@ export function strMethod(v: string, name: string, args: CallArgs): Value {
   }
 }
 
+/** An expression as Python source (`F.linear(x, self.weight)`), `…` for what the common tree does not keep. */
+export function pythonText(e: Expr): string {
+  switch (e.k) {
+    case 'num': return String(e.v);
+    case 'str': return JSON.stringify(e.v);
+    case 'bool': return e.v ? 'True' : 'False';
+    case 'name': return e.id;
+    case 'attr': return `${pythonText(e.obj)}.${e.name}`;
+    case 'unary': return `${e.op === 'not' ? 'not ' : e.op}${pythonText(e.e)}`;
+    case 'call': return `${pythonText(e.fn)}(${e.args.map((a) => (a.name ? `${a.name}=` : '') + pythonText(a.value)).join(', ')})`;
+    case 'bin': return `${pythonText(e.l)} ${e.op} ${pythonText(e.r)}`;
+    case 'list': return e.tuple ? `(${e.items.map(pythonText).join(', ')})` : `[${e.items.map(pythonText).join(', ')}]`;
+    default: return '…';
+  }
+}
+
 /** A short rendering of a condition for notes. */
 export function exprText(e: Expr): string {
   switch (e.k) {

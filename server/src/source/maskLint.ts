@@ -12,6 +12,7 @@
  * the file adds a parameter of that name to them — the way HF passes masks down through its layers.
  */
 import { Expr, FunctionDef, Pos, SourceFile, Stmt } from './ir';
+import { pythonText } from './knownNames';
 import { lowerPython } from './pyLower';
 
 export interface SourceDiagnostic {
@@ -242,7 +243,7 @@ class FnAnalysis {
     const dtype = kw('dtype');
     if ((root === 'torch' || root === 'paddle') && fnText.split('.').length === 2) {
       if (FACTORIES.has(last)) {
-        if (dtype) return FLOAT32.test(dotted(dtype) ?? exprText(dtype)) ? [this.origin(e.pos, `\`dtype=${dotted(dtype) ?? exprText(dtype)}\``)] : [];
+        if (dtype) return FLOAT32.test(dotted(dtype) ?? pythonText(dtype)) ? [this.origin(e.pos, `\`dtype=${dotted(dtype) ?? pythonText(dtype)}\``)] : [];
         if (last === 'full') {
           const fill = e.args.filter((a) => !a.name)[1]?.value ?? kw('fill_value');
           if (root === 'torch' && fill && fill.k === 'num' && !fill.float) return []; // an integer fill makes an integer tensor
@@ -272,7 +273,7 @@ class FnAnalysis {
         case 'to': case 'type': case 'astype': case 'cast': {
           const arg = e.args[0]?.value ?? dtype;
           if (!arg) return recv;
-          const text = dotted(arg) ?? exprText(arg);
+          const text = dotted(arg) ?? pythonText(arg);
           if (FLOAT32.test(text)) return recvName && MASKY.test(recvName) ? [this.named(this.origin(e.pos, `\`.${m}(${text})\``), recvName)] : recv;
           // `.to(x.device)` / `.to("cuda")` moves it; a dtype or a tensor argument casts it.
           if (/(^|\.)device$/.test(text) || arg.k === 'str' || e.args.some((a) => a.name === 'device') && !dtype) return recv;
@@ -283,7 +284,7 @@ class FnAnalysis {
           return recvName && MASKY.test(recvName) ? [this.named(this.origin(e.pos, '`.float()`'), recvName)] : recv;
         case 'fill_': case 'masked_fill': case 'masked_fill_': case 'fill': {
           const v = e.args[e.args.length - 1]?.value;
-          const t = v ? exprText(v) : '';
+          const t = v ? pythonText(v) : '';
           if (/inf|-\s*1e\d|finfo/.test(t)) for (const o of recv) o.fill ??= t;
           return recv;
         }
@@ -310,15 +311,3 @@ function unique(t: Taint): Taint {
   return [...new Set(t)];
 }
 
-function exprText(e: Expr): string {
-  switch (e.k) {
-    case 'num': return String(e.v);
-    case 'str': return JSON.stringify(e.v);
-    case 'name': return e.id;
-    case 'attr': return `${exprText(e.obj)}.${e.name}`;
-    case 'unary': return `${e.op === 'not' ? 'not ' : e.op}${exprText(e.e)}`;
-    case 'call': return `${exprText(e.fn)}(${e.args.map((a) => (a.name ? `${a.name}=` : '') + exprText(a.value)).join(', ')})`;
-    case 'bin': return `${exprText(e.l)} ${e.op} ${exprText(e.r)}`;
-    default: return '…';
-  }
-}

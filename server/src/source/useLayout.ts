@@ -9,6 +9,7 @@
  * disagree leave the layout unknown, and so does a parameter nothing uses in a way that tells.
  */
 import { Arg, ClassDef, Expr, FunctionDef, SourceFile, Stmt } from './ir';
+import { pythonText } from './knownNames';
 
 export interface UsedLayout {
   /** `in_out`, `out_in`, `OIHW`, `OIW`, `OIDHW`. */
@@ -258,25 +259,8 @@ function swapsTwoDims(args: readonly Arg[], method: string): boolean {
   return method === 'transpose' ? (a === 0 && b === 1) || (a === 1 && b === 0) : a === 1 && b === 0;
 }
 
-/** The use as the code wrote it, for messages (short forms only; undefined beyond them). */
-function render(e: Expr, depth = 0): string | undefined {
-  if (depth > 4) return undefined;
-  const r = (x: Expr) => render(x, depth + 1);
-  switch (e.k) {
-    case 'name': return e.id;
-    case 'num': return String(e.v);
-    case 'str': return `'${e.v}'`;
-    case 'bool': return e.v ? 'True' : 'False';
-    case 'attr': { const o = r(e.obj); return o && `${o}.${e.name}`; }
-    case 'unary': { const o = r(e.e); return o && `${e.op}${o}`; }
-    case 'bin': { const a = r(e.l); const b = r(e.r); return a && b ? `${a} ${e.op} ${b}` : undefined; }
-    case 'list': { const xs = e.items.map(r); return xs.every(Boolean) ? `[${xs.join(', ')}]` : undefined; }
-    case 'call': {
-      const f = r(e.fn);
-      const xs = e.args.map((a) => { const v = r(a.value); return v && (a.name ? `${a.name}=${v}` : v); });
-      const text = f && xs.every(Boolean) ? `${f}(${xs.join(', ')})` : undefined;
-      return text && text.length <= 70 ? text : undefined;
-    }
-    default: return undefined;
-  }
+/** The use as the code wrote it, for messages: short ones only, and only what the tree kept whole. */
+function render(e: Expr): string | undefined {
+  const text = pythonText(e);
+  return text.includes('…') || text.length > 70 ? undefined : text;
 }
