@@ -38,8 +38,8 @@ export async function bindSizesFromPairs(model: SideData, spec: ModelSideSpec, r
   if (first.rules.length === 0) return undefined;
   const text = writeTpmap(first, { sourcePath: 'source', targetPath: 'target', foldCommonLayers: true });
   const config = await readConfigBeside(other.path);
-  const headCount = HEAD_CONFIG_KEYS.map((k) => config?.values.get(k)).find((v): v is number => typeof v === 'number');
-  const headKey = HEAD_CONFIG_KEYS.find((k) => config?.values.get(k) === headCount);
+  const headKey = HEAD_CONFIG_KEYS.find((k) => typeof config?.values.get(k) === 'number');
+  const headCount = headKey === undefined ? undefined : config!.values.get(headKey) as number;
   const heads = Object.entries(model.info.bindings ?? {}).filter(([name, b]) => b.from === DEFAULT_FROM && HEAD_PARAM.test(name) && headCount !== undefined && b.value !== headCount);
   const headLines = heads.map(([name]) => `set ${name} = ${headCount}`).join('\n');
   const r = await loadModelSide({ path: spec.file, className: spec.className, written: spec.written, role, file: parseMapping(`${headLines}\n${text}`), other });
