@@ -6,7 +6,7 @@
  */
 import { TensorInfo } from '../formats/tensorInfo';
 import { Problem, Related, fmtShape, sameShape } from './diagnostics';
-import { ConvLayout, convLayout, convPermutation, describeConv, layoutReason } from './layout';
+import { convLayout, convPermutation, describeConv, layoutReason } from './layout';
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
 import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from './rotaryLayout';
 import { SideData, isModelSourceSide } from './sideData';
@@ -30,18 +30,22 @@ export function convProblem(rule: Rule, sources: TensorInfo[], target: TensorInf
   const star = hasStar(rule);
   return {
     code: 'missing-transpose', severity: 'error', span: { start: rule.start, end: rule.end }, related,
-    message: `${conventions(sources[0], src, from, target, tgt, to)}: ${star ? `write its weight as a rule of its own with \`| ${text}\`` : `add \`| ${text}\``}${hidden}`,
+    message: `${conventions('convolution', sources[0], src, describeConv(from), target, tgt, describeConv(to))}: ${star ? `write its weight as a rule of its own with \`| ${text}\`` : `add \`| ${text}\``}${hidden}`,
     fixes: star ? undefined : [{ title: `Add \`| ${text}\``, edits: [{ start: rule.end, end: rule.end, newText: ` | ${text}` }], preferred: true }],
   };
 }
 
-/** Two frameworks' conventions by name; otherwise each side with why (a Flax `kernel`, a use in the code), never a framework against itself. */
-function conventions(s: TensorInfo, src: SideData, from: ConvLayout, t: TensorInfo, tgt: SideData, to: ConvLayout): string {
+/**
+ * How the two sides store `what` (`[out, in]`, `[kh, kw, in, out]`): two frameworks' conventions by name;
+ * otherwise each side with why (a Flax `kernel`, GPT-2's Conv1D, a use in the code), so a message never
+ * sets a framework against itself.
+ */
+export function conventions(what: string, s: TensorInfo, src: SideData, from: string, t: TensorInfo, tgt: SideData, to: string): string {
   const rs = layoutReason(s, src.framework, isModelSourceSide(src));
   const rt = layoutReason(t, tgt.framework, isModelSourceSide(tgt));
   return rs !== rt && rs === src.framework && rt === tgt.framework
-    ? `${rs} stores this convolution as ${describeConv(from)}, ${rt} as ${describeConv(to)}`
-    : `the source stores this convolution as ${describeConv(from)} (${rs}), the target as ${describeConv(to)} (${rt})`;
+    ? `${rs} stores this ${what} as ${from}, ${rt} as ${to}`
+    : `the source stores this ${what} as ${from} (${rs}), the target as ${to} (${rt})`;
 }
 
 /**

@@ -7,8 +7,8 @@
 import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
-import { describeLinear, layoutReason, linearLayout } from './layout';
-import { convProblem, perHeadProblem, rotaryProblem } from './layoutProblems';
+import { describeLinear, linearLayout } from './layout';
+import { convProblem, conventions, perHeadProblem, rotaryProblem } from './layoutProblems';
 import { keyRole, roleConflict } from './roles';
 import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
@@ -201,12 +201,7 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
     if (from && to) {
       const need = from !== to;
       const have = transposes.length % 2 === 1;
-      const rs = layoutReason(sources[0], src.framework, isModelSource(src));
-      const rt = layoutReason(target, tgt.framework, isModelSource(tgt));
-      // Two frameworks' conventions read as such; anything else (a use in the code, GPT-2's Conv1D) names the sides.
-      const conv = rs !== rt && rs === src.framework && rt === tgt.framework
-        ? `${rs} stores this Linear weight as ${describeLinear(from)}, ${rt} as ${describeLinear(to)}`
-        : `the source stores this Linear weight as ${describeLinear(from)} (${rs}), the target as ${describeLinear(to)} (${rt})`;
+      const conv = conventions('Linear weight', sources[0], src, describeLinear(from), target, tgt, describeLinear(to));
       if (need && !have) {
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
           message: `${conv}: add \`| transpose\`${out.shape[0] === out.shape[1] ? ` (the square shape ${fmtShape(out.shape)} hides it)` : ''}` });
