@@ -5,7 +5,8 @@
  * to fp16 to nearest even, so a file written here is byte for byte what `convert_hf_to_gguf.py
  * --outtype q8_0` writes for the same values (tested against gguf-py).
  */
-import { bf16ToNumber, f32BitsToHalf, halfTable32 } from './floatBits';
+import { castData } from './cast';
+import { f32BitsToHalf } from './floatBits';
 
 export const Q8_0_BLOCK = 32;
 export const Q8_0_BYTES = 34;
@@ -43,20 +44,10 @@ export function quantizeQ8_0(data: Buffer, dtype: string): Buffer {
   return out;
 }
 
+/** The values as float32: F16/BF16 widened by the converter's own cast; a view when already F32 and aligned. */
 function asFloat32(data: Buffer, dtype: string): Float32Array {
-  const n = data.length / (dtype === 'F32' ? 4 : 2);
-  if (dtype === 'F32') {
-    // An aligned view when possible; a copy otherwise (Float32Array needs 4-byte alignment).
-    return data.byteOffset % 4 === 0 ? new Float32Array(data.buffer, data.byteOffset, n) : new Float32Array(new Uint8Array(data).buffer);
-  }
-  const out = new Float32Array(n);
-  if (dtype === 'F16') {
-    const table = halfTable32();
-    for (let i = 0; i < n; i++) out[i] = table[data.readUInt16LE(2 * i)];
-  } else if (dtype === 'BF16') {
-    for (let i = 0; i < n; i++) out[i] = bf16ToNumber(data.readUInt16LE(2 * i));
-  } else {
-    throw new Error(`Q8_0 quantises floats, not ${dtype}`);
-  }
-  return out;
+  if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new Error(`Q8_0 quantises floats, not ${dtype}`);
+  const f = castData(data, dtype, 'F32');
+  // Float32Array needs 4-byte alignment; a buffer that is not gets copied once.
+  return f.byteOffset % 4 === 0 ? new Float32Array(f.buffer, f.byteOffset, f.length / 4) : new Float32Array(new Uint8Array(f).buffer);
 }
