@@ -93,15 +93,7 @@ function withTree<T>(src: string, rows: number, fn: (root: Node) => T): T {
 
 /** Lowers one top-level block into `file`, its positions shifted to the block's place in the whole text. */
 function lowerBlock(text: string, b: Block, file: SourceFile): void {
-  const tree = parsePythonSync(text.slice(b.start, b.end));
-  const saved = rowOffset;
-  rowOffset = b.row;
-  try {
-    for (const n of named(tree.rootNode)) topLevel(n, file);
-  } finally {
-    rowOffset = saved;
-    tree.delete();
-  }
+  withTree(text.slice(b.start, b.end), b.row, (root) => { for (const n of named(root)) topLevel(n, file); });
 }
 
 function named(n: Node): Node[] {
