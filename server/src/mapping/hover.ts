@@ -38,8 +38,11 @@ export function hoverAt(file: MappingFile, offset: number, sides: Sides): HoverR
       if (!data) return undefined;
       const lines: string[] = [];
       const isPattern = at.pattern.segments.some((s) => s.kind !== 'literal');
+      // The tensor whose layout the hover describes: the key itself, or a pattern's first match.
+      let first: TensorInfo | undefined;
       if (isPattern) {
         const matches = data.trie.match(at.pattern.segments);
+        first = matches[0] && data.tensors.get(matches[0].key);
         lines.push(`\`${at.pattern.text}\` matches ${matches.length} key${matches.length === 1 ? '' : 's'} of \`${data.written}\``);
         for (const m of matches.slice(0, 4)) lines.push(`- \`${m.key}\` ${describe(data.tensors.get(m.key)!)}`);
         if (matches.length > 4) lines.push(`- … ${matches.length - 4} more`);
@@ -47,8 +50,8 @@ export function hoverAt(file: MappingFile, offset: number, sides: Sides): HoverR
         const t = data.tensors.get(at.pattern.text);
         if (!t) return { span: at.pattern, markdown: `\`${at.pattern.text}\` is not in \`${data.written}\`` };
         lines.push(`\`${t.key}\` ${describe(t)}`, '', `${at.kind === 'source-key' ? 'source' : 'target'}: \`${data.written}\``);
+        first = t;
       }
-      const first = isPattern ? data.tensors.get(data.trie.match(at.pattern.segments)[0]?.key ?? '') : data.tensors.get(at.pattern.text);
       if (first) {
         const fromCode = isModelSourceSide(data);
         const layout = linearLayout(first, data.framework, fromCode);
