@@ -8,7 +8,7 @@
  * is not in config.json: a file llama.cpp can run also needs `tokenizer.ggml.*`, which
  * `--metadata-from FILE.gguf` carries over.
  */
-import { GgufMetadata } from './ggufLayout';
+import { GgufMetadata, ggufString } from './ggufLayout';
 
 /** config.json's `model_type` → llama.cpp's architecture name (Mistral and Mixtral run as `llama`). */
 const ARCH: Readonly<Record<string, string>> = {
@@ -58,19 +58,11 @@ export function ggufMetadataFromConfig(config: Record<string, unknown>, name: st
 }
 
 function encode([key, type, value]: Entry): Buffer {
-  const k = Buffer.from(key, 'utf8');
-  const head = Buffer.alloc(8 + k.length + 4);
-  head.writeBigUInt64LE(BigInt(k.length), 0);
-  k.copy(head, 8);
-  head.writeUInt32LE(type, 8 + k.length);
-  if (type === STRING) {
-    const s = Buffer.from(String(value), 'utf8');
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(s.length));
-    return Buffer.concat([head, len, s]);
-  }
+  const t = Buffer.alloc(4);
+  t.writeUInt32LE(type);
+  if (type === STRING) return Buffer.concat([ggufString(key), t, ggufString(String(value))]);
   const v = Buffer.alloc(4);
   if (type === UINT32) v.writeUInt32LE(value as number);
   else v.writeFloatLE(value as number);
-  return Buffer.concat([head, v]);
+  return Buffer.concat([ggufString(key), t, v]);
 }

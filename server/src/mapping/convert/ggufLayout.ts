@@ -24,7 +24,8 @@ export interface GgufMetadata {
   alignment: number;
 }
 
-function str(s: string): Buffer {
+/** A GGUF string: its UTF-8 length as a uint64, then the bytes. */
+export function ggufString(s: string): Buffer {
   const b = Buffer.from(s, 'utf8');
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(b.length));
@@ -52,7 +53,7 @@ export function ggufLayout(tensors: readonly OutTensor[], meta: GgufMetadata = {
     [...t.shape].reverse().forEach((d, k) => fixed.writeBigUInt64LE(BigInt(d), 4 + 8 * k));
     fixed.writeUInt32LE(q8_0.has(i) ? GGUF_TYPES_QUANTISED.Q8_0 : GGUF_TYPES[t.dtype], 4 + 8 * t.shape.length);
     fixed.writeBigUInt64LE(BigInt(offsets[i]), 8 + 8 * t.shape.length);
-    return Buffer.concat([str(t.key), fixed]);
+    return Buffer.concat([ggufString(t.key), fixed]);
   });
   const header = Buffer.concat([head, meta.bytes, ...infos]);
   const start = align(header.length);
