@@ -12,6 +12,15 @@ def _unravel(flat, shape):
     return [int(i) for i in np.unravel_index(int(flat), shape)] if shape else []
 
 
+def cosine_of(dot, nr, nc):
+    """The cosine from the dot product and the two squared norms: 1 when both are zero, 0 when one is."""
+    if nr == 0 and nc == 0:
+        return 1.0
+    if nr == 0 or nc == 0:
+        return 0.0
+    return max(-1.0, min(1.0, dot / (nr * nc) ** 0.5))
+
+
 def shape_mismatch(ref_shape, cand_shape):
     return {"shape": list(ref_shape), "pass": False, "maxAbsDiff": float("nan"), "maxRelDiff": float("nan"),
             "cosine": float("nan"), "worstIndex": [], "mismatches": float("nan"), "elements": float("nan"),
@@ -86,12 +95,8 @@ def compare(ref, cand, atol, rtol):
         req_atol = req_rtol = inf
         worst = one_sided_nan_at
         cosine = float("nan")
-    elif nr == 0 and nc == 0:
-        cosine = 1.0
-    elif nr == 0 or nc == 0:
-        cosine = 0.0
     else:
-        cosine = max(-1.0, min(1.0, dot / (nr * nc) ** 0.5))
+        cosine = cosine_of(dot, nr, nc)
     if worst < 0:
         worst = 0
     return {"shape": shape, "pass": mismatches == 0, "maxAbsDiff": max_abs, "maxRelDiff": max_rel, "cosine": cosine,

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from tensorport_compare import SAMPLE, shape_mismatch
+from tensorport_compare import SAMPLE, _unravel, cosine_of, shape_mismatch
 
 # Below this the NumPy rule is as fast as torch's dispatch, and small arrays take compare.ts's exact path.
 FAST_MIN = 1 << 12
@@ -53,23 +53,14 @@ def compare_fast(r, c, atol, rtol, summaries=False):
     # (d - atol)/|r| where d > atol, else 0: the smallest rtol that passes at this atol.
     req_rtol = max(0.0, float(torch.max(d.sub_(atol).clamp_min_(0).div_(ar).nan_to_num_(nan=0.0, posinf=inf))))
     dot, nr, nc = float(torch.dot(r, c)), float(torch.dot(r, r)), float(torch.dot(c, c))
-    if nr == 0 and nc == 0:
-        cosine = 1.0
-    elif nr == 0 or nc == 0:
-        cosine = 0.0
-    else:
-        cosine = max(-1.0, min(1.0, dot / (nr * nc) ** 0.5))
+    cosine = cosine_of(dot, nr, nc)
     sides = None
     if summaries:
         sides = {"reference": _stats(r0, r, nr), "candidate": _stats(c0, c, nc)}
         if None in sides.values():
             return None
-    worst = []
-    for size in reversed(shape):
-        worst.append(w % size)
-        w //= size
     return {"shape": shape, "pass": mismatches == 0, "maxAbsDiff": max_abs, "maxRelDiff": max_rel, "cosine": cosine,
-            "worstIndex": worst[::-1], "mismatches": mismatches, "elements": int(n),
+            "worstIndex": _unravel(w, shape), "mismatches": mismatches, "elements": int(n),
             "requiredTolerance": {"atol": req_atol, "rtol": req_rtol}, **({"summary": sides} if sides else {})}
 
 
