@@ -3,12 +3,16 @@
 // that loads its own binaries from node_modules), and so does typescript: only TS model sources need
 // it, and bundled it would cost every CLI start ~0.4 s of parsing for nothing.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { OUT as TRANSPOSE_TS, transposeWasmSource } from './.ci/transpose-wasm.mjs';
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 const nativeExternals = ['onnxruntime-node', 'typescript'];
 
 mkdirSync('dist', { recursive: true });
+// The converter's SIMD transposes: the .wat compiled into a TypeScript module, rewritten only when it changed.
+const transposeTs = await transposeWasmSource();
+if (!existsSync(TRANSPOSE_TS) || readFileSync(TRANSPOSE_TS, 'utf8') !== transposeTs) writeFileSync(TRANSPOSE_TS, transposeTs);
 for (const wasm of ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/tree-sitter-python/tree-sitter-python.wasm']) {
   copyFileSync(wasm, `dist/${wasm.split('/').pop()}`);
 }
@@ -29,6 +33,8 @@ await Promise.all([
     define: { TENSORPORT_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) } }),
   // The language server's header-reading worker threads.
   build({ ...common, entryPoints: ['server/src/index/readWorker.ts'], outfile: 'dist/readWorker.js', external: nativeExternals }),
+  // The converter's gathering thread, started by the CLI and the server from dist/.
+  build({ ...common, entryPoints: ['server/src/mapping/convert/gatherWorker.ts'], outfile: 'dist/gatherWorker.js' }),
   // The parity runner's worker thread, started by the CLI and the server from dist/.
   build({ ...common, entryPoints: ['server/src/parity/parityWorker.ts'], outfile: 'dist/parityWorker.js', external: nativeExternals }),
 ]);

@@ -7,15 +7,26 @@
 import { allocFilled } from './cast';
 import { numel } from '../../formats/tensorInfo';
 
-type Words = Uint8Array | Uint16Array | Uint32Array;
+export type Words = Uint8Array | Uint16Array | Uint32Array;
+
+/**
+ * A faster 2-D transpose where one applies (transposeKernel.ts): out[i, j] = s[base + i + j·s1] for
+ * i < rows, j < cols, into d row-major; false when it cannot, and the JavaScript loop below does it.
+ */
+export type Transpose2d = (s: Words, base: number, d: Words, rows: number, cols: number, s1: number) => boolean;
 
 const ROWS = 64;
 
 export function gather(src: Buffer, offset: number, size: number, shape: readonly number[], strides: readonly number[], alloc: (n: number) => Buffer = allocFilled): Buffer {
-  const n = numel(shape);
-  // Every element of the output is written exactly once below.
-  const out = alloc(n * size);
-  if (n === 0) return out;
+  // Every element of the output is written exactly once.
+  const out = alloc(numel(shape) * size);
+  gatherInto(src, offset, size, shape, strides, out);
+  return out;
+}
+
+/** gather() into `out`, which holds exactly the view's bytes. */
+export function gatherInto(src: Buffer, offset: number, size: number, shape: readonly number[], strides: readonly number[], out: Buffer, transpose?: Transpose2d): void {
+  if (numel(shape) === 0) return;
   // Words of 4, 2 or 1 bytes, as the element size and the source alignment allow.
   let w = size % 4 === 0 ? 4 : size % 2 === 0 ? 2 : 1;
   while (w > 1 && src.byteOffset % w !== 0) w >>= 1;
@@ -34,8 +45,7 @@ export function gather(src: Buffer, offset: number, size: number, shape: readonl
   };
   const s = words(src.length % w === 0 ? src : src.subarray(0, src.length - (src.length % w)));
   const d = words(out);
-  copyStrided(s, offset * lanes, d, dims, st);
-  return out;
+  copyStrided(s, offset * lanes, d, dims, st, transpose);
 }
 
 /** Drops size-1 dimensions and merges neighbours that are contiguous with each other. */
@@ -56,7 +66,7 @@ function simplify(shape: number[], strides: number[]): { dims: number[]; st: num
   return { dims, st };
 }
 
-function copyStrided(s: Words, base: number, d: Words, dims: number[], st: number[]): void {
+function copyStrided(s: Words, base: number, d: Words, dims: number[], st: number[], transpose?: Transpose2d): void {
   const rank = dims.length;
   if (rank === 0) { d[0] = s[base]; return; }
   const inner = dims[rank - 1];
@@ -66,6 +76,7 @@ function copyStrided(s: Words, base: number, d: Words, dims: number[], st: numbe
     else for (let i = 0, j = base; i < inner; i++, j += innerStride) d[i] = s[j];
     return;
   }
+  if (rank === 2 && innerStride !== 1 && st[0] === 1 && transpose?.(s, base, d, dims[0], inner, innerStride)) return;
   if (rank === 2 && innerStride !== 1) { tiled2d(s, base, d, dims[0], inner, st[0], innerStride); return; }
   // An odometer over the outer dimensions; the innermost run is a block copy or a strided loop.
   const outer = dims.slice(0, -1);

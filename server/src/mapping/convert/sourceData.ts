@@ -10,7 +10,7 @@ import { DTYPE_SIZE, TensorInfo, isContiguous, numel, spanOf } from '../../forma
 import { BufferPool } from './bufferPool';
 import { allocBytes } from './cast';
 import { ConvertError } from './errors';
-import { gather } from './gather';
+import { GatherThread } from './gatherThread';
 import { View, contiguousStrides, memoryView } from './view';
 
 /** Reads are issued in pieces of this size, so an abort is noticed within one piece. */
@@ -21,6 +21,9 @@ export class SourceFiles {
 
   /** Scratch buffers, recycled after each tensor is written. */
   readonly pool = new BufferPool();
+
+  /** Large transposes and permutes, off the main thread. */
+  readonly gatherer = new GatherThread(this.pool.arena);
 
   /** `name` turns an absolute path into the name messages use. */
   constructor(readonly name: (file: string) => string, private readonly signal?: AbortSignal) {}
@@ -61,6 +64,7 @@ export class SourceFiles {
     const all = [...this.handles.values()];
     this.handles.clear();
     this.pool.clear();
+    await this.gatherer.close();
     await Promise.all(all.map((h) => h.then((fh) => fh.close(), () => undefined).catch(() => undefined)));
   }
 }
@@ -87,14 +91,22 @@ export async function materialize(v: View, files: SourceFiles, what: string): Pr
   const n = numel(v.shape);
   if (n === 0) return allocBytes(0);
   const contiguous = isContiguous(v.shape, v.strides);
+  const strided = async (src: Buffer, offset: number) => {
+    const out = files.pool.take(n * v.size); // every byte is written by the gather
+    await files.gatherer.gather(src, offset, v.size, v.shape, v.strides, out);
+    return out;
+  };
   if (v.base.kind === 'memory') {
     const start = v.offset * v.size;
     if (contiguous) return v.base.data.subarray(start, start + n * v.size);
-    return gather(v.base.data, v.offset, v.size, v.shape, v.strides, (k) => files.pool.take(k));
+    return strided(v.base.data, v.offset);
   }
   const span = spanOf(v.shape, v.strides);
   const bytes = await files.read(v.base.file, v.base.offset + v.offset * v.size, span * v.size, `the bytes of \`${v.origin}\` needed for ${what}`);
-  return contiguous ? bytes : gather(bytes, 0, v.size, v.shape, v.strides, (k) => files.pool.take(k));
+  if (contiguous) return bytes;
+  const out = await strided(bytes, 0);
+  files.pool.release(bytes); // only the gathered copy lives on
+  return out;
 }
 
 /**
