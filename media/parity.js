@@ -52,7 +52,7 @@
   /** The fields each mode uses; the others are hidden. */
   const MODE_FIELDS = {
     onnx: ['reference', 'candidate', 'mapping', 'inputs', 'device', 'dtype', 'atol', 'rtol', 'seed', 'layers'],
-    eager: ['eagerReference', 'eagerCandidate', 'mapping', 'inputs', 'device', 'dtype', 'atol', 'rtol', 'seed', 'backward'],
+    eager: ['eagerReference', 'eagerCandidate', 'mapping', 'referenceWeights', 'candidateWeights', 'launcher', 'inputs', 'device', 'dtype', 'atol', 'rtol', 'seed', 'backward'],
     command: ['command', 'cwd', 'dtype', 'atol', 'rtol'],
   };
 
@@ -66,6 +66,9 @@
       ...picker('eagerReference', 'Reference', 'FILE.py::NAME — a model class built with no arguments, or a function returning one', 'the reference model'),
       ...picker('eagerCandidate', 'Candidate', 'FILE.py::NAME — the port', 'the candidate model'),
       ...picker('mapping', 'Weights', 'mapping.tpmap (optional): the source checkpoint pushed through it', 'a mapping'),
+      ...picker('referenceWeights', 'Reference weights', 'checkpoint (optional): the reference loads it instead of the mapping\'s source', 'the reference\'s checkpoint'),
+      ...picker('candidateWeights', 'Candidate weights', 'checkpoint (optional): the candidate loads it as it is (a converted file) instead of the mapping\'s targets', 'the candidate\'s checkpoint'),
+      ...field('launcher', 'Launcher', text('torchrun --nproc-per-node 2 (optional): every rank runs the probe, rank 0 reports')),
       ...field('inputs', 'Inputs', text('NAME=FILE.npy or NAME=random:1x3x224x224, space-separated (default: generated)')),
       ...field('command', 'Command', text('python compare.py (command mode: your script prints the JSON-lines protocol)')),
       ...field('cwd', 'Folder', text('working folder of the command (default: the workspace)')),
@@ -149,6 +152,11 @@
       case 'result': done(); state.report = m.report; vscode.setState(state); showReport(m.report, false); break;
       case 'error': done(); results.replaceChildren(el('div', { class: 'error', role: 'alert' }, m.message)); status.textContent = ''; break;
       case 'picked': f[m.field].value = m.value; break;
+      case 'saved':
+        for (const b of app.querySelectorAll('button.save-tensors')) {
+          if (/** @type {HTMLElement} */ (b).dataset.module === m.module) { /** @type {HTMLButtonElement} */ (b).disabled = false; b.textContent = 'Save tensors'; }
+        }
+        break;
     }
   });
 
@@ -250,12 +258,21 @@
     if (r.layers && r.layers.length) {
       out.push(el('h2', {}, 'By module'));
       out.push(el('div', { class: 'scroll' }, el('table', { id: 'modules' },
-        el('tr', {}, ...['reference module', 'candidate module', 'shape', 'max abs diff', 'max rel diff', 'cosine', ''].map((h) => el('th', {}, h))),
+        el('tr', {}, ...['reference module', 'candidate module', 'shape', 'max abs diff', 'max rel diff', 'cosine', '', ''].map((h) => el('th', {}, h))),
         ...r.layers.map((l) => el('tr', { class: d && l.reference === d.reference && l.candidate === d.candidate ? 'diverges first' : l.pass ? '' : 'diverges' },
           el('td', {}, l.reference), el('td', {}, l.candidate), el('td', {}, `[${l.shape.join(', ')}]`),
           el('td', { class: 'num' }, fmt(l.maxAbsDiff)), el('td', { class: 'num' }, fmt(l.maxRelDiff)), el('td', { class: 'num' }, fmt(l.cosine)),
-          el('td', { class: l.pass ? 'pass' : 'fail', title: l.reason || '' }, l.pass ? 'pass' : 'fail'))))));
+          el('td', { class: l.pass ? 'pass' : 'fail', title: l.reason || '' }, l.pass ? 'pass' : 'fail'),
+          el('td', {}, saveButton(l)))))));
       out.push(el('div', { id: 'chart', role: 'img', 'aria-label': 'Max abs diff by module' }));
+    }
+    if (r.ranks && r.ranks.length) {
+      out.push(el('h2', {}, `Ranks: ${r.ranks.length} ran the probe, rank 0 reported`));
+      out.push(el('table', { id: 'ranks' },
+        el('tr', {}, ...['rank', 'module pairs outside tolerance', 'outputs'].map((h) => el('th', {}, h))),
+        ...r.ranks.map((k) => el('tr', { class: k.failing || !k.outputsPass ? 'diverges' : '' },
+          el('td', {}, String(k.rank)), el('td', { class: 'num' }, `${k.failing} of ${k.layers}`),
+          el('td', { class: k.outputsPass ? 'pass' : 'fail' }, k.outputsPass ? 'pass' : 'fail')))));
     }
     const b = r.backward;
     if (b) {
@@ -267,6 +284,21 @@
           el('td', {}, g.mapping ? el('a', { onclick: () => openLine(g.mapping.line), title: g.mapping.text }, `line ${g.mapping.line}`) : ''),
           el('td', { class: g.pass ? 'pass' : 'fail', title: g.reason || '' }, g.pass ? 'pass' : 'fail'))))));
     }
+  }
+
+  /** A module row's "Save tensors": the shown check again, writing this module's pair in full (.npy); the host says where. */
+  function saveButton(l) {
+    const form = state.form;
+    const b = /** @type {HTMLButtonElement} */ (el('button', { type: 'button', class: 'secondary save-tensors', 'data-module': l.reference,
+      title: form ? `Run this check again, writing the outputs of ${l.reference} and ${l.candidate} in full as .npy files` : 'Run the check again first' }, 'Save tensors'));
+    b.disabled = !form || form.mode !== 'eager';
+    b.addEventListener('click', () => {
+      if (!state.form) return;
+      b.disabled = true;
+      b.textContent = 'Saving…';
+      post({ type: 'saveTensors', module: l.reference, form: state.form });
+    });
+    return b;
   }
 
   function markdown(r) {

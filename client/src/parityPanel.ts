@@ -3,17 +3,20 @@
  * a progress bar while the server runs the check in a worker, then the outputs table and the error by
  * layer with the first divergence marked. Results are kept per mapping file and shown again when the
  * panel reopens. Eager mode (the user's own PyTorch / Paddle models, run in their Python) and command
- * mode (the user's own script) run user code: both are refused in untrusted workspaces.
+ * mode (the user's own script) run user code: both are refused in untrusted workspaces. Eager mode's
+ * "Save tensors" on a module's row runs the shown check again through the server, writing that module's
+ * pair in full as .npy, and says where in a notification.
  */
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import {
-  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, PYTHON_MODELS_REQUEST,
+  CHECKPOINT_GLOBS, PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, PYTHON_MODELS_REQUEST,
   ParityLogParams, ParityParams, ParityProgressParams, ParityReport, ParityResult, PythonModelsResult,
 } from '../../server/src/lsp/protocol';
 import { pythonInterpreter } from './pythonInterpreter';
+import { announceSavedTensors } from './savedTensors';
 import { FromParity, ParityForm, ParityMessage, PickedField } from './webviewMessages';
 import { mediaRoots, webviewHtml } from './webviewHtml';
 
@@ -70,6 +73,7 @@ export class ParityPanel {
       }
       case 'openSource': return this.open(this.resolve(m.file), m.line);
       case 'pick': return this.pick(m.field);
+      case 'saveTensors': return this.saveTensors(m.module, m.form);
     }
   }
 
@@ -94,6 +98,13 @@ export class ParityPanel {
       const files = await vscode.workspace.findFiles('**/*.tpmap', '**/node_modules/**', 500);
       const item = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f, false) })).sort((a, b) => a.label.localeCompare(b.label)),
         { title: 'Mapping (.tpmap): the reference loads its source, the candidate the rules\' targets', placeHolder: 'Pick a mapping' });
+      value = item?.label;
+    } else if (field === 'referenceWeights' || field === 'candidateWeights') {
+      const files = (await Promise.all(CHECKPOINT_GLOBS.map((g) => vscode.workspace.findFiles(g, '**/node_modules/**', 500)))).flat();
+      const item = await vscode.window.showQuickPick([...new Set(files.map((f) => vscode.workspace.asRelativePath(f, false)))].sort().map((label) => ({ label })), {
+        title: field === 'referenceWeights' ? 'Reference weights: a checkpoint the reference loads instead of the mapping\'s source' : 'Candidate weights: a checkpoint the candidate loads as it is (a converted file) instead of the mapping\'s targets',
+        placeHolder: 'Pick a checkpoint',
+      });
       value = item?.label;
     } else {
       if (!this.client) return;
@@ -124,39 +135,57 @@ export class ParityPanel {
         atol: cfg.get<number | null>('atol', null)?.toString() ?? '', rtol: cfg.get<number | null>('rtol', null)?.toString() ?? '',
         inputs: cfg.get<string[]>('inputs', []).join(' '), command: cfg.get<string>('command', ''), layers: cfg.get<boolean>('layers', true),
         eagerReference: model(cfg.get<string>('reference', '')), eagerCandidate: model(cfg.get<string>('candidate', '')), backward: false,
+        launcher: '', referenceWeights: '', candidateWeights: '',
       },
       last,
     } satisfies ParityMessage);
   }
 
-  private async run(form: ParityForm): Promise<void> {
-    if (!this.client) return;
+  /** The server's request for a form, or why the form cannot run (one line, shown in the panel). */
+  private async params(form: ParityForm, id: string, saveTensors?: string[]): Promise<ParityParams | string> {
     if (form.mode !== 'onnx' && !vscode.workspace.isTrusted) {
       const what = form.mode === 'eager' ? 'Eager mode runs your own model code' : 'Command mode runs your own script';
-      await this.panel.webview.postMessage({ type: 'error', message: `${what}: trust this workspace first (Workspaces: Manage Workspace Trust).` } satisfies ParityMessage);
-      return;
+      return `${what}: trust this workspace first (Workspaces: Manage Workspace Trust).`;
     }
     const folder = this.folder();
-    const abs = (p: string) => (!p.trim() ? undefined : path.isAbsolute(p) || !folder ? p : vscode.Uri.joinPath(folder.uri, p).fsPath);
+    const abs = (p: string | undefined) => (!p?.trim() ? undefined : path.isAbsolute(p.trim()) || !folder ? p.trim() : vscode.Uri.joinPath(folder.uri, p.trim()).fsPath);
     const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
-    const id = randomUUID();
-    let params: ParityParams;
     if (form.mode === 'onnx') {
-      params = { id, kind: 'onnx', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
+      return { id, kind: 'onnx', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
         reference: abs(form.reference) ?? '', candidate: abs(form.candidate) ?? '', weights: abs(form.mapping),
         seed: num(form.seed), atol: num(form.atol), rtol: num(form.rtol),
         dtype: form.dtype as 'fp32', device: form.device as 'auto', layers: form.layers,
       } };
-    } else if (form.mode === 'eager') {
-      const python = await pythonInterpreter(this.mapping ?? folder?.uri);
-      this.output.appendLine(`parity (eager): Python ${python.path} (from ${python.from === 'default' ? 'the default: no Python extension, tensorport.python not set' : python.from === 'python extension' ? 'the Python extension\'s selected interpreter' : 'the tensorport.python setting'})`);
-      params = { id, kind: 'eager', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
-        reference: form.eagerReference.trim(), candidate: form.eagerCandidate.trim(), weights: abs(form.mapping), cwd: folder?.uri.fsPath,
-        seed: num(form.seed), atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', device: form.device as 'auto',
-        backward: form.backward, python: python.path, trusted: vscode.workspace.isTrusted,
-      } };
-    } else {
-      params = { id, kind: 'command', request: { command: form.command, cwd: abs(form.cwd) ?? folder?.uri.fsPath, atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', trusted: vscode.workspace.isTrusted } };
+    }
+    if (form.mode === 'command') {
+      return { id, kind: 'command', request: { command: form.command, cwd: abs(form.cwd) ?? folder?.uri.fsPath, atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', trusted: vscode.workspace.isTrusted } };
+    }
+    const launcher = form.launcher?.trim() || undefined;
+    if (launcher && /[\r\n]/.test(launcher)) return 'Launcher: one command line, e.g. torchrun --nproc-per-node 2';
+    const weights: Record<'referenceWeights' | 'candidateWeights', string | undefined> = { referenceWeights: abs(form.referenceWeights), candidateWeights: abs(form.candidateWeights) };
+    for (const [k, file] of Object.entries(weights)) {
+      if (!file) continue;
+      const stat = await vscode.workspace.fs.stat(vscode.Uri.file(file)).then((st) => st, () => undefined);
+      const label = k === 'referenceWeights' ? 'Reference weights' : 'Candidate weights';
+      if (!stat) return `${label}: no such file ${file}`;
+      if (stat.type & vscode.FileType.Directory) return `${label}: ${file} is a folder; pick a checkpoint file`;
+    }
+    const python = await pythonInterpreter(this.mapping ?? folder?.uri);
+    this.output.appendLine(`parity (eager): Python ${python.path} (from ${python.from === 'default' ? 'the default: no Python extension, tensorport.python not set' : python.from === 'python extension' ? 'the Python extension\'s selected interpreter' : 'the tensorport.python setting'})${launcher ? `, under \`${launcher}\` (the interpreter's folder first on PATH)` : ''}`);
+    return { id, kind: 'eager', inputSpecs: form.inputs.split(/\s+/).filter(Boolean), request: {
+      reference: form.eagerReference.trim(), candidate: form.eagerCandidate.trim(), weights: abs(form.mapping), cwd: folder?.uri.fsPath,
+      seed: num(form.seed), atol: num(form.atol), rtol: num(form.rtol), dtype: form.dtype as 'fp32', device: form.device as 'auto',
+      backward: form.backward, python: python.path, trusted: vscode.workspace.isTrusted, launcher, ...weights, ...(saveTensors ? { saveTensors } : {}),
+    } };
+  }
+
+  private async run(form: ParityForm): Promise<void> {
+    if (!this.client) return;
+    const id = randomUUID();
+    const params = await this.params(form, id);
+    if (typeof params === 'string') {
+      await this.panel.webview.postMessage({ type: 'error', message: params } satisfies ParityMessage);
+      return;
     }
     this.running?.cancel();
     const cts = (this.running = new vscode.CancellationTokenSource());
@@ -181,6 +210,33 @@ export class ParityPanel {
       subs.forEach((s) => s.dispose());
       if (this.running === cts) this.running = undefined;
       cts.dispose();
+    }
+  }
+  /** "Save tensors" on a module's row: the shown check again, writing that module's pair in full; a notification says where. */
+  private async saveTensors(module: string, form: ParityForm): Promise<void> {
+    const client = this.client;
+    try {
+      if (!client || form.mode !== 'eager') return;
+      const id = randomUUID();
+      const params = await this.params(form, id, [module]);
+      if (typeof params === 'string') {
+        void vscode.window.showErrorMessage(`Tensor Port: ${params}`);
+        return;
+      }
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Tensor Port: saving the tensors of ${module}`, cancellable: true }, async (progress, token) => {
+        const subs = [
+          client.onNotification(PARITY_PROGRESS_NOTIFICATION, (p: ParityProgressParams) => { if (p.id === id) progress.report({ message: p.message }); }),
+          client.onNotification(PARITY_LOG_NOTIFICATION, (p: ParityLogParams) => { if (p.id === id) this.output.append(p.text); }),
+        ];
+        try {
+          return await client.sendRequest<ParityResult>(PARITY_REQUEST, params, token).catch((e: unknown): ParityResult => ({ ok: false, message: token.isCancellationRequested ? 'cancelled' : String(e) }));
+        } finally {
+          subs.forEach((s) => s.dispose());
+        }
+      });
+      await announceSavedTensors(module, r);
+    } finally {
+      await this.panel.webview.postMessage({ type: 'saved', module } satisfies ParityMessage);
     }
   }
 }

@@ -21,10 +21,12 @@ export interface ParityForm {
   command: string; cwd: string;
   /** Eager mode: `FILE.py::NAME` models, and gradients compared too. */
   eagerReference: string; eagerCandidate: string; backward: boolean;
+  /** Eager mode: a launcher the probe runs under (`torchrun --nproc-per-node 2`), and checkpoints instead of the mapping's sides. */
+  launcher: string; referenceWeights: string; candidateWeights: string;
 }
 
 /** A field the host fills from a quick pick. */
-export type PickedField = 'eagerReference' | 'eagerCandidate' | 'mapping';
+export type PickedField = 'eagerReference' | 'eagerCandidate' | 'mapping' | 'referenceWeights' | 'candidateWeights';
 
 /** Host → parity panel. */
 export type ParityMessage =
@@ -33,7 +35,9 @@ export type ParityMessage =
   | ({ type: 'progress' } & ParityProgressParams)
   | { type: 'error'; message: string }
   | { type: 'result'; report: ParityReport }
-  | { type: 'picked'; field: PickedField; value: string };
+  | { type: 'picked'; field: PickedField; value: string }
+  /** A "Save tensors" re-run ended (its outcome is a notification): the row's button works again. */
+  | { type: 'saved'; module: string };
 
 /** Parity panel → host. */
 export type FromParity =
@@ -45,4 +49,6 @@ export type FromParity =
   /** A module's class in the model source, where Python said it is defined. */
   | { type: 'openSource'; file: string; line?: number }
   | { type: 'pick'; field: PickedField }
+  /** Eager mode: the check behind the shown report, run again writing this reference module's pair in full (.npy). */
+  | { type: 'saveTensors'; module: string; form: ParityForm }
   | { type: 'copy'; text: string };

@@ -26,6 +26,7 @@ from tensorport_compare import compare, summary  # noqa: E402
 from tensorport_fastcompare import compare_fast, summary_fast, torch_or_none  # noqa: E402
 from tensorport_frameworks import Side, cuda_available, framework_of, source_of, versions  # noqa: E402
 from tensorport_pairing import pair_calls  # noqa: E402
+from tensorport_save import save_pairs  # noqa: E402
 
 
 class ProbeError(Exception):
@@ -452,6 +453,12 @@ def main(config_path):
     ref_out, cand_out, cand_error = run["refOut"], run["candOut"], run["candError"]
     ref_ms, cand_ms = min(run["referenceMs"], best.get("referenceMs", float("inf"))), min(run["candidateMs"], best.get("candidateMs", float("inf")))
     pairs_ms = min(run["compareMs"], best.get("compareMs", float("inf")))
+    saved = None
+    if channel.rank() == 0:
+        # Full tensors only on request, from rank 0 (the ranks would write the same files).
+        saved, save_notes = save_pairs(cfg, results, ref, cand, rrec, crec)
+        for n in save_notes:
+            emit({"event": "note", "message": n})
     del run
     t_cmp = time.perf_counter()
     threads = single_threaded_torch()
@@ -493,7 +500,7 @@ def main(config_path):
         ranks = gathered
         if channel.rank() != 0:
             log("%d of %d module pairs outside tolerance; outputs %s" % (mine["failing"], mine["layers"], "pass" if mine["outputsPass"] else "FAIL"))
-    emit({"event": "done", "device": device, "gradients": grads, "ranks": ranks,
+    emit({"event": "done", "device": device, "gradients": grads, "ranks": ranks, "savedTensors": saved,
           "timings": {"loadMs": load_ms, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": compare_ms, "bare": bare},
           "memory": {"afterLoadMB": rss_loaded, "peakMB": peak_rss_mb()}})
     if dist is not None:

@@ -2,14 +2,16 @@
  * The parity panel's eager mode through the real server over stdio: `tensorport/pythonModels` lists
  * what the pickers offer, and `tensorport/parity` with `kind: 'eager'` runs the probe in the venv's
  * Python on the PyTorch ViT fixtures (the correct port, a planted missing transpose), with progress
- * notifications carrying the run's id, cancellation, and the refusals a user can meet.
+ * notifications carrying the run's id, cancellation, and the refusals a user can meet. The panel's newer
+ * fields: a launcher (plain `torchrun`, found beside the chosen interpreter), a candidate checkpoint in
+ * place of the mapping's targets, and "Save tensors" (saveTensors: the pair written in full as .npy).
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-languageserver/node';
-import type { ParityParams, ParityProgressParams, ParityResult, PythonModelsResult } from '../../server/src/lsp/protocol';
+import type { ConvertParams, ConvertResult, ParityParams, ParityProgressParams, ParityResult, PythonModelsResult } from '../../server/src/lsp/protocol';
 import { LspClient } from '../support/lspClient';
 import { testPython } from '../support/python';
 import { FIXTURES, scratchDir } from '../support/tmp';
@@ -100,4 +102,39 @@ test('cancelling the request stops the probe and answers at once', { skip: py.sk
   assert.equal(r.ok, false);
   assert.match(r.message, /cancel/i);
   assert.ok(Date.now() - t0 < 60_000);
+});
+
+test('launcher, candidate weights and Save tensors: torchrun beside the interpreter runs two ranks on a converted checkpoint, and the module\'s pair is written', { skip: py.skip, timeout: 180_000 }, async () => {
+  // The candidate's checkpoint converted through a mapping with q and k swapped (the checker only warns):
+  // the run's mapping is the right one, so only a candidate that really loads this file diverges.
+  const map = readFileSync(path.join(ws.dir, 'eager', 'vit_torch.tpmap'), 'utf8');
+  const swap = map.replace(/attn\.q\./g, 'attn.TMP.').replace(/(key\.\w+ -> blocks\.\{i\}\.attn\.)k\./g, '$1q.').replace(/attn\.TMP\./g, 'attn.k.');
+  assert.notEqual(swap, map);
+  writeFileSync(path.join(ws.dir, 'eager', 'swap.tpmap'), swap);
+  const conv = await client.request<ConvertResult>('tensorport/convert', {
+    id: 'conv', mapping: path.join(ws.dir, 'eager', 'swap.tpmap'), output: path.join(ws.dir, 'eager', 'converted.safetensors'), format: 'safetensors',
+  } satisfies ConvertParams);
+  assert.ok(conv.ok, JSON.stringify(conv));
+  const module = 'encoder.layer.0.attention.attention.query';
+  const r = await eager('launcher-run', {
+    candidateWeights: path.join(ws.dir, 'eager', 'converted.safetensors'), launcher: 'torchrun --standalone --nproc-per-node 2', saveTensors: [module],
+  });
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.report.firstDivergence?.module, 'blocks.0.attn.q');
+  assert.deepEqual(r.report.ranks?.map((k) => [k.rank, k.outputsPass, k.failing > 0]), [[0, false, true], [1, false, true]]);
+  const saved = r.report.savedTensors!;
+  assert.equal(saved.dir, path.join(realpathSync(ws.dir), 'tensorport-parity-tensors'));
+  assert.deepEqual(saved.files.map((f) => [f.reference, f.candidate, f.shape.candidate]), [[module, 'blocks.0.attn.q', [2, 17, 32]]]);
+  assert.ok(existsSync(saved.files[0].referenceFile) && existsSync(saved.files[0].candidateFile));
+});
+
+test('the new fields are checked by the server too: one line naming the field, before anything runs', async () => {
+  const cases: [Partial<Extract<ParityParams, { kind: 'eager' }>['request']>, string][] = [
+    [{ referenceWeights: ' ' }, '--reference-weights: expected a path'],
+    [{ launcher: 'torchrun --nproc-per-node 2\nrm -rf ~' }, '--launcher: one command line (it has a line break)'],
+    [{ saveTensors: [] }, '--save-tensors: expected MODULE[,MODULE…]'],
+    [{ saveTensors: ['layernorm', ''] }, '--save-tensors: a module name is empty'],
+    [{ saveDir: 'out' }, '--save-dir applies with --save-tensors MODULE[,MODULE…] only'],
+  ];
+  for (const [request, message] of cases) assert.deepEqual(await eager('bad-field', request), { ok: false, message });
 });

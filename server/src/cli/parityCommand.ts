@@ -20,7 +20,13 @@ export const PARITY_USAGE = `usage: tensorport parity --reference REF.onnx --can
        tensorport parity --reference REF.py::NAME --candidate CAND.py::NAME [--weights MAP.tpmap]
          [--reference-weights FILE] [--candidate-weights FILE] [--input NAME=FILE.npy|NAME=random:SHAPE]…
          [--seed N] [--atol A] [--rtol R] [--dtype fp32|fp16|bf16] [--device auto|cpu|cuda] [--backward]
-         [--python PATH] [--launcher "torchrun --nproc-per-node N"] [--timeout SECONDS] [--json]`;
+         [--python PATH] [--launcher "torchrun --nproc-per-node N"] [--timeout SECONDS]
+         [--save-tensors MODULE[,MODULE…] [--save-dir DIR]] [--json]
+
+  --save-tensors  eager mode: also write the outputs of these reference modules (NAME: every call,
+                  NAME#K: the K-th) and of their candidate partners in full, as NumPy .npy files
+                  (MODULE.reference.npy, MODULE.candidate.npy); the report lists them
+  --save-dir      the folder for them (default ./tensorport-parity-tensors)`;
 
 const OPTIONS = {
   reference: { type: 'string' }, candidate: { type: 'string' }, weights: { type: 'string' },
@@ -29,6 +35,7 @@ const OPTIONS = {
   json: { type: 'boolean', default: false }, command: { type: 'string' }, cwd: { type: 'string' }, timeout: { type: 'string' },
   'reference-weights': { type: 'string' }, 'candidate-weights': { type: 'string' }, backward: { type: 'boolean', default: false },
   python: { type: 'string' }, launcher: { type: 'string' },
+  'save-tensors': { type: 'string', multiple: true }, 'save-dir': { type: 'string' },
 } as const;
 
 function number(flag: string, v: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
@@ -69,6 +76,7 @@ export async function runParity(args: string[]): Promise<number> {
       layers: v.layers || undefined, command: v.command, cwd: v.cwd, timeout,
       referenceWeights: v['reference-weights'], candidateWeights: v['candidate-weights'], backward: v.backward || undefined,
       python: v.python, launcher: v.launcher,
+      saveTensors: v['save-tensors']?.flatMap((s) => s.split(',')), saveDir: v['save-dir'],
     }, {
       // The CLI is its own process with nothing else to keep responsive, so onnxruntime runs right
       // here: a worker process would add a second Node start to every run (the editor uses one).

@@ -3,6 +3,7 @@
  * the `--json` document. JSON has no NaN or Infinity: those numbers are written as the strings "NaN",
  * "Infinity" and "-Infinity" (a maximum relative difference over a zero reference is Infinity).
  */
+import { basename } from 'node:path';
 import { OutputResult, ParityReport } from './types';
 
 export function reportJson(report: ParityReport): string {
@@ -90,6 +91,12 @@ export function formatReport(r: ParityReport): string {
       if (g.mapping) out.push(`  mapping:${g.mapping.line}: ${g.mapping.text}`);
     }
     if (b.unpaired.candidate.length) out.push(`  candidate parameters with a gradient no rule pairs: ${b.unpaired.candidate.slice(0, 6).join(', ')}${b.unpaired.candidate.length > 6 ? ', …' : ''}`);
+  }
+  if (r.savedTensors) {
+    const st = r.savedTensors;
+    out.push('');
+    out.push(`saved tensors (.npy, ${st.files.length} pair${st.files.length === 1 ? '' : 's'}) in ${st.dir}`);
+    for (const f of st.files) out.push(`  ${f.reference} ↔ ${f.candidate}: ${basename(f.referenceFile)}, ${basename(f.candidateFile)}`);
   }
   if (r.weights?.skipped.length) {
     out.push('');

@@ -70,6 +70,35 @@ export interface EagerParityRequest extends TwoModelRun {
   trusted: boolean;
   /** Benchmarks only: time this many bare forward passes of each model before the probed one. */
   benchRuns?: number;
+  /**
+   * Full tensors on request: the paired outputs of these reference modules (`NAME`: every call, `NAME#K`:
+   * the K-th, `(model)`: the whole model) and their candidate partners, written as `.npy` into `saveDir`.
+   */
+  saveTensors?: string[];
+  /** Where `saveTensors` writes (relative to `cwd`); default `tensorport-parity-tensors`. */
+  saveDir?: string;
+}
+
+/** The folder `saveTensors` writes into when no `saveDir` is given (relative to the run's folder). */
+export const DEFAULT_SAVE_DIR = 'tensorport-parity-tensors';
+
+/** One saved pair: both sides' outputs of one module call, in full, as NumPy files. */
+export interface SavedTensorPair {
+  reference: string;
+  candidate: string;
+  referenceFile: string;
+  candidateFile: string;
+  /** The NumPy dtypes written (bfloat16 is written as float32). */
+  dtype: { reference: string; candidate: string };
+  shape: { reference: number[]; candidate: number[] };
+}
+
+export interface SavedTensors {
+  /** The folder, absolute. */
+  dir: string;
+  files: SavedTensorPair[];
+  /** Requested names nothing was saved for (the notes say why). */
+  missing: string[];
 }
 
 /** Where a module's class is defined, as Python says. */
@@ -201,6 +230,8 @@ export interface ParityReport {
   memory?: { afterLoadMB: number | null; peakMB: number | null };
   /** Eager mode under a launcher: each rank's verdict. */
   ranks?: { rank: number; failing: number; layers: number; outputsPass: boolean }[];
+  /** Eager mode with saveTensors: the `.npy` files written. */
+  savedTensors?: SavedTensors;
   /** Things worth knowing that are not failures: conversions, fallbacks, mapping check errors. */
   notes: string[];
 }

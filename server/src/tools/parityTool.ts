@@ -1,7 +1,8 @@
 /**
  * `parity`: a forward parity check (../shared/spec/parity.md) — two ONNX models, optionally with the
  * candidate's weights pushed through a mapping, or the user's own script (command mode, which runs
- * user code: each face says whether it may). Writes no files.
+ * user code: each face says whether it may). Writes no files, but eager mode's `saveTensors` (the CLI's
+ * --save-tensors; the agent tools' schema does not offer it).
  */
 import type { z } from 'zod';
 import { ParityDtype } from '../parity/compare';
@@ -25,6 +26,8 @@ export interface ParityInput {
   timeout?: number;
   /** Eager mode (`FILE.py::NAME` models): checkpoints instead of the mapping's sides, gradients, interpreter, launcher. */
   referenceWeights?: string; candidateWeights?: string; backward?: boolean; python?: string; launcher?: string;
+  /** Eager mode, the CLI only: reference modules whose paired outputs are written in full as .npy, and where. */
+  saveTensors?: string[]; saveDir?: string;
 }
 
 export interface ParityRunOptions {
@@ -49,7 +52,7 @@ export async function runParityTool(input: ParityInput, run: ParityRunOptions, o
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new InputError(`${option(name)} ${v}: expected a tolerance ≥ 0`);
   }
   if (isModelSpec(input.reference) || isModelSpec(input.candidate)) return runEager(input, run, option);
-  const eagerOnly = (['referenceWeights', 'candidateWeights', 'backward', 'python', 'launcher'] as const).find((k) => input[k] !== undefined && input[k] !== false);
+  const eagerOnly = (['referenceWeights', 'candidateWeights', 'backward', 'python', 'launcher', 'saveTensors', 'saveDir'] as const).find((k) => input[k] !== undefined && input[k] !== false);
   if (eagerOnly) throw new InputError(`${option(eagerOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), eagerOnly)} applies to eager mode only (--reference FILE.py::NAME --candidate FILE.py::NAME)`);
   if (input.command !== undefined) {
     const onnxOnly = ONNX_ONLY.filter((k) => input[k] !== undefined && input[k] !== false);
@@ -83,6 +86,8 @@ async function runEager(input: ParityInput, run: ParityRunOptions, option: Optio
   if (input.seed !== undefined && !(Number.isSafeInteger(input.seed) && input.seed >= 0)) throw new InputError(`${option('seed')} ${input.seed}: expected a non-negative integer`);
   if (input.timeout !== undefined && !(Number.isFinite(input.timeout) && input.timeout > 0)) throw new InputError(`${option('timeout')} ${input.timeout}: expected seconds > 0`);
   if (input.launcher !== undefined && !input.launcher.trim()) throw new InputError(`${option('launcher')} is empty`);
+  if (input.saveDir !== undefined && input.saveTensors === undefined) throw new InputError(`${option('save-dir', 'saveDir')} applies with ${option('save-tensors', 'saveTensors')} only`);
+  if (input.saveTensors?.some((m) => !m.trim())) throw new InputError(`${option('save-tensors', 'saveTensors')}: a module name is empty`);
   if (!run.commands.allowed) throw new InputError(run.commands.refusal);
   let inputs: InputSpec[];
   try {
@@ -93,7 +98,7 @@ async function runEager(input: ParityInput, run: ParityRunOptions, option: Optio
   return runEagerParity({
     reference: input.reference!, candidate: input.candidate!, weights: input.weights, referenceWeights: input.referenceWeights, candidateWeights: input.candidateWeights,
     inputs, seed: input.seed, atol: input.atol, rtol: input.rtol, dtype: input.dtype, device: input.device, backward: input.backward, python: input.python,
-    launcher: input.launcher, cwd: input.cwd, timeoutMs: input.timeout !== undefined ? input.timeout * 1000 : undefined, trusted: true, benchRuns: run.benchRuns,
+    launcher: input.launcher, saveTensors: input.saveTensors?.map((m) => m.trim()), saveDir: input.saveDir, cwd: input.cwd, timeoutMs: input.timeout !== undefined ? input.timeout * 1000 : undefined, trusted: true, benchRuns: run.benchRuns,
   }, { signal: run.signal, onProgress: run.onProgress, onLog: run.onStderr, index: run.index });
 }
 

@@ -20,6 +20,7 @@ import { EagerParityRequest, ParityReport, ProgressEvent } from '../types';
 import { openChannel } from './channel';
 import { GradientFiles, compareGradients } from './eagerGradients';
 import { ProbeEvents, buildEagerReport } from './eagerReport';
+import { checkEagerRequest, launcherEnv, saveDirOf } from './eagerRequest';
 import { EagerMapping, SideWeights, readCheckpoint, readMapping, writeCheckpointTensors, writeMappedTensors } from './eagerWeights';
 import { PROBE, probeDir } from './probeDir';
 
@@ -55,6 +56,7 @@ const quote = (s: string) => (process.platform === 'win32' ? `"${s}"` : `'${s.re
 
 export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOptions = {}): Promise<ParityReport> {
   if (!req.trusted) throw new ParityError('eager mode runs your own model code: it is only available in a trusted workspace');
+  checkEagerRequest(req);
   const t0 = performance.now();
   const cwd = req.cwd ?? process.cwd();
   const ref = parseModelSpec(req.reference, '--reference', cwd);
@@ -89,6 +91,7 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
       gradientsFile: path.join(tmp, 'gradients.bin'),
       rules: mapping?.rules.map((r) => ({ sources: r.sources, target: r.target })) ?? [],
       benchRuns: req.benchRuns ?? 0,
+      saveTensors: req.saveTensors ? { modules: req.saveTensors.map((m) => m.trim()), dir: saveDirOf(req, cwd) } : null,
     };
     const configFile = path.join(tmp, 'config.json');
     writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
@@ -108,7 +111,7 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
     }
     return buildEagerReport({
       reference: req.reference, candidate: req.candidate, dtype, tolerance: tol, events, rules: mapping?.rules, mapping: req.weights,
-      backward, notes, prepareMs, totalMs: performance.now() - t0,
+      backward, notes, prepareMs, totalMs: performance.now() - t0, savedTensors: events.done?.savedTensors,
     });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -179,8 +182,9 @@ function runProbe(req: EagerParityRequest, configFile: string, cwd: string, opts
       opts.signal?.addEventListener('abort', onAbort);
       const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const timer = setTimeout(() => finish(new ParityError(`the probe did not finish within ${Math.round(timeoutMs / 1000)} s; it was stopped`)), timeoutMs);
-      const env = { ...process.env, ...channel.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', TENSORPORT_PYTHON_DIR: dir };
       const python = req.python ?? (process.platform === 'win32' ? 'python' : 'python3');
+      const base = req.launcher ? launcherEnv(process.env, req.python) : process.env;
+      const env = { ...base, ...channel.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', TENSORPORT_PYTHON_DIR: dir };
       const what = req.launcher ? `\`${req.launcher}\`` : python;
       try {
         child = req.launcher

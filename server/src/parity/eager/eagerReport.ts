@@ -7,7 +7,7 @@ import { ParityDtype, Tolerance } from '../compare';
 import { InputReport } from '../inputs';
 import { PairedBy } from '../layers';
 import { MappingLine } from '../weights';
-import { BackwardReport, Divergence, LayerResult, ModuleSource, OutputResult, ParityReport, TensorSummary } from '../types';
+import { BackwardReport, Divergence, LayerResult, ModuleSource, OutputResult, ParityReport, SavedTensors, TensorSummary } from '../types';
 import { RuleInstance } from './eagerWeights';
 
 /** JSON from the probe carries NaN and the infinities as strings. */
@@ -118,6 +118,25 @@ export interface EagerReportInput {
   notes: string[];
   prepareMs: number;
   totalMs: number;
+  /** The probe's `savedTensors` (with saveTensors), as it sent it. */
+  savedTensors?: unknown;
+}
+
+/** The probe's list of saved files, kept only in the shape the report promises. */
+function savedOf(v: unknown): SavedTensors | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  const side = (x: unknown) => (x ?? {}) as Record<string, unknown>;
+  const files = Array.isArray(o.files) ? o.files.map((f) => {
+    const e = (f ?? {}) as Record<string, unknown>;
+    const dtype = side(e.dtype);
+    const shape = side(e.shape);
+    return {
+      reference: str(e.reference), candidate: str(e.candidate), referenceFile: str(e.referenceFile), candidateFile: str(e.candidateFile),
+      dtype: { reference: str(dtype.reference), candidate: str(dtype.candidate) }, shape: { reference: nums(shape.reference), candidate: nums(shape.candidate) },
+    };
+  }) : [];
+  return { dir: str(o.dir), files, missing: Array.isArray(o.missing) ? o.missing.map(str) : [] };
 }
 
 export function buildEagerReport(x: EagerReportInput): ParityReport {
@@ -174,6 +193,8 @@ export function buildEagerReport(x: EagerReportInput): ParityReport {
     notes,
   };
   if (ranks) report.ranks = ranks;
+  const saved = savedOf(x.savedTensors);
+  if (saved) report.savedTensors = saved;
   if (x.backward) report.backward = x.backward;
   return report;
 }
