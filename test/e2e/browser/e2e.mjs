@@ -261,7 +261,7 @@ try {
     await markers.locator('.monaco-list-row', { hasText: 'the square shape [8, 8] hides it' }).first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: path.join(OUT, 'example-created.png') });
   });
-  await step('the parity panel in eager mode runs the PyTorch models: the correct port passes, a planted missing transpose is found at blocks.0.attn.q with its mapping lines', async () => {
+  await step('the parity panel in eager mode runs the PyTorch models: the correct port passes, a planted missing transpose is found at blocks.0.attn.q with its mapping lines; its tensors saved on request; two ranks under torchrun', async () => {
     // The fixtures arrive now, not with the workspace: the planted fault is a mapping error, and the
     // steps before count the Problems.
     const E = path.join(WS, 'eager-port');
@@ -305,6 +305,23 @@ try {
     await panel.locator('#chart canvas').first().waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(OUT, 'parity-eager.png') });
     await panel.locator('#results').screenshot({ path: path.join(OUT, 'parity-eager-results.png') });
+    // Save tensors on the first diverging row: the same check again, the pair written in full, a notification naming the folder.
+    await panel.locator('#modules tr.first button.save-tensors').click();
+    const saved = page.locator('.notifications-toasts', { hasText: "saved encoder.layer.0.attention.attention.query's outputs" }).first();
+    await saved.waitFor({ timeout: 120_000 });
+    if (!(await saved.innerText()).includes('tensorport-parity-tensors')) throw new Error(`the notification does not name the folder: ${await saved.innerText()}`);
+    for (const side of ['reference', 'candidate']) {
+      const f = path.join(WS, 'tensorport-parity-tensors', `encoder.layer.0.attention.attention.query.${side}.npy`);
+      if (!fs.existsSync(f) || !fs.readFileSync(f).subarray(0, 6).equals(Buffer.from('\x93NUMPY', 'latin1'))) throw new Error(`${f} is not a .npy file`);
+    }
+    await saved.locator('a.monaco-button, .monaco-button', { hasText: 'Reveal in Explorer' }).first().click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'encoder.layer.0.attention.attention.query.reference.npy' }).first().waitFor({ timeout: 10_000 });
+    // The launcher field: two ranks under torchrun (the interpreter's own, first on PATH), a table of ranks.
+    await panel.locator('#f-backward').uncheck();
+    await panel.locator('#f-launcher').fill('torchrun --standalone --nproc-per-node 2');
+    await panel.locator('button[type=submit]').click();
+    await panel.locator('#ranks tr', { hasText: /^\s*1\s/ }).waitFor({ timeout: 120_000 });
+    await panel.locator('#results').screenshot({ path: path.join(OUT, 'parity-eager-ranks.png') });
     // The mapping line link opens the mapping the run used at that line.
     await panel.locator('a.mapping-line', { hasText: 'encoder.layer.{i}.attention.attention.query.weight -> blocks.{i}.attn.q.weight' }).click();
     await page.locator('.tabs-container .tab.active', { hasText: 'no_transpose.tpmap' }).waitFor({ timeout: 10_000 });
