@@ -201,6 +201,10 @@ class Recorder:
         self.input_dtypes = {}
         self.keys_under = {}
         self.modules = {}
+        # Every recorded output object itself: a call's "id" (id() of its output, which pairs the same tensor
+        # returned by a wrapper and its child) is unique only while the object lives, and a freed output's id
+        # is reused at once (the query, key and value outputs of one attention layer had the same).
+        self.held = []
 
     def attach(self):
         keys = list(self.side.state_shapes())
@@ -229,6 +233,7 @@ class Recorder:
             self.counts[name] = k + 1
             t = first_float(self.side, out)
             if t is not None:
+                self.held.append(t)
                 self.calls.append({"name": name, "call": k, "tensor": self.side.keep(t), "id": id(t),
                                    "shape": [int(d) for d in t.shape], "dtype": self.side.dtype_name(t), "keys": self.keys_under[name]})
         return post

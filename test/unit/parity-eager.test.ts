@@ -95,6 +95,18 @@ test('a missing transpose on a square weight is found at the query projection, w
   assert.equal(d.sources?.candidate?.class, 'Linear');
 });
 
+test('a missing transpose on the key weight alone is found at the key projection, not hidden behind the query\'s result', { skip }, async () => {
+  const map = planted('eager/vit_paddle.tpmap', 'eager/no_transpose_key.tpmap', (s) => s.replace(/(attention\.key\.weight -> \S+) \| transpose/, '$1'));
+  const r = await run({ weights: path.basename(map) });
+  assert.equal(r.pass, false);
+  assert.equal(r.firstDivergence!.module, 'layers.0.attn.k');
+  const row = (m: string) => r.layers!.find((l) => l.candidate === m)!;
+  assert.equal(row('layers.0.attn.q').pass, true);
+  assert.equal(row('layers.0.attn.k').pass, false);
+  assert.equal(row('layers.0.attn.v').pass, true);
+  assert.notEqual(row('layers.0.attn.q').summary!.reference.mean, row('layers.0.attn.k').summary!.reference.mean, 'each row compares its own tensors');
+});
+
 test('q and k swapped in the mapping: the attention block diverges and the crossing rules are named', { skip }, async () => {
   const map = planted('eager/vit_paddle.tpmap', 'eager/swap.tpmap', (s) => s.replace(/attn\.q\./g, 'attn.TMP.').replace(/(key\.\w+ -> layers\.\{i\}\.attn\.)k\./g, '$1q.').replace(/attn\.TMP\./g, 'attn.k.'));
   const r = await run({ weights: path.basename(map) });
