@@ -241,7 +241,7 @@ class Recorder:
 
 def run_side(side, rec, inputs, dtype, grad):
     rec.attach()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         if grad:
             out = feed(side, inputs, dtype)
@@ -251,22 +251,24 @@ def run_side(side, rec, inputs, dtype, grad):
         side.sync()
     finally:
         rec.detach()
-    return out, (time.perf_counter() - t0) * 1000
+    return out, (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
 
 
 def bare_forward_ms(sides, inputs, dtypes, runs):
-    """Each model's best bare forward pass. The two alternate, as in the probed run: a framework's idle
-    OpenMP workers still spinning after its pass slow the other's (torch's libgomp and Paddle's libiomp5
-    on the same cores), and the reference measured apart from that would not be the pass the probe slows."""
-    best = [float("inf")] * len(sides)
+    """Each model's best bare forward pass, wall and CPU time (the process's, all threads: user + system),
+    each the best of `runs`. The two alternate, as in the probed run: a framework's idle OpenMP workers
+    still spinning after its pass slow the other's (torch's libgomp and Paddle's libiomp5 on the same
+    cores), and the reference measured apart from that would not be the pass the probe slows."""
+    best, cpu = [float("inf")] * len(sides), [float("inf")] * len(sides)
     for _ in range(runs):
         for i, side in enumerate(sides):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with side.no_grad():
                 feed(side, inputs, dtypes[i])
             side.sync()
             best[i] = min(best[i], (time.perf_counter() - t0) * 1000)
-    return best
+            cpu[i] = min(cpu[i], (time.process_time() - c0) * 1000)
+    return best, cpu
 
 
 def peak_rss_mb():
@@ -325,26 +327,27 @@ def compare_pair(ref, cand, rt, ct, atol, rtol, summaries):
 
 
 def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol):
-    """Both probed passes, then every pair compared: the calls, the rows, and the times."""
+    """Both probed passes, then every pair compared: the calls, the rows, and the times (wall and CPU)."""
     seed_all(seed, kinds)
+    rules = cfg.get("rules") or []
     rrec, crec = Recorder(ref), Recorder(cand)
     try:
-        ref_out, ref_ms = run_side(ref, rrec, inputs, "fp32", backward)
+        ref_out, ref_ms, ref_cpu = run_side(ref, rrec, inputs, "fp32", backward)
     except Exception as e:  # noqa: BLE001 - the user's reference failed: the check cannot run
         ev = fault_event(ref, rrec, e)
         raise ProbeError("the reference failed%s: %s" % (" in module %s" % ev["module"] if ev["module"] else "", ev["message"]))
     seed_all(seed, kinds)
     cand_error = None
     try:
-        cand_out, cand_ms = run_side(cand, crec, inputs, dtype, backward)
+        cand_out, cand_ms, cand_cpu = run_side(cand, crec, inputs, dtype, backward)
     except Exception as e:  # noqa: BLE001 - the port failed: that is a finding, reported with its module
         cand_error = fault_event(cand, crec, e)
-        cand_out, cand_ms = None, 0.0
+        cand_out, cand_ms, cand_cpu = None, 0.0, 0.0
         log("candidate raised: " + "".join(traceback.format_exception_only(type(e), e)).strip())
 
-    t_cmp = time.perf_counter()
+    t_cmp, c_cmp = time.perf_counter(), time.process_time()
     threads = single_threaded_torch()
-    pairs, unpaired = pair_calls(rrec.calls, crec.calls, cfg.get("rules") or [])
+    pairs, unpaired = pair_calls(rrec.calls, crec.calls, rules)
     done_ids = {}
     results = []
     for p in pairs:
@@ -367,7 +370,8 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
     if threads:
         torch_or_none().set_num_threads(threads)
     return {"rrec": rrec, "crec": crec, "results": results, "unpaired": unpaired, "refOut": ref_out, "candOut": cand_out,
-            "candError": cand_error, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": (time.perf_counter() - t_cmp) * 1000}
+            "candError": cand_error, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": (time.perf_counter() - t_cmp) * 1000,
+            "referenceCpuMs": ref_cpu, "candidateCpuMs": cand_cpu, "compareCpuMs": (time.process_time() - c_cmp) * 1000}
 
 
 # ---- the run ----------------------------------------------------------------------------------------
@@ -442,23 +446,25 @@ def main(config_path):
     bench = int(cfg.get("benchRuns", 0))
     bare = None
     if bench:
-        b = bare_forward_ms([ref, cand], inputs, ["fp32", dtype], bench)
-        bare = {"reference": b[0], "candidate": b[1]}
+        b, b_cpu = bare_forward_ms([ref, cand], inputs, ["fp32", dtype], bench)
+        bare = {"reference": b[0], "candidate": b[1], "cpu": {"reference": b_cpu[0], "candidate": b_cpu[1]}}
 
-    best = {}
+    wall_keys, cpu_keys = ("referenceMs", "candidateMs", "compareMs"), ("referenceCpuMs", "candidateCpuMs", "compareCpuMs")
+    times = []
     for _ in range(max(0, bench - 1)):
-        # Bench mode: the probed run's times are the best of as many runs as the bare passes', like with like.
+        # Bench mode: the probed run's times are those of the best of as many runs as the bare passes' (the
+        # least wall time in all, and apart the least CPU time), like with like.
         run = probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
-        for k in ("referenceMs", "candidateMs", "compareMs"):
-            best[k] = min(best.get(k, float("inf")), run[k])
+        times.append({k: run[k] for k in wall_keys + cpu_keys})
         del run
     run = probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
+    times.append({k: run[k] for k in wall_keys + cpu_keys})
     rrec, crec, results, unpaired = run["rrec"], run["crec"], run["results"], run["unpaired"]
     ref_out, cand_out, cand_error = run["refOut"], run["candOut"], run["candError"]
-    ref_ms, cand_ms = min(run["referenceMs"], best.get("referenceMs", float("inf"))), min(run["candidateMs"], best.get("candidateMs", float("inf")))
-    pairs_ms = min(run["compareMs"], best.get("compareMs", float("inf")))
     del run
-    t_cmp = time.perf_counter()
+    fast = min(times, key=lambda t: sum(t[k] for k in wall_keys))
+    frugal = min(times, key=lambda t: sum(t[k] for k in cpu_keys))
+    t_cmp, c_cmp = time.perf_counter(), time.process_time()
     threads = single_threaded_torch()
     for row in results:
         emit(dict(row, event="layer"))
@@ -483,7 +489,8 @@ def main(config_path):
         emit(cand_error)
     if threads:
         torch_or_none().set_num_threads(threads)
-    compare_ms = pairs_ms + (time.perf_counter() - t_cmp) * 1000
+    # The outputs' comparison and the events count as comparison too, in every run alike.
+    tail_ms, tail_cpu = (time.perf_counter() - t_cmp) * 1000, (time.process_time() - c_cmp) * 1000
 
     grads = None
     if backward and cand_error is None:
@@ -499,7 +506,9 @@ def main(config_path):
         if channel.rank() != 0:
             log("%d of %d module pairs outside tolerance; outputs %s" % (mine["failing"], mine["layers"], "pass" if mine["outputsPass"] else "FAIL"))
     emit({"event": "done", "device": device, "gradients": grads, "ranks": ranks,
-          "timings": {"loadMs": load_ms, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": compare_ms, "bare": bare},
+          "timings": {"loadMs": load_ms, "referenceMs": fast["referenceMs"], "candidateMs": fast["candidateMs"], "compareMs": fast["compareMs"] + tail_ms,
+                      "bare": bare, "cpu": {"referenceMs": frugal["referenceCpuMs"], "candidateMs": frugal["candidateCpuMs"],
+                                            "compareMs": frugal["compareCpuMs"] + tail_cpu}},
           "memory": {"afterLoadMB": rss_loaded, "peakMB": peak_rss_mb()}})
     if dist is not None:
         dist.barrier()

@@ -3,12 +3,14 @@
  * the HF-style PyTorch ViT against the seed-style Paddle ViT (ViT-Base is its default), both in one
  * Python. The probe times two bare forward passes of each model (no hooks, best of --reps) and then the
  * probed pass (hooks on every module, outputs kept, pairing, comparison); the overhead is
- * (probed passes + comparison) / (bare passes) − 1, target ≤ 20%. Memory: the probe's peak RSS against
+ * (probed passes + comparison) / (bare passes) − 1, target ≤ 20%, in wall time and in the probe's CPU time
+ * (user + system, all threads: steadier than wall time on a shared machine). Memory: the probe's peak RSS against
  * its RSS with both models loaded (frameworks included) and the two models' parameter bytes, target
  * (peak − loaded) ≤ 0.2 × the models. The weights are the reference's seeded initial ones, saved here as
  * safetensors and pushed through a ViT-Base mapping, as a user's run would. Run: node --import tsx test/bench/parity-eager.bench.ts [--reps N]
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import * as path from 'node:path';
 import { runEagerParity } from '../../server/src/parity/eager/eagerMode';
 import { runPython, testPython } from '../support/python';
@@ -53,10 +55,15 @@ void (async () => {
   const t = r.timings;
   const bare = t.bareMs!.reference + t.bareMs!.candidate;
   const probed = t.referenceMs! + t.candidateMs! + (t.compareMs ?? 0);
+  const cpu = t.cpuMs!;
+  const bareCpu = cpu.bare!.reference + cpu.bare!.candidate;
+  const probedCpu = cpu.reference + cpu.candidate + cpu.compare;
   const params = 2 * 86.4e6 * 4 / 2 ** 20; // ViT-Base without head: 86.4 M fp32 parameters, twice
-  console.log(`ViT-Base eager parity, CPU, batch 1, ${r.layers!.length} module pairs (best of ${reps} bare runs)`);
-  console.log(`bare forward passes      ${t.bareMs!.reference.toFixed(0)} + ${t.bareMs!.candidate.toFixed(0)} = ${bare.toFixed(0)} ms`);
-  console.log(`probed passes            ${t.referenceMs!.toFixed(0)} + ${t.candidateMs!.toFixed(0)} ms, comparison ${t.compareMs!.toFixed(0)} ms → overhead ${((probed / bare - 1) * 100).toFixed(1)}%`);
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  console.log(`ViT-Base eager parity, CPU, batch 1, ${r.layers!.length} module pairs (best of ${reps} runs; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(`bare forward passes      wall ${t.bareMs!.reference.toFixed(0)} + ${t.bareMs!.candidate.toFixed(0)} = ${bare.toFixed(0)} ms   CPU ${cpu.bare!.reference.toFixed(0)} + ${cpu.bare!.candidate.toFixed(0)} = ${bareCpu.toFixed(0)} ms`);
+  console.log(`probed passes            wall ${t.referenceMs!.toFixed(0)} + ${t.candidateMs!.toFixed(0)} ms, comparison ${t.compareMs!.toFixed(0)} ms → overhead ${pct(probed / bare - 1)}`);
+  console.log(`                         CPU  ${cpu.reference.toFixed(0)} + ${cpu.candidate.toFixed(0)} ms, comparison ${cpu.compare.toFixed(0)} ms → overhead ${pct(probedCpu / bareCpu - 1)}`);
   console.log(`memory                   loaded ${r.memory!.afterLoadMB!.toFixed(0)} MiB, peak ${r.memory!.peakMB!.toFixed(0)} MiB; two models' parameters ${params.toFixed(0)} MiB → extra ${(((r.memory!.peakMB! - r.memory!.afterLoadMB!) / params) * 100).toFixed(1)}% of them`);
   console.log(`pass ${r.pass}, first divergence ${r.firstDivergence ? r.firstDivergence.module : 'none'}`);
   console.log(`whole run (weights through the mapping, Python start, imports, build)  ${t.totalMs!.toFixed(0)} ms, of which load ${t.loadMs.toFixed(0)} ms`);

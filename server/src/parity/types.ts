@@ -192,7 +192,12 @@ export interface ParityReport {
   firstDivergence?: Divergence | null;
   layers?: LayerResult[];
   weights?: WeightReport;
-  timings: { loadMs: number; runMs: number; compareMs?: number; totalMs?: number; referenceMs?: number; candidateMs?: number; bareMs?: { reference: number; candidate: number } };
+  timings: {
+    loadMs: number; runMs: number; compareMs?: number; totalMs?: number; referenceMs?: number; candidateMs?: number;
+    bareMs?: { reference: number; candidate: number };
+    /** Eager mode: the probe process's CPU time (user + system, all threads) for the same phases. */
+    cpuMs?: { reference: number; candidate: number; compare: number; bare?: { reference: number; candidate: number } };
+  };
   /** Eager mode with --backward: every parameter's gradient of the same loss, paired through the mapping. */
   backward?: BackwardReport;
   /** Eager mode: module calls neither pairing could place. */
