@@ -115,6 +115,20 @@ class Side:
     def keep(self, t):
         return t.detach()
 
+    def version(self, t):
+        """The tensor's in-place version counter (shared with what it was detached from), or None."""
+        v = getattr(t, "_version" if self.kind == "torch" else "inplace_version", None)
+        return v if isinstance(v, int) else None
+
+    def dlpack(self, t):
+        """A Paddle tensor as a torch tensor on the same memory (torch.utils.dlpack), or None."""
+        import torch.utils.dlpack
+        import paddle.utils.dlpack
+        try:
+            return torch.utils.dlpack.from_dlpack(paddle.utils.dlpack.to_dlpack(t))
+        except Exception:  # noqa: BLE001 - a dtype or device DLPack cannot carry: the caller copies through NumPy
+            return None
+
     def numpy(self, t):
         if self.kind == "torch":
             import torch

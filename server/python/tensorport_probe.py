@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 import tensorport_channel as channel  # noqa: E402
 from tensorport_compare import compare, summary  # noqa: E402
+from tensorport_early import EarlyCompare, drop_unpairable  # noqa: E402
 from tensorport_fastcompare import compare_fast, summary_fast, torch_or_none  # noqa: E402
 from tensorport_frameworks import Side, cuda_available, framework_of, source_of, versions  # noqa: E402
 from tensorport_pairing import pair_calls  # noqa: E402
@@ -201,17 +202,24 @@ class Recorder:
         self.input_dtypes = {}
         self.keys_under = {}
         self.modules = {}
-        # Every recorded output object itself: a call's "id" (id() of its output, which pairs the same tensor
-        # returned by a wrapper and its child) is unique only while the object lives, and a freed output's id
-        # is reused at once (the query, key and value outputs of one attention layer had the same).
-        self.held = []
+        self.on_call = None  # called with each recorded call, in the hook
+
+    def index(self):
+        """Every module and the state keys under it ({name: frozenset}), before any call."""
+        if not self.modules:
+            under = {}
+            for k in self.side.state_shapes():  # each key under each of its prefixes: one pass, not one per module
+                parts = k.split(".")
+                for i in range(len(parts)):
+                    under.setdefault(".".join(parts[:i]), []).append(k)
+            for name, m in self.side.named_modules():
+                self.modules[name] = m
+                self.keys_under[name] = frozenset(under.get(name, ()))
+        return self.keys_under
 
     def attach(self):
-        keys = list(self.side.state_shapes())
-        for name, m in self.side.named_modules():
-            self.modules[name] = m
-            prefix = name + "." if name else ""
-            self.keys_under[name] = frozenset(k for k in keys if k.startswith(prefix))
+        self.index()
+        for name, m in self.modules.items():
             self.handles += self.side.hook(m, self._pre(name), self._post(name))
 
     def detach(self):
@@ -233,9 +241,14 @@ class Recorder:
             self.counts[name] = k + 1
             t = first_float(self.side, out)
             if t is not None:
-                self.held.append(t)
-                self.calls.append({"name": name, "call": k, "tensor": self.side.keep(t), "id": id(t),
+                # "output" holds the output object itself: a call's "id" (id() of its output, which pairs the
+                # same tensor returned by a wrapper and its child) is unique only while the object lives, and a
+                # freed output's id is reused at once (the query, key and value outputs of one attention layer
+                # had the same).
+                self.calls.append({"name": name, "call": k, "tensor": self.side.keep(t), "output": t, "id": id(t),
                                    "shape": [int(d) for d in t.shape], "dtype": self.side.dtype_name(t), "keys": self.keys_under[name]})
+                if self.on_call is not None:
+                    self.on_call(self.calls[-1])
         return post
 
 
@@ -289,11 +302,15 @@ def fault_event(side, rec, err):
 
 # ---- comparing -------------------------------------------------------------------------------------
 def as_torch(side, t):
-    """A torch tensor for the fused comparison: torch's own, Paddle's through NumPy; None without torch."""
+    """A torch tensor for the fused comparison: torch's own, Paddle's on the same memory (DLPack) or else
+    through NumPy; None without torch."""
     torch = torch_or_none()
     if torch is None:
         return None
-    return t if side.kind == "torch" else torch.from_numpy(side.numpy(t))
+    if side.kind == "torch":
+        return t
+    shared = side.dlpack(t)
+    return shared if shared is not None else torch.from_numpy(side.numpy(t))
 
 
 def single_threaded_torch():
@@ -336,6 +353,11 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
     except Exception as e:  # noqa: BLE001 - the user's reference failed: the check cannot run
         ev = fault_event(ref, rrec, e)
         raise ProbeError("the reference failed%s: %s" % (" in module %s" % ev["module"] if ev["module"] else "", ev["message"]))
+    drop_unpairable(rrec.calls, crec.index(), rules)
+    early = None
+    if torch_or_none() is not None:
+        early = EarlyCompare(ref, cand, rrec.calls, crec.index(), rules, atol, rtol, as_torch)
+        crec.on_call = early.offer
     seed_all(seed, kinds)
     cand_error = None
     try:
@@ -346,6 +368,8 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
         log("candidate raised: " + "".join(traceback.format_exception_only(type(e), e)).strip())
 
     t_cmp, c_cmp = time.perf_counter(), time.process_time()
+    if early is not None:
+        early.finish()
     threads = single_threaded_torch()
     pairs, unpaired = pair_calls(rrec.calls, crec.calls, rules)
     done_ids = {}
@@ -356,7 +380,9 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
         if key in done_ids:
             cmp = done_ids[key]
         else:
-            cmp = compare_pair(ref, cand, r["tensor"], c["tensor"], atol, rtol, True)
+            cmp = early.result(r, c) if early is not None else None
+            if cmp is None:
+                cmp = compare_pair(ref, cand, r["tensor"], c["tensor"], atol, rtol, True)
             done_ids[key] = cmp
         row = dict(cmp)
         half = dtype != "fp32"
@@ -371,7 +397,8 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
         torch_or_none().set_num_threads(threads)
     return {"rrec": rrec, "crec": crec, "results": results, "unpaired": unpaired, "refOut": ref_out, "candOut": cand_out,
             "candError": cand_error, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": (time.perf_counter() - t_cmp) * 1000,
-            "referenceCpuMs": ref_cpu, "candidateCpuMs": cand_cpu, "compareCpuMs": (time.process_time() - c_cmp) * 1000}
+            "referenceCpuMs": ref_cpu, "candidateCpuMs": cand_cpu, "compareCpuMs": (time.process_time() - c_cmp) * 1000,
+            "earlyMs": early.busy_s * 1000 if early is not None else 0.0, "earlyCpuMs": early.cpu_s * 1000 if early is not None else 0.0}
 
 
 # ---- the run ----------------------------------------------------------------------------------------
@@ -455,10 +482,10 @@ def main(config_path):
         # Bench mode: the probed run's times are those of the best of as many runs as the bare passes' (the
         # least wall time in all, and apart the least CPU time), like with like.
         run = probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
-        times.append({k: run[k] for k in wall_keys + cpu_keys})
+        times.append({k: run[k] for k in wall_keys + cpu_keys + ("earlyMs", "earlyCpuMs")})
         del run
     run = probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
-    times.append({k: run[k] for k in wall_keys + cpu_keys})
+    times.append({k: run[k] for k in wall_keys + cpu_keys + ("earlyMs", "earlyCpuMs")})
     rrec, crec, results, unpaired = run["rrec"], run["crec"], run["results"], run["unpaired"]
     ref_out, cand_out, cand_error = run["refOut"], run["candOut"], run["candError"]
     del run
@@ -507,8 +534,9 @@ def main(config_path):
             log("%d of %d module pairs outside tolerance; outputs %s" % (mine["failing"], mine["layers"], "pass" if mine["outputsPass"] else "FAIL"))
     emit({"event": "done", "device": device, "gradients": grads, "ranks": ranks,
           "timings": {"loadMs": load_ms, "referenceMs": fast["referenceMs"], "candidateMs": fast["candidateMs"], "compareMs": fast["compareMs"] + tail_ms,
-                      "bare": bare, "cpu": {"referenceMs": frugal["referenceCpuMs"], "candidateMs": frugal["candidateCpuMs"],
-                                            "compareMs": frugal["compareCpuMs"] + tail_cpu}},
+                      "earlyCompareMs": fast["earlyMs"], "bare": bare,
+                      "cpu": {"referenceMs": frugal["referenceCpuMs"], "candidateMs": frugal["candidateCpuMs"],
+                              "compareMs": frugal["compareCpuMs"] + tail_cpu, "earlyCompareMs": frugal["earlyCpuMs"]}},
           "memory": {"afterLoadMB": rss_loaded, "peakMB": peak_rss_mb()}})
     if dist is not None:
         dist.barrier()

@@ -129,6 +129,18 @@ test('LayerNorm epsilon 1e-12 where the reference has 1e-6 is found at the first
   assert.equal(r.firstDivergence!.mappingLines![0].text, 'encoder.layer.{i}.layernorm_before.* -> layers.{i}.attn_norm.*');
 });
 
+test('an output the port changes in place after its module returned is compared as it is after the pass', { skip }, async () => {
+  // The probe compares mapping pairs while the candidate runs; a tensor changed since must not keep that result.
+  const cand = paddlePort('paddle_vit_inplace', (s) => s.replace('        return x + self.mlp(self.mlp_norm(x))',
+    '        n = self.mlp_norm(x)\n        y = self.mlp(n)\n        n.scale_(2.0)  # after use: the output is unchanged\n        return x + y'));
+  const r = await run({ candidate: cand });
+  const row = (m: string) => r.layers!.find((l) => l.candidate === m)!;
+  assert.equal(r.outputs[0].pass, true);
+  assert.equal(row('layers.0.mlp_norm').pass, false);
+  assert.equal(row('layers.0.mlp.fc2').pass, true);
+  assert.equal(r.firstDivergence!.module, 'layers.0.mlp_norm');
+});
+
 test('tanh-GELU where the reference has erf-GELU is found at the MLP of the first layer', { skip }, async () => {
   const cand = paddlePort('paddle_vit_tanh', (s) => s.replace('F.gelu(self.fc1(x))', 'F.gelu(self.fc1(x), approximate=True)'));
   const r = await run({ candidate: cand });
@@ -290,6 +302,29 @@ print(json.dumps(out).replace("Infinity", '"Infinity"'))`;
   const split = compareArrays(cases[5][0], cases[5][1], shape, tol).mismatches;
   assert.ok(split > 0 && split < n, `the threshold case splits: ${split} of ${n}`);
   assert.equal(out[6], null, 'a NaN goes to the exact NumPy path');
+});
+
+test('a comparison made during the candidate\'s pass is kept only while neither tensor changed since', { skip }, () => {
+  const script = `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'server', 'python'))})
+import torch
+import tensorport_early as early
+import tensorport_fastcompare as f
+from tensorport_frameworks import Side
+f.torch_or_none()
+side = lambda role: Side(role, torch.nn.Identity(), "torch")
+r = torch.randn(8192)
+c = r.clone()
+call = lambda t: {"name": "block", "call": 0, "tensor": t, "output": t, "id": id(t), "keys": frozenset(["block.w"])}
+rc, cc = call(r), call(c)
+e = early.EarlyCompare(side("reference"), side("candidate"), [rc], {"block": frozenset(["block.w"])}, [], 1e-5, 1.3e-6, lambda s, t: t)
+e.offer(cc)
+e.finish()
+before = e.result(rc, cc)
+c.mul_(2)
+print(json.dumps([before["pass"], e.result(rc, cc) is None]))`;
+  assert.deepEqual(JSON.parse(runPython(py.python!, ['-c', script])), [true, true]);
 });
 
 test('the CLI: eager JSON with firstDivergence.module and mappingLines, exit 1 on a fault, 2 when it cannot run', { skip }, () => {

@@ -194,9 +194,11 @@ export interface ParityReport {
   weights?: WeightReport;
   timings: {
     loadMs: number; runMs: number; compareMs?: number; totalMs?: number; referenceMs?: number; candidateMs?: number;
+    /** Eager mode: comparing done by a worker thread during the candidate's pass (inside candidateMs/compareMs). */
+    earlyCompareMs?: number;
     bareMs?: { reference: number; candidate: number };
     /** Eager mode: the probe process's CPU time (user + system, all threads) for the same phases. */
-    cpuMs?: { reference: number; candidate: number; compare: number; bare?: { reference: number; candidate: number } };
+    cpuMs?: { reference: number; candidate: number; compare: number; earlyCompare: number; bare?: { reference: number; candidate: number } };
   };
   /** Eager mode with --backward: every parameter's gradient of the same loss, paired through the mapping. */
   backward?: BackwardReport;
