@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 import tensorport_channel as channel  # noqa: E402
 from tensorport_compare import compare, summary  # noqa: E402
-from tensorport_early import EarlyCompare, drop_unpairable  # noqa: E402
+from tensorport_early import EarlyCompare, core_left_over, drop_unpairable  # noqa: E402
 from tensorport_fastcompare import compare_fast, summary_fast, torch_or_none  # noqa: E402
 from tensorport_frameworks import Side, cuda_available, framework_of, source_of, versions  # noqa: E402
 from tensorport_pairing import pair_calls  # noqa: E402
@@ -314,11 +314,11 @@ def as_torch(side, t):
 
 
 def single_threaded_torch():
-    """torch on one thread for the comparison: its operations there are small, and right after a Paddle pass
-    its thread pool would contend with Paddle's still-spinning OpenMP workers (several times slower than one
-    thread). Returns the thread count to restore, or 0."""
+    """torch on one thread for the comparison when Paddle is loaded: right after a Paddle pass torch's thread
+    pool contends with Paddle's OpenMP runtime (each operation several times slower than on one thread).
+    Without Paddle the comparison keeps torch's threads. Returns the thread count to restore, or 0."""
     torch = torch_or_none()
-    if torch is None:
+    if torch is None or "paddle" not in sys.modules:
         return 0
     n = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -355,7 +355,7 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
         raise ProbeError("the reference failed%s: %s" % (" in module %s" % ev["module"] if ev["module"] else "", ev["message"]))
     drop_unpairable(rrec.calls, crec.index(), rules)
     early = None
-    if torch_or_none() is not None:
+    if torch_or_none() is not None and core_left_over(cand, ref.device, channel.world_size()):
         early = EarlyCompare(ref, cand, rrec.calls, crec.index(), rules, atol, rtol, as_torch)
         crec.on_call = early.offer
     seed_all(seed, kinds)
