@@ -3,6 +3,7 @@ loading tensors in memory, device and dtype, hooks on every module, tensors to a
 Works with torch >= 1.13 and Paddle >= 2.5 (only long-standing APIs are used).
 """
 import inspect
+import os
 import sys
 
 import numpy as np
@@ -114,6 +115,31 @@ class Side:
 
     def keep(self, t):
         return t.detach()
+
+    def version(self, t):
+        """The tensor's in-place version counter (shared with what it was detached from), or None."""
+        v = getattr(t, "_version" if self.kind == "torch" else "inplace_version", None)
+        return v if isinstance(v, int) else None
+
+    def cpu_threads(self):
+        """How many threads this framework computes a CPU pass on: torch's intra-op pool; Paddle's OpenMP
+        threads (Paddle sets OMP_NUM_THREADS=1 when it is unset)."""
+        if self.kind == "torch":
+            import torch
+            return torch.get_num_threads()
+        try:
+            return max(1, int(os.environ.get("OMP_NUM_THREADS") or 1))
+        except ValueError:
+            return 1
+
+    def dlpack(self, t):
+        """A Paddle tensor as a torch tensor on the same memory (torch.utils.dlpack), or None."""
+        import torch.utils.dlpack
+        import paddle.utils.dlpack
+        try:
+            return torch.utils.dlpack.from_dlpack(paddle.utils.dlpack.to_dlpack(t))
+        except Exception:  # noqa: BLE001 - a dtype or device DLPack cannot carry: the caller copies through NumPy
+            return None
 
     def numpy(self, t):
         if self.kind == "torch":

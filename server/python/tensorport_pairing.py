@@ -17,45 +17,50 @@ def _depth(name):
     return name.count(".") + 1 if name else 0
 
 
-def pair_calls(ref_calls, cand_calls, rules):
+def modules_of(calls):
+    """{module name: its state keys} of the modules that made these calls, in call order."""
+    out = {}
+    for c in calls:
+        out.setdefault(c["name"], c["keys"])
+    return out
+
+
+def module_pairs(ref_mods, cand_mods, rules):
+    """Step 1: {reference module: (candidate module, "mapping" or "name")}. `cand_mods` may hold every module
+    of the candidate, called or not (before its pass): a reference module unpaired then stays unpaired
+    whichever of them run, as pairing fewer candidates pairs a prefix of the same reference list."""
     src2tgt = {}
     for r in rules:
         for s in r["sources"]:
             src2tgt.setdefault(s, set()).add(r["target"])
-    module_pairs = {}  # reference module -> (candidate module, by)
-    ref_mods = {}
-    cand_mods = {}
-    for c in ref_calls:
-        ref_mods.setdefault(c["name"], c["keys"])
-    for c in cand_calls:
-        cand_mods.setdefault(c["name"], c["keys"])
-    if rules:
-        by_keys = {}
-        for name, keys in cand_mods.items():
-            if name and keys:
-                by_keys.setdefault(keys, []).append(name)
-        wanted = {}
-        for name, keys in ref_mods.items():
-            if not name or not keys or any(k not in src2tgt for k in keys):
-                continue
-            target = frozenset(t for k in keys for t in src2tgt[k])
-            if target in by_keys:
-                wanted.setdefault(target, []).append(name)
-        for target, refs in wanted.items():
-            cands = sorted(by_keys[target], key=_depth, reverse=True)
-            # Innermost with innermost; a wrapper left over computes more than its child (an activation, a
-            # residual) and pairs with nothing rather than with something else.
-            for r, c in zip(sorted(refs, key=_depth, reverse=True), cands):
-                module_pairs[r] = (c, "mapping")
-    else:
-        for name in ref_mods:
-            if name and name in cand_mods:
-                module_pairs[name] = (name, "name")
+    if not rules:
+        return {name: (name, "name") for name in ref_mods if name and name in cand_mods}
+    by_keys = {}
+    for name, keys in cand_mods.items():
+        if name and keys:
+            by_keys.setdefault(keys, []).append(name)
+    wanted, out = {}, {}
+    for name, keys in ref_mods.items():
+        if not name or not keys or any(k not in src2tgt for k in keys):
+            continue
+        target = frozenset(t for k in keys for t in src2tgt[k])
+        if target in by_keys:
+            wanted.setdefault(target, []).append(name)
+    for target, refs in wanted.items():
+        cands = sorted(by_keys[target], key=_depth, reverse=True)
+        # Innermost with innermost; a wrapper left over computes more than its child (an activation, a
+        # residual) and pairs with nothing rather than with something else.
+        for r, c in zip(sorted(refs, key=_depth, reverse=True), cands):
+            out[r] = (c, "mapping")
+    return out
 
+
+def pair_calls(ref_calls, cand_calls, rules):
+    paired = module_pairs(modules_of(ref_calls), modules_of(cand_calls), rules)
     cand_index = {(c["name"], c["call"]): i for i, c in enumerate(cand_calls)}
     anchors = []
     for i, c in enumerate(ref_calls):
-        p = module_pairs.get(c["name"])
+        p = paired.get(c["name"])
         if p is None:
             continue
         j = cand_index.get((p[0], c["call"]))

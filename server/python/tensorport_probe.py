@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 import tensorport_channel as channel  # noqa: E402
 from tensorport_compare import compare, summary  # noqa: E402
+from tensorport_early import EarlyCompare, core_left_over, drop_unpairable  # noqa: E402
 from tensorport_fastcompare import compare_fast, summary_fast, torch_or_none  # noqa: E402
 from tensorport_frameworks import Side, cuda_available, framework_of, source_of, versions  # noqa: E402
 from tensorport_pairing import pair_calls  # noqa: E402
@@ -202,13 +203,24 @@ class Recorder:
         self.input_dtypes = {}
         self.keys_under = {}
         self.modules = {}
+        self.on_call = None  # called with each recorded call, in the hook
+
+    def index(self):
+        """Every module and the state keys under it ({name: frozenset}), before any call."""
+        if not self.modules:
+            under = {}
+            for k in self.side.state_shapes():  # each key under each of its prefixes: one pass, not one per module
+                parts = k.split(".")
+                for i in range(len(parts)):
+                    under.setdefault(".".join(parts[:i]), []).append(k)
+            for name, m in self.side.named_modules():
+                self.modules[name] = m
+                self.keys_under[name] = frozenset(under.get(name, ()))
+        return self.keys_under
 
     def attach(self):
-        keys = list(self.side.state_shapes())
-        for name, m in self.side.named_modules():
-            self.modules[name] = m
-            prefix = name + "." if name else ""
-            self.keys_under[name] = frozenset(k for k in keys if k.startswith(prefix))
+        self.index()
+        for name, m in self.modules.items():
             self.handles += self.side.hook(m, self._pre(name), self._post(name))
 
     def detach(self):
@@ -230,14 +242,20 @@ class Recorder:
             self.counts[name] = k + 1
             t = first_float(self.side, out)
             if t is not None:
-                self.calls.append({"name": name, "call": k, "tensor": self.side.keep(t), "id": id(t),
+                # "output" holds the output object itself: a call's "id" (id() of its output, which pairs the
+                # same tensor returned by a wrapper and its child) is unique only while the object lives, and a
+                # freed output's id is reused at once (the query, key and value outputs of one attention layer
+                # had the same).
+                self.calls.append({"name": name, "call": k, "tensor": self.side.keep(t), "output": t, "id": id(t),
                                    "shape": [int(d) for d in t.shape], "dtype": self.side.dtype_name(t), "keys": self.keys_under[name]})
+                if self.on_call is not None:
+                    self.on_call(self.calls[-1])
         return post
 
 
 def run_side(side, rec, inputs, dtype, grad):
     rec.attach()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         if grad:
             out = feed(side, inputs, dtype)
@@ -247,22 +265,24 @@ def run_side(side, rec, inputs, dtype, grad):
         side.sync()
     finally:
         rec.detach()
-    return out, (time.perf_counter() - t0) * 1000
+    return out, (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
 
 
 def bare_forward_ms(sides, inputs, dtypes, runs):
-    """Each model's best bare forward pass. The two alternate, as in the probed run: a framework's idle
-    OpenMP workers still spinning after its pass slow the other's (torch's libgomp and Paddle's libiomp5
-    on the same cores), and the reference measured apart from that would not be the pass the probe slows."""
-    best = [float("inf")] * len(sides)
+    """Each model's best bare forward pass, wall and CPU time (the process's, all threads: user + system),
+    each the best of `runs`. The two alternate, as in the probed run: a framework's idle OpenMP workers
+    still spinning after its pass slow the other's (torch's libgomp and Paddle's libiomp5 on the same
+    cores), and the reference measured apart from that would not be the pass the probe slows."""
+    best, cpu = [float("inf")] * len(sides), [float("inf")] * len(sides)
     for _ in range(runs):
         for i, side in enumerate(sides):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with side.no_grad():
                 feed(side, inputs, dtypes[i])
             side.sync()
             best[i] = min(best[i], (time.perf_counter() - t0) * 1000)
-    return best
+            cpu[i] = min(cpu[i], (time.process_time() - c0) * 1000)
+    return best, cpu
 
 
 def peak_rss_mb():
@@ -283,19 +303,23 @@ def fault_event(side, rec, err):
 
 # ---- comparing -------------------------------------------------------------------------------------
 def as_torch(side, t):
-    """A torch tensor for the fused comparison: torch's own, Paddle's through NumPy; None without torch."""
+    """A torch tensor for the fused comparison: torch's own, Paddle's on the same memory (DLPack) or else
+    through NumPy; None without torch."""
     torch = torch_or_none()
     if torch is None:
         return None
-    return t if side.kind == "torch" else torch.from_numpy(side.numpy(t))
+    if side.kind == "torch":
+        return t
+    shared = side.dlpack(t)
+    return shared if shared is not None else torch.from_numpy(side.numpy(t))
 
 
 def single_threaded_torch():
-    """torch on one thread for the comparison: its operations there are small, and right after a Paddle pass
-    its thread pool would contend with Paddle's still-spinning OpenMP workers (several times slower than one
-    thread). Returns the thread count to restore, or 0."""
+    """torch on one thread for the comparison when Paddle is loaded: right after a Paddle pass torch's thread
+    pool contends with Paddle's OpenMP runtime (each operation several times slower than on one thread).
+    Without Paddle the comparison keeps torch's threads. Returns the thread count to restore, or 0."""
     torch = torch_or_none()
-    if torch is None:
+    if torch is None or "paddle" not in sys.modules:
         return 0
     n = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -321,26 +345,34 @@ def compare_pair(ref, cand, rt, ct, atol, rtol, summaries):
 
 
 def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol):
-    """Both probed passes, then every pair compared: the calls, the rows, and the times."""
+    """Both probed passes, then every pair compared: the calls, the rows, and the times (wall and CPU)."""
     seed_all(seed, kinds)
+    rules = cfg.get("rules") or []
     rrec, crec = Recorder(ref), Recorder(cand)
     try:
-        ref_out, ref_ms = run_side(ref, rrec, inputs, "fp32", backward)
+        ref_out, ref_ms, ref_cpu = run_side(ref, rrec, inputs, "fp32", backward)
     except Exception as e:  # noqa: BLE001 - the user's reference failed: the check cannot run
         ev = fault_event(ref, rrec, e)
         raise ProbeError("the reference failed%s: %s" % (" in module %s" % ev["module"] if ev["module"] else "", ev["message"]))
+    drop_unpairable(rrec.calls, crec.index(), rules)
+    early = None
+    if torch_or_none() is not None and core_left_over(cand, ref.device, channel.world_size()):
+        early = EarlyCompare(ref, cand, rrec.calls, crec.index(), rules, atol, rtol, as_torch)
+        crec.on_call = early.offer
     seed_all(seed, kinds)
     cand_error = None
     try:
-        cand_out, cand_ms = run_side(cand, crec, inputs, dtype, backward)
+        cand_out, cand_ms, cand_cpu = run_side(cand, crec, inputs, dtype, backward)
     except Exception as e:  # noqa: BLE001 - the port failed: that is a finding, reported with its module
         cand_error = fault_event(cand, crec, e)
-        cand_out, cand_ms = None, 0.0
+        cand_out, cand_ms, cand_cpu = None, 0.0, 0.0
         log("candidate raised: " + "".join(traceback.format_exception_only(type(e), e)).strip())
 
-    t_cmp = time.perf_counter()
+    t_cmp, c_cmp = time.perf_counter(), time.process_time()
+    if early is not None:
+        early.finish()
     threads = single_threaded_torch()
-    pairs, unpaired = pair_calls(rrec.calls, crec.calls, cfg.get("rules") or [])
+    pairs, unpaired = pair_calls(rrec.calls, crec.calls, rules)
     done_ids = {}
     results = []
     for p in pairs:
@@ -349,7 +381,9 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
         if key in done_ids:
             cmp = done_ids[key]
         else:
-            cmp = compare_pair(ref, cand, r["tensor"], c["tensor"], atol, rtol, True)
+            cmp = early.result(r, c) if early is not None else None
+            if cmp is None:
+                cmp = compare_pair(ref, cand, r["tensor"], c["tensor"], atol, rtol, True)
             done_ids[key] = cmp
         row = dict(cmp)
         half = dtype != "fp32"
@@ -363,7 +397,9 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
     if threads:
         torch_or_none().set_num_threads(threads)
     return {"rrec": rrec, "crec": crec, "results": results, "unpaired": unpaired, "refOut": ref_out, "candOut": cand_out,
-            "candError": cand_error, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": (time.perf_counter() - t_cmp) * 1000}
+            "candError": cand_error, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": (time.perf_counter() - t_cmp) * 1000,
+            "referenceCpuMs": ref_cpu, "candidateCpuMs": cand_cpu, "compareCpuMs": (time.process_time() - c_cmp) * 1000,
+            "earlyMs": early.busy_s * 1000 if early is not None else 0.0, "earlyCpuMs": early.cpu_s * 1000 if early is not None else 0.0}
 
 
 # ---- the run ----------------------------------------------------------------------------------------
@@ -438,21 +474,21 @@ def main(config_path):
     bench = int(cfg.get("benchRuns", 0))
     bare = None
     if bench:
-        b = bare_forward_ms([ref, cand], inputs, ["fp32", dtype], bench)
-        bare = {"reference": b[0], "candidate": b[1]}
+        b, b_cpu = bare_forward_ms([ref, cand], inputs, ["fp32", dtype], bench)
+        bare = {"reference": b[0], "candidate": b[1], "cpu": {"reference": b_cpu[0], "candidate": b_cpu[1]}}
 
-    best = {}
+    wall_keys, cpu_keys = ("referenceMs", "candidateMs", "compareMs"), ("referenceCpuMs", "candidateCpuMs", "compareCpuMs")
+    times = []
     for _ in range(max(0, bench - 1)):
-        # Bench mode: the probed run's times are the best of as many runs as the bare passes', like with like.
+        # Bench mode: the probed run's times are those of the best of as many runs as the bare passes' (the
+        # least wall time in all, and apart the least CPU time), like with like.
         run = probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
-        for k in ("referenceMs", "candidateMs", "compareMs"):
-            best[k] = min(best.get(k, float("inf")), run[k])
+        times.append({k: run[k] for k in wall_keys + cpu_keys + ("earlyMs", "earlyCpuMs")})
         del run
     run = probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
+    times.append({k: run[k] for k in wall_keys + cpu_keys + ("earlyMs", "earlyCpuMs")})
     rrec, crec, results, unpaired = run["rrec"], run["crec"], run["results"], run["unpaired"]
     ref_out, cand_out, cand_error = run["refOut"], run["candOut"], run["candError"]
-    ref_ms, cand_ms = min(run["referenceMs"], best.get("referenceMs", float("inf"))), min(run["candidateMs"], best.get("candidateMs", float("inf")))
-    pairs_ms = min(run["compareMs"], best.get("compareMs", float("inf")))
     saved = None
     if channel.rank() == 0:
         # Full tensors only on request, from rank 0 (the ranks would write the same files).
@@ -460,7 +496,9 @@ def main(config_path):
         for n in save_notes:
             emit({"event": "note", "message": n})
     del run
-    t_cmp = time.perf_counter()
+    fast = min(times, key=lambda t: sum(t[k] for k in wall_keys))
+    frugal = min(times, key=lambda t: sum(t[k] for k in cpu_keys))
+    t_cmp, c_cmp = time.perf_counter(), time.process_time()
     threads = single_threaded_torch()
     for row in results:
         emit(dict(row, event="layer"))
@@ -485,7 +523,8 @@ def main(config_path):
         emit(cand_error)
     if threads:
         torch_or_none().set_num_threads(threads)
-    compare_ms = pairs_ms + (time.perf_counter() - t_cmp) * 1000
+    # The outputs' comparison and the events count as comparison too, in every run alike.
+    tail_ms, tail_cpu = (time.perf_counter() - t_cmp) * 1000, (time.process_time() - c_cmp) * 1000
 
     grads = None
     if backward and cand_error is None:
@@ -501,7 +540,10 @@ def main(config_path):
         if channel.rank() != 0:
             log("%d of %d module pairs outside tolerance; outputs %s" % (mine["failing"], mine["layers"], "pass" if mine["outputsPass"] else "FAIL"))
     emit({"event": "done", "device": device, "gradients": grads, "ranks": ranks, "savedTensors": saved,
-          "timings": {"loadMs": load_ms, "referenceMs": ref_ms, "candidateMs": cand_ms, "compareMs": compare_ms, "bare": bare},
+          "timings": {"loadMs": load_ms, "referenceMs": fast["referenceMs"], "candidateMs": fast["candidateMs"], "compareMs": fast["compareMs"] + tail_ms,
+                      "earlyCompareMs": fast["earlyMs"], "bare": bare,
+                      "cpu": {"referenceMs": frugal["referenceCpuMs"], "candidateMs": frugal["candidateCpuMs"],
+                              "compareMs": frugal["compareCpuMs"] + tail_cpu, "earlyCompareMs": frugal["earlyCpuMs"]}},
           "memory": {"afterLoadMB": rss_loaded, "peakMB": peak_rss_mb()}})
     if dist is not None:
         dist.barrier()

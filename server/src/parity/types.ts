@@ -221,7 +221,14 @@ export interface ParityReport {
   firstDivergence?: Divergence | null;
   layers?: LayerResult[];
   weights?: WeightReport;
-  timings: { loadMs: number; runMs: number; compareMs?: number; totalMs?: number; referenceMs?: number; candidateMs?: number; bareMs?: { reference: number; candidate: number } };
+  timings: {
+    loadMs: number; runMs: number; compareMs?: number; totalMs?: number; referenceMs?: number; candidateMs?: number;
+    /** Eager mode: comparing done by a worker thread during the candidate's pass (inside candidateMs/compareMs). */
+    earlyCompareMs?: number;
+    bareMs?: { reference: number; candidate: number };
+    /** Eager mode: the probe process's CPU time (user + system, all threads) for the same phases. */
+    cpuMs?: { reference: number; candidate: number; compare: number; earlyCompare: number; bare?: { reference: number; candidate: number } };
+  };
   /** Eager mode with --backward: every parameter's gradient of the same loss, paired through the mapping. */
   backward?: BackwardReport;
   /** Eager mode: module calls neither pairing could place. */

@@ -174,7 +174,8 @@ export function buildEagerReport(x: EagerReportInput): ParityReport {
   }
   const done = ev.done ?? {};
   const t = (done.timings ?? {}) as Record<string, unknown>;
-  const bareT = t.bare as { reference?: unknown; candidate?: unknown } | null | undefined;
+  const bareT = t.bare as { reference?: unknown; candidate?: unknown; cpu?: { reference?: unknown; candidate?: unknown } } | null | undefined;
+  const cpuT = t.cpu as { referenceMs?: unknown; candidateMs?: unknown; compareMs?: unknown; earlyCompareMs?: unknown } | undefined;
   const round = (v: number) => Math.round(v * 100) / 100;
   const ranks = Array.isArray(done.ranks) ? done.ranks as ParityReport['ranks'] : undefined;
   if (ranks) for (const r of ranks!) if (r.rank !== 0) notes.push(`rank ${r.rank}: ${r.failing} of ${r.layers} module pairs outside tolerance, outputs ${r.outputsPass ? 'pass' : 'FAIL'}`);
@@ -186,7 +187,14 @@ export function buildEagerReport(x: EagerReportInput): ParityReport {
     timings: {
       loadMs: round(x.prepareMs + num(t.loadMs)), runMs: round(num(t.referenceMs) + num(t.candidateMs)), compareMs: round(num(t.compareMs)), totalMs: round(x.totalMs),
       referenceMs: round(num(t.referenceMs)), candidateMs: round(num(t.candidateMs)),
+      ...(typeof t.earlyCompareMs === 'number' ? { earlyCompareMs: round(t.earlyCompareMs) } : {}),
       ...(bareT ? { bareMs: { reference: round(num(bareT.reference)), candidate: round(num(bareT.candidate)) } } : {}),
+      ...(cpuT ? {
+        cpuMs: {
+          reference: round(num(cpuT.referenceMs)), candidate: round(num(cpuT.candidateMs)), compare: round(num(cpuT.compareMs)), earlyCompare: round(num(cpuT.earlyCompareMs)),
+          ...(bareT?.cpu ? { bare: { reference: round(num(bareT.cpu.reference)), candidate: round(num(bareT.cpu.candidate)) } } : {}),
+        },
+      } : {}),
     },
     unpaired: ev.unpaired,
     memory: memory ? { afterLoadMB: typeof memory.afterLoadMB === 'number' ? round(memory.afterLoadMB) : null, peakMB: typeof memory.peakMB === 'number' ? round(memory.peakMB) : null } : undefined,
