@@ -1,6 +1,7 @@
 // The browser steps of the editor e2e (run by run.sh): real VS Code (code-server) in Debian's Chromium,
 // driven by keyboard and selectors the way a user works — never by sleeps.
 import { chromium } from 'playwright-core';
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
