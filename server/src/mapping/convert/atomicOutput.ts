@@ -48,8 +48,6 @@ export interface WriteOptions {
  * path degrades past ~1 MiB per call (measured: 0.5–1 MiB 0.4 s, 2–16 MiB 2.1–3.3 s). Aborts stay prompt.
  */
 const PIECE = 1024 * 1024;
-/** Pieces of one write queued on the thread pool at once, so the disk never waits for the next call. */
-const INFLIGHT = 4;
 /** Written data is flushed to disk in the background every this many bytes. */
 const FLUSH_EVERY = 128 * 1024 * 1024;
 /** A tensor's data up to this size may be written while the next tensor is produced. */
@@ -154,28 +152,18 @@ export async function writeAtomic(out: string, tensors: readonly OutTensor[], la
 }
 
 async function writeAll(fh: fs.FileHandle, data: Buffer, position: number, out: string, signal?: AbortSignal): Promise<number> {
-  // Pieces are queued on the thread pool a few at a time, so they keep going while the main thread is busy.
-  let next = 0;
-  const one = async (): Promise<void> => {
-    while (next < data.length) {
-      signal?.throwIfAborted();
-      const at = next;
-      const len = Math.min(PIECE, data.length - at);
-      next += len;
-      let done = 0;
-      while (done < len) {
-        const { bytesWritten } = await fh.write(data, at + done, len - done, position + at + done);
-        done += bytesWritten;
-      }
-    }
-  };
+  let done = 0;
   try {
-    await Promise.all(Array.from({ length: Math.min(INFLIGHT, Math.ceil(data.length / PIECE)) || 1 }, one));
+    while (done < data.length) {
+      signal?.throwIfAborted();
+      const { bytesWritten } = await fh.write(data, done, Math.min(PIECE, data.length - done), position + done);
+      done += bytesWritten;
+    }
   } catch (e) {
     if (signal?.aborted) throw e;
     throw ioError(out, 'write failed', e);
   }
-  return position + data.length;
+  return position + done;
 }
 
 /** The output path keeps whatever it had when any step before the rename fails: the message says so. */
