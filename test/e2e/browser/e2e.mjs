@@ -321,7 +321,8 @@ try {
     await panel.locator('#f-backward').uncheck();
     await panel.locator('#f-launcher').fill('torchrun --standalone --nproc-per-node 2');
     await panel.locator('button[type=submit]').click();
-    await panel.locator('#ranks tr', { hasText: /^\s*1\s/ }).waitFor({ timeout: 120_000 });
+    // Cells' texts run together in a row's text content: match rank 1's own cell.
+    await panel.locator('#ranks td:first-child', { hasText: /^1$/ }).waitFor({ timeout: 120_000 });
     await panel.locator('#results').screenshot({ path: path.join(OUT, 'parity-eager-ranks.png') });
     // The mapping line link opens the mapping the run used at that line.
     await panel.locator('a.mapping-line', { hasText: 'encoder.layer.{i}.attention.attention.query.weight -> blocks.{i}.attn.q.weight' }).click();
