@@ -4,15 +4,15 @@
 // it, and bundled it would cost every CLI start ~0.4 s of parsing for nothing.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { OUT as TRANSPOSE_TS, transposeWasmSource } from './.ci/transpose-wasm.mjs';
+import { OUT as SIMD_TS, simdWasmSource } from './.ci/simd-wasm.mjs';
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 const nativeExternals = ['onnxruntime-node', 'typescript'];
 
 mkdirSync('dist', { recursive: true });
-// The converter's SIMD transposes: the .wat compiled into a TypeScript module, rewritten only when it changed.
-const transposeTs = await transposeWasmSource();
-if (!existsSync(TRANSPOSE_TS) || readFileSync(TRANSPOSE_TS, 'utf8') !== transposeTs) writeFileSync(TRANSPOSE_TS, transposeTs);
+// The converter's SIMD kernels (transposes, casts): the .wat compiled into a TypeScript module, rewritten only when it changed.
+const simdTs = await simdWasmSource();
+if (!existsSync(SIMD_TS) || readFileSync(SIMD_TS, 'utf8') !== simdTs) writeFileSync(SIMD_TS, simdTs);
 for (const wasm of ['node_modules/web-tree-sitter/tree-sitter.wasm', 'node_modules/tree-sitter-python/tree-sitter-python.wasm']) {
   copyFileSync(wasm, `dist/${wasm.split('/').pop()}`);
 }

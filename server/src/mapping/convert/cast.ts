@@ -81,13 +81,14 @@ function range(t: { bits: number; signed: boolean }): [number, number] {
 }
 
 /** `alloc` gives the output buffer (aligned; every byte is written). */
-export function castData(src: Buffer, from: string, to: string, alloc: (n: number) => Buffer = allocFilled): Buffer {
+/** `kernel`: a faster cast where one applies (castKernel.ts), tried first. */
+export function castData(src: Buffer, from: string, to: string, alloc: (n: number) => Buffer = allocFilled, kernel?: (src: Buffer, from: string, out: Buffer, to: string, n: number) => boolean): Buffer {
   if (from === to) return src;
   if (!canCast(from, to)) throw new Error(`cast from ${from} to ${to} is not supported`);
   src = aligned(src, SIZE[from]);
   const n = src.length / SIZE[from];
   const out = alloc(n * SIZE[to]);
-  if (fastPath(src, from, out, to, n)) return out;
+  if (kernel?.(src, from, out, to, n) || fastPath(src, from, out, to, n)) return out;
   const get = reader(src, from);
   const dst = view(out, to);
 

@@ -17,7 +17,7 @@ export interface ProducedTensor { dtype: string; shape: number[]; data: Buffer }
 export async function produceTensor(rule: Rule, sources: readonly TensorInfo[], files: SourceFiles, what: string, signal?: AbortSignal): Promise<ProducedTensor> {
   const inputs: View[] = [];
   for (const s of sources) inputs.push(await sourceView(s, files));
-  const io = { materialize: (v: View, w: string) => materialize(v, files, w), alloc: (n: number) => files.pool.take(n) };
+  const io = { materialize: (v: View, w: string) => materialize(v, files, w), alloc: (n: number) => files.pool.take(n), castKernel: files.castKernel };
   const out = await runTransforms(rule.transforms, inputs, io, what, signal);
   if (out.length !== 1) throw new ConvertError('mapping', `${what}: the rule yields ${out.length} tensors for one target (a list needs \`cat\`)`);
   return { dtype: out[0].dtype, shape: out[0].shape, data: await materialize(out[0], files, what) };

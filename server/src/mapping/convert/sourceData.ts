@@ -10,6 +10,7 @@ import { DTYPE_SIZE, TensorInfo, isContiguous, numel, spanOf } from '../../forma
 import { BufferPool } from './bufferPool';
 import { allocBytes } from './cast';
 import { ConvertError } from './errors';
+import { arenaCast } from './castKernel';
 import { GatherThread } from './gatherThread';
 import { View, contiguousStrides, memoryView } from './view';
 
@@ -24,6 +25,9 @@ export class SourceFiles {
 
   /** Large transposes and permutes, off the main thread. */
   readonly gatherer = new GatherThread(this.pool.arena);
+
+  /** float32 → float16/bfloat16 in SIMD between the pool's buffers. */
+  readonly castKernel = arenaCast(this.pool.arena);
 
   /** `name` turns an absolute path into the name messages use. */
   constructor(readonly name: (file: string) => string, private readonly signal?: AbortSignal) {}

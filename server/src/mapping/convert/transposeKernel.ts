@@ -1,30 +1,18 @@
 /**
- * The SIMD transposes of transpose.wat over a conversion's arena memory. `gatherInto` hands them a 2-D
+ * The SIMD transposes of simd.wat over a conversion's arena memory. `gatherInto` hands them a 2-D
  * view whose source runs along the output's rows (`| transpose` of a contiguous matrix): the kernel does
  * the blocks of 4 × 4 32-bit or 8 × 8 16-bit elements, these loops the last few rows and columns.
  * 3–5× faster than the best JavaScript loop here (16 MiB of F32: ~9 against ~28 ms with cold caches;
  * 8 MiB of BF16: ~4 against ~20 ms), and the only per-element work left is on the edges.
  */
 import type { Transpose2d } from './gather';
-import { WasmMemory, compile, instantiate } from './wasm';
-import { TRANSPOSE_WASM } from './transposeWasm';
+import { simdExports } from './simdKernels';
+import type { WasmMemory } from './wasm';
 
-type Kernel = (src: number, dst: number, rows: number, cols: number, s1: number, ld: number, ti: number, tj: number) => void;
-
-let compiled: object | undefined;
-
-/**
- * A transpose for buffers in `memory` (each thread instantiates its own over the shared memory), or
- * undefined where this runtime has no WebAssembly SIMD — the JavaScript loops then do it all.
- */
+/** A transpose for buffers in `memory`, or undefined without WebAssembly SIMD. */
 export function arenaTranspose(memory: WasmMemory): Transpose2d | undefined {
-  let kernels: { t32: Kernel; t16: Kernel };
-  try {
-    compiled ??= compile(Buffer.from(TRANSPOSE_WASM, 'base64'));
-    kernels = instantiate(compiled, memory) as unknown as { t32: Kernel; t16: Kernel };
-  } catch {
-    return undefined;
-  }
+  const kernels = simdExports(memory);
+  if (!kernels) return undefined;
   return (s, base, d, rows, cols, s1) => {
     const w = s.BYTES_PER_ELEMENT;
     if (w === 1) return false;

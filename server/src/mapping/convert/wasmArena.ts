@@ -1,6 +1,6 @@
 /**
  * A conversion's large scratch buffers, carved from one shared WebAssembly memory: the SIMD transposes
- * (transpose.wat) address them directly, and the gathering thread sees the same bytes — no copy in or
+ * (simd.wat) address them directly, and the gathering thread sees the same bytes — no copy in or
  * out of the module's memory, which cost as much as the transpose itself. Best fit over a coalescing
  * free list; the memory grows as needed and never shrinks, so its size is the conversion's peak working
  * set. A 32-bit memory holds 4 GiB: past that, `alloc` says no and the caller takes ordinary memory.

@@ -1,6 +1,7 @@
 /**
- * The converter's SIMD transposes (transpose.wat through transposeKernel.ts) against the JavaScript
- * gather they replace, on buffers of the pool's WebAssembly arena: every bit pattern (NaN payloads
+ * The converter's SIMD kernels (simd.wat) against the JavaScript they replace: the casts float32 →
+ * float16/bfloat16 (castKernel.ts) on 2^25 bit patterns spread over all 2^32 and every special case;
+ * the transposes (transposeKernel.ts) against the JavaScript gather, on buffers of the pool's WebAssembly arena: every bit pattern (NaN payloads
  * included) lands where the JavaScript loop puts it, for 32- and 16-bit elements, shapes with and
  * without the kernels' block multiples, offsets into the source, a row-stride other than the width.
  * The arena itself: best fit, coalescing, its limit. And the compiled module in the repository is the
@@ -11,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { gatherInto } from '../../server/src/mapping/convert/gather';
+import { arenaCast } from '../../server/src/mapping/convert/castKernel';
+import { f32BitsToBf16, f32BitsToHalf } from '../../server/src/mapping/convert/floatBits';
 import { arenaTranspose } from '../../server/src/mapping/convert/transposeKernel';
 import { WasmArena } from '../../server/src/mapping/convert/wasmArena';
 
@@ -54,6 +57,30 @@ test('the SIMD transposes match the JavaScript gather bit for bit (F32, F16, edg
   assert.ok(got.equals(want));
 });
 
+test('the SIMD casts float32 → float16 / bfloat16 round every bit pattern as floatBits.ts does (NaN, infinity, overflow, subnormals, ties)', () => {
+  const arena = new WasmArena();
+  const cast = arenaCast(arena);
+  const n = 1 << 20;
+  const src = arena.alloc(n * 4)!;
+  const out = arena.alloc(n * 2)!;
+  const u32 = new Uint32Array(src.buffer, src.byteOffset, n);
+  const u16 = new Uint16Array(out.buffer, out.byteOffset, n);
+  const specials = [0, 0x80000000, 0x477fe000, 0x477fefff, 0x477ff000, 0x47800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffffffff,
+    0x387fc000, 0x38800000, 0x33000000, 0x33000001, 0x32ffffff, 0x00000001, 0x3f801000, 0x3f803000, 0x3f808000, 0x3f818000];
+  for (const to of ['F16', 'BF16'] as const) {
+    const f = to === 'F16' ? f32BitsToHalf : f32BitsToBf16;
+    let bad = 0;
+    for (let round = 0; round < 32; round++) {
+      // 2^20 patterns a round, strided over all 2^32 (a different phase each round), the specials first.
+      for (let i = 0; i < n; i++) u32[i] = i < specials.length ? specials[i] : (round + i * 4093 * 0x100 + i) >>> 0;
+      assert.ok(cast(src, 'F32', out, to, n - 3), 'the kernel takes arena buffers'); // n − 3: the tail loop too
+      for (let i = 0; i < n - 3; i++) if (u16[i] !== f(u32[i])) bad++;
+    }
+    assert.equal(bad, 0, `${to}: patterns the kernel rounds differently`);
+  }
+  assert.equal(cast(Buffer.alloc(64), 'F32', out, 'F16', 16), false, 'ordinary memory: not the kernel\'s');
+});
+
 test('the arena: best fit, freed neighbours merge, the top comes back, and past its limit it says no', () => {
   const a = new WasmArena(32); // 2 MiB
   const x = a.alloc(100_000)!;
@@ -72,7 +99,7 @@ test('the arena: best fit, freed neighbours merge, the top comes back, and past 
   assert.ok(a.size <= 2 * 1024 * 1024);
 });
 
-test('transposeWasm.ts is what transpose.wat compiles to', async () => {
-  const { transposeWasmSource, OUT } = await import(path.join(ROOT, '.ci', 'transpose-wasm.mjs')) as { transposeWasmSource(root: string): Promise<string>; OUT: string };
-  assert.equal(readFileSync(path.join(ROOT, OUT), 'utf8'), await transposeWasmSource(ROOT), 'run `npm run build` to regenerate it');
+test('simdWasm.ts is what simd.wat compiles to', async () => {
+  const { simdWasmSource, OUT } = await import(path.join(ROOT, '.ci', 'simd-wasm.mjs')) as { simdWasmSource(root: string): Promise<string>; OUT: string };
+  assert.equal(readFileSync(path.join(ROOT, OUT), 'utf8'), await simdWasmSource(ROOT), 'run `npm run build` to regenerate it');
 });

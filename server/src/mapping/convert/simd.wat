@@ -1,7 +1,7 @@
-;; The converter's transposes (server/src/mapping/convert/transposeKernel.ts): a 2-D strided copy whose
+;; The converter's SIMD kernels (transposeKernel.ts, castKernel.ts). Transposes: a 2-D strided copy whose
 ;; source runs along the output's rows — out[i, j] = src[i + j·s1], what `| transpose` of a contiguous
 ;; matrix is — in square blocks of SIMD lanes: four 32-bit or eight 16-bit source lines loaded, shuffled,
-;; stored as output rows. esbuild.mjs compiles it (with wabt) into transposeWasm.ts; the memory is the
+;; stored as output rows. Casts: float32 to float16 and bfloat16, bit for bit floatBits.ts's. esbuild.mjs compiles it (with wabt) into simdWasm.ts; the memory is the
 ;; converter's scratch arena (wasmArena.ts), shared with the gathering thread.
 (module
   (import "env" "memory" (memory 0 65536 shared))
@@ -126,5 +126,83 @@
         (br $jbl)))
       (local.set $ib (i32.add (local.get $ib) (local.get $ti)))
       (br $ibl)))
+  )
+
+  ;; float32 → float16 bits, round to nearest even, as floatBits.ts's f32BitsToHalf: NaN → sign | 0x7e00,
+  ;; ≥ 65520 → ±infinity, half subnormals by adding 0.5 as a float (the FPU rounds to nearest even),
+  ;; normals by the rounding bias. n32 elements at src (a multiple of 8) to n32 halves at dst.
+  ;; float32 → float16 bits, round to nearest even, as floatBits.ts's f32BitsToHalf: NaN → sign | 0x7e00,
+  ;; ≥ 65520 → ±infinity, half subnormals by adding 0.5 as a float (the FPU rounds to nearest even),
+  ;; normals by the rounding bias. n32 elements at src (a multiple of 8) to n32 halves at dst. The four-lane
+  ;; step is written out twice (V8 does not inline a call), and the comparisons are signed — |x| is
+  ;; non-negative either way, and SSE has no unsigned 32-bit compare: V8's emulation cost 2.5×.
+  (func (export "f32_f16") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32) (local $x v128) (local $y v128) (local $a v128) (local $o v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $x (v128.load (local.get $src)))
+      (local.set $y (v128.load offset=16 (local.get $src)))
+      ;; x: four halves in the low 16 bits of each lane
+      (local.set $a (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))))
+      ;; normal: (a − (112 << 23) + 0xfff + mantissa bit 13) >> 13
+      (local.set $o (i32x4.shr_u
+        (i32x4.add (i32x4.add (local.get $a) (i32x4.splat (i32.const 0xc8000fff)))
+                   (v128.and (i32x4.shr_u (local.get $a) (i32.const 13)) (i32x4.splat (i32.const 1))))
+        (i32.const 13)))
+      ;; below 2^-14: a + 0.5 as floats leaves the rounded half subnormal in the low bits
+      (local.set $o (v128.bitselect
+        (i32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0.5))) (i32x4.splat (i32.const 0x3f000000)))
+        (local.get $o)
+        (i32x4.lt_s (local.get $a) (i32x4.splat (i32.const 0x38800000)))))
+      (local.set $o (v128.bitselect (i32x4.splat (i32.const 0x7c00)) (local.get $o)
+        (i32x4.ge_s (local.get $a) (i32x4.splat (i32.const 0x47800000)))))
+      (local.set $o (v128.bitselect (i32x4.splat (i32.const 0x7e00)) (local.get $o)
+        (i32x4.gt_s (local.get $a) (i32x4.splat (i32.const 0x7f800000)))))
+      (local.set $x (v128.or (local.get $o) (v128.and (i32x4.shr_u (local.get $x) (i32.const 16)) (i32x4.splat (i32.const 0x8000)))))
+      ;; y: four halves in the low 16 bits of each lane
+      (local.set $a (v128.and (local.get $y) (i32x4.splat (i32.const 0x7fffffff))))
+      ;; normal: (a − (112 << 23) + 0xfff + mantissa bit 13) >> 13
+      (local.set $o (i32x4.shr_u
+        (i32x4.add (i32x4.add (local.get $a) (i32x4.splat (i32.const 0xc8000fff)))
+                   (v128.and (i32x4.shr_u (local.get $a) (i32.const 13)) (i32x4.splat (i32.const 1))))
+        (i32.const 13)))
+      ;; below 2^-14: a + 0.5 as floats leaves the rounded half subnormal in the low bits
+      (local.set $o (v128.bitselect
+        (i32x4.sub (f32x4.add (local.get $a) (f32x4.splat (f32.const 0.5))) (i32x4.splat (i32.const 0x3f000000)))
+        (local.get $o)
+        (i32x4.lt_s (local.get $a) (i32x4.splat (i32.const 0x38800000)))))
+      (local.set $o (v128.bitselect (i32x4.splat (i32.const 0x7c00)) (local.get $o)
+        (i32x4.ge_s (local.get $a) (i32x4.splat (i32.const 0x47800000)))))
+      (local.set $o (v128.bitselect (i32x4.splat (i32.const 0x7e00)) (local.get $o)
+        (i32x4.gt_s (local.get $a) (i32x4.splat (i32.const 0x7f800000)))))
+      (local.set $y (v128.or (local.get $o) (v128.and (i32x4.shr_u (local.get $y) (i32.const 16)) (i32x4.splat (i32.const 0x8000)))))
+      (v128.store (local.get $dst) (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $x) (local.get $y)))
+      (local.set $src (i32.add (local.get $src) (i32.const 32)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $l)))
+  )
+  ;; float32 → bfloat16 bits, round to nearest even, as f32BitsToBf16: any NaN → 0x7fc0.
+  (func (export "f32_bf16") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32) (local $x v128) (local $y v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $x (v128.load (local.get $src)))
+      (local.set $y (v128.load offset=16 (local.get $src)))
+      (local.set $x (v128.bitselect (i32x4.splat (i32.const 0x7fc0))
+        (i32x4.shr_u (i32x4.add (i32x4.add (local.get $x) (i32x4.splat (i32.const 0x7fff)))
+                                (v128.and (i32x4.shr_u (local.get $x) (i32.const 16)) (i32x4.splat (i32.const 1))))
+                     (i32.const 16))
+        (i32x4.gt_s (v128.and (local.get $x) (i32x4.splat (i32.const 0x7fffffff))) (i32x4.splat (i32.const 0x7f800000)))))
+      (local.set $y (v128.bitselect (i32x4.splat (i32.const 0x7fc0))
+        (i32x4.shr_u (i32x4.add (i32x4.add (local.get $y) (i32x4.splat (i32.const 0x7fff)))
+                                (v128.and (i32x4.shr_u (local.get $y) (i32.const 16)) (i32x4.splat (i32.const 1))))
+                     (i32.const 16))
+        (i32x4.gt_s (v128.and (local.get $y) (i32x4.splat (i32.const 0x7fffffff))) (i32x4.splat (i32.const 0x7f800000)))))
+      (v128.store (local.get $dst) (i8x16.shuffle 0 1 4 5 8 9 12 13 16 17 20 21 24 25 28 29 (local.get $x) (local.get $y)))
+      (local.set $src (i32.add (local.get $src) (i32.const 32)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $l)))
   )
 )
