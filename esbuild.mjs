@@ -33,8 +33,8 @@ await Promise.all([
     define: { TENSORPORT_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) } }),
   // The language server's header-reading worker threads.
   build({ ...common, entryPoints: ['server/src/index/readWorker.ts'], outfile: 'dist/readWorker.js', external: nativeExternals }),
-  // The converter's gathering thread, started by the CLI and the server from dist/.
-  build({ ...common, entryPoints: ['server/src/mapping/convert/gatherWorker.ts'], outfile: 'dist/gatherWorker.js' }),
+  // The converter's kernel thread (transposes, casts), started by the CLI and the server from dist/.
+  build({ ...common, entryPoints: ['server/src/mapping/convert/kernelWorker.ts'], outfile: 'dist/kernelWorker.js' }),
   // The parity runner's worker thread, started by the CLI and the server from dist/.
   build({ ...common, entryPoints: ['server/src/parity/parityWorker.ts'], outfile: 'dist/parityWorker.js', external: nativeExternals }),
 ]);

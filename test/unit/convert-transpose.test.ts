@@ -1,8 +1,8 @@
 /**
- * Large transposes and casts — the ones the converter hands to its gathering thread and SIMD kernels —
+ * Large transposes and casts — the ones the converter hands to its kernel thread and SIMD kernels —
  * checked by torch itself: weights of F32, F16 and BF16, with sizes that are and are not multiples of
  * the kernels' blocks, transposed by `| transpose`, and float32 cast to F16 and (transposed) to BF16 —
- * ties, subnormals, overflow, NaN, random bit patterns — through the built CLI (dist/gatherWorker.js)
+ * ties, subnormals, overflow, NaN, random bit patterns — through the built CLI (dist/kernelWorker.js)
  * and in this process (the worker from source), read back by safetensors and compared bit for bit with
  * `w.T.contiguous()` and `w.to(torch.float16 / bfloat16)`.
  */

@@ -19,7 +19,7 @@ import { FIXTURES, scratchDir } from '../support/tmp';
 const ROOT = path.join(__dirname, '..', '..');
 const ORT_BIN = path.join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
 const TARGETS: Record<string, string> = { 'linux-x64': 'linux/x64', 'linux-arm64': 'linux/arm64', 'darwin-x64': 'darwin/x64', 'darwin-arm64': 'darwin/arm64', 'win32-x64': 'win32/x64' };
-const ENTRY_POINTS = ['client.js', 'server.js', 'cli.js', 'mcp.js', 'readWorker.js', 'parityWorker.js', 'gatherWorker.js'];
+const ENTRY_POINTS = ['client.js', 'server.js', 'cli.js', 'mcp.js', 'readWorker.js', 'parityWorker.js', 'kernelWorker.js'];
 const NATIVE = /\.(node|so(\.\d+)*|dylib|dll)$/;
 const tmp = scratchDir('vsix');
 const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };

@@ -3,7 +3,7 @@
  * buffers per tensor (the bytes read, a gathered copy, a cast); fresh memory is mapped in page by page
  * on first write, which made a 16 MiB transpose 5–10× slower than into memory already used. Large
  * buffers come from the conversion's WebAssembly arena (wasmArena.ts: shared memory the SIMD transposes
- * and the gathering thread work on in place); after each tensor is written its buffers go back to the
+ * and the kernel thread work on in place); after each tensor is written its buffers go back to the
  * arena, whose memory stays mapped, so peak memory stays about one tensor's working set.
  */
 import { allocFilled } from './cast';
@@ -25,7 +25,7 @@ export class BufferPool {
   /** An aligned buffer of exactly n bytes whose contents are stale: the caller overwrites every byte. */
   take(n: number): Buffer {
     if (n < MIN_POOLED) return allocFilled(n);
-    // Past the arena's 4 GiB, ordinary shared memory (the gathering thread still works on it in place).
+    // Past the arena's 4 GiB, ordinary shared memory (the kernel thread still works on it in place).
     const buf = this.arena.alloc(n) ?? Buffer.from(new SharedArrayBuffer(n));
     this.used.push({ buf, gen: this.gen });
     return buf;

@@ -8,7 +8,7 @@ import { TensorInfo } from '../../formats/tensorInfo';
 import { Rule } from '../syntax';
 import { ConvertError } from './errors';
 import { runTransforms } from './runTransforms';
-import { SourceFiles, materialize, sourceView } from './sourceData';
+import { SourceFiles, castInto, materialize, sourceView } from './sourceData';
 import { View } from './view';
 
 export interface ProducedTensor { dtype: string; shape: number[]; data: Buffer }
@@ -17,7 +17,7 @@ export interface ProducedTensor { dtype: string; shape: number[]; data: Buffer }
 export async function produceTensor(rule: Rule, sources: readonly TensorInfo[], files: SourceFiles, what: string, signal?: AbortSignal): Promise<ProducedTensor> {
   const inputs: View[] = [];
   for (const s of sources) inputs.push(await sourceView(s, files));
-  const io = { materialize: (v: View, w: string) => materialize(v, files, w), alloc: (n: number) => files.pool.take(n), castKernel: files.castKernel };
+  const io = { materialize: (v: View, w: string) => materialize(v, files, w), alloc: (n: number) => files.pool.take(n), cast: (d: Buffer, from: string, to: string) => castInto(d, from, to, files) };
   const out = await runTransforms(rule.transforms, inputs, io, what, signal);
   if (out.length !== 1) throw new ConvertError('mapping', `${what}: the rule yields ${out.length} tensors for one target (a list needs \`cat\`)`);
   return { dtype: out[0].dtype, shape: out[0].shape, data: await materialize(out[0], files, what) };

@@ -8,7 +8,6 @@ import { DTYPE_SIZE, isContiguous, numel } from '../../formats/tensorInfo';
 import { Transform } from '../syntax';
 import { TensorType, applyTransform } from '../transforms';
 import { castData } from './cast';
-import type { CastKernel } from './castKernel';
 import { ConvertError } from './errors';
 import { View, chunk, memoryView, permute, reshapeContiguous, squeeze, unsqueeze } from './view';
 
@@ -17,8 +16,8 @@ export interface TensorIO {
   materialize(v: View, what: string): Promise<Buffer>;
   /** Scratch for results that overwrite every byte (see bufferPool.ts). */
   alloc(n: number): Buffer;
-  /** A faster cast for the scratch's buffers (castKernel.ts), where there is one. */
-  castKernel?: CastKernel;
+  /** Casts data into new scratch (off the main thread where it can be); castData in place by default. */
+  cast?(data: Buffer, from: string, to: string): Promise<Buffer>;
 }
 
 export async function runTransforms(transforms: readonly Transform[], inputs: View[], io: TensorIO, what: string, signal?: AbortSignal): Promise<View[]> {
@@ -72,7 +71,11 @@ async function apply(t: Transform, views: View[], types: TensorType[], io: Tenso
     case 'cast': {
       const to = types[0].dtype;
       const out: View[] = [];
-      for (const v of views) out.push(memoryView(to, DTYPE_SIZE[to], v.shape, castData(await io.materialize(v, what), v.dtype, to, io.alloc, io.castKernel), v.origin));
+      for (const v of views) {
+        const data = await io.materialize(v, what);
+        const cast = v.dtype === to ? data : io.cast ? await io.cast(data, v.dtype, to) : castData(data, v.dtype, to, io.alloc);
+        out.push(memoryView(to, DTYPE_SIZE[to], v.shape, cast, v.origin));
+      }
       return out;
     }
     default:

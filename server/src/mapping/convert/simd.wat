@@ -2,7 +2,7 @@
 ;; source runs along the output's rows — out[i, j] = src[i + j·s1], what `| transpose` of a contiguous
 ;; matrix is — in square blocks of SIMD lanes: four 32-bit or eight 16-bit source lines loaded, shuffled,
 ;; stored as output rows. Casts: float32 to float16 and bfloat16, bit for bit floatBits.ts's. esbuild.mjs compiles it (with wabt) into simdWasm.ts; the memory is the
-;; converter's scratch arena (wasmArena.ts), shared with the gathering thread.
+;; converter's scratch arena (wasmArena.ts), shared with the kernel thread (kernelWorker.ts).
 (module
   (import "env" "memory" (memory 0 65536 shared))
   ;; out[i, j] = src[i + j*s1] for i < rows, j < cols (32-bit elements; rows and cols multiples of 4),

@@ -8,10 +8,9 @@ import { describeFsError } from '../../formats/byteSource';
 import { openRegular } from '../../formats/openRegular';
 import { DTYPE_SIZE, TensorInfo, isContiguous, numel, spanOf } from '../../formats/tensorInfo';
 import { BufferPool } from './bufferPool';
-import { allocBytes } from './cast';
+import { allocBytes, canCast } from './cast';
 import { ConvertError } from './errors';
-import { arenaCast } from './castKernel';
-import { GatherThread } from './gatherThread';
+import { KernelThread } from './kernelThread';
 import { View, contiguousStrides, memoryView } from './view';
 
 /** Reads are issued in pieces of this size, so an abort is noticed within one piece. */
@@ -23,11 +22,8 @@ export class SourceFiles {
   /** Scratch buffers, recycled after each tensor is written. */
   readonly pool = new BufferPool();
 
-  /** Large transposes and permutes, off the main thread. */
-  readonly gatherer = new GatherThread(this.pool.arena);
-
-  /** float32 → float16/bfloat16 in SIMD between the pool's buffers. */
-  readonly castKernel = arenaCast(this.pool.arena);
+  /** Large transposes, permutes and casts, off the main thread (SIMD between the pool's buffers). */
+  readonly kernels = new KernelThread(this.pool.arena);
 
   /** `name` turns an absolute path into the name messages use. */
   constructor(readonly name: (file: string) => string, private readonly signal?: AbortSignal) {}
@@ -68,7 +64,7 @@ export class SourceFiles {
     const all = [...this.handles.values()];
     this.handles.clear();
     this.pool.clear();
-    await this.gatherer.close();
+    await this.kernels.close();
     await Promise.all(all.map((h) => h.then((fh) => fh.close(), () => undefined).catch(() => undefined)));
   }
 }
@@ -97,7 +93,7 @@ export async function materialize(v: View, files: SourceFiles, what: string): Pr
   const contiguous = isContiguous(v.shape, v.strides);
   const strided = async (src: Buffer, offset: number) => {
     const out = files.pool.take(n * v.size); // every byte is written by the gather
-    await files.gatherer.gather(src, offset, v.size, v.shape, v.strides, out);
+    await files.kernels.gather(src, offset, v.size, v.shape, v.strides, out);
     return out;
   };
   if (v.base.kind === 'memory') {
@@ -110,6 +106,14 @@ export async function materialize(v: View, files: SourceFiles, what: string): Pr
   if (contiguous) return bytes;
   const out = await strided(bytes, 0);
   files.pool.release(bytes); // only the gathered copy lives on
+  return out;
+}
+
+/** `data` cast from `from` to `to` into the pool's scratch, on the kernel thread when it is large. */
+export async function castInto(data: Buffer, from: string, to: string, files: SourceFiles): Promise<Buffer> {
+  if (!canCast(from, to)) throw new Error(`cast from ${from} to ${to} is not supported`);
+  const out = files.pool.take((data.length / DTYPE_SIZE[from]) * DTYPE_SIZE[to]); // every element is written by the cast
+  await files.kernels.cast(data, from, to, out);
   return out;
 }
 

@@ -1,6 +1,6 @@
 /**
  * A conversion's large scratch buffers, carved from one shared WebAssembly memory: the SIMD transposes
- * (simd.wat) address them directly, and the gathering thread sees the same bytes — no copy in or
+ * (simd.wat) address them directly, and the kernel thread sees the same bytes — no copy in or
  * out of the module's memory, which cost as much as the transpose itself. Best fit over a coalescing
  * free list; the memory grows as needed and never shrinks, so its size is the conversion's peak working
  * set. A 32-bit memory holds 4 GiB: past that, `alloc` says no and the caller takes ordinary memory.
@@ -27,7 +27,7 @@ export class WasmArena {
   constructor(private readonly maxPages = MAX_PAGES) {}
 
   /**
-   * Shared, so the gathering thread gets it too (memory.buffer is re-read after each growth); made on
+   * Shared, so the kernel thread gets it too (memory.buffer is re-read after each growth); made on
    * the first allocation. Undefined where it cannot be made (an address-space limit: a shared memory
    * reserves its maximum up front) — buffers then come from ordinary memory.
    */
