@@ -31,19 +31,24 @@ def core_left_over(cand, device, world_size):
     return cand.cpu_threads() < cores
 
 
-def drop_unpairable(ref_calls, cand_modules, rules):
+def pairs_before_candidate(ref_calls, cand_modules, rules):
+    """{reference module: (candidate module, how)} from the reference's calls and every candidate module,
+    before the candidate runs (tensorport_pairing.module_pairs)."""
+    return module_pairs(modules_of(ref_calls), cand_modules, rules)
+
+
+def drop_unpairable(ref_calls, paired):
     """Releases the recorded outputs of reference modules with state that no candidate module can pair with
     (only modules without state pair by order): they would be held through the candidate's pass for nothing."""
-    paired = module_pairs(modules_of(ref_calls), cand_modules, rules)
     for c in ref_calls:
         if c["keys"] and c["name"] and c["name"] not in paired:
             c["tensor"] = c["output"] = None
 
 
 class EarlyCompare:
-    def __init__(self, ref, cand, ref_calls, cand_modules, rules, atol, rtol, as_torch):
+    def __init__(self, ref, cand, ref_calls, paired, atol, rtol, as_torch):
+        """`paired`: pairs_before_candidate()'s."""
         self.ref, self.cand, self.atol, self.rtol, self.as_torch = ref, cand, atol, rtol, as_torch
-        paired = module_pairs(modules_of(ref_calls), cand_modules, rules)
         self.partner = {c: r for r, (c, _) in paired.items()}
         self.ref_call = {(c["name"], c["call"]): c for c in ref_calls}
         self.results = {}  # (reference id, candidate id) -> (comparison or None, their versions)

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 import tensorport_channel as channel  # noqa: E402
 from tensorport_compare import compare, summary  # noqa: E402
-from tensorport_early import EarlyCompare, core_left_over, drop_unpairable  # noqa: E402
+from tensorport_early import EarlyCompare, core_left_over, drop_unpairable, pairs_before_candidate  # noqa: E402
 from tensorport_fastcompare import compare_fast, summary_fast, torch_or_none  # noqa: E402
 from tensorport_frameworks import Side, cuda_available, framework_of, source_of, versions  # noqa: E402
 from tensorport_pairing import pair_calls  # noqa: E402
@@ -354,10 +354,11 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
     except Exception as e:  # noqa: BLE001 - the user's reference failed: the check cannot run
         ev = fault_event(ref, rrec, e)
         raise ProbeError("the reference failed%s: %s" % (" in module %s" % ev["module"] if ev["module"] else "", ev["message"]))
-    drop_unpairable(rrec.calls, crec.index(), rules)
+    paired = pairs_before_candidate(rrec.calls, crec.index(), rules)
+    drop_unpairable(rrec.calls, paired)
     early = None
     if torch_or_none() is not None and core_left_over(cand, ref.device, channel.world_size()):
-        early = EarlyCompare(ref, cand, rrec.calls, crec.index(), rules, atol, rtol, as_torch)
+        early = EarlyCompare(ref, cand, rrec.calls, paired, atol, rtol, as_torch)
         crec.on_call = early.offer
     seed_all(seed, kinds)
     cand_error = None

@@ -318,7 +318,7 @@ r = torch.randn(8192)
 c = r.clone()
 call = lambda t: {"name": "block", "call": 0, "tensor": t, "output": t, "id": id(t), "keys": frozenset(["block.w"])}
 rc, cc = call(r), call(c)
-e = early.EarlyCompare(side("reference"), side("candidate"), [rc], {"block": frozenset(["block.w"])}, [], 1e-5, 1.3e-6, lambda s, t: t)
+e = early.EarlyCompare(side("reference"), side("candidate"), [rc], early.pairs_before_candidate([rc], {"block": frozenset(["block.w"])}, []), 1e-5, 1.3e-6, lambda s, t: t)
 e.offer(cc)
 e.finish()
 before = e.result(rc, cc)
