@@ -13,7 +13,7 @@ import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { castData } from '../../server/src/mapping/convert/cast';
 import { ConvertError } from '../../server/src/mapping/convert/errors';
 import { f32BitsToBf16, f32BitsToHalf, halfToNumber, numberToBf16, numberToHalf } from '../../server/src/mapping/convert/floatBits';
-import { gather } from '../../server/src/mapping/convert/gather';
+import { gatherInto } from '../../server/src/mapping/convert/gather';
 import { convertMapping } from '../../server/src/mapping/convert/convertMapping';
 import { FIXTURES, scratchDir } from '../support/tmp';
 import { RT_FUSED_RULES, T5_TIED_RULES, VIT_TO_PADDLE_RULES } from '../support/mappings';
@@ -453,7 +453,8 @@ test('casts to the same type keep the bytes; 8-byte elements move as words, NaN 
   for (let i = 0; i < 6; i++) data.writeBigUInt64LE(0x7ff0000000000001n + BigInt(i) * 0x1111n, i * 8);
   assert.equal(castData(data, 'F64', 'F64'), data);
   // A [2, 3] F64 tensor transposed: element (i, j) of the result is element (j, i) of the source.
-  const t = gather(data, 0, 8, [3, 2], [1, 3]);
+  const t = Buffer.alloc(48);
+  gatherInto(data, 0, 8, [3, 2], [1, 3], t);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) {
     assert.ok(t.subarray((i * 2 + j) * 8, (i * 2 + j + 1) * 8).equals(data.subarray((j * 3 + i) * 8, (j * 3 + i + 1) * 8)));
   }

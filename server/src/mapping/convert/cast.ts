@@ -10,6 +10,7 @@
  * - → BOOL: non-zero (NaN included) → 1; BOOL → number: 0 or 1 (any non-zero byte is true).
  * Casting to the same type leaves the bytes untouched.
  */
+import type { CastKernel } from './castKernel';
 import { table } from '../../formats/table';
 import { f32BitsToBf16, f32BitsToHalf, halfTable32, bf16ToNumber, numberToBf16, numberToHalf, roundBigInt } from './floatBits';
 
@@ -80,9 +81,8 @@ function range(t: { bits: number; signed: boolean }): [number, number] {
   return t.signed ? [-(2 ** (t.bits - 1)), 2 ** (t.bits - 1) - 1] : [0, 2 ** t.bits - 1];
 }
 
-/** `alloc` gives the output buffer (aligned; every byte is written). */
-/** `kernel`: a faster cast where one applies (castKernel.ts), tried first. */
-export function castData(src: Buffer, from: string, to: string, alloc: (n: number) => Buffer = allocFilled, kernel?: (src: Buffer, from: string, out: Buffer, to: string, n: number) => boolean): Buffer {
+/** `alloc` gives the output buffer (aligned; every byte is written); `kernel`, a faster cast where one applies (castKernel.ts), is tried first. */
+export function castData(src: Buffer, from: string, to: string, alloc: (n: number) => Buffer = allocFilled, kernel?: CastKernel): Buffer {
   if (from === to) return src;
   if (!canCast(from, to)) throw new Error(`cast from ${from} to ${to} is not supported`);
   src = aligned(src, SIZE[from]);

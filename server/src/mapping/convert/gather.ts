@@ -4,10 +4,9 @@
  * pattern — NaN payloads included — survives. Dimensions are merged where the strides allow, runs
  * with stride 1 are block copies, and a 2-D transpose goes in cache-sized bands.
  */
-import { allocFilled } from './cast';
 import { numel } from '../../formats/tensorInfo';
 
-export type Words = Uint8Array | Uint16Array | Uint32Array;
+type Words = Uint8Array | Uint16Array | Uint32Array;
 
 /**
  * A faster 2-D transpose where one applies (transposeKernel.ts): out[i, j] = s[base + i + j·s1] for
@@ -17,14 +16,7 @@ export type Transpose2d = (s: Words, base: number, d: Words, rows: number, cols:
 
 const ROWS = 64;
 
-export function gather(src: Buffer, offset: number, size: number, shape: readonly number[], strides: readonly number[], alloc: (n: number) => Buffer = allocFilled): Buffer {
-  // Every element of the output is written exactly once.
-  const out = alloc(numel(shape) * size);
-  gatherInto(src, offset, size, shape, strides, out);
-  return out;
-}
-
-/** gather() into `out`, which holds exactly the view's bytes. */
+/** The view of `src` (element offset, size, shape, strides) into `out`, which holds exactly its bytes: every element written once. */
 export function gatherInto(src: Buffer, offset: number, size: number, shape: readonly number[], strides: readonly number[], out: Buffer, transpose?: Transpose2d): void {
   if (numel(shape) === 0) return;
   // Words of 4, 2 or 1 bytes, as the element size and the source alignment allow.

@@ -12,13 +12,12 @@ import { Worker } from 'node:worker_threads';
 import { castData } from './cast';
 import { arenaCast } from './castKernel';
 import { gatherInto } from './gather';
-import type { KernelJob, KernelReply } from './kernelWorker';
+import type { CastKernel } from './castKernel';
+import type { KernelJob, KernelReply, KernelWork } from './kernelWorker';
 import type { WasmArena } from './wasmArena';
 
 /** Below this many output bytes a round trip to the worker costs more than the work. */
 const MIN_THREADED = 1 << 20;
-
-type Job = KernelJob extends infer J ? (J extends KernelJob ? Omit<J, 'id' | 'src' | 'out' | 'arena'> : never) : never;
 
 export class KernelThread {
   private worker?: Worker;
@@ -26,8 +25,13 @@ export class KernelThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
 
+  /** The SIMD cast for arena buffers cast here, on this thread. */
+  private readonly castHere?: CastKernel;
+
   /** `arena`: the pool's memory, whose buffers the worker works on with SIMD. */
-  constructor(private readonly arena?: WasmArena, private readonly workerFile = defaultWorkerFile()) {}
+  constructor(private readonly arena?: WasmArena, private readonly workerFile = defaultWorkerFile()) {
+    this.castHere = arena && arenaCast(arena);
+  }
 
   /** Fills `out` (exactly the view's bytes) with the view of `src`; resolves when it is filled. */
   gather(src: Buffer, offset: number, size: number, shape: readonly number[], strides: readonly number[], out: Buffer): Promise<void> {
@@ -37,13 +41,7 @@ export class KernelThread {
 
   /** Fills `out` (exactly the cast's bytes) with `src` cast from `from` to `to`. */
   cast(src: Buffer, from: string, to: string, out: Buffer): Promise<void> {
-    return this.run(src, out, { kind: 'cast', from, to }, () => castData(src, from, to, () => out, this.localCast()));
-  }
-
-  private castHere?: ReturnType<typeof arenaCast>;
-  private localCast() {
-    if (this.arena) this.castHere ??= arenaCast(this.arena);
-    return this.castHere;
+    return this.run(src, out, { kind: 'cast', from, to }, () => castData(src, from, to, () => out, this.castHere));
   }
 
   async close(): Promise<void> {
@@ -53,7 +51,7 @@ export class KernelThread {
     await w?.terminate();
   }
 
-  private async run(src: Buffer, out: Buffer, job: Job, inPlace: () => void): Promise<void> {
+  private async run(src: Buffer, out: Buffer, work: KernelWork, inPlace: () => void): Promise<void> {
     if (out.length < MIN_THREADED || !(src.buffer instanceof SharedArrayBuffer) || !(out.buffer instanceof SharedArrayBuffer)) {
       inPlace();
       return;
@@ -61,13 +59,13 @@ export class KernelThread {
     if (this.failed) throw new Error(this.failed);
     const worker = this.start();
     const id = this.nextId++;
-    const full = {
-      ...job, id, arena: !!this.arena && this.arena.owns(src) && this.arena.owns(out),
+    const job = {
+      ...work, id, arena: !!this.arena && this.arena.owns(src) && this.arena.owns(out),
       src: { buf: src.buffer, offset: src.byteOffset, length: src.length }, out: { buf: out.buffer, offset: out.byteOffset, length: out.length },
     } as KernelJob;
     const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     worker.ref(); // a job in flight keeps the process alive; an idle worker does not
-    worker.postMessage(full);
+    worker.postMessage(job);
     return done;
   }
 

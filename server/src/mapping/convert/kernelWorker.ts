@@ -13,15 +13,17 @@ import type { WasmMemory } from './wasm';
 
 interface Shared { buf: SharedArrayBuffer; offset: number; length: number }
 
-/** A gather or a cast between two shared buffers. `arena`: both are in the memory given at start. */
-export type KernelJob = { id: number; src: Shared; out: Shared; arena: boolean } & (
+/** What to do: a gather (a view's element offset, size, shape, strides over the source) or a cast. */
+export type KernelWork =
   | { kind: 'gather'; offset: number; size: number; shape: number[]; strides: number[] }
-  | { kind: 'cast'; from: string; to: string });
+  | { kind: 'cast'; from: string; to: string };
+/** Work between two shared buffers. `arena`: both are in the memory given at start. */
+export type KernelJob = { id: number; src: Shared; out: Shared; arena: boolean } & KernelWork;
 export type KernelReply = { id: number; ok: true } | { id: number; ok: false; message: string };
 
 const memory = (workerData as { memory?: WasmMemory } | undefined)?.memory;
 const transpose = memory ? arenaTranspose(memory) : undefined;
-const cast = memory ? arenaCastOver(memory, () => true) : undefined;
+const cast = memory ? arenaCastOver(memory) : undefined;
 const view = (s: Shared) => Buffer.from(s.buf, s.offset, s.length);
 
 parentPort?.on('message', (job: KernelJob) => {

@@ -16,7 +16,7 @@ export interface TensorIO {
   materialize(v: View, what: string): Promise<Buffer>;
   /** Scratch for results that overwrite every byte (see bufferPool.ts). */
   alloc(n: number): Buffer;
-  /** Casts data into new scratch (off the main thread where it can be); castData in place by default. */
+  /** Casts data into new scratch (off the main thread where it can be; the data itself when the types are one); castData by default. */
   cast?(data: Buffer, from: string, to: string): Promise<Buffer>;
 }
 
@@ -73,7 +73,7 @@ async function apply(t: Transform, views: View[], types: TensorType[], io: Tenso
       const out: View[] = [];
       for (const v of views) {
         const data = await io.materialize(v, what);
-        const cast = v.dtype === to ? data : io.cast ? await io.cast(data, v.dtype, to) : castData(data, v.dtype, to, io.alloc);
+        const cast = io.cast ? await io.cast(data, v.dtype, to) : castData(data, v.dtype, to, io.alloc);
         out.push(memoryView(to, DTYPE_SIZE[to], v.shape, cast, v.origin));
       }
       return out;

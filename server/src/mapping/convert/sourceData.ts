@@ -109,8 +109,9 @@ export async function materialize(v: View, files: SourceFiles, what: string): Pr
   return out;
 }
 
-/** `data` cast from `from` to `to` into the pool's scratch, on the kernel thread when it is large. */
+/** `data` cast from `from` to `to` into the pool's scratch, on the kernel thread when it is large (the data itself when they are one type). */
 export async function castInto(data: Buffer, from: string, to: string, files: SourceFiles): Promise<Buffer> {
+  if (from === to) return data;
   if (!canCast(from, to)) throw new Error(`cast from ${from} to ${to} is not supported`);
   const out = files.pool.take((data.length / DTYPE_SIZE[from]) * DTYPE_SIZE[to]); // every element is written by the cast
   await files.kernels.cast(data, from, to, out);

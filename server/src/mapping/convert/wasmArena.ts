@@ -16,6 +16,9 @@ const ALIGN = 64;
 
 interface Extent { at: number; len: number }
 
+/** The bytes a buffer of n bytes occupies: whole cache lines. */
+const extent = (n: number) => Math.ceil(Math.max(n, 1) / ALIGN) * ALIGN;
+
 export class WasmArena {
   private mem?: WasmMemory | null;
   private top = 0;
@@ -46,7 +49,7 @@ export class WasmArena {
   alloc(n: number): Buffer | undefined {
     const memory = this.memory;
     if (!memory) return undefined;
-    const len = Math.ceil(Math.max(n, 1) / ALIGN) * ALIGN;
+    const len = extent(n);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       if (this.free[i].len >= len && (best < 0 || this.free[i].len < this.free[best].len)) best = i;
@@ -76,11 +79,10 @@ export class WasmArena {
     return Buffer.from(sab, at, n);
   }
 
-  /** Gives back a buffer `alloc` returned (a subarray of one is fine: its whole extent is freed). */
+  /** Gives back a buffer exactly as `alloc` returned it (its length says how much to free). */
   release(buf: Buffer): void {
     if (!this.owns(buf)) return;
-    const len = Math.ceil(Math.max(buf.length, 1) / ALIGN) * ALIGN;
-    const e: Extent = { at: buf.byteOffset, len };
+    const e: Extent = { at: buf.byteOffset, len: extent(buf.length) };
     let i = 0;
     while (i < this.free.length && this.free[i].at < e.at) i++;
     this.free.splice(i, 0, e);
