@@ -189,13 +189,9 @@ export class ParityPanel {
     }
     this.running?.cancel();
     const cts = (this.running = new vscode.CancellationTokenSource());
-    const subs = [
-      this.client.onNotification(PARITY_PROGRESS_NOTIFICATION, (p: ParityProgressParams) => { if (p.id === id) void this.panel.webview.postMessage({ type: 'progress', ...p } satisfies ParityMessage); }),
-      this.client.onNotification(PARITY_LOG_NOTIFICATION, (p: ParityLogParams) => { if (p.id === id) this.output.append(p.text); }),
-    ];
     await this.panel.webview.postMessage({ type: 'started' } satisfies ParityMessage);
     try {
-      const r = await this.client.sendRequest<ParityResult>(PARITY_REQUEST, params, cts.token);
+      const r = await this.request(this.client, params, cts.token, (p) => void this.panel.webview.postMessage({ type: 'progress', ...p } satisfies ParityMessage));
       if (!r.ok) {
         await this.panel.webview.postMessage({ type: 'error', message: r.message } satisfies ParityMessage);
         return;
@@ -207,11 +203,28 @@ export class ParityPanel {
     } catch (e) {
       await this.panel.webview.postMessage({ type: 'error', message: cts.token.isCancellationRequested ? 'cancelled' : String(e) } satisfies ParityMessage);
     } finally {
-      subs.forEach((s) => s.dispose());
       if (this.running === cts) this.running = undefined;
       cts.dispose();
     }
   }
+  /**
+   * Sends one parity request: its progress to `onProgress`, its log to the Output channel; a failure or a
+   * cancellation comes back as a result (`cancelled` for the latter).
+   */
+  private async request(client: LanguageClient, params: ParityParams, token: vscode.CancellationToken, onProgress: (p: ParityProgressParams) => void): Promise<ParityResult> {
+    const subs = [
+      client.onNotification(PARITY_PROGRESS_NOTIFICATION, (p: ParityProgressParams) => { if (p.id === params.id) onProgress(p); }),
+      client.onNotification(PARITY_LOG_NOTIFICATION, (p: ParityLogParams) => { if (p.id === params.id) this.output.append(p.text); }),
+    ];
+    try {
+      return await client.sendRequest<ParityResult>(PARITY_REQUEST, params, token);
+    } catch (e) {
+      return { ok: false, message: token.isCancellationRequested ? 'cancelled' : String(e) };
+    } finally {
+      subs.forEach((s) => s.dispose());
+    }
+  }
+
   /** "Save tensors" on a module's row: the shown check again, writing that module's pair in full; a notification says where. */
   private async saveTensors(module: string, form: ParityForm): Promise<void> {
     const client = this.client;
@@ -223,17 +236,8 @@ export class ParityPanel {
         void vscode.window.showErrorMessage(`Tensor Port: ${params}`);
         return;
       }
-      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Tensor Port: saving the tensors of ${module}`, cancellable: true }, async (progress, token) => {
-        const subs = [
-          client.onNotification(PARITY_PROGRESS_NOTIFICATION, (p: ParityProgressParams) => { if (p.id === id) progress.report({ message: p.message }); }),
-          client.onNotification(PARITY_LOG_NOTIFICATION, (p: ParityLogParams) => { if (p.id === id) this.output.append(p.text); }),
-        ];
-        try {
-          return await client.sendRequest<ParityResult>(PARITY_REQUEST, params, token).catch((e: unknown): ParityResult => ({ ok: false, message: token.isCancellationRequested ? 'cancelled' : String(e) }));
-        } finally {
-          subs.forEach((s) => s.dispose());
-        }
-      });
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Tensor Port: saving the tensors of ${module}`, cancellable: true },
+        (progress, token) => this.request(client, params, token, (p) => progress.report({ message: p.message })));
       await announceSavedTensors(module, r);
     } finally {
       await this.panel.webview.postMessage({ type: 'saved', module } satisfies ParityMessage);
