@@ -4,7 +4,8 @@
  * (every weight transposed) by the real CLI in a child process under GNU time, which reports its peak
  * RSS: it must stay near one tensor, not the model — into each output format (.safetensors, .pt,
  * .pdparams), each beside the Python a user would otherwise run (safe_open, `.T`, the framework's save;
- * the project's Python test environment), and `cat` of the same file (the I/O floor).
+ * the project's Python test environment), the same weights cast to F16 beside `.half()` + save_file, and
+ * `cat` of the same file (the I/O floor).
  * The output is spot-checked against the source. Files live in test/bench/tmp/convert and are removed.
  * Run: node esbuild.mjs && node --import tsx test/bench/convert.bench.ts
  */
@@ -44,11 +45,12 @@ function writeSource(file: string): number {
   return 8 + json.length;
 }
 
-/** The target only lends keys, shapes and dtypes: a Paddle-layout header over a sparse hole. */
-function writeSparseTarget(file: string): void {
-  const header: Record<string, unknown> = { __metadata__: { format: 'paddle' } };
-  const bytes = OUT_DIM * IN_DIM * 4;
-  for (let i = 0; i < COUNT; i++) header[key(i)] = { dtype: 'F32', shape: [IN_DIM, OUT_DIM], data_offsets: [i * bytes, (i + 1) * bytes] };
+/** The target only lends keys, shapes and dtypes: a header over a sparse hole — Paddle's layout by default, or torch's in F16. */
+function writeSparseTarget(file: string, dtype: 'F32' | 'F16' = 'F32'): void {
+  const header: Record<string, unknown> = { __metadata__: { format: dtype === 'F32' ? 'paddle' : 'pt' } };
+  const bytes = OUT_DIM * IN_DIM * (dtype === 'F32' ? 4 : 2);
+  const shape = dtype === 'F32' ? [IN_DIM, OUT_DIM] : [OUT_DIM, IN_DIM];
+  for (let i = 0; i < COUNT; i++) header[key(i)] = { dtype, shape, data_offsets: [i * bytes, (i + 1) * bytes] };
   const json = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
@@ -126,6 +128,23 @@ for (const ext of ['safetensors', 'pt', 'pdparams', 'gguf']) {
   ].join('\n');
   report(`  python: safe_open, .T, ${{ safetensors: 'save_file', pt: 'torch.save', pdparams: 'paddle.save', gguf: 'GGUFWriter' }[ext]}`, measure(env.python!, ['-c', script], 1), 62);
   rmSync(path.join(TMP, `py.${ext}`), { force: true });
+}
+// The other conversion done by the gigabyte: an fp32 checkpoint written as fp16 (no transpose).
+const half = path.join(TMP, 'llm_fp16.safetensors');
+writeSparseTarget(half, 'F16');
+const toHalf = path.join(TMP, 'to_fp16.tpmap');
+writeFileSync(toHalf, `source llm_torch.safetensors\ntarget llm_fp16.safetensors\nmodel.layers.{i}.mlp.down_proj.weight -> model.layers.{i}.mlp.down_proj.weight | cast(F16)\n`);
+report(`convert → .safetensors: ${COUNT} × 16 MiB F32 cast to F16 (1 GiB → 512 MiB)`, measure(process.execPath, [bin, 'convert', toHalf, '-o', path.join(TMP, 'out16.safetensors'), '--json', '--force'], 2), 62);
+rmSync(path.join(TMP, 'out16.safetensors'), { force: true });
+if (!env.skip) {
+  const script = [
+    'import os', 'import torch', 'from safetensors import safe_open', 'from safetensors.torch import save_file',
+    `src, dst = ${JSON.stringify(source)}, ${JSON.stringify(path.join(TMP, 'py16.safetensors'))}`,
+    'out = {}', 'with safe_open(src, "pt") as f:', '    for k in f.keys(): out[k] = f.get_tensor(k).half()',
+    'save_file(out, dst)', 'fd = os.open(dst, os.O_RDONLY); os.fsync(fd); os.close(fd)',
+  ].join('\n');
+  report('  python: safe_open, .half(), save_file', measure(env.python!, ['-c', script], 1), 62);
+  rmSync(path.join(TMP, 'py16.safetensors'), { force: true });
 }
 // cat, not cp: cp may clone or copy in the kernel; cat moves every byte through user space, as convert must.
 report('cat + sync of the source (I/O floor: read, write, flush)', measure('/bin/sh', ['-c', `cat "${source}" > "${path.join(TMP, 'copy.safetensors')}" && sync "${path.join(TMP, 'copy.safetensors')}"`]), 62);
