@@ -4,7 +4,7 @@
  * conversion script's key pairs checked against its checkpoints, with hover on a key string.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -147,4 +147,27 @@ test('a mapping side `FILE.py::Class` is inferred from the editor\'s unsaved tex
   await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: srcUri, version: 2 }, contentChanges: [{ text: onDisk }] });
   await client.until(uri, (x) => !x.some((y) => y.code === 'unknown-target-key' && y.range.start.line === 4));
   await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: srcUri } });
+});
+
+test('a mapping whose target model uses a layer inference cannot follow: a warning on the target line in the Problems panel, its related location the model file\'s line; fixing the model clears it', async () => {
+  const dir = path.join(ws.dir, 'incomplete');
+  mkdirSync(dir, { recursive: true });
+  const model = path.join(dir, 'model.py');
+  const opaque = 'import paddle.nn as nn\n\nclass Net(nn.Layer):\n    def __init__(self, d=8):\n        super().__init__()\n        self.embed = nn.Embedding(10, d)\n        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, 2, 16), 2)\n';
+  writeFileSync(model, opaque);
+  const uri = await client.open(path.join(dir, 'port.tpmap'), 'source ../vit_hf.safetensors\ntarget model.py::Net\n\n* -> drop\n');
+  const d = await client.until(uri, (x) => x.some((y) => y.code === 'incomplete-model-source'));
+  const w = d.find((y) => y.code === 'incomplete-model-source')!;
+  assert.equal(w.severity, 2);
+  assert.equal(w.range.start.line, 1);
+  assert.match(w.message, /^target `Net`: `paddle\.nn\.TransformerEncoder` is not a layer Tensor Port knows \(model\.py:7\); what it registers under `encoder` is not listed/);
+  const rel = (w as unknown as { relatedInformation: { location: { uri: string; range: { start: { line: number } } } }[] }).relatedInformation[0].location;
+  assert.equal(rel.uri, pathToFileURL(model).toString());
+  assert.equal(rel.range.start.line, 6);
+  // The model rewritten in layers inference knows: the warning goes once the server sees the file change.
+  const known = 'import paddle.nn as nn\n\nclass Net(nn.Layer):\n    def __init__(self, d=8):\n        super().__init__()\n        self.embed = nn.Embedding(10, d)\n        self.encoder = nn.LayerList([nn.Linear(d, d) for _ in range(2)])\n';
+  const modelUri = pathToFileURL(model).toString();
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: modelUri, languageId: 'python', version: 1, text: opaque } });
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: modelUri, version: 2 }, contentChanges: [{ text: known }] });
+  await client.until(uri, (x) => !x.some((y) => y.code === 'incomplete-model-source'));
 });

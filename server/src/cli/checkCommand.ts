@@ -11,13 +11,13 @@ export async function runCheck(args: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json] [--fix] [--max-mapping-mb N])');
   const maxMb = parsed.values['max-mapping-mb'] === undefined ? undefined : Number(parsed.values['max-mapping-mb']);
   if (maxMb !== undefined && !(maxMb > 0)) throw new UsageError('--max-mapping-mb takes a positive number of MiB');
-  const { diagnostics, summary } = await checkJson(files, {
+  const { diagnostics, sides, summary } = await checkJson(files, {
     maxMappingBytes: maxMb === undefined ? DEFAULT_MAX_MAPPING_BYTES : maxMb * 2 ** 20,
     fix: parsed.values.fix,
     onFixed: (file, applied) => process.stderr.write(`${file}: ${applied} fix${applied === 1 ? '' : 'es'} applied\n`),
   });
   if (parsed.values.json) {
-    process.stdout.write(printableJson(JSON.stringify({ diagnostics, summary }, null, 1)) + '\n');
+    process.stdout.write(printableJson(JSON.stringify({ diagnostics, ...(sides ? { sides } : {}), summary }, null, 1)) + '\n');
   } else {
     for (const d of diagnostics) process.stdout.write(`${printable(d.file)}:${d.line}:${d.column}: ${d.severity} ${d.code}: ${printable(d.message)}\n`);
     process.stdout.write(`${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.errors} errors, ${summary.warnings} warnings, ${summary.information} information\n`);

@@ -41,7 +41,15 @@ export interface KeysDocument {
   config?: Record<string, number>;
   metadata?: Record<string, string>;
   notes?: string[];
+  /**
+   * Model source: whether inference followed everything that makes the state dict; where it did not, each
+   * place — the key prefix it affects (`""` for the whole model), why, and the code (1-based).
+   */
+  complete?: boolean;
+  incomplete?: { module: string; message: string; file: string; line: number; column: number }[];
 }
+
+const isSource = (info: CheckpointInfo) => info.format === 'python-source' || info.format === 'ts-source';
 
 export function keysDocument(info: CheckpointInfo): KeysDocument {
   return {
@@ -63,5 +71,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),
     ...(info.metadata ? { metadata: info.metadata } : {}),
     ...(info.notes.length ? { notes: info.notes } : {}),
+    ...(isSource(info) ? { complete: !info.incomplete?.length } : {}),
+    ...(info.incomplete?.length ? { incomplete: info.incomplete.map((g) => ({ module: g.module, message: g.message, file: g.at.file, line: g.at.line + 1, column: g.at.column + 1 })) } : {}),
   };
 }

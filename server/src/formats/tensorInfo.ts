@@ -106,6 +106,11 @@ export interface CheckpointInfo {
   parameterNames?: Record<string, string>;
   /** ONNX graph inputs and outputs, kept for the parity runner. */
   graph?: { inputs: GraphValue[]; outputs: GraphValue[] };
+  /**
+   * Model source: what inference could not follow that may add, remove or reshape parameters. `module` is
+   * the key prefix it affects ('' for the whole model); `at` the code. Absent or empty: the listing is complete.
+   */
+  incomplete?: IncompleteSource[];
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */
   bindings?: Record<string, { value: number; from: string }>;
   /**
@@ -116,6 +121,8 @@ export interface CheckpointInfo {
   /** GGUF: where the metadata key/values lie in the file, so a writer can carry them over verbatim. */
   ggufMetadata?: { offset: number; length: number; count: number; alignment: number };
 }
+
+export interface IncompleteSource { module: string; message: string; at: SourceRange }
 
 export interface GraphValue {
   name: string;

@@ -52,7 +52,7 @@ export function toDiagnostic(file: MappingFile, uri: string, d: MappingDiagnosti
     relatedInformation: d.related?.map((r) => ({
       location: r.file === undefined
         ? { uri, range: toRange(file, r.span ?? d) }
-        : { uri: pathToFileURL(r.file).toString(), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+        : { uri: pathToFileURL(r.file).toString(), range: r.range ? { start: { line: r.range.line, character: r.range.column }, end: { line: r.range.endLine, character: r.range.endColumn } } : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
       message: printable(r.message),
     })),
   };

@@ -4,6 +4,8 @@
  * targets and unmapped keys. Pure: a parsed file and the loaded sides in, plain diagnostics out.
  * The language server and `tensorport check` both call this.
  */
+import * as path from 'node:path';
+import { IncompleteSource } from '../formats/tensorInfo';
 import { MappingDiagnostic, Related, shift } from './diagnostics';
 import { Coverage, KeyCounts } from './coverage';
 import { RuleResult, checkRule } from './ruleCheck';
@@ -48,13 +50,19 @@ export class RuleCache {
 export interface Analysis {
   diagnostics: MappingDiagnostic[];
   rules: { rule: Rule; result: RuleResult }[];
+  /** Model-source sides: whether inference understood each entirely (`check --json`'s `sides`). */
+  models: ModelSideSummary[];
 }
+
+export interface ModelSideSummary { role: 'source' | 'target'; side: string; complete: boolean; incomplete: IncompleteSource[] }
 
 export function analyzeMapping(file: MappingFile, sides: Sides, cache = new RuleCache()): Analysis {
   const diagnostics: MappingDiagnostic[] = file.errors.map((e) => ({ start: e.start, end: e.end, severity: 'error', code: 'parse-error', message: e.message }));
   const directives = checkDirectives(file, diagnostics);
   const src = sideData(sides.source, directives.source, 'source', diagnostics);
   const tgt = sideData(sides.target, directives.target, 'target', diagnostics);
+  if (src && directives.source) checkIncomplete(src, directives.source, diagnostics);
+  if (tgt && directives.target) checkIncomplete(tgt, directives.target, diagnostics);
 
   const rules: { rule: Rule; result: RuleResult }[] = [];
   const stamp = `${configStamp(src)}|${configStamp(tgt)}`;
@@ -69,7 +77,13 @@ export function analyzeMapping(file: MappingFile, sides: Sides, cache = new Rule
   if (src && directives.source?.path) checkUnmappedSource(src, directives.source.path, cache.coverage.reads, diagnostics, file.text);
   if (tgt && directives.target?.path && src) checkUnmappedTarget(tgt, directives.target.path, cache.coverage.writes, diagnostics);
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
-  return { diagnostics, rules };
+  const models: ModelSideSummary[] = [];
+  for (const [role, side] of [['source', src], ['target', tgt]] as const) {
+    if (side && (side.info.format === 'python-source' || side.info.format === 'ts-source')) {
+      models.push({ role, side: side.written, complete: !side.info.incomplete?.length, incomplete: side.info.incomplete ?? [] });
+    }
+  }
+  return { diagnostics, rules, models };
 }
 
 function checkDirectives(file: MappingFile, out: MappingDiagnostic[]): { source?: SideDirective; target?: SideDirective } {
@@ -100,6 +114,22 @@ function sideData(r: SideResult | undefined, d: SideDirective | undefined, kind:
   const span: Span = d.className ? { start: d.path.start, end: d.className.end } : d.path;
   out.push({ ...span, severity: 'error', code: r.failure.code, message: `${kind} ${r.failure.message}` });
   return undefined;
+}
+
+/**
+ * A model-source side whose code inference could not follow entirely: one warning per place on the side's
+ * line, so a clean check means both sides were understood — never "0 errors" over a missing encoder.
+ */
+function checkIncomplete(side: SideData, d: SideDirective, out: MappingDiagnostic[]): void {
+  const span: Span = d.className ? { start: d.path!.start, end: d.className.end } : d.path!;
+  const name = d.className?.text ?? side.written;
+  for (const g of side.info.incomplete ?? []) {
+    const where = `${path.basename(g.at.file)}:${g.at.line + 1}`;
+    const under = g.module ? `\`${g.module}\`` : 'the whole model';
+    out.push({ ...span, severity: 'warning', code: 'incomplete-model-source', key: g.module || undefined,
+      message: `${d.kind} \`${name}\`: ${g.message} (${where}); what it registers under ${under} is not listed, so rules into it cannot be checked`,
+      related: [{ file: g.at.file, range: g.at, message: 'not followed here' }] });
+  }
 }
 
 function checkDuplicates(rules: { rule: Rule; result: RuleResult }[], writes: KeyCounts, out: MappingDiagnostic[]): void {

@@ -6,14 +6,21 @@ export type Severity = 'error' | 'warning' | 'information';
 export type DiagnosticCode =
   | 'parse-error' | 'unreadable-checkpoint' | 'unsafe-pickle' | 'unknown-source-key' | 'unknown-target-key'
   | 'shape-mismatch' | 'missing-transpose' | 'extra-transpose' | 'dtype-mismatch' | 'layer-count-mismatch'
-  | 'duplicate-target' | 'suspicious-pairing' | 'unmapped-source-key' | 'unmapped-target-key' | 'fp16-mask-float32';
+  | 'duplicate-target' | 'suspicious-pairing' | 'unmapped-source-key' | 'unmapped-target-key' | 'fp16-mask-float32'
+  | 'incomplete-model-source';
 
 export interface TextEdit extends Span { newText: string }
 
 export interface Fix { title: string; edits: TextEdit[]; preferred?: boolean }
 
 /** Another place worth seeing: a span of this mapping (`file` absent) or a checkpoint file. */
-export interface Related { file?: string; span?: Span; message: string }
+export interface Related {
+  file?: string;
+  span?: Span;
+  /** In `file` (model source): 0-based lines and columns. */
+  range?: { line: number; column: number; endLine: number; endColumn: number };
+  message: string;
+}
 
 export interface MappingDiagnostic extends Span {
   severity: Severity;

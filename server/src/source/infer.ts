@@ -6,7 +6,7 @@
 import { Dim } from './dims';
 import { Binding, Interpreter } from './interpret';
 import { LoadedModel } from './loadModel';
-import { Framework, ModNode, Site } from './values';
+import { Framework, Gap, ModNode, Site } from './values';
 
 export interface InferredTensor {
   key: string;
@@ -33,7 +33,14 @@ export interface Inferred {
   framework?: Framework;
   /** Tied keys: target → the key it shares its tensor with. */
   tied: Map<string, string>;
+  /**
+   * What inference could not follow that may add, remove or reshape parameters, under the key prefix it
+   * affects (`encoder`; '' for the whole model). Empty means the listing is complete.
+   */
+  gaps: SourceGap[];
 }
+
+export interface SourceGap { module: string; gap: Gap }
 
 export interface InferOptions {
   bindings?: ReadonlyMap<string, Binding>;
@@ -49,28 +56,36 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   try {
     root = interp.root(model.root);
   } catch (e) {
-    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes, `inference stopped: ${(e as Error).message}`], framework: frameworkOf(model), tied: new Map() };
+    const site = 'def' in model.root ? { file: model.root.file.path, pos: model.root.def.pos } : { file: model.root.file.path, pos: model.root.fn.pos };
+    const gaps = [{ module: '', gap: { site, message: `inference stopped: ${(e as Error).message}` } }];
+    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied: new Map(), gaps };
   }
   const tensors: InferredTensor[] = [];
   const lists: Inferred['lists'] = [];
-  collect(root, '', tensors, lists, new Set(), undefined);
+  const gaps: SourceGap[] = interp.rootGaps.map((gap) => ({ module: '', gap }));
+  collect(root, '', tensors, lists, gaps, new Set(), undefined);
   const tied = interp.tiedKeys(root, new Set(tensors.map((t) => t.key)));
-  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied };
+  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied, gaps };
 }
 
-function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], path: Set<ModNode>, cond: string | undefined): void {
+function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], gaps: SourceGap[], path: Set<ModNode>, cond: string | undefined): void {
   if (path.has(node)) return; // a module registered inside itself: torch would recurse forever too
   path.add(node);
+  // Only the gaps of modules the state dict reaches: a layer built and thrown away changes nothing.
+  for (const g of node.gaps) gaps.push({ module: g.name ? prefix + g.name : prefix.slice(0, -1), gap: g.gap });
   const condOf = (name: string) => [cond, node.cond.get(name)].filter(Boolean).join(' and ') || undefined;
   const withCond = (name: string) => { const c = condOf(name); return c ? { cond: c } : {}; };
   if (node.count !== undefined && typeof node.count !== 'number') lists.push({ path: prefix.slice(0, -1), count: node.count });
+  const unshaped = (name: string, site: Site) => gaps.push({ module: prefix + name, gap: { site, message: `the shape of \`${name}\` could not be followed` } });
   for (const [name, t] of node.params) {
+    if (t && !t.shape) unshaped(name, t.site);
     if (t) out.push({ key: prefix + name, shape: t.shape, dtype: t.dtype, param: true, layout: t.layout, ...(t.layoutWhy ? { layoutWhy: t.layoutWhy } : {}), site: t.site, ...withCond(name) });
   }
   for (const [name, b] of node.buffers) {
+    if (b && b.persistent && !b.tensor.shape) unshaped(name, b.tensor.site);
     if (b && b.persistent) out.push({ key: prefix + name, shape: b.tensor.shape, dtype: b.tensor.dtype, param: false, layout: b.tensor.layout, site: b.tensor.site, ...withCond(name) });
   }
-  for (const [name, c] of node.children) if (c) collect(c, `${prefix}${name}.`, out, lists, path, condOf(name));
+  for (const [name, c] of node.children) if (c) collect(c, `${prefix}${name}.`, out, lists, gaps, path, condOf(name));
   path.delete(node);
 }
 

@@ -12,7 +12,7 @@ import { buildLayer } from './layers';
 import { UsedLayout, layoutsFromUse } from './useLayout';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
 import { STDLIB, exprText, isModuleBase, isProbe, strMethod } from './knownNames';
-import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
+import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
 export type Binding = number | boolean | string | readonly number[];
@@ -54,10 +54,16 @@ const MAX_STEPS = 2_000_000;
 const MAX_RANGE = 100_000;
 
 const BIN_OPS: Record<string, Op> = { '+': '+', '-': '-', '*': '*', '/': '/', '//': '//', '%': '%', '**': '**' };
+/** Libraries whose functions return data, never layers (a capitalised name there may still be one). */
+const NO_LAYERS = new Set(['numpy', 'scipy', 'einops', 'json', 'pathlib', 'copy', 'random', 'time', 'packaging']);
 const CONTAINERS = new Set(['ModuleList', 'LayerList', 'Sequential', 'ModuleDict', 'LayerDict', 'ParameterList', 'ParameterDict', 'Module', 'Layer']);
 
 export class Interpreter {
   readonly notes = new Set<string>();
+  /** What was not followed outside any module under construction (a factory function's own body). */
+  readonly rootGaps: Gap[] = [];
+  /** The modules whose `__init__` is running, innermost last: where a gap met now is recorded. */
+  private readonly building: ModNode[] = [];
   /** Symbols left open, with the default their argument or `getattr` gives (root defaults are soft: a binding wins). */
   readonly symbols = new Map<string, { default?: number }>();
   private depth = 0;
@@ -276,6 +282,19 @@ export class Interpreter {
     this.notes.add(message);
   }
 
+  /** Something not followed that may change the parameters of the module being built (or of the model, at the root). */
+  gap(site: Site, message: string, name?: string): void {
+    const top = this.building[this.building.length - 1];
+    const gap = { site, message };
+    if (!top) { if (!this.rootGaps.some((g) => g.message === message && g.site.pos.line === site.pos.line)) this.rootGaps.push(gap); return; }
+    if (!top.gaps.some((g) => g.name === name && g.gap.message === message)) top.gaps.push({ name, gap });
+  }
+
+  /** An unknown value that may be a layer: registered anywhere, it records its gap there. */
+  private opaque(site: Site, message: string): Value {
+    return { t: 'unknown', gap: { site, message } };
+  }
+
   // ---- classes and calls ----
 
   private mro(cls: ClassRef, seen = new Set<ClassDef>()): { user: ClassRef[]; external: string[] } {
@@ -337,18 +356,38 @@ export class Interpreter {
     const isModule = external.some(isModuleBase);
     const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
     const init = this.findMethod(cls, '__init__');
-    if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
-    else {
-      // `class FalconLinear(nn.Linear)` with no `__init__` of its own: the framework layer's, with these arguments.
-      const layer = this.layerBase(cls);
-      if (layer) this.callMethod({ t: 'module', node }, `__layer_init__ ${layer}`, args, site);
+    this.building.push(node);
+    try {
+      if (node.plain) node.baseGap = this.unfollowedBase(external, site);
+      if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
+      else {
+        // `class FalconLinear(nn.Linear)` with no `__init__` of its own: the framework layer's, with these arguments.
+        const layer = this.layerBase(cls);
+        if (layer) this.callMethod({ t: 'module', node }, `__layer_init__ ${layer}`, args, site);
+      }
+    } finally {
+      this.building.pop();
     }
     if (isModule) this.layoutsFromUse(cls, node);
     return { t: 'module', node };
   }
 
+  /**
+   * A class deriving from an outside class inference cannot read (`class Block(timm.layers.Mlp)`): it
+   * may be a layer, so an instance registered on a module is a gap, not a plain attribute.
+   */
+  private unfollowedBase(external: string[], site: Site): Gap | undefined {
+    const q = external.find((b) => !STDLIB.has(b.split('.')[0]) && b !== 'builtins.object' && !/(Config|Mixin|Enum|Exception|Error|Protocol|Dict|Tuple|ABC|Generic|object)$/.test(b));
+    return q ? { site, message: `\`${q.replace(/^builtins\./, '')}\`, a base class outside what Tensor Port reads, was not followed` } : undefined;
+  }
+
   private callFunction(fn: FunctionDef, file: SourceFile, args: CallArgs, self?: Value, owner?: ClassRef, closure?: Env): Value {
-    if (this.depth >= MAX_DEPTH) { this.note(`calls nest deeper than ${MAX_DEPTH}: \`${fn.name}\` was not followed`); return UNKNOWN; }
+    if (this.depth >= MAX_DEPTH) {
+      // Recorded here too: an `__init__` cut off returns nothing its caller registers.
+      const site = { file: file.path, pos: fn.pos }, why = `calls nest deeper than ${MAX_DEPTH}: \`${fn.name}\` was not followed`;
+      this.gap(site, why);
+      return this.opaque(site, why);
+    }
     const env: Env = { vars: new Map(), file, owner, self, parent: closure ?? this.moduleEnv(file) };
     const params = fn.params;
     let i = 0;
@@ -406,7 +445,7 @@ export class Interpreter {
     const parts = q.split('.');
     const root = parts[0];
     const last = parts[parts.length - 1];
-    if (root === 'builtins') return this.builtin(last, args, env);
+    if (root === 'builtins') return this.builtin(last, args, env, site);
     if (root === 'torch' || root === 'paddle' || root === 'tsnn') {
       const fw: Framework = root === 'paddle' ? 'paddle' : 'torch';
       const nn = parts[1] === 'nn' || root === 'tsnn';
@@ -425,9 +464,8 @@ export class Interpreter {
       if (nn && /^[A-Z]/.test(last) && !['initializer', 'init', 'utils', 'parameter'].includes(parts[2])) {
         const built = buildLayer(fw, last, args, site, this);
         if (built) return { t: 'module', node: built.node };
-        if (root === 'tsnn') return this.tsFactory(last, args, site) ?? this.outside(q, last);
-        this.note(`\`${parts.slice(1).join('.')}\` is not a layer Tensor Port knows: its parameters are not listed`);
-        return UNKNOWN;
+        if (root === 'tsnn') return this.tsFactory(last, args, site) ?? this.outside(q, last, site, args);
+        return this.opaque(site, `\`${q}\` is not a layer Tensor Port knows`);
       }
       if (parts.length === 2 || root === 'tsnn') {
         const t = tensorFactory(fw, last, args, site);
@@ -460,14 +498,27 @@ export class Interpreter {
       return v?.t === 'module' ? { t: 'module', node: v.node.clone() } : v ?? UNKNOWN;
     }
     if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
-    if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env);
-    return this.outside(q, last);
+    if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env, site);
+    return this.outside(q, last, site, args);
   }
 
-  private outside(q: string, last: string): Value {
-    // typing.TypeVar, dataclasses.field, enum.Enum…: the standard library holds no layers.
-    if (/^[A-Z]/.test(last) && !STDLIB.has(q.split('.')[0])) this.note(`\`${last}\` (${q}) is outside the workspace: any parameters it has are not listed`);
-    return UNKNOWN;
+  /**
+   * A call into code Tensor Port does not read. The standard library holds no layers (typing.TypeVar,
+   * dataclasses.field…); anything else may return one, so its result is a gap wherever it is registered.
+   */
+  /**
+   * transformers' `ACT2FN[name]` / `get_activation(name)`: activations hold no parameters, except the
+   * two that learn theirs (PReLU's weight, xIELU's alphas), which are gaps; a name nothing decides may be either.
+   */
+  private activation(q: string, name: Value, site: Site): Value {
+    if (name.t === 'str' && !/^(prelu|xielu)$/.test(name.v)) return UNKNOWN;
+    return this.opaque(site, `\`${q}[${name.t === 'str' ? JSON.stringify(name.v) : '…'}]\` may learn parameters, which are not listed`);
+  }
+
+  private outside(q: string, last: string, site: Site, args: CallArgs): Value {
+    if (STDLIB.has(q.split('.')[0]) || (NO_LAYERS.has(q.split('.')[0]) && !/^[A-Z]/.test(last))) return UNKNOWN;
+    if (/(^|\.)activations\.get_activation$/.test(q)) return this.activation(q, bindArgs(args, ['activation_string']).get('activation_string') ?? UNKNOWN, site);
+    return this.opaque(site, /^[A-Z]/.test(last) ? `\`${q}\` is outside the code Tensor Port reads` : `\`${q}(…)\` is outside the code Tensor Port reads`);
   }
 
   /** TypeScript layer libraries: tensor factories by their usual names. */
@@ -494,6 +545,8 @@ export class Interpreter {
     } else if (list?.t === 'list') {
       addItems(list.items, false);
       if (list.count !== undefined) node.count = list.count;
+    } else if (list && list.t !== 'none') {
+      node.gaps.push({ gap: list.t === 'unknown' && list.gap ? list.gap : { site, message: `the layers given to \`${kind}\` could not be listed` } });
     }
     return { t: 'module', node };
   }
@@ -535,8 +588,12 @@ export class Interpreter {
 
   private register(node: ModNode, name: string, v: Value): void {
     this.markCond(node, name);
-    if (v.t === 'module') node.children.set(name, v.node);
+    if (v.t === 'module' && !v.node.baseGap) node.children.set(name, v.node);
     else if (v.t === 'tensor') node.params.set(name, { ...v, param: true });
+    else {
+      const gap = v.t === 'unknown' ? v.gap : v.t === 'module' ? v.node.baseGap : undefined;
+      if (gap) node.gaps.push({ name, gap });
+    }
   }
 
   private parameter(args: CallArgs, site: Site): Value {
@@ -549,7 +606,7 @@ export class Interpreter {
     return { t: 'tensor', shape: asDims(a.get('shape')), dtype: asDtype(a.get('dtype')) ?? 'F32', param: true, site };
   }
 
-  private builtin(name: string, args: CallArgs, env: Env): Value {
+  private builtin(name: string, args: CallArgs, env: Env, site: Site): Value {
     const a0 = args.pos[0];
     switch (name) {
       case 'range': {
@@ -625,6 +682,7 @@ export class Interpreter {
       case 'setattr': {
         const [obj, field, v] = args.pos;
         if (obj?.t === 'module' && field?.t === 'str' && v) obj.node.setAttr(field.v, v);
+        else if (obj?.t === 'module' && v && (v.t === 'module' || v.t === 'tensor' || v.t === 'unknown')) this.gap(site, '`setattr(…)` with a name inference cannot compute');
         return NONE;
       }
       case 'globals': {
@@ -638,8 +696,7 @@ export class Interpreter {
       case 'eval': {
         // `eval('nn.LayerNorm')` (PaddleClas's norm_layer default): a dotted name is looked up, never executed.
         if (a0?.t !== 'str' || !/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(a0.v)) {
-          this.note('`eval` of something other than a dotted name is not followed');
-          return UNKNOWN;
+          return this.opaque(site, '`eval` of something other than a dotted name is not followed');
         }
         const [first, ...rest] = a0.v.split('.');
         let v: Value | undefined = this.lookup(first, env);
@@ -729,7 +786,7 @@ export class Interpreter {
         node.params.delete(n.v); node.children.delete(n.v); node.attrs.delete(n.v);
         node.buffers.set(n.v, t?.t === 'tensor' ? { tensor: { ...t, param: false, site }, persistent } : null);
         this.markCond(node, n.v);
-        if (t && t.t !== 'tensor' && t.t !== 'none') this.note(`buffer \`${n.v}\`: its tensor could not be followed`);
+        if (t && t.t !== 'tensor' && t.t !== 'none') this.gap(t.t === 'unknown' && t.gap ? t.gap.site : site, `buffer \`${n.v}\`: its tensor could not be followed`, n.v);
         return NONE;
       }
       case 'register_parameter': case 'add_parameter': {
@@ -742,6 +799,7 @@ export class Interpreter {
       case 'add_module': case 'add_sublayer': case 'register_module': {
         const [n, m] = args.pos;
         if (n?.t === 'str' && m?.t === 'module') { node.children.set(n.v, m.node); this.markCond(node, n.v); }
+        else if (m && m.t !== 'none') this.gap(m.t === 'unknown' && m.gap ? m.gap.site : site, `\`${name}(…)\`: ${n?.t === 'str' ? `the layer given as \`${n.v}\`` : 'the name of the layer'} could not be followed${m.t === 'unknown' && m.gap ? ` (${m.gap.message})` : ''}`, n?.t === 'str' ? n.v : undefined);
         return m ?? NONE;
       }
       case 'create_parameter':
@@ -810,7 +868,12 @@ export class Interpreter {
       }
       case 'for': {
         const it = this.iterate(this.eval(s.iter, env));
-        if (!it) { this.note(`a \`for\` loop over something inference cannot list (line ${s.pos.line + 1}) was skipped`); return; }
+        if (!it) {
+          const why = `a \`for\` loop over \`${exprText(s.iter)}\`, which inference cannot list, was skipped`;
+          if (registers(s.body)) this.gap({ file: env.file.path, pos: s.pos }, why);
+          else this.note(`${why} (line ${s.pos.line + 1})`);
+          return;
+        }
         if (it.count !== undefined) this.loops.push(it.count);
         try {
           for (const v of it.items) { this.assign(s.target, v, env); this.execBlock(s.body, env); }
@@ -864,6 +927,7 @@ export class Interpreter {
         else if (obj.t === 'module' && idx.t === 'str') this.register(obj.node, idx.v, v);
         else if (obj.t === 'list' && idx.t === 'num' && typeof idx.d === 'number') obj.items[idx.d] = v;
         else if (obj.t === 'dict' && idx.t === 'str') obj.entries.set(idx.v, v);
+        else if (obj.t === 'module') this.gap({ file: env.file.path, pos: target.pos }, `\`${exprText(target)}\`: an index inference cannot compute`);
         return;
       }
       default: return;
@@ -996,10 +1060,16 @@ export class Interpreter {
       case 'bool': return { t: 'bool', v: e.v };
       case 'none': return NONE;
       case 'name': return this.lookup(e.id, env);
-      case 'attr': return this.attr(this.eval(e.obj, env), e.name) ?? UNKNOWN;
+      case 'attr': {
+        const obj = this.eval(e.obj, env);
+        return obj.t === 'unknown' && obj.gap ? obj : this.attr(obj, e.name) ?? UNKNOWN;
+      }
       case 'call': {
         const fn = this.eval(e.fn, env);
-        return this.call(fn, this.args(e.args, env), { file: env.file.path, pos: e.pos }, env);
+        const site = { file: env.file.path, pos: e.pos };
+        // What is called is not known: its result may be a layer (a gap where registered).
+        if (fn.t === 'unknown') return fn.gap ? fn : this.opaque(site, `\`${exprText(e.fn)}(…)\` could not be followed`);
+        return this.call(fn, this.args(e.args, env), site, env);
       }
       case 'bin': return this.binop(e.op, this.eval(e.l, env), this.eval(e.r, env));
       case 'unary': {
@@ -1027,7 +1097,10 @@ export class Interpreter {
       case 'comp': return this.comprehension(e, env);
       case 'index': {
         const obj = this.eval(e.obj, env);
+        // An element of something not followed is data (`dpr[i]` of `np.linspace(…)`), not a layer.
+        if (obj.t === 'unknown') return UNKNOWN;
         const idx = this.eval(e.index, env);
+        if (obj.t === 'ref' && /(^|\.)activations\.ACT2FN$/.test(obj.q)) return this.activation(obj.q, idx, { file: env.file.path, pos: e.pos });
         const i = idx.t === 'num' && typeof idx.d === 'number' ? idx.d : undefined;
         if (obj.t === 'list' && i !== undefined) return obj.items[i < 0 ? i + obj.items.length : i] ?? UNKNOWN;
         if (obj.t === 'list' && e.index.k === 'slice') {
@@ -1099,7 +1172,13 @@ export class Interpreter {
       }
       return true;
     };
-    if (!loop(0)) return UNKNOWN;
+    if (!loop(0)) {
+      // Not listed: whether that loses layers depends on what it builds — one element with unknown inputs says.
+      for (const f of e.fors) this.assign(f.target, UNKNOWN, local);
+      const elt = this.eval(e.elt, local);
+      const layers = (elt.t === 'module' && !elt.node.plain) || elt.t === 'tensor' || (elt.t === 'unknown' && elt.gap);
+      return layers ? this.opaque({ file: env.file.path, pos: e.pos }, 'a comprehension over something inference cannot list was not followed') : UNKNOWN;
+    }
     return count !== undefined ? { t: 'list', items, count } : { t: 'list', items };
   }
 
@@ -1188,4 +1267,20 @@ function flatVars(env: Env): [string, Value][] {
   for (let e: Env | undefined = env; e; e = e.parent) chain.unshift(e);
   for (const e of chain) for (const [k, v] of e.vars) out.set(k, v);
   return [...out];
+}
+
+/** Whether statements may register something on a module: an attribute or index assigned, a layer added. */
+function registers(stmts: Stmt[]): boolean {
+  const adds = /^(append|extend|insert|add_module|add_sublayer|register_module|register_buffer|register_parameter|add_parameter|create_parameter|update)$/;
+  const inExpr = (e: Expr): boolean => e.k === 'call' && ((e.fn.k === 'attr' && adds.test(e.fn.name)) || (e.fn.k === 'name' && e.fn.id === 'setattr'));
+  return stmts.some((s) => {
+    switch (s.k) {
+      case 'assign': return s.targets.some((t) => t.k === 'attr' || t.k === 'index') || inExpr(s.value);
+      case 'augassign': return s.target.k === 'attr' || s.target.k === 'index';
+      case 'expr': return inExpr(s.e);
+      case 'if': return registers(s.body) || registers(s.orelse);
+      case 'for': return registers(s.body);
+      default: return false;
+    }
+  });
 }

@@ -3,20 +3,29 @@
  * `python-source`/`ts-source`, numbers where the bindings resolved a dimension (NaN elsewhere, with
  * the expression in `dims`), and each tensor's defining line and layout.
  */
-import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
+import * as path from 'node:path';
+import { CheckpointInfo, IncompleteSource, SourceRange, TensorInfo } from '../formats/tensorInfo';
 import { Dim, renderDim } from './dims';
 import { Inferred, InferredTensor } from './infer';
 import { LoadedModel } from './loadModel';
+import { Site } from './values';
 
 /** `encoder.layers.3.attn.q.weight` → `encoder.layers.#.attn.q.weight`: every layer shares one declared shape. */
 export const layerShapeKey = (key: string) => key.replace(/(^|\.)\d+(?=\.|$)/g, '$1#');
+
+const rangeOf = (s: Site): SourceRange => ({ file: s.file, line: s.pos.line, column: s.pos.column, endLine: s.pos.endLine, endColumn: s.pos.endColumn });
+
+/** `encoder` (modeling.py:123): `paddle.nn.TransformerEncoder` is not a layer Tensor Port knows — what it holds is not listed. */
+export function incompleteNote(g: IncompleteSource): string {
+  return `${g.module ? `\`${g.module}\`` : 'the model'} is incomplete (${path.basename(g.at.file)}:${g.at.line + 1}): ${g.message}; what it registers there is not listed`;
+}
 
 export function tensorInfoOf(t: InferredTensor, declared?: readonly Dim[]): TensorInfo {
   const info: TensorInfo = {
     key: t.key,
     dtype: t.dtype,
     shape: t.shape ? t.shape.map((d) => (typeof d === 'number' ? d : NaN)) : [NaN],
-    definition: { file: t.site.file, line: t.site.pos.line, column: t.site.pos.column, endLine: t.site.pos.endLine, endColumn: t.site.pos.endColumn },
+    definition: rangeOf(t.site),
   };
   if (!t.shape) info.dims = ['?'];
   else if (t.shape.some((d) => typeof d !== 'number')) info.dims = t.shape.map((d) => (typeof d === 'number' ? d : renderDim(d)));
@@ -41,6 +50,8 @@ export function sourceCheckpointInfo(
   for (const [target, source] of final.tied) {
     notes.push(`\`${target}\` is tied to \`${source}\` (\`_tied_weights_keys\` with tie_word_embeddings): one tensor, and \`save_pretrained\` writes only \`${source}\``);
   }
+  const incomplete = final.gaps.map(({ module, gap }) => ({ module, message: gap.message, at: rangeOf(gap.site) }));
+  for (const g of incomplete) notes.push(incompleteNote(g));
   const open = final.tensors.filter((t) => t.shape?.some((d) => typeof d !== 'number')).length;
   if (open) notes.push(`${open} tensor${open === 1 ? ' has' : 's have'} dimensions no binding resolved (shown by name); \`set NAME = …\` in a mapping, or a config.json beside the other checkpoint, gives their values`);
   return {
@@ -53,6 +64,7 @@ export function sourceCheckpointInfo(
       return tiedTo ? { ...info, tiedTo } : info;
     }),
     notes,
+    ...(incomplete.length ? { incomplete } : {}),
     ...(bindings && Object.keys(bindings).length ? { bindings } : {}),
   };
 }

@@ -27,6 +27,14 @@ export interface TensorVal {
 
 export type Framework = 'torch' | 'paddle';
 
+/**
+ * Code inference could not follow that may add, remove or reshape parameters: where it is and what
+ * was not followed (`\`paddle.nn.TransformerEncoder\` is not a layer Tensor Port can follow`). Carried
+ * by the unknown value it produced, and recorded on the module it is registered into, so a model
+ * whose listing is incomplete says so under the key prefix it affects — never "clean" by omission.
+ */
+export interface Gap { site: Site; message: string }
+
 export class ModNode {
   readonly params = new Map<string, TensorVal | null>();
   readonly buffers = new Map<string, { tensor: TensorVal; persistent: boolean } | null>();
@@ -36,6 +44,10 @@ export class ModNode {
   count?: Dim;
   /** Entries registered inside a branch of a condition nothing decides: name → the condition (`\`config.use_bias\``, `not \`…\``). */
   readonly cond = new Map<string, string>();
+  /** What was not followed in building this module: `name` is the attribute it went into (none: the module itself). */
+  gaps: { name?: string; gap: Gap }[] = [];
+  /** A plain instance of a class deriving from an outside class that was not read: it may be a layer. */
+  baseGap?: Gap;
 
   constructor(
     readonly className: string,
@@ -49,6 +61,10 @@ export class ModNode {
 
   /** `self.NAME = value` with the registration rules of torch and Paddle. */
   setAttr(name: string, v: Value): void {
+    // A value assigned again replaces what was not followed under that name.
+    if (this.gaps.length) this.gaps = this.gaps.filter((g) => g.name !== name);
+    const gap = v.t === 'unknown' ? v.gap : v.t === 'module' && v.node.plain ? v.node.baseGap : undefined;
+    if (gap && !this.plain) this.gaps.push({ name, gap });
     if (v.t === 'tensor' && v.param) {
       this.drop(name, 'params');
       this.params.set(name, v);
@@ -95,6 +111,8 @@ export class ModNode {
     for (const [k, v] of this.attrs) n.attrs.set(k, v);
     n.count = this.count;
     for (const [k, v] of this.cond) n.cond.set(k, v);
+    n.gaps = [...this.gaps];
+    n.baseGap = this.baseGap;
     return n;
   }
 
@@ -111,7 +129,8 @@ export type Value =
   | { t: 'str'; v: string }
   | { t: 'bool'; v: boolean }
   | { t: 'none' }
-  | { t: 'unknown' }
+  /** Not followed; `gap` when it may be (or hold) a layer, so registering it records the gap. */
+  | { t: 'unknown'; gap?: Gap }
   | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim }
   | { t: 'dict'; entries: Map<string, Value> }
   | { t: 'module'; node: ModNode }

@@ -19,8 +19,16 @@ export interface CheckJsonDiagnostic {
   severity: Severity; code: string; message: string; key?: string;
 }
 
+/** A mapping's model-source side: whether inference understood it entirely, and where it did not (1-based). */
+export interface CheckJsonSide {
+  file: string; role: 'source' | 'target'; side: string; complete: boolean;
+  incomplete: { module: string; message: string; file: string; line: number; column: number }[];
+}
+
 export interface CheckJson {
   diagnostics: CheckJsonDiagnostic[];
+  /** Present when a checked mapping names model source. */
+  sides?: CheckJsonSide[];
   summary: { files: number; errors: number; warnings: number; information: number };
 }
 
@@ -42,6 +50,7 @@ export async function checkJson(files: string[], opts: CheckOptions = {}): Promi
   }
   const index = opts.index ?? new CheckpointIndex();
   const all: CheckJsonDiagnostic[] = [];
+  const sides: CheckJsonSide[] = [];
   for (const f of files) {
     if (!f.endsWith('.tpmap')) {
       all.push(...(await checkSource(f, index)));
@@ -54,6 +63,10 @@ export async function checkJson(files: string[], opts: CheckOptions = {}): Promi
       throw new InputError(`${f}: ${e instanceof MappingTooLarge ? e.message : describeFsError(e)}`);
     }
     if (opts.fix) checked = await fixMapping(f, checked, index, opts.onFixed);
+    for (const m of checked.analysis.models) {
+      sides.push({ file: f, role: m.role, side: m.side, complete: m.complete,
+        incomplete: m.incomplete.map((g) => ({ module: g.module, message: g.message, file: g.at.file, line: g.at.line + 1, column: g.at.column + 1 })) });
+    }
     const { lineStarts } = checked.file;
     for (const d of checked.analysis.diagnostics) {
       const s = positionAt(lineStarts, d.start);
@@ -63,7 +76,7 @@ export async function checkJson(files: string[], opts: CheckOptions = {}): Promi
     }
   }
   const count = (severity: Severity) => all.filter((d) => d.severity === severity).length;
-  return { diagnostics: all, summary: { files: files.length, errors: count('error'), warnings: count('warning'), information: count('information') } };
+  return { diagnostics: all, ...(sides.length ? { sides } : {}), summary: { files: files.length, errors: count('error'), warnings: count('warning'), information: count('information') } };
 }
 
 /** Model-source lints (fp16-mask-float32) and conversion-script checks of one file, in the JSON's 1-based positions. */
