@@ -8,6 +8,8 @@ import { z } from 'zod';
 
 const path = (what: string) => z.string().min(1).describe(what);
 const shape = z.array(z.union([z.number(), z.string()]));
+/** Model source: a place inference could not follow, the key prefix it affects ('' = the whole model), 1-based. */
+const incompleteEntry = z.object({ module: z.string(), message: z.string(), file: z.string(), line: z.number(), column: z.number() });
 const numberOrText = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
 
 export const keysInput = z.strictObject({
@@ -24,6 +26,8 @@ export const keysOutput = z.object({
   config: z.record(z.string(), z.number()).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   notes: z.array(z.string()).optional(),
+  complete: z.boolean().optional().describe('Model source: false when inference could not follow something that may add, remove or reshape parameters'),
+  incomplete: z.array(incompleteEntry).optional(),
 });
 
 export const checkInput = z.strictObject({
@@ -34,6 +38,10 @@ export const checkOutput = z.object({
     file: z.string(), line: z.number(), column: z.number(), endLine: z.number(), endColumn: z.number(),
     severity: z.enum(['error', 'warning', 'information']), code: z.string(), message: z.string(), key: z.string().optional(),
   })),
+  sides: z.array(z.object({
+    file: z.string(), role: z.enum(['source', 'target']), side: z.string(),
+    complete: z.boolean().describe('Whether inference understood this model-source side entirely'), incomplete: z.array(incompleteEntry),
+  })).optional().describe('Mappings whose source or target is model source: whether each such side was understood entirely'),
   summary: z.object({ files: z.number(), errors: z.number(), warnings: z.number(), information: z.number() }),
 });
 
