@@ -7,7 +7,7 @@
  * with its encoder written in layers inference knows is complete and clean.
  */
 import assert from 'node:assert/strict';
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli';
@@ -100,6 +100,15 @@ test('check on a mapping into it is not clean: a warning on the target line nami
   const text = runCli(['check', path.join(dir, 'port.tpmap')]);
   assert.match(text.out, /port\.tpmap:2:8: warning incomplete-model-source: target `BertModel`/);
   assert.doesNotMatch(text.out, /0 errors, 0 warnings/);
+});
+
+test('a rule into the module that was not followed: unknown-target-key says the module was not followed, with the line', () => {
+  const { dir, model } = port('silent-rule', VIA_FRAMEWORK);
+  const mapping = path.join(dir, 'port.tpmap');
+  writeFileSync(mapping, MAPPING.replace('encoder.* -> drop', 'encoder.layer.{i}.attention.self.query.weight -> encoder.layers.{i}.self_attn.q_proj.weight | transpose\nencoder.* -> drop'));
+  const doc = JSON.parse(runCli(['check', mapping, '--json']).out);
+  const unknown = doc.diagnostics.find((d: { code: string }) => d.code === 'unknown-target-key');
+  assert.equal(unknown.message, `\`encoder.layers.{i}.self_attn.q_proj.weight\` matches no key of the target (model.py::BertModel) — but \`encoder\` was not followed (model.py:${encoderLine(model)}: \`paddle.nn.TransformerEncoder\` is not a layer Tensor Port knows), so its keys are not listed`);
 });
 
 test('the same model with its encoder in layers inference knows: complete, and no incomplete-model-source', () => {

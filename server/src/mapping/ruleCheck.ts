@@ -4,6 +4,7 @@
  * dtype, roles, layer sets. A rule's result depends only on its own text and the sides, which is what
  * lets the analyzer cache it across edits of other lines.
  */
+import * as path from 'node:path';
 import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
@@ -153,9 +154,22 @@ function unknownKey(side: 'source' | 'target', pat: KeyPattern, data: SideData):
   const what = pat.segments.some((s) => s.kind !== 'literal') ? 'matches no key' : 'is not a key';
   return {
     code: side === 'source' ? 'unknown-source-key' : 'unknown-target-key', severity: 'error', span: pat,
-    message: `\`${pat.text}\` ${what} of the ${side} (${data.written})${near.length ? `; closest: ${near.map((k) => `\`${k}\``).join(', ')}` : ''}`,
+    message: `\`${pat.text}\` ${what} of the ${side} (${data.written})${near.length ? `; closest: ${near.map((k) => `\`${k}\``).join(', ')}` : ''}${unfollowed(pat.text, data)}`,
     fixes: near.map((k, i) => ({ title: `Replace with \`${k}\``, edits: [{ start: pat.start, end: pat.end, newText: k }], preferred: i === 0 })),
   };
+}
+
+/** A key under a model-source module inference could not follow may well exist: say so, with the line. */
+function unfollowed(pattern: string, data: SideData): string {
+  const under = (module: string) => {
+    if (module === '') return true;
+    // `blocks.0.mlp` covers `blocks.{i}.mlp.fc1.weight`: a layer number matches a capture.
+    const seg = module.split('.').map((m) => (/^\d+$/.test(m) ? `(${m}|\\{\\w*\\})` : m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('\\.');
+    return new RegExp(`^${seg}(\\.|$)`).test(pattern);
+  };
+  const g = data.info.incomplete?.find((x) => under(x.module));
+  if (!g) return '';
+  return ` — but ${g.module ? `\`${g.module}\`` : 'the model'} was not followed (${path.basename(g.at.file)}:${g.at.line + 1}: ${g.message}), so its keys are not listed`;
 }
 
 function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: TensorInfo, src: SideData, tgt: SideData): Problem[] {
