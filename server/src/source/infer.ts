@@ -49,13 +49,13 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   try {
     root = interp.root(model.root);
   } catch (e) {
-    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes, `inference stopped: ${(e as Error).message}`], framework: frameworkOf(model), tied: new Map() };
+    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...model.notes, ...interp.notes, `inference stopped: ${(e as Error).message}`], framework: frameworkOf(model), tied: new Map() };
   }
   const tensors: InferredTensor[] = [];
   const lists: Inferred['lists'] = [];
   collect(root, '', tensors, lists, new Set(), undefined);
   const tied = interp.tiedKeys(root, new Set(tensors.map((t) => t.key)));
-  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied };
+  return { tensors, lists, symbols: interp.symbols, notes: [...model.notes, ...interp.notes], framework: frameworkOf(model), tied };
 }
 
 function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], path: Set<ModNode>, cond: string | undefined): void {

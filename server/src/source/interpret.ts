@@ -11,7 +11,7 @@ import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stm
 import { buildLayer } from './layers';
 import { UsedLayout, layoutsFromUse } from './useLayout';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
-import { STDLIB, exprText, isModuleBase, isProbe, strMethod } from './knownNames';
+import { STDLIB, exprText, fromInstalledSource, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
@@ -22,6 +22,13 @@ export interface Host {
   resolveImport(from: SourceFile, b: ImportBinding): Value;
   /** A library class known by qualified name whose class-level fields may be read (never run): config bases. */
   externalClass?(q: string): { def: ClassDef; file: SourceFile } | undefined;
+  /**
+   * A class or function of an installed package by qualified name (`paddle.nn.TransformerEncoder`),
+   * read from its source in the user's Python environment; undefined without one, or when not found.
+   */
+  resolveQualified?(q: string): Value | undefined;
+  /** The file is an installed package's (read through resolveQualified), not the user's: its path relative to its search-path folder. */
+  installedFile?(file: SourceFile): string | undefined;
 }
 
 export interface InterpOptions {
@@ -70,6 +77,8 @@ export class Interpreter {
   private readonly configs = new Map<string, Value>();
   /** The undecidable conditions whose branch is running (innermost last). */
   private readonly conds: string[] = [];
+  /** Entries registered under an undecided condition so far (markCond). */
+  private condMarks = 0;
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
 
@@ -287,7 +296,9 @@ export class Interpreter {
       user.push(c);
       for (const b of c.def.bases) {
         const v = this.eval(b, this.moduleEnv(c.file));
+        const real = v.t === 'ref' ? this.installed(v.q) : undefined; // a base class from an installed package's source
         if (v.t === 'class') walk({ def: v.def, file: v.file });
+        else if (real?.t === 'class') walk({ def: real.def, file: real.file });
         else if (v.t === 'ref') external.push(v.q);
       }
     };
@@ -407,6 +418,8 @@ export class Interpreter {
     const root = parts[0];
     const last = parts[parts.length - 1];
     if (root === 'builtins') return this.builtin(last, args, env);
+    const real = this.installed(q);
+    if (real) return this.call(real, args, site, env);
     if (root === 'torch' || root === 'paddle' || root === 'tsnn') {
       const fw: Framework = root === 'paddle' ? 'paddle' : 'torch';
       const nn = parts[1] === 'nn' || root === 'tsnn';
@@ -462,6 +475,11 @@ export class Interpreter {
     if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
     if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env);
     return this.outside(q, last);
+  }
+
+  /** A class or function of an installed package that the tables do not know: its real source, from the user's environment. */
+  private installed(q: string): Value | undefined {
+    return this.host.resolveQualified && fromInstalledSource(q) ? this.host.resolveQualified(q) : undefined;
   }
 
   private outside(q: string, last: string): Value {
@@ -530,7 +548,7 @@ export class Interpreter {
 
   /** An entry registered inside an undecidable branch is conditional on it (and on every enclosing one). */
   private markCond(node: ModNode, name: string): void {
-    if (this.conds.length) node.cond.set(name, this.conds.join(' and '));
+    if (this.conds.length) { node.cond.set(name, this.conds.join(' and ')); this.condMarks++; }
   }
 
   private register(node: ModNode, name: string, v: Value): void {
@@ -669,7 +687,10 @@ export class Interpreter {
         if (a0.t === 'sym' && a0.cfg) return { t: 'bool', v: a0.over?.has(field.v) === true || this.configFields(a0.cfg).has(field.v) };
         return UNKNOWN;
       }
-      case 'print': case 'callable': case 'id': case 'type':
+      // `type(layer)(**layer._config)` (Paddle's TransformerEncoder clones its layer this way).
+      case 'type': return args.pos.length === 1 && a0?.t === 'module' && a0.node.cls ? { t: 'class', def: a0.node.cls.def, file: a0.node.cls.file } : UNKNOWN;
+      case 'locals': return { t: 'dict', entries: new Map(env.vars) };
+      case 'print': case 'callable': case 'id':
       default:
         return UNKNOWN;
     }
@@ -795,13 +816,17 @@ export class Interpreter {
           // Nothing decides it: both branches run, and what each registers is conditional on it — alternatives,
           // which the other side of a mapping decides, never keys listed as certain.
           const text = `\`${exprText(s.test)}\``;
-          this.note(`condition ${text} (line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
+          // In an installed package's file (torch's own checks) the condition is noted only if it made keys conditional.
+          const installed = this.host.installedFile?.(env.file);
+          const marks = this.condMarks;
+          if (!installed) this.note(`condition ${text} (line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
           this.conds.push(text);
           try { this.execBlock(s.body, env); } finally { this.conds.pop(); }
           if (s.orelse.length) {
             this.conds.push(`not ${text}`);
             try { this.execBlock(s.orelse, env); } finally { this.conds.pop(); }
           }
+          if (installed && this.condMarks > marks) this.note(`condition ${text} (${installed} line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
           return;
         }
         const branch = this.decide(test, s.test) ? s.body : s.orelse;
