@@ -439,7 +439,9 @@ export class Interpreter {
         const built = buildLayer(fw, last, args, site, this);
         if (built) return { t: 'module', node: built.node };
         if (root === 'tsnn') return this.tsFactory(last, args, site) ?? this.outside(q, last);
-        this.note(`\`${parts.slice(1).join('.')}\` is not a layer Tensor Port knows: its parameters are not listed`);
+        // Without an environment to read the layer's source from, say how to give one.
+        const how = this.host.resolveQualified ? '' : ' (no Python environment to read its source from: `--python PATH`, or a .venv above the model file)';
+        this.note(`\`${parts.slice(1).join('.')}\` is not a layer Tensor Port knows: its parameters are not listed${how}`);
         return UNKNOWN;
       }
       if (parts.length === 2 || root === 'tsnn') {
