@@ -61,6 +61,7 @@ const MAX_STEPS = 2_000_000;
 const MAX_RANGE = 100_000;
 
 const BIN_OPS: Record<string, Op> = { '+': '+', '-': '-', '*': '*', '/': '/', '//': '//', '%': '%', '**': '**' };
+const BUILTIN_TYPES = new Set(['str', 'int', 'float', 'bool', 'list', 'tuple', 'dict', 'set', 'Iterable', 'Sequence', 'Mapping', 'Number']);
 const CONTAINERS = new Set(['ModuleList', 'LayerList', 'Sequential', 'ModuleDict', 'LayerDict', 'ParameterList', 'ParameterDict', 'Module', 'Layer']);
 
 export class Interpreter {
@@ -678,7 +679,16 @@ export class Interpreter {
           if (names.length && names.every((n) => ['Iterable', 'tuple', 'list', 'Sequence', 'str', 'dict', 'Tensor'].includes(n))) return { t: 'bool', v: false };
         }
         if (a0?.t === 'list' && names.some((n) => ['Iterable', 'tuple', 'list', 'Sequence'].includes(n))) return { t: 'bool', v: true };
+        // A class or function passed as a layer factory is no value of a builtin type: timm's `if isinstance(attn_layer, str)`.
+        if ((a0?.t === 'class' || a0?.t === 'func' || a0?.t === 'partial') && names.length && names.every((n) => BUILTIN_TYPES.has(n))) return { t: 'bool', v: false };
         return UNKNOWN;
+      }
+      case 'issubclass': {
+        // A class whose bases the file (or an installed package) defines: its MRO says; an outside base it does not name is unknown.
+        const targets = args.pos[1]?.t === 'list' ? args.pos[1].items : args.pos[1] ? [args.pos[1]] : [];
+        if (a0?.t !== 'class' || !targets.length || !targets.every((c) => c.t === 'class')) return UNKNOWN;
+        const { user } = this.mro({ def: a0.def, file: a0.file });
+        return { t: 'bool', v: targets.some((c) => c.t === 'class' && user.some((u) => u.def === c.def)) };
       }
       case 'hasattr': {
         const field = args.pos[1];

@@ -14,6 +14,7 @@ import { lowerTypeScript } from './tsLower';
 import { Value } from './values';
 import { Host } from './interpret';
 import { ImportResolver } from './importResolver';
+import { fromInstalledSource } from './knownNames';
 import { EnvAnswer, PythonEnv, pythonEnvFor } from './pythonEnv';
 
 /** A model source that cannot be used: the message names the file and the reason. */
@@ -174,13 +175,15 @@ function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>,
       // A file of the environment (torch's transformer.py) names everything by its qualified name: the
       // interpreter knows framework layers by name and resolves the rest through resolveQualified.
       const q = installed?.qualifiedImport(from, b);
-      if (q) return { t: 'ref', q };
+      if (q) return installed!.value(q);
       const hit = resolved.get(b);
       if (hit) return hit;
       // The first candidate that exists is the import's file, as in the TypeScript walk; later ones are not read.
       const first = candidates(from, b).find((c) => files.has(c.path) || fileAt(c.path));
       if (first && !files.has(first.path)) load(first.path);
-      const v = resolve(files, from, b);
+      let v = resolve(files, from, b);
+      // `from paddle.vision.models.resnet import BasicBlock`: the class itself, so `block.expansion` reads it.
+      if (v.t === 'ref' && installed) v = installed.value(v.q);
       resolved.set(b, v);
       return v;
     },
@@ -207,6 +210,10 @@ function installedPackages(env: PythonEnv, stamps: Map<string, string>) {
       const mod = resolver.absolute(from, b);
       if (mod === undefined) return undefined;
       return b.name ? (mod ? `${mod}.${b.name}` : b.name) : mod;
+    },
+    /** What an imported name is: the class or function an installed package defines, or the name as a reference. */
+    value(q: string): Value {
+      return (fromInstalledSource(q) ? this.resolve(q) : undefined) ?? { t: 'ref', q };
     },
     fileName(f: SourceFile): string | undefined {
       if (!envFiles.has(f)) return undefined;
