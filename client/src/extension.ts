@@ -10,6 +10,7 @@ import { crashPolicy } from './crashPolicy';
 import { registerCommands } from './commands';
 import { registerLanguageModelTools } from './languageModelTools';
 import { listenForConvertProgress } from './convertMapping';
+import { chosenInterpreter, followInterpreter } from './serverInterpreter';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
 import { CHECKPOINT_GLOBS, DEFAULT_SETTINGS, STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
@@ -31,6 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     maxHeaderMB: config.get<number>('index.maxHeaderMB', 256),
     maxMappingMB: config.get<number>('mapping.maxFileMB', 20),
     eagerLimit: config.get<number>('index.eagerLimit', DEFAULT_SETTINGS.eagerLimit),
+    python: await chosenInterpreter(),
   };
   const clientOptions: LanguageClientOptions = {
     // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.
@@ -63,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
   }));
   await client.start();
+  followInterpreter(context, client, initializationOptions.python);
 }
 
 export function deactivate(): Thenable<void> | undefined {

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { runCli } from '../support/cli';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
+const NO_ENV = ' (no Python environment to read its source from: `--python PATH`, or a .venv above the model file)';
 const encoderLine = (text: string) => text.split('\n').findIndex((l) => l.includes('self.encoder =')) + 1;
 
 const MODEL = (encoder: string) => `import paddle
@@ -78,10 +79,10 @@ test('keys on a model whose encoder is a framework layer inference does not know
   const doc = JSON.parse(json.out);
   assert.equal(doc.complete, false);
   assert.deepEqual(doc.incomplete.map((g: { module: string; line: number; message: string }) => [g.module, g.line, g.message]),
-    [['encoder', encoderLine(model), '`paddle.nn.TransformerEncoder` is not a layer Tensor Port knows']]);
+    [['encoder', encoderLine(model), `\`paddle.nn.TransformerEncoder\` is not a layer Tensor Port knows${NO_ENV}`]]);
   assert.ok(!doc.tensors.some((t: { key: string }) => t.key.startsWith('encoder.')));
   const table = runCli(['keys', spec]);
-  assert.match(table.out, new RegExp(`note: \`encoder\` is incomplete \\(model\\.py:${encoderLine(model)}\\): \`paddle\\.nn\\.TransformerEncoder\` is not a layer Tensor Port knows; what it registers there is not listed`));
+  assert.match(table.out, new RegExp(`note: \`encoder\` is incomplete \\(model\\.py:${encoderLine(model)}\\): \`paddle\\.nn\\.TransformerEncoder\` is not a layer Tensor Port knows \\(no Python environment.*\\); what it registers there is not listed`));
 });
 
 test('check on a mapping into it is not clean: a warning on the target line naming `encoder` and model.py\'s line; --json says the target side is incomplete', () => {
@@ -93,7 +94,7 @@ test('check on a mapping into it is not clean: a warning on the target line nami
   assert.equal(warned.length, 1, r.out);
   assert.equal(warned[0].severity, 'warning');
   assert.equal(warned[0].line, 2);
-  assert.equal(warned[0].message, `target \`BertModel\`: \`paddle.nn.TransformerEncoder\` is not a layer Tensor Port knows (model.py:${encoderLine(model)}); what it registers under \`encoder\` is not listed, so rules into it cannot be checked`);
+  assert.equal(warned[0].message, `target \`BertModel\`: \`paddle.nn.TransformerEncoder\` is not a layer Tensor Port knows${NO_ENV} (model.py:${encoderLine(model)}); what it registers under \`encoder\` is not listed, so rules into it cannot be checked`);
   assert.ok(doc.summary.warnings >= 1);
   assert.deepEqual(doc.sides.map((s: { role: string; complete: boolean }) => [s.role, s.complete]), [['target', false]]);
   assert.deepEqual(doc.sides[0].incomplete.map((g: { module: string; file: string; line: number }) => [g.module, path.basename(g.file), g.line]), [['encoder', 'model.py', encoderLine(model)]]);
@@ -108,7 +109,7 @@ test('a rule into the module that was not followed: unknown-target-key says the 
   writeFileSync(mapping, MAPPING.replace('encoder.* -> drop', 'encoder.layer.{i}.attention.self.query.weight -> encoder.layers.{i}.self_attn.q_proj.weight | transpose\nencoder.* -> drop'));
   const doc = JSON.parse(runCli(['check', mapping, '--json']).out);
   const unknown = doc.diagnostics.find((d: { code: string }) => d.code === 'unknown-target-key');
-  assert.equal(unknown.message, `\`encoder.layers.{i}.self_attn.q_proj.weight\` matches no key of the target (model.py::BertModel) — but \`encoder\` was not followed (model.py:${encoderLine(model)}: \`paddle.nn.TransformerEncoder\` is not a layer Tensor Port knows), so its keys are not listed`);
+  assert.equal(unknown.message, `\`encoder.layers.{i}.self_attn.q_proj.weight\` matches no key of the target (model.py::BertModel) — but \`encoder\` was not followed (model.py:${encoderLine(model)}: \`paddle.nn.TransformerEncoder\` is not a layer Tensor Port knows${NO_ENV}), so its keys are not listed`);
 });
 
 test('the same model with its encoder in layers inference knows: complete, and no incomplete-model-source', () => {

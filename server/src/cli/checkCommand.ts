@@ -2,13 +2,14 @@
 import { printable, printableJson } from '../formats/printable';
 import { DEFAULT_MAX_MAPPING_BYTES } from '../mapping/checkFile';
 import { checkJson } from '../tools/checkTool';
-import { parseCommandArgs } from './args';
+import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
 import { EXIT, UsageError } from './exit';
 
 export async function runCheck(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, fix: { type: 'boolean', default: false }, 'max-mapping-mb': { type: 'string' } });
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, fix: { type: 'boolean', default: false }, 'max-mapping-mb': { type: 'string' }, ...PYTHON_OPTION });
+  usePython(parsed.values.python);
   const files = parsed.positionals;
-  if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json] [--fix] [--max-mapping-mb N])');
+  if (files.length === 0) throw new UsageError('check takes one or more FILE.tpmap (usage: tensorport check FILE… [--json] [--fix] [--max-mapping-mb N] [--python PATH])');
   const maxMb = parsed.values['max-mapping-mb'] === undefined ? undefined : Number(parsed.values['max-mapping-mb']);
   if (maxMb !== undefined && !(maxMb > 0)) throw new UsageError('--max-mapping-mb takes a positive number of MiB');
   const { diagnostics, sides, summary } = await checkJson(files, {

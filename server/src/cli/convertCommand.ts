@@ -9,11 +9,11 @@ import { printable } from '../formats/printable';
 import { ConvertError } from '../mapping/convert/errors';
 import { ConvertSummary } from '../mapping/convert/convertMapping';
 import { convertErrorLine, convertJson, runConvertTool } from '../tools/convertTool';
-import { parseCommandArgs } from './args';
+import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf|config.json] [--quantize q8_0] [--force] [--json]';
+const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf|config.json] [--quantize q8_0] [--force] [--json] [--python PATH]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 
@@ -22,11 +22,12 @@ export async function runConvert(args: string[]): Promise<number> {
   try {
     parsed = parseCommandArgs(args, {
       output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false },
-      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' }, 'metadata-from': { type: 'string' }, quantize: { type: 'string' },
+      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' }, 'metadata-from': { type: 'string' }, quantize: { type: 'string' }, ...PYTHON_OPTION,
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (${USAGE})`);
   }
+  usePython(parsed.values.python);
   const [mapping, ...extra] = parsed.positionals;
   const out = parsed.values.output;
   if (!mapping || extra.length > 0) throw new UsageError(`convert takes one MAPPING.tpmap (${USAGE})`);

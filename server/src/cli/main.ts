@@ -27,6 +27,10 @@ commands:
   mcp [--allow-commands]     serve these operations to coding agents (Model Context Protocol over stdio);
                              --allow-commands lets parity run your own script (command mode)
 
+keys, check, map, convert and mcp take --python PATH: the interpreter whose installed packages a model
+source's imports (torch.nn.TransformerEncoder, timm, paddle.vision…) are read from; without it, a .venv
+or venv above the model file.
+
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
 .onnx or .gguf.`;

@@ -6,18 +6,19 @@
  */
 import { printable, printableJson } from '../formats/printable';
 import { mapJson, proposeMappingFor } from '../tools/mapTool';
-import { parseCommandArgs } from './args';
+import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
 import { EXIT, UsageError } from './exit';
 
-const USAGE = 'usage: tensorport map SOURCE TARGET [-o OUT.tpmap] [--force] [--json]';
+const USAGE = 'usage: tensorport map SOURCE TARGET [-o OUT.tpmap] [--force] [--json] [--python PATH]';
 
 export async function runMap(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, output: { type: 'string', short: 'o' }, force: { type: 'boolean', default: false } });
+    parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, output: { type: 'string', short: 'o' }, force: { type: 'boolean', default: false }, ...PYTHON_OPTION });
   } catch (e) {
     throw new UsageError((e as Error).message, USAGE);
   }
+  usePython(parsed.values.python);
   const files = parsed.positionals;
   if (files.length !== 2) throw new UsageError(`map takes a SOURCE and a TARGET checkpoint (${USAGE})`);
   const out = parsed.values.output;

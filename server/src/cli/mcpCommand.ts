@@ -5,15 +5,16 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { disposeParityWorkers } from '../parity/engine';
-import { parseCommandArgs } from './args';
+import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
 import { EXIT, UsageError } from './exit';
 import { createMcpServer } from './mcp/mcpServer';
 
 declare const TENSORPORT_VERSION: string | undefined;
 
 export async function runMcp(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { 'allow-commands': { type: 'boolean', default: false } });
-  if (parsed.positionals.length) throw new UsageError('mcp takes no files: it serves the folder it is started in (usage: tensorport mcp [--allow-commands])');
+  const parsed = parseCommandArgs(args, { 'allow-commands': { type: 'boolean', default: false }, ...PYTHON_OPTION });
+  usePython(parsed.values.python);
+  if (parsed.positionals.length) throw new UsageError('mcp takes no files: it serves the folder it is started in (usage: tensorport mcp [--allow-commands] [--python PATH])');
   const root = process.cwd();
   const { server, idle } = createMcpServer({ root, allowCommands: parsed.values['allow-commands'], version: typeof TENSORPORT_VERSION === 'string' ? TENSORPORT_VERSION : '0.0.0' });
   const transport = new StdioServerTransport();

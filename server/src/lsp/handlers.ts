@@ -29,12 +29,13 @@ import { parseInputSpec } from '../parity/inputs';
 import { hoverKeyString } from '../scripts/keyStringHover';
 import { classNamesOf, pythonDefinitionsOf } from '../source/classNames';
 import { hoverModelSource } from '../source/hover';
+import { setPythonInterpreter } from '../source/pythonEnv';
 import { ToolContext, toolNamed } from '../tools/definitions';
 import { invokeTool } from '../tools/invoke';
 import { cancelledError, honourCancel } from './cancellation';
 import {
   CONVERT_PROGRESS_NOTIFICATION, CONVERT_REQUEST, ConvertParams, ConvertProgressParams, ConvertResult, DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
-  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityReport, ParityResult, PYTHON_MODELS_REQUEST, PythonModelsResult, TOOL_REQUEST, ToolParams, ToolResult, WORKSPACE_REQUEST, WorkspaceResult,
+  PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityReport, ParityResult, PYTHON_INTERPRETER_NOTIFICATION, PYTHON_MODELS_REQUEST, PythonInterpreterParams, PythonModelsResult, TOOL_REQUEST, ToolParams, ToolResult, WORKSPACE_REQUEST, WorkspaceResult,
 } from './protocol';
 import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toScriptCodeAction, toTextEdit } from './toProtocol';
 import { Workspace, isMapping, isModelSource } from './workspace';
@@ -56,6 +57,12 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     // A changed checkpoint (or the config.json beside one) may be a side of an open mapping.
     await ws.analyzeOpenMappings();
     ws.sendStatus();
+  });
+
+  connection.onNotification(PYTHON_INTERPRETER_NOTIFICATION, async (p: PythonInterpreterParams) => {
+    // Model sources load again with the new environment (the model cache is keyed on the interpreter).
+    setPythonInterpreter(p?.path, "the editor's interpreter");
+    await workspace().analyzeOpenMappings();
   });
 
   connection.onRequest(KEYS_REQUEST, honourCancel(async (params: KeysParams): Promise<KeysResult> => {

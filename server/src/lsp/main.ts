@@ -9,6 +9,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CHECKPOINT_GLOBS } from '../formats/fileKinds';
 import { ReadPool } from '../index/readPool';
 import { disposeParityWorkers } from '../parity/engine';
+import { setPythonInterpreter } from '../source/pythonEnv';
 import { registerHandlers } from './handlers';
 import { DEFAULT_SETTINGS, ServerSettings } from './protocol';
 import { FIX_ALL_KIND } from './toProtocol';
@@ -30,6 +31,7 @@ connection.onInitialize((params) => {
   let roots = (params.workspaceFolders ?? []).map((f) => fileURLToPath(f.uri));
   if (roots.length === 0 && params.rootUri) roots = [fileURLToPath(params.rootUri)];
   const settings: ServerSettings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
+  setPythonInterpreter(settings.python, "the editor's interpreter");
   session = new Workspace(connection, documents, roots, settings, readPool);
   return {
     capabilities: {

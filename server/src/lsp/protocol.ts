@@ -100,7 +100,16 @@ export interface ServerSettings {
   readTimeoutMs: number; exclude: string[]; maxHeaderMB: number; maxMappingMB: number;
   /** Headers read when the workspace opens; checkpoints past this many are read when asked for. */
   eagerLimit: number;
+  /**
+   * The Python interpreter the user chose (the Python extension's selected one, or `tensorport.python`):
+   * model source's imports of installed packages resolve through its environment. Absent: a `.venv` above the file.
+   */
+  python?: string;
 }
+
+/** Client → server: the chosen interpreter changed (`path` absent: none chosen any more). Open mappings are checked again. */
+export const PYTHON_INTERPRETER_NOTIFICATION = 'tensorport/pythonInterpreter';
+export interface PythonInterpreterParams { path?: string }
 export const DEFAULT_SETTINGS: ServerSettings = {
   readTimeoutMs: DEFAULT_READ_LIMITS.timeoutMs, exclude: [], maxHeaderMB: DEFAULT_READ_LIMITS.maxHeaderBytes / 2 ** 20, maxMappingMB: 20,
   eagerLimit: 1000,

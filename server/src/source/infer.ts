@@ -58,14 +58,14 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   } catch (e) {
     const site = 'def' in model.root ? { file: model.root.file.path, pos: model.root.def.pos } : { file: model.root.file.path, pos: model.root.fn.pos };
     const gaps = [{ module: '', gap: { site, message: `inference stopped: ${(e as Error).message}` } }];
-    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied: new Map(), gaps };
+    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...model.notes, ...interp.notes], framework: frameworkOf(model), tied: new Map(), gaps };
   }
   const tensors: InferredTensor[] = [];
   const lists: Inferred['lists'] = [];
   const gaps: SourceGap[] = interp.rootGaps.map((gap) => ({ module: '', gap }));
   collect(root, '', tensors, lists, gaps, new Set(), undefined);
   const tied = interp.tiedKeys(root, new Set(tensors.map((t) => t.key)));
-  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied, gaps };
+  return { tensors, lists, symbols: interp.symbols, notes: [...model.notes, ...interp.notes], framework: frameworkOf(model), tied, gaps };
 }
 
 function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], gaps: SourceGap[], path: Set<ModNode>, cond: string | undefined): void {

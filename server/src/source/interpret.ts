@@ -11,7 +11,7 @@ import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stm
 import { buildLayer } from './layers';
 import { UsedLayout, layoutsFromUse } from './useLayout';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
-import { STDLIB, exprText, isModuleBase, isProbe, strMethod } from './knownNames';
+import { STDLIB, exprText, fromInstalledSource, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
@@ -22,6 +22,13 @@ export interface Host {
   resolveImport(from: SourceFile, b: ImportBinding): Value;
   /** A library class known by qualified name whose class-level fields may be read (never run): config bases. */
   externalClass?(q: string): { def: ClassDef; file: SourceFile } | undefined;
+  /**
+   * A class or function of an installed package by qualified name (`paddle.nn.TransformerEncoder`),
+   * read from its source in the user's Python environment; undefined without one, or when not found.
+   */
+  resolveQualified?(q: string): Value | undefined;
+  /** The file is an installed package's (read through resolveQualified), not the user's: its path relative to its search-path folder. */
+  installedFile?(file: SourceFile): string | undefined;
 }
 
 export interface InterpOptions {
@@ -56,6 +63,7 @@ const MAX_RANGE = 100_000;
 const BIN_OPS: Record<string, Op> = { '+': '+', '-': '-', '*': '*', '/': '/', '//': '//', '%': '%', '**': '**' };
 /** Libraries whose functions return data, never layers (a capitalised name there may still be one). */
 const NO_LAYERS = new Set(['numpy', 'scipy', 'einops', 'json', 'pathlib', 'copy', 'random', 'time', 'packaging']);
+const BUILTIN_TYPES = new Set(['str', 'int', 'float', 'bool', 'list', 'tuple', 'dict', 'set', 'Iterable', 'Sequence', 'Mapping', 'Number']);
 const CONTAINERS = new Set(['ModuleList', 'LayerList', 'Sequential', 'ModuleDict', 'LayerDict', 'ParameterList', 'ParameterDict', 'Module', 'Layer']);
 
 export class Interpreter {
@@ -76,6 +84,8 @@ export class Interpreter {
   private readonly configs = new Map<string, Value>();
   /** The undecidable conditions whose branch is running (innermost last). */
   private readonly conds: string[] = [];
+  /** Entries registered under an undecided condition so far (markCond). */
+  private condMarks = 0;
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
 
@@ -306,7 +316,9 @@ export class Interpreter {
       user.push(c);
       for (const b of c.def.bases) {
         const v = this.eval(b, this.moduleEnv(c.file));
+        const real = v.t === 'ref' ? this.installed(v.q) : undefined; // a base class from an installed package's source
         if (v.t === 'class') walk({ def: v.def, file: v.file });
+        else if (real?.t === 'class') walk({ def: real.def, file: real.file });
         else if (v.t === 'ref') external.push(v.q);
       }
     };
@@ -446,6 +458,8 @@ export class Interpreter {
     const root = parts[0];
     const last = parts[parts.length - 1];
     if (root === 'builtins') return this.builtin(last, args, env, site);
+    const real = this.installed(q);
+    if (real) return this.call(real, args, site, env);
     if (root === 'torch' || root === 'paddle' || root === 'tsnn') {
       const fw: Framework = root === 'paddle' ? 'paddle' : 'torch';
       const nn = parts[1] === 'nn' || root === 'tsnn';
@@ -465,7 +479,9 @@ export class Interpreter {
         const built = buildLayer(fw, last, args, site, this);
         if (built) return { t: 'module', node: built.node };
         if (root === 'tsnn') return this.tsFactory(last, args, site) ?? this.outside(q, last, site, args);
-        return this.opaque(site, `\`${q}\` is not a layer Tensor Port knows`);
+        // Without an environment to read the layer's source from, say how to give one.
+        const how = this.host.resolveQualified ? '' : ' (no Python environment to read its source from: `--python PATH`, or a .venv above the model file)';
+        return this.opaque(site, `\`${q}\` is not a layer Tensor Port knows${how}`);
       }
       if (parts.length === 2 || root === 'tsnn') {
         const t = tensorFactory(fw, last, args, site);
@@ -502,10 +518,11 @@ export class Interpreter {
     return this.outside(q, last, site, args);
   }
 
-  /**
-   * A call into code Tensor Port does not read. The standard library holds no layers (typing.TypeVar,
-   * dataclasses.field…); anything else may return one, so its result is a gap wherever it is registered.
-   */
+  /** A class or function of an installed package that the tables do not know: its real source, from the user's environment. */
+  private installed(q: string): Value | undefined {
+    return this.host.resolveQualified && fromInstalledSource(q) ? this.host.resolveQualified(q) : undefined;
+  }
+
   /**
    * transformers' `ACT2FN[name]` / `get_activation(name)`: activations hold no parameters, except the
    * two that learn theirs (PReLU's weight, xIELU's alphas), which are gaps; a name nothing decides may be either.
@@ -515,6 +532,10 @@ export class Interpreter {
     return this.opaque(site, `\`${q}[${name.t === 'str' ? JSON.stringify(name.v) : '…'}]\` may learn parameters, which are not listed`);
   }
 
+  /**
+   * A call into code Tensor Port does not read. The standard library holds no layers (typing.TypeVar,
+   * dataclasses.field…); anything else may return one, so its result is a gap wherever it is registered.
+   */
   private outside(q: string, last: string, site: Site, args: CallArgs): Value {
     if (STDLIB.has(q.split('.')[0]) || (NO_LAYERS.has(q.split('.')[0]) && !/^[A-Z]/.test(last))) return UNKNOWN;
     if (/(^|\.)activations\.get_activation$/.test(q)) return this.activation(q, bindArgs(args, ['activation_string']).get('activation_string') ?? UNKNOWN, site);
@@ -583,7 +604,7 @@ export class Interpreter {
 
   /** An entry registered inside an undecidable branch is conditional on it (and on every enclosing one). */
   private markCond(node: ModNode, name: string): void {
-    if (this.conds.length) node.cond.set(name, this.conds.join(' and '));
+    if (this.conds.length) { node.cond.set(name, this.conds.join(' and ')); this.condMarks++; }
   }
 
   private register(node: ModNode, name: string, v: Value): void {
@@ -715,7 +736,16 @@ export class Interpreter {
           if (names.length && names.every((n) => ['Iterable', 'tuple', 'list', 'Sequence', 'str', 'dict', 'Tensor'].includes(n))) return { t: 'bool', v: false };
         }
         if (a0?.t === 'list' && names.some((n) => ['Iterable', 'tuple', 'list', 'Sequence'].includes(n))) return { t: 'bool', v: true };
+        // A class or function passed as a layer factory is no value of a builtin type: timm's `if isinstance(attn_layer, str)`.
+        if ((a0?.t === 'class' || a0?.t === 'func' || a0?.t === 'partial') && names.length && names.every((n) => BUILTIN_TYPES.has(n))) return { t: 'bool', v: false };
         return UNKNOWN;
+      }
+      case 'issubclass': {
+        // A class whose bases the file (or an installed package) defines: its MRO says; an outside base it does not name is unknown.
+        const targets = args.pos[1]?.t === 'list' ? args.pos[1].items : args.pos[1] ? [args.pos[1]] : [];
+        if (a0?.t !== 'class' || !targets.length || !targets.every((c) => c.t === 'class')) return UNKNOWN;
+        const { user } = this.mro({ def: a0.def, file: a0.file });
+        return { t: 'bool', v: targets.some((c) => c.t === 'class' && user.some((u) => u.def === c.def)) };
       }
       case 'hasattr': {
         const field = args.pos[1];
@@ -726,7 +756,10 @@ export class Interpreter {
         if (a0.t === 'sym' && a0.cfg) return { t: 'bool', v: a0.over?.has(field.v) === true || this.configFields(a0.cfg).has(field.v) };
         return UNKNOWN;
       }
-      case 'print': case 'callable': case 'id': case 'type':
+      // `type(layer)(**layer._config)` (Paddle's TransformerEncoder clones its layer this way).
+      case 'type': return args.pos.length === 1 && a0?.t === 'module' && a0.node.cls ? { t: 'class', def: a0.node.cls.def, file: a0.node.cls.file } : UNKNOWN;
+      case 'locals': return { t: 'dict', entries: new Map(env.vars) };
+      case 'print': case 'callable': case 'id':
       default:
         return UNKNOWN;
     }
@@ -853,13 +886,17 @@ export class Interpreter {
           // Nothing decides it: both branches run, and what each registers is conditional on it — alternatives,
           // which the other side of a mapping decides, never keys listed as certain.
           const text = `\`${exprText(s.test)}\``;
-          this.note(`condition ${text} (line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
+          // In an installed package's file (torch's own checks) the condition is noted only if it made keys conditional.
+          const installed = this.host.installedFile?.(env.file);
+          const marks = this.condMarks;
+          if (!installed) this.note(`condition ${text} (line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
           this.conds.push(text);
           try { this.execBlock(s.body, env); } finally { this.conds.pop(); }
           if (s.orelse.length) {
             this.conds.push(`not ${text}`);
             try { this.execBlock(s.orelse, env); } finally { this.conds.pop(); }
           }
+          if (installed && this.condMarks > marks) this.note(`condition ${text} (${installed} line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
           return;
         }
         const branch = this.decide(test, s.test) ? s.body : s.orelse;

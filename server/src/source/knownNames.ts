@@ -4,6 +4,7 @@
  * string methods model code picks variants with, and how a condition is written in a note.
  */
 import { Expr } from './ir';
+import { knowsLayer } from './layers';
 import { CallArgs, UNKNOWN, Value } from './values';
 
 export const STDLIB = new Set(['typing', 'typing_extensions', 'dataclasses', 'enum', 'abc', 'collections', 'functools', 'itertools', 'logging', 'warnings', 're', 'os', 'sys', 'math', 'inspect', 'contextlib', 'builtins']);
@@ -19,6 +20,28 @@ export function isProbe(test: Expr): boolean {
 export function isModuleBase(q: string): boolean {
   return /^(torch|paddle)\.nn\.[A-Z]\w*$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.')
     || /^transformers\..*(Layer|PreTrainedModel|Module)$/.test(q);
+}
+
+const FRAMEWORK_CLASSES = new Set(['Module', 'Layer', 'ModuleList', 'LayerList', 'Sequential', 'ModuleDict', 'LayerDict', 'ParameterList', 'ParameterDict', 'Parameter', 'Buffer', 'Tensor']);
+
+/**
+ * A qualified name whose real source an installed package may give (through the user's environment):
+ * torch's and Paddle's layers the table (layers.ts) does not know (`torch.nn.TransformerEncoder`) and
+ * their model zoos (`paddle.vision.models.resnet50`); any other package's classes and functions
+ * (timm's `Block`) but the module bases that mark a class as a layer or a pretrained model and
+ * configuration classes (read for their fields only). The standard library, numpy and transformers
+ * (the library boundary, README) stay references.
+ */
+export function fromInstalledSource(q: string): boolean {
+  const parts = q.split('.');
+  const [root, last] = [parts[0], parts[parts.length - 1]];
+  if (parts.length < 2 || STDLIB.has(root) || ['builtins', 'copy', 'numpy', 'transformers', 'tsnn', 'workspace'].includes(root) || /Config$/.test(last)) return false;
+  if (root === 'torch' || root === 'paddle') {
+    if (parts.includes('models')) return true;
+    return parts[1] === 'nn' && /^[A-Z]/.test(last) && !['initializer', 'init', 'utils', 'parameter', 'functional', 'quant'].includes(parts[2])
+      && !knowsLayer(last) && !FRAMEWORK_CLASSES.has(last);
+  }
+  return !isModuleBase(q);
 }
 
 /** The string methods model code uses to pick a variant (`feed_forward_proj.split("-")`). */

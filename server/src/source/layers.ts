@@ -259,6 +259,11 @@ function gpt2Conv1D(a: Map<string, Value>, node: ModNode): void {
   node.params.set('bias', tensor(node, nf !== undefined ? [nf] : undefined));
 }
 
+/** A layer name the table knows for some framework (its parameters, or that it has none). */
+export function knowsLayer(name: string): boolean {
+  return STATELESS.has(name) || Object.prototype.hasOwnProperty.call(SPECS, name);
+}
+
 export type LayerResult = { kind: 'layer'; node: ModNode } | { kind: 'stateless'; node: ModNode } | undefined;
 
 /**

@@ -13,6 +13,9 @@ import { lowerPython, lowerPythonSync } from './pyLower';
 import { lowerTypeScript } from './tsLower';
 import { Value } from './values';
 import { Host } from './interpret';
+import { ImportResolver } from './importResolver';
+import { fromInstalledSource } from './knownNames';
+import { EnvAnswer, PythonEnv, pythonEnvFor } from './pythonEnv';
 
 /** A model source that cannot be used: the message names the file and the reason. */
 export class SourceError extends Error {}
@@ -28,6 +31,8 @@ export interface LoadedModel {
   host: Host;
   /** Changes whenever any file of the model changes: a cache key for what is inferred from it. */
   stamp: string;
+  /** What loading says beside inference's own notes: which Python environment imports resolved through. */
+  notes: string[];
 }
 
 export interface LoadOptions {
@@ -63,7 +68,9 @@ function hash(s: string): number {
 
 /** Loads `absPath` and the root class `className`; throws SourceError with a one-line reason. */
 export async function loadModelSource(absPath: string, className: string, opts: LoadOptions = {}): Promise<LoadedModel> {
-  const key = `${absPath}::${className}`;
+  // Python models resolve installed packages' imports through the user's environment (pythonEnv.ts), when there is one.
+  const env: EnvAnswer = languageOf(absPath) === 'python' ? await pythonEnvFor(absPath) : {};
+  const key = `${absPath}::${className}::${env.env?.python ?? ''}::${env.note ?? ''}`;
   const hit = cache.get(key);
   if (hit) {
     let same = true;
@@ -71,13 +78,13 @@ export async function loadModelSource(absPath: string, className: string, opts: 
     if (same) return hit.model;
   }
   const stamps = new Map<string, string>();
-  const model = load(absPath, className, opts, stamps);
+  const model = load(absPath, className, opts, stamps, env);
   cache.set(key, { stamps, model });
   model.catch(() => cache.delete(key));
   return model;
 }
 
-async function load(absPath: string, className: string, opts: LoadOptions, stamps: Map<string, string>): Promise<LoadedModel> {
+async function load(absPath: string, className: string, opts: LoadOptions, stamps: Map<string, string>, env: EnvAnswer): Promise<LoadedModel> {
   const language = languageOf(absPath);
   if (!language) throw new SourceError(`${absPath}: model source must be a .py or .ts file`);
   const files = new Map<string, SourceFile>();
@@ -97,7 +104,11 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
   };
   const rootFile = await readOne(absPath);
   files.set(absPath, rootFile);
-  if (language === 'python') return finish(absPath, className, language, rootFile, files, stamps, pythonHost(files, stamps, opts.overlay));
+  if (language === 'python') {
+    const model = finish(absPath, className, language, rootFile, files, stamps, pythonHost(files, stamps, opts.overlay, env.env));
+    if (env.note) model.notes.push(env.note);
+    return model;
+  }
   // Every workspace file an import reaches, breadth first, so the interpreter never waits on I/O.
   const queue = [rootFile];
   while (queue.length && files.size < MAX_FILES) {
@@ -126,7 +137,7 @@ function finish(absPath: string, className: string, language: 'python' | 'ts', r
   // Unique per load: files read later (Python's imports, on demand) are in `stamps` for revalidation,
   // and a model loaded again after any change is a new model for every cache keyed on this.
   const stamp = `${[...stamps].map(([p, s]) => `${p}=${s}`).join('|')}#${++loads}`;
-  return { path: absPath, className, language, root: def ? { def, file: rootFile } : { fn: fn!, file: rootFile }, files, host, stamp };
+  return { path: absPath, className, language, root: def ? { def, file: rootFile } : { fn: fn!, file: rootFile }, files, host, stamp, notes: [] };
 }
 
 /**
@@ -135,7 +146,7 @@ function finish(absPath: string, className: string, language: 'python' | 'ts', r
  * sibling modules (generation, tokenization…) a model's `__init__` never touches. Synchronous: the
  * parser is loaded, and these are small reads the interpreter needs now.
  */
-function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>, overlay?: ReadonlyMap<string, string>): Host {
+function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>, overlay?: ReadonlyMap<string, string>, env?: PythonEnv): Host {
   const missing = new Set<string>();
   const load = (p: string): SourceFile | undefined => {
     const have = files.get(p);
@@ -158,20 +169,66 @@ function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>,
   // An import binds the same value however often its name is looked up (the interpreter asks on every
   // use): resolved once per binding — the candidates' path arithmetic was ~5% of a cold `keys`.
   const resolved = new WeakMap<ImportBinding, Value>();
+  const installed = env && installedPackages(env, stamps);
   return {
     resolveImport: (from, b) => {
+      // A file of the environment (torch's transformer.py) names everything by its qualified name: the
+      // interpreter knows framework layers by name and resolves the rest through resolveQualified.
+      const q = installed?.qualifiedImport(from, b);
+      if (q) return installed!.value(q);
       const hit = resolved.get(b);
       if (hit) return hit;
       // The first candidate that exists is the import's file, as in the TypeScript walk; later ones are not read.
       const first = candidates(from, b).find((c) => files.has(c.path) || fileAt(c.path));
       if (first && !files.has(first.path)) load(first.path);
-      const v = resolve(files, from, b);
+      let v = resolve(files, from, b);
+      // `from paddle.vision.models.resnet import BasicBlock`: the class itself, so `block.expansion` reads it.
+      if (v.t === 'ref' && installed) v = installed.value(v.q);
       resolved.set(b, v);
       return v;
     },
     externalClass: (q) => {
       if (!externals.has(q)) externals.set(q, externalConfigClass(q, files));
       return externals.get(q);
+    },
+    ...(installed ? { resolveQualified: (q: string) => installed.resolve(q), installedFile: (f: SourceFile) => installed.fileName(f) } : {}),
+  };
+}
+
+/**
+ * The environment's packages for one model: a qualified name → the class or function its source
+ * defines (importResolver.ts), each file read recorded in the model's stamps. Files reached this way
+ * are the environment's, whose own imports stay qualified names.
+ */
+function installedPackages(env: PythonEnv, stamps: Map<string, string>) {
+  const resolver = new ImportResolver(env.paths);
+  const envFiles = new WeakSet<SourceFile>();
+  const values = new Map<string, Value | undefined>();
+  return {
+    qualifiedImport(from: SourceFile, b: ImportBinding): string | undefined {
+      if (!envFiles.has(from)) return undefined;
+      const mod = resolver.absolute(from, b);
+      if (mod === undefined) return undefined;
+      return b.name ? (mod ? `${mod}.${b.name}` : b.name) : mod;
+    },
+    /** What an imported name is: the class or function an installed package defines, or the name as a reference. */
+    value(q: string): Value {
+      return (fromInstalledSource(q) ? this.resolve(q) : undefined) ?? { t: 'ref', q };
+    },
+    fileName(f: SourceFile): string | undefined {
+      if (!envFiles.has(f)) return undefined;
+      const mod = resolver.moduleOf(f.path);
+      return mod ? `${mod.split('.').join('/')}${/[\\/]__init__\.pyi?$/.test(f.path) ? '/__init__' : ''}.py` : path.basename(f.path);
+    },
+    resolve(q: string): Value | undefined {
+      if (values.has(q)) return values.get(q);
+      const r = resolver.resolveQualified(q);
+      for (const [p, s] of resolver.read) if (!stamps.has(p)) stamps.set(p, s);
+      let v: Value | undefined;
+      if (r?.t === 'class') { envFiles.add(r.file); v = { t: 'class', def: r.def, file: r.file }; }
+      else if (r?.t === 'func') { envFiles.add(r.file); v = { t: 'func', fn: r.fn, file: r.file }; }
+      values.set(q, v);
+      return v;
     },
   };
 }

@@ -164,6 +164,8 @@ function imports(n: Node): ImportBinding[] {
     level = prefix ? prefix.text.length : m.text.match(/^\.*/)![0].length;
     module = named(m).find((c) => c.type === 'dotted_name')?.text ?? '';
   }
+  // `from torch.nn.modules import *`: every public name of that module (the import resolver follows it; `*` is no identifier).
+  if (named(n).some((c) => c.type === 'wildcard_import')) out.push({ local: '*', module, level, name: '*' });
   for (const c of n.childrenForFieldName('name')) {
     if (!c) continue;
     if (c.type === 'aliased_import') out.push({ local: field(c, 'alias')!.text, module, level, name: field(c, 'name')!.text });
