@@ -41,6 +41,8 @@ export interface KeysDocument {
   config?: Record<string, number>;
   metadata?: Record<string, string>;
   notes?: string[];
+  /** Model source: why the list may lack keys (inference stopped at file:line, a syntax error). An extra field beyond cli.md. */
+  incomplete?: string;
 }
 
 export function keysDocument(info: CheckpointInfo): KeysDocument {
@@ -63,5 +65,6 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),
     ...(info.metadata ? { metadata: info.metadata } : {}),
     ...(info.notes.length ? { notes: info.notes } : {}),
+    ...(info.incomplete ? { incomplete: info.incomplete } : {}),
   };
 }

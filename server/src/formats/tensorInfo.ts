@@ -106,6 +106,8 @@ export interface CheckpointInfo {
   parameterNames?: Record<string, string>;
   /** ONNX graph inputs and outputs, kept for the parity runner. */
   graph?: { inputs: GraphValue[]; outputs: GraphValue[] };
+  /** Model source: why the keys may be fewer than the real `state_dict()`'s (inference stopped at file:line, a syntax error), also the first note. */
+  incomplete?: string;
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */
   bindings?: Record<string, { value: number; from: string }>;
   /**

@@ -33,6 +33,11 @@ export interface Inferred {
   framework?: Framework;
   /** Tied keys: target → the key it shares its tensor with. */
   tied: Map<string, string>;
+  /**
+   * Why the list may lack keys the real `state_dict()` has, naming file:line: inference stopped
+   * partway (a step budget, endless recursion), or a file it read has a syntax error. Also the first note.
+   */
+  incomplete?: string;
 }
 
 export interface InferOptions {
@@ -45,17 +50,37 @@ export interface InferOptions {
 export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Inferred {
   const provisional = opts.provisional ?? false;
   const interp = new Interpreter(model.host, { bindings: opts.bindings ?? new Map(), provisional, applyDefaults: !provisional });
-  let root: ModNode;
+  let root: ModNode | undefined;
+  let stop: string | undefined;
   try {
     root = interp.root(model.root);
   } catch (e) {
-    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...interp.notes, `inference stopped: ${(e as Error).message}`], framework: frameworkOf(model), tied: new Map() };
+    const { at, root: partial } = interp.stopped();
+    stop = `inference stopped at ${at}: ${stopReason(e)} — the keys listed are those registered before it; the list is incomplete`;
+    // A class root's module exists from the start: what it registered so far is still worth listing.
+    if ('def' in model.root) root = partial;
   }
+  const problems = fileProblems(model);
+  const notes = [...(stop ? [stop] : []), ...problems, ...interp.notes];
+  const incomplete = stop ?? problems[0];
   const tensors: InferredTensor[] = [];
   const lists: Inferred['lists'] = [];
-  collect(root, '', tensors, lists, new Set(), undefined);
-  const tied = interp.tiedKeys(root, new Set(tensors.map((t) => t.key)));
-  return { tensors, lists, symbols: interp.symbols, notes: [...interp.notes], framework: frameworkOf(model), tied };
+  if (root) collect(root, '', tensors, lists, new Set(), undefined);
+  const tied = root && !stop ? interp.tiedKeys(root, new Set(tensors.map((t) => t.key))) : new Map<string, string>();
+  return { tensors, lists, symbols: interp.symbols, notes, framework: frameworkOf(model), tied, ...(incomplete ? { incomplete } : {}) };
+}
+
+/** One line for why inference stopped: the JavaScript engine's own limits in the user's terms. */
+function stopReason(e: unknown): string {
+  if (e instanceof RangeError) return /call stack/i.test(e.message) ? 'the code nests too deeply to follow' : 'a value too large to follow';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The problems lowering met in the files this model read (syntax errors, expressions nested too deep), as `path:line: message`. */
+function fileProblems(model: LoadedModel): string[] {
+  const out = new Set<string>();
+  for (const f of model.files.values()) for (const p of f.problems ?? []) out.add(`${f.path}:${p.line + 1}: ${p.message}`);
+  return [...out];
 }
 
 function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], path: Set<ModNode>, cond: string | undefined): void {

@@ -93,7 +93,13 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
       }
     }
     const lang = languageOf(p)!;
-    return lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text);
+    try {
+      return await (lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text));
+    } catch (e) {
+      // The TypeScript compiler's parser recurses per nesting level: 10,000 parentheses exhaust the stack.
+      if (e instanceof RangeError) throw new SourceError(`${p}: nests too deeply to read (the parser ran out of stack)`);
+      throw e;
+    }
   };
   const rootFile = await readOne(absPath);
   files.set(absPath, rootFile);

@@ -54,5 +54,6 @@ export function sourceCheckpointInfo(
     }),
     notes,
     ...(bindings && Object.keys(bindings).length ? { bindings } : {}),
+    ...(final.incomplete ? { incomplete: final.incomplete } : {}),
   };
 }
