@@ -1,53 +1,109 @@
 /**
- * Model source on the installed transformers (the Python test environment): `tensorport keys
- * FILE.py::Class` cold in a fresh process for each of test/python/model_truth.py's 28 classes, against
- * what a porting engineer otherwise runs to see the same keys — Python importing transformers and
- * building the class on the meta device to print its state_dict(); and hover on a layer definition in
- * the modeling file, warm (the editor's case), in this process.
- * Run: node --import tsx test/bench/source.bench.ts (after npm run build and the Python environment).
+ * Model source on the installed libraries (the Python test environment): per class of
+ * test/python/model_truth.py (28 transformers classes) and paddle_model_truth.py (8 PaddleClas roots),
+ *  (1) cold inference in this process — every model and lowered-file cache reset first (the parser
+ *      stays loaded): what `keys` does after Node's start; median of 3, wall and CPU time;
+ *  (2) warm: the same class right after *another* class of the same file was inferred (library files
+ *      lowered and cached, as when hover moves between classes or a second `check` side uses the package);
+ *  (3) `tensorport keys FILE::Class` cold in a fresh process, best of 3 (Node start included);
+ *  (4) Python building the class — torch on the meta device, Paddle under `paddle.LazyGuard()` — in a
+ *      fresh process, once: what a porting engineer otherwise runs to see the same keys.
+ * Prints a per-class table, p50/p90 per column, the date and /proc/loadavg before and after (this
+ * machine's cores are shared: CPU time is the steadier number).
+ * Run: npm run bench:source   (or node --import tsx test/bench/source.bench.ts after npm run build)
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { hoverModelSource } from '../../server/src/source/hover';
+import { resetSourceCaches } from '../../server/src/source/loadModel';
+import { inferModelInfo } from '../../server/src/source/readModelSource';
 import { runPython, testPython } from '../support/python';
 import { measure } from './measure';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
+const PY_DIR = path.join(__dirname, '..', 'python');
 
-async function main(): Promise<void> {
-  const env = testPython();
-  if (env.skip) { console.log(`skipped: ${env.skip}`); return; }
-  const cases = JSON.parse(runPython(env.python!, [path.join(__dirname, '..', 'python', 'model_truth.py')])) as { name: string; file: string; class: string }[];
-  const cli: number[] = [], py: number[] = [], hover: number[] = [];
-  console.log(`${'class'.padEnd(20)} ${'keys (CLI, cold)'.padStart(17)} ${'python, meta device'.padStart(20)} ${'hover, warm'.padStart(12)}`);
-  for (const c of cases) {
-    const k = measure(process.execPath, [CLI, 'keys', `${c.file}::${c.class}`], 3).wallMs;
-    const p = measure(env.python!, ['-c', [
+interface Case { lib: 'transformers' | 'paddle'; file: string; class: string }
+interface Row { c: Case; coldMs: number; coldCpuMs: number; warmMs: number; warmCpuMs: number; other?: string; cliMs: number; pyMs: number }
+
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();
+
+async function timed(file: string, cls: string): Promise<{ ms: number; cpuMs: number }> {
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  await inferModelInfo(file, cls);
+  const ms = performance.now() - t;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]; };
+
+/** Another root in the same file: a model class (`…Model`, `…For…`) or, for PaddleClas, another factory. */
+function otherRoot(c: Case): string | undefined {
+  const text = readFileSync(c.file, 'utf8');
+  const re = c.lib === 'paddle' ? /^def ([A-Z]\w*)\(/gm : /^class (\w+(?:Model|For\w+))\(/gm;
+  for (const m of text.matchAll(re)) if (m[1] !== c.class && !/PreTrained|Output$/.test(m[1])) return m[1];
+  return undefined;
+}
+
+function pythonBuild(python: string, c: Case): number {
+  const code = c.lib === 'transformers'
+    ? [
       'import importlib, torch, warnings', 'warnings.filterwarnings("ignore")',
       `m = importlib.import_module("${c.file.split('site-packages/')[1].replace(/\.py$/, '').split('/').join('.')}")`,
       `cls = getattr(m, "${c.class}")`,
       'cfg = cls.config_class() if hasattr(cls, "config_class") and cls.config_class else None',
       'with torch.device("meta"): sd = cls(cfg).state_dict()',
       'print(len(sd))',
-    ].join('\n')], 1).wallMs;
-    const lines = readFileSync(c.file, 'utf8').split('\n');
-    const line = lines.findIndex((l) => /=\s*nn\.(Linear|Embedding|Conv2d|LayerNorm)\(/.test(l));
-    const column = line >= 0 ? lines[line].indexOf('nn.') : 0;
-    await hoverModelSource(c.file, line, column);
-    const warm: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      await hoverModelSource(c.file, line, column);
-      warm.push(performance.now() - t);
-    }
-    const h = warm.sort((a, b) => a - b)[2];
-    cli.push(k); py.push(p); hover.push(h);
-    console.log(`${c.class.padEnd(20)} ${k.toFixed(0).padStart(14)} ms ${p.toFixed(0).padStart(17)} ms ${h.toFixed(1).padStart(9)} ms`);
+    ]
+    : [
+      'import sys, importlib, contextlib', `sys.path.insert(0, ${JSON.stringify(PY_DIR)})`,
+      'import paddle_model_truth as t, paddle', // installs the stand-ins for the zoo's unused imports
+      `m = importlib.import_module("paddleclas.${c.file.split('site-packages/paddleclas/')[1].replace(/\.py$/, '').split('/').join('.')}")`,
+      // LazyGuard defers parameter memory; a constructor that computes on its weights (ConvNeXt's head scale) needs CPU.
+      'try:',
+      `    with (paddle.LazyGuard() if hasattr(paddle, "LazyGuard") else contextlib.nullcontext()): sd = getattr(m, "${c.class}")().state_dict()`,
+      'except Exception:',
+      `    sd = getattr(m, "${c.class}")().state_dict()`,
+      'print(len(sd))',
+    ];
+  return measure(python, ['-c', code.join('\n')], 1).wallMs;
+}
+
+async function main(): Promise<void> {
+  const env = testPython();
+  if (env.python === undefined) { console.log(`skipped: ${env.skip}`); return; }
+  const python = env.python;
+  console.log(`date ${new Date().toISOString()}  loadavg ${loadavg()}  node ${process.version}`);
+  const cases: Case[] = [
+    ...(JSON.parse(runPython(python, [path.join(PY_DIR, 'model_truth.py')])) as { file: string; class: string }[]).map((c) => ({ lib: 'transformers' as const, file: c.file, class: c.class })),
+    ...(JSON.parse(runPython(python, [path.join(PY_DIR, 'paddle_model_truth.py')])) as { file: string; class: string }[]).map((c) => ({ lib: 'paddle' as const, file: c.file, class: c.class })),
+  ];
+  // JIT warm-up: the first inference in a process compiles the interpreter; "cold" here means cold caches.
+  resetSourceCaches();
+  await inferModelInfo(cases[0].file, cases[0].class);
+  const rows: Row[] = [];
+  const head = `${'class'.padEnd(40)} ${'cold ms'.padStart(8)} ${'cpu'.padStart(6)} ${'warm ms'.padStart(8)} ${'cpu'.padStart(6)} ${'CLI ms'.padStart(7)} ${'python ms'.padStart(10)}  warmed by`;
+  console.log(head);
+  for (const c of cases) {
+    const cold: { ms: number; cpuMs: number }[] = [];
+    for (let i = 0; i < 3; i++) { resetSourceCaches(); cold.push(await timed(c.file, c.class)); }
+    resetSourceCaches();
+    const other = otherRoot(c);
+    if (other) await inferModelInfo(c.file, other).catch(() => undefined);
+    const warm = await timed(c.file, c.class);
+    const cliMs = measure(process.execPath, [CLI, 'keys', `${c.file}::${c.class}`], 3).wallMs;
+    const pyMs = pythonBuild(python, c);
+    const r: Row = { c, coldMs: median(cold.map((x) => x.ms)), coldCpuMs: median(cold.map((x) => x.cpuMs)), warmMs: warm.ms, warmCpuMs: warm.cpuMs, other, cliMs, pyMs };
+    rows.push(r);
+    console.log(`${`${c.lib === 'paddle' ? 'paddle ' : ''}${c.class}`.padEnd(40)} ${r.coldMs.toFixed(0).padStart(8)} ${r.coldCpuMs.toFixed(0).padStart(6)} ${r.warmMs.toFixed(0).padStart(8)} ${r.warmCpuMs.toFixed(0).padStart(6)} ${r.cliMs.toFixed(0).padStart(7)} ${r.pyMs.toFixed(0).padStart(10)}  ${other ?? '-'}`);
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const max = (xs: number[]) => Math.max(...xs);
-  console.log(`${'median'.padEnd(20)} ${med(cli).toFixed(0).padStart(14)} ms ${med(py).toFixed(0).padStart(17)} ms ${med(hover).toFixed(1).padStart(9)} ms`);
-  console.log(`${'slowest'.padEnd(20)} ${max(cli).toFixed(0).padStart(14)} ms ${max(py).toFixed(0).padStart(17)} ms ${max(hover).toFixed(1).padStart(9)} ms`);
+  for (const [label, p] of [['p50', 0.5], ['p90', 0.9]] as const) {
+    const col = (f: (r: Row) => number) => pct(rows.map(f), p).toFixed(0);
+    console.log(`${label.padEnd(40)} ${col((r) => r.coldMs).padStart(8)} ${col((r) => r.coldCpuMs).padStart(6)} ${col((r) => r.warmMs).padStart(8)} ${col((r) => r.warmCpuMs).padStart(6)} ${col((r) => r.cliMs).padStart(7)} ${col((r) => r.pyMs).padStart(10)}`);
+  }
+  console.log(`date ${new Date().toISOString()}  loadavg ${loadavg()}`);
 }
 
 void main();

@@ -151,5 +151,6 @@ def broken(:
   assert.ok(gaps.includes('drop: `timm.layers.DropPath` is outside the code Tensor Port reads (line 14)'), gaps.join('\n'));
   assert.ok(gaps.some((g) => /^weird: `torch\.nn\.FancyNewLayer` is not a layer Tensor Port knows.* \(line 17\)$/.test(g)), gaps.join('\n'));
   assert.ok(gaps.includes(': a `for` loop over `items`, which inference cannot list, was skipped (line 15)'), gaps.join('\n'));
-  assert.ok(gaps.some((g) => /^loop(\.me)+: calls nest deeper than \d+: `__init__` was not followed/.test(g)), gaps.join('\n'));
+  // A module that builds itself is Python's RecursionError: inference stops, and says where.
+  assert.ok(gaps.some((g) => /^: inference stopped at .*odd\.py:8: calls nest deeper than 60 \(endless recursion\?\)/.test(g)), gaps.join('\n'));
 });

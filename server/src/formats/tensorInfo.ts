@@ -111,6 +111,8 @@ export interface CheckpointInfo {
    * the key prefix it affects ('' for the whole model); `at` the code. Absent or empty: the listing is complete.
    */
   incomplete?: IncompleteSource[];
+  /** Model source: inference stopped (a step budget, endless recursion) or a file does not parse — why, naming file:line. */
+  stopped?: string;
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */
   bindings?: Record<string, { value: number; from: string }>;
   /**

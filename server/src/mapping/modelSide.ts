@@ -46,5 +46,8 @@ export async function loadModelSide(req: ModelSideRequest): Promise<ModelSideRes
     }
   }
   const info = bindModelSide({ model, written: req.written, role: req.role, file: req.file, other: concrete, hard });
+  // Keys missing for a reason inference knows (it stopped, a file does not parse) would read as a port's
+  // unmapped or unknown keys: the side is unusable, with the reason, as a checkpoint that cannot be read is.
+  if (info.stopped) return { ok: false, message: `${req.written}: ${info.stopped}` };
   return { ok: true, info };
 }

@@ -38,6 +38,8 @@ export interface Inferred {
    * affects (`encoder`; '' for the whole model). Empty means the listing is complete.
    */
   gaps: SourceGap[];
+  /** Why the list surely lacks keys: inference stopped partway, or a file it read does not parse (file:line). */
+  stopped?: string;
 }
 
 export interface SourceGap { module: string; gap: Gap }
@@ -52,20 +54,43 @@ export interface InferOptions {
 export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Inferred {
   const provisional = opts.provisional ?? false;
   const interp = new Interpreter(model.host, { bindings: opts.bindings ?? new Map(), provisional, applyDefaults: !provisional });
-  let root: ModNode;
+  let root: ModNode | undefined;
+  let stop: string | undefined;
   try {
     root = interp.root(model.root);
   } catch (e) {
-    const site = 'def' in model.root ? { file: model.root.file.path, pos: model.root.def.pos } : { file: model.root.file.path, pos: model.root.fn.pos };
-    const gaps = [{ module: '', gap: { site, message: `inference stopped: ${(e as Error).message}` } }];
-    return { tensors: [], lists: [], symbols: interp.symbols, notes: [...model.notes, ...interp.notes], framework: frameworkOf(model), tied: new Map(), gaps };
+    const { at, root: partial } = interp.stopped();
+    stop = `inference stopped at ${at}: ${stopReason(e)} — the keys listed are those registered before it; the list is incomplete`;
+    // A class root's module exists from the start: what it registered so far is still worth listing.
+    if ('def' in model.root) root = partial;
   }
+  const problems = fileProblems(model);
+  const problemText = problems.map((p) => `${p.site.file}:${p.site.pos.line + 1}: ${p.message}`);
+  const notes = [...(stop ? [stop] : []), ...problemText, ...model.notes, ...interp.notes];
+  const stopped = stop ?? problemText[0];
   const tensors: InferredTensor[] = [];
   const lists: Inferred['lists'] = [];
   const gaps: SourceGap[] = interp.rootGaps.map((gap) => ({ module: '', gap }));
-  collect(root, '', tensors, lists, gaps, new Set(), undefined);
-  const tied = interp.tiedKeys(root, new Set(tensors.map((t) => t.key)));
-  return { tensors, lists, symbols: interp.symbols, notes: [...model.notes, ...interp.notes], framework: frameworkOf(model), tied, gaps };
+  if (stop) gaps.unshift({ module: '', gap: { site: interp.stopped().site, message: stop } });
+  for (const p of problems) gaps.push({ module: '', gap: p });
+  if (root) collect(root, '', tensors, lists, gaps, new Set(), undefined);
+  const tied = root && !stop ? interp.tiedKeys(root, new Set(tensors.map((t) => t.key))) : new Map<string, string>();
+  return { tensors, lists, symbols: interp.symbols, notes, framework: frameworkOf(model), tied, gaps, ...(stopped ? { stopped } : {}) };
+}
+
+/** One line for why inference stopped: the JavaScript engine's own limits in the user's terms. */
+function stopReason(e: unknown): string {
+  if (e instanceof RangeError) return /call stack/i.test(e.message) ? 'the code nests too deeply to follow' : 'a value too large to follow';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The problems lowering met in the files this model read (syntax errors, expressions nested too deep). */
+function fileProblems(model: LoadedModel): Gap[] {
+  const out = new Map<string, Gap>();
+  for (const f of model.files.values()) {
+    for (const p of f.problems ?? []) out.set(`${f.path}:${p.line}:${p.message}`, { site: { file: f.path, pos: { line: p.line, column: 0, endLine: p.line, endColumn: 0 } }, message: p.message });
+  }
+  return [...out.values()];
 }
 
 function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], gaps: SourceGap[], path: Set<ModNode>, cond: string | undefined): void {

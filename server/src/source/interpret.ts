@@ -57,8 +57,11 @@ const USED_LAYOUTS = new WeakMap<ClassDef, Map<string, UsedLayout>>();
 class Return { constructor(readonly value: Value) {} }
 
 const MAX_DEPTH = 60;
-const MAX_STEPS = 2_000_000;
+/** Statements and comprehension elements per inference: the 28 transformers classes take 85–1,436; this is ~0.3 s of a runaway loop. */
+const MAX_STEPS = 250_000;
 const MAX_RANGE = 100_000;
+/** Strings longer than this (built by `+` in a loop) are unknown: names and keys are never this long. */
+const MAX_STR = 1 << 20;
 
 const BIN_OPS: Record<string, Op> = { '+': '+', '-': '-', '*': '*', '/': '/', '//': '//', '%': '%', '**': '**' };
 /** Libraries whose functions return data, never layers (a capitalised name there may still be one). */
@@ -76,6 +79,11 @@ export class Interpreter {
   readonly symbols = new Map<string, { default?: number }>();
   private depth = 0;
   private steps = 0;
+  /** The statement running now (file, 0-based line): where a note says inference stopped. */
+  private atFile = '';
+  private atLine = 0;
+  /** The first module built (the root's, for a class): what was registered before a stop is still listed. */
+  private first: ModNode | undefined;
   /** Symbolic counts of the loops running now: a container appended to inside one takes its count. */
   private loops: Dim[] = [];
   private readonly scopes = new Map<string, Map<string, Value>>();
@@ -88,6 +96,16 @@ export class Interpreter {
   private condMarks = 0;
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
+
+  /** Where the statement running when inference stopped is: `path:line` (1-based), with the root built so far. */
+  stopped(): { at: string; site: Site; root?: ModNode } {
+    return { at: `${this.atFile}:${this.atLine + 1}`, site: { file: this.atFile, pos: { line: this.atLine, column: 0, endLine: this.atLine, endColumn: 0 } }, root: this.first };
+  }
+
+  /** One step of the budget shared by statements and comprehension elements. */
+  private tick(): void {
+    if (++this.steps > MAX_STEPS) throw new Error(`model source too large to follow (over ${MAX_STEPS.toLocaleString('en-US')} steps)`);
+  }
 
   /** The root: a class instantiated, or a factory function called, each argument a binding, its default, or a symbol. */
   root(root: ClassRef | { fn: FunctionDef; file: SourceFile }): ModNode {
@@ -367,6 +385,7 @@ export class Interpreter {
     const { external } = this.mro(cls);
     const isModule = external.some(isModuleBase);
     const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
+    this.first ??= node;
     const init = this.findMethod(cls, '__init__');
     this.building.push(node);
     try {
@@ -394,12 +413,8 @@ export class Interpreter {
   }
 
   private callFunction(fn: FunctionDef, file: SourceFile, args: CallArgs, self?: Value, owner?: ClassRef, closure?: Env): Value {
-    if (this.depth >= MAX_DEPTH) {
-      // Recorded here too: an `__init__` cut off returns nothing its caller registers.
-      const site = { file: file.path, pos: fn.pos }, why = `calls nest deeper than ${MAX_DEPTH}: \`${fn.name}\` was not followed`;
-      this.gap(site, why);
-      return this.opaque(site, why);
-    }
+    // Python would end in a RecursionError: the model cannot be built, so inference stops (inferTensors says where).
+    if (this.depth >= MAX_DEPTH) throw new Error(`calls nest deeper than ${MAX_DEPTH} (endless recursion?) calling \`${fn.name}\` (line ${fn.pos.line + 1})`);
     const env: Env = { vars: new Map(), file, owner, self, parent: closure ?? this.moduleEnv(file) };
     const params = fn.params;
     let i = 0;
@@ -636,6 +651,7 @@ export class Interpreter {
         const [start, end, step] = ds.length === 1 ? [0, ds[0]!, 1] : [ds[0]!, ds[1]!, ds[2] ?? 1];
         const count = step === 1 ? opDim('-', end, start) : opDim('//', opDim('+', opDim('-', end, start), opDim('-', step, 1)), step);
         const n = typeof count === 'number' ? count : this.provisionalCount(count);
+        if (n > MAX_RANGE) this.note(`\`range\` of ${n.toLocaleString('en-US')} items at ${this.atFile}:${this.atLine + 1} is longer than inference follows (${MAX_RANGE.toLocaleString('en-US')}): what it builds is missing`);
         if (typeof start !== 'number' || typeof step !== 'number' || n > MAX_RANGE) return UNKNOWN;
         const items = Array.from({ length: Math.max(0, n) }, (_, i) => num(start + i * step));
         return typeof count === 'number' ? { t: 'list', items } : { t: 'list', items, count };
@@ -865,7 +881,9 @@ export class Interpreter {
   }
 
   private exec(s: Stmt, env: Env): void {
-    if (++this.steps > MAX_STEPS) throw new Error(`model source too large to follow (over ${MAX_STEPS} steps)`);
+    this.tick();
+    this.atFile = env.file.path;
+    this.atLine = s.pos.line;
     switch (s.k) {
       case 'assign': {
         const v = this.eval(s.value, env);
@@ -921,6 +939,9 @@ export class Interpreter {
       }
       case 'return': throw new Return(s.value ? this.eval(s.value, env) : NONE);
       case 'def': env.vars.set(s.fn.name, { t: 'func', fn: s.fn, file: env.file, closure: env.vars }); return;
+      case 'other':
+        if (s.loop) this.gap({ file: env.file.path, pos: s.pos }, `a \`${s.loop}\` loop is not followed`);
+        return;
       default: return;
     }
   }
@@ -1195,6 +1216,7 @@ export class Interpreter {
     let count: Dim | undefined;
     const loop = (level: number): boolean => {
       if (level === e.fors.length) {
+        this.tick();
         if (e.ifs.every((c) => truthy(this.eval(c, local)) !== false)) items.push(this.eval(e.elt, local));
         return true;
       }
@@ -1266,8 +1288,8 @@ export class Interpreter {
 
   private binop(op: string, a: Value, b: Value): Value {
     if (a.t === 'list' && b.t === 'list' && op === '+') return { t: 'list', items: [...a.items, ...b.items], tuple: a.tuple };
-    if (a.t === 'list' && op === '*') { const n = asDim(b); return typeof n === 'number' ? { t: 'list', items: Array.from({ length: n }, () => a.items).flat(), tuple: a.tuple } : UNKNOWN; }
-    if (a.t === 'str' && b.t === 'str' && op === '+') return { t: 'str', v: a.v + b.v };
+    if (a.t === 'list' && op === '*') { const n = asDim(b); return typeof n === 'number' && n * a.items.length <= MAX_RANGE ? { t: 'list', items: Array.from({ length: n }, () => a.items).flat(), tuple: a.tuple } : UNKNOWN; }
+    if (a.t === 'str' && b.t === 'str' && op === '+') return a.v.length + b.v.length <= MAX_STR ? { t: 'str', v: a.v + b.v } : UNKNOWN;
     if (a.t === 'str' && op === '%') return UNKNOWN;
     if (a.t === 'tensor' || b.t === 'tensor') {
       const ts = [a, b].filter((v) => v.t === 'tensor') as Extract<Value, { t: 'tensor' }>[];
@@ -1287,7 +1309,10 @@ export class Interpreter {
     if (!o || x === undefined || y === undefined) return UNKNOWN;
     if (o === '/' && typeof x === 'number' && typeof y === 'number' && y === 0) return UNKNOWN;
     const float = (a.t === 'num' && a.float) || (b.t === 'num' && b.float) || o === '/';
-    return float ? { t: 'num', d: opDim(o, x, y), float: true } : num(opDim(o, x, y));
+    const d = opDim(o, x, y);
+    // `10**30` is not a double's integer: unknown, never a size that is not the code's (or Infinity).
+    if (!float && typeof d === 'number' && !Number.isSafeInteger(d)) return UNKNOWN;
+    return float ? { t: 'num', d, float: true } : num(d);
   }
 }
 

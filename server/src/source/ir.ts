@@ -45,7 +45,8 @@ export type Stmt = (
   | { k: 'return'; value?: Expr }
   | { k: 'def'; fn: FunctionDef }
   | { k: 'raise' }
-  | { k: 'other' }
+  /** Not followed; `loop` names a loop whose body may register modules (`while`), for a note when it runs. */
+  | { k: 'other'; loop?: string }
 ) & { pos: Pos };
 
 export interface Param {
@@ -94,4 +95,10 @@ export interface SourceFile {
   imports: ImportBinding[];
   /** Top-level statements other than definitions and imports (module constants). */
   top: Stmt[];
+  /**
+   * What lowering met and could not take as written (a syntax error the parser went past, an
+   * expression nested too deep), by 0-based line; filled as parts of the file are lowered, so it is
+   * shared by reference between a lazily lowered file and its parts.
+   */
+  problems?: { line: number; message: string }[];
 }

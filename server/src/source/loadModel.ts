@@ -42,6 +42,25 @@ export interface LoadOptions {
 
 const MAX_FILES = 64;
 const cache = new Map<string, { stamps: Map<string, string>; model: Promise<LoadedModel> }>();
+/**
+ * Lowered files by path, valid while their stamp holds: a second class of the same package (CLIPTextModel
+ * after CLIPModel, hover moving between classes) reads and lowers none of its files again. Lowered trees
+ * are never changed by inference; lazily lowered definitions fill in once and serve every model.
+ */
+const lowered = new Map<string, { stamp: string; file: SourceFile }>();
+const LOWERED_MAX = 256;
+
+function remember(p: string, stamp: string, file: SourceFile): SourceFile {
+  if (lowered.size >= LOWERED_MAX) lowered.clear();
+  lowered.set(p, { stamp, file });
+  return file;
+}
+
+/** Benches only: forget every loaded model and lowered file, so the next load is cold (the parser stays loaded). */
+export function resetSourceCaches(): void {
+  cache.clear();
+  lowered.clear();
+}
 
 export function languageOf(file: string): 'python' | 'ts' | undefined {
   if (/\.pyi?$/.test(file)) return 'python';
@@ -89,7 +108,10 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
   if (!language) throw new SourceError(`${absPath}: model source must be a .py or .ts file`);
   const files = new Map<string, SourceFile>();
   const readOne = async (p: string): Promise<SourceFile> => {
-    stamps.set(p, await stampOf(p, opts.overlay));
+    const stamp = await stampOf(p, opts.overlay);
+    stamps.set(p, stamp);
+    const hit = lowered.get(p);
+    if (hit && hit.stamp === stamp && stamp !== 'missing') return hit.file;
     let text = opts.overlay?.get(p);
     if (text === undefined) {
       try {
@@ -100,7 +122,13 @@ async function load(absPath: string, className: string, opts: LoadOptions, stamp
       }
     }
     const lang = languageOf(p)!;
-    return lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text);
+    try {
+      return remember(p, stamp, await (lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text)));
+    } catch (e) {
+      // The TypeScript compiler's parser recurses per nesting level: 10,000 parentheses exhaust the stack.
+      if (e instanceof RangeError) throw new SourceError(`${p}: nests too deeply to read (the parser ran out of stack)`);
+      throw e;
+    }
   };
   const rootFile = await readOne(absPath);
   files.set(absPath, rootFile);
@@ -152,9 +180,12 @@ function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>,
     const have = files.get(p);
     if (have || missing.has(p) || files.size >= MAX_FILES) return have;
     try {
+      const stamp = stampSync(p, overlay);
+      const hit = lowered.get(p);
+      if (hit && hit.stamp === stamp && stamp !== 'missing') { stamps.set(p, stamp); files.set(p, hit.file); return hit.file; }
       const text = overlay?.get(p) ?? readRegularFileSync(p, 'a model source file').toString('utf8');
-      stamps.set(p, stampSync(p, overlay));
-      const f = lowerPythonSync(p, text);
+      stamps.set(p, stamp);
+      const f = remember(p, stamp, lowerPythonSync(p, text));
       files.set(p, f);
       return f;
     } catch {

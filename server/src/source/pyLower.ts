@@ -11,6 +11,12 @@ import { Block, splitTopLevel } from './topLevelBlocks';
 
 /** Files below this are parsed whole; above it, a class or function at a time, when first looked up. */
 const LAZY_FROM = 16 * 1024;
+/**
+ * Expressions and statements nested deeper than this are not lowered (an `unknown`, and a problem on
+ * the file): lowering and the interpreter recurse once per level, and 10,000 parentheses or a chain
+ * of 10,000 `+` would exhaust the JavaScript stack. CPython's own parser stops at 200 parentheses.
+ */
+const MAX_NEST = 200;
 
 export async function lowerPython(path: string, text: string): Promise<SourceFile> {
   (await parsePython('')).delete(); // loads the parser once: the rest is synchronous
@@ -19,15 +25,11 @@ export async function lowerPython(path: string, text: string): Promise<SourceFil
 
 /** The same, once `lowerPython` (or `parsePython`) has loaded the parser; throws before. */
 export function lowerPythonSync(path: string, text: string, opts: { whole?: boolean } = {}): SourceFile {
-  const file: SourceFile = { path, language: 'python', classes: new Map(), functions: new Map(), imports: [], top: [] };
+  const problems: NonNullable<SourceFile['problems']> = [];
+  const file: SourceFile = { path, language: 'python', classes: new Map(), functions: new Map(), imports: [], top: [], problems };
   const blocks = text.length >= LAZY_FROM && !opts.whole ? splitTopLevel(text) : undefined;
   if (!blocks) {
-    const tree = parsePythonSync(text);
-    try {
-      for (const n of named(tree.rootNode)) topLevel(n, file);
-    } finally {
-      tree.delete();
-    }
+    withTree(text, 0, problems, (root) => { for (const n of named(root)) topLevel(n, file); });
     return file;
   }
   const classes = new LazyMap<ClassDef>();
@@ -37,8 +39,8 @@ export function lowerPythonSync(path: string, text: string, opts: { whole?: bool
   for (const b of blocks) {
     if (b.kind === 'other') { lowerBlock(text, b, file); continue; }
     const take = (): SourceFile => { const one: SourceFile = { ...file, classes: new Map(), functions: new Map(), imports: [], top: [] }; lowerBlock(text, b, one); return one; };
-    if (b.kind === 'class') classes.later(b.name!, () => (b.end - b.start >= LAZY_FROM ? lazyClass(text, b) : undefined) ?? take().classes.get(b.name!));
-    else functions.later(b.name!, () => take().functions.get(b.name!));
+    if (b.kind === 'class') classes.later(b.name!, guarded(problems, b.row, () => (b.end - b.start >= LAZY_FROM ? lazyClass(text, b, problems) : undefined) ?? take().classes.get(b.name!)));
+    else functions.later(b.name!, guarded(problems, b.row, () => take().functions.get(b.name!)));
   }
   return file;
 }
@@ -49,7 +51,7 @@ export function lowerPythonSync(path: string, text: string, opts: { whole?: bool
  * interpreter reads a config's `__init__` and a property or two, never its serialisation helpers.
  * Undefined when the body cannot be cut (then the class is lowered whole).
  */
-function lazyClass(text: string, b: Block): ClassDef | undefined {
+function lazyClass(text: string, b: Block, problems: Problems): ClassDef | undefined {
   const body = text.slice(b.start, b.end);
   const header = /^(?:@[^\n]*\n)*\s*class\b[^:]*?(?:\([^)]*\))?\s*:[ \t]*(?:#[^\n]*)?\n/.exec(body);
   if (!header) return undefined;
@@ -58,11 +60,11 @@ function lazyClass(text: string, b: Block): ClassDef | undefined {
   const members = splitTopLevel(body, indent);
   if (!members?.length) return undefined;
   const pad = ' '.repeat(indent);
-  const lowerMember = (m: Block): ClassDef | undefined => withTree(`class _:\n${pad}${body.slice(m.start, m.end)}`, b.row + m.row - 1, (root) => {
+  const lowerMember = (m: Block): ClassDef | undefined => withTree(`class _:\n${pad}${body.slice(m.start, m.end)}`, b.row + m.row - 1, problems, (root) => {
     const c = named(root).find((n) => n.type === 'class_definition');
     return c ? classDef(c) : undefined;
   });
-  const def = withTree(`${body.slice(0, members[0].start)}pass\n`, b.row, (root) => {
+  const def = withTree(`${body.slice(0, members[0].start)}pass\n`, b.row, problems, (root) => {
     const c = named(root).find((n) => n.type === 'class_definition' || n.type === 'decorated_definition');
     const d = c?.type === 'decorated_definition' ? field(c, 'definition') : c;
     return d ? classDef(d) : undefined;
@@ -71,29 +73,61 @@ function lazyClass(text: string, b: Block): ClassDef | undefined {
   const methods = new LazyMap<FunctionDef>();
   const fields: ClassField[] = [];
   for (const m of members) {
-    if (m.kind === 'def') methods.later(m.name!, () => lowerMember(m)?.methods.get(m.name!));
+    if (m.kind === 'def') methods.later(m.name!, guarded(problems, b.row + m.row, () => lowerMember(m)?.methods.get(m.name!)));
     else if (m.kind === 'other') fields.push(...(lowerMember(m)?.fields ?? []));
   }
   const lines = body.replace(/\s+$/, '').split('\n');
   return { ...def, methods, fields, pos: { ...def.pos, endLine: b.row + lines.length - 1, endColumn: lines[lines.length - 1].length } };
 }
 
-/** Parses `src` and hands its root to `fn`, positions shifted by `rows`. */
-function withTree<T>(src: string, rows: number, fn: (root: Node) => T): T {
+type Problems = NonNullable<SourceFile['problems']>;
+
+/**
+ * Parses `src` and hands its root to `fn`, positions shifted by `rows`. The first syntax error the
+ * parser went past is a problem of the file: Python would refuse to import it, and what the parser
+ * recovered around the error may lack what the broken lines define.
+ */
+function withTree<T>(src: string, rows: number, problems: Problems, fn: (root: Node) => T): T {
   const tree = parsePythonSync(src);
-  const saved = rowOffset;
+  const saved = { rowOffset, sink };
   rowOffset = rows;
+  sink = problems;
   try {
+    const bad = tree.rootNode.hasError ? firstError(tree.rootNode) : undefined;
+    if (bad) problems.push({ line: bad.startPosition.row + rows, message: `syntax error${bad.isMissing ? ` (missing \`${bad.type}\`)` : ''}: Python would not import this file; what the parser recovered around it is read, and what the broken lines define is missing` });
     return fn(tree.rootNode);
   } finally {
-    rowOffset = saved;
+    ({ rowOffset, sink } = saved);
     tree.delete();
   }
 }
 
+/** The first ERROR or MISSING node, walking down only into children that contain one (no recursion: trees may be deep). */
+function firstError(root: Node): Node | undefined {
+  let n = root;
+  for (;;) {
+    if (n.type === 'ERROR' || n.isMissing) return n;
+    const next = n.children.find((c): c is Node => c !== null && (c.hasError || c.isMissing));
+    if (!next) return n;
+    n = next;
+  }
+}
+
+/** A lazily lowered definition that fails to lower is a problem of the file, not an exception at whichever lookup first asks. */
+function guarded<T>(problems: Problems, row: number, make: () => T | undefined): () => T | undefined {
+  return () => {
+    try {
+      return make();
+    } catch (e) {
+      problems.push({ line: row, message: `could not be read (${(e as Error).message})` });
+      return undefined;
+    }
+  };
+}
+
 /** Lowers one top-level block into `file`, its positions shifted to the block's place in the whole text. */
 function lowerBlock(text: string, b: Block, file: SourceFile): void {
-  withTree(text.slice(b.start, b.end), b.row, (root) => { for (const n of named(root)) topLevel(n, file); });
+  withTree(text.slice(b.start, b.end), b.row, file.problems ?? [], (root) => { for (const n of named(root)) topLevel(n, file); });
 }
 
 function named(n: Node): Node[] {
@@ -102,6 +136,24 @@ function named(n: Node): Node[] {
 
 /** Rows of the block being lowered start here in the whole file (0 when a file is parsed whole). */
 let rowOffset = 0;
+/** Where the tree being lowered records its problems, and how deep the lowering is nested now. */
+let sink: Problems | undefined;
+let nest = 0;
+
+/** Runs `lower` one nesting level down, or gives `deep()` (and a problem) past MAX_NEST. */
+function nested<T>(n: Node, lower: () => T, deep: () => T): T {
+  if (nest >= MAX_NEST) {
+    const line = n.startPosition.row + rowOffset;
+    if (!sink?.some((p) => p.line === line && p.message.startsWith('nested'))) sink?.push({ line, message: `nested deeper than ${MAX_NEST} levels: the innermost part is not followed` });
+    return deep();
+  }
+  nest++;
+  try {
+    return lower();
+  } finally {
+    nest--;
+  }
+}
 
 export function posOf(n: Node): Pos {
   return { line: n.startPosition.row + rowOffset, column: n.startPosition.column, endLine: n.endPosition.row + rowOffset, endColumn: n.endPosition.column };
@@ -252,6 +304,10 @@ function block(n: Node): Stmt[] {
 }
 
 function stmt(n: Node): Stmt[] {
+  return nested(n, () => stmtAt(n), () => [{ k: 'other', pos: posOf(n) }]);
+}
+
+function stmtAt(n: Node): Stmt[] {
   const pos = posOf(n);
   switch (n.type) {
     case 'expression_statement': {
@@ -284,6 +340,8 @@ function stmt(n: Node): Stmt[] {
     }
     case 'raise_statement':
       return [{ k: 'raise', pos }];
+    case 'while_statement':
+      return [{ k: 'other', loop: 'while', pos }];
     case 'with_statement':
     case 'try_statement': {
       const body = field(n, 'body');
@@ -316,6 +374,10 @@ function assignment(n: Node): Stmt {
 }
 
 export function expr(n: Node): Expr {
+  return nested(n, () => exprAt(n), () => ({ k: 'unknown', text: '…', pos: posOf(n) }));
+}
+
+function exprAt(n: Node): Expr {
   const pos = posOf(n);
   const unknown = (): Expr => ({ k: 'unknown', text: n.text, pos });
   switch (n.type) {
@@ -323,7 +385,8 @@ export function expr(n: Node): Expr {
     case 'integer': {
       const t = n.text.replace(/_/g, '').replace(/[lL]$/, '');
       const v = /^0[oO]/.test(t) ? parseInt(t.slice(2), 8) : /^0[bB]/.test(t) ? parseInt(t.slice(2), 2) : Number(t);
-      return Number.isFinite(v) ? { k: 'num', v, pos } : unknown();
+      // Past 2**53 a double is not the integer written: unknown rather than a size that is not the code's.
+      return Number.isSafeInteger(v) ? { k: 'num', v, pos } : unknown();
     }
     case 'float': {
       const v = Number(n.text.replace(/_/g, ''));

@@ -51,7 +51,8 @@ export function sourceCheckpointInfo(
     notes.push(`\`${target}\` is tied to \`${source}\` (\`_tied_weights_keys\` with tie_word_embeddings): one tensor, and \`save_pretrained\` writes only \`${source}\``);
   }
   const incomplete = final.gaps.map(({ module, gap }) => ({ module, message: gap.message, at: rangeOf(gap.site) }));
-  for (const g of incomplete) notes.push(incompleteNote(g));
+  // A stop or a syntax error is a note already (the first ones), in its own words.
+  for (const g of incomplete) if (!notes.some((n) => n.includes(g.message))) notes.push(incompleteNote(g));
   const open = final.tensors.filter((t) => t.shape?.some((d) => typeof d !== 'number')).length;
   if (open) notes.push(`${open} tensor${open === 1 ? ' has' : 's have'} dimensions no binding resolved (shown by name); \`set NAME = …\` in a mapping, or a config.json beside the other checkpoint, gives their values`);
   return {
@@ -66,5 +67,6 @@ export function sourceCheckpointInfo(
     notes,
     ...(incomplete.length ? { incomplete } : {}),
     ...(bindings && Object.keys(bindings).length ? { bindings } : {}),
+    ...(final.stopped ? { stopped: final.stopped } : {}),
   };
 }

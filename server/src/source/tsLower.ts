@@ -31,7 +31,10 @@ export async function lowerTypeScript(path: string, text: string): Promise<Sourc
   await loadCompiler();
   const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const l = new Lowerer(sf);
-  const file: SourceFile = { path, language: 'ts', classes: new Map(), functions: new Map(), imports: [], top: [] };
+  // The compiler recovers from syntax errors; the first is a problem of the file (as tree-sitter's are for Python).
+  const bad = (sf as TS.SourceFile & { parseDiagnostics?: readonly TS.DiagnosticWithLocation[] }).parseDiagnostics?.[0];
+  const problems = bad ? [{ line: sf.getLineAndCharacterOfPosition(bad.start).line, message: `syntax error (${ts.flattenDiagnosticMessageText(bad.messageText, ' ')}): what the compiler recovered around it is read, and what the broken lines define is missing` }] : [];
+  const file: SourceFile = { path, language: 'ts', classes: new Map(), functions: new Map(), imports: [], top: [], problems };
   for (const s of sf.statements) {
     if (ts.isImportDeclaration(s)) file.imports.push(...l.imports(s));
     else if (ts.isClassDeclaration(s) && s.name) file.classes.set(s.name.text, l.classDef(s));
