@@ -33,8 +33,8 @@ export function truthy(v: Value | undefined): boolean | undefined {
     case 'num': return typeof v.d === 'number' ? v.d !== 0 : undefined;
     case 'none': return false;
     case 'str': return v.v.length > 0;
-    case 'list': return v.count !== undefined && typeof v.count !== 'number' ? undefined : v.items.length > 0;
-    case 'dict': return v.entries.size > 0;
+    case 'list': return (v.count !== undefined && typeof v.count !== 'number') || (v.partial && !v.items.length) ? undefined : v.items.length > 0;
+    case 'dict': return (v.count !== undefined && typeof v.count !== 'number') || (v.partial && !v.entries.size) ? undefined : v.entries.size > 0;
     case 'sym': return v.dflt ? truthy(v.dflt) : undefined;
     case 'unknown': return undefined;
     default: return true;

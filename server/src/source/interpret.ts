@@ -13,6 +13,9 @@ import { UsedLayout, layoutsFromUse } from './useLayout';
 import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
 import { STDLIB, exprText, fromInstalledSource, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
+import { joinFString, percentFormat } from './pyFormat';
+import { dictMethod, enumerateOf, filledIn, fill, itemsOf, itertoolsCall, lengthOf, listMethod, zipOf } from './iterables';
+import { MemberHost, classMember, runRegistryDecorators } from './registries';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
 export type Binding = number | boolean | string | readonly number[];
@@ -528,6 +531,14 @@ export class Interpreter {
       if (v?.t === 'sym') return { ...v, over: new Map(v.over ?? []) };
       return v?.t === 'module' ? { t: 'module', node: v.node.clone() } : v ?? UNKNOWN;
     }
+    if (root === 'itertools') return itertoolsCall(last, args);
+    if (q === 'os.environ.get' || q === 'os.getenv') {
+      // Model code switching on an environment variable (timm's TIMM_USE_NAFLEXVIT): a plain environment, where it is unset.
+      const name = args.pos[0];
+      const dflt = args.pos[1] ?? args.kw.get('default') ?? NONE;
+      if (name?.t === 'str') this.note(`environment variable \`${name.v}\` taken as unset (the code's default)`);
+      return name?.t === 'str' ? dflt : UNKNOWN;
+    }
     if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
     if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env, site);
     return this.outside(q, last, site, args);
@@ -578,6 +589,10 @@ export class Interpreter {
       else addItems(args.pos, true);
     } else if ((kind.endsWith('Dict')) && list?.t === 'dict') {
       for (const [k, v] of list.entries) this.register(node, k, v);
+      if (list.partial) node.gaps.push({ gap: list.partial });
+    } else if (list?.t === 'list' && list.partial) {
+      addItems(list.items, false);
+      node.gaps.push({ gap: list.partial });
     } else if (list?.t === 'list') {
       addItems(list.items, false);
       if (list.count !== undefined) node.count = list.count;
@@ -657,9 +672,8 @@ export class Interpreter {
         return typeof count === 'number' ? { t: 'list', items } : { t: 'list', items, count };
       }
       case 'len': {
-        if (a0?.t === 'list') return num(a0.count ?? a0.items.length);
+        if (a0?.t === 'list' || a0?.t === 'dict') return lengthOf(a0);
         if (a0?.t === 'module' && a0.node.container) return num(a0.node.count ?? a0.node.children.size);
-        if (a0?.t === 'dict') return num(a0.entries.size);
         if (a0?.t === 'str') return num(a0.v.length);
         return UNKNOWN;
       }
@@ -695,13 +709,16 @@ export class Interpreter {
         const xs = a0.items.map(asDim);
         return xs.every((x) => x !== undefined) ? num((xs as Dim[]).reduce<Dim>((a, b) => opDim('+', a, b), 0)) : UNKNOWN;
       }
+      case 'chr': { const d = asDim(a0); return typeof d === 'number' ? { t: 'str', v: String.fromCodePoint(d) } : UNKNOWN; }
+      case 'ord': return a0?.t === 'str' && a0.v.length === 1 ? num(a0.v.codePointAt(0)!) : UNKNOWN;
       case 'abs': { const d = asDim(a0); return typeof d === 'number' ? num(Math.abs(d)) : UNKNOWN; }
-      case 'enumerate': return a0?.t === 'list' ? { t: 'list', items: a0.items.map((v, i) => ({ t: 'list', items: [num(i), v], tuple: true })), count: a0.count } : UNKNOWN;
-      case 'zip': {
-        const ls = args.pos.filter((v): v is Extract<Value, { t: 'list' }> => v.t === 'list');
-        if (ls.length !== args.pos.length || !ls.length) return UNKNOWN;
-        const n = Math.min(...ls.map((l) => l.items.length));
-        return { t: 'list', items: Array.from({ length: n }, (_, i) => ({ t: 'list', items: ls.map((l) => l.items[i]), tuple: true })) };
+      case 'enumerate': return enumerateOf(args);
+      case 'zip': return zipOf(args);
+      case 'sorted': {
+        const it = a0 ? itemsOf(a0) : undefined;
+        if (!it || args.kw.size || !it.items.every((v) => v.t === 'str') && !it.items.every((v) => v.t === 'num' && typeof v.d === 'number')) return UNKNOWN;
+        const key = (v: Value) => (v.t === 'str' ? v.v : v.t === 'num' ? (v.d as number) : 0);
+        return { t: 'list', items: [...it.items].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0)) };
       }
       case 'reversed': return a0?.t === 'list' ? { t: 'list', items: [...a0.items].reverse() } : UNKNOWN;
       case 'getattr': {
@@ -718,7 +735,7 @@ export class Interpreter {
       }
       case 'setattr': {
         const [obj, field, v] = args.pos;
-        if (obj?.t === 'module' && field?.t === 'str' && v) obj.node.setAttr(field.v, v);
+        if (obj?.t === 'module' && field?.t === 'str' && v) { obj.node.setAttr(field.v, v); this.markCond(obj.node, field.v); }
         else if (obj?.t === 'module' && v && (v.t === 'module' || v.t === 'tensor' || v.t === 'unknown')) this.gap(site, '`setattr(…)` with a name inference cannot compute');
         return NONE;
       }
@@ -795,6 +812,7 @@ export class Interpreter {
         for (const [k, v] of built.node.params) if (!recv.node.params.has(k)) recv.node.params.set(k, v);
         for (const [k, v] of built.node.buffers) if (!recv.node.buffers.has(k)) recv.node.buffers.set(k, v);
         for (const [k, v] of built.node.children) if (!recv.node.children.has(k)) recv.node.children.set(k, v);
+        for (const [k, v] of built.node.attrs) if (!recv.node.attrs.has(k)) recv.node.attrs.set(k, v);
       }
       return NONE;
     }
@@ -806,17 +824,15 @@ export class Interpreter {
         if (this.loops.length) recv.count = this.loops[this.loops.length - 1];
         return NONE;
       }
-      if (name === 'extend' && args.pos[0]?.t === 'list') { recv.items.push(...args.pos[0].items); return NONE; }
-      return UNKNOWN;
+      if (name === 'extend' && args.pos[0]?.t === 'list') {
+        recv.items.push(...args.pos[0].items);
+        if (args.pos[0].partial) recv.partial ??= args.pos[0].partial;
+        return NONE;
+      }
+      if (name === 'extend' && args.pos[0]) { recv.partial ??= { site, message: `\`extend(…)\` with items inference cannot list` }; return NONE; }
+      return listMethod(recv, name, args, site) ?? UNKNOWN;
     }
-    if (recv.t === 'dict') {
-      if (name === 'get') { const k = args.pos[0]; return (k?.t === 'str' ? recv.entries.get(k.v) : undefined) ?? args.pos[1] ?? NONE; }
-      if (name === 'items') return { t: 'list', items: [...recv.entries].map(([k, v]) => ({ t: 'list', items: [{ t: 'str', v: k }, v], tuple: true })) };
-      if (name === 'keys') return { t: 'list', items: [...recv.entries.keys()].map((v) => ({ t: 'str', v })) };
-      if (name === 'values') return { t: 'list', items: [...recv.entries.values()] };
-      if (name === 'pop') { const k = args.pos[0]; if (k?.t !== 'str') return UNKNOWN; const v = recv.entries.get(k.v); recv.entries.delete(k.v); return v ?? args.pos[1] ?? NONE; }
-      return UNKNOWN;
-    }
+    if (recv.t === 'dict') return dictMethod(recv, name, args, this.loops[this.loops.length - 1], site) ?? UNKNOWN;
     if (recv.t === 'sym' && name === 'get_text_config') return recv.cfg ? (this.attr(recv, 'text_config') ?? recv) : recv;
     if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg);
     if (recv.t === 'str') return strMethod(recv.v, name, args);
@@ -846,7 +862,10 @@ export class Interpreter {
         return p ?? NONE;
       }
       case 'add_module': case 'add_sublayer': case 'register_module': {
-        const [n, m] = args.pos;
+        // `add_module(name=…, module=…)` (torch), `add_sublayer(name=…, sublayer=…)` (Paddle).
+        const bound = bindArgs(args, ['name', name === 'add_sublayer' ? 'sublayer' : 'module']);
+        const n = bound.get('name');
+        const m = bound.get(name === 'add_sublayer' ? 'sublayer' : 'module');
         if (n?.t === 'str' && m?.t === 'module') { node.children.set(n.v, m.node); this.markCond(node, n.v); }
         else if (m && m.t !== 'none') this.gap(m.t === 'unknown' && m.gap ? m.gap.site : site, `\`${name}(…)\`: ${n?.t === 'str' ? `the layer given as \`${n.v}\`` : 'the name of the layer'} could not be followed${m.t === 'unknown' && m.gap ? ` (${m.gap.message})` : ''}`, n?.t === 'str' ? n.v : undefined);
         return m ?? NONE;
@@ -925,6 +944,7 @@ export class Interpreter {
         const it = this.iterate(this.eval(s.iter, env));
         if (!it) {
           const why = `a \`for\` loop over \`${exprText(s.iter)}\`, which inference cannot list, was skipped`;
+          this.markFilled(s.body, env, { site: { file: env.file.path, pos: s.pos }, message: why });
           if (registers(s.body)) this.gap({ file: env.file.path, pos: s.pos }, why);
           else this.note(`${why} (line ${s.pos.line + 1})`);
           return;
@@ -946,9 +966,17 @@ export class Interpreter {
     }
   }
 
+  /** The lists and dicts a skipped loop would have filled become partial: their length is no longer known. */
+  private markFilled(body: Stmt[], env: Env, gap: Gap): void {
+    for (const e of filledIn(body)) {
+      let v: Value;
+      try { v = this.eval(e, env); } catch { continue; }
+      if (v.t === 'list' || v.t === 'dict') v.partial ??= gap;
+    }
+  }
+
   private iterate(v: Value): { items: Value[]; count?: Dim } | undefined {
-    if (v.t === 'list') return { items: v.items, count: v.count };
-    if (v.t === 'dict') return { items: [...v.entries.keys()].map((k) => ({ t: 'str', v: k })) };
+    if (v.t === 'list' || v.t === 'dict') return itemsOf(v);
     if (v.t === 'module' && v.node.container) return { items: [...v.node.children.values()].map((n) => (n ? { t: 'module', node: n } : NONE)), count: v.node.count };
     return undefined;
   }
@@ -984,7 +1012,10 @@ export class Interpreter {
         if (obj.t === 'module' && idx.t === 'num' && typeof idx.d === 'number') this.register(obj.node, String(idx.d), v);
         else if (obj.t === 'module' && idx.t === 'str') this.register(obj.node, idx.v, v);
         else if (obj.t === 'list' && idx.t === 'num' && typeof idx.d === 'number') obj.items[idx.d] = v;
-        else if (obj.t === 'dict' && idx.t === 'str') obj.entries.set(idx.v, v);
+        else if (obj.t === 'dict' && (idx.t === 'str' || (idx.t === 'num' && typeof idx.d === 'number'))) {
+          obj.entries.set(idx.t === 'str' ? idx.v : renderDim(idx.d), v);
+          fill(obj, this.loops[this.loops.length - 1]);
+        } else if ((obj.t === 'dict' || obj.t === 'list') && !(obj.t === 'list' && idx.t === 'num')) obj.partial ??= { site: { file: env.file.path, pos: target.pos }, message: `\`${exprText(target)}\`: an index inference cannot compute` };
         else if (obj.t === 'module') this.gap({ file: env.file.path, pos: target.pos }, `\`${exprText(target)}\`: an index inference cannot compute`);
         return;
       }
@@ -1035,8 +1066,33 @@ export class Interpreter {
       this.scopes.set(file.path, vars);
       const env: Env = { vars, file };
       for (const s of file.top) if (s.k === 'assign') { try { this.exec(s, env); } catch { /* a constant inference cannot compute stays unknown */ } }
+      this.registries(file, env);
     }
     return { vars, file };
+  }
+
+  /** What a class member lookup needs of the interpreter (registries.ts). */
+  private members(file: SourceFile): MemberHost {
+    return {
+      findMethod: (cls, name) => this.findMethod(cls, name),
+      classAttr: (cls, name) => this.classAttr(cls, name),
+      call: (fn, args, site) => this.call(fn, args, site, this.moduleEnv(file)),
+    };
+  }
+
+  /**
+   * Registries filled by decorators when the file is imported. Only their side effects count: what a
+   * decorator does that inference cannot follow is no part of any model, so it leaves no gap or note.
+   */
+  private registries(file: SourceFile, env: Env): void {
+    if (!file.decorated?.length) return;
+    const gaps = this.rootGaps.length, notes = new Set(this.notes);
+    try {
+      runRegistryDecorators(file, (e) => this.eval(e, env), (fn, args, site) => this.call(fn, args, site, env));
+    } finally {
+      this.rootGaps.length = gaps;
+      for (const n of [...this.notes]) if (!notes.has(n)) this.notes.delete(n);
+    }
   }
 
   private lookup(id: string, env: Env): Value {
@@ -1067,8 +1123,8 @@ export class Interpreter {
         const v = obj.node.getAttr(name);
         if (v !== undefined) return v;
         if (obj.node.cls) {
-          const m = this.findMethod(obj.node.cls, name);
-          if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj, cls: m.owner };
+          const m = classMember(this.members(obj.node.cls.file), obj.node.cls, name, obj, obj.node.site);
+          if (m) return m;
         }
         return { t: 'method', recv: obj, name };
       }
@@ -1101,12 +1157,14 @@ export class Interpreter {
         return this.moduleEnv(obj.file).vars.get(name) ?? UNKNOWN;
       }
       case 'class': {
-        const m = obj.def.methods.get(name);
-        if (m) return { t: 'func', fn: m, file: obj.file };
+        const cls = { def: obj.def, file: obj.file };
+        // A user `@classmethod` (`Cls.from_config(cfg)` calling `cls(…)`) binds the class; a plain or static method nothing.
+        if (this.findMethod(cls, name)) return classMember(this.members(obj.file), cls, name, undefined, { file: obj.file.path, pos: obj.def.pos }) ?? UNKNOWN;
         // `CLIPTextModel._from_config(text_config)`: transformers' classmethods that build the class from a config.
         if (name === '_from_config' || name === 'from_config') return obj;
-        return this.classAttr({ def: obj.def, file: obj.file }, name) ?? UNKNOWN;
+        return classMember(this.members(obj.file), cls, name, undefined, { file: obj.file.path, pos: obj.def.pos }) ?? UNKNOWN;
       }
+      case 'func': return name === '__name__' ? { t: 'str', v: obj.fn.name } : UNKNOWN;
       default: return UNKNOWN;
     }
   }
@@ -1153,6 +1211,7 @@ export class Interpreter {
         return { t: 'dict', entries };
       }
       case 'comp': return this.comprehension(e, env);
+      case 'fstr': return joinFString(e.parts.map((p) => (typeof p === 'string' ? p : { v: this.eval(p.e, env), spec: p.spec })));
       case 'index': {
         const obj = this.eval(e.obj, env);
         // An element of something not followed is data (`dpr[i]` of `np.linspace(…)`), not a layer.
@@ -1171,7 +1230,7 @@ export class Interpreter {
           const c = i !== undefined ? obj.node.children.get(String(i < 0 ? i + obj.node.children.size : i)) : idx.t === 'str' ? obj.node.children.get(idx.v) : undefined;
           return c ? { t: 'module', node: c } : UNKNOWN;
         }
-        if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? UNKNOWN;
+        if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? (obj.partial ? { t: 'unknown', gap: obj.partial } : UNKNOWN);
         if (obj.t === 'dict' && idx.t === 'num' && typeof idx.d === 'number') return obj.entries.get(renderDim(idx.d)) ?? UNKNOWN;
         if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);
         if (obj.t === 'dict' && idx.t !== 'str' && obj.entries.size) {
@@ -1213,11 +1272,17 @@ export class Interpreter {
   private comprehension(e: Extract<Expr, { k: 'comp' }>, env: Env): Value {
     const local: Env = { vars: new Map(), file: env.file, owner: env.owner, self: env.self, parent: env };
     const items: Value[] = [];
+    const entries = new Map<string, Value>();
     let count: Dim | undefined;
     const loop = (level: number): boolean => {
       if (level === e.fors.length) {
         this.tick();
-        if (e.ifs.every((c) => truthy(this.eval(c, local)) !== false)) items.push(this.eval(e.elt, local));
+        if (!e.ifs.every((c) => truthy(this.eval(c, local)) !== false)) return true;
+        if (!e.key) { items.push(this.eval(e.elt, local)); return true; }
+        // `{name: Block(…) for name in names}`: a key that is not a string or number is not listed.
+        const k = this.eval(e.key, local);
+        if (k.t !== 'str' && !(k.t === 'num' && typeof k.d === 'number')) return false;
+        entries.set(k.t === 'str' ? k.v : renderDim(k.d), this.eval(e.elt, local));
         return true;
       }
       const it = this.iterate(this.eval(e.fors[level].iter, local));
@@ -1236,8 +1301,11 @@ export class Interpreter {
       for (const f of e.fors) this.assign(f.target, UNKNOWN, local);
       const elt = this.eval(e.elt, local);
       const layers = (elt.t === 'module' && !elt.node.plain) || elt.t === 'tensor' || (elt.t === 'unknown' && elt.gap);
-      return layers ? this.opaque({ file: env.file.path, pos: e.pos }, 'a comprehension over something inference cannot list was not followed') : UNKNOWN;
+      const why = 'a comprehension over something inference cannot list was not followed';
+      if (e.key) return { t: 'dict', entries: new Map(), partial: { site: { file: env.file.path, pos: e.pos }, message: why } };
+      return layers ? this.opaque({ file: env.file.path, pos: e.pos }, why) : UNKNOWN;
     }
+    if (e.key) return count !== undefined ? { t: 'dict', entries, count } : { t: 'dict', entries };
     return count !== undefined ? { t: 'list', items, count } : { t: 'list', items };
   }
 
@@ -1290,7 +1358,7 @@ export class Interpreter {
     if (a.t === 'list' && b.t === 'list' && op === '+') return { t: 'list', items: [...a.items, ...b.items], tuple: a.tuple };
     if (a.t === 'list' && op === '*') { const n = asDim(b); return typeof n === 'number' && n * a.items.length <= MAX_RANGE ? { t: 'list', items: Array.from({ length: n }, () => a.items).flat(), tuple: a.tuple } : UNKNOWN; }
     if (a.t === 'str' && b.t === 'str' && op === '+') return a.v.length + b.v.length <= MAX_STR ? { t: 'str', v: a.v + b.v } : UNKNOWN;
-    if (a.t === 'str' && op === '%') return UNKNOWN;
+    if (a.t === 'str' && op === '%') return percentFormat(a.v, b);
     if (a.t === 'tensor' || b.t === 'tensor') {
       const ts = [a, b].filter((v) => v.t === 'tensor') as Extract<Value, { t: 'tensor' }>[];
       const wide = ts.reduce((x, y) => ((y.shape?.length ?? 0) > (x.shape?.length ?? 0) ? y : x));

@@ -21,7 +21,10 @@ export type Expr = (
   | { k: 'unary'; op: string; e: Expr }
   | { k: 'list'; items: Expr[]; tuple: boolean }
   | { k: 'dict'; entries: { key: Expr; value: Expr }[] }
-  | { k: 'comp'; elt: Expr; fors: { target: Expr; iter: Expr }[]; ifs: Expr[] }
+  /** A list/generator comprehension; with `key`, a dict comprehension (`{k: v for …}`). */
+  | { k: 'comp'; elt: Expr; key?: Expr; fors: { target: Expr; iter: Expr }[]; ifs: Expr[] }
+  /** An f-string: literal text and `{expr:spec}` fields in order (`!r`/`!s` conversions dropped). */
+  | { k: 'fstr'; parts: (string | { e: Expr; spec?: string })[] }
   | { k: 'index'; obj: Expr; index: Expr }
   /** `a[1:]`, `a[::2]`: only ever an index. */
   | { k: 'slice'; start?: Expr; stop?: Expr; step?: Expr }
@@ -59,7 +62,11 @@ export interface Param {
   annotation?: Expr;
 }
 
-export interface FunctionDef { name: string; params: Param[]; body: Stmt[]; pos: Pos }
+export interface FunctionDef {
+  name: string; params: Param[]; body: Stmt[]; pos: Pos;
+  /** Decorators as written (`classmethod`, `staticmethod`, `register_model`, `REGISTRY.register("x")`). */
+  decorators?: Expr[];
+}
 
 export interface ClassDef {
   name: string;
@@ -71,6 +78,8 @@ export interface ClassDef {
    * class attributes, and a dataclass's fields (annotated, not `ClassVar`).
    */
   fields?: ClassField[];
+  /** Decorators as written (`@register("resnet")`): run over the class when its file's scope is built. */
+  decorators?: Expr[];
 }
 
 export interface ClassField { name: string; value?: Expr; annotation?: Expr; annotated: boolean; classVar: boolean; pos: Pos }
@@ -101,4 +110,6 @@ export interface SourceFile {
    * shared by reference between a lazily lowered file and its parts.
    */
   problems?: { line: number; message: string }[];
+  /** Top-level classes and functions with decorators that may fill a registry, in file order. */
+  decorated?: string[];
 }

@@ -5,6 +5,7 @@
  */
 import { Expr } from './ir';
 import { knowsLayer } from './layers';
+import { strFormat } from './pyFormat';
 import { CallArgs, UNKNOWN, Value } from './values';
 
 export const STDLIB = new Set(['typing', 'typing_extensions', 'dataclasses', 'enum', 'abc', 'collections', 'functools', 'itertools', 'logging', 'warnings', 're', 'os', 'sys', 'math', 'inspect', 'contextlib', 'builtins']);
@@ -58,6 +59,8 @@ export function strMethod(v: string, name: string, args: CallArgs): Value {
     case 'startswith': return a?.t === 'str' ? { t: 'bool', v: v.startsWith(a.v) } : UNKNOWN;
     case 'endswith': return a?.t === 'str' ? { t: 'bool', v: v.endsWith(a.v) } : UNKNOWN;
     case 'replace': return a?.t === 'str' && args.pos[1]?.t === 'str' ? { t: 'str', v: v.split(a.v).join(args.pos[1].v) } : UNKNOWN;
+    case 'format': return strFormat(v, args);
+    case 'join': return a?.t === 'list' && !a.partial && a.items.every((x) => x.t === 'str') ? { t: 'str', v: a.items.map((x) => (x as { v: string }).v).join(v) } : UNKNOWN;
     default: return UNKNOWN;
   }
 }

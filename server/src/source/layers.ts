@@ -6,6 +6,7 @@
  */
 import { asDim, asDims, bindArgs, truthy } from './coerce';
 import { Dim, opDim } from './dims';
+import { layerAttrs } from './layerAttrs';
 import { CallArgs, Framework, ModNode, Site, TensorVal, Value } from './values';
 
 /** What a layer builder may ask of the interpreter: flags it cannot decide are reported once. */
@@ -122,7 +123,7 @@ const SPECS: Record<string, (fw: Framework) => Spec | undefined> = {
   ConvTranspose1d: () => conv(1, true), ConvTranspose2d: () => conv(2, true), ConvTranspose3d: () => conv(3, true),
   Conv1DTranspose: () => conv(1, true), Conv2DTranspose: () => conv(2, true), Conv3DTranspose: () => conv(3, true),
   Embedding: () => ({
-    params: ['num_embeddings', 'embedding_dim'],
+    params: ['num_embeddings', 'embedding_dim', 'padding_idx'],
     build(a, node) {
       const n = asDim(a.get('num_embeddings'));
       const d = asDim(a.get('embedding_dim'));
@@ -280,6 +281,8 @@ export function buildLayer(fw: Framework | 'gpt2', name: string, args: CallArgs,
   const spec = SPECS[name]?.(fw);
   if (!spec) return undefined;
   const node = new ModNode(name, site, fw);
-  spec.build(bindArgs(args, spec.params), node, ctx, fw);
+  const a = bindArgs(args, spec.params);
+  spec.build(a, node, ctx, fw);
+  for (const [k, v] of layerAttrs(fw, name, a)) node.attrs.set(k, v);
   return { kind: 'layer', node };
 }

@@ -39,6 +39,7 @@ export function lowerPythonSync(path: string, text: string, opts: { whole?: bool
   for (const b of blocks) {
     if (b.kind === 'other') { lowerBlock(text, b, file); continue; }
     const take = (): SourceFile => { const one: SourceFile = { ...file, classes: new Map(), functions: new Map(), imports: [], top: [] }; lowerBlock(text, b, one); return one; };
+    if (mayRegister(text, b, blocks)) (file.decorated ??= []).push(b.name!);
     if (b.kind === 'class') classes.later(b.name!, guarded(problems, b.row, () => (b.end - b.start >= LAZY_FROM ? lazyClass(text, b, problems) : undefined) ?? take().classes.get(b.name!)));
     else functions.later(b.name!, guarded(problems, b.row, () => take().functions.get(b.name!)));
   }
@@ -67,7 +68,9 @@ function lazyClass(text: string, b: Block, problems: Problems): ClassDef | undef
   const def = withTree(`${body.slice(0, members[0].start)}pass\n`, b.row, problems, (root) => {
     const c = named(root).find((n) => n.type === 'class_definition' || n.type === 'decorated_definition');
     const d = c?.type === 'decorated_definition' ? field(c, 'definition') : c;
-    return d ? classDef(d) : undefined;
+    const def = d ? classDef(d) : undefined;
+    if (def && c !== d) def.decorators = decorators(c!);
+    return def;
   });
   if (!def) return undefined;
   const methods = new LazyMap<FunctionDef>();
@@ -78,6 +81,19 @@ function lazyClass(text: string, b: Block, problems: Problems): ClassDef | undef
   }
   const lines = body.replace(/\s+$/, '').split('\n');
   return { ...def, methods, fields, pos: { ...def.pos, endLine: b.row + lines.length - 1, endColumn: lines[lines.length - 1].length } };
+}
+
+/**
+ * A decorated definition of a large file whose decorator may fill a registry: a call
+ * (`@register("resnet")`, `@MODELS.register_module()`), a method of an object (`@BACKBONES.register`),
+ * or a function the file itself defines. Others (`@register_model` imported from a library's
+ * registry, `@dataclass`) are not parsed for that — a file with hundreds of them stays lazy.
+ */
+function mayRegister(text: string, b: Block, blocks: Block[]): boolean {
+  const m = /^@([\w.]+)\s*(\()?/.exec(text.slice(b.start, b.end).trimStart());
+  if (!m) return false;
+  if (/^(property|staticmethod|classmethod|dataclass|dataclasses\.dataclass|torch\.|functools\.|typing\.)/.test(m[1])) return false;
+  return m[2] !== undefined || m[1].includes('.') || blocks.some((x) => x.kind === 'def' && x.name === m[1]);
 }
 
 type Problems = NonNullable<SourceFile['problems']>;
@@ -167,7 +183,11 @@ function topLevel(n: Node, file: SourceFile): void {
   switch (n.type) {
     case 'decorated_definition': {
       const d = field(n, 'definition');
-      if (d) topLevel(d, file);
+      if (!d) return;
+      topLevel(d, file);
+      const name = field(d, 'name')?.text;
+      const def = name ? (d.type === 'class_definition' ? file.classes.get(name) : file.functions.get(name)) : undefined;
+      if (def) { def.decorators = decorators(n); (file.decorated ??= []).push(name!); }
       return;
     }
     case 'class_definition': {
@@ -226,6 +246,11 @@ function imports(n: Node): ImportBinding[] {
   return out;
 }
 
+/** The decorators of a `decorated_definition`, outermost first. */
+function decorators(n: Node): Expr[] {
+  return named(n).filter((c) => c.type === 'decorator').flatMap((c) => { const e = named(c)[0]; return e ? [expr(e)] : []; });
+}
+
 function classDef(n: Node): ClassDef | undefined {
   const name = field(n, 'name')?.text;
   const body = field(n, 'body');
@@ -237,6 +262,7 @@ function classDef(n: Node): ClassDef | undefined {
     const d = c.type === 'decorated_definition' ? field(c, 'definition') : c;
     if (d?.type === 'function_definition') {
       const f = functionDef(d);
+      if (f && c !== d) f.decorators = decorators(c);
       if (f) methods.set(f.name, f);
     } else if (c.type === 'expression_statement' && named(c)[0]?.type === 'assignment') {
       const a = named(c)[0];
@@ -373,6 +399,21 @@ function assignment(n: Node): Stmt {
   return { k: 'assign', targets, value: expr(cur), pos: posOf(n) };
 }
 
+/** `f"stage{i + 1}"`: its text and fields in order; `{{`/`}}` are literal braces. */
+function fString(n: Node, pos: Pos): Expr {
+  const parts: (string | { e: Expr; spec?: string })[] = [];
+  for (const c of named(n)) {
+    if (c.type === 'string_content') parts.push(c.text.replace(/\{\{/g, '{').replace(/\}\}/g, '}'));
+    else if (c.type === 'interpolation') {
+      const e = field(c, 'expression');
+      if (!e) return { k: 'unknown', text: n.text, pos };
+      const spec = field(c, 'format_specifier')?.text.replace(/^:/, '');
+      parts.push(spec ? { e: expr(e), spec } : { e: expr(e) });
+    }
+  }
+  return { k: 'fstr', parts, pos };
+}
+
 export function expr(n: Node): Expr {
   return nested(n, () => exprAt(n), () => ({ k: 'unknown', text: '…', pos: posOf(n) }));
 }
@@ -396,7 +437,7 @@ function exprAt(n: Node): Expr {
     case 'false': return { k: 'bool', v: false, pos };
     case 'none': return { k: 'none', pos };
     case 'string': {
-      if (named(n).some((c) => c.type === 'interpolation')) return unknown();
+      if (named(n).some((c) => c.type === 'interpolation')) return fString(n, pos);
       return { k: 'str', v: named(n).filter((c) => c.type === 'string_content').map((c) => c.text).join(''), pos };
     }
     case 'concatenated_string': {
@@ -442,7 +483,7 @@ function exprAt(n: Node): Expr {
       const entries = named(n).filter((c) => c.type === 'pair').map((p) => ({ key: expr(field(p, 'key')!), value: expr(field(p, 'value')!) }));
       return { k: 'dict', entries, pos };
     }
-    case 'list_comprehension': case 'generator_expression': case 'set_comprehension': {
+    case 'list_comprehension': case 'generator_expression': case 'set_comprehension': case 'dictionary_comprehension': {
       const fors: { target: Expr; iter: Expr }[] = [];
       const ifs: Expr[] = [];
       for (const c of named(n)) {
@@ -450,6 +491,10 @@ function exprAt(n: Node): Expr {
         else if (c.type === 'if_clause') { const t = named(c)[0]; if (t) ifs.push(expr(t)); }
       }
       const body = field(n, 'body');
+      if (body?.type === 'pair') {
+        const [key, value] = [field(body, 'key'), field(body, 'value')];
+        return key && value && fors.length ? { k: 'comp', elt: expr(value), key: expr(key), fors, ifs, pos } : unknown();
+      }
       return body && fors.length ? { k: 'comp', elt: expr(body), fors, ifs, pos } : unknown();
     }
     case 'subscript': {

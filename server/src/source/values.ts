@@ -131,8 +131,10 @@ export type Value =
   | { t: 'none' }
   /** Not followed; `gap` when it may be (or hold) a layer, so registering it records the gap. */
   | { t: 'unknown'; gap?: Gap }
-  | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim }
-  | { t: 'dict'; entries: Map<string, Value> }
+  /** `partial`: a loop inference skipped would have added to it — its length and items are not all known. */
+  | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim; partial?: Gap }
+  /** `count`: filled in a loop over a symbolic count (its `len()`); `partial` as for lists. */
+  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap }
   | { t: 'module'; node: ModNode }
   | TensorVal
   /** Something outside the workspace, by qualified name (`torch.nn.Linear`, `math.sqrt`). */
