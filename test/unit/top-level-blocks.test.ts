@@ -96,3 +96,14 @@ test('a large class (transformers\' PreTrainedConfig, most of an 80 KB file) low
   assert.deepEqual(plain(lazy.methods.get('__post_init__')), plain(whole.methods.get('__post_init__')));
   assert.deepEqual(plain(lazy), plain(whole));
 });
+
+test('try/except, if/elif/else and for/else at column 0 stay one block: cut apart, each half would be a syntax error', () => {
+  const text = ['try:', '    from typing import Literal', 'except ImportError:', '    from typing_extensions import Literal', 'if A:', '    x = 1', 'elif B:', '    x = 2', 'else:', '    x = 3', 'try:', '    pass', 'finally:', '    pass', 'elsewhere = 1', 'class C:', '    pass', ''].join('\n');
+  const blocks = splitTopLevel(text)!;
+  assert.deepEqual(blocks.map((b) => [b.row, b.kind, b.name ?? text.slice(b.start, b.end).split('\n')[0]]), [
+    [0, 'other', 'try:'], [4, 'other', 'if A:'], [10, 'other', 'try:'], [14, 'other', 'elsewhere = 1'], [15, 'class', 'C'],
+  ]);
+  // The file those blocks come from lowers with no problem (a large file is lowered block by block).
+  const big = `${text}${'\n'.repeat(2)}${'# pad\n'.repeat(4000)}`;
+  assert.deepEqual(lowerPythonSync('/x/big.py', big).problems ?? [], []);
+});

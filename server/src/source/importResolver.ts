@@ -17,7 +17,9 @@ import { lowerPythonSync } from './pyLower';
 export type Resolved =
   | { t: 'class'; def: ClassDef; file: SourceFile }
   | { t: 'func'; fn: FunctionDef; file: SourceFile }
-  | { t: 'module'; name: string };
+  | { t: 'module'; name: string }
+  /** A module-level name bound by code (`to_2tuple = _ntuple(2)`): the interpreter evaluates the file's top level for it. */
+  | { t: 'var'; file: SourceFile; name: string };
 
 /** Files one resolver (one model load) may read: a model reaches a few dozen; a runaway walk stops here. */
 const MAX_FILES = 256;
@@ -134,6 +136,7 @@ export class ImportResolver {
           if (r) return r;
         }
       }
+      if (file.top.some((s) => s.k === 'assign' && s.targets.some((t) => t.k === 'name' && t.id === name))) return { t: 'var', file, name };
     }
     return this.moduleFile(`${mod}.${name}`) ? { t: 'module', name: `${mod}.${name}` } : undefined;
   }

@@ -30,6 +30,8 @@ export interface Host {
    * read from its source in the user's Python environment; undefined without one, or when not found.
    */
   resolveQualified?(q: string): Value | undefined;
+  /** A module-level name of an installed package bound by code (`to_2tuple = _ntuple(2)`): its file, to evaluate. */
+  installedVariable?(q: string): { file: SourceFile; name: string } | undefined;
   /** The file is an installed package's (read through resolveQualified), not the user's: its path relative to its search-path folder. */
   installedFile?(file: SourceFile): string | undefined;
 }
@@ -546,7 +548,12 @@ export class Interpreter {
 
   /** A class or function of an installed package that the tables do not know: its real source, from the user's environment. */
   private installed(q: string): Value | undefined {
-    return this.host.resolveQualified && fromInstalledSource(q) ? this.host.resolveQualified(q) : undefined;
+    if (!this.host.resolveQualified || !fromInstalledSource(q)) return undefined;
+    const real = this.host.resolveQualified(q);
+    if (real) return real;
+    const bound = this.host.installedVariable?.(q);
+    const v = bound ? this.moduleEnv(bound.file).vars.get(bound.name) : undefined;
+    return v && v.t !== 'unknown' ? v : undefined;
   }
 
   /**
@@ -1184,7 +1191,9 @@ export class Interpreter {
         const fn = this.eval(e.fn, env);
         const site = { file: env.file.path, pos: e.pos };
         // What is called is not known: its result may be a layer (a gap where registered).
-        if (fn.t === 'unknown') return fn.gap ? fn : this.opaque(site, `\`${exprText(e.fn)}(…)\` could not be followed`);
+        // A method of an unknown object (`pretrained_cfg.to_dict()`) is data; an unknown callable by name
+        // (`norm_layer(dim)`) may well be a layer class.
+        if (fn.t === 'unknown') return fn.gap ? fn : e.fn.k === 'attr' ? UNKNOWN : this.opaque(site, `\`${exprText(e.fn)}(…)\` could not be followed`);
         return this.call(fn, this.args(e.args, env), site, env);
       }
       case 'bin': return this.binop(e.op, this.eval(e.l, env), this.eval(e.r, env));

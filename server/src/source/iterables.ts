@@ -52,8 +52,13 @@ export function zipOf(args: CallArgs): Value {
   return symbolic.length > 1 ? UNKNOWN : { t: 'list', items };
 }
 
-/** `itertools.product(a, b, repeat=1)`, `itertools.chain(a, b)`: over lists whose items are all listed. */
+/** `itertools.product(a, b, repeat=1)`, `itertools.chain(a, b)`, `itertools.repeat(x, n)`: over lists whose items are all listed. */
 export function itertoolsCall(name: string, args: CallArgs): Value {
+  // `repeat(x, n)` (timm's `to_2tuple`): n copies, the only use with a count; an endless repeat is not listed.
+  if (name === 'repeat') {
+    const n = args.pos[1] ?? args.kw.get('times');
+    return n?.t === 'num' && typeof n.d === 'number' && n.d >= 0 && n.d <= 100_000 && args.pos[0] ? { t: 'list', items: Array.from({ length: n.d }, () => args.pos[0]) } : UNKNOWN;
+  }
   const its = args.pos.map(itemsOf);
   if (its.some((x) => !x || (x.count !== undefined && typeof x.count !== 'number'))) return UNKNOWN;
   const lists = (its as { items: Value[] }[]).map((x) => x.items);

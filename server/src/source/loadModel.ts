@@ -222,7 +222,7 @@ function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>,
       if (!externals.has(q)) externals.set(q, externalConfigClass(q, files));
       return externals.get(q);
     },
-    ...(installed ? { resolveQualified: (q: string) => installed.resolve(q), installedFile: (f: SourceFile) => installed.fileName(f) } : {}),
+    ...(installed ? { resolveQualified: (q: string) => installed.resolve(q), installedVariable: (q: string) => installed.variable(q), installedFile: (f: SourceFile) => installed.fileName(f) } : {}),
   };
 }
 
@@ -250,6 +250,12 @@ function installedPackages(env: PythonEnv, stamps: Map<string, string>) {
       if (!envFiles.has(f)) return undefined;
       const mod = resolver.moduleOf(f.path);
       return mod ? `${mod.split('.').join('/')}${/[\\/]__init__\.pyi?$/.test(f.path) ? '/__init__' : ''}.py` : path.basename(f.path);
+    },
+    variable(q: string): { file: SourceFile; name: string } | undefined {
+      const r = resolver.resolveQualified(q);
+      if (r?.t !== 'var') return undefined;
+      envFiles.add(r.file);
+      return { file: r.file, name: r.name };
     },
     resolve(q: string): Value | undefined {
       if (values.has(q)) return values.get(q);

@@ -17,6 +17,7 @@ export interface Block {
   name?: string;
 }
 
+const CONTINUATION = /^(except|else|elif|finally)\b/;
 const HEADER = /^(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)/;
 
 /**
@@ -65,6 +66,9 @@ export function splitTopLevel(text: string, indent = 0): Block[] | undefined {
     const { at, row: r } = starts[k];
     const end = k + 1 < starts.length ? starts[k + 1].at : text.length;
     const prev = blocks[blocks.length - 1];
+    // `except`/`else`/`elif`/`finally` go on the compound statement they continue (`try: from typing
+    // import Literal` / `except ImportError: …`): cut apart, each half is a syntax error.
+    if (prev && CONTINUATION.test(text.slice(at, at + 8))) { prev.end = end; continue; }
     // Decorators belong to the definition they decorate: one block from the first `@` line.
     if (prev && prev.kind === 'other' && text[prev.start] === '@' && !prev.name) {
       prev.end = end;
