@@ -39,13 +39,14 @@ async function digestPrefix(handle: fs.FileHandle, length: number): Promise<stri
 /** Fails, naming the file as `name`, when `file` is no longer what `before` saw (and `identity`, when given). */
 export async function checkUnchanged(file: string, name: string, handle: fs.FileHandle, before: Fingerprint, identity?: HeaderIdentity): Promise<void> {
   const changed = (how: string) => new ConvertError('input', `${name}: ${how} while this run was reading it; its tensors may mix old and new data, so nothing was written`);
-  const now = await handle.stat();
   const was = before.stats;
-  if (now.size !== was.size) throw changed(`changed size (${was.size} → ${now.size} bytes)`);
-  if (now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs) throw changed('was modified');
+  // The name first: a file replaced or removed also has its old inode's ctime changed (one link fewer).
   const byPath = await fs.stat(file).catch(() => undefined);
   if (!byPath) throw changed('was removed or renamed');
   if (byPath.ino !== was.ino || byPath.dev !== was.dev) throw changed('was replaced by another file');
+  const now = await handle.stat();
+  if (now.size !== was.size) throw changed(`changed size (${was.size} → ${now.size} bytes)`);
+  if (now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs) throw changed('was modified');
   if (before.headerDigest && await digestPrefix(handle, before.headerLength) !== before.headerDigest) throw changed('had its header rewritten');
   if (identity && !(await sameHeader(file, identity))) throw changed('had its header rewritten');
 }
