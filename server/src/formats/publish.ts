@@ -13,7 +13,7 @@
  * the two steps a reader may see an empty file at the output path.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { Stats, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 /** The suffix of every temporary file this tool writes beside an output (staleTemps.ts removes leftovers). */
@@ -72,21 +72,26 @@ export async function publishFile(tmp: string, target: string, opts: { replace?:
  * exactly one of them wins.
  */
 export async function publishSet(files: readonly { tmp: string; target: string }[], opts: { replace?: boolean; forceOption?: string } = {}): Promise<void> {
-  const published: { target: string; ino: number; dev: number }[] = [];
+  const published: { target: string; st: Stats }[] = [];
   try {
     for (const f of files) {
-      const st = await fs.lstat(f.tmp);
       await publishFile(f.tmp, f.target, opts);
-      published.push({ target: f.target, ino: st.ino, dev: st.dev });
+      // As published (the link changed its ctime): a file put there later differs in inode or ctime,
+      // even where a freed inode number is reused.
+      published.push({ target: f.target, st: await fs.lstat(f.target) });
     }
   } catch (e) {
     for (const p of published) {
       const st = await fs.lstat(p.target).catch(() => undefined);
-      if (st && st.ino === p.ino && st.dev === p.dev) await fs.unlink(p.target).catch(() => undefined);
+      if (st && sameFile(st, p.st)) await fs.unlink(p.target).catch(() => undefined);
     }
     await Promise.all(files.map((f) => fs.rm(f.tmp, { force: true }).catch(() => undefined)));
     throw e;
   }
+}
+
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.ctimeMs === b.ctimeMs && a.size === b.size;
 }
 
 /** Makes the new name itself durable where the platform allows opening a folder; elsewhere it is best effort. */
