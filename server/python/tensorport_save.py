@@ -6,11 +6,17 @@ takes any string): only [A-Za-z0-9_.-] is kept, leading dots are dropped, Window
 are prefixed, and a name changed on the way (or cut to length) gets its CRC-32 appended so two modules
 never share a file. The result has no separator, so it cannot leave the folder; the path is checked again
 after resolving links. Each file is written beside its final name and renamed over it: a failed write
-leaves an older file as it was, and a link planted at the final name is replaced, not followed.
+leaves an older file as it was, and a link planted at the final name is replaced, not followed. Unlike
+`convert`'s output (never replaced without --force), these files are the tool's own, named by it in the
+folder it writes: a later run replacing an earlier run's file is the point. A run killed mid-write leaves
+its temporary file; the next run into the folder removes such leftovers (our exact mkstemp pattern,
+regular files only, untouched for an hour) and says so in a note.
 """
 import os
 import re
+import stat
 import tempfile
+import time
 import zlib
 
 import numpy as np
@@ -33,6 +39,34 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# mkstemp(prefix=".tensorport-", suffix=".npy.tmp"): its random part is 8 of [a-z0-9_].
+_TEMP = re.compile(r"^\.tensorport-[a-z0-9_]{8}\.npy\.tmp$")
+STALE_AFTER_S = 3600
+
+
+def remove_stale_temps(folder, now=None):
+    """Removes temporary files killed runs left in `folder`: our pattern only, regular files only (never
+    through a link), untouched for an hour (a live run writes to its file). Returns the names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not _TEMP.match(name):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime >= STALE_AFTER_S:
+                os.unlink(path)
+                removed.append(name)
+        except OSError:
+            pass
+    return removed
 
 
 def _write_npy(folder, file_name, array):
@@ -75,6 +109,10 @@ def save_pairs(cfg, results, ref, cand, rrec, crec):
     failed = False
     try:
         os.makedirs(folder, exist_ok=True)
+        stale = remove_stale_temps(folder)
+        if stale:
+            notes.append("--save-tensors: removed %d stale temporary file%s left by interrupted runs in %s: %s" % (
+                len(stale), "" if len(stale) == 1 else "s", folder, ", ".join(sorted(stale))))
         _save_rows(modules, folder, results, ref, cand, by_ref, by_cand, files, matched, seen, widened)
     except (OSError, ValueError) as e:
         failed = True

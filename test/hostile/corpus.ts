@@ -7,7 +7,7 @@
  * under many spellings, inputs repeated), depth, lengths that lie, ambiguous archives, dangerous
  * globals, names that are escape sequences or Object's own keys, tiny and empty files.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { safetensorsBytes } from '../support/tmp';
 import {
@@ -139,6 +139,15 @@ for (const [label, key] of [['ANSI', '\x1b[2J\x1b[1;1Hpwned'], ['newline', 'a\nb
 }
 add('safetensors header length 2^63', 'refused', (dir) => write(dir, 'h.safetensors', st({}, 0, 1n << 63n)));
 add('safetensors header 100 MB claimed in a 1 KB file', 'refused', (dir) => write(dir, 'h2.safetensors', st({ x: ok() }, 4, 100_000_000n)));
+// A header of the largest length the format allows, that stops being JSON right after `{` (NULs: a
+// sparse file, no disk used): refused at its first piece, not read, copied and parsed whole (was 343 MB).
+const nulHeader = (dir: string, name: string, start: string) => {
+  const p = write(dir, name, Buffer.concat([Buffer.from(u64(100_000_000n)), Buffer.from(start, 'latin1')]));
+  truncateSync(p, 8 + 100_000_000);
+  return p;
+};
+add('safetensors header of 100,000,000 bytes, NUL after {', 'refused', (dir) => nulHeader(dir, 'nul.safetensors', '{'), /not valid JSON \(unexpected byte 0x00 .*at position 1\)/);
+add('safetensors header of 100,000,000 bytes, NUL after a first tensor', 'refused', (dir) => nulHeader(dir, 'nul2.safetensors', '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},'), /not valid JSON/);
 add('safetensors header of 100,000 nested arrays', 'refused', (dir) => write(dir, 'n.safetensors', st(`{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)));
 add('safetensors header of 100,000 nested objects', 'refused', (dir) => write(dir, 'o.safetensors', st(`{"x":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`)));
 add('safetensors 50,000 duplicate keys', 'either', (dir) => write(dir, 'dup.safetensors', st(`{${Array.from({ length: 50_000 }, () => '"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}').join(',')}}`, 4)));

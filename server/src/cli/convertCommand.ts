@@ -47,7 +47,8 @@ export async function runConvert(args: string[]): Promise<number> {
   const progress = process.stderr.isTTY ? progressLine() : undefined;
   let summary: ConvertSummary;
   try {
-    summary = await runConvertTool(input, { signal: controller.signal, onProgress: progress?.update });
+    const onNotice = (line: string) => { progress?.clear(); process.stderr.write(`note: ${printable(line)}\n`); };
+    summary = await runConvertTool(input, { signal: controller.signal, onProgress: progress?.update, onNotice });
   } catch (e) {
     progress?.clear();
     if (controller.signal.aborted) {

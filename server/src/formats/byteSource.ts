@@ -89,6 +89,24 @@ export class ByteSource {
 
   /** Reads exactly `length` bytes at `offset`, or fails naming what was expected there. */
   async read(offset: number, length: number, what = 'data'): Promise<Buffer> {
+    this.check(offset, length, what);
+    const buf = Buffer.allocUnsafe(length);
+    await this.fill(buf, 0, offset, length, what);
+    return buf;
+  }
+
+  /**
+   * Reads `length` bytes at `offset` into `target` at `at` — a large range in pieces into one buffer, so
+   * a caller can look at each piece before asking for the next (and stop early) without a second copy.
+   */
+  async readInto(target: Buffer, at: number, offset: number, length: number, what = 'data'): Promise<void> {
+    if (at < 0 || at + length > target.length) throw new RangeError(`readInto: ${length} bytes at ${at} do not fit a ${target.length}-byte buffer`);
+    this.check(offset, length, what);
+    await this.fill(target, at, offset, length, what);
+  }
+
+  /** The range lies in the file, and the read budget allows it. */
+  private check(offset: number, length: number, what: string): void {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw unreadable(this.displayName, `${what} (${length} bytes at byte ${offset}) runs past the end of the file (${this.size} bytes): truncated?`);
     }
@@ -99,10 +117,12 @@ export class ByteSource {
         throw unreadable(this.displayName, `reading its header needs more than ${Math.round(budget.limit / 2 ** 20)} MiB (the tensorport.index.maxHeaderMB limit)`);
       }
     }
-    const buf = Buffer.allocUnsafe(length);
+  }
+
+  private async fill(buf: Buffer, at: number, offset: number, length: number, what: string): Promise<void> {
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      const { bytesRead } = await this.handle.read(buf, at + done, length - done, offset + done);
       if (bytesRead === 0) throw unreadable(this.displayName, `file shrank while reading ${what}`);
       done += bytesRead;
     }
@@ -111,10 +131,9 @@ export class ByteSource {
       if (trace.ranges.length >= MAX_TRACED_RANGES) trace.spoilt = true;
       else {
         trace.ranges.push([offset, length]);
-        hashRange(trace.hash, offset, length, buf);
+        hashRange(trace.hash, offset, length, buf.subarray(at, at + length));
       }
     }
-    return buf;
   }
 
   async close(): Promise<void> {

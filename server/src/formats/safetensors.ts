@@ -7,6 +7,7 @@ import { setOwn } from './table';
 import { table } from './table';
 import { ByteSource } from './byteSource';
 import { unreadable } from './readerError';
+import { JsonSyntax } from './jsonSyntax';
 import { scanHeader } from './safetensorsScan';
 import { CheckpointInfo, Framework, TensorInfo, dtypeBits, numel } from './tensorInfo';
 
@@ -30,7 +31,7 @@ export async function readSafetensors(src: ByteSource, opts: { general?: boolean
   if (headerLen > src.size - 8) throw unreadable(file, `header length ${headerLen} runs past the end of the file (${src.size} bytes): truncated?`, 0);
   if (headerLen < 2) throw unreadable(file, `header length ${headerLen} is too short for a JSON object`, 0);
 
-  const headerBytes = await src.read(8, headerLen, 'JSON header');
+  const headerBytes = await readHeaderChecked(src, headerLen);
   const bufferLen = src.size - 8 - headerLen;
   const base = 8 + headerLen;
   const scanned = opts.general ? undefined : scanHeader(headerBytes, src.path, base);
@@ -58,6 +59,28 @@ export async function readSafetensors(src: ByteSource, opts: { general?: boolean
   checkCoverage(file, tensors, base, bufferLen);
   const framework = metadata?.format ? FRAMEWORK_BY_FORMAT[metadata.format.toLowerCase()] : undefined;
   return { file, format: 'safetensors', tensors, metadata, framework, notes: [] };
+}
+
+/** Header bytes are read and checked in pieces of this size. */
+const HEADER_PIECE = 1024 * 1024;
+
+/**
+ * The JSON header, read piece by piece into one buffer with its syntax checked as each piece arrives:
+ * a header that stops being JSON is refused there, having cost one piece, whatever its declared length.
+ * The buffer is allocated uninitialised, so its pages take memory only as they are read into.
+ */
+async function readHeaderChecked(src: ByteSource, headerLen: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(headerLen);
+  const syntax = new JsonSyntax();
+  for (let at = 0; at < headerLen; at += HEADER_PIECE) {
+    const n = Math.min(HEADER_PIECE, headerLen - at);
+    await src.readInto(bytes, at, 8 + at, n, 'JSON header');
+    const why = syntax.feed(bytes.subarray(at, at + n));
+    if (why) throw unreadable(src.displayName, `header is not valid JSON (${why})`, 8);
+  }
+  const why = syntax.end();
+  if (why) throw unreadable(src.displayName, `header is not valid JSON (${why})`, 8);
+  return bytes;
 }
 
 function parseHeaderJson(file: string, bytes: Buffer): Record<string, unknown> {

@@ -28,6 +28,8 @@ export interface ConvertJson { output: string; tensors: number; bytes: number; u
 export interface ConvertRunOptions {
   signal?: AbortSignal;
   onProgress?(done: number, total: number, key: string): void;
+  /** Lines worth telling that are not the result (stale temporary files removed beside the output). */
+  onNotice?(line: string): void;
   index?: CheckpointIndex;
 }
 
@@ -52,7 +54,7 @@ export async function runConvertTool(input: ConvertInput, run: ConvertRunOptions
   if (quantize !== undefined && quantize !== 'q8_0') throw new InputError(`${option('quantize')} ${quantize}: the quantised type written is q8_0`);
   if (quantize !== undefined && format !== 'gguf') throw new InputError(`${option('quantize')} applies to .gguf output`);
   return convertMapping(mapping, output, {
-    signal: run.signal, onProgress: run.onProgress, index: run.index, format, protocol, force: input.force, forceOption: option('force'), maxShardBytes, metadataFrom: input.metadataFrom, quantize,
+    signal: run.signal, onProgress: run.onProgress, onNotice: run.onNotice, index: run.index, format, protocol, force: input.force, forceOption: option('force'), maxShardBytes, metadataFrom: input.metadataFrom, quantize,
   });
 }
 

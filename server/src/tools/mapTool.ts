@@ -1,11 +1,13 @@
 /**
  * `map`: a complete mapping proposed between two checkpoints (or model sources). The JSON has one rule
  * per concrete target key; the `.tpmap` text folds layers into `{i}` patterns and is written only when
- * an output path is given (atomically, never over an existing file without `force`).
+ * an output path is given (atomically, never over an existing file without `force` — not even one that
+ * appeared while the mapping was being proposed).
  */
 import * as path from 'node:path';
 import { describeFsError } from '../formats/byteSource';
 import { exists, writeFileAtomically } from '../formats/atomicWrite';
+import { OutputAppeared } from '../formats/publish';
 import { ReaderError } from '../formats/readerError';
 import { GeneratedMapping, generateMapping } from '../mapping/automap/generate';
 import { MappingProposal } from '../mapping/automap/propose';
@@ -34,8 +36,10 @@ export async function proposeMappingFor(input: MapInput, option: OptionName = cl
   }
   if (out === undefined) return g;
   try {
-    await writeFileAtomically(out, g.text, { overwrite: input.force });
+    await writeFileAtomically(out, g.text, { overwrite: input.force, forceOption: option('force') });
   } catch (e) {
+    // Created by someone else while the mapping was being proposed: the publish refused to replace it.
+    if (e instanceof OutputAppeared) throw new InputError(e.message);
     throw new InputError(`${out}: cannot write: ${describeFsError(e)}`);
   }
   return g;

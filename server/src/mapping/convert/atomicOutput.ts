@@ -2,17 +2,18 @@
  * Writes an output checkpoint atomically, whatever its container: the container's bytes before each
  * tensor (a header, a zip entry's local header, a pickle's opcodes), the tensor's data as it is
  * produced, the bytes after it (a zip data descriptor with the data's CRC-32), and a tail (a zip's
- * central directory) — into a uniquely named temporary file beside the output; fsync, then rename over
- * the output. On any failure, an abort included, the temporary file is removed: the output path either
- * keeps what it had or gets the whole new file, never part of one. A full disk can surface at any
+ * central directory) — into a uniquely named temporary file beside the output; fsync, then publish it
+ * (formats/publish.ts: never over a file that appeared meanwhile, unless replacing was asked for). On
+ * any failure, an abort included, the temporary file is removed: the output path either keeps what it
+ * had or gets the whole new file, never part of one. A full disk can surface at any
  * step — a write, the fsync (delayed allocation, network file systems), the close (NFS) or the rename
  * (a directory that must grow) — so each is caught and reported as one line naming the output.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describeFsError } from '../../formats/byteSource';
+import { OutputAppeared, publishFile, tempNameFor, testPublishGate } from '../../formats/publish';
 import { ConvertError } from './errors';
 
 export interface OutTensor {
@@ -42,6 +43,37 @@ export interface WriteOptions {
   onWritten?(i: number): void;
 }
 
+export interface PublishOptions {
+  /** Replace whatever is at the output by then (`--force`); otherwise a file that appeared fails the run. */
+  replace?: boolean;
+  /** How the user names that option, for the refusal. */
+  forceOption?: string;
+  /** Runs after the file is complete and before it is published; throwing publishes nothing (the sources' check). */
+  beforePublish?(): Promise<void>;
+}
+
+/** Writes the file completely, then publishes it. Returns the size of the file written. */
+export async function writeAtomic(out: string, tensors: readonly OutTensor[], layout: Layout,
+  produce: (i: number) => Promise<Buffer>, opts: WriteOptions & PublishOptions = {}): Promise<number> {
+  const { tmp, bytes } = await writeTemp(out, tensors, layout, produce, opts);
+  try {
+    await testPublishGate();
+    await opts.beforePublish?.();
+    opts.signal?.throwIfAborted();
+    await publishFile(tmp, out, { replace: opts.replace, forceOption: opts.forceOption }).catch((e: unknown) => { throw publishError(out, e); });
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  return bytes;
+}
+
+/** A failed publish as one line: the output appeared meanwhile, or the move itself failed. */
+export function publishError(out: string, e: unknown): ConvertError {
+  if (e instanceof OutputAppeared) return new ConvertError('io', e.message);
+  return ioError(out, 'cannot move the finished file into place', e);
+}
+
 /**
  * Writes are issued in 1 MiB pieces. Larger single writes are far slower here: 1 GiB written as 16 MiB
  * `pwrite`s took 3.0 s of kernel time, as 1 MiB ones 0.4 s (cat's speed) — the kernel's buffered-write
@@ -57,12 +89,16 @@ const AHEAD_MAX = 24 * 1024 * 1024;
 
 const crc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
-/** Returns the size of the file written. `produce(i)` must return exactly tensors[i].byteLength bytes. */
-export async function writeAtomic(out: string, tensors: readonly OutTensor[], layout: Layout,
-  produce: (i: number) => Promise<Buffer>, opts: WriteOptions = {}): Promise<number> {
+/**
+ * Writes the whole file, synced and closed, under a temporary name beside `out`, and returns that name
+ * and the size: the caller publishes it or removes it. On failure nothing is left.
+ * `produce(i)` must return exactly tensors[i].byteLength bytes.
+ */
+export async function writeTemp(out: string, tensors: readonly OutTensor[], layout: Layout,
+  produce: (i: number) => Promise<Buffer>, opts: WriteOptions = {}): Promise<{ tmp: string; bytes: number }> {
   if (layout.crc && !crc32) throw new ConvertError('io', `${out}: this Node.js has no zlib.crc32 (20.15 or later is needed to write this format)`);
   const dir = path.dirname(out);
-  const tmp = path.join(dir, `.${path.basename(out)}.${randomBytes(6).toString('hex')}.tensorport-tmp`);
+  const tmp = tempNameFor(out);
   let fh: fs.FileHandle;
   try {
     fh = await fs.open(tmp, 'wx', 0o644);
@@ -146,9 +182,7 @@ export async function writeAtomic(out: string, tensors: readonly OutTensor[], la
     await fh.sync().catch((e: unknown) => { throw ioError(out, 'cannot flush the new file to disk', e); });
     closed = true;
     await fh.close().catch((e: unknown) => { throw ioError(out, 'cannot finish writing the new file', e); });
-    await fs.rename(tmp, out).catch((e: unknown) => { throw ioError(out, 'cannot move the finished file into place', e); });
-    await syncDir(dir);
-    return pos;
+    return { tmp, bytes: pos };
   } catch (e) {
     if (!closed) await fh.close().catch(() => undefined);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
@@ -183,17 +217,4 @@ async function writeAll(fh: fs.FileHandle, data: Buffer, position: number, out: 
 /** The output path keeps whatever it had when any step before the rename fails: the message says so. */
 function ioError(out: string, step: string, e: unknown): ConvertError {
   return new ConvertError('io', `${out}: ${step}: ${describeFsError(e)}; nothing was written`);
-}
-
-/** Makes the rename itself durable where the platform allows opening a folder; elsewhere it is best effort. */
-async function syncDir(dir: string): Promise<void> {
-  let d: fs.FileHandle | undefined;
-  try {
-    d = await fs.open(dir, 'r');
-    await d.sync();
-  } catch {
-    // Not supported (Windows) or not permitted: the data itself is already synced.
-  } finally {
-    await d?.close().catch(() => undefined);
-  }
 }

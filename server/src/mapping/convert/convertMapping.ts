@@ -9,8 +9,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import pkg from '../../../../package.json';
-import { exists, writeFileAtomically } from '../../formats/atomicWrite';
-import { describeFsError, withSource } from '../../formats/byteSource';
+import { exists, writeTempFile } from '../../formats/atomicWrite';
+import { HeaderIdentity, describeFsError, withSource } from '../../formats/byteSource';
+import { publishSet, testPublishGate } from '../../formats/publish';
+import { describeRemoved, removeStaleTemps } from '../../formats/staleTemps';
 import { readRegularFile } from '../../formats/openRegular';
 import { Framework } from '../../formats/tensorInfo';
 import { CheckpointIndex } from '../../index/checkpointIndex';
@@ -24,7 +26,7 @@ import { Rule } from '../syntax';
 import { ConvertError, listProblems } from './errors';
 import { planConversion } from './plan';
 import { produceTensor } from './produceTensor';
-import { Layout, OutTensor, writeAtomic } from './atomicOutput';
+import { Layout, OutTensor, PublishOptions, publishError, writeAtomic, writeTemp } from './atomicOutput';
 import { OutputFormat, unwritableDtype } from './outputFormat';
 import { OLD_PROTOCOL_MAX, paddlePickleLayout } from './paddlePickleLayout';
 import { safetensorsLayout } from './safetensorsWriter';
@@ -48,8 +50,10 @@ export interface ConvertOptions {
   format?: OutputFormat;
   /** paddle.save's pickle protocol (default 4; 2 and 3 for older Paddle). */
   protocol?: 2 | 3 | 4;
-  /** Replace an existing output file (otherwise it is refused). */
+  /** Replace an existing output file (otherwise it is refused, also when it appears during the run). */
   force?: boolean;
+  /** Told things worth a line that are not the result (stale temporary files removed beside the output). */
+  onNotice?(line: string): void;
   /** How the caller's user names that option, for the refusal (`--force` on the command line, the default). */
   forceOption?: string;
   /** safetensors only: shards of at most this many bytes and an index, as save_pretrained writes them. */
@@ -129,7 +133,15 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   const shards = format === 'safetensors' && opts.maxShardBytes ? splitShards(plan.tensors, opts.maxShardBytes) : [];
   // What a loader opens: the file, or a sharded set's index.
   const written = shards.length > 1 ? `${outPath}.index.json` : outPath;
-  if (!opts.force && await exists(written)) throw new ConvertError('io', `${written}: exists; convert replaces it only with ${opts.forceOption ?? '--force'} (nothing was written)`);
+  // Refused early when the output is there already (the shards too: they are published without
+  // replacing anything); the publish itself checks again, for files that appear during the run.
+  const names = shards.length > 1 ? [written, ...shards.map((_, k) => shardName(outPath, k, shards.length))] : [written];
+  if (!opts.force) {
+    for (const n of names) if (await exists(n)) throw new ConvertError('io', `${n}: exists; convert replaces it only with ${opts.forceOption ?? '--force'} (nothing was written)`);
+  }
+  const outDir = path.dirname(path.resolve(outPath));
+  const removed = await removeStaleTemps(outDir);
+  if (removed.length) opts.onNotice?.(describeRemoved(path.dirname(outPath), removed));
 
   const metadata: Record<string, string> = {};
   if (tgt.framework) metadata.format = FORMAT[tgt.framework];
@@ -138,6 +150,10 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   metadata['tensorport.version'] = pkg.version;
 
   const files = new SourceFiles((f) => displayName(f, src, tgt), signal);
+  files.expectHeaders(headerEnds(src));
+  // Every source file read must still be what it was when the run began reading it (sourceIdentity.ts).
+  const identities = new Map<string, HeaderIdentity>(src.info.identity ? [[src.path, src.info.identity]] : []);
+  const publishing: PublishOptions = { replace: opts.force, forceOption: opts.forceOption, beforePublish: () => files.verifyUnchanged(identities) };
   try {
     // Each tensor's scratch buffers are one generation of the pool, released once that tensor is on disk.
     const generation: number[] = [];
@@ -157,14 +173,14 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
     } };
     let bytes: number;
     if (shards.length > 1) {
-      bytes = await writeShards(outPath, plan.tensors, shards, metadata, produce, write);
+      bytes = await writeShards(outPath, plan.tensors, shards, metadata, produce, { ...write, ...publishing });
     } else {
       const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
       const layout: Layout = format === 'torch' ? torchZipLayout(plan.tensors, stem)
         : format === 'paddle' ? paddlePickleLayout(plan.tensors, opts.protocol ?? 4)
           : format === 'gguf' ? ggufLayout(plan.tensors, await ggufMetadataOf(opts.metadataFrom, tgt, opts.index ?? new CheckpointIndex()), q8_0)
             : safetensorsLayout(plan.tensors, metadata);
-      bytes = await writeAtomic(outPath, plan.tensors, layout, produce, write);
+      bytes = await writeAtomic(outPath, plan.tensors, layout, produce, { ...write, ...publishing });
     }
     const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
     return { output: written, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, ...(shards.length > 1 ? { shards: shards.length } : {}), ...(q8_0.size ? { quantized: q8_0.size } : {}) };
@@ -205,34 +221,54 @@ async function refuseOverwritingInputs(out: string, inputs: string[]): Promise<v
 }
 
 /**
- * Shards, then the index — each shard written completely under a hidden name first, all renamed into
- * place only when every one is complete, the index last (loaders read it first). A failure removes
- * every part: no half set of shards is left beside an index.
+ * Shards, then the index — each shard written completely under a temporary name first; only when every
+ * one is complete (and the sources are unchanged) are they published as one set, the index last
+ * (loaders read it first), without replacing anything unless asked (publish.ts publishSet). A failure
+ * removes every part this run wrote or published: no half set of shards is left beside an index.
  */
 async function writeShards(outPath: string, tensors: readonly OutTensor[], shards: readonly number[][], metadata: Record<string, string>,
-  produce: (i: number) => Promise<Buffer>, opts: { signal?: AbortSignal; onWritten(i: number): void }): Promise<number> {
+  produce: (i: number) => Promise<Buffer>, opts: PublishOptions & { signal?: AbortSignal; onWritten(i: number): void }): Promise<number> {
   const index = `${outPath}.index.json`;
   const names = shards.map((_, k) => shardName(outPath, k, shards.length));
-  const parts = names.map((n) => path.join(path.dirname(n), `.${path.basename(n)}.tensorport-part`));
+  const temps: string[] = [];
   let bytes = 0;
-  let renamed = 0;
   try {
     for (let k = 0; k < shards.length; k++) {
       const idx = shards[k];
       const mine = idx.map((i) => tensors[i]);
-      bytes += await writeAtomic(parts[k], mine, safetensorsLayout(mine, metadata), (j) => produce(idx[j]), { signal: opts.signal, onWritten: (j) => opts.onWritten(idx[j]) });
+      const part = await writeTemp(names[k], mine, safetensorsLayout(mine, metadata), (j) => produce(idx[j]), { signal: opts.signal, onWritten: (j) => opts.onWritten(idx[j]) });
+      temps.push(part.tmp);
+      bytes += part.bytes;
     }
-    for (; renamed < shards.length; renamed++) await fs.rename(parts[renamed], names[renamed]);
     const text = shardIndex(tensors, shards, names.map((n) => path.basename(n)), metadata);
-    opts.signal?.throwIfAborted();
-    await writeFileAtomically(index, text, { overwrite: true }).catch((e: unknown) => {
+    temps.push(await writeTempFile(index, text).catch((e: unknown) => {
       throw new ConvertError('io', `${index}: cannot write the index: ${describeFsError(e)}; nothing was written`);
+    }));
+    await testPublishGate();
+    await opts.beforePublish?.();
+    opts.signal?.throwIfAborted();
+    const set = [...names, index].map((target, k) => ({ tmp: temps[k], target }));
+    await publishSet(set, { replace: opts.replace, forceOption: opts.forceOption }).catch((e: unknown) => {
+      const failed = (e as { target?: string }).target ?? index;
+      throw publishError(failed, e);
     });
     return bytes + Buffer.byteLength(text);
   } catch (e) {
-    await Promise.all([...parts, ...names.slice(0, renamed)].map((p) => fs.rm(p, { force: true }).catch(() => undefined)));
+    await Promise.all(temps.map((p) => fs.rm(p, { force: true }).catch(() => undefined)));
     throw e;
   }
+}
+
+/** Where each source file's header ends: the first byte of tensor data it holds (sourceIdentity.ts digests what is before). */
+function headerEnds(src: SideData): Map<string, number> {
+  const ends = new Map<string, number>();
+  for (const t of src.info.tensors) {
+    const loc = t.location;
+    if (!loc) continue;
+    const was = ends.get(loc.file);
+    if (was === undefined || loc.offset < was) ends.set(loc.file, loc.offset);
+  }
+  return ends;
 }
 
 /** The metadata a GGUF output carries: `--metadata-from`'s, else the target's when it is a GGUF, else none. */

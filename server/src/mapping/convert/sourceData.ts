@@ -4,20 +4,26 @@
  * data, and then only the byte span its view touches. Paddle protocol-2 text is decoded here.
  */
 import { promises as fs } from 'node:fs';
-import { describeFsError } from '../../formats/byteSource';
+import { HeaderIdentity, describeFsError } from '../../formats/byteSource';
 import { openRegular } from '../../formats/openRegular';
 import { DTYPE_SIZE, TensorInfo, isContiguous, numel, spanOf } from '../../formats/tensorInfo';
 import { BufferPool } from './bufferPool';
 import { allocBytes, canCast } from './cast';
 import { ConvertError } from './errors';
 import { KernelThread } from './kernelThread';
+import { Fingerprint, checkUnchanged, fingerprint } from './sourceIdentity';
 import { View, contiguousStrides, memoryView } from './view';
 
 /** Reads are issued in pieces of this size, so an abort is noticed within one piece. */
 const PIECE = 64 * 1024 * 1024;
 
+interface Opened { handle: fs.FileHandle; before: Fingerprint }
+
 export class SourceFiles {
-  private readonly handles = new Map<string, Promise<fs.FileHandle>>();
+  private readonly handles = new Map<string, Promise<Opened>>();
+
+  /** Per file, where its header ends (its first tensor's data): digested at open, for verifyUnchanged. */
+  private headerEnds = new Map<string, number>();
 
   /** Scratch buffers, recycled after each tensor is written. */
   readonly pool = new BufferPool();
@@ -28,14 +34,43 @@ export class SourceFiles {
   /** `name` turns an absolute path into the name messages use. */
   constructor(readonly name: (file: string) => string, private readonly signal?: AbortSignal) {}
 
-  private handle(file: string): Promise<fs.FileHandle> {
+  /** Where each file's header ends; set before the first read (sourceIdentity.ts). */
+  expectHeaders(ends: Map<string, number>): void {
+    this.headerEnds = ends;
+  }
+
+  private async handle(file: string): Promise<fs.FileHandle> {
     let h = this.handles.get(file);
     if (!h) {
       // Read-only: the converter never writes to anything it reads. Regular files only (a pipe would block).
-      h = openRegular(file).then((o) => o.handle);
+      h = openRegular(file).then(async (o) => {
+        try {
+          return { handle: o.handle, before: await fingerprint(o.handle, o.stats, this.headerEnds.get(file) ?? 0) };
+        } catch (e) {
+          await o.handle.close().catch(() => undefined);
+          throw e;
+        }
+      });
       this.handles.set(file, h);
     }
-    return h;
+    return (await h).handle;
+  }
+
+  /**
+   * After the last read: every file read is still the file it was when first opened (and still holds
+   * the header bytes `identities` recorded, where given); a ConvertError naming the first that is not.
+   */
+  async verifyUnchanged(identities: ReadonlyMap<string, HeaderIdentity> = new Map()): Promise<void> {
+    for (const [file, opened] of this.handles) {
+      const o = await opened.catch(() => undefined);
+      if (!o) continue; // never opened: the run failed on it already
+      try {
+        await checkUnchanged(file, this.name(file), o.handle, o.before, identities.get(file));
+      } catch (e) {
+        if (e instanceof ConvertError) throw e;
+        throw new ConvertError('input', `${this.name(file)}: cannot check that it did not change during the run: ${describeFsError(e)}; nothing was written`);
+      }
+    }
   }
 
   /** Exactly `length` bytes at `offset`, or an error naming the file and what was being read. */
@@ -65,7 +100,7 @@ export class SourceFiles {
     this.handles.clear();
     this.pool.clear();
     await this.kernels.close();
-    await Promise.all(all.map((h) => h.then((fh) => fh.close(), () => undefined).catch(() => undefined)));
+    await Promise.all(all.map((h) => h.then((o) => o.handle.close(), () => undefined).catch(() => undefined)));
   }
 }
 
