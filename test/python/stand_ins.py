@@ -34,7 +34,8 @@ class _Absent(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.names = set(names)
 
     def find_spec(self, name, path, target=None):
-        return importlib.machinery.ModuleSpec(name, self, is_package=True) if name.split(".")[0] in self.names else None
+        # A top-level name stands in for its whole package; a dotted one for that module only.
+        return importlib.machinery.ModuleSpec(name, self, is_package=True) if name.split(".")[0] in self.names or name in self.names else None
 
     def create_module(self, spec):
         m = types.ModuleType(spec.name)
