@@ -19,6 +19,9 @@ const PIECE = 64 * 1024 * 1024;
 export class SourceFiles {
   private readonly handles = new Map<string, Promise<fs.FileHandle>>();
 
+  /** Files that must resolve under a folder when opened (ONNX external data, under its model's folder). */
+  private readonly confined = new Map<string, string>();
+
   /** Scratch buffers, recycled after each tensor is written. */
   readonly pool = new BufferPool();
 
@@ -32,10 +35,15 @@ export class SourceFiles {
     let h = this.handles.get(file);
     if (!h) {
       // Read-only: the converter never writes to anything it reads. Regular files only (a pipe would block).
-      h = openRegular(file).then((o) => o.handle);
+      h = openRegular(file, undefined, this.confined.get(file)).then((o) => o.handle);
       this.handles.set(file, h);
     }
     return h;
+  }
+
+  /** `file` is read only if it resolves (symlinks followed, when opened) under `dir`. */
+  confine(file: string, dir: string): void {
+    this.confined.set(file, dir);
   }
 
   /** Exactly `length` bytes at `offset`, or an error naming the file and what was being read. */
@@ -75,6 +83,7 @@ export async function sourceView(t: TensorInfo, files: SourceFiles): Promise<Vie
   const loc = t.location;
   if (numel(t.shape) === 0) return memoryView(t.dtype, size, t.shape, allocBytes(0), t.key);
   if (!loc) throw new ConvertError('input', `source \`${t.key}\` has no byte location`);
+  if (loc.within !== undefined) files.confine(loc.file, loc.within);
   const strides = loc.stride ?? contiguousStrides(t.shape);
   const bytes = spanOf(t.shape, strides) * size;
   if (loc.encoding === 'latin1-from-utf8') {
