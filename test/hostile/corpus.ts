@@ -7,7 +7,7 @@
  * under many spellings, inputs repeated), depth, lengths that lie, ambiguous archives, dangerous
  * globals, names that are escape sequences or Object's own keys, tiny and empty files.
  */
-import { copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { safetensorsBytes } from '../support/tmp';
 import {
@@ -192,7 +192,11 @@ add('ONNX initializer with 1,000,000 dims', 'either', (dir) => write(dir, 'ndim.
 add('ONNX field claiming 2^60 bytes', 'refused', (dir) => write(dir, 'len.onnx', Buffer.from([...vint(1, 8), ...varint((7 << 3) | 2), ...varint(1n << 60n), 1, 2, 3])));
 add('ONNX names with ANSI and bidi', 'listed', (dir) => write(dir, 'esc.onnx', onnxModel([...onnxInit('\x1b[2Jw', [1], Buffer.alloc(4)), ...onnxInit('a\u202eb', [1], Buffer.alloc(4))])), /\\x1b\[2Jw/);
 add('ONNX Constant value_floats claiming 2^40 floats', 'refused', (dir) => write(dir, 'cf.onnx', onnxModel(len(1, [...pstr(2, 'c'), ...pstr(4, 'Constant'), ...len(5, [...pstr(1, 'value_floats'), ...varint((7 << 3) | 2), ...varint(1n << 40n)])]))));
-add('ONNX external data named ../../etc/passwd', 'listed', (dir) => write(dir, 'ext.onnx', onnxModel(len(5, [...vint(1, 1), ...vint(2, 1), ...pstr(8, 'w'), ...len(13, [...pstr(1, 'location'), ...pstr(2, '../../etc/passwd')]), ...vint(14, 1)]))), /outside the model's folder/);
+add('ONNX external data named ../../etc/passwd', 'refused', (dir) => write(dir, 'ext.onnx', onnxModel(len(5, [...vint(1, 1), ...vint(2, 1), ...pstr(8, 'w'), ...len(13, [...pstr(1, 'location'), ...pstr(2, '../../etc/passwd')]), ...vint(14, 1)]))), /ext\.onnx: initializer "w": external data location "\.\.\/\.\.\/etc\/passwd" resolves outside the model's folder/);
+add('ONNX external data through a symlink to a file outside the model\'s folder', 'refused', (dir) => {
+  symlinkSync(path.join(FIXTURES, 'mapping', 'vit_hf.safetensors'), path.join(dir, 'w.bin'));
+  return write(dir, 'ext.onnx', onnxModel(len(5, [...vint(1, 1), ...vint(2, 1), ...pstr(8, 'w'), ...len(13, [...pstr(1, 'location'), ...pstr(2, 'w.bin')]), ...vint(14, 1)])));
+}, /ext\.onnx: initializer "w": external data location "w\.bin" resolves outside the model's folder/);
 
 // 11. GGUF.
 add('GGUF claiming 2^63 tensors', 'refused', (dir) => write(dir, 'n.gguf', ggufHeader(1n << 63n, 0n)));

@@ -40,7 +40,8 @@ async function connect(cwd: string, args: string[] = []): Promise<Client> {
 }
 
 before(async () => {
-  client = await connect(PARITY);
+  // Fixtures and the scratch folder lie outside the start folder: allowed as roots (mcp-roots.test.ts tests the refusals).
+  client = await connect(PARITY, ['--allow', FIXTURES, '--allow', tmp.dir]);
   tools = (await client.listTools()).tools;
 });
 after(async () => {

@@ -1,4 +1,5 @@
 /** Exit codes and the one place that turns a failure into a one-line message on stderr. */
+import { clipLine } from '../formats/clip';
 import { printable } from '../formats/printable';
 import { ReaderError } from '../formats/readerError';
 import { InputError } from '../tools/inputError';
@@ -14,14 +15,14 @@ export class UsageError extends InputError {
 }
 
 export function die(e: unknown): void {
-  // One line each, whatever a file or an argument says: its text is escaped (printable).
+  // One line each, whatever a file or an argument says: its text is escaped (printable) and bounded (clipLine).
   if (e instanceof ReaderError) {
-    process.stderr.write(`tensorport: ${e.message}\n`);
+    process.stderr.write(`tensorport: ${clipLine(e.message)}\n`);
   } else if (e instanceof InputError) {
-    process.stderr.write(`tensorport: ${printable(e.message)}\n${e instanceof UsageError && e.usage ? `${e.usage}\n` : ''}`);
+    process.stderr.write(`tensorport: ${clipLine(printable(e.message))}\n${e instanceof UsageError && e.usage ? `${e.usage}\n` : ''}`);
   } else {
     // Not expected: still one line, no stack, so scripts and CI logs stay readable.
-    process.stderr.write(`tensorport: internal error: ${printable(e instanceof Error ? e.message : String(e))}\n`);
+    process.stderr.write(`tensorport: internal error: ${clipLine(printable(e instanceof Error ? e.message : String(e)))}\n`);
   }
   process.exitCode = EXIT.usage;
 }

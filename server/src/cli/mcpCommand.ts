@@ -1,22 +1,32 @@
 /**
- * `tensorport mcp [--allow-commands]`: a Model Context Protocol server on stdin/stdout for coding
- * agents, in the folder it is started in (the workspace). Runs until the client closes stdin. stdout
- * carries only the protocol; the one-line start notice goes to stderr.
+ * `tensorport mcp [--allow DIR]… [--allow-commands]`: a Model Context Protocol server on stdin/stdout
+ * for coding agents, in the folder it is started in (the workspace). It reads and writes only inside
+ * its roots: that folder, each --allow DIR and the client's roots. Runs until the client closes stdin.
+ * stdout carries only the protocol; notices go to stderr.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { disposeParityWorkers } from '../parity/engine';
 import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
 import { EXIT, UsageError } from './exit';
 import { createMcpServer } from './mcp/mcpServer';
+import { fixedRoots } from './mcp/serverRoots';
 
 declare const TENSORPORT_VERSION: string | undefined;
 
+const USAGE = 'tensorport mcp [--allow DIR]… [--allow-commands] [--python PATH]';
+
 export async function runMcp(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { 'allow-commands': { type: 'boolean', default: false }, ...PYTHON_OPTION });
+  const parsed = parseCommandArgs(args, { 'allow-commands': { type: 'boolean', default: false }, allow: { type: 'string', multiple: true }, ...PYTHON_OPTION });
   usePython(parsed.values.python);
-  if (parsed.positionals.length) throw new UsageError('mcp takes no files: it serves the folder it is started in (usage: tensorport mcp [--allow-commands] [--python PATH])');
+  if (parsed.positionals.length) throw new UsageError(`mcp takes no files: it serves the folder it is started in (usage: ${USAGE})`);
   const root = process.cwd();
-  const { server, idle } = createMcpServer({ root, allowCommands: parsed.values['allow-commands'], version: typeof TENSORPORT_VERSION === 'string' ? TENSORPORT_VERSION : '0.0.0' });
+  let roots: string[];
+  try {
+    roots = await fixedRoots(root, parsed.values.allow ?? []);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} (usage: ${USAGE})`);
+  }
+  const { server, idle } = createMcpServer({ root, roots, allowCommands: parsed.values['allow-commands'], version: typeof TENSORPORT_VERSION === 'string' ? TENSORPORT_VERSION : '0.0.0' });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = resolve;

@@ -6,6 +6,7 @@
  * file between check and open), and anything but a regular file is refused with the reason.
  */
 import { Stats, closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import { checkOpened, checkOpenedSync } from './roots';
 
 /** Windows has neither O_NONBLOCK nor named pipes in the file system: a plain read-only open there. */
 const READ_NONBLOCK = constants.O_RDONLY | ((constants as { O_NONBLOCK?: number }).O_NONBLOCK ?? 0);
@@ -42,8 +43,12 @@ function explainOpenFailure(e: unknown, path: string, noun: string): never {
   throw e;
 }
 
-/** A read-only handle on a regular file; fs errors (ENOENT, EACCES…) and NotRegularFile are thrown as they are. */
-export async function openRegular(path: string, noun = 'a checkpoint file'): Promise<{ handle: fs.FileHandle; stats: Stats }> {
+/**
+ * A read-only handle on a regular file; fs errors (ENOENT, EACCES…) and NotRegularFile are thrown as
+ * they are. Inside a confinement (roots.ts), and under `within` when given, the opened file's real
+ * path is checked (OutsideRoots).
+ */
+export async function openRegular(path: string, noun = 'a checkpoint file', within?: string): Promise<{ handle: fs.FileHandle; stats: Stats }> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(path, READ_NONBLOCK);
@@ -53,6 +58,7 @@ export async function openRegular(path: string, noun = 'a checkpoint file'): Pro
   try {
     const stats = await handle.stat();
     refuse(stats, noun);
+    await checkOpened(path, stats, within);
     return { handle, stats };
   } catch (e) {
     await handle.close().catch(() => undefined);
@@ -61,7 +67,7 @@ export async function openRegular(path: string, noun = 'a checkpoint file'): Pro
 }
 
 /** As openRegular, for the few synchronous readers; the caller closes the descriptor. */
-export function openRegularSync(path: string, noun = 'a checkpoint file'): number {
+export function openRegularSync(path: string, noun = 'a checkpoint file', within?: string): number {
   let fd: number;
   try {
     fd = openSync(path, READ_NONBLOCK);
@@ -69,7 +75,9 @@ export function openRegularSync(path: string, noun = 'a checkpoint file'): numbe
     explainOpenFailure(e, path, noun);
   }
   try {
-    refuse(fstatSync(fd), noun);
+    const stats = fstatSync(fd);
+    refuse(stats, noun);
+    checkOpenedSync(path, stats, within);
     return fd;
   } catch (e) {
     closeSync(fd);
@@ -92,8 +100,8 @@ export async function readRegularFile(path: string, noun: string, check?: (stats
 }
 
 /** readRegularFile for synchronous callers. */
-export function readRegularFileSync(path: string, noun: string): Buffer {
-  const fd = openRegularSync(path, noun);
+export function readRegularFileSync(path: string, noun: string, within?: string): Buffer {
+  const fd = openRegularSync(path, noun, within);
   try {
     return readFileSync(fd);
   } finally {

@@ -3,6 +3,7 @@
  * or a pickle that names a callable outside the allow-list — becomes one of these, with the file and a
  * reason a user can act on. Anything else escaping a reader is a bug (the fuzz test enforces this).
  */
+import { clip, clipLine } from './clip';
 import { printable } from './printable';
 
 /**
@@ -25,9 +26,10 @@ export class ReaderError extends Error {
   internal = false;
 
   constructor(code: ReaderErrorCode, file: string, reason: string, offset?: number) {
-    // Reasons quote what the file says (names, strings): escaped once here, for every place they are shown.
+    // Reasons quote what the file says (names, strings): escaped once here, for every place they are shown,
+    // and bounded (a 6 MiB path, a megabyte-long key) so the message stays one short line.
     const safe = printable(reason);
-    super(`${printable(file)}: ${safe}${offset !== undefined ? ` (at byte ${offset})` : ''}`);
+    super(`${printable(clip(file))}: ${clipLine(safe)}${offset !== undefined ? ` (at byte ${offset})` : ''}`);
     this.name = 'ReaderError';
     this.code = code;
     this.file = file;

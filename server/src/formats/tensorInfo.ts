@@ -29,6 +29,10 @@ export interface TensorLocation {
   file: string;
   /** Byte offset of the first element in that file. */
   offset: number;
+  /** The file must resolve (symlinks followed) under this folder when opened: ONNX external data stays with its model. */
+  within?: string;
+  /** ONNX external data: the location as the model spells it. */
+  external?: string;
   /** Number of bytes (numel × element size for dense types). */
   length: number;
   /** Element strides when the tensor is a non-contiguous view of its storage (torch). */

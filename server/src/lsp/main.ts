@@ -10,12 +10,19 @@ import { CHECKPOINT_GLOBS } from '../formats/fileKinds';
 import { ReadPool } from '../index/readPool';
 import { disposeParityWorkers } from '../parity/engine';
 import { setPythonInterpreter } from '../source/pythonEnv';
+import { ResyncingFraming } from './framing';
 import { registerHandlers } from './handlers';
 import { DEFAULT_SETTINGS, ServerSettings } from './protocol';
 import { FIX_ALL_KIND } from './toProtocol';
 import { Workspace } from './workspace';
 
-const connection = createConnection(ProposedFeatures.all);
+/**
+ * Over stdio (editors other than VS Code, which uses IPC), stdin is reframed first: a malformed header
+ * would otherwise leave vscode-jsonrpc's reader out of step for good (framing.ts).
+ */
+const connection = process.argv.includes('--stdio')
+  ? createConnection(ProposedFeatures.all, process.stdin.pipe(new ResyncingFraming((why) => process.stderr.write(`tensorport: language server input: ${why}\n`))), process.stdout)
+  : createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 // Header reads run in worker threads: this thread keeps answering completions and hovers meanwhile.
 const readPool = new ReadPool();

@@ -9,6 +9,7 @@
  */
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
+import { confinement } from '../formats/roots';
 import { ParityCancelled, ParityError } from './parityError';
 import type { WorkerMessage, WorkerRequest } from './parityWorker';
 import { OnnxParityRequest, ParityReport, ProgressEvent } from './types';
@@ -122,6 +123,7 @@ export function runOnnxParity(req: OnnxParityRequest, opts: RunOptions = {}): Pr
     slot.worker.on('message', onMessage);
     slot.worker.on('error', onError);
     slot.worker.on('exit', onExit);
-    slot.worker.send({ type: 'run', id, request: req } satisfies WorkerRequest);
+    const roots = confinement.getStore()?.dirs;
+    slot.worker.send({ type: 'run', id, request: req, ...(roots ? { roots: [...roots] } : {}) } satisfies WorkerRequest);
   });
 }

@@ -4,8 +4,10 @@
  * untouched field's bytes verbatim. Only the fields the runner reads are decoded (onnx/onnx.proto
  * numbers below); everything else — metadata, opsets, functions — passes through unchanged.
  */
-import { readRegularFileSync } from '../formats/openRegular';
+import { closeSync } from 'node:fs';
 import * as path from 'node:path';
+import { externalDataFileSync } from '../formats/onnx/externalData';
+import { openRegularSync, readRegularFileSync } from '../formats/openRegular';
 import { ParityError } from './parityError';
 import { FIXED32, FIXED64, LEN, PbField, ProtobufError, fields, lenField, packedVarints, payload, str, stringField, sub, varintField, varints, whole } from './protobuf';
 
@@ -173,7 +175,7 @@ export function tensorBytes(m: OnnxModel, tensorField: PbField): Uint8Array {
     return b;
   };
   const location = parts.find((x) => x.field === TENSOR.dataLocation)?.value ?? 0;
-  if (location === 1) return check(externalBytes(m, buf, parts, what));
+  if (location === 1) return check(externalBytes(m, parts, what));
   const raw = parts.find((x) => x.field === TENSOR.rawData);
   if (raw) return check(payload(buf, raw));
   const out = Buffer.alloc(expect);
@@ -201,27 +203,55 @@ function writeInt(out: Buffer, at: number, v: number, size: number): void {
   else out.writeInt32LE(v | 0, at);
 }
 
-function externalBytes(m: OnnxModel, buf: Uint8Array, parts: PbField[], what: string): Uint8Array {
+function externalEntries(m: OnnxModel, parts: PbField[]): Map<string, string> {
   const entries = new Map<string, string>();
   for (const x of parts) {
     if (x.field !== TENSOR.externalData) continue;
     let k = '';
     let v = '';
-    for (const e of sub(buf, x)) {
-      if (e.field === 1) k = str(buf, e);
-      else if (e.field === 2) v = str(buf, e);
+    for (const e of sub(m.buf, x)) {
+      if (e.field === 1) k = str(m.buf, e);
+      else if (e.field === 2) v = str(m.buf, e);
     }
     entries.set(k, v);
   }
+  return entries;
+}
+
+/** The external file of a tensor, refused (ParityError naming the model and the location) when it resolves outside the model's folder. */
+function externalFile(m: OnnxModel, entries: Map<string, string>, what: string): { file: string; loc: string } {
   const loc = entries.get('location');
   if (!loc) throw new ParityError(`${what} has external data without a location`);
-  if (path.isAbsolute(loc) || /^[a-zA-Z]:/.test(loc) || loc.split(/[\\/]/).includes('..')) {
-    throw new ParityError(`${what}: external data location "${loc}" is outside the model's folder`);
+  return { file: externalDataFileSync(m.file, loc, (reason) => new ParityError(`${what}: ${reason}`)), loc };
+}
+
+/**
+ * Before onnxruntime opens a model from its path (and its external files itself): every external
+ * location must stay in the model's folder, symlinks followed, and be readable there (and, in an MCP
+ * server, under its roots: the open is the one the confinement checks).
+ */
+export function checkExternalFiles(m: OnnxModel): void {
+  const seen = new Set<string>();
+  for (const t of externalInitializers(m)) {
+    const what = `${m.file}: initializer "${t.name}"`;
+    const { file, loc } = externalFile(m, externalEntries(m, sub(m.buf, t.field)), what);
+    if (seen.has(file)) continue;
+    seen.add(file);
+    try {
+      closeSync(openRegularSync(file, 'an external data file', m.dir));
+    } catch (e) {
+      throw new ParityError(`${what}: cannot read external data ${loc}: ${(e as Error).message}`);
+    }
   }
+}
+
+function externalBytes(m: OnnxModel, parts: PbField[], what: string): Uint8Array {
+  const entries = externalEntries(m, parts);
+  const { file, loc } = externalFile(m, entries, what);
   const offset = Number(entries.get('offset') ?? 0);
   let data: Buffer;
   try {
-    data = readRegularFileSync(path.join(m.dir, loc), 'an external data file');
+    data = readRegularFileSync(file, 'an external data file', m.dir);
   } catch (e) {
     throw new ParityError(`${what}: cannot read external data ${loc}: ${(e as Error).message}`);
   }

@@ -6,10 +6,12 @@
  * cancel that kills the process mid-inference, can never take the language server down with it.
  */
 import { ParityError } from './parityError';
+import { confinement } from '../formats/roots';
 import { executeOnnxParity } from './runOnnx';
 import { OnnxParityRequest, ParityReport, ProgressEvent } from './types';
 
-export type WorkerRequest = { type: 'run'; id: number; request: OnnxParityRequest };
+/** `roots`: the MCP server's confinement, carried over: this process opens the models, inputs and mapping's files itself. */
+export type WorkerRequest = { type: 'run'; id: number; request: OnnxParityRequest; roots?: string[] };
 
 export type WorkerMessage =
   | { id: number; type: 'progress'; event: ProgressEvent }
@@ -24,7 +26,8 @@ if (send) {
   process.on('message', (m: WorkerRequest) => {
     if (m?.type !== 'run') return;
     const post = (msg: WorkerMessage) => { send(msg); };
-    queue = queue.then(() => executeOnnxParity(m.request, (event) => post({ id: m.id, type: 'progress', event })).then(
+    const run = () => executeOnnxParity(m.request, (event) => post({ id: m.id, type: 'progress', event }));
+    queue = queue.then(() => (m.roots ? confinement.run({ dirs: m.roots }, run) : run()).then(
       (report) => post({ id: m.id, type: 'result', report }),
       (e: unknown) => post({ id: m.id, type: 'error', message: e instanceof Error ? e.message : String(e), expected: e instanceof ParityError }),
     ));

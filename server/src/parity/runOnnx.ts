@@ -14,7 +14,7 @@ import { HALF_SUFFIX, emulateHalf } from './halfPrecision';
 import { HostTensor, castTensor } from './hostTensor';
 import { InputMeta, buildInputs } from './inputs';
 import { LayerValue, layerValues, modulePairs, pairLayers, weightsBehind } from './layers';
-import { GRAPH, OnnxModel, editModel, externalInitializers, inlineExternalEdit, parseModel, valueInfo } from './onnxModel';
+import { GRAPH, OnnxModel, checkExternalFiles, editModel, externalInitializers, inlineExternalEdit, parseModel, valueInfo } from './onnxModel';
 import { ParityError } from './parityError';
 import { lenField } from './protobuf';
 import { Divergence, LayerResult, OnnxParityRequest, OutputResult, ParityReport, ProgressEvent } from './types';
@@ -196,6 +196,8 @@ function sessionOptions(device: 'cpu' | 'cuda'): ort.InferenceSession.SessionOpt
 }
 
 async function createSession(s: ModelState, device: 'cpu' | 'cuda', which: string): Promise<ort.InferenceSession> {
+  // From its path, onnxruntime opens the external files itself: their locations are checked first.
+  if (!s.edited) checkExternalFiles(s.model);
   try {
     return s.edited ? await ort.InferenceSession.create(s.model.buf as Uint8Array, sessionOptions(device)) : await ort.InferenceSession.create(s.file, sessionOptions(device));
   } catch (e) {

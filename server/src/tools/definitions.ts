@@ -14,6 +14,7 @@ import { diffJson } from './diffTool';
 import { jsonOption } from './inputError';
 import { keysJson } from './keysTool';
 import { mapJson, proposeMappingFor } from './mapTool';
+import { keyFilter, pageOf } from './paging';
 import { parityJson, runParityTool } from './parityTool';
 import * as s from './schemas';
 
@@ -48,12 +49,21 @@ export const TOOLS: readonly ToolDefinition[] = [
   define({
     name: 'keys', title: 'Checkpoint keys', input: s.keysInput, output: s.keysOutput, readOnly: true, confirm: false, paths: ['file', 'config'],
     description: 'Lists the tensors (key, dtype, shape, bytes) of a checkpoint — safetensors, torch.save, Paddle, ONNX, GGUF — without reading tensor data, or the state_dict a model class in Python/TypeScript source will have (FILE.py::Class, inferred, never run).',
-    run: (input) => keysJson(input, jsonOption),
+    run: async (input) => {
+      const doc = await keysJson(input, jsonOption);
+      const match = input.filter === undefined ? undefined : keyFilter(input.filter);
+      const { items, page } = pageOf(match ? doc.tensors.filter((t) => match(t.key)) : doc.tensors, input, match !== undefined);
+      return { ...doc, tensors: items, ...(page ? { page } : {}) };
+    },
   }),
   define({
     name: 'check', title: 'Check mappings', input: s.checkInput, output: s.checkOutput, readOnly: true, confirm: false, paths: ['files'],
     description: 'Diagnoses .tpmap mapping files against their checkpoints (missing transposes, shape and dtype mismatches, unmapped keys…), model source (fp16 attention masks) and conversion scripts, as the editor shows them. Read-only.',
-    run: (input, ctx) => checkJson(input.files, { index: ctx.index }),
+    run: async (input, ctx) => {
+      const doc = await checkJson(input.files, { index: ctx.index });
+      const { items, page } = pageOf(doc.diagnostics, input);
+      return { ...doc, diagnostics: items, ...(page ? { page } : {}) };
+    },
   }),
   define({
     name: 'map', title: 'Propose a mapping', input: s.mapInput, output: s.mapOutput, readOnly: false, confirm: false, paths: ['source', 'target', 'output'],
@@ -68,7 +78,7 @@ export const TOOLS: readonly ToolDefinition[] = [
     }, jsonOption)),
   }),
   define({
-    name: 'parity', title: 'Parity check', input: s.parityInput, output: s.parityOutput, readOnly: false, confirm: true, paths: ['reference', 'candidate', 'weights', 'cwd'],
+    name: 'parity', title: 'Parity check', input: s.parityInput, output: s.parityOutput, readOnly: false, confirm: true, paths: ['reference', 'candidate', 'weights', 'cwd', 'referenceWeights', 'candidateWeights'],
     description: 'Runs a forward parity check: the reference and candidate ONNX models on the same inputs (optionally with the candidate\'s weights taken through a mapping) and reports max abs/rel difference, cosine per output and, with layers, the first diverging layer. Command mode runs your own comparison script instead. Writes no files.',
     run: async (input, ctx) => parityJson(await runParityTool(input, {
       signal: ctx.signal, commands: ctx.commands, onProgress: ctx.onProgress && ((e: ProgressEvent) => ctx.onProgress?.(e.message, e.done, e.total)),

@@ -5,11 +5,13 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { clipLine } from '../formats/clip';
 import { printable } from '../formats/printable';
 import { ReaderError } from '../formats/readerError';
 import { ConvertError } from '../mapping/convert/errors';
 import { ParityError } from '../parity/parityError';
 import { ToolContext, ToolDefinition } from './definitions';
+import { checkToolPaths } from './confinePaths';
 import { convertErrorLine } from './convertTool';
 import { InputError } from './inputError';
 
@@ -20,6 +22,7 @@ export async function invokeTool(def: ToolDefinition, args: unknown, ctx: ToolCo
   if (!parsed.success) return { ok: false, message: `${def.name}: ${issuesLine(parsed.error)}` };
   const input = cwd === undefined ? parsed.data : resolvePaths(parsed.data, def.paths, cwd);
   try {
+    await checkToolPaths(def, input);
     return { ok: true, json: await def.run(input, ctx) };
   } catch (e) {
     return { ok: false, message: errorLine(e) };
@@ -28,11 +31,16 @@ export async function invokeTool(def: ToolDefinition, args: unknown, ctx: ToolCo
 
 /** The schema's complaints, one line: `field: reason; field: reason`. */
 export function issuesLine(error: z.ZodError): string {
-  return printable(error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'arguments'}: ${i.message}`).join('; '));
+  return clipLine(printable(error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'arguments'}: ${i.message}`).join('; ')));
 }
 
 /** Any failure of a tool as the one line its user reads: readers' and the converter's own words, else the message escaped. */
 export function errorLine(e: unknown): string {
+  // Bounded however long an argument or a file's string it quotes: an answer stays one short line.
+  return clipLine(unboundedLine(e));
+}
+
+function unboundedLine(e: unknown): string {
   if (e instanceof ReaderError) return e.message;
   if (e instanceof ConvertError) return convertErrorLine(e);
   if (e instanceof InputError || e instanceof ParityError) return printable(e.message);

@@ -12,9 +12,22 @@ const shape = z.array(z.union([z.number(), z.string()]));
 const incompleteEntry = z.object({ module: z.string(), message: z.string(), file: z.string(), line: z.number(), column: z.number() });
 const numberOrText = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
 
+/** The most entries one answer lists: a 100k-tensor listing is paged, so no answer nears a client's read buffer. */
+export const MAX_PAGE = 1000;
+const offset = z.number().int().min(0).optional().describe('Paging: skip this many entries (default 0)');
+const limit = z.number().int().min(1).max(MAX_PAGE).optional().describe(`Paging: list at most this many entries (default and most ${MAX_PAGE})`);
+/** Present when the answer lists only part: how many match in all, which ones came, where the next page starts. */
+const page = z.object({
+  total: z.number().describe('How many entries match in all'),
+  offset: z.number(), count: z.number().describe('How many this answer lists'),
+  next: z.number().optional().describe('The offset of the next page; absent on the last'),
+}).optional().describe('Present when the list is a page or filtered: the total, and the offset to ask for next');
+
 export const keysInput = z.strictObject({
   file: path('A checkpoint (.safetensors, *.safetensors.index.json, .bin/.pt/.pth, .pdparams, .pdiparams, .onnx, .gguf) or model source as FILE.py::Class / FILE.ts::Class'),
   config: path('Model source only: the config.json whose values size the model').optional(),
+  filter: z.string().min(1).optional().describe('List only keys containing this text; * matches any run of characters (e.g. "layer.1.*weight")'),
+  offset, limit,
 });
 export const keysOutput = z.object({
   file: z.string(), format: z.string(), framework: z.string().optional(), shapeOrder: z.literal('ggml').optional(), content: z.string().optional(),
@@ -28,10 +41,12 @@ export const keysOutput = z.object({
   notes: z.array(z.string()).optional(),
   complete: z.boolean().optional().describe('Model source: false when inference could not follow something that may add, remove or reshape parameters'),
   incomplete: z.array(incompleteEntry).optional(),
+  page,
 });
 
 export const checkInput = z.strictObject({
   files: z.array(path('A .tpmap mapping file, model source (.py, .ts) or a conversion script')).min(1).describe('The files to check'),
+  offset, limit,
 });
 export const checkOutput = z.object({
   diagnostics: z.array(z.object({
@@ -43,6 +58,7 @@ export const checkOutput = z.object({
     complete: z.boolean().describe('Whether inference understood this model-source side entirely'), incomplete: z.array(incompleteEntry),
   })).optional().describe('Mappings whose source or target is model source: whether each such side was understood entirely'),
   summary: z.object({ files: z.number(), errors: z.number(), warnings: z.number(), information: z.number() }),
+  page,
 });
 
 export const mapInput = z.strictObject({

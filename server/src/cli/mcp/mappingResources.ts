@@ -5,6 +5,8 @@
 import * as path from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListResourceTemplatesRequestSchema, ListResourcesRequestSchema, ReadResourceRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { clip } from '../../formats/clip';
+import { Roots, checkPath, confinement } from '../../formats/roots';
 import { CheckpointIndex } from '../../index/checkpointIndex';
 import { findMappings } from '../../index/findFiles';
 import { checkJson } from '../../tools/checkTool';
@@ -18,9 +20,14 @@ const MAX_LISTED = 1000;
 
 export const mappingUri = (relative: string): string => PREFIX + relative.split(path.sep).map(encodeURIComponent).join('/');
 
-export function registerMappingResources(server: Server, root: string, index: CheckpointIndex): void {
+/** `index` and `roots` are asked at each request: both change when the client's roots do. */
+export function registerMappingResources(server: Server, root: string, index: () => CheckpointIndex, roots: () => Promise<Roots>): void {
   server.setRequestHandler(ListResourcesRequestSchema, async () => {
-    const files = (await findMappings(root, { maxFiles: MAX_LISTED })).map((f) => path.relative(root, f)).sort();
+    const confined = await roots();
+    // A symlink in the workspace to a mapping elsewhere is not listed: reading it would be refused.
+    const found = await findMappings(root, { maxFiles: MAX_LISTED });
+    const inside = await Promise.all(found.map((f) => confinement.run(confined, () => checkPath(f)).then(() => true, () => false)));
+    const files = found.filter((_f, i) => inside[i]).map((f) => path.relative(root, f)).sort();
     return { resources: files.map((rel) => ({ uri: mappingUri(rel), name: rel, mimeType: 'application/json', description: `The diagnostics of ${rel}, checked when read` })) };
   });
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
@@ -32,8 +39,12 @@ export function registerMappingResources(server: Server, root: string, index: Ch
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
     const { uri } = request.params;
     const file = path.relative(process.cwd(), path.join(root, relativeOf(uri)));
+    const confined = await roots();
     try {
-      return { contents: [{ uri, mimeType: 'application/json', text: jsonText(await checkJson([file], { index })) }] };
+      // Confined like a tool call: the mapping file itself (a symlink to one outside is refused when
+      // opened) and the checkpoints its source and target lines name.
+      const doc = await confinement.run(confined, () => checkJson([file], { index: index() }));
+      return { contents: [{ uri, mimeType: 'application/json', text: jsonText(doc) }] };
     } catch (e) {
       throw invalidParams(errorLine(e));
     }
@@ -42,7 +53,7 @@ export function registerMappingResources(server: Server, root: string, index: Ch
 
 /** The mapping a URI names, only as a .tpmap under the workspace: nothing else is read through a resource. */
 function relativeOf(uri: string): string {
-  if (!uri.startsWith(PREFIX)) throw invalidParams(`${uri}: not a Tensor Port mapping resource (${PREFIX}PATH)`);
+  if (!uri.startsWith(PREFIX)) throw invalidParams(`${clip(uri)}: not a Tensor Port mapping resource (${PREFIX}PATH)`);
   let parts: string[];
   try {
     parts = uri.slice(PREFIX.length).split('/').map(decodeURIComponent);

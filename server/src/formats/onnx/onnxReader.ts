@@ -7,6 +7,7 @@
 import { setOwn } from '../table';
 import * as nodePath from 'node:path';
 import { ByteSource, withSource } from '../byteSource';
+import { externalDataFile } from './externalData';
 import { internalError, ReaderError, unreadable } from '../readerError';
 import { CheckpointInfo, GraphValue, TensorInfo, TensorLocation } from '../tensorInfo';
 import {
@@ -147,6 +148,7 @@ async function readModel(src: ByteSource): Promise<CheckpointInfo> {
   // Initializers first, in file order, then Constant nodes' values in graph order.
   const ordered = [...parts.tensors.filter((t) => !t.constant), ...parts.tensors.filter((t) => t.constant)];
   const tensors = ordered.map((t) => toTensorInfo(t, parts.uses, ctx));
+  await checkExternalData(tensors, ctx);
   if (ctx.typed > 0) {
     const one = ctx.typed === 1;
     notes.push(`${ctx.typed} tensor${one ? ' stores its' : 's store their'} values in typed protobuf fields (int32_data, int64_data, a Constant's value_ints, …) rather than raw bytes, so no byte range is given for ${one ? 'it' : 'them'}`);
@@ -541,12 +543,7 @@ function externalLocation(t: RawTensor, dtype: string, expected: number | undefi
     ctx.notes.push(`initializer "${t.name}" has external data without a location`);
     return undefined;
   }
-  // The location is a path relative to the model's folder; one that leaves it is not followed.
-  const parts = loc.split(/[\\/]/);
-  if (nodePath.isAbsolute(loc) || /^[a-zA-Z]:/.test(loc) || loc.startsWith('\\') || parts.includes('..')) {
-    ctx.notes.push(`initializer "${t.name}": external data location "${loc}" is outside the model's folder, so it is not followed`);
-    return undefined;
-  }
+  // Where it resolves (symlinks followed) is checked after the whole model is read (checkExternalData).
   const offsetText = t.external.get('offset');
   const lengthText = t.external.get('length');
   const offset = offsetText === undefined ? 0 : decimal(offsetText);
@@ -558,7 +555,22 @@ function externalLocation(t: RawTensor, dtype: string, expected: number | undefi
   if (expected !== undefined && length !== expected) {
     throw unreadable(ctx.display, `initializer "${t.name}": external data length ${length} does not match shape [${t.dims.join(', ')}] of ${dtype} (${expected} bytes)`, t.at);
   }
-  return { file: nodePath.resolve(nodePath.dirname(ctx.modelFile), loc), offset, length };
+  const dir = nodePath.dirname(ctx.modelFile);
+  return { file: nodePath.resolve(dir, loc), offset, length, within: dir, external: loc };
+}
+
+/**
+ * Every external location must stay in the model's folder, symlinks followed: one that leaves it is a
+ * hostile file, refused naming the model and the location (externalData.ts).
+ */
+async function checkExternalData(tensors: TensorInfo[], ctx: LocateContext): Promise<void> {
+  const checked = new Set<string>();
+  for (const t of tensors) {
+    const loc = t.location?.external;
+    if (loc === undefined || checked.has(loc)) continue;
+    checked.add(loc);
+    await externalDataFile(ctx.modelFile, loc, (reason) => unreadable(ctx.display, `initializer "${t.key}": ${reason}`));
+  }
 }
 
 function decimal(s: string): number | undefined {

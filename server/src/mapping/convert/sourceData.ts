@@ -25,6 +25,9 @@ export class SourceFiles {
   /** Per file, where its header ends (its first tensor's data): digested at open, for verifyUnchanged. */
   private headerEnds = new Map<string, number>();
 
+  /** Files that must resolve under a folder when opened (ONNX external data, under its model's folder). */
+  private readonly confined = new Map<string, string>();
+
   /** Scratch buffers, recycled after each tensor is written. */
   readonly pool = new BufferPool();
 
@@ -43,7 +46,7 @@ export class SourceFiles {
     let h = this.handles.get(file);
     if (!h) {
       // Read-only: the converter never writes to anything it reads. Regular files only (a pipe would block).
-      h = openRegular(file).then(async (o) => {
+      h = openRegular(file, undefined, this.confined.get(file)).then(async (o) => {
         try {
           return { handle: o.handle, before: await fingerprint(o.handle, o.stats, this.headerEnds.get(file) ?? 0) };
         } catch (e) {
@@ -71,6 +74,11 @@ export class SourceFiles {
         throw new ConvertError('input', `${this.name(file)}: cannot check that it did not change during the run: ${describeFsError(e)}; nothing was written`);
       }
     }
+  }
+
+  /** `file` is read only if it resolves (symlinks followed, when opened) under `dir`. */
+  confine(file: string, dir: string): void {
+    this.confined.set(file, dir);
   }
 
   /** Exactly `length` bytes at `offset`, or an error naming the file and what was being read. */
@@ -110,6 +118,7 @@ export async function sourceView(t: TensorInfo, files: SourceFiles): Promise<Vie
   const loc = t.location;
   if (numel(t.shape) === 0) return memoryView(t.dtype, size, t.shape, allocBytes(0), t.key);
   if (!loc) throw new ConvertError('input', `source \`${t.key}\` has no byte location`);
+  if (loc.within !== undefined) files.confine(loc.file, loc.within);
   const strides = loc.stride ?? contiguousStrides(t.shape);
   const bytes = spanOf(t.shape, strides) * size;
   if (loc.encoding === 'latin1-from-utf8') {
