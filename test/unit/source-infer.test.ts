@@ -56,7 +56,8 @@ test('without a config, dimensions stay named by the config field they come from
   assert.ok(Number.isNaN(byKey.get('embeddings.cls_token')!.shape[2]), 'shape holds NaN where a dimension is open');
   // The layer count is open too: one layer is listed, and a note says how to bind it.
   assert.ok(byKey.has('encoder.layer.0.output.dense.bias') && !byKey.has('encoder.layer.1.output.dense.bias'));
-  assert.ok(info.notes.some((n) => /the count `num_hidden_layers` is not bound: one layer is listed \(add `set num_hidden_layers = …`\)/.test(n)), info.notes.join('\n'));
+  assert.ok(info.notes.some((n) => /^`encoder\.layer` is incomplete \(.*\): the count `num_hidden_layers` is not bound: one layer is listed \(`set num_hidden_layers = …`, or a config\.json, gives it\)/.test(n)), info.notes.join('\n'));
+  assert.deepEqual(info.incomplete?.map((g) => g.module), ['encoder.layer']);
 });
 
 test('constructor defaults decide when nothing else does (Class() as written)', async () => {

@@ -3,7 +3,7 @@
  * interpreter and walks the resulting module tree the way torch and Paddle build a state dict —
  * each module's own parameters, then its persistent buffers, then its children, recursively.
  */
-import { Dim } from './dims';
+import { Dim, renderDim, symbolsOf } from './dims';
 import { Binding, Interpreter } from './interpret';
 import { LoadedModel } from './loadModel';
 import { Framework, Gap, ModNode, Site } from './values';
@@ -26,7 +26,7 @@ export interface InferredTensor {
 export interface Inferred {
   tensors: InferredTensor[];
   /** Module lists whose length is still a symbol, by key prefix (`encoder.layer`). */
-  lists: { path: string; count: Dim }[];
+  lists: { path: string; count: Dim; site: Site }[];
   /** Symbols the run met and left open, with the default their argument or `getattr` gives. */
   symbols: Map<string, { default?: number }>;
   notes: string[];
@@ -74,6 +74,10 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   if (stop) gaps.unshift({ module: '', gap: { site: interp.stopped().site, message: stop } });
   for (const p of problems) gaps.push({ module: '', gap: p });
   if (root) collect(root, '', tensors, lists, gaps, new Set(), undefined);
+  // Without a binding a symbolic count lists one layer: what the others hold is not listed (a mapping binds it first).
+  if (!provisional) {
+    for (const l of lists) gaps.push({ module: l.path, gap: { site: l.site, message: `the count \`${renderDim(l.count)}\` is not bound: one layer is listed (\`set ${[...symbolsOf(l.count)][0]} = …\`, or a config.json, gives it)` } });
+  }
   const tied = root && !stop ? interp.tiedKeys(root, new Set(tensors.map((t) => t.key))) : new Map<string, string>();
   return { tensors, lists, symbols: interp.symbols, notes, framework: frameworkOf(model), tied, gaps, ...(stopped ? { stopped } : {}) };
 }
@@ -100,7 +104,7 @@ function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: In
   for (const g of node.gaps) gaps.push({ module: g.name ? prefix + g.name : prefix.slice(0, -1), gap: g.gap });
   const condOf = (name: string) => [cond, node.cond.get(name)].filter(Boolean).join(' and ') || undefined;
   const withCond = (name: string) => { const c = condOf(name); return c ? { cond: c } : {}; };
-  if (node.count !== undefined && typeof node.count !== 'number') lists.push({ path: prefix.slice(0, -1), count: node.count });
+  if (node.count !== undefined && typeof node.count !== 'number') lists.push({ path: prefix.slice(0, -1), count: node.count, site: node.site });
   const unshaped = (name: string, site: Site) => gaps.push({ module: prefix + name, gap: { site, message: `the shape of \`${name}\` could not be followed` } });
   for (const [name, t] of node.params) {
     if (t && !t.shape) unshaped(name, t.site);

@@ -394,7 +394,11 @@ export class Interpreter {
     const init = this.findMethod(cls, '__init__');
     this.building.push(node);
     try {
-      if (node.plain) node.baseGap = this.unfollowedBase(external, site);
+      // A base inference does not read may register anything: on a plain instance it is the instance's gap
+      // (it may be a layer), on a module the module's own (`GenericForSequenceClassification`'s `__init__`).
+      const baseGap = this.unfollowedBase(external, site);
+      if (node.plain) node.baseGap = baseGap;
+      else if (baseGap) node.gaps.push({ gap: baseGap });
       if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
       else {
         // `class FalconLinear(nn.Linear)` with no `__init__` of its own: the framework layer's, with these arguments.
@@ -413,7 +417,8 @@ export class Interpreter {
    * may be a layer, so an instance registered on a module is a gap, not a plain attribute.
    */
   private unfollowedBase(external: string[], site: Site): Gap | undefined {
-    const q = external.find((b) => !STDLIB.has(b.split('.')[0]) && b !== 'builtins.object' && !/(Config|Mixin|Enum|Exception|Error|Protocol|Dict|Tuple|ABC|Generic|object)$/.test(b));
+    const q = external.find((b) => !STDLIB.has(b.split('.')[0]) && b !== 'builtins.object' && !isModuleBase(b)
+      && !/(Config|Mixin|Enum|Exception|Error|Protocol|Dict|Tuple|ABC|Generic|object)$/.test(b));
     return q ? { site, message: `\`${q.replace(/^builtins\./, '')}\`, a base class outside what Tensor Port reads, was not followed` } : undefined;
   }
 
@@ -1050,7 +1055,7 @@ export class Interpreter {
     for (const s of symbolsOf(d)) { const x = this.symbols.get(s)?.default; if (x !== undefined) defaults.set(s, x); }
     const v = substitute(d, defaults);
     if (this.opts.provisional && typeof v === 'number') return v;
-    if (!this.opts.provisional) this.note(`the count \`${renderDim(d)}\` is not bound: one layer is listed (add \`set ${[...symbolsOf(d)][0]} = …\`)`);
+    // Listed once; infer.ts reports the list's count as not bound, under the list's key prefix.
     return 1;
   }
 
