@@ -5,6 +5,7 @@
  * constructor argument or config field it came from. Nothing from the file is ever executed for
  * real; code inference cannot follow becomes `unknown` and, where it matters, a note.
  */
+import { alt, entryOf, mergeRegistration, negate } from './alternatives';
 import { asDim, asDims, asDtype, bindArgs, dtypeName, truthy } from './coerce';
 import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
@@ -42,6 +43,8 @@ interface Env {
   owner?: ClassRef;
   self?: Value;
   parent?: Env;
+  /** A function's returns inside undecided branches: the rest of its body runs under the other condition. */
+  pending?: { cond: string; value: Value }[];
 }
 
 /** What each class's methods say of its parameters' layouts: read once per class, not per instance. */
@@ -76,6 +79,8 @@ export class Interpreter {
   private readonly configs = new Map<string, Value>();
   /** The undecidable conditions whose branch is running (innermost last). */
   private readonly conds: string[] = [];
+  /** The conditions in force when each module was made: what it registers is conditional only on those beyond. */
+  private readonly condAt = new WeakMap<ModNode, string[]>();
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
 
@@ -355,6 +360,7 @@ export class Interpreter {
     const { external } = this.mro(cls);
     const isModule = external.some(isModuleBase);
     const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
+    this.condAt.set(node, [...this.conds]);
     const init = this.findMethod(cls, '__init__');
     this.building.push(node);
     try {
@@ -414,15 +420,18 @@ export class Interpreter {
       env.vars.set(p.name, v ?? (p.default ? this.eval(p.default, this.moduleEnv(file)) : UNKNOWN));
     }
     this.depth++;
+    let out: Value = NONE;
     try {
       this.execBlock(fn.body, env);
     } catch (e) {
-      if (e instanceof Return) return e.value;
-      throw e;
+      if (!(e instanceof Return)) throw e;
+      out = e.value;
     } finally {
       this.depth--;
+      // Returned early in an undecided branch: the rest ran under the other condition, so the result is either.
+      for (const p of (env.pending ?? []).reverse()) { this.conds.pop(); out = alt(p.cond, p.value, out); }
     }
-    return NONE;
+    return out;
   }
 
   call(fn: Value, args: CallArgs, site: Site, env: Env): Value {
@@ -437,6 +446,8 @@ export class Interpreter {
       case 'partial': return this.call(fn.fn, { pos: [...fn.args.pos, ...args.pos], kw: new Map([...fn.args.kw, ...args.kw]) }, site, env);
       case 'method': return this.callMethod(fn.recv, fn.name, args, site);
       case 'ref': return this.callRef(fn.q, args, site, env);
+      // `(Gated if c else Plain)(d)`: each class built under its condition.
+      case 'alt': return this.eachAlt(fn, (f) => this.call(f, args, site, env));
       default: return UNKNOWN;
     }
   }
@@ -529,6 +540,7 @@ export class Interpreter {
 
   private container(fw: Framework, kind: string, args: CallArgs, site: Site): Value {
     const node = new ModNode(kind, site, fw, undefined, kind !== 'Module' && kind !== 'Layer');
+    this.condAt.set(node, [...this.conds]);
     const list = args.pos[0];
     const addItems = (items: Value[], named: boolean) => {
       items.forEach((v, i) => {
@@ -581,13 +593,45 @@ export class Interpreter {
     return m;
   }
 
-  /** An entry registered inside an undecidable branch is conditional on it (and on every enclosing one). */
-  private markCond(node: ModNode, name: string): void {
-    if (this.conds.length) node.cond.set(name, this.conds.join(' and '));
+  /** `f(a)` where `v.cond` holds and `f(b)` where not: each run inside its branch, so what it registers is conditional. */
+  private eachAlt(v: Extract<Value, { t: 'alt' }>, f: (x: Value) => Value): Value {
+    this.conds.push(v.cond);
+    let a: Value;
+    try { a = f(v.a); } finally { this.conds.pop(); }
+    this.conds.push(negate([v.cond]));
+    try { return alt(v.cond, a, f(v.b)); } finally { this.conds.pop(); }
+  }
+
+  /** The undecided conditions in force now beyond those under which `node` was made. */
+  private relConds(node: ModNode): string[] {
+    const at = this.condAt.get(node) ?? [];
+    let i = 0;
+    while (i < at.length && at[i] === this.conds[i]) i++;
+    return this.conds.slice(i);
+  }
+
+  /**
+   * An entry registered inside an undecidable branch is conditional on it (and on every enclosing one);
+   * registered again under another condition, both alternatives are kept (alternatives.ts).
+   */
+  private registering(node: ModNode, name: string, site: Site, apply: () => void): void {
+    const rel = this.relConds(node);
+    const old = rel.length ? entryOf(node, name) : undefined;
+    const oldCond = node.cond.get(name) ?? [];
+    const oldGaps = rel.length ? node.gaps.filter((g) => g.name === name) : [];
+    apply();
+    if (!rel.length) { node.cond.delete(name); return; }
+    for (const g of oldGaps) if (!node.gaps.includes(g)) node.gaps.push(g);
+    node.cond.set(name, rel);
+    if (old) mergeRegistration(node, name, old, oldCond, rel, (n, k, message) => n.gaps.push({ name: k, gap: { site, message } }));
   }
 
   private register(node: ModNode, name: string, v: Value): void {
-    this.markCond(node, name);
+    if (v.t === 'alt') { this.eachAlt(v, (x) => { this.register(node, name, x); return NONE; }); return; }
+    this.registering(node, name, v.t === 'module' ? v.node.site : v.t === 'tensor' ? v.site : node.site, () => this.registerNow(node, name, v));
+  }
+
+  private registerNow(node: ModNode, name: string, v: Value): void {
     if (v.t === 'module' && !v.node.baseGap) node.children.set(name, v.node);
     else if (v.t === 'tensor') node.params.set(name, { ...v, param: true });
     else {
@@ -681,7 +725,7 @@ export class Interpreter {
       }
       case 'setattr': {
         const [obj, field, v] = args.pos;
-        if (obj?.t === 'module' && field?.t === 'str' && v) obj.node.setAttr(field.v, v);
+        if (obj?.t === 'module' && field?.t === 'str' && v) this.setOn(obj.node, field.v, v, site);
         else if (obj?.t === 'module' && v && (v.t === 'module' || v.t === 'tensor' || v.t === 'unknown')) this.gap(site, '`setattr(…)` with a name inference cannot compute');
         return NONE;
       }
@@ -783,9 +827,10 @@ export class Interpreter {
         const t = a.get('tensor');
         const flag = a.get('persistent') ?? a.get('persistable');
         const persistent = flag ? truthy(flag) ?? true : true;
-        node.params.delete(n.v); node.children.delete(n.v); node.attrs.delete(n.v);
-        node.buffers.set(n.v, t?.t === 'tensor' ? { tensor: { ...t, param: false, site }, persistent } : null);
-        this.markCond(node, n.v);
+        this.registering(node, n.v, site, () => {
+          node.params.delete(n.v); node.children.delete(n.v); node.attrs.delete(n.v);
+          node.buffers.set(n.v, t?.t === 'tensor' ? { tensor: { ...t, param: false, site }, persistent } : null);
+        });
         if (t && t.t !== 'tensor' && t.t !== 'none') this.gap(t.t === 'unknown' && t.gap ? t.gap.site : site, `buffer \`${n.v}\`: its tensor could not be followed`, n.v);
         return NONE;
       }
@@ -798,16 +843,19 @@ export class Interpreter {
       }
       case 'add_module': case 'add_sublayer': case 'register_module': {
         const [n, m] = args.pos;
-        if (n?.t === 'str' && m?.t === 'module') { node.children.set(n.v, m.node); this.markCond(node, n.v); }
+        if (n?.t === 'str' && m?.t === 'module') this.registering(node, n.v, site, () => node.children.set(n.v, m.node));
+        else if (n?.t === 'str' && m?.t === 'alt') this.register(node, n.v, m);
         else if (m && m.t !== 'none') this.gap(m.t === 'unknown' && m.gap ? m.gap.site : site, `\`${name}(…)\`: ${n?.t === 'str' ? `the layer given as \`${n.v}\`` : 'the name of the layer'} could not be followed${m.t === 'unknown' && m.gap ? ` (${m.gap.message})` : ''}`, n?.t === 'str' ? n.v : undefined);
         return m ?? NONE;
       }
       case 'create_parameter':
         return this.createParameter(bindArgs(args, ['shape', 'attr', 'dtype', 'is_bias', 'default_initializer']), site);
       case 'append': {
-        if (args.pos[0]?.t === 'module') {
-          this.markCond(node, String(node.children.size));
-          node.push(String(node.children.size), args.pos[0].node);
+        const item = args.pos[0];
+        if (item?.t === 'alt') { const at = String(node.children.size); this.register(node, at, item); }
+        if (item?.t === 'module') {
+          const at = String(node.children.size);
+          this.registering(node, at, site, () => node.push(at, item.node));
           if (this.loops.length) node.count = this.loops[this.loops.length - 1];
         }
         return NONE;
@@ -854,12 +902,12 @@ export class Interpreter {
           // which the other side of a mapping decides, never keys listed as certain.
           const text = `\`${exprText(s.test)}\``;
           this.note(`condition ${text} (line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
-          this.conds.push(text);
-          try { this.execBlock(s.body, env); } finally { this.conds.pop(); }
-          if (s.orelse.length) {
-            this.conds.push(`not ${text}`);
-            try { this.execBlock(s.orelse, env); } finally { this.conds.pop(); }
-          }
+          const body = this.branch(s.body, env, text);
+          const orelse = s.orelse.length || body ? this.branch(s.orelse, env, negate([text])) : undefined;
+          if (body && orelse) throw new Return(alt(text, body.value, orelse.value));
+          // One branch returned: the rest of the function runs only under the other, and its result is either.
+          const early = body ? { cond: text, value: body.value } : orelse ? { cond: negate([text]), value: orelse.value } : undefined;
+          if (early) { (env.pending ??= []).push(early); this.conds.push(negate([early.cond])); }
           return;
         }
         const branch = this.decide(test, s.test) ? s.body : s.orelse;
@@ -888,11 +936,24 @@ export class Interpreter {
     }
   }
 
+  /** A branch of an undecided `if`, run under its condition: the `return` it ended with, if any. */
+  private branch(stmts: Stmt[], env: Env, cond: string): Return | undefined {
+    this.conds.push(cond);
+    try { this.execBlock(stmts, env); } catch (e) { if (e instanceof Return) return e; throw e; } finally { this.conds.pop(); }
+    return undefined;
+  }
+
   private iterate(v: Value): { items: Value[]; count?: Dim } | undefined {
     if (v.t === 'list') return { items: v.items, count: v.count };
     if (v.t === 'dict') return { items: [...v.entries.keys()].map((k) => ({ t: 'str', v: k })) };
     if (v.t === 'module' && v.node.container) return { items: [...v.node.children.values()].map((n) => (n ? { t: 'module', node: n } : NONE)), count: v.node.count };
     return undefined;
+  }
+
+  /** `self.NAME = v` (or `setattr`): registered as torch/Paddle do, conditional where a branch is undecided. */
+  private setOn(node: ModNode, name: string, v: Value, site: Site): void {
+    if (v.t === 'alt') { this.eachAlt(v, (x) => { this.setOn(node, name, x, site); return NONE; }); return; }
+    this.registering(node, name, site, () => node.setAttr(name, v));
   }
 
   private assign(target: Expr, v: Value, env: Env): void {
@@ -911,8 +972,7 @@ export class Interpreter {
           obj.node.setAttr(target.name, { t: 'module', node: list });
           return;
         }
-        obj.node.setAttr(target.name, v);
-        this.markCond(obj.node, target.name);
+        this.setOn(obj.node, target.name, v, { file: env.file.path, pos: target.pos });
         return;
       }
       case 'list': {
@@ -1062,6 +1122,7 @@ export class Interpreter {
       case 'name': return this.lookup(e.id, env);
       case 'attr': {
         const obj = this.eval(e.obj, env);
+        if (obj.t === 'alt') return alt(obj.cond, this.attr(obj.a, e.name) ?? UNKNOWN, this.attr(obj.b, e.name) ?? UNKNOWN);
         return obj.t === 'unknown' && obj.gap ? obj : this.attr(obj, e.name) ?? UNKNOWN;
       }
       case 'call': {
@@ -1124,7 +1185,20 @@ export class Interpreter {
         }
         return UNKNOWN;
       }
-      case 'cond': return this.decide(this.eval(e.test, env), e.test) ? this.eval(e.then, env) : this.eval(e.else, env);
+      case 'cond': {
+        const test = this.eval(e.test, env);
+        if (truthy(test) !== undefined || isProbe(e.test)) return this.decide(test, e.test) ? this.eval(e.then, env) : this.eval(e.else, env);
+        // Nothing decides it: both values, each where its condition holds (a layer class, a size: alternatives, or a gap).
+        const text = `\`${exprText(e.test)}\``;
+        this.conds.push(text);
+        let yes: Value;
+        try { yes = this.eval(e.then, env); } finally { this.conds.pop(); }
+        this.conds.push(negate([text]));
+        let v: Value;
+        try { v = alt(text, yes, this.eval(e.else, env)); } finally { this.conds.pop(); }
+        if (v.t === 'alt') this.note(`condition ${text} (line ${e.test.pos.line + 1}) could not be decided: what each value gives is listed as conditional on it`);
+        return v;
+      }
       case 'compare': return this.compare(e, env);
       case 'boolop': {
         const l = this.eval(e.l, env);
@@ -1228,6 +1302,8 @@ export class Interpreter {
   }
 
   private binop(op: string, a: Value, b: Value): Value {
+    if (a.t === 'alt') return alt(a.cond, this.binop(op, a.a, b), this.binop(op, a.b, b));
+    if (b.t === 'alt') return alt(b.cond, this.binop(op, a, b.a), this.binop(op, a, b.b));
     if (a.t === 'list' && b.t === 'list' && op === '+') return { t: 'list', items: [...a.items, ...b.items], tuple: a.tuple };
     if (a.t === 'list' && op === '*') { const n = asDim(b); return typeof n === 'number' ? { t: 'list', items: Array.from({ length: n }, () => a.items).flat(), tuple: a.tuple } : UNKNOWN; }
     if (a.t === 'str' && b.t === 'str' && op === '+') return { t: 'str', v: a.v + b.v };

@@ -61,6 +61,9 @@ export function exprText(e: Expr): string {
     case 'name': return e.id;
     case 'attr': return `${exprText(e.obj)}.${e.name}`;
     case 'num': return String(e.v);
+    case 'str': return JSON.stringify(e.v);
+    case 'bool': return e.v ? 'True' : 'False';
+    case 'none': return 'None';
     case 'compare': return e.items.map(exprText).reduce((a, b, i) => `${a} ${e.ops[i - 1]} ${b}`);
     case 'call': return `${exprText(e.fn)}(…)`;
     case 'unary': return `${e.op === 'not' ? 'not ' : e.op}${exprText(e.e)}`;

@@ -42,8 +42,11 @@ export class ModNode {
   readonly attrs = new Map<string, Value>();
   /** ModuleList/LayerList/Sequential built over a symbolic count: the count, for binding it from the other side's layers. */
   count?: Dim;
-  /** Entries registered inside a branch of a condition nothing decides: name → the condition (`\`config.use_bias\``, `not \`…\``). */
-  readonly cond = new Map<string, string>();
+  /**
+   * Entries registered inside a branch of a condition nothing decides: name → the condition's parts,
+   * relative to this module (`\`config.use_bias\``, `not \`…\``); alternatives.ts merges re-registrations.
+   */
+  readonly cond = new Map<string, readonly string[]>();
   /** What was not followed in building this module: `name` is the attribute it went into (none: the module itself). */
   gaps: { name?: string; gap: Gap }[] = [];
   /** A plain instance of a class deriving from an outside class that was not read: it may be a layer. */
@@ -156,7 +159,12 @@ export type Value =
   /** A method of a value the interpreter models (`ModuleList.append`, `tensor.unsqueeze`). */
   | { t: 'method'; recv: Value; name: string }
   /** `functools.partial(nn.LayerNorm, eps=1e-6)`: a callable with some arguments filled in. */
-  | { t: 'partial'; fn: Value; args: CallArgs };
+  | { t: 'partial'; fn: Value; args: CallArgs }
+  /**
+   * One of two values by a condition nothing decides (`A if c else B`, a function returning early in
+   * an undecided branch): `a` where `cond` holds, `b` where it does not.
+   */
+  | { t: 'alt'; cond: string; a: Value; b: Value };
 
 /** A configuration class (`BertConfig`, a user `@dataclass`): read for its fields, never instantiated. */
 export interface ConfigClass { def: ClassDef; file: SourceFile }
