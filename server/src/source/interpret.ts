@@ -11,7 +11,7 @@ import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
 import { buildLayer } from './layers';
 import { UsedLayout, layoutsFromUse } from './useLayout';
-import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
+import { IndexItem, tensorAttr, tensorBinop, tensorFactory, tensorIndex, tensorMethod } from './tensors';
 import { STDLIB, exprText, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 
@@ -1162,6 +1162,8 @@ export class Interpreter {
         if (obj.t === 'unknown') return UNKNOWN;
         const idx = this.eval(e.index, env);
         if (obj.t === 'ref' && /(^|\.)activations\.ACT2FN$/.test(obj.q)) return this.activation(obj.q, idx, { file: env.file.path, pos: e.pos });
+        if (obj.t === 'alt') return alt(obj.cond, this.indexValue(obj.a, e, env), this.indexValue(obj.b, e, env));
+        if (obj.t === 'tensor') return tensorIndex(obj, (e.index.k === 'list' && e.index.tuple ? e.index.items : [e.index]).map((x) => this.indexItem(x, env)));
         const i = idx.t === 'num' && typeof idx.d === 'number' ? idx.d : undefined;
         if (obj.t === 'list' && i !== undefined) return obj.items[i < 0 ? i + obj.items.length : i] ?? UNKNOWN;
         if (obj.t === 'list' && e.index.k === 'slice') {
@@ -1214,6 +1216,28 @@ export class Interpreter {
     }
   }
 
+  /** `v[…]` with the index of `e`, for each alternative of a value picked by a condition. */
+  private indexValue(v: Value, e: Extract<Expr, { k: 'index' }>, env: Env): Value {
+    const vars = new Map<string, Value>([['\u0000v', v]]);
+    return this.eval({ ...e, obj: { k: 'name', id: '\u0000v', pos: e.pos } }, { vars, file: env.file, owner: env.owner, self: env.self, parent: env });
+  }
+
+  /** One position of a tensor index, its slice bounds evaluated. */
+  private indexItem(x: Expr, env: Env): IndexItem {
+    if (x.k === 'unknown' && x.text === '...') return { k: 'ellipsis' };
+    if (x.k === 'none') return { k: 'none' };
+    if (x.k === 'slice') {
+      const bound = (b: Expr | undefined) => (b ? asDim(this.eval(b, env)) ?? null : undefined);
+      const [start, stop, step] = [bound(x.start), bound(x.stop), bound(x.step)];
+      if (start === null || stop === null || step === null) return { k: 'unknown' };
+      return { k: 'slice', start, stop, step };
+    }
+    const v = this.eval(x, env);
+    if (v.t === 'tensor') return { k: 'tensor', t: v };
+    if (v.t === 'none') return { k: 'none' };
+    return v.t === 'num' || v.t === 'sym' || v.t === 'bool' ? { k: 'int' } : { k: 'unknown' };
+  }
+
   private args(args: Arg[], env: Env): CallArgs {
     const out: CallArgs = { pos: [], kw: new Map() };
     for (const a of args) {
@@ -1258,6 +1282,8 @@ export class Interpreter {
 
   private compare(e: Extract<Expr, { k: 'compare' }>, env: Env): Value {
     const vals = e.items.map((x) => this.eval(x, env));
+    // `coords < 0` on a tensor: a bool tensor of the broadcast shape.
+    if (vals.length === 2 && vals.some((v) => v.t === 'tensor')) return this.binop(e.ops[0] === '===' ? '==' : e.ops[0], vals[0], vals[1]);
     let result = true;
     for (let i = 0; i < e.ops.length; i++) {
       const r = this.compareOne(e.ops[i], vals[i], vals[i + 1]);
@@ -1308,18 +1334,8 @@ export class Interpreter {
     if (a.t === 'list' && op === '*') { const n = asDim(b); return typeof n === 'number' ? { t: 'list', items: Array.from({ length: n }, () => a.items).flat(), tuple: a.tuple } : UNKNOWN; }
     if (a.t === 'str' && b.t === 'str' && op === '+') return { t: 'str', v: a.v + b.v };
     if (a.t === 'str' && op === '%') return UNKNOWN;
-    if (a.t === 'tensor' || b.t === 'tensor') {
-      const ts = [a, b].filter((v) => v.t === 'tensor') as Extract<Value, { t: 'tensor' }>[];
-      const wide = ts.reduce((x, y) => ((y.shape?.length ?? 0) > (x.shape?.length ?? 0) ? y : x));
-      // Two tensors broadcast: right-aligned, a 1 takes the other's size (`x[:, :, None] - x[:, None, :]`).
-      if (a.t === 'tensor' && b.t === 'tensor' && a.shape && b.shape) {
-        const n = Math.max(a.shape.length, b.shape.length);
-        const at = (sh: Dim[], i: number): Dim => sh[i - (n - sh.length)] ?? 1;
-        const shape = Array.from({ length: n }, (_, i) => { const x = at(a.shape!, i), y = at(b.shape!, i); return x === 1 ? y : x; });
-        return { ...wide, shape, param: false };
-      }
-      return { ...wide, param: false };
-    }
+    // A tensor and a number or another tensor: broadcast, with torch's dtype promotion.
+    if (a.t === 'tensor' || b.t === 'tensor') return (a.t === 'tensor' || asDim(a) !== undefined) && (b.t === 'tensor' || asDim(b) !== undefined) ? tensorBinop(op, a, b) : { ...(a.t === 'tensor' ? a : b as TensorVal), shape: undefined, param: false };
     const o = BIN_OPS[op];
     const x = asDim(a);
     const y = asDim(b);
