@@ -264,8 +264,12 @@ export class Interpreter {
     return sub ? this.configObject(prefix ? `${prefix}.${field}` : field, sub) : undefined;
   }
 
-  /** `config.FIELD`: a binding, or an open symbol named by the field's path. */
-  private configField(prefix: string, field: string, dflt?: Value, cfg?: ConfigClass): Value {
+  /**
+   * `config.FIELD`: a binding, a property of the config class computed over the object (`num_labels`
+   * is `len(self.id2label)`), an object given whole in config.json (`id2label`), or an open symbol
+   * named by the field's path.
+   */
+  private configField(prefix: string, field: string, dflt?: Value, cfg?: ConfigClass, obj?: Value): Value {
     if (cfg) {
       const alias = this.classAttr(cfg, 'attribute_map');
       const to = alias?.t === 'dict' ? alias.entries.get(field) : undefined;
@@ -278,9 +282,47 @@ export class Interpreter {
     const name = prefix ? `${prefix}.${field}` : field;
     const bound = this.opts.bindings.get(name);
     if (bound !== undefined) return fromBinding(bound);
+    const prop = cfg && obj ? this.configProperty(cfg, field, obj) : undefined;
+    if (prop && (prop.t === 'num' || prop.t === 'str' || prop.t === 'bool' || prop.t === 'list' || prop.t === 'dict')) return prop;
+    const whole = this.nestedBinding(name);
+    if (whole) return whole;
     if (dflt && dflt.t !== 'num' && dflt.t !== 'unknown') return dflt;
     if (dflt?.t === 'num' && this.opts.applyDefaults) return dflt;
     return this.openSymbol(name, name, dflt);
+  }
+
+  /** Properties being computed, so one that reads itself stops instead of recursing. */
+  private readonly inProperty = new Set<string>();
+
+  /** A `@property` of the config class or its bases (the library's `PreTrainedConfig` read, never run): its value over `obj`. */
+  private configProperty(cfg: ConfigClass, field: string, obj: Value): Value | undefined {
+    const { user, external } = this.mro(cfg);
+    const classes = [...user, ...external.map((q) => this.host.externalClass?.(q)).filter((c): c is ClassRef => !!c)];
+    const owner = classes.find((c) => c.def.methods.get(field)?.property);
+    if (!owner) return undefined;
+    const key = `${owner.def.name}.${field}`;
+    if (this.inProperty.has(key)) return undefined;
+    this.inProperty.add(key);
+    try { return this.callFunction(owner.def.methods.get(field)!, owner.file, { pos: [], kw: new Map() }, obj, owner); } catch { return undefined; } finally { this.inProperty.delete(key); }
+  }
+
+  /** An object config.json gives whole (`"id2label": {"0": "neg", …}`): a dict of its bindings. */
+  private nestedBinding(name: string): Value | undefined {
+    const at = `${name}.`;
+    let out: Extract<Value, { t: 'dict' }> | undefined;
+    for (const [k, b] of this.opts.bindings) {
+      if (!k.startsWith(at)) continue;
+      out ??= { t: 'dict', entries: new Map() };
+      let d = out;
+      const path = k.slice(at.length).split('.');
+      for (const p of path.slice(0, -1)) {
+        let next = d.entries.get(p);
+        if (next?.t !== 'dict') d.entries.set(p, next = { t: 'dict', entries: new Map() });
+        d = next;
+      }
+      d.entries.set(path[path.length - 1], fromBinding(b));
+    }
+    return out;
   }
 
   note(message: string): void {
@@ -714,7 +756,7 @@ export class Interpreter {
       case 'getattr': {
         const field = args.pos[1];
         if (!a0 || field?.t !== 'str') return UNKNOWN;
-        if (a0.t === 'sym') return a0.over?.get(field.v) ?? this.configField(a0.fields, field.v, args.pos[2], a0.cfg);
+        if (a0.t === 'sym') return a0.over?.get(field.v) ?? this.configField(a0.fields, field.v, args.pos[2], a0.cfg, a0);
         return this.attr(a0, field.v) ?? args.pos[2] ?? UNKNOWN;
       }
       case 'super': {
@@ -1070,6 +1112,7 @@ export class Interpreter {
         if (v !== undefined) return v;
         if (obj.node.cls) {
           const m = this.findMethod(obj.node.cls, name);
+          if (m?.fn.property) return this.callFunction(m.fn, m.owner.file, { pos: [], kw: new Map() }, obj, m.owner);
           if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj, cls: m.owner };
         }
         return { t: 'method', recv: obj, name };
@@ -1092,7 +1135,7 @@ export class Interpreter {
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
-      case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg));
+      case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
       case 'list': case 'dict': case 'str': return { t: 'method', recv: obj, name };
       case 'file': {

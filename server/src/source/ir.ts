@@ -58,7 +58,11 @@ export interface Param {
   annotation?: Expr;
 }
 
-export interface FunctionDef { name: string; params: Param[]; body: Stmt[]; pos: Pos }
+export interface FunctionDef {
+  name: string; params: Param[]; body: Stmt[]; pos: Pos;
+  /** Python's `@property`: reading the attribute runs it. */
+  property?: boolean;
+}
 
 export interface ClassDef {
   name: string;

@@ -71,6 +71,8 @@ function lazyClass(text: string, b: Block): ClassDef | undefined {
   const methods = new LazyMap<FunctionDef>();
   const fields: ClassField[] = [];
   for (const m of members) {
+    // A property's `@x.setter` keeps the getter in place (the getter is what reading the attribute runs).
+    if (m.kind === 'def' && /^\s*@\w+\.(setter|deleter)\b/.test(body.slice(m.start, m.end))) continue;
     if (m.kind === 'def') methods.later(m.name!, () => lowerMember(m)?.methods.get(m.name!));
     else if (m.kind === 'other') fields.push(...(lowerMember(m)?.fields ?? []));
   }
@@ -183,6 +185,10 @@ function classDef(n: Node): ClassDef | undefined {
     const d = c.type === 'decorated_definition' ? field(c, 'definition') : c;
     if (d?.type === 'function_definition') {
       const f = functionDef(d);
+      // `@property` makes reading the attribute run the method; its `@x.setter`/`@x.deleter` keeps the getter's place.
+      const decorators = c.type === 'decorated_definition' ? named(c).filter((x) => x.type === 'decorator').map((x) => x.text) : [];
+      if (f && decorators.some((t) => /^@\w+\.(setter|deleter)$/.test(t)) && methods.get(f.name)?.property) continue;
+      if (f && decorators.some((t) => /^@(builtins\.)?(property|cached_property|functools\.cached_property)$/.test(t))) f.property = true;
       if (f) methods.set(f.name, f);
     } else if (c.type === 'expression_statement' && named(c)[0]?.type === 'assignment') {
       const a = named(c)[0];
