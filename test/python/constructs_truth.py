@@ -3,6 +3,7 @@ dtypes) of models built by the pinned torch / paddle, on torch's meta device whe
 
 Usage: constructs_truth.py SPEC_JSON, where SPEC_JSON is a list of cases, each one of
   {"file": PATH, "class": NAME, "framework": "torch"|"paddle", "kwargs": {...}}   a scratch model file the test wrote
+                                                      (a "config" kwarg is given as an object: config.NAME reads it)
   {"hf": MODULE, "class": NAME, "config": CONFIG_CLASS, "changes": {...}}          an installed transformers class
   {"hf_json": MODULE, "class": NAME, "config": CONFIG_CLASS, "json": PATH}         the same, its config from a config.json
 Prints a JSON list: per case {"file": the class's source file, "keys": [[key, shape, dtype], ...]}.
@@ -11,6 +12,7 @@ import importlib.util
 import inspect
 import json
 import sys
+import types
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -36,12 +38,15 @@ def torch_keys(model):
 def case(c):
     if "file" in c:
         cls = load_file(c["file"], c["class"])
+        kwargs = dict(c.get("kwargs", {}))
+        if isinstance(kwargs.get("config"), dict):
+            kwargs["config"] = types.SimpleNamespace(**kwargs["config"])
         if c.get("framework") == "paddle":
-            model = cls(**c.get("kwargs", {}))
+            model = cls(**kwargs)
             return {"file": c["file"], "keys": [[k, list(v.shape), dtype_name(v.dtype)] for k, v in model.state_dict().items()]}
         import torch
         with torch.device("meta"):
-            model = cls(**c.get("kwargs", {}))
+            model = cls(**kwargs)
         return {"file": c["file"], "keys": torch_keys(model)}
     import torch
     from transformers.utils import logging

@@ -11,6 +11,7 @@ import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
 import { buildLayer } from './layers';
 import { UsedLayout, layoutsFromUse } from './useLayout';
+import { matchMethod, reCall } from './regex';
 import { IndexItem, tensorAttr, tensorBinop, tensorFactory, tensorIndex, tensorMethod } from './tensors';
 import { STDLIB, exprText, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
@@ -408,6 +409,7 @@ export class Interpreter {
     try {
       if (node.plain) node.baseGap = this.unfollowedBase(external, site);
       if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
+      else if (node.plain) this.dataclassFields(cls, node, args);
       else {
         // `class FalconLinear(nn.Linear)` with no `__init__` of its own: the framework layer's, with these arguments.
         const layer = this.layerBase(cls);
@@ -418,6 +420,17 @@ export class Interpreter {
     }
     if (isModule) this.layoutsFromUse(cls, node);
     return { t: 'module', node };
+  }
+
+  /** A `@dataclass` / `NamedTuple` class without an `__init__` of its own: its annotated fields bound like call arguments. */
+  private dataclassFields(cls: ClassRef, node: ModNode, args: CallArgs): void {
+    const fields = this.mro(cls).user.reverse().flatMap((c) => (c.def.fields ?? []).filter((f) => f.annotated && !f.classVar).map((f) => ({ f, file: c.file })));
+    const bound = bindArgs(args, fields.map(({ f }) => f.name));
+    for (const { f, file } of fields) {
+      const v = bound.get(f.name) ?? (f.value ? this.eval(f.value, this.moduleEnv(file)) : undefined);
+      // `field(default_factory=…)` and the like are calls inference does not run: the attribute stays unknown.
+      if (v) node.setAttr(f.name, f.value?.k === 'call' && !bound.has(f.name) ? UNKNOWN : v);
+    }
   }
 
   /**
@@ -490,6 +503,7 @@ export class Interpreter {
       case 'ref': return this.callRef(fn.q, args, site, env);
       // `(Gated if c else Plain)(d)`: each class built under its condition.
       case 'alt': return this.eachAlt(fn, (f) => this.call(f, args, site, env));
+      case 'record': return this.makeRecord(fn, args);
       default: return UNKNOWN;
     }
   }
@@ -550,6 +564,9 @@ export class Interpreter {
       if (v?.t === 'sym') return { ...v, over: new Map(v.over ?? []) };
       return v?.t === 'module' ? { t: 'module', node: v.node.clone() } : v ?? UNKNOWN;
     }
+    if (root === 're' && parts.length === 2) { const r = reCall(last, args); if (r) return r; }
+    if (root === 'collections' && last === 'namedtuple') return this.namedtuple(args);
+    if (root === 'dataclasses' && last === 'replace' && args.pos[0]) return this.replaced(args.pos[0], args.kw);
     if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
     if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env, site);
     return this.outside(q, last, site, args);
@@ -844,7 +861,8 @@ export class Interpreter {
         return NONE;
       }
       if (name === 'extend' && args.pos[0]?.t === 'list') { recv.items.push(...args.pos[0].items); return NONE; }
-      return UNKNOWN;
+      // A match object (regex.ts): `.group(i)`, `.groups()`.
+      return (recv.tuple && matchMethod(recv.items, name, args)) || UNKNOWN;
     }
     if (recv.t === 'dict') {
       if (name === 'get') { const k = args.pos[0]; return (k?.t === 'str' ? recv.entries.get(k.v) : undefined) ?? args.pos[1] ?? NONE; }
@@ -852,11 +870,47 @@ export class Interpreter {
       if (name === 'keys') return { t: 'list', items: [...recv.entries.keys()].map((v) => ({ t: 'str', v })) };
       if (name === 'values') return { t: 'list', items: [...recv.entries.values()] };
       if (name === 'pop') { const k = args.pos[0]; if (k?.t !== 'str') return UNKNOWN; const v = recv.entries.get(k.v); recv.entries.delete(k.v); return v ?? args.pos[1] ?? NONE; }
+      if (name === 'update') {
+        const o = args.pos[0];
+        if (o && o.t !== 'dict') return UNKNOWN;
+        for (const [k, v] of [...(o?.entries ?? []), ...args.kw]) recv.entries.set(k, v);
+        return NONE;
+      }
+      if (name === 'setdefault' && args.pos[0]?.t === 'str') { const k = args.pos[0].v; if (!recv.entries.has(k)) recv.entries.set(k, args.pos[1] ?? NONE); return recv.entries.get(k)!; }
+      if (name === 'copy') return { ...recv, entries: new Map(recv.entries) };
+      // A namedtuple's `_replace(field=…)`: a copy with those fields changed.
+      if (name === '_replace' && recv.record) return this.replaced(recv, args.kw);
+      if (name === '_asdict' && recv.record) return { t: 'dict', entries: new Map(recv.entries) };
       return UNKNOWN;
     }
     if (recv.t === 'sym' && name === 'get_text_config') return recv.cfg ? (this.attr(recv, 'text_config') ?? recv) : recv;
     if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg);
     if (recv.t === 'str') return strMethod(recv.v, name, args);
+    return UNKNOWN;
+  }
+
+  /** `collections.namedtuple("Name", "a b" | ["a", "b"], defaults=…)`: a class whose instances are records. */
+  private namedtuple(args: CallArgs): Value {
+    const [name, fs] = [args.pos[0] ?? args.kw.get('typename'), args.pos[1] ?? args.kw.get('field_names')];
+    const fields = fs?.t === 'str' ? fs.v.replace(/,/g, ' ').trim().split(/\s+/) : fs?.t === 'list' && fs.items.every((x) => x.t === 'str') ? fs.items.map((x) => (x as { v: string }).v) : undefined;
+    const dflts = args.kw.get('defaults');
+    if (name?.t !== 'str' || !fields || (dflts && dflts.t !== 'list' && dflts.t !== 'none')) return UNKNOWN;
+    return { t: 'record', name: name.v, fields, defaults: dflts?.t === 'list' ? dflts.items : [] };
+  }
+
+  /** `Record(a, b=…)`: fields bound like a call's arguments, the last ones defaulting. */
+  private makeRecord(r: Extract<Value, { t: 'record' }>, args: CallArgs): Value {
+    const bound = bindArgs(args, r.fields);
+    const entries = new Map<string, Value>();
+    const first = r.fields.length - r.defaults.length;
+    for (const [i, f] of r.fields.entries()) entries.set(f, bound.get(f) ?? (i >= first ? r.defaults[i - first] : UNKNOWN));
+    return { t: 'dict', entries, record: r.name };
+  }
+
+  /** `dataclasses.replace(obj, **changes)` / a namedtuple's `_replace`: a copy with those fields changed. */
+  private replaced(v: Value, changes: Map<string, Value>): Value {
+    if (v.t === 'dict') return { ...v, entries: new Map([...v.entries, ...changes]) };
+    if (v.t === 'module' && v.node.plain) { const n = v.node.clone(); for (const [k, x] of changes) n.setAttr(k, x); return { t: 'module', node: n }; }
     return UNKNOWN;
   }
 
@@ -1018,7 +1072,8 @@ export class Interpreter {
         return;
       }
       case 'list': {
-        const items = v.t === 'list' && v.items.length === target.items.length ? v.items : undefined;
+        const seq = v.t === 'dict' && v.record ? [...v.entries.values()] : v.t === 'list' ? v.items : undefined;
+        const items = seq && seq.length === target.items.length ? seq : undefined;
         target.items.forEach((t, i) => this.assign(t.k === 'splat' ? t.e : t, items ? items[i] : UNKNOWN, env));
         return;
       }
@@ -1137,7 +1192,8 @@ export class Interpreter {
       }
       case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
-      case 'list': case 'dict': case 'str': return { t: 'method', recv: obj, name };
+      case 'dict': return (obj.record && obj.entries.get(name)) || { t: 'method', recv: obj, name };
+      case 'list': case 'str': return { t: 'method', recv: obj, name };
       case 'file': {
         const c = obj.file.classes.get(name);
         if (c) return { t: 'class', def: c, file: obj.file };
@@ -1219,6 +1275,14 @@ export class Interpreter {
           const c = i !== undefined ? obj.node.children.get(String(i < 0 ? i + obj.node.children.size : i)) : idx.t === 'str' ? obj.node.children.get(idx.v) : undefined;
           return c ? { t: 'module', node: c } : UNKNOWN;
         }
+        if (obj.t === 'str' && (i !== undefined || e.index.k === 'slice')) {
+          // `op[0]`, `op[1:]` of a known string (a block spec's letters and digits).
+          const chars = { t: 'list' as const, items: [...obj.v].map((c): Value => ({ t: 'str', v: c })) };
+          const vars = new Map<string, Value>([['\u0000s', chars]]);
+          const got = this.eval({ ...e, obj: { k: 'name', id: '\u0000s', pos: e.pos } }, { vars, file: env.file, parent: env });
+          return got.t === 'list' ? { t: 'str', v: got.items.map((c) => (c as { v: string }).v).join('') } : got;
+        }
+        if (obj.t === 'dict' && obj.record && i !== undefined) return [...obj.entries.values()][i < 0 ? i + obj.entries.size : i] ?? UNKNOWN;
         if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? UNKNOWN;
         if (obj.t === 'dict' && idx.t === 'num' && typeof idx.d === 'number') return obj.entries.get(renderDim(idx.d)) ?? UNKNOWN;
         if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);

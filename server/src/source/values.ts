@@ -135,7 +135,10 @@ export type Value =
   /** Not followed; `gap` when it may be (or hold) a layer, so registering it records the gap. */
   | { t: 'unknown'; gap?: Gap }
   | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim }
-  | { t: 'dict'; entries: Map<string, Value> }
+  /** `record`: an instance of a namedtuple class of that name, its fields in order (attributes and positions). */
+  | { t: 'dict'; entries: Map<string, Value>; record?: string }
+  /** `collections.namedtuple(…)`: calling it makes a record. */
+  | { t: 'record'; name: string; fields: string[]; defaults: Value[] }
   | { t: 'module'; node: ModNode }
   | TensorVal
   /** Something outside the workspace, by qualified name (`torch.nn.Linear`, `math.sqrt`). */
