@@ -4,8 +4,9 @@ dtypes) of models built by the pinned torch / paddle, on torch's meta device whe
 Usage: constructs_truth.py SPEC_JSON, where SPEC_JSON is a list of cases, each one of
   {"file": PATH, "class": NAME, "framework": "torch"|"paddle", "kwargs": {...}}   a scratch model file the test wrote
                                                       (a "config" kwarg is given as an object: config.NAME reads it)
-  {"hf": MODULE, "class": NAME, "config": CONFIG_CLASS, "changes": {...}}          an installed transformers class
-  {"hf_json": MODULE, "class": NAME, "config": CONFIG_CLASS, "json": PATH}         the same, its config from a config.json
+  {"hf": MODULE, "class": NAME, "config": CONFIG_CLASS, "changes": {...}, "save_to": DIR?}
+      an installed transformers class (in modeling_SUFFIX.py, "suffix" defaulting to MODULE), its config made with
+      those changes (and written by save_pretrained into DIR)
 Prints a JSON list: per case {"file": the class's source file, "keys": [[key, shape, dtype], ...]}.
 """
 import importlib.util
@@ -51,11 +52,13 @@ def case(c):
     import torch
     from transformers.utils import logging
     logging.set_verbosity_error()
-    module = c.get("hf") or c["hf_json"]
-    mod = __import__(f"transformers.models.{module}.modeling_{module}", fromlist=[c["class"]])
-    cfg_mod = __import__(f"transformers.models.{module}.configuration_{module}", fromlist=[c["config"]])
+    module, suffix = c["hf"], c.get("suffix", c["hf"])
+    mod = __import__(f"transformers.models.{module}.modeling_{suffix}", fromlist=[c["class"]])
+    cfg_mod = __import__(f"transformers.models.{module}.configuration_{suffix}", fromlist=[c["config"]])
     cls, cfg_cls = getattr(mod, c["class"]), getattr(cfg_mod, c["config"])
-    cfg = cfg_cls.from_json_file(c["json"]) if "json" in c else cfg_cls(**c.get("changes", {}))
+    cfg = cfg_cls(**c.get("changes", {}))
+    if "save_to" in c:
+        cfg.save_pretrained(c["save_to"])
     with torch.device("meta"):
         model = cls(cfg)
     return {"file": inspect.getsourcefile(cls), "keys": torch_keys(model)}
