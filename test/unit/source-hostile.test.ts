@@ -73,10 +73,15 @@ test('endless recursion — a module that builds itself, two classes that build 
 });
 
 test('`while True` in __init__ is not run: its line is named, the statements after it are read', async () => {
-  model('whiletrue.py', cls('M', 'self.a = nn.Linear(2, 2)\nwhile True:\n    pass\nself.b = nn.Linear(2, 2)'));
+  // A loop that registers layers is a gap; one that only computes is a note (it cannot lose keys).
+  model('whiletrue.py', cls('M', 'self.a = nn.Linear(2, 2)\nwhile True:\n    self.c = nn.Linear(3, 3)\nself.b = nn.Linear(2, 2)'));
   const info = await keys('whiletrue.py::M');
   assert.deepEqual(names(info), ['a.weight', 'a.bias', 'b.weight', 'b.bias']);
   assert.deepEqual(info.incomplete?.map((g) => [g.module, g.message, g.at.line + 1]), [['', 'a `while` loop is not followed', 7]]);
+  model('whilecount.py', cls('M', 'self.a = nn.Linear(2, 2)\nn = 0\nwhile n < 3:\n    n += 1'));
+  const counting = await keys('whilecount.py::M');
+  assert.equal(counting.incomplete, undefined);
+  assert.ok(counting.notes.includes('a `while` loop (line 8) is not followed'), counting.notes.join('\n'));
 });
 
 test('range(10**12), runaway nested loops and comprehensions: bounded, and the note says where', async () => {

@@ -37,6 +37,7 @@ export function truthy(v: Value | undefined): boolean | undefined {
     case 'dict': return (v.count !== undefined && typeof v.count !== 'number') || (v.partial && !v.entries.size) ? undefined : v.entries.size > 0;
     case 'sym': return v.dflt ? truthy(v.dflt) : undefined;
     case 'unknown': return undefined;
+    case 'alt': { const a = truthy(v.a); return a === truthy(v.b) ? a : undefined; }
     default: return true;
   }
 }

@@ -3,6 +3,7 @@
  * interpreter and walks the resulting module tree the way torch and Paddle build a state dict —
  * each module's own parameters, then its persistent buffers, then its children, recursively.
  */
+import { Cond, condText } from './alternatives';
 import { Dim, renderDim, symbolsOf } from './dims';
 import { Binding, Interpreter } from './interpret';
 import { LoadedModel } from './loadModel';
@@ -73,7 +74,7 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   const gaps: SourceGap[] = interp.rootGaps.map((gap) => ({ module: '', gap }));
   if (stop) gaps.unshift({ module: '', gap: { site: interp.stopped().site, message: stop } });
   for (const p of problems) gaps.push({ module: '', gap: p });
-  if (root) collect(root, '', tensors, lists, gaps, new Set(), undefined);
+  if (root) collect(root, '', tensors, lists, gaps, new Set(), []);
   // Without a binding a symbolic count lists one layer: what the others hold is not listed (a mapping binds it first).
   if (!provisional) {
     for (const l of lists) gaps.push({ module: l.path, gap: { site: l.site, message: `the count \`${renderDim(l.count)}\` is not bound: one layer is listed (\`set ${[...symbolsOf(l.count)][0]} = …\`, or a config.json, gives it)` } });
@@ -97,21 +98,21 @@ function fileProblems(model: LoadedModel): Gap[] {
   return [...out.values()];
 }
 
-function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], gaps: SourceGap[], path: Set<ModNode>, cond: string | undefined): void {
+function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: Inferred['lists'], gaps: SourceGap[], path: Set<ModNode>, cond: Cond): void {
   if (path.has(node)) return; // a module registered inside itself: torch would recurse forever too
   path.add(node);
   // Only the gaps of modules the state dict reaches: a layer built and thrown away changes nothing.
   for (const g of node.gaps) gaps.push({ module: g.name ? prefix + g.name : prefix.slice(0, -1), gap: g.gap });
-  const condOf = (name: string) => [cond, node.cond.get(name)].filter(Boolean).join(' and ') || undefined;
-  const withCond = (name: string) => { const c = condOf(name); return c ? { cond: c } : {}; };
+  const condOf = (name: string): Cond => [...cond, ...(node.cond.get(name) ?? [])];
+  const withCond = (name: string) => { const c = condText(condOf(name)); return c ? { cond: c } : {}; };
   if (node.count !== undefined && typeof node.count !== 'number') lists.push({ path: prefix.slice(0, -1), count: node.count, site: node.site });
   const unshaped = (name: string, site: Site) => gaps.push({ module: prefix + name, gap: { site, message: `the shape of \`${name}\` could not be followed` } });
   for (const [name, t] of node.params) {
-    if (t && !t.shape) unshaped(name, t.site);
+    if (t && !t.shape && !node.gaps.some((g) => g.name === name)) unshaped(name, t.site);
     if (t) out.push({ key: prefix + name, shape: t.shape, dtype: t.dtype, param: true, layout: t.layout, ...(t.layoutWhy ? { layoutWhy: t.layoutWhy } : {}), site: t.site, ...withCond(name) });
   }
   for (const [name, b] of node.buffers) {
-    if (b && b.persistent && !b.tensor.shape) unshaped(name, b.tensor.site);
+    if (b && b.persistent && !b.tensor.shape && !node.gaps.some((g) => g.name === name)) unshaped(name, b.tensor.site);
     if (b && b.persistent) out.push({ key: prefix + name, shape: b.tensor.shape, dtype: b.tensor.dtype, param: false, layout: b.tensor.layout, site: b.tensor.site, ...withCond(name) });
   }
   for (const [name, c] of node.children) if (c) collect(c, `${prefix}${name}.`, out, lists, gaps, path, condOf(name));

@@ -5,12 +5,14 @@
  * constructor argument or config field it came from. Nothing from the file is ever executed for
  * real; code inference cannot follow becomes `unknown` and, where it matters, a note.
  */
+import { alt, entryOf, mergeRegistration, negate } from './alternatives';
 import { asDim, asDims, asDtype, bindArgs, dtypeName, truthy } from './coerce';
 import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
 import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, SourceFile, Stmt } from './ir';
 import { buildLayer } from './layers';
 import { UsedLayout, layoutsFromUse } from './useLayout';
-import { tensorAttr, tensorFactory, tensorMethod } from './tensors';
+import { matchMethod, reCall } from './regex';
+import { IndexItem, tensorAttr, tensorBinop, tensorFactory, tensorIndex, tensorMethod } from './tensors';
 import { STDLIB, exprText, fromInstalledSource, isModuleBase, isProbe, strMethod } from './knownNames';
 import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 import { joinFString, percentFormat } from './pyFormat';
@@ -54,6 +56,8 @@ interface Env {
   owner?: ClassRef;
   self?: Value;
   parent?: Env;
+  /** A function's returns inside undecided branches: the rest of its body runs under the other condition. */
+  pending?: { cond: string; value: Value }[];
 }
 
 /** What each class's methods say of its parameters' layouts: read once per class, not per instance. */
@@ -97,8 +101,10 @@ export class Interpreter {
   private readonly configs = new Map<string, Value>();
   /** The undecidable conditions whose branch is running (innermost last). */
   private readonly conds: string[] = [];
-  /** Entries registered under an undecided condition so far (markCond). */
+  /** Entries registered under an undecided condition so far (registering): whether an installed file's condition mattered. */
   private condMarks = 0;
+  /** The conditions in force when each module was made: what it registers is conditional only on those beyond. */
+  private readonly condAt = new WeakMap<ModNode, string[]>();
 
   constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
 
@@ -292,8 +298,12 @@ export class Interpreter {
     return sub ? this.configObject(prefix ? `${prefix}.${field}` : field, sub) : undefined;
   }
 
-  /** `config.FIELD`: a binding, or an open symbol named by the field's path. */
-  private configField(prefix: string, field: string, dflt?: Value, cfg?: ConfigClass): Value {
+  /**
+   * `config.FIELD`: a binding, a property of the config class computed over the object (`num_labels`
+   * is `len(self.id2label)`), an object given whole in config.json (`id2label`), or an open symbol
+   * named by the field's path.
+   */
+  private configField(prefix: string, field: string, dflt?: Value, cfg?: ConfigClass, obj?: Value): Value {
     if (cfg) {
       const alias = this.classAttr(cfg, 'attribute_map');
       const to = alias?.t === 'dict' ? alias.entries.get(field) : undefined;
@@ -306,9 +316,47 @@ export class Interpreter {
     const name = prefix ? `${prefix}.${field}` : field;
     const bound = this.opts.bindings.get(name);
     if (bound !== undefined) return fromBinding(bound);
+    const prop = cfg && obj ? this.configProperty(cfg, field, obj) : undefined;
+    if (prop && (prop.t === 'num' || prop.t === 'str' || prop.t === 'bool' || prop.t === 'list' || prop.t === 'dict')) return prop;
+    const whole = this.nestedBinding(name);
+    if (whole) return whole;
     if (dflt && dflt.t !== 'num' && dflt.t !== 'unknown') return dflt;
     if (dflt?.t === 'num' && this.opts.applyDefaults) return dflt;
     return this.openSymbol(name, name, dflt);
+  }
+
+  /** Properties being computed, so one that reads itself stops instead of recursing. */
+  private readonly inProperty = new Set<string>();
+
+  /** A `@property` of the config class or its bases (the library's `PreTrainedConfig` read, never run): its value over `obj`. */
+  private configProperty(cfg: ConfigClass, field: string, obj: Value): Value | undefined {
+    const { user, external } = this.mro(cfg);
+    const classes = [...user, ...external.map((q) => this.host.externalClass?.(q)).filter((c): c is ClassRef => !!c)];
+    const owner = classes.find((c) => c.def.methods.get(field)?.property);
+    if (!owner) return undefined;
+    const key = `${owner.def.name}.${field}`;
+    if (this.inProperty.has(key)) return undefined;
+    this.inProperty.add(key);
+    try { return this.callFunction(owner.def.methods.get(field)!, owner.file, { pos: [], kw: new Map() }, obj, owner); } catch { return undefined; } finally { this.inProperty.delete(key); }
+  }
+
+  /** An object config.json gives whole (`"id2label": {"0": "neg", …}`): a dict of its bindings. */
+  private nestedBinding(name: string): Value | undefined {
+    const at = `${name}.`;
+    let out: Extract<Value, { t: 'dict' }> | undefined;
+    for (const [k, b] of this.opts.bindings) {
+      if (!k.startsWith(at)) continue;
+      out ??= { t: 'dict', entries: new Map() };
+      let d = out;
+      const path = k.slice(at.length).split('.');
+      for (const p of path.slice(0, -1)) {
+        let next = d.entries.get(p);
+        if (next?.t !== 'dict') d.entries.set(p, next = { t: 'dict', entries: new Map() });
+        d = next;
+      }
+      d.entries.set(path[path.length - 1], fromBinding(b));
+    }
+    return out;
   }
 
   note(message: string): void {
@@ -391,6 +439,7 @@ export class Interpreter {
     const isModule = external.some(isModuleBase);
     const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
     this.first ??= node;
+    this.condAt.set(node, [...this.conds]);
     const init = this.findMethod(cls, '__init__');
     this.building.push(node);
     try {
@@ -400,6 +449,7 @@ export class Interpreter {
       if (node.plain) node.baseGap = baseGap;
       else if (baseGap) node.gaps.push({ gap: baseGap });
       if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
+      else if (node.plain) this.dataclassFields(cls, node, args);
       else {
         // `class FalconLinear(nn.Linear)` with no `__init__` of its own: the framework layer's, with these arguments.
         const layer = this.layerBase(cls);
@@ -410,6 +460,17 @@ export class Interpreter {
     }
     if (isModule) this.layoutsFromUse(cls, node);
     return { t: 'module', node };
+  }
+
+  /** A `@dataclass` / `NamedTuple` class without an `__init__` of its own: its annotated fields bound like call arguments. */
+  private dataclassFields(cls: ClassRef, node: ModNode, args: CallArgs): void {
+    const fields = this.mro(cls).user.reverse().flatMap((c) => (c.def.fields ?? []).filter((f) => f.annotated && !f.classVar).map((f) => ({ f, file: c.file })));
+    const bound = bindArgs(args, fields.map(({ f }) => f.name));
+    for (const { f, file } of fields) {
+      const v = bound.get(f.name) ?? (f.value ? this.eval(f.value, this.moduleEnv(file)) : undefined);
+      // `field(default_factory=…)` and the like are calls inference does not run: the attribute stays unknown.
+      if (v) node.setAttr(f.name, f.value?.k === 'call' && !bound.has(f.name) ? UNKNOWN : v);
+    }
   }
 
   /**
@@ -451,15 +512,18 @@ export class Interpreter {
       env.vars.set(p.name, v ?? (p.default ? this.eval(p.default, this.moduleEnv(file)) : UNKNOWN));
     }
     this.depth++;
+    let out: Value = NONE;
     try {
       this.execBlock(fn.body, env);
     } catch (e) {
-      if (e instanceof Return) return e.value;
-      throw e;
+      if (!(e instanceof Return)) throw e;
+      out = e.value;
     } finally {
       this.depth--;
+      // Returned early in an undecided branch: the rest ran under the other condition, so the result is either.
+      for (const p of (env.pending ?? []).reverse()) { this.conds.pop(); out = alt(p.cond, p.value, out); }
     }
-    return NONE;
+    return out;
   }
 
   call(fn: Value, args: CallArgs, site: Site, env: Env): Value {
@@ -474,6 +538,9 @@ export class Interpreter {
       case 'partial': return this.call(fn.fn, { pos: [...fn.args.pos, ...args.pos], kw: new Map([...fn.args.kw, ...args.kw]) }, site, env);
       case 'method': return this.callMethod(fn.recv, fn.name, args, site);
       case 'ref': return this.callRef(fn.q, args, site, env);
+      // `(Gated if c else Plain)(d)`: each class built under its condition.
+      case 'alt': return this.eachAlt(fn, (f) => this.call(f, args, site, env));
+      case 'record': return this.makeRecord(fn, args);
       default: return UNKNOWN;
     }
   }
@@ -546,6 +613,9 @@ export class Interpreter {
       if (name?.t === 'str') this.note(`environment variable \`${name.v}\` taken as unset (the code's default)`);
       return name?.t === 'str' ? dflt : UNKNOWN;
     }
+    if (root === 're' && parts.length === 2) { const r = reCall(last, args); if (r) return r; }
+    if (root === 'collections' && last === 'namedtuple') return this.namedtuple(args);
+    if (root === 'dataclasses' && last === 'replace' && args.pos[0]) return this.replaced(args.pos[0], args.kw);
     if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
     if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env, site);
     return this.outside(q, last, site, args);
@@ -588,6 +658,7 @@ export class Interpreter {
 
   private container(fw: Framework, kind: string, args: CallArgs, site: Site): Value {
     const node = new ModNode(kind, site, fw, undefined, kind !== 'Module' && kind !== 'Layer');
+    this.condAt.set(node, [...this.conds]);
     const list = args.pos[0];
     const addItems = (items: Value[], named: boolean) => {
       items.forEach((v, i) => {
@@ -644,13 +715,46 @@ export class Interpreter {
     return m;
   }
 
-  /** An entry registered inside an undecidable branch is conditional on it (and on every enclosing one). */
-  private markCond(node: ModNode, name: string): void {
-    if (this.conds.length) { node.cond.set(name, this.conds.join(' and ')); this.condMarks++; }
+  /** `f(a)` where `v.cond` holds and `f(b)` where not: each run inside its branch, so what it registers is conditional. */
+  private eachAlt(v: Extract<Value, { t: 'alt' }>, f: (x: Value) => Value): Value {
+    this.conds.push(v.cond);
+    let a: Value;
+    try { a = f(v.a); } finally { this.conds.pop(); }
+    this.conds.push(negate([v.cond]));
+    try { return alt(v.cond, a, f(v.b)); } finally { this.conds.pop(); }
+  }
+
+  /** The undecided conditions in force now beyond those under which `node` was made. */
+  private relConds(node: ModNode): string[] {
+    const at = this.condAt.get(node) ?? [];
+    let i = 0;
+    while (i < at.length && at[i] === this.conds[i]) i++;
+    return this.conds.slice(i);
+  }
+
+  /**
+   * An entry registered inside an undecidable branch is conditional on it (and on every enclosing one);
+   * registered again under another condition, both alternatives are kept (alternatives.ts).
+   */
+  private registering(node: ModNode, name: string, site: Site, apply: () => void): void {
+    const rel = this.relConds(node);
+    const old = rel.length ? entryOf(node, name) : undefined;
+    const oldCond = node.cond.get(name) ?? [];
+    const oldGaps = rel.length ? node.gaps.filter((g) => g.name === name) : [];
+    apply();
+    if (!rel.length) { node.cond.delete(name); return; }
+    this.condMarks++;
+    for (const g of oldGaps) if (!node.gaps.includes(g)) node.gaps.push(g);
+    node.cond.set(name, rel);
+    if (old) mergeRegistration(node, name, old, oldCond, rel, (n, k, message) => n.gaps.push({ name: k, gap: { site, message } }));
   }
 
   private register(node: ModNode, name: string, v: Value): void {
-    this.markCond(node, name);
+    if (v.t === 'alt') { this.eachAlt(v, (x) => { this.register(node, name, x); return NONE; }); return; }
+    this.registering(node, name, v.t === 'module' ? v.node.site : v.t === 'tensor' ? v.site : node.site, () => this.registerNow(node, name, v));
+  }
+
+  private registerNow(node: ModNode, name: string, v: Value): void {
     if (v.t === 'module' && !v.node.baseGap) node.children.set(name, v.node);
     else if (v.t === 'tensor') node.params.set(name, { ...v, param: true });
     else {
@@ -736,7 +840,7 @@ export class Interpreter {
       case 'getattr': {
         const field = args.pos[1];
         if (!a0 || field?.t !== 'str') return UNKNOWN;
-        if (a0.t === 'sym') return a0.over?.get(field.v) ?? this.configField(a0.fields, field.v, args.pos[2], a0.cfg);
+        if (a0.t === 'sym') return a0.over?.get(field.v) ?? this.configField(a0.fields, field.v, args.pos[2], a0.cfg, a0);
         return this.attr(a0, field.v) ?? args.pos[2] ?? UNKNOWN;
       }
       case 'super': {
@@ -747,7 +851,7 @@ export class Interpreter {
       }
       case 'setattr': {
         const [obj, field, v] = args.pos;
-        if (obj?.t === 'module' && field?.t === 'str' && v) { obj.node.setAttr(field.v, v); this.markCond(obj.node, field.v); }
+        if (obj?.t === 'module' && field?.t === 'str' && v) this.setOn(obj.node, field.v, v, site);
         else if (obj?.t === 'module' && v && (v.t === 'module' || v.t === 'tensor' || v.t === 'unknown')) this.gap(site, '`setattr(…)` with a name inference cannot compute');
         return NONE;
       }
@@ -842,12 +946,43 @@ export class Interpreter {
         return NONE;
       }
       if (name === 'extend' && args.pos[0]) { recv.partial ??= { site, message: `\`extend(…)\` with items inference cannot list` }; return NONE; }
-      return listMethod(recv, name, args, site) ?? UNKNOWN;
+      // A match object (regex.ts): `.group(i)`, `.groups()`.
+      return listMethod(recv, name, args, site) ?? ((recv.tuple && matchMethod(recv.items, name, args)) || UNKNOWN);
+    }
+    if (recv.t === 'dict' && recv.record) {
+      // A namedtuple's `_replace(field=…)`: a copy with those fields changed.
+      if (name === '_replace') return this.replaced(recv, args.kw);
+      if (name === '_asdict') return { t: 'dict', entries: new Map(recv.entries) };
     }
     if (recv.t === 'dict') return dictMethod(recv, name, args, this.loops[this.loops.length - 1], site) ?? UNKNOWN;
     if (recv.t === 'sym' && name === 'get_text_config') return recv.cfg ? (this.attr(recv, 'text_config') ?? recv) : recv;
     if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg);
     if (recv.t === 'str') return strMethod(recv.v, name, args);
+    return UNKNOWN;
+  }
+
+  /** `collections.namedtuple("Name", "a b" | ["a", "b"], defaults=…)`: a class whose instances are records. */
+  private namedtuple(args: CallArgs): Value {
+    const [name, fs] = [args.pos[0] ?? args.kw.get('typename'), args.pos[1] ?? args.kw.get('field_names')];
+    const fields = fs?.t === 'str' ? fs.v.replace(/,/g, ' ').trim().split(/\s+/) : fs?.t === 'list' && fs.items.every((x) => x.t === 'str') ? fs.items.map((x) => (x as { v: string }).v) : undefined;
+    const dflts = args.kw.get('defaults');
+    if (name?.t !== 'str' || !fields || (dflts && dflts.t !== 'list' && dflts.t !== 'none')) return UNKNOWN;
+    return { t: 'record', name: name.v, fields, defaults: dflts?.t === 'list' ? dflts.items : [] };
+  }
+
+  /** `Record(a, b=…)`: fields bound like a call's arguments, the last ones defaulting. */
+  private makeRecord(r: Extract<Value, { t: 'record' }>, args: CallArgs): Value {
+    const bound = bindArgs(args, r.fields);
+    const entries = new Map<string, Value>();
+    const first = r.fields.length - r.defaults.length;
+    for (const [i, f] of r.fields.entries()) entries.set(f, bound.get(f) ?? (i >= first ? r.defaults[i - first] : UNKNOWN));
+    return { t: 'dict', entries, record: r.name };
+  }
+
+  /** `dataclasses.replace(obj, **changes)` / a namedtuple's `_replace`: a copy with those fields changed. */
+  private replaced(v: Value, changes: Map<string, Value>): Value {
+    if (v.t === 'dict') return { ...v, entries: new Map([...v.entries, ...changes]) };
+    if (v.t === 'module' && v.node.plain) { const n = v.node.clone(); for (const [k, x] of changes) n.setAttr(k, x); return { t: 'module', node: n }; }
     return UNKNOWN;
   }
 
@@ -860,9 +995,10 @@ export class Interpreter {
         const t = a.get('tensor');
         const flag = a.get('persistent') ?? a.get('persistable');
         const persistent = flag ? truthy(flag) ?? true : true;
-        node.params.delete(n.v); node.children.delete(n.v); node.attrs.delete(n.v);
-        node.buffers.set(n.v, t?.t === 'tensor' ? { tensor: { ...t, param: false, site }, persistent } : null);
-        this.markCond(node, n.v);
+        this.registering(node, n.v, site, () => {
+          node.params.delete(n.v); node.children.delete(n.v); node.attrs.delete(n.v);
+          node.buffers.set(n.v, t?.t === 'tensor' ? { tensor: { ...t, param: false, site }, persistent } : null);
+        });
         if (t && t.t !== 'tensor' && t.t !== 'none') this.gap(t.t === 'unknown' && t.gap ? t.gap.site : site, `buffer \`${n.v}\`: its tensor could not be followed`, n.v);
         return NONE;
       }
@@ -878,16 +1014,19 @@ export class Interpreter {
         const bound = bindArgs(args, ['name', name === 'add_sublayer' ? 'sublayer' : 'module']);
         const n = bound.get('name');
         const m = bound.get(name === 'add_sublayer' ? 'sublayer' : 'module');
-        if (n?.t === 'str' && m?.t === 'module') { node.children.set(n.v, m.node); this.markCond(node, n.v); }
+        if (n?.t === 'str' && m?.t === 'module') this.registering(node, n.v, site, () => node.children.set(n.v, m.node));
+        else if (n?.t === 'str' && m?.t === 'alt') this.register(node, n.v, m);
         else if (m && m.t !== 'none') this.gap(m.t === 'unknown' && m.gap ? m.gap.site : site, `\`${name}(…)\`: ${n?.t === 'str' ? `the layer given as \`${n.v}\`` : 'the name of the layer'} could not be followed${m.t === 'unknown' && m.gap ? ` (${m.gap.message})` : ''}`, n?.t === 'str' ? n.v : undefined);
         return m ?? NONE;
       }
       case 'create_parameter':
         return this.createParameter(bindArgs(args, ['shape', 'attr', 'dtype', 'is_bias', 'default_initializer']), site);
       case 'append': {
-        if (args.pos[0]?.t === 'module') {
-          this.markCond(node, String(node.children.size));
-          node.push(String(node.children.size), args.pos[0].node);
+        const item = args.pos[0];
+        if (item?.t === 'alt') { const at = String(node.children.size); this.register(node, at, item); }
+        if (item?.t === 'module') {
+          const at = String(node.children.size);
+          this.registering(node, at, site, () => node.push(at, item.node));
           if (this.loops.length) node.count = this.loops[this.loops.length - 1];
         }
         return NONE;
@@ -939,13 +1078,13 @@ export class Interpreter {
           const installed = this.host.installedFile?.(env.file);
           const marks = this.condMarks;
           if (!installed) this.note(`condition ${text} (line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
-          this.conds.push(text);
-          try { this.execBlock(s.body, env); } finally { this.conds.pop(); }
-          if (s.orelse.length) {
-            this.conds.push(`not ${text}`);
-            try { this.execBlock(s.orelse, env); } finally { this.conds.pop(); }
-          }
+          const body = this.branch(s.body, env, text);
+          const orelse = s.orelse.length || body ? this.branch(s.orelse, env, negate([text])) : undefined;
           if (installed && this.condMarks > marks) this.note(`condition ${text} (${installed} line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
+          if (body && orelse) throw new Return(alt(text, body.value, orelse.value));
+          // One branch returned: the rest of the function runs only under the other, and its result is either.
+          const early = body ? { cond: text, value: body.value } : orelse ? { cond: negate([text]), value: orelse.value } : undefined;
+          if (early) { (env.pending ??= []).push(early); this.conds.push(negate([early.cond])); }
           return;
         }
         const branch = this.decide(test, s.test) ? s.body : s.orelse;
@@ -972,7 +1111,8 @@ export class Interpreter {
       case 'return': throw new Return(s.value ? this.eval(s.value, env) : NONE);
       case 'def': env.vars.set(s.fn.name, { t: 'func', fn: s.fn, file: env.file, closure: env.vars }); return;
       case 'other':
-        if (s.loop) this.gap({ file: env.file.path, pos: s.pos }, `a \`${s.loop}\` loop is not followed`);
+        if (s.loop && registers(s.body ?? []) && constructs(s.body ?? [])) this.gap({ file: env.file.path, pos: s.pos }, `a \`${s.loop}\` loop is not followed`);
+        else if (s.loop) this.note(`a \`${s.loop}\` loop (line ${s.pos.line + 1}) is not followed`);
         return;
       default: return;
     }
@@ -987,10 +1127,23 @@ export class Interpreter {
     }
   }
 
+  /** A branch of an undecided `if`, run under its condition: the `return` it ended with, if any. */
+  private branch(stmts: Stmt[], env: Env, cond: string): Return | undefined {
+    this.conds.push(cond);
+    try { this.execBlock(stmts, env); } catch (e) { if (e instanceof Return) return e; throw e; } finally { this.conds.pop(); }
+    return undefined;
+  }
+
   private iterate(v: Value): { items: Value[]; count?: Dim } | undefined {
     if (v.t === 'list' || v.t === 'dict') return itemsOf(v);
     if (v.t === 'module' && v.node.container) return { items: [...v.node.children.values()].map((n) => (n ? { t: 'module', node: n } : NONE)), count: v.node.count };
     return undefined;
+  }
+
+  /** `self.NAME = v` (or `setattr`): registered as torch/Paddle do, conditional where a branch is undecided. */
+  private setOn(node: ModNode, name: string, v: Value, site: Site): void {
+    if (v.t === 'alt') { this.eachAlt(v, (x) => { this.setOn(node, name, x, site); return NONE; }); return; }
+    this.registering(node, name, site, () => node.setAttr(name, v));
   }
 
   private assign(target: Expr, v: Value, env: Env): void {
@@ -1009,12 +1162,12 @@ export class Interpreter {
           obj.node.setAttr(target.name, { t: 'module', node: list });
           return;
         }
-        obj.node.setAttr(target.name, v);
-        this.markCond(obj.node, target.name);
+        this.setOn(obj.node, target.name, v, { file: env.file.path, pos: target.pos });
         return;
       }
       case 'list': {
-        const items = v.t === 'list' && v.items.length === target.items.length ? v.items : undefined;
+        const seq = v.t === 'dict' && v.record ? [...v.entries.values()] : v.t === 'list' ? v.items : undefined;
+        const items = seq && seq.length === target.items.length ? seq : undefined;
         target.items.forEach((t, i) => this.assign(t.k === 'splat' ? t.e : t, items ? items[i] : UNKNOWN, env));
         return;
       }
@@ -1158,9 +1311,10 @@ export class Interpreter {
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
-      case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg));
+      case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
-      case 'list': case 'dict': case 'str': return { t: 'method', recv: obj, name };
+      case 'dict': return (obj.record && obj.entries.get(name)) || { t: 'method', recv: obj, name };
+      case 'list': case 'str': return { t: 'method', recv: obj, name };
       case 'file': {
         const c = obj.file.classes.get(name);
         if (c) return { t: 'class', def: c, file: obj.file };
@@ -1190,6 +1344,7 @@ export class Interpreter {
       case 'name': return this.lookup(e.id, env);
       case 'attr': {
         const obj = this.eval(e.obj, env);
+        if (obj.t === 'alt') return alt(obj.cond, this.attr(obj.a, e.name) ?? UNKNOWN, this.attr(obj.b, e.name) ?? UNKNOWN);
         return obj.t === 'unknown' && obj.gap ? obj : this.attr(obj, e.name) ?? UNKNOWN;
       }
       case 'call': {
@@ -1232,6 +1387,8 @@ export class Interpreter {
         if (obj.t === 'unknown') return UNKNOWN;
         const idx = this.eval(e.index, env);
         if (obj.t === 'ref' && /(^|\.)activations\.ACT2FN$/.test(obj.q)) return this.activation(obj.q, idx, { file: env.file.path, pos: e.pos });
+        if (obj.t === 'alt') return alt(obj.cond, this.indexValue(obj.a, e, env), this.indexValue(obj.b, e, env));
+        if (obj.t === 'tensor') return tensorIndex(obj, (e.index.k === 'list' && e.index.tuple ? e.index.items : [e.index]).map((x) => this.indexItem(x, env)));
         const i = idx.t === 'num' && typeof idx.d === 'number' ? idx.d : undefined;
         if (obj.t === 'list' && i !== undefined) return obj.items[i < 0 ? i + obj.items.length : i] ?? UNKNOWN;
         if (obj.t === 'list' && e.index.k === 'slice') {
@@ -1244,6 +1401,14 @@ export class Interpreter {
           const c = i !== undefined ? obj.node.children.get(String(i < 0 ? i + obj.node.children.size : i)) : idx.t === 'str' ? obj.node.children.get(idx.v) : undefined;
           return c ? { t: 'module', node: c } : UNKNOWN;
         }
+        if (obj.t === 'str' && (i !== undefined || e.index.k === 'slice')) {
+          // `op[0]`, `op[1:]` of a known string (a block spec's letters and digits).
+          const chars = { t: 'list' as const, items: [...obj.v].map((c): Value => ({ t: 'str', v: c })) };
+          const vars = new Map<string, Value>([['\u0000s', chars]]);
+          const got = this.eval({ ...e, obj: { k: 'name', id: '\u0000s', pos: e.pos } }, { vars, file: env.file, parent: env });
+          return got.t === 'list' ? { t: 'str', v: got.items.map((c) => (c as { v: string }).v).join('') } : got;
+        }
+        if (obj.t === 'dict' && obj.record && i !== undefined) return [...obj.entries.values()][i < 0 ? i + obj.entries.size : i] ?? UNKNOWN;
         if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? (obj.partial ? { t: 'unknown', gap: obj.partial } : UNKNOWN);
         if (obj.t === 'dict' && idx.t === 'num' && typeof idx.d === 'number') return obj.entries.get(renderDim(idx.d)) ?? UNKNOWN;
         if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);
@@ -1255,7 +1420,21 @@ export class Interpreter {
         }
         return UNKNOWN;
       }
-      case 'cond': return this.decide(this.eval(e.test, env), e.test) ? this.eval(e.then, env) : this.eval(e.else, env);
+      case 'cond': {
+        const test = this.eval(e.test, env);
+        if (truthy(test) !== undefined || isProbe(e.test)) return this.decide(test, e.test) ? this.eval(e.then, env) : this.eval(e.else, env);
+        // Nothing decides it: both values, each where its condition holds (a layer class, a size: alternatives, or a gap).
+        const text = `\`${exprText(e.test)}\``;
+        this.conds.push(text);
+        let yes: Value;
+        try { yes = this.eval(e.then, env); } finally { this.conds.pop(); }
+        this.conds.push(negate([text]));
+        let v: Value;
+        try { v = alt(text, yes, this.eval(e.else, env)); } finally { this.conds.pop(); }
+        // In an installed package's file the keys it makes conditional say so themselves (`conditional`).
+        if (v.t === 'alt' && !this.host.installedFile?.(env.file)) this.note(`condition ${text} (line ${e.test.pos.line + 1}) could not be decided: what each value gives is listed as conditional on it`);
+        return v;
+      }
       case 'compare': return this.compare(e, env);
       case 'boolop': {
         const l = this.eval(e.l, env);
@@ -1269,6 +1448,28 @@ export class Interpreter {
       case 'splat': return this.eval(e.e, env);
       default: return UNKNOWN;
     }
+  }
+
+  /** `v[…]` with the index of `e`, for each alternative of a value picked by a condition. */
+  private indexValue(v: Value, e: Extract<Expr, { k: 'index' }>, env: Env): Value {
+    const vars = new Map<string, Value>([['\u0000v', v]]);
+    return this.eval({ ...e, obj: { k: 'name', id: '\u0000v', pos: e.pos } }, { vars, file: env.file, owner: env.owner, self: env.self, parent: env });
+  }
+
+  /** One position of a tensor index, its slice bounds evaluated. */
+  private indexItem(x: Expr, env: Env): IndexItem {
+    if (x.k === 'unknown' && x.text === '...') return { k: 'ellipsis' };
+    if (x.k === 'none') return { k: 'none' };
+    if (x.k === 'slice') {
+      const bound = (b: Expr | undefined) => (b ? asDim(this.eval(b, env)) ?? null : undefined);
+      const [start, stop, step] = [bound(x.start), bound(x.stop), bound(x.step)];
+      if (start === null || stop === null || step === null) return { k: 'unknown' };
+      return { k: 'slice', start, stop, step };
+    }
+    const v = this.eval(x, env);
+    if (v.t === 'tensor') return { k: 'tensor', t: v };
+    if (v.t === 'none') return { k: 'none' };
+    return v.t === 'num' || v.t === 'sym' || v.t === 'bool' ? { k: 'int' } : { k: 'unknown' };
   }
 
   private args(args: Arg[], env: Env): CallArgs {
@@ -1325,6 +1526,8 @@ export class Interpreter {
 
   private compare(e: Extract<Expr, { k: 'compare' }>, env: Env): Value {
     const vals = e.items.map((x) => this.eval(x, env));
+    // `coords < 0` on a tensor: a bool tensor of the broadcast shape.
+    if (vals.length === 2 && vals.some((v) => v.t === 'tensor')) return this.binop(e.ops[0] === '===' ? '==' : e.ops[0], vals[0], vals[1]);
     let result = true;
     for (let i = 0; i < e.ops.length; i++) {
       const r = this.compareOne(e.ops[i], vals[i], vals[i + 1]);
@@ -1369,22 +1572,14 @@ export class Interpreter {
   }
 
   private binop(op: string, a: Value, b: Value): Value {
+    if (a.t === 'alt') return alt(a.cond, this.binop(op, a.a, b), this.binop(op, a.b, b));
+    if (b.t === 'alt') return alt(b.cond, this.binop(op, a, b.a), this.binop(op, a, b.b));
     if (a.t === 'list' && b.t === 'list' && op === '+') return { t: 'list', items: [...a.items, ...b.items], tuple: a.tuple };
     if (a.t === 'list' && op === '*') { const n = asDim(b); return typeof n === 'number' && n * a.items.length <= MAX_RANGE ? { t: 'list', items: Array.from({ length: n }, () => a.items).flat(), tuple: a.tuple } : UNKNOWN; }
     if (a.t === 'str' && b.t === 'str' && op === '+') return a.v.length + b.v.length <= MAX_STR ? { t: 'str', v: a.v + b.v } : UNKNOWN;
     if (a.t === 'str' && op === '%') return percentFormat(a.v, b);
-    if (a.t === 'tensor' || b.t === 'tensor') {
-      const ts = [a, b].filter((v) => v.t === 'tensor') as Extract<Value, { t: 'tensor' }>[];
-      const wide = ts.reduce((x, y) => ((y.shape?.length ?? 0) > (x.shape?.length ?? 0) ? y : x));
-      // Two tensors broadcast: right-aligned, a 1 takes the other's size (`x[:, :, None] - x[:, None, :]`).
-      if (a.t === 'tensor' && b.t === 'tensor' && a.shape && b.shape) {
-        const n = Math.max(a.shape.length, b.shape.length);
-        const at = (sh: Dim[], i: number): Dim => sh[i - (n - sh.length)] ?? 1;
-        const shape = Array.from({ length: n }, (_, i) => { const x = at(a.shape!, i), y = at(b.shape!, i); return x === 1 ? y : x; });
-        return { ...wide, shape, param: false };
-      }
-      return { ...wide, param: false };
-    }
+    // A tensor and a number or another tensor: broadcast, with torch's dtype promotion.
+    if (a.t === 'tensor' || b.t === 'tensor') return (a.t === 'tensor' || asDim(a) !== undefined) && (b.t === 'tensor' || asDim(b) !== undefined) ? tensorBinop(op, a, b) : { ...(a.t === 'tensor' ? a : b as TensorVal), shape: undefined, param: false };
     const o = BIN_OPS[op];
     const x = asDim(a);
     const y = asDim(b);
@@ -1424,6 +1619,40 @@ function registers(stmts: Stmt[]): boolean {
       case 'expr': return inExpr(s.e);
       case 'if': return registers(s.body) || registers(s.orelse);
       case 'for': return registers(s.body);
+      default: return false;
+    }
+  });
+}
+
+/** Whether statements build something that may be a layer: a call of a capitalised name (`Block(…)`, `nn.Linear(…)`). */
+function constructs(stmts: Stmt[]): boolean {
+  const inExpr = (e: Expr | undefined): boolean => {
+    if (!e) return false;
+    switch (e.k) {
+      case 'call': {
+        const name = e.fn.k === 'name' ? e.fn.id : e.fn.k === 'attr' ? e.fn.name : '';
+        return /^[A-Z]/.test(name) || inExpr(e.fn) || e.args.some((a) => inExpr(a.value));
+      }
+      case 'attr': return inExpr(e.obj);
+      case 'bin': return inExpr(e.l) || inExpr(e.r);
+      case 'list': return e.items.some(inExpr);
+      case 'dict': return e.entries.some((x) => inExpr(x.key) || inExpr(x.value));
+      case 'index': return inExpr(e.obj) || inExpr(e.index);
+      case 'cond': return inExpr(e.then) || inExpr(e.else);
+      case 'comp': return inExpr(e.elt);
+      case 'splat': return inExpr(e.e);
+      default: return false;
+    }
+  };
+  return stmts.some((s) => {
+    switch (s.k) {
+      case 'assign': return inExpr(s.value);
+      case 'augassign': return inExpr(s.value);
+      case 'expr': return inExpr(s.e);
+      case 'return': return inExpr(s.value);
+      case 'if': return constructs(s.body) || constructs(s.orelse);
+      case 'for': return constructs(s.body);
+      case 'other': return constructs(s.body ?? []);
       default: return false;
     }
   });

@@ -48,8 +48,8 @@ export type Stmt = (
   | { k: 'return'; value?: Expr }
   | { k: 'def'; fn: FunctionDef }
   | { k: 'raise' }
-  /** Not followed; `loop` names a loop whose body may register modules (`while`), for a note when it runs. */
-  | { k: 'other'; loop?: string }
+  /** Not followed; `loop` names a loop (`while`) and `body` its statements: a gap when they may register modules. */
+  | { k: 'other'; loop?: string; body?: Stmt[] }
 ) & { pos: Pos };
 
 export interface Param {
@@ -66,6 +66,8 @@ export interface FunctionDef {
   name: string; params: Param[]; body: Stmt[]; pos: Pos;
   /** Decorators as written (`classmethod`, `staticmethod`, `register_model`, `REGISTRY.register("x")`). */
   decorators?: Expr[];
+  /** Python's `@property`: reading the attribute runs it. */
+  property?: boolean;
 }
 
 export interface ClassDef {

@@ -49,10 +49,21 @@ export function fromInstalledSource(q: string): boolean {
 export function strMethod(v: string, name: string, args: CallArgs): Value {
   const a = args.pos[0];
   switch (name) {
-    case 'split': {
+    case 'split': case 'rsplit': {
+      const max = args.pos[1] ?? args.kw.get('maxsplit');
+      if (max && !(max.t === 'num' && max.d === -1)) return UNKNOWN;
       const parts = a?.t === 'str' ? v.split(a.v) : v.trim().split(/\s+/);
       return { t: 'list', items: parts.map((p) => ({ t: 'str', v: p })) };
     }
+    case 'isdigit': case 'isnumeric': case 'isdecimal': return { t: 'bool', v: /^\d+$/.test(v) };
+    case 'isalpha': return { t: 'bool', v: /^[A-Za-z]+$/.test(v) };
+    case 'lstrip': case 'rstrip': {
+      if (a && a.t !== 'str') return UNKNOWN;
+      const set = a ? `[${a.v.replace(/[\]\\^-]/g, '\\$&')}]+` : '\\s+';
+      return { t: 'str', v: v.replace(new RegExp(name === 'lstrip' ? `^${set}` : `${set}$`), '') };
+    }
+    case 'find': return a?.t === 'str' ? { t: 'num', d: v.indexOf(a.v) } : UNKNOWN;
+    case 'count': return a?.t === 'str' && a.v ? { t: 'num', d: v.split(a.v).length - 1 } : UNKNOWN;
     case 'lower': return { t: 'str', v: v.toLowerCase() };
     case 'upper': return { t: 'str', v: v.toUpperCase() };
     case 'strip': return { t: 'str', v: v.trim() };
@@ -87,6 +98,9 @@ export function exprText(e: Expr): string {
     case 'name': return e.id;
     case 'attr': return `${exprText(e.obj)}.${e.name}`;
     case 'num': return String(e.v);
+    case 'str': return JSON.stringify(e.v);
+    case 'bool': return e.v ? 'True' : 'False';
+    case 'none': return 'None';
     case 'compare': return e.items.map(exprText).reduce((a, b, i) => `${a} ${e.ops[i - 1]} ${b}`);
     case 'call': return `${exprText(e.fn)}(…)`;
     case 'unary': return `${e.op === 'not' ? 'not ' : e.op}${exprText(e.e)}`;

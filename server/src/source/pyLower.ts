@@ -76,6 +76,8 @@ function lazyClass(text: string, b: Block, problems: Problems): ClassDef | undef
   const methods = new LazyMap<FunctionDef>();
   const fields: ClassField[] = [];
   for (const m of members) {
+    // A property's `@x.setter` keeps the getter in place (the getter is what reading the attribute runs).
+    if (m.kind === 'def' && /^\s*@\w+\.(setter|deleter)\b/.test(body.slice(m.start, m.end))) continue;
     if (m.kind === 'def') methods.later(m.name!, guarded(problems, b.row + m.row, () => lowerMember(m)?.methods.get(m.name!)));
     else if (m.kind === 'other') fields.push(...(lowerMember(m)?.fields ?? []));
   }
@@ -263,6 +265,10 @@ function classDef(n: Node): ClassDef | undefined {
     if (d?.type === 'function_definition') {
       const f = functionDef(d);
       if (f && c !== d) f.decorators = decorators(c);
+      // `@property` makes reading the attribute run the method; its `@x.setter`/`@x.deleter` keeps the getter's place.
+      const decos = c.type === 'decorated_definition' ? named(c).filter((x) => x.type === 'decorator').map((x) => x.text) : [];
+      if (f && decos.some((t) => /^@\w+\.(setter|deleter)$/.test(t)) && methods.get(f.name)?.property) continue;
+      if (f && decos.some((t) => /^@(builtins\.)?(property|cached_property|functools\.cached_property)$/.test(t))) f.property = true;
       if (f) methods.set(f.name, f);
     } else if (c.type === 'expression_statement' && named(c)[0]?.type === 'assignment') {
       const a = named(c)[0];
@@ -366,8 +372,10 @@ function stmtAt(n: Node): Stmt[] {
     }
     case 'raise_statement':
       return [{ k: 'raise', pos }];
-    case 'while_statement':
-      return [{ k: 'other', loop: 'while', pos }];
+    case 'while_statement': {
+      const body = field(n, 'body');
+      return [{ k: 'other', loop: 'while', body: body ? block(body) : [], pos }];
+    }
     case 'with_statement':
     case 'try_statement': {
       const body = field(n, 'body');

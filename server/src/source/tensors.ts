@@ -62,8 +62,9 @@ export function tensorFactory(fw: Framework, name: string, args: CallArgs, site:
       const start = a.get('end') ? asDim(a.get('start')) : 0;
       const end = asDim(a.get('end') ?? a.get('start'));
       const step = asDim(a.get('step')) ?? 1;
-      const n = start !== undefined && end !== undefined ? (step === 1 ? opDim('-', end, start) : opDim('//', opDim('-', end, start), step)) : undefined;
       const floaty = [a.get('start'), a.get('end'), a.get('step')].some(isFloat);
+      // ceil((end - start) / step) elements, as `range` has; float bounds are not counted here.
+      const n = start !== undefined && end !== undefined && !floaty ? (step === 1 ? opDim('-', end, start) : opDim('//', opDim('+', opDim('-', end, start), opDim('-', step, 1)), step)) : undefined;
       return mk(n !== undefined ? [n] : undefined, dtypeArg ?? asDtype(a.get('dtype')) ?? (floaty ? 'F32' : 'I64'), site);
     }
     case 'linspace': {
@@ -92,7 +93,29 @@ export function tensorFactory(fw: Framework, name: string, args: CallArgs, site:
       const lens = ins.map((v) => (v.t === 'tensor' && v.shape?.length === 1 ? v.shape[0] : undefined));
       if (!lens.length || lens.some((d) => d === undefined)) return undefined;
       const dtype = ins[0].t === 'tensor' ? ins[0].dtype : 'I64';
-      return { t: 'list', items: ins.map(() => mk(lens as Dim[], dtype, site)), tuple: true };
+      // indexing="xy" (numpy's and Paddle's default is "ij" in torch and paddle alike) swaps the first two.
+      const xy = args.kw.get('indexing')?.t === 'str' && (args.kw.get('indexing') as { v: string }).v === 'xy' && lens.length >= 2;
+      const out = xy ? [lens[1], lens[0], ...lens.slice(2)] : lens;
+      return { t: 'list', items: ins.map(() => mk(out as Dim[], dtype, site)), tuple: true };
+    }
+    case 'cat': case 'concat': case 'concatenate': {
+      // torch.cat(ts, dim=0) / paddle.concat(x, axis=0): the sizes along the axis add up.
+      const list = args.pos[0] ?? args.kw.get('tensors') ?? args.kw.get('x');
+      const axis = asDim(args.pos[1] ?? args.kw.get('dim') ?? args.kw.get('axis')) ?? 0;
+      if (list?.t !== 'list' || !list.items.length || typeof axis !== 'number') return undefined;
+      const ts = list.items.filter((v): v is TensorVal => v.t === 'tensor');
+      if (ts.length !== list.items.length) return undefined;
+      const rank = ts[0].shape?.length;
+      if (rank === undefined || ts.some((x) => x.shape?.length !== rank)) return mk(undefined, ts[0].dtype, site);
+      const i = axis < 0 ? axis + rank : axis;
+      const out = [...ts[0].shape!];
+      out[i] = ts.slice(1).reduce<Dim>((acc, x) => opDim('+', acc, x.shape![i]), out[i]);
+      return mk(out, promoted(ts), site);
+    }
+    case 'outer': case 'ger': {
+      const [x, y] = args.pos;
+      if (x?.t !== 'tensor' || y?.t !== 'tensor') return undefined;
+      return mk(x.shape?.length === 1 && y.shape?.length === 1 ? [x.shape[0], y.shape[0]] : undefined, promoted([x, y]), site);
     }
     case 'flatten': {
       const src = args.pos[0];
@@ -104,12 +127,16 @@ export function tensorFactory(fw: Framework, name: string, args: CallArgs, site:
       const lit = a0?.t === 'num' || a0?.t === 'sym' ? { shape: [], dtype: a0.t === 'num' && !a0.float && typeof a0.d === 'number' && Number.isInteger(a0.d) ? 'I64' : 'F32' } : a0 ? literalShape(a0) : undefined;
       return mk(lit?.shape, dtypeArg ?? asDtype(args.pos[1]) ?? lit?.dtype ?? 'F32', site);
     }
-    case 'tril': case 'triu': case 'exp': case 'log': case 'sqrt': case 'clone': {
+    case 'tril': case 'triu': case 'clone': {
       const src = args.pos[0];
       return src?.t === 'tensor' ? mk(src.shape, src.dtype, site) : undefined;
     }
-    default:
-      return undefined;
+    default: {
+      // torch.log2(x), torch.clamp(x, min=…), torch.cumsum(x, dim): the method of the same name on x.
+      const src = args.pos[0];
+      if (src?.t !== 'tensor' || !ELEMENTWISE.has(name)) return undefined;
+      return tensorMethod(src, name, { pos: args.pos.slice(1), kw: args.kw });
+    }
   }
 }
 
@@ -125,6 +152,88 @@ export function tensorAttr(t: TensorVal, name: string): Value | undefined {
   }
 }
 
+/** Functions of a tensor that keep its shape (and, for integers, its dtype unless FLOAT_RESULT says otherwise). */
+const ELEMENTWISE = new Set(['exp', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'reciprocal',
+  'abs', 'sign', 'neg', 'floor', 'ceil', 'round', 'trunc', 'clamp', 'clip', 'clamp_min', 'clamp_max', 'pow', 'cumsum', 'cumprod', 'relu']);
+/** On an integer tensor these give the default float dtype (torch's and Paddle's promotion). */
+const FLOAT_RESULT = new Set(['exp', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'reciprocal']);
+const isFloatDtype = (d: string) => /^(F|BF)\d+$/.test(d);
+
+/** The dtype two tensors combine to: a float one wins, else the first's. */
+function promoted(ts: TensorVal[]): string {
+  return ts.find((x) => isFloatDtype(x.dtype))?.dtype ?? ts[0].dtype;
+}
+
+/** Sizes broadcast right-aligned: a 1 takes the other's size (`x[:, :, None] - x[:, None, :]`). */
+function broadcast(a: Dim[], b: Dim[]): Dim[] {
+  const n = Math.max(a.length, b.length);
+  const at = (sh: Dim[], i: number): Dim => sh[i - (n - sh.length)] ?? 1;
+  return Array.from({ length: n }, (_, i) => { const x = at(a, i), y = at(b, i); return x === 1 ? y : x; });
+}
+
+/**
+ * `a OP b` where one side is a tensor: the broadcast shape, and the dtype torch gives — true division
+ * and a Python float make an integer tensor float, a comparison is bool.
+ */
+export function tensorBinop(op: string, a: Value, b: Value): TensorVal {
+  const ts = [a, b].filter((v): v is TensorVal => v.t === 'tensor');
+  const wide = ts.reduce((x, y) => ((y.shape?.length ?? 0) > (x.shape?.length ?? 0) ? y : x));
+  const shapes = [a, b].map((v) => (v.t === 'tensor' ? v.shape : []));
+  const shape = shapes[0] && shapes[1] ? broadcast(shapes[0], shapes[1]) : undefined;
+  let dtype = promoted(ts);
+  if (/^(<|<=|>|>=|==|!=)$/.test(op)) dtype = 'BOOL';
+  else if (!isFloatDtype(dtype) && (op === '/' || [a, b].some(isFloat))) dtype = 'F32';
+  return { ...wide, shape, dtype, param: false, buffer: undefined };
+}
+
+/** One position of a tensor index: `:`/`a:b:c`, `None`, `...`, an integer, an index tensor, or something not followed. */
+export type IndexItem =
+  | { k: 'slice'; start?: Dim; stop?: Dim; step?: Dim }
+  | { k: 'none' } | { k: 'ellipsis' } | { k: 'int' } | { k: 'tensor'; t: TensorVal } | { k: 'unknown' };
+
+/** A slice's length along a dimension of size `n`: exact when the numbers are known, or `n - a` for `[a:]` / `[:-a]`. */
+function sliceLen(n: Dim, s: Extract<IndexItem, { k: 'slice' }>): Dim | undefined {
+  const { start, stop } = s;
+  const step = s.step ?? 1;
+  if (typeof n === 'number' && [start, stop, step].every((x) => x === undefined || typeof x === 'number')) {
+    const st = step as number;
+    if (st <= 0) return undefined;
+    const clamp = (x: number | undefined, dflt: number) => (x === undefined ? dflt : Math.min(Math.max(x < 0 ? x + n : x, 0), n));
+    const lo = clamp(start as number | undefined, 0), hi = clamp(stop as number | undefined, n);
+    return Math.max(0, Math.ceil((hi - lo) / st));
+  }
+  if (step !== 1) return undefined;
+  if (stop === undefined && (start === undefined || (typeof start === 'number' && start >= 0))) return opDim('-', n, start ?? 0);
+  if (start === undefined && typeof stop === 'number' && stop < 0) return opDim('-', n, -stop);
+  return undefined;
+}
+
+/** `x[…]`: the shape numpy-style basic indexing gives, and one index tensor (a gather) in first place. */
+export function tensorIndex(t: TensorVal, items: IndexItem[]): Value {
+  const keep = (shape: Dim[] | undefined, dtype = t.dtype): TensorVal => ({ ...t, shape, dtype, param: false, buffer: undefined });
+  const s = t.shape;
+  if (!s || items.some((i) => i.k === 'unknown')) return keep(undefined);
+  if (items.length === 1 && items[0].k === 'tensor') {
+    const idx = items[0].t;
+    // A bool mask selects a count inference does not know; integer indices gather whole rows.
+    if (idx.dtype === 'BOOL' || !idx.shape) return keep(undefined);
+    return keep([...idx.shape, ...s.slice(1)]);
+  }
+  if (items.some((i) => i.k === 'tensor') || items.filter((i) => i.k === 'ellipsis').length > 1) return keep(undefined);
+  const used = items.filter((i) => i.k === 'slice' || i.k === 'int').length;
+  if (used > s.length) return keep(undefined);
+  const out: Dim[] = [];
+  let d = 0;
+  for (const it of items) {
+    if (it.k === 'none') out.push(1);
+    else if (it.k === 'ellipsis') { const n = s.length - used; out.push(...s.slice(d, d + n)); d += n; }
+    else if (it.k === 'int') d++;
+    else if (it.k === 'slice') { const n = sliceLen(s[d++], it); if (n === undefined) return keep(undefined); out.push(n); }
+  }
+  out.push(...s.slice(d));
+  return keep(out);
+}
+
 const TO_DTYPE: Record<string, string> = table({ float: 'F32', half: 'F16', double: 'F64', long: 'I64', int: 'I32', bool: 'BOOL', bfloat16: 'BF16' });
 
 /** Methods that keep a tensor a tensor; undefined when the method is not one inference follows. */
@@ -132,6 +241,7 @@ export function tensorMethod(t: TensorVal, name: string, args: CallArgs): Value 
   const keep = (shape: Dim[] | undefined, dtype = t.dtype): TensorVal => ({ ...t, shape, dtype, param: false });
   const s = t.shape;
   if (TO_DTYPE[name]) return keep(s, TO_DTYPE[name]);
+  if (ELEMENTWISE.has(name) && name !== 'cumsum' && name !== 'cumprod') return keep(s, FLOAT_RESULT.has(name) && !isFloatDtype(t.dtype) ? 'F32' : t.dtype);
   switch (name) {
     case 'to': case 'type': case 'astype': case 'cast': {
       const dt = asDtype(args.kw.get('dtype') ?? args.pos.find((v) => asDtype(v) !== undefined));
@@ -218,9 +328,21 @@ export function tensorMethod(t: TensorVal, name: string, args: CallArgs): Value 
       const i = d < 0 ? d + s.length : d;
       return keep(keepdim?.t === 'bool' && keepdim.v ? s.map((x, j) => (j === i ? 1 : x)) : s.filter((_, j) => j !== i));
     }
+    case 'cumsum': case 'cumprod': return keep(s, t.dtype === 'BOOL' ? 'I64' : t.dtype);
+    case 'outer': case 'ger': {
+      const o = args.pos[0];
+      return o?.t === 'tensor' && s?.length === 1 && o.shape?.length === 1 ? keep([s[0], o.shape[0]], promoted([t, o])) : keep(undefined);
+    }
+    case 'type_as': return args.pos[0]?.t === 'tensor' ? keep(s, args.pos[0].dtype) : keep(s);
+    case 'mul': case 'add': case 'sub': case 'div': {
+      const o = args.pos[0];
+      return o ? tensorBinop(name === 'div' ? '/' : '*', t, o) : keep(s);
+    }
+    // In place: the tensor keeps its shape and dtype.
+    case 'mul_': case 'add_': case 'sub_': case 'div_':
+    case 'numel': return s ? num(s.reduce<Dim>((a, b) => opDim('*', a, b), 1)) : undefined;
     case 'contiguous': case 'clone': case 'detach': case 'fill_': case 'zero_': case 'normal_': case 'uniform_':
     case 'triu_': case 'tril_': case 'triu': case 'tril': case 'masked_fill': case 'masked_fill_': case 'requires_grad_':
-    case 'mul': case 'add': case 'sub': case 'div': case 'mul_': case 'add_': case 'exp': case 'log': case 'sqrt': case 'abs':
     case 'cpu': case 'cuda': case 'numpy': case 'copy_':
       return keep(s);
     default:

@@ -42,8 +42,11 @@ export class ModNode {
   readonly attrs = new Map<string, Value>();
   /** ModuleList/LayerList/Sequential built over a symbolic count: the count, for binding it from the other side's layers. */
   count?: Dim;
-  /** Entries registered inside a branch of a condition nothing decides: name → the condition (`\`config.use_bias\``, `not \`…\``). */
-  readonly cond = new Map<string, string>();
+  /**
+   * Entries registered inside a branch of a condition nothing decides: name → the condition's parts,
+   * relative to this module (`\`config.use_bias\``, `not \`…\``); alternatives.ts merges re-registrations.
+   */
+  readonly cond = new Map<string, readonly string[]>();
   /** What was not followed in building this module: `name` is the attribute it went into (none: the module itself). */
   gaps: { name?: string; gap: Gap }[] = [];
   /** A plain instance of a class deriving from an outside class that was not read: it may be a layer. */
@@ -133,8 +136,13 @@ export type Value =
   | { t: 'unknown'; gap?: Gap }
   /** `partial`: a loop inference skipped would have added to it — its length and items are not all known. */
   | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim; partial?: Gap }
-  /** `count`: filled in a loop over a symbolic count (its `len()`); `partial` as for lists. */
-  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap }
+  /**
+   * `count`: filled in a loop over a symbolic count (its `len()`); `partial` as for lists; `record`: an
+   * instance of a namedtuple class of that name, its fields in order (attributes and positions).
+   */
+  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap; record?: string }
+  /** `collections.namedtuple(…)`: calling it makes a record. */
+  | { t: 'record'; name: string; fields: string[]; defaults: Value[] }
   | { t: 'module'; node: ModNode }
   | TensorVal
   /** Something outside the workspace, by qualified name (`torch.nn.Linear`, `math.sqrt`). */
@@ -158,7 +166,12 @@ export type Value =
   /** A method of a value the interpreter models (`ModuleList.append`, `tensor.unsqueeze`). */
   | { t: 'method'; recv: Value; name: string }
   /** `functools.partial(nn.LayerNorm, eps=1e-6)`: a callable with some arguments filled in. */
-  | { t: 'partial'; fn: Value; args: CallArgs };
+  | { t: 'partial'; fn: Value; args: CallArgs }
+  /**
+   * One of two values by a condition nothing decides (`A if c else B`, a function returning early in
+   * an undecided branch): `a` where `cond` holds, `b` where it does not.
+   */
+  | { t: 'alt'; cond: string; a: Value; b: Value };
 
 /** A configuration class (`BertConfig`, a user `@dataclass`): read for its fields, never instantiated. */
 export interface ConfigClass { def: ClassDef; file: SourceFile }
