@@ -99,6 +99,7 @@ export function effectOf(param: string, key: string, classValue: SetValue | null
     return 'outputs will differ (~1e-3 in a ViT or BERT)';
   }
   if (/act/.test(both)) return 'the activation differs: outputs will differ';
+  if (/head/.test(both)) return 'attention splits into another number of heads: outputs will differ';
   if (/bias/.test(both)) return 'the biases the checkpoint has would have no parameter to load into';
   return 'the class is built differently from the checkpoint';
 }

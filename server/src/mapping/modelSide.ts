@@ -9,7 +9,7 @@ import { formatSetValue } from './parse';
 import type { SideData } from './sideData';
 import { lineOf } from './locate';
 import { MappingFile, SetValue } from './syntax';
-import { HardBinding, bindModelSide } from './bindModel';
+import { DEFAULT_FROM, HardBinding, bindModelSide } from './bindModel';
 import { ConfigValues, readConfigBeside } from '../source/configJson';
 import { LoadedModel, SourceError, loadModelSource } from '../source/loadModel';
 
@@ -48,7 +48,7 @@ export async function loadModelSide(req: ModelSideRequest): Promise<ModelSideRes
     }
   }
   const info = bindModelSide({ model, written: req.written, role: req.role, file: req.file, other: concrete, hard });
-  const differs = cfg ? configDiffers(model, cfg, req.file) : [];
+  const differs = cfg ? configDiffers(model, cfg, req.file, info) : [];
   return { ok: true, info: differs.length ? { ...info, configDiffers: differs } : info };
 }
 
@@ -57,17 +57,20 @@ export async function loadModelSide(req: ModelSideRequest): Promise<ModelSideRes
  * binds nothing by itself: where the class's value (a `set` line, else its default) differs, the port
  * is built differently from the checkpoint. Values named alike are bound by name, so never differ here.
  */
-function configDiffers(model: LoadedModel, cfg: ConfigValues, file: MappingFile): ConfigDiffer[] {
+function configDiffers(model: LoadedModel, cfg: ConfigValues, file: MappingFile, info: CheckpointInfo): ConfigDiffer[] {
   const sets = new Map<string, { value: SetValue; line: number }>();
   for (const item of file.items) if (item.kind === 'set' && item.name && item.value) sets.set(item.name.text, { value: item.value.value, line: lineOf(file, item.start) + 1 });
   const out: ConfigDiffer[] = [];
   for (const m of configMatches(constructorParams(model), cfg.values)) {
     if (m.exact) continue;
     const set = sets.get(m.param);
-    const classValue = set ? set.value : m.dflt;
+    // A size the tensors bound is what the class will be built with (a shape-mismatch says otherwise).
+    const bound = info.bindings?.[m.param];
+    const byShapes = !set && bound && bound.from !== DEFAULT_FROM ? bound : undefined;
+    const classValue = set ? set.value : byShapes ? byShapes.value : m.dflt;
     if (classValue === undefined || sameValue(classValue, m.value)) continue;
     out.push({ param: m.param, classValue: classValue === null ? 'None' : formatSetValue(classValue),
-      classFrom: set ? `\`set ${m.param}\` on line ${set.line}` : "the class's default", key: m.key, configValue: formatSetValue(m.value),
+      classFrom: set ? `\`set ${m.param}\` on line ${set.line}` : byShapes ? byShapes.from : "the class's default", key: m.key, configValue: formatSetValue(m.value),
       file: cfg.file, effect: effectOf(m.param, m.key, classValue, m.value) });
   }
   return out;

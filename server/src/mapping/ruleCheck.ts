@@ -4,6 +4,7 @@
  * dtype, roles, layer sets. A rule's result depends only on its own text and the sides, which is what
  * lets the analyzer cache it across edits of other lines.
  */
+import { classDtypeMessage, loaderCasts } from './loaderDtype';
 import * as path from 'node:path';
 import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
@@ -225,7 +226,19 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       }
     }
   }
-  // A model source's dtype is whatever it is loaded as (`load_state_dict` casts), so only checkpoints are compared.
+  // Into a model class, its loader decides (loaderDtype.ts): torch casts, so only an explicit cast that is undone
+  // on load is worth a word; Paddle refuses, so any other dtype is an error convert would refuse too.
+  const explicitCast = rule.transforms.some((t) => t.name.text === 'cast');
+  if (out.dtype !== target.dtype && target.dtype && isModelSource(tgt) && !isModelSource(src) && (explicitCast || !loaderCasts(tgt))) {
+    const refuses = !loaderCasts(tgt);
+    const castAt = rule.transforms.find((t) => t.name.text === 'cast');
+    const fix = refuses && CAST_DTYPES.includes(target.dtype)
+      ? [{ title: castAt ? `Cast to ${target.dtype}` : `Add \`| cast(${target.dtype})\``, edits: [castAt ? { start: castAt.start, end: castAt.end, newText: `cast(${target.dtype})` } : { start: rule.end, end: rule.end, newText: ` | cast(${target.dtype})` }] }]
+      : undefined;
+    problems.push({ code: 'dtype-mismatch', severity: refuses ? 'error' : 'warning', span: castAt ?? tpat, related, fixes: fix,
+      message: classDtypeMessage(tgt, target.key, out.dtype, target.dtype) });
+  }
+  // A model source's dtype is whatever it is loaded as, so as a source only checkpoints are compared.
   if (out.dtype !== target.dtype && target.dtype && !isModelSource(src) && !isModelSource(tgt)) {
     const canCast = CAST_DTYPES.includes(target.dtype);
     problems.push({ code: 'dtype-mismatch', severity: 'warning', span: tpat, related,
@@ -240,7 +253,11 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   const b = keyRole(target.key).layer;
   const layerConflict = a !== undefined && b !== undefined && a !== b ? `layer ${a} is mapped to layer ${b}` : undefined;
   if (conflict || layerConflict) {
-    problems.push({ code: 'suspicious-pairing', severity: 'warning', span: tpat, related,
+    // Evidence strength: roles both keys name outright (`layernorm_before` → `norm2`, `query` → `k`) with
+    // shapes that fit are a swap no other check can catch, so an error; a role read from a module's
+    // position, or only another layer index (pruning and reordering are deliberate), a warning.
+    const strong = !!conflict && !keyRole(sources[0].key).guessed && !keyRole(target.key).guessed;
+    problems.push({ code: 'suspicious-pairing', severity: strong ? 'error' : 'warning', span: tpat, related,
       message: `\`${sources[0].key}\` → \`${target.key}\`: ${conflict ?? layerConflict}${conflict && layerConflict ? `, and ${layerConflict}` : ''}` });
   }
   return problems;
