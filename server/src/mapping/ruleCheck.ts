@@ -11,7 +11,7 @@ import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sam
 import { Match, captureNames, instantiate } from './keyTrie';
 import { describeLinear, linearLayout } from './layout';
 import { convProblem, conventions, perHeadProblem, rotaryProblem } from './layoutProblems';
-import { keyRole, roleConflict } from './roles';
+import { KeyRole, keyRole, roleConflict } from './roles';
 import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
 import { KeyPattern, Rule, isDrop } from './syntax';
@@ -189,7 +189,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   const out = types[0];
   const transposes = rule.transforms.filter((t) => t.name.text === 'transpose');
   const wholeRule = { start: rule.start, end: rule.end };
-  const addTranspose: Fix = { title: 'Add `| transpose`', edits: [{ start: rule.end, end: rule.end, newText: ' | transpose' }], preferred: true };
+  // On `x.* -> y.*` a transpose would reach the bias too: the fix splits the rule so it reaches only this tensor.
+  const addTranspose: Fix = splitStarTranspose(rule, src, sources[0].key) ?? { title: 'Add `| transpose`', edits: [{ start: rule.end, end: rule.end, newText: ' | transpose' }], preferred: true };
   const removeTranspose = (): Fix => {
     const t = transposes[transposes.length - 1];
     return { title: 'Remove `| transpose`', edits: [{ start: barBefore(rule, t), end: t.end, newText: '' }], preferred: true };
@@ -253,14 +254,35 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   const b = keyRole(target.key).layer;
   const layerConflict = a !== undefined && b !== undefined && a !== b ? `layer ${a} is mapped to layer ${b}` : undefined;
   if (conflict || layerConflict) {
-    // Evidence strength: roles both keys name outright (`layernorm_before` → `norm2`, `query` → `k`) with
-    // shapes that fit are a swap no other check can catch, so an error; a role read from a module's
-    // position, or only another layer index (pruning and reordering are deliberate), a warning.
-    const strong = !!conflict && !keyRole(sources[0].key).guessed && !keyRole(target.key).guessed;
+    // Evidence strength: a norm's order or an attention projection both keys name outright
+    // (`layernorm_before` → `norm2`, `query` → `k`) with shapes that fit is a swap no other check can
+    // catch, so an error. A role read from a module's position, the MLP's names (LLaMA's `w1` is the gate
+    // where other code's `W1` is fc1), or only another layer index (pruning is deliberate): a warning.
+    const sr = keyRole(sources[0].key);
+    const tr = keyRole(target.key);
+    const named = (r: Readonly<KeyRole>) => !r.guessed && (r.role === 'q' || r.role === 'k' || r.role === 'v' || r.role === 'o' || (r.role === 'norm' && r.normOrder !== undefined));
+    const strong = !!conflict && named(sr) && named(tr);
     problems.push({ code: 'suspicious-pairing', severity: strong ? 'error' : 'warning', span: tpat, related,
       message: `\`${sources[0].key}\` → \`${target.key}\`: ${conflict ?? layerConflict}${conflict && layerConflict ? `, and ${layerConflict}` : ''}` });
   }
   return problems;
+}
+
+/**
+ * `x.* -> y.*` with one tensor under it that needs a transpose: one rule per tensor the `*` covers, the
+ * transpose only on that one (`x.weight -> y.weight | transpose`, `x.bias -> y.bias`). Undefined for a
+ * rule that is not a single-source trailing-`*` rule or covers one tensor only.
+ */
+function splitStarTranspose(rule: Rule, src: SideData, key: string): Fix | undefined {
+  const s = rule.sources[0];
+  const t = rule.target as KeyPattern;
+  if (rule.sources.length !== 1 || s.segments.at(-1)?.kind !== 'star' || t.segments.at(-1)?.kind !== 'star') return undefined;
+  const tails = [...new Set(src.trie.match(s.segments).map((m) => m.tail).filter((x): x is string => !!x))];
+  const mine = tails.filter((x) => key.endsWith(`.${x}`)).sort((a, b) => b.length - a.length)[0];
+  if (tails.length < 2 || mine === undefined) return undefined;
+  const transforms = rule.transforms.map((x) => ` | ${x.name.text}${x.parens ? `(${x.args.map((a) => a.text).join(', ')})` : ''}`).join('');
+  const lines = tails.map((x) => `${s.text.slice(0, -1)}${x} -> ${t.text.slice(0, -1)}${x}${transforms}${x === mine ? ' | transpose' : ''}`);
+  return { title: `Split the rule: \`| transpose\` on \`${mine}\` only`, edits: [{ start: rule.start, end: rule.end, newText: lines.join('\n') }], preferred: true };
 }
 
 /** Start of the `|` that introduces a transform, so removing it leaves no stray bar. */
