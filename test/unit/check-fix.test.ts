@@ -4,7 +4,7 @@
  * fixed that way is still reported, and the exit code is about the fixed file.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { applyPreferredFixes } from '../../server/src/mapping/applyFixes';
@@ -66,4 +66,32 @@ test('fixes by convention only, one edit per place per pass', () => {
   ]);
   assert.equal(r.text, 'a -> b | transpose\nc -> d | permute(0, 2, 1, 3)\n');
   assert.equal(r.applied, 2);
+});
+
+test('a transpose a `*` rule needs for its 2-D weight splits the rule (the bias is not transposed), and a fix pass never raises the errors', async () => {
+  // The seed-style Paddle ViT port with its fc1 pair written as one `*` rule (next to the fixture, so its paths hold).
+  const ports = path.join(FIXTURES, 'ports');
+  const text = readFileSync(path.join(ports, 'vit_paddle.tpmap'), 'utf8')
+    .replace('encoder.layer.{i}.intermediate.dense.weight -> layers.{i}.mlp.fc1.weight | transpose\nencoder.layer.{i}.intermediate.dense.bias -> layers.{i}.mlp.fc1.bias', 'encoder.layer.{i}.intermediate.dense.* -> layers.{i}.mlp.fc1.*');
+  const file = path.join(ports, `.star-${process.pid}.tpmap`);
+  writeFileSync(file, text);
+  process.on('exit', () => rmSync(file, { force: true }));
+  const before = JSON.parse(run('check', file, '--json').out) as { diagnostics: { line: number; code: string; severity: string }[] };
+  assert.deepEqual(before.diagnostics.map((x) => x.code), ['missing-transpose']);
+  const r = run('check', file, '--fix', '--json');
+  assert.equal(r.code, 0, r.out);
+  const after = JSON.parse(r.out) as { diagnostics: unknown[] };
+  assert.deepEqual(after.diagnostics, []);
+  const fixed = readFileSync(file, 'utf8');
+  assert.match(fixed, /^encoder\.layer\.\{i\}\.intermediate\.dense\.weight -> layers\.\{i\}\.mlp\.fc1\.weight \| transpose$/m);
+  assert.match(fixed, /^encoder\.layer\.\{i\}\.intermediate\.dense\.bias -> layers\.\{i\}\.mlp\.fc1\.bias$/m);
+
+  // A pass whose edits raise the errors is refused: the file keeps what it had.
+  const { fixByConvention } = await import('../../server/src/mapping/applyFixes');
+  const fake = (t: string, errs: number, fixes: MappingDiagnostic[] = []) => ({ file: { text: t }, analysis: { diagnostics: [...fixes, ...Array.from({ length: errs }, () => ({ start: 0, end: 0, severity: 'error', code: 'shape-mismatch', message: '' }))] } });
+  const d: MappingDiagnostic = { start: 0, end: 1, severity: 'error', code: 'missing-transpose', message: '', fixes: [{ title: 't', preferred: true, edits: [{ start: 1, end: 1, newText: ' | transpose' }] }] };
+  const res = await fixByConvention(fake('ab', 1, [d]) as never, async (t) => fake(t, 3) as never);
+  assert.equal(res.applied, 0);
+  assert.equal(res.refused, 1);
+  assert.equal((res.checked as unknown as { file: { text: string } }).file.text, 'ab');
 });

@@ -89,14 +89,14 @@ test('an extra transpose on a torch-style weight the code reads through F.linear
   assert.match(ds[0].message, /F\.linear\(x, self\.weight, self\.bias\)` at torch_vit_flax\.py:28\): this transpose scrambles the weight/);
 });
 
-test('q and k swapped in the seed-style Paddle port: a warning on each of the two lines', () => {
+test('q and k swapped in the seed-style Paddle port: an error on each of the two lines (both names say the role)', () => {
   const file = planted('vit_paddle.tpmap', (t) => t.replace('query.weight -> layers.{i}.attn.q.weight', 'query.weight -> layers.{i}.attn.K.weight')
     .replace('key.weight -> layers.{i}.attn.k.weight', 'key.weight -> layers.{i}.attn.q.weight').replace('attn.K.weight', 'attn.k.weight'));
   const text = readFileSync(file, 'utf8');
   const ds = check(file);
-  assert.deepEqual(ds.map((d) => [d.line, d.code]), [
-    [lineOf(text, 'query.weight -> layers.{i}.attn.k.weight'), 'suspicious-pairing'],
-    [lineOf(text, 'key.weight -> layers.{i}.attn.q.weight'), 'suspicious-pairing'],
+  assert.deepEqual(ds.map((d) => [d.line, d.severity, d.code]), [
+    [lineOf(text, 'query.weight -> layers.{i}.attn.k.weight'), 'error', 'suspicious-pairing'],
+    [lineOf(text, 'key.weight -> layers.{i}.attn.q.weight'), 'error', 'suspicious-pairing'],
   ]);
   assert.match(ds[0].message, /the attention query is mapped to the attention key/);
 });
@@ -160,18 +160,81 @@ test('convert into model source refuses a tensor whose dimensions nothing bound,
   assert.throws(() => readFileSync(out));
 });
 
-test('map onto the real PaddleClas 2.6 VisionTransformer (ViT-Base defaults, fused qkv): every tensor but the classifier head, its sizes bound', { skip: env.skip }, () => {
-  const file = path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'paddleclas', 'ppcls', 'arch', 'backbone', 'model_zoo', 'vision_transformer.py');
+const PPCLS_VIT = path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'paddleclas', 'ppcls', 'arch', 'backbone', 'model_zoo', 'vision_transformer.py');
+
+/** `map` of the HF ViT-Tiny onto PaddleClas 2.6's own VisionTransformer, written into a scratch folder. */
+function mapOntoPaddleClas(): { mapping: string; text: string; dir: string } {
   const s = scratchDir('ports-ppcls');
   const mapping = path.join(s.dir, 'port.tpmap');
-  const r = runCli(['map', path.join(PORTS, 'vit_tiny', 'model.safetensors'), `${file}::VisionTransformer`, '-o', mapping]);
+  const r = runCli(['map', path.join(PORTS, 'vit_tiny', 'model.safetensors'), `${PPCLS_VIT}::VisionTransformer`, '-o', mapping]);
   assert.equal(r.code, 0, r.err);
-  const text = readFileSync(mapping, 'utf8');
-  for (const line of [/^set embed_dim = 32 /m, /^set depth = 2 /m, /^set img_size = 32 /m, /^set mlp_ratio = 2 /m, /^set num_heads = 4 /m]) assert.match(text, line);
+  return { mapping, text: readFileSync(mapping, 'utf8'), dir: s.dir };
+}
+
+test('map onto the real PaddleClas 2.6 VisionTransformer, no hand edits: the set lines carry every value the checkpoint implies; check clean; convert; Paddle loads it from the set lines alone and computes what HF computes (≤ 1e-5)', { skip: env.skip }, () => {
+  const { mapping, text, dir } = mapOntoPaddleClas();
+  for (const line of [/^set embed_dim = 32 /m, /^set depth = 2 /m, /^set img_size = 32 /m, /^set mlp_ratio = 2 /m, /^set num_heads = 4 /m,
+    /^set patch_size = 8 +# `patch_size` in config\.json/m, /^set qkv_bias = True +# `qkv_bias` in config\.json/m,
+    /^set epsilon = 1e-6 +# `layer_norm_eps` in config\.json .*\(the class's default: 1e-5\)/m,
+    /^set class_num = 0 +# the checkpoint has no `head\.weight`, `head\.bias`: 0 leaves that head out/m]) assert.match(text, line);
   assert.match(text, /-> blocks\.\{i\}\.attn\.qkv\.weight \| cat\(0\) \| transpose$/m);
+  assert.match(text, /-> blocks\.\{i\}\.attn\.qkv\.bias \| cat\(0\)$/m);
   assert.match(text, /^embeddings\.position_embeddings +-> pos_embed$/m);
-  assert.deepEqual(check(mapping).map((d) => d.message.match(/`([^`]+)`/)?.[1]), ['head.weight', 'head.bias']);
+  assert.match(text, /0 target tensors unmapped/);
+  assert.deepEqual(check(mapping), []);
+  const out = path.join(dir, 'port.pdparams');
+  const c = runCli(['convert', mapping, '-o', out]);
+  assert.equal(c.code, 0, c.err);
+  const run = (m: string) => JSON.parse(runPython(env.python!, [path.join(PORTS, 'run_port.py'), path.join(PORTS, 'vit_tiny'), `${PPCLS_VIT}::VisionTransformer`, m, out, '--sets-only']).trim().split('\n').pop()!) as
+    { missing: string[]; unexpected: string[]; maxAbs: number; kwargs: Record<string, unknown> };
+  const result = run(mapping);
+  assert.deepEqual(result.missing, []);
+  assert.deepEqual(result.unexpected, []);
+  assert.equal(result.kwargs.epsilon, 1e-6);
+  assert.ok(result.maxAbs <= 1e-5, `the port computes what HF computes in float32 (max |Δ| ${result.maxAbs})`);
+  // Without the epsilon line the class is built with its own 1e-5: check says so, and the outputs do differ.
+  const noEps = path.join(dir, 'no-eps.tpmap');
+  writeFileSync(noEps, text.replace(/^set epsilon = .*\n/m, ''));
+  const ds = check(noEps);
+  assert.deepEqual(ds.map((d) => [d.line, d.severity, d.code]), [[3, 'warning', 'config-value-differs']]);
+  assert.match(ds[0].message, /`epsilon` is 1e-5 \(the class's default\), `layer_norm_eps` is 1e-6 in config\.json: outputs will differ .*add `set epsilon = 1e-6`/);
+  assert.ok(run(noEps).maxAbs > 1e-4, 'the epsilon the warning names does change the outputs');
 });
+
+test('planted bugs in the PaddleClas port are each found by check on their own line: a wrong key, a missing square transpose, a cast into the class, swapped norms (errors, which convert refuses)', { skip: env.skip }, () => {
+  const { mapping, text } = mapOntoPaddleClas();
+  const plant = (from: string, to: string) => {
+    assert.ok(text.includes(from), from);
+    const file = `${mapping}.${Math.abs(hash(from))}.tpmap`;
+    const edited = text.replace(from, to);
+    writeFileSync(file, edited);
+    return { file, edited };
+  };
+  const cases: [string, string, string, string[]][] = [
+    ['encoder.layer.{i}.output.dense.bias ', 'encoder.layer.{i}.output.dense.bais ', 'output.dense.bais', ['unknown-source-key']],
+    ['-> blocks.{i}.attn.proj.weight | transpose', '-> blocks.{i}.attn.proj.weight', '-> blocks.{i}.attn.proj.weight', ['missing-transpose']],
+    ['-> blocks.{i}.mlp.fc1.bias', '-> blocks.{i}.mlp.fc1.bias | cast(F16)', 'cast(F16)', ['dtype-mismatch']],
+  ];
+  for (const [from, to, needle, codes] of cases) {
+    const { file, edited } = plant(from, to);
+    const errors = check(file).filter((d) => d.severity === 'error' && d.line > 3);
+    assert.deepEqual(errors.map((d) => [d.line, d.code]), codes.map((c) => [lineOf(edited, needle), c]), `${to}: ${JSON.stringify(errors)}`);
+    const c = runCli(['convert', file, '-o', `${file}.pdparams`]);
+    assert.notEqual(c.code, 0, `convert refuses what check calls an error (${to})`);
+  }
+  const swapped = text.replace(/-> blocks\.\{i\}\.norm1\.\*/, '-> blocks.{i}.normX.*').replace(/-> blocks\.\{i\}\.norm2\.\*/, '-> blocks.{i}.norm1.*').replace('normX', 'norm2');
+  const file = `${mapping}.swap.tpmap`;
+  writeFileSync(file, swapped);
+  const ds = check(file);
+  assert.deepEqual(ds.map((d) => [d.line, d.severity, d.code]), [
+    [lineOf(swapped, '-> blocks.{i}.norm2.*'), 'error', 'suspicious-pairing'],
+    [lineOf(swapped, '-> blocks.{i}.norm1.*'), 'error', 'suspicious-pairing'],
+  ]);
+  assert.match(ds[0].message, /the block's first norm is mapped to its second/);
+  assert.notEqual(runCli(['convert', file, '-o', `${file}.pdparams`]).code, 0);
+});
+
+const hash = (s: string) => [...s].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7);
 
 test('hover on a target key of a port says how it is stored and which use says so; a parameter nothing uses says its layout is unknown', async () => {
   const { parseMapping } = await import('../../server/src/mapping/parse');

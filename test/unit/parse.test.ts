@@ -57,13 +57,21 @@ test('errors say what was expected, on the line at fault, and the other lines st
     [3, 'expected a target key or `drop` after `->`'],
     [4, 'unknown transform `frobnicate`: expected one of transpose, permute, reshape, squeeze, unsqueeze, chunk, cat, cast'],
     [5, 'a `[…]` list of source keys needs a `| cat(DIM)` transform'],
-    [7, 'expected `set x = INTEGER`'],
+    [7, 'expected `set x = VALUE` (an integer, a float such as `1e-6`, `True`/`False` or a quoted string)'],
     [8, 'expected a path after `source` (a checkpoint, or FILE.py::Class)'],
   ]);
   const ok = rules(text).find((r) => r.sources[0]?.text === 'ok.key')!;
   assert.equal((ok.target as KeyPattern).text, 'other.key');
   // The half-typed key is still a node, so completion knows where it is.
   assert.equal(rules(text)[0].sources[0].text, 'encoder.layer.');
+});
+
+test('set takes what a constructor takes: integers, floats, booleans (Python and JSON spelling), quoted strings', () => {
+  const text = 'set depth = 2\nset epsilon = 1e-6\nset ratio = 0.5\nset qkv_bias = True\nset flag = false\nset act = "gelu"  # comment\nset norm = \'nn.LayerNorm\'\nset bad = gelu\nset two = 1 2\n';
+  const f = parseMapping(text);
+  const values = f.items.map((i) => (i.kind === 'set' ? i.value?.value : undefined));
+  assert.deepEqual(values, [2, 1e-6, 0.5, true, false, 'gelu', 'nn.LayerNorm', undefined, undefined]);
+  assert.deepEqual(f.errors.map((e) => text.slice(0, e.start).split('\n').length), [8, 9]);
 });
 
 test('a key may start with a directive word; comments and CRLF are handled', () => {

@@ -15,7 +15,7 @@ export async function runCheck(args: string[]): Promise<number> {
   const { diagnostics, sides, summary } = await checkJson(files, {
     maxMappingBytes: maxMb === undefined ? DEFAULT_MAX_MAPPING_BYTES : maxMb * 2 ** 20,
     fix: parsed.values.fix,
-    onFixed: (file, applied) => process.stderr.write(`${file}: ${applied} fix${applied === 1 ? '' : 'es'} applied\n`),
+    onFixed: (file, applied, refused) => process.stderr.write(`${file}: ${applied} fix${applied === 1 ? '' : 'es'} applied${refused ? `; ${refused} refused: applied, ${refused === 1 ? 'it' : 'they'} would raise the number of errors` : ''}\n`),
   });
   if (parsed.values.json) {
     process.stdout.write(printableJson(JSON.stringify({ diagnostics, ...(sides ? { sides } : {}), summary }, null, 1)) + '\n');

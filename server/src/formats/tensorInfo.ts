@@ -120,12 +120,29 @@ export interface CheckpointInfo {
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */
   bindings?: Record<string, { value: number; from: string }>;
   /**
+   * Model source in a mapping: constructor values the class takes (its default or a `set` line) that the
+   * other checkpoint's config.json gives otherwise under another name (`epsilon` vs `layer_norm_eps`).
+   */
+  configDiffers?: ConfigDiffer[];
+  /**
    * The byte ranges the reader looked at and their digest (byteSource.ts), for the index's cache:
    * absent where a read cannot be replayed from them (a sharded index, model source).
    */
   identity?: HeaderIdentity;
   /** GGUF: where the metadata key/values lie in the file, so a writer can carry them over verbatim. */
   ggufMetadata?: { offset: number; length: number; count: number; alignment: number };
+}
+
+export interface ConfigDiffer {
+  param: string;
+  /** The class's value as text (`1e-5`) and where it comes from (its default, a `set` line). */
+  classValue: string;
+  classFrom: string;
+  key: string;
+  configValue: string;
+  /** The config.json read. */
+  file: string;
+  effect: string;
 }
 
 export interface IncompleteSource { module: string; message: string; at: SourceRange }

@@ -12,7 +12,7 @@ import { RuleResult, checkRule } from './ruleCheck';
 import { configStamp } from './sideConfig';
 import { SideResult, Sides } from './sides';
 import { SideData } from './sideData';
-import { MappingFile, Rule, SideDirective, Span } from './syntax';
+import { MappingFile, Rule, SetDirective, SideDirective, Span } from './syntax';
 
 /** Past this many, unmapped keys are summarised in one diagnostic instead of one each. */
 export const UNMAPPED_LIST_LIMIT = 200;
@@ -63,6 +63,8 @@ export function analyzeMapping(file: MappingFile, sides: Sides, cache = new Rule
   const tgt = sideData(sides.target, directives.target, 'target', diagnostics);
   if (src && directives.source) checkIncomplete(src, directives.source, diagnostics);
   if (tgt && directives.target) checkIncomplete(tgt, directives.target, diagnostics);
+  if (src && directives.source) checkConfigDiffers(src, directives.source, file, diagnostics);
+  if (tgt && directives.target) checkConfigDiffers(tgt, directives.target, file, diagnostics);
 
   const rules: { rule: Rule; result: RuleResult }[] = [];
   const stamp = `${configStamp(src)}|${configStamp(tgt)}`;
@@ -129,6 +131,26 @@ function checkIncomplete(side: SideData, d: SideDirective, out: MappingDiagnosti
     out.push({ ...span, severity: 'warning', code: 'incomplete-model-source', key: g.module || undefined,
       message: `${d.kind} \`${name}\`: ${g.message} (${where}); what it registers under ${under} is not listed, so rules into it cannot be checked`,
       related: [{ file: g.at.file, range: g.at, message: 'not followed here' }] });
+  }
+}
+
+/**
+ * A model-source side built with a value its checkpoint's config.json gives otherwise (ctorValues.ts):
+ * every tensor may be in place and the outputs still differ. A warning on the side's line, with a fix
+ * that adds (or corrects) the `set` line.
+ */
+function checkConfigDiffers(side: SideData, d: SideDirective, file: MappingFile, out: MappingDiagnostic[]): void {
+  const span: Span = d.className ? { start: d.path!.start, end: d.className.end } : d.path!;
+  const lineEnd = file.text.indexOf('\n', d.end);
+  const at = lineEnd < 0 ? file.text.length : lineEnd + 1;
+  for (const c of side.info.configDiffers ?? []) {
+    const set = file.items.find((i): i is SetDirective => i.kind === 'set' && i.name?.text === c.param && !!i.value);
+    const newLine = `set ${c.param} = ${c.configValue}`;
+    const edits = set ? [{ start: set.start, end: set.value!.end, newText: newLine }] : [{ start: at, end: at, newText: `${lineEnd < 0 ? '\n' : ''}${newLine}\n` }];
+    out.push({ ...span, severity: 'warning', code: 'config-value-differs', key: c.param,
+      message: `${d.kind} \`${d.className?.text ?? side.written}\`: \`${c.param}\` is ${c.classValue} (${c.classFrom}), \`${c.key}\` is ${c.configValue} in ${path.basename(c.file)}: ${c.effect}; add \`${newLine}\``,
+      related: [{ file: c.file, message: `\`${c.key}\`: ${c.configValue}` }],
+      fixes: [{ title: `Write \`${newLine}\``, edits, preferred: true }] });
   }
 }
 

@@ -45,18 +45,43 @@ export const MAX_FIX_PASSES = 8;
  * the convention fixes, pass after pass, the text analysed again between passes, until none is left or
  * fixes undo each other. Returns the last analysis (of the fixed text) and how many fixes went in.
  */
-export async function fixByConvention(checked: CheckedFile, analyze: (text: string) => Promise<CheckedFile>): Promise<{ checked: CheckedFile; applied: number }> {
+export async function fixByConvention(checked: CheckedFile, analyze: (text: string) => Promise<CheckedFile>): Promise<{ checked: CheckedFile; applied: number; refused: number }> {
   let current = checked;
   let applied = 0;
+  let refused = 0;
   const seen = new Set([current.file.text]);
   for (let pass = 0; pass < MAX_FIX_PASSES; pass++) {
-    const next = applyPreferredFixes(current.file.text, current.analysis.diagnostics);
-    if (next.applied === 0 || seen.has(next.text)) break;
-    seen.add(next.text);
-    applied += next.applied;
-    current = await analyze(next.text);
+    const edits = conventionFixEdits(current.analysis.diagnostics);
+    if (edits.length === 0) break;
+    const next = applyEdits(current.file.text, edits);
+    if (seen.has(next)) break;
+    seen.add(next);
+    const after = await analyze(next);
+    if (errorCount(after) <= errorCount(current)) {
+      applied += edits.length;
+      current = after;
+      continue;
+    }
+    // A pass that raises the errors is never kept: each of its edits alone is tried, and kept only if it
+    // does not raise them either (one fix may be wrong where the others are right).
+    let kept = 0;
+    for (const e of edits) {
+      const alone = applyEdits(current.file.text, [e]);
+      const r = await analyze(alone);
+      if (errorCount(r) <= errorCount(current) && alone !== current.file.text) { current = r; kept++; applied++; break; }
+      refused++;
+    }
+    if (kept === 0) break;
   }
-  return { checked: current, applied };
+  return { checked: current, applied, refused };
+}
+
+const errorCount = (c: CheckedFile) => c.analysis.diagnostics.filter((d) => d.severity === 'error').length;
+
+function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  let out = text;
+  for (const e of edits) out = out.slice(0, e.start) + e.newText + out.slice(e.end); // last first: offsets stay valid
+  return out;
 }
 
 /** The one edit that turns `before` into `after`: what differs between their common prefix and suffix. */

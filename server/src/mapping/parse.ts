@@ -5,7 +5,7 @@
  */
 import { computeLineStarts } from './lineIndex';
 import {
-  FrameworkDirective, Item, KeyPattern, MappingFile, Rule, Segment, SetDirective, SideDirective, SyntaxError, Token, Transform,
+  FrameworkDirective, Item, KeyPattern, MappingFile, Rule, Segment, SetDirective, SetValue, SideDirective, SyntaxError, Token, Transform,
 } from './syntax';
 
 export const TRANSFORM_NAMES = ['transpose', 'permute', 'reshape', 'squeeze', 'unsqueeze', 'chunk', 'cat', 'cast'] as const;
@@ -136,21 +136,45 @@ function parseSet(s: Scanner, keyword: Token, errors: SyntaxError[]): SetDirecti
   const item: SetDirective = { kind: 'set', keyword, start: keyword.start, end: keyword.end };
   const name = s.word();
   if (!name || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name.text)) {
-    errors.push({ ...(name ?? keyword), message: 'expected `set NAME = INTEGER`' });
+    errors.push({ ...(name ?? keyword), message: `expected \`set NAME = ${SET_VALUE_FORMS}` });
     return item;
   }
   item.name = name;
   item.end = name.end;
   const eq = s.eat('=');
-  const value = eq ? s.word() : undefined;
-  if (!eq || !value || !/^-?\d+$/.test(value.text)) {
-    errors.push({ start: (value ?? eq ?? name).start, end: (value ?? eq ?? name).end, message: `expected \`set ${name.text} = INTEGER\`` });
+  const value = eq ? s.rest() : undefined;
+  const parsed = value ? setValue(value.text) : undefined;
+  if (!eq || !value || parsed === undefined) {
+    const at = value ?? eq ?? name;
+    errors.push({ start: at.start, end: at.end, message: `expected \`set ${name.text} = ${SET_VALUE_FORMS}` });
     return item;
   }
-  item.value = { ...value, value: Number(value.text) };
+  item.value = { ...value, value: parsed };
   item.end = value.end;
-  if (!s.atEnd()) errors.push({ start: s.pos, end: s.end, message: 'unexpected text after the value' });
   return item;
+}
+
+const SET_VALUE_FORMS = 'VALUE` (an integer, a float such as `1e-6`, `True`/`False` or a quoted string)';
+
+/**
+ * What `set` takes: what a constructor takes from a config — an integer, a float (`1e-6`, `0.5`), a
+ * boolean (Python's `True`/`False` or JSON's `true`/`false`) or a string in double or single quotes.
+ */
+export function setValue(text: string): SetValue | undefined {
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return Number(text);
+  if (text === 'True' || text === 'true') return true;
+  if (text === 'False' || text === 'false') return false;
+  const q = /^"([^"]*)"$|^'([^']*)'$/.exec(text);
+  if (q) return q[1] ?? q[2];
+  return undefined;
+}
+
+/** A `set` value written back as the line would say it: strings quoted, booleans Python's way. */
+export function formatSetValue(v: SetValue): string {
+  if (typeof v === 'string') return v.includes('"') ? `'${v}'` : `"${v}"`;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  // 1e-6, not 0.000001: how configs and Python print an epsilon.
+  return !Number.isInteger(v) && v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v);
 }
 
 const FRAMEWORKS = ['torch', 'paddle', 'jax', 'mlx', 'onnx', 'gguf'];

@@ -16,6 +16,11 @@ export interface KeyRole {
   param?: string;
   /** The first integer segment: the layer index in a repeated block. */
   layer?: number;
+  /**
+   * The role was inferred from a module's position, not a word that names it (`output.dense` under
+   * `attention`, `c_proj` under `attn`, a Flax `out`): weaker evidence, so a disagreement stays a warning.
+   */
+  guessed?: boolean;
 }
 
 /** Segment (lower-cased) → role; checked from the last segment backwards so `attention.output.dense` is `o`. */
@@ -94,6 +99,7 @@ function computeKeyRole(key: string): KeyRole {
   }
   // BERT/ViT spell the attention output and the MLP output by position: attention.output.dense vs output.dense.
   const dense = lower.lastIndexOf('dense');
+  out.guessed = true;
   if (dense > 0 && lower[dense - 1] === 'output') out.role = lower.slice(0, dense - 1).some((s) => s === 'attention') ? 'o' : 'ffn_out';
   // GPT-NeoX, BLOOM, Falcon and Phi name the attention's output projection `attention.dense` / `self_attention.dense` / `self_attn.dense`.
   else if (dense > 0 && dense === lower.length - 1 && ATTENTION.has(lower[dense - 1])) out.role = 'o';
@@ -103,6 +109,7 @@ function computeKeyRole(key: string): KeyRole {
   else if (lower.at(-1) === 'out' && lower.slice(0, -1).some((s) => ATTENTION.has(s))) out.role = 'o';
   // Meta LLaMA calls its LM head a top-level `output` (`output.weight`); nested `output`s are BERT's blocks.
   else if (lower.length === 1 && lower[0] === 'output' && segs.length === 2) out.role = 'head';
+  if (!out.role) delete out.guessed;
   return out;
 }
 

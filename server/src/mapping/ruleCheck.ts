@@ -4,13 +4,14 @@
  * dtype, roles, layer sets. A rule's result depends only on its own text and the sides, which is what
  * lets the analyzer cache it across edits of other lines.
  */
+import { classDtypeMessage, loaderCasts } from './loaderDtype';
 import * as path from 'node:path';
 import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { describeLinear, linearLayout } from './layout';
 import { convProblem, conventions, perHeadProblem, rotaryProblem } from './layoutProblems';
-import { keyRole, roleConflict } from './roles';
+import { KeyRole, keyRole, roleConflict } from './roles';
 import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
 import { KeyPattern, Rule, isDrop } from './syntax';
@@ -188,7 +189,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   const out = types[0];
   const transposes = rule.transforms.filter((t) => t.name.text === 'transpose');
   const wholeRule = { start: rule.start, end: rule.end };
-  const addTranspose: Fix = { title: 'Add `| transpose`', edits: [{ start: rule.end, end: rule.end, newText: ' | transpose' }], preferred: true };
+  // On `x.* -> y.*` a transpose would reach the bias too: the fix splits the rule so it reaches only this tensor.
+  const addTranspose: Fix = splitStarTranspose(rule, src, sources[0].key) ?? { title: 'Add `| transpose`', edits: [{ start: rule.end, end: rule.end, newText: ' | transpose' }], preferred: true };
   const removeTranspose = (): Fix => {
     const t = transposes[transposes.length - 1];
     return { title: 'Remove `| transpose`', edits: [{ start: barBefore(rule, t), end: t.end, newText: '' }], preferred: true };
@@ -225,7 +227,19 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       }
     }
   }
-  // A model source's dtype is whatever it is loaded as (`load_state_dict` casts), so only checkpoints are compared.
+  // Into a model class, its loader decides (loaderDtype.ts): torch casts, so only an explicit cast that is undone
+  // on load is worth a word; Paddle refuses, so any other dtype is an error convert would refuse too.
+  const explicitCast = rule.transforms.some((t) => t.name.text === 'cast');
+  if (out.dtype !== target.dtype && target.dtype && isModelSource(tgt) && !isModelSource(src) && (explicitCast || !loaderCasts(tgt))) {
+    const refuses = !loaderCasts(tgt);
+    const castAt = rule.transforms.find((t) => t.name.text === 'cast');
+    const fix = refuses && CAST_DTYPES.includes(target.dtype)
+      ? [{ title: castAt ? `Cast to ${target.dtype}` : `Add \`| cast(${target.dtype})\``, edits: [castAt ? { start: castAt.start, end: castAt.end, newText: `cast(${target.dtype})` } : { start: rule.end, end: rule.end, newText: ` | cast(${target.dtype})` }] }]
+      : undefined;
+    problems.push({ code: 'dtype-mismatch', severity: refuses ? 'error' : 'warning', span: castAt ?? tpat, related, fixes: fix,
+      message: classDtypeMessage(tgt, target.key, out.dtype, target.dtype) });
+  }
+  // A model source's dtype is whatever it is loaded as, so as a source only checkpoints are compared.
   if (out.dtype !== target.dtype && target.dtype && !isModelSource(src) && !isModelSource(tgt)) {
     const canCast = CAST_DTYPES.includes(target.dtype);
     problems.push({ code: 'dtype-mismatch', severity: 'warning', span: tpat, related,
@@ -240,10 +254,35 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   const b = keyRole(target.key).layer;
   const layerConflict = a !== undefined && b !== undefined && a !== b ? `layer ${a} is mapped to layer ${b}` : undefined;
   if (conflict || layerConflict) {
-    problems.push({ code: 'suspicious-pairing', severity: 'warning', span: tpat, related,
+    // Evidence strength: a norm's order or an attention projection both keys name outright
+    // (`layernorm_before` → `norm2`, `query` → `k`) with shapes that fit is a swap no other check can
+    // catch, so an error. A role read from a module's position, the MLP's names (LLaMA's `w1` is the gate
+    // where other code's `W1` is fc1), or only another layer index (pruning is deliberate): a warning.
+    const sr = keyRole(sources[0].key);
+    const tr = keyRole(target.key);
+    const named = (r: Readonly<KeyRole>) => !r.guessed && (r.role === 'q' || r.role === 'k' || r.role === 'v' || r.role === 'o' || (r.role === 'norm' && r.normOrder !== undefined));
+    const strong = !!conflict && named(sr) && named(tr);
+    problems.push({ code: 'suspicious-pairing', severity: strong ? 'error' : 'warning', span: tpat, related,
       message: `\`${sources[0].key}\` → \`${target.key}\`: ${conflict ?? layerConflict}${conflict && layerConflict ? `, and ${layerConflict}` : ''}` });
   }
   return problems;
+}
+
+/**
+ * `x.* -> y.*` with one tensor under it that needs a transpose: one rule per tensor the `*` covers, the
+ * transpose only on that one (`x.weight -> y.weight | transpose`, `x.bias -> y.bias`). Undefined for a
+ * rule that is not a single-source trailing-`*` rule or covers one tensor only.
+ */
+function splitStarTranspose(rule: Rule, src: SideData, key: string): Fix | undefined {
+  const s = rule.sources[0];
+  const t = rule.target as KeyPattern;
+  if (rule.sources.length !== 1 || s.segments.at(-1)?.kind !== 'star' || t.segments.at(-1)?.kind !== 'star') return undefined;
+  const tails = [...new Set(src.trie.match(s.segments).map((m) => m.tail).filter((x): x is string => !!x))];
+  const mine = tails.filter((x) => key.endsWith(`.${x}`)).sort((a, b) => b.length - a.length)[0];
+  if (tails.length < 2 || mine === undefined) return undefined;
+  const transforms = rule.transforms.map((x) => ` | ${x.name.text}${x.parens ? `(${x.args.map((a) => a.text).join(', ')})` : ''}`).join('');
+  const lines = tails.map((x) => `${s.text.slice(0, -1)}${x} -> ${t.text.slice(0, -1)}${x}${transforms}${x === mine ? ' | transpose' : ''}`);
+  return { title: `Split the rule: \`| transpose\` on \`${mine}\` only`, edits: [{ start: rule.start, end: rule.end, newText: lines.join('\n') }], preferred: true };
 }
 
 /** Start of the `|` that introduces a transform, so removing it leaves no stray bar. */

@@ -35,11 +35,15 @@ export interface SideDirective extends Span {
   className?: Token;
 }
 
+/** What `set` binds: what a constructor takes from a config. */
+export type SetValue = number | boolean | string;
+
 export interface SetDirective extends Span {
   kind: 'set';
   keyword: Token;
   name?: Token;
-  value?: Token & { value: number };
+  /** The value as written (`1e-6`, `True`, `"gelu"`) and as a constructor receives it. */
+  value?: Token & { value: SetValue };
 }
 
 export interface FrameworkDirective extends Span {

@@ -39,7 +39,7 @@ export interface CheckOptions {
   /** Apply the fixes the layout conventions dictate, and report on the fixed files (`check --fix`). */
   fix?: boolean;
   /** After a file's fixes were written. */
-  onFixed?(file: string, applied: number): void;
+  onFixed?(file: string, applied: number, refused?: number): void;
 }
 
 export const CHECKED_FILE = /\.(tpmap|pyi?|ts)$/;
@@ -98,15 +98,15 @@ async function checkSource(file: string, index: CheckpointIndex): Promise<CheckJ
  * The preferred quick fixes, pass after pass (a fix can only be seen once the text it depends on is
  * fixed) until none is left, then one atomic write; the report is about the fixed file.
  */
-async function fixMapping(file: string, checked: CheckedFile, index: CheckpointIndex, onFixed?: (file: string, applied: number) => void): Promise<CheckedFile> {
-  const { checked: fixed, applied } = await fixByConvention(checked, (text) => analyzeMappingText(file, text, index));
+async function fixMapping(file: string, checked: CheckedFile, index: CheckpointIndex, onFixed?: (file: string, applied: number, refused?: number) => void): Promise<CheckedFile> {
+  const { checked: fixed, applied, refused } = await fixByConvention(checked, (text) => analyzeMappingText(file, text, index));
   if (applied > 0) {
     try {
       await writeFileAtomically(file, fixed.file.text, { overwrite: true });
     } catch (e) {
       throw new InputError(`${file}: cannot write the fixes: ${describeFsError(e)}`);
     }
-    onFixed?.(file, applied);
-  }
+    onFixed?.(file, applied, refused);
+  } else if (refused > 0) onFixed?.(file, 0, refused);
   return fixed;
 }

@@ -15,8 +15,13 @@ import { parseMapping } from '../parse';
 import { SideData, sideFromInfo } from '../sideData';
 import { MappingProposal, proposeMapping } from './propose';
 import { writeTpmap } from './write';
+import { configMatches, constructorParams, sameValue } from '../ctorValues';
+import { formatSetValue } from '../parse';
+import type { Binding } from '../../source/interpret';
+import type { SetValue } from '../syntax';
+import { loadModelSource } from '../../source/loadModel';
 
-export interface BoundSize { name: string; value: number; why: string }
+export interface BoundSize { name: string; value: SetValue; why: string }
 
 /**
  * A head count shows in no tensor's shape, so no pairing can bind it; a config.json beside the checkpoint
@@ -28,34 +33,99 @@ const HEAD_PARAM = /^(num_|n_)?(attention_)?heads?$|^num_heads$/;
 export interface ModelSideSpec { file: string; className: string; written: string }
 
 /**
- * `model` re-bound against `other` through a first, open-sized proposal; undefined when no size of it
- * was left to a default (nothing to bind) or the first proposal pairs nothing.
+ * `model` re-bound against `other` through a first, open-sized proposal, with every constructor value the
+ * checkpoint implies (ctorValues.ts, a classifier head the checkpoint lacks sized 0); undefined when
+ * there was nothing to bind and nothing to say.
  */
 export async function bindSizesFromPairs(model: SideData, spec: ModelSideSpec, role: 'source' | 'target', other: SideData): Promise<{ side: SideData; sets: BoundSize[]; defaults: BoundSize[] } | undefined> {
   const open = openSizes(model);
-  if (!open) return undefined;
-  const first: MappingProposal = role === 'target' ? proposeMapping(other, open) : proposeMapping(open, other);
-  if (first.rules.length === 0) return undefined;
-  const text = writeTpmap(first, { sourcePath: 'source', targetPath: 'target', foldCommonLayers: true });
+  const first: MappingProposal | undefined = open && (role === 'target' ? proposeMapping(other, open) : proposeMapping(open, other));
+  const text = first && first.rules.length > 0 ? writeTpmap(first, { sourcePath: 'source', targetPath: 'target', foldCommonLayers: true }) : '';
   const config = await readConfigBeside(other.path);
   const headKey = HEAD_CONFIG_KEYS.find((k) => typeof config?.values.get(k) === 'number');
   const headCount = headKey === undefined ? undefined : config!.values.get(headKey) as number;
   const heads = Object.entries(model.info.bindings ?? {}).filter(([name, b]) => b.from === DEFAULT_FROM && HEAD_PARAM.test(name) && headCount !== undefined && b.value !== headCount);
-  const headLines = heads.map(([name]) => `set ${name} = ${headCount}`).join('\n');
-  const r = await loadModelSide({ path: spec.file, className: spec.className, written: spec.written, role, file: parseMapping(`${headLines}\n${text}`), other });
+  const headLines = heads.map(([name]) => `set ${name} = ${headCount}`);
+  const bind = (extra: string[]) => loadModelSide({ path: spec.file, className: spec.className, written: spec.written, role, file: parseMapping(`${[...headLines, ...extra].join('\n')}\n${text}`), other });
+  const shaped = text ? await bind([]) : undefined;
+  if (shaped && !shaped.ok) return undefined;
+  // What the tensors' shapes bound is evidence; config.json speaks for the rest (a flag, an epsilon, a size no pairing shows).
+  const fromShapes = new Set(Object.entries(shaped?.info.bindings ?? {}).filter(([, b]) => /^line \d+: /.test(b.from)).map(([n]) => n));
+  const implied = (await impliedValues(spec, config?.values, other)).filter((v) => !fromShapes.has(v.name) && !heads.some(([n]) => n === v.name));
+  if (!text && implied.length === 0) return undefined;
+  const impliedLines = implied.map((v) => `set ${v.name} = ${formatSetValue(v.value)}`);
+  let r = implied.length || !shaped ? await bind(impliedLines) : shaped;
   if (!r.ok) return undefined;
   const sets: BoundSize[] = [];
   const defaults: BoundSize[] = [];
   for (const [name, b] of Object.entries(r.info.bindings ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) continue;
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) || implied.some((v) => v.name === name)) continue;
     // "line 12: `embeddings.cls_token` [1, 1, 32]": the line is the first proposal's, which nobody sees.
     const m = /^line \d+: (.*)$/.exec(b.from);
     if (m) sets.push({ name, value: b.value, why: m[1] });
-    else if (b.from.startsWith('`set ')) sets.push({ name, value: b.value, why: `\`${headKey}\` in config.json beside ${other.written}: no tensor's shape shows it` });
+    else if (b.from.startsWith(`\`set ${name} = ${headCount}\``)) sets.push({ name, value: b.value, why: `\`${headKey}\` in config.json beside ${other.written}: no tensor's shape shows it` });
     // Dropout rates change nothing a port is checked by (eval mode); head counts and epsilons do.
     else if (b.from === DEFAULT_FROM && !/drop/i.test(name)) defaults.push({ name, value: b.value, why: b.from });
   }
+  sets.push(...implied);
+  if (role === 'target') {
+    const head = await headLeftOut(sideFromInfo(r.info, model.path, model.written, model.framework), other, (extra) => bind([...impliedLines, ...extra]));
+    if (head) {
+      r = head.r;
+      sets.push(head.set);
+      const at = defaults.findIndex((d) => d.name === head.set.name);
+      if (at >= 0) defaults.splice(at, 1);
+    }
+  }
+  if (!r.ok) return undefined;
   return { side: sideFromInfo(r.info, model.path, model.written, model.framework), sets, defaults };
+}
+
+/**
+ * Constructor values config.json implies that differ from the class's defaults: exact names (bound by
+ * name when checking, but the class a user builds takes only what its `set` lines say) and the alias
+ * table's (`layer_norm_eps` → `epsilon`).
+ */
+async function impliedValues(spec: ModelSideSpec, config: ReadonlyMap<string, Binding> | undefined, other: SideData): Promise<BoundSize[]> {
+  if (!config) return [];
+  let model;
+  try {
+    model = await loadModelSource(spec.file, spec.className);
+  } catch {
+    return [];
+  }
+  return configMatches(constructorParams(model), config)
+    .filter((m) => !sameValue(m.value, m.dflt))
+    .map((m) => ({ name: m.param, value: m.value, why: `\`${m.key}\` in config.json beside ${other.written}${m.dflt === undefined ? '' : ` (the class's default: ${m.dflt === null ? 'None' : formatSetValue(m.dflt)})`}` }));
+}
+
+/**
+ * A classifier head the checkpoint has no tensor for (a backbone saved without its head: HF's `ViTModel`)
+ * is sized by one constructor parameter that sizes nothing else (`class_num`, `num_classes`); the class
+ * leaves the head out at 0 (`Linear(…) if class_num > 0 else Identity()`). Kept only when setting it to 0
+ * removes exactly such unmapped tensors and nothing else.
+ */
+async function headLeftOut(side: SideData, other: SideData, bind: (extra: string[]) => ReturnType<typeof loadModelSide>): Promise<{ r: Awaited<ReturnType<typeof loadModelSide>>; set: BoundSize } | undefined> {
+  const proposal = proposeMapping(other, side);
+  const unmapped = new Set(proposal.unmappedTarget);
+  if (unmapped.size === 0) return undefined;
+  const symsOf = (t: TensorInfo) => new Set((t.declared ?? []).flatMap((d) => (typeof d === 'string' ? d.match(/[A-Za-z_][\w.]*/g) ?? [] : [])));
+  const inMapped = new Set<string>();
+  for (const t of side.info.tensors) if (!unmapped.has(t.key)) for (const s of symsOf(t)) inMapped.add(s);
+  const candidates = new Set<string>();
+  for (const t of side.info.tensors) if (unmapped.has(t.key)) for (const s of symsOf(t)) if (!inMapped.has(s)) candidates.add(s);
+  for (const sym of candidates) {
+    const b = side.info.bindings?.[sym];
+    if (!b || b.from !== DEFAULT_FROM || !(b.value > 0)) continue;
+    const r = await bind([`set ${sym} = 0`]);
+    if (!r.ok) continue;
+    const before = new Set(side.info.tensors.map((t) => t.key));
+    const after = new Set(r.info.tensors.map((t) => t.key));
+    const gone = [...before].filter((k) => !after.has(k));
+    if (gone.length === 0 || [...after].some((k) => !before.has(k)) || gone.some((k) => !unmapped.has(k))) continue;
+    return { r, set: { name: sym, value: 0, why: `the checkpoint has no ${gone.map((k) => `\`${k}\``).join(', ')}: 0 leaves that head out` } };
+  }
+  return undefined;
 }
 
 /** The side with every dimension that only constructor defaults decide made open (NaN); undefined when none is. */

@@ -5,6 +5,8 @@
  * source tensors left out get `-> drop` lines with the reason, and the target tensors nothing writes
  * are listed in a comment. The text checks clean with the analysis when the proposal is right.
  */
+import { formatSetValue } from '../parse';
+import type { SetValue } from '../syntax';
 import { MappingProposal } from './propose';
 import { ProposedRule } from './proposedRule';
 import { StackPair } from './stacks';
@@ -14,9 +16,9 @@ export interface WriteOptions {
   sourcePath: string;
   targetPath: string;
   /** Model source sizes the proposal bound from the checkpoint: written as `set` lines, each with its evidence. */
-  sets?: readonly { name: string; value: number; why: string }[];
+  sets?: readonly { name: string; value: SetValue; why: string }[];
   /** Model source sizes only the code's defaults decide (no shape showed them): listed so the user checks them. */
-  defaults?: readonly { name: string; value: number }[];
+  defaults?: readonly { name: string; value: SetValue }[];
   /**
    * Fold a rule over the layers both sides have even when their counts differ (12 vs 2): a mapping
    * made only to bind a model source's layer count from the other side (bindSizes.ts), never shown.
@@ -67,12 +69,13 @@ export function writeTpmap(p: MappingProposal, opts: WriteOptions): string {
   out.push(`source ${quotePath(opts.sourcePath)}`);
   out.push(`target ${quotePath(opts.targetPath)}`);
   if (opts.sets?.length) {
-    out.push('', `# Sizes the model source's defaults do not give this checkpoint, bound from the tensors it pairs:`);
-    const width = Math.max(...opts.sets.map((b) => `set ${b.name} = ${b.value}`.length));
-    for (const b of opts.sets) out.push(`${`set ${b.name} = ${b.value}`.padEnd(width)}  # ${b.why}`);
+    out.push('', `# Values the model source's defaults do not give this checkpoint: bound from the tensors it pairs and its config.json. Build the class with them:`);
+    const line = (b: { name: string; value: SetValue }) => `set ${b.name} = ${formatSetValue(b.value)}`;
+    const width = Math.max(...opts.sets.map((b) => line(b).length));
+    for (const b of opts.sets) out.push(`${line(b).padEnd(width)}  # ${b.why}`);
   }
   if (opts.sets?.length && opts.defaults?.length) {
-    out.push(`# Left at the code's defaults (no tensor's shape shows them; check them): ${opts.defaults.map((d) => `${d.name} = ${d.value}`).join(', ')}`);
+    out.push(`# Left at the code's defaults (no tensor's shape shows them; check them): ${opts.defaults.map((d) => `${d.name} = ${formatSetValue(d.value)}`).join(', ')}`);
   }
   for (const s of stacks) {
     if (!sameLayers(s)) {

@@ -5,6 +5,7 @@
  * differs from the target's dtype or shape, a source without a byte location, a quantised GGUF type,
  * a cast the converter cannot do — so a refused conversion costs no I/O.
  */
+import { classDtypeMessage, loaderCasts } from '../loaderDtype';
 import { DTYPE_SIZE, TensorInfo, numel, spanOf } from '../../formats/tensorInfo';
 import { fmtShape } from '../diagnostics';
 import { positionAt } from '../lineIndex';
@@ -100,6 +101,10 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
       continue;
     }
     const dtype = fromCode ? out.dtype : target.dtype;
+    if (fromCode && out.dtype !== target.dtype && !isModelSourceSide(src) && !loaderCasts(tgt)) {
+      mapping(`${where}: dtype-mismatch: ${classDtypeMessage(tgt, key, out.dtype, target.dtype)}`);
+      continue;
+    }
     if (out.dtype !== dtype) {
       mapping(`${where}: dtype-mismatch: \`${key}\` would be ${out.dtype} but the target's is ${target.dtype}; the output must match the target: add \`| cast(${target.dtype})\``);
       continue;
