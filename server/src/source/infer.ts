@@ -4,6 +4,7 @@
  * each module's own parameters, then its persistent buffers, then its children, recursively.
  */
 import { Dim } from './dims';
+import type { PretrainedModule } from './hfKeySpace';
 import { Binding, Interpreter } from './interpret';
 import { LoadedModel } from './loadModel';
 import { Framework, Gap, ModNode, Site } from './values';
@@ -38,6 +39,8 @@ export interface Inferred {
    * affects (`encoder`; '' for the whole model). Empty means the listing is complete.
    */
   gaps: SourceGap[];
+  /** transformers' PreTrainedModels in the tree (hfKeySpace.ts), root first; empty for other code. */
+  pretrained: PretrainedModule[];
   /** Why the list surely lacks keys: inference stopped partway, or a file it read does not parse (file:line). */
   stopped?: string;
 }
@@ -75,7 +78,8 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
   for (const p of problems) gaps.push({ module: '', gap: p });
   if (root) collect(root, '', tensors, lists, gaps, new Set(), undefined);
   const tied = root && !stop ? interp.tiedKeys(root, new Set(tensors.map((t) => t.key))) : new Map<string, string>();
-  return { tensors, lists, symbols: interp.symbols, notes, framework: frameworkOf(model), tied, gaps, ...(stopped ? { stopped } : {}) };
+  const pretrained = root && !stop ? interp.pretrainedModules(root) : [];
+  return { tensors, lists, symbols: interp.symbols, notes, framework: frameworkOf(model), tied, gaps, pretrained, ...(stopped ? { stopped } : {}) };
 }
 
 /** One line for why inference stopped: the JavaScript engine's own limits in the user's terms. */
