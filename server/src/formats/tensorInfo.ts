@@ -123,6 +123,8 @@ export interface CheckpointInfo {
    * reads them, when transformers' conversion rules make them differ from the module's `state_dict()`.
    */
   checkpointSpace?: { tensors: TensorInfo[]; notes: string[] };
+  /** Model source only (transformers): which key space `tensors` is, where the two differ. */
+  keySpace?: 'module' | 'checkpoint';
   /** Model source: inference stopped (a step budget, endless recursion) or a file does not parse — why, naming file:line. */
   stopped?: string;
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */

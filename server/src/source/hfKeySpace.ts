@@ -100,7 +100,7 @@ export function checkpointSpace(modelFile: string, modules: PretrainedModule[], 
     const conv = g.conv!;
     const sourcesOf = [...g.collected.values()].flat();
     const result = runOps(conv, g.collected);
-    const ops = conv.ops.map(opText).join(', ');
+    const ops = (conv.loadOps ?? conv.ops).map(opText).join(', ');
     if (typeof result === 'string') {
       // Not expressible: listed as the module has it, with a note — never a guessed name.
       for (const t of sourcesOf) out.push(t);
@@ -267,12 +267,28 @@ export function withCheckpointSpace(info: CheckpointInfo, modelFile: string, mod
   const notes = [...info.notes];
   if (parts.length) notes.push(`transformers saves this model under other keys than its modules have (${parts.join(', ')}; rules of ${space.rulesFile}): \`keys --key-space checkpoint\` lists them, and a mapping against a saved transformers checkpoint uses them`);
   notes.push(...space.notes);
-  return { ...info, tensors, notes, checkpointSpace: { tensors: space.tensors, notes: space.notes } };
+  return { ...info, tensors, notes, keySpace: 'module', checkpointSpace: { tensors: space.tensors, notes: space.notes } };
 }
 
 /** The info as `save_pretrained` writes it: the checkpoint key space in place of the module's keys. */
 export function inCheckpointSpace(info: CheckpointInfo): CheckpointInfo {
   if (!info.checkpointSpace) return info;
   const { checkpointSpace: space, ...rest } = info;
-  return { ...rest, tensors: space.tensors, notes: [...info.notes, 'keys in the checkpoint key space: as transformers\' `save_pretrained` writes them'] };
+  return { ...rest, tensors: space.tensors, keySpace: 'checkpoint' };
+}
+
+/**
+ * The key space a mapping side matches a concrete checkpoint in: the checkpoint's when its keys are
+ * more of the checkpoint key space's than of the module's (a checkpoint `save_pretrained` wrote, or one
+ * from the hub), else the module's — recognised by the keys themselves, so a state dict saved with
+ * `torch.save(model.state_dict())` still matches the module's keys.
+ */
+export function matchingKeySpace(info: CheckpointInfo, otherKeys: readonly string[]): CheckpointInfo {
+  if (!info.checkpointSpace) return info;
+  const other = new Set(otherKeys);
+  const hits = (ts: TensorInfo[]) => ts.reduce((n, t) => n + (other.has(t.key) ? 1 : 0), 0);
+  const inCkpt = hits(info.checkpointSpace.tensors), inModule = hits(info.tensors);
+  if (inCkpt <= inModule) return info;
+  const out = inCheckpointSpace(info);
+  return { ...out, notes: [...out.notes, `matched in the checkpoint key space (the keys transformers' \`save_pretrained\` writes): the other side has ${inCkpt} of its keys and ${inModule} of the module's`] };
 }

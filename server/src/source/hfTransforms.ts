@@ -23,6 +23,8 @@ export interface Transform {
   baseModelPrefix?: string;
   /** Converter operations, as written (already reversed for a reversed converter). */
   ops: PyCall[];
+  /** A reversed converter: the operations transformers applies at load, as written. */
+  loadOps?: PyCall[];
   /** GroupWeightRename: the guard pattern was seen. */
   active?: boolean;
   prefix?: { add?: string; remove?: string; model: string };
@@ -133,6 +135,7 @@ export function reverseTransform(t: Transform): Transform | string {
       ops.push(rev);
     }
     r = makeTransform(t.cls, t.kind, t.originalTargets, t.originalSources, ops);
+    r.loadOps = t.ops;
   }
   r.scopePrefix = t.scopePrefix;
   r.baseModelPrefix = t.baseModelPrefix;
