@@ -5,6 +5,7 @@ that changes layer counts, sizes and switches. Prints JSON: one case per class, 
 modeling file the class is defined in (read in place by the tests, never copied).
 
 Usage: model_truth.py [NAME ...]   (default: every case)
+       model_truth.py --names        (the case names, one a line)
 """
 import inspect
 import json
@@ -74,5 +75,8 @@ def case(name):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--names"]:  # the case names, one a line (for scripts that build the same classes)
+        print("\n".join(CASES))
+        sys.exit(0)
     names = sys.argv[1:] or list(CASES)
     json.dump([case(n) for n in names], sys.stdout)

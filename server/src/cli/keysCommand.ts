@@ -9,13 +9,20 @@ import { EXIT, UsageError } from './exit';
 import { formatKeysTable } from './keysTable';
 import { formatSourceTable } from '../source/sourceTable';
 import { readKeys } from '../tools/keysTool';
+import { inCheckpointSpace } from '../source/hfKeySpace';
 
 export async function runKeys(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, config: { type: 'string' }, ...PYTHON_OPTION });
+  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, config: { type: 'string' }, 'key-space': { type: 'string' }, ...PYTHON_OPTION });
   usePython(parsed.values.python);
   const files = parsed.positionals;
-  if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (usage: tensorport keys FILE [--json] [--config config.json] [--python PATH])');
-  const { info, isSource } = await readKeys({ file: files[0], config: parsed.values.config });
+  if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (usage: tensorport keys FILE [--json] [--config config.json] [--key-space module|checkpoint] [--python PATH])');
+  const space = parsed.values['key-space'];
+  if (space !== undefined && space !== 'module' && space !== 'checkpoint') throw new UsageError(`--key-space takes module or checkpoint, not ${space}`);
+  const read = await readKeys({ file: files[0], config: parsed.values.config });
+  const { isSource } = read;
+  if (space && !isSource) throw new UsageError('--key-space applies to model source (FILE.py::Class) only');
+  // transformers saves some models under other keys than their modules have: the checkpoint's on request.
+  const info = space === 'checkpoint' ? inCheckpointSpace(read.info) : read.info;
   if (parsed.values.json) {
     process.stdout.write(printableJson(JSON.stringify(keysDocument(info), null, 1)) + '\n');
   } else {

@@ -27,6 +27,10 @@ export interface KeysDocumentTensor {
   tiedTo?: string;
   /** Model source: present only if this condition (which nothing decided) holds. */
   conditional?: string;
+  /** Model source (transformers): the key `save_pretrained` writes this module tensor under, where it differs. */
+  checkpointKey?: string;
+  /** Model source (transformers): a tensor fused or split at load — the checkpoint keys it is written as, and how. */
+  checkpointConversion?: { keys: string[]; ops: string };
 }
 
 export interface KeysDocument {
@@ -46,6 +50,8 @@ export interface KeysDocument {
    * place — the key prefix it affects (`""` for the whole model), why, and the code (1-based).
    */
   complete?: boolean;
+  /** Model source (transformers): which key space `tensors` lists, when transformers' rules make the two differ. */
+  keySpace?: 'module' | 'checkpoint';
   incomplete?: { module: string; message: string; file: string; line: number; column: number }[];
 }
 
@@ -67,11 +73,14 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
       ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),
       ...(t.tiedTo ? { tiedTo: t.tiedTo } : {}),
       ...(t.conditional ? { conditional: t.conditional } : {}),
+      ...(t.checkpointKey ? { checkpointKey: t.checkpointKey } : {}),
+      ...(t.checkpointConversion ? { checkpointConversion: t.checkpointConversion } : {}),
     })),
     ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),
     ...(info.metadata ? { metadata: info.metadata } : {}),
     ...(info.notes.length ? { notes: info.notes } : {}),
     ...(isSource(info) ? { complete: !info.incomplete?.length } : {}),
+    ...(info.keySpace ? { keySpace: info.keySpace } : {}),
     ...(info.incomplete?.length ? { incomplete: info.incomplete.map((g) => ({ module: g.module, message: g.message, file: g.at.file, line: g.at.line + 1, column: g.at.column + 1 })) } : {}),
   };
 }

@@ -80,6 +80,13 @@ export interface TensorInfo {
   tiedTo?: string;
   /** Model source only: the tensor exists only if this holds (a condition nothing decided: `\`config.use_bias\``). */
   conditional?: string;
+  /** Model source only (transformers): the key `save_pretrained` writes this tensor under, where it differs. */
+  checkpointKey?: string;
+  /**
+   * Model source only (transformers): a tensor transformers fuses or splits at load — the checkpoint keys it
+   * is written as and the load-time operations (`MergeModulelist(dim=0), Concatenate(dim=1)`).
+   */
+  checkpointConversion?: { keys: string[]; ops: string };
 }
 
 /** A range in a text file: absolute path, 0-based lines and UTF-16 columns (LSP's convention), end exclusive. */
@@ -115,6 +122,13 @@ export interface CheckpointInfo {
    * the key prefix it affects ('' for the whole model); `at` the code. Absent or empty: the listing is complete.
    */
   incomplete?: IncompleteSource[];
+  /**
+   * Model source only (transformers): the tensors as `save_pretrained` writes them and `from_pretrained`
+   * reads them, when transformers' conversion rules make them differ from the module's `state_dict()`.
+   */
+  checkpointSpace?: { tensors: TensorInfo[]; notes: string[] };
+  /** Model source only (transformers): which key space `tensors` is, where the two differ. */
+  keySpace?: 'module' | 'checkpoint';
   /** Model source: inference stopped (a step budget, endless recursion) or a file does not parse — why, naming file:line. */
   stopped?: string;
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */

@@ -12,6 +12,7 @@ import { MappingFile, SetValue } from './syntax';
 import { DEFAULT_FROM, HardBinding, bindModelSide } from './bindModel';
 import { ConfigValues, readConfigBeside } from '../source/configJson';
 import { LoadedModel, SourceError, loadModelSource } from '../source/loadModel';
+import { matchingKeySpace } from '../source/hfKeySpace';
 
 export type ModelSideResult = { ok: true; info: CheckpointInfo } | { ok: false; message: string };
 
@@ -47,7 +48,9 @@ export async function loadModelSide(req: ModelSideRequest): Promise<ModelSideRes
       hard.set(item.name.text, { value: item.value.value, from: `\`set ${item.name.text} = ${item.value.value}\` (line ${lineOf(req.file, item.start) + 1})` });
     }
   }
-  const info = bindModelSide({ model, written: req.written, role: req.role, file: req.file, other: concrete, hard });
+  const bound = bindModelSide({ model, written: req.written, role: req.role, file: req.file, other: concrete, hard });
+  // A saved transformers checkpoint has the keys save_pretrained writes, which may not be the module's.
+  const info = concrete ? matchingKeySpace(bound, concrete.info.tensors.map((t) => t.key)) : bound;
   // Keys missing for a reason inference knows (it stopped, a file does not parse) would read as a port's
   // unmapped or unknown keys: the side is unusable, with the reason, as a checkpoint that cannot be read is.
   if (info.stopped) return { ok: false, message: `${req.written}: ${info.stopped}` };

@@ -46,13 +46,16 @@ export async function hoverModelSource(file: string, line: number, column: numbe
     parts.push(`**${root}**`, '', '| key | dtype | shape | layout |', '| --- | --- | --- | --- |');
     for (const [pattern, t] of fold(tensors)) {
       const only = t.conditional ? ` (only if ${t.conditional})` : '';
-      parts.push(`| \`${pattern}\`${only} | ${t.dtype} | \`${shapeText(t)}\` | ${t.layoutWhy ? `\`${t.layout === 'out_in' ? '[out, in]' : t.layout === 'in_out' ? '[in, out]' : t.layout}\` (used in ${t.layoutWhy.replace(/\|/g, '\\|')})` : t.layout ? LAYOUT_TEXT[t.layout] ?? `\`${t.layout}\`` : t.buffer ? 'buffer' : ''} |`);
+      // transformers saves some tensors under other names (or fused differently): both names are the tensor's.
+      const saved = t.checkpointKey ? `<br>saved as \`${t.checkpointKey.replace(/(^|\.)\d+(?=\.|$)/g, '$1#')}\`` : t.checkpointConversion ? `<br>saved as ${t.checkpointConversion.keys.length} tensors (\`${t.checkpointConversion.keys[0].replace(/(^|\.)\d+(?=\.|$)/g, '$1#')}\`…; ${t.checkpointConversion.ops} at load)` : '';
+      parts.push(`| \`${pattern}\`${only}${saved} | ${t.dtype} | \`${shapeText(t)}\` | ${t.layoutWhy ? `\`${t.layout === 'out_in' ? '[out, in]' : t.layout === 'in_out' ? '[in, out]' : t.layout}\` (used in ${t.layoutWhy.replace(/\|/g, '\\|')})` : t.layout ? LAYOUT_TEXT[t.layout] ?? `\`${t.layout}\`` : t.buffer ? 'buffer' : ''} |`);
     }
     for (const ck of opts.checkpoints ?? []) {
       const have = new Map(ck.tensors.map((x) => [x.key, x]));
-      const found = tensors.filter((t) => have.has(t.key));
+      const nameIn = (t: TensorInfo) => (have.has(t.key) ? t.key : t.checkpointKey && have.has(t.checkpointKey) ? t.checkpointKey : undefined);
+      const found = tensors.filter((t) => nameIn(t));
       if (found.length) {
-        const t = have.get(found[0].key)!;
+        const t = have.get(nameIn(found[0])!)!;
         parts.push('', `In \`${ck.file}\`: \`${t.key}\` ${t.dtype} \`[${t.shape.join(', ')}]\`${found.length > 1 ? ` (and ${found.length - 1} more)` : ''}`);
       }
     }

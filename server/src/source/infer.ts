@@ -5,6 +5,7 @@
  */
 import { Cond, condText } from './alternatives';
 import { Dim, renderDim, symbolsOf } from './dims';
+import type { PretrainedModule } from './hfKeySpace';
 import { Binding, Interpreter } from './interpret';
 import { LoadedModel } from './loadModel';
 import { Framework, Gap, ModNode, Site } from './values';
@@ -39,6 +40,8 @@ export interface Inferred {
    * affects (`encoder`; '' for the whole model). Empty means the listing is complete.
    */
   gaps: SourceGap[];
+  /** transformers' PreTrainedModels in the tree (hfKeySpace.ts), root first; empty for other code. */
+  pretrained: PretrainedModule[];
   /** Why the list surely lacks keys: inference stopped partway, or a file it read does not parse (file:line). */
   stopped?: string;
 }
@@ -80,7 +83,8 @@ export function inferTensors(model: LoadedModel, opts: InferOptions = {}): Infer
     for (const l of lists) gaps.push({ module: l.path, gap: { site: l.site, message: `the count \`${renderDim(l.count)}\` is not bound: one layer is listed (\`set ${[...symbolsOf(l.count)][0]} = …\`, or a config.json, gives it)` } });
   }
   const tied = root && !stop ? interp.tiedKeys(root, new Set(tensors.map((t) => t.key))) : new Map<string, string>();
-  return { tensors, lists, symbols: interp.symbols, notes, framework: frameworkOf(model), tied, gaps, ...(stopped ? { stopped } : {}) };
+  const pretrained = root && !stop ? interp.pretrainedModules(root) : [];
+  return { tensors, lists, symbols: interp.symbols, notes, framework: frameworkOf(model), tied, gaps, pretrained, ...(stopped ? { stopped } : {}) };
 }
 
 /** One line for why inference stopped: the JavaScript engine's own limits in the user's terms. */

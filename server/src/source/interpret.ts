@@ -18,6 +18,7 @@ import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, 
 import { joinFString, percentFormat } from './pyFormat';
 import { dictMethod, enumerateOf, filledIn, fill, itemsOf, itertoolsCall, lengthOf, listMethod, zipOf } from './iterables';
 import { MemberHost, classMember, runRegistryDecorators } from './registries';
+import type { PretrainedModule } from './hfKeySpace';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
 export type Binding = number | boolean | string | readonly number[];
@@ -175,6 +176,28 @@ export class Interpreter {
    * "model.embed_tokens.weight"}`; keys relative to that module, plain names or patterns), in effect
    * when the module's config has `tie_word_embeddings`. Returns target → source over `keys`.
    */
+  /**
+   * transformers' `PreTrainedModel`s in the tree, in `named_modules()` order: a module whose class has a
+   * `base_model_prefix`, with its config's `model_type` — what picks its checkpoint conversion rules (hfKeySpace.ts).
+   */
+  pretrainedModules(root: ModNode): PretrainedModule[] {
+    const out: PretrainedModule[] = [];
+    const str = (v: Value | undefined) => (v?.t === 'str' ? v.v : undefined);
+    const walk = (node: ModNode, path: string, seen: Set<ModNode>) => {
+      if (seen.has(node)) return;
+      seen.add(node);
+      const base = node.cls ? str(this.classAttr(node.cls, 'base_model_prefix')) : undefined;
+      if (node.cls && base !== undefined) {
+        const config = node.attrs.get('config');
+        const modelType = config?.t === 'sym' && config.cfg ? str(this.classAttr(config.cfg, 'model_type')) : undefined;
+        out.push({ path, className: node.cls.def.name, basePrefix: base, ...(modelType ? { modelType } : {}) });
+      }
+      for (const [name, c] of node.children) if (c) walk(c, path ? `${path}.${name}` : name, seen);
+    };
+    walk(root, '', new Set());
+    return out;
+  }
+
   tiedKeys(root: ModNode, keys: ReadonlySet<string>): Map<string, string> {
     const out = new Map<string, string>();
     const walk = (node: ModNode, prefix: string, seen: Set<ModNode>) => {

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { CheckpointInfo, IncompleteSource, SourceRange, TensorInfo } from '../formats/tensorInfo';
 import { Dim, renderDim } from './dims';
+import { withCheckpointSpace } from './hfKeySpace';
 import { Inferred, InferredTensor } from './infer';
 import { LoadedModel } from './loadModel';
 import { Site } from './values';
@@ -55,7 +56,7 @@ export function sourceCheckpointInfo(
   for (const g of incomplete) if (!notes.some((n) => n.includes(g.message))) notes.push(incompleteNote(g));
   const open = final.tensors.filter((t) => t.shape?.some((d) => typeof d !== 'number')).length;
   if (open) notes.push(`${open} tensor${open === 1 ? ' has' : 's have'} dimensions no binding resolved (shown by name); \`set NAME = …\` in a mapping, or a config.json beside the other checkpoint, gives their values`);
-  return {
+  const info: CheckpointInfo = {
     file: written,
     format: model.language === 'python' ? 'python-source' : 'ts-source',
     framework: final.framework,
@@ -69,4 +70,5 @@ export function sourceCheckpointInfo(
     ...(bindings && Object.keys(bindings).length ? { bindings } : {}),
     ...(final.stopped ? { stopped: final.stopped } : {}),
   };
+  return model.language === 'python' ? withCheckpointSpace(info, model.root.file.path, final.pretrained) : info;
 }
