@@ -71,7 +71,8 @@ test('the checkpoint of another model: missing and unexpected keys are one line 
 
 test('a missing transpose on the attention output is the headline with its own mapping line, not the fused qkv', { skip }, async () => {
   const map = planted('eager/vit_paddle_qkv.tpmap', 'eager/qkv_no_transpose.tpmap', (s) => s.replace(/(attention\.output\.dense\.weight -> \S+) \| transpose/, '$1'));
-  const r = await run({ weights: map });
+  // The reference's weights as a save_pretrained folder (config.json beside model.safetensors).
+  const r = await run({ weights: map, referenceWeights: 'hf_vit' });
   assert.equal(r.pass, false);
   const d = r.firstDivergence!;
   assert.equal(d.module, 'blocks.0.attn.proj');

@@ -68,7 +68,7 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
   try {
     opts.onProgress?.({ phase: 'weights', message: 'preparing weights' });
     const index = opts.index ?? new CheckpointIndex();
-    const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(cwd, p));
+    const resolve = (p: string | undefined) => (p === undefined ? undefined : checkpointIn(path.resolve(cwd, p)));
     let mapping: EagerMapping | undefined;
     if (req.weights) {
       mapping = await readMapping(resolve(req.weights)!, index, resolve(req.referenceWeights));
@@ -116,6 +116,17 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** The names `save_pretrained` (and Paddle's save) give a model's checkpoint in its folder, sharded first. */
+const FOLDER_CHECKPOINTS = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin', 'model.pdparams'];
+
+/** A folder given as weights (a `save_pretrained` folder, config.json beside the weights) is its checkpoint file. */
+function checkpointIn(p: string): string {
+  if (!existsSync(p) || !statSync(p).isDirectory()) return p;
+  const found = FOLDER_CHECKPOINTS.map((n) => path.join(p, n)).find((f) => existsSync(f));
+  if (!found) throw new ParityError(`${p}: a folder without a checkpoint (looked for ${FOLDER_CHECKPOINTS.join(', ')})`);
+  return found;
 }
 
 /** A `chunk(n, k[, dim])` rule makes the k-th of n parts of its source: the probe compares that part's slice. */
