@@ -47,6 +47,9 @@ class Side:
         self.model = model
         self.kind = kind
         self.device = "cpu"
+        # {checkpoint key: model key} where the framework's loader renamed (transformers >= 5): the mapping's
+        # rules name checkpoint keys, the model's modules the renamed ones.
+        self.renames = {}
 
     # ---- structure -------------------------------------------------------------------------------
     def named_modules(self):
@@ -191,11 +194,13 @@ class Side:
         loss.backward()
 
     def gradients(self):
+        """{key: gradient}, keyed by the checkpoint's names where the loader renamed (the rules' names)."""
+        back = {v: k for k, v in self.renames.items()}
         out = {}
         for k, p in self.named_parameters():
             g = p.grad
             if g is not None:
-                out[k] = self.numpy(g)
+                out[back.get(k, k)] = self.numpy(g)
         return out
 
     def sync(self):

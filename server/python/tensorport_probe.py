@@ -22,11 +22,13 @@ if HERE not in sys.path:
 import numpy as np  # noqa: E402
 
 import tensorport_channel as channel  # noqa: E402
+import tensorport_hf  # noqa: E402
 from tensorport_compare import compare, summary  # noqa: E402
 from tensorport_early import EarlyCompare, core_left_over, drop_unpairable, pairs_before_candidate  # noqa: E402
 from tensorport_fastcompare import compare_fast, summary_fast, torch_or_none  # noqa: E402
 from tensorport_frameworks import Side, cuda_available, framework_of, source_of, versions  # noqa: E402
-from tensorport_pairing import pair_calls  # noqa: E402
+from tensorport_pairing import modules_of, pair_calls, slice_modules  # noqa: E402
+from tensorport_shapes import broadcast_note, broadcastable, sliced  # noqa: E402
 from tensorport_save import save_pairs  # noqa: E402
 
 
@@ -95,25 +97,49 @@ def read_weights(blob, manifest):
     return out
 
 
+def listed(keys, what):
+    """One line for a list of keys: how many, and the first few (a checkpoint's 64 renamed keys would be a wall)."""
+    keys = list(keys)
+    shown = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
+    return "%d %s: %s" % (len(keys), what, shown)
+
+
 def load_weights(side, state, what):
+    """Loads {key: ndarray} into a side, every tensor landing and every parameter getting a value, else one
+    ProbeError with a line per kind of problem. A transformers model whose own names differ from the
+    checkpoint's (transformers >= 5 renames on load) is loaded by transformers' loader (tensorport_hf)."""
     own = side.state_shapes()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     wrong = ["%s (%s has [%s], the model [%s])" % (k, what, ", ".join(map(str, state[k].shape)), ", ".join(map(str, own[k])))
              for k in state if k in own and list(state[k].shape) != own[k]]
-    problems = []
-
-    def listed(keys):
-        return ", ".join(keys[:8]) + (", … (%d in all)" % len(keys) if len(keys) > 8 else "")
-    if missing:
-        problems.append("%d of the %s's tensors get no value from %s: %s" % (len(missing), side.role, what, listed(missing)))
-    if unexpected:
-        problems.append("%d tensors of %s are not in the %s: %s" % (len(unexpected), what, side.role, listed(unexpected)))
-    if wrong:
-        problems.append("shapes differ: %s" % listed(wrong))
-    if problems:
-        raise ProbeError("; ".join(problems))
+    if side.kind == "torch" and unexpected and tensorport_hf.is_transformers_model(side.model):
+        try:
+            loaded = tensorport_hf.load(side.model, state)
+        except Exception as e:  # noqa: BLE001 - transformers refused the checkpoint: say so in one line
+            raise ProbeError("the %s (a transformers model) did not load %s through transformers' loader: %s: %s"
+                             % (side.role, what, type(e).__name__, str(e).strip().splitlines()[0] if str(e).strip() else ""))
+        if loaded is not None:
+            side.renames, missing, unexpected, mismatched = loaded
+            wrong = ["%s (%s has %s, the model %s)" % (k, what, list(a) if a is not None else "?", list(b) if b is not None else "?") for k, a, b in mismatched]
+            if missing or unexpected or wrong:
+                raise ProbeError(weight_problems(side, what, missing, unexpected, wrong, " (through transformers' loader, which renames as from_pretrained does)"))
+            log("the %s loaded %s through transformers' loader: %d keys renamed" % (side.role, what, len(side.renames)))
+            return
+    if missing or unexpected or wrong:
+        raise ProbeError(weight_problems(side, what, missing, unexpected, wrong, ""))
     side.load(state)
+
+
+def weight_problems(side, what, missing, unexpected, wrong, how):
+    problems = []
+    if missing:
+        problems.append(listed(missing, "of the %s's tensors get no value from %s%s" % (side.role, what, how)))
+    if unexpected:
+        problems.append(listed(unexpected, "tensors of %s are not in the %s%s" % (what, side.role, how)))
+    if wrong:
+        problems.append(listed(wrong, "tensors' shapes differ"))
+    return "\n".join(problems)
 
 
 # ---- inputs ---------------------------------------------------------------------------------------
@@ -294,6 +320,22 @@ def peak_rss_mb():
         return None
 
 
+def missing_half_kernel(side, dtype, err):
+    """Paddle's CPU build has no float16 (3.3: no bfloat16 either) kernels for matmul, layer_norm, conv2d…:
+    a half-precision candidate on the CPU stops at its first operator. That is the run's setting, not the
+    port's fault: one line saying what to do, instead of a divergence blamed on a module."""
+    import re
+    text = str(err)
+    m = re.search(r"kernel with key \(CPU, [^,]*, (float16|bfloat16)\) of kernel `(\w+)` is not registered", text)
+    if side.kind != "paddle" or dtype == "fp32" or not m:
+        return None
+    listed = re.search(r"Paddle support following DataTypes: ([\w, ]+)", text)
+    kinds = [k.strip() for k in listed.group(1).split(",")] if listed else []
+    other = "bf16" if dtype == "fp16" and "bfloat16" in kinds else None
+    return ("--dtype %s: Paddle has no %s kernel for `%s` on the CPU, so the candidate cannot run in %s here: run it on a GPU "
+            "(--device cuda), or use --dtype %s on the CPU" % (dtype, m.group(1), m.group(2), dtype, "%s or fp32" % other if other else "fp32"))
+
+
 def fault_event(side, rec, err):
     module = rec.stack[-1] if rec.stack else ""
     return {"event": "error", "side": side.role, "module": module, "stack": list(rec.stack),
@@ -327,8 +369,33 @@ def single_threaded_torch():
 
 
 def compare_pair(ref, cand, rt, ct, atol, rtol, summaries):
-    """compare() of two outputs (and both sides' summaries): fused in torch where it can decide, else NumPy."""
+    """compare() of two outputs (and both sides' summaries): fused in torch where it can decide, else NumPy.
+    Outputs that differ only where one side has a size-1 dimension (a batch of one the framework broadcasts:
+    position embeddings [1, 16, 128] added to [2, 16, 128]) are compared broadcast, as the sum would use them."""
     tr, tc = as_torch(ref, rt), as_torch(cand, ct)
+    rs, cs = [int(d) for d in rt.shape], [int(d) for d in ct.shape]
+    if rs != cs and broadcastable(rs, cs):
+        full = [max(a, b) for a, b in zip(rs, cs)]
+        if tr is not None and tc is not None:
+            tr, tc = tr.expand(*full), tc.expand(*full)
+        ra, ca = np.broadcast_to(ref.numpy(rt), full), np.broadcast_to(cand.numpy(ct), full)
+        cmp = compare_pair_same(_NumpySide(ref), _NumpySide(cand), ra, ca, tr, tc, atol, rtol, summaries)
+        cmp["broadcast"] = broadcast_note(rs, cs)
+        return cmp
+    return compare_pair_same(ref, cand, rt, ct, tr, tc, atol, rtol, summaries)
+
+
+class _NumpySide:
+    """A side whose tensors are already NumPy arrays (broadcast views)."""
+
+    def __init__(self, side):
+        self.side = side
+
+    def numpy(self, a):
+        return a
+
+
+def compare_pair_same(ref, cand, rt, ct, tr, tc, atol, rtol, summaries):
     cmp = None
     if tr is not None and tc is not None:
         cmp = compare_fast(tr, tc.to(tr.device), atol, rtol, summaries)
@@ -355,7 +422,8 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
         ev = fault_event(ref, rrec, e)
         raise ProbeError("the reference failed%s: %s" % (" in module %s" % ev["module"] if ev["module"] else "", ev["message"]))
     paired = pairs_before_candidate(rrec.calls, crec.index(), rules)
-    drop_unpairable(rrec.calls, paired)
+    parts = {r for r, *_ in slice_modules(modules_of(rrec.calls), crec.index(), rules)}
+    drop_unpairable(rrec.calls, set(paired) | parts)
     early = None
     if torch_or_none() is not None and core_left_over(cand, ref.device, channel.world_size()):
         early = EarlyCompare(ref, cand, rrec.calls, paired, atol, rtol, as_torch)
@@ -365,6 +433,9 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
     try:
         cand_out, cand_ms, cand_cpu = run_side(cand, crec, inputs, dtype, backward)
     except Exception as e:  # noqa: BLE001 - the port failed: that is a finding, reported with its module
+        no_kernel = missing_half_kernel(cand, dtype, e)
+        if no_kernel:
+            raise ProbeError(no_kernel)
         cand_error = fault_event(cand, crec, e)
         cand_out, cand_ms, cand_cpu = None, 0.0, 0.0
         log("candidate raised: " + "".join(traceback.format_exception_only(type(e), e)).strip())
@@ -378,15 +449,22 @@ def probed_run(cfg, ref, cand, inputs, dtype, backward, seed, kinds, atol, rtol)
     results = []
     for p in pairs:
         r, c = p["reference"], p["candidate"]
-        key = (r["id"], c["id"])
+        sl = p.get("slice")
+        key = (r["id"], c["id"], sl["start"] if sl else None)
         if key in done_ids:
             cmp = done_ids[key]
         else:
-            cmp = early.result(r, c) if early is not None else None
+            # A worker's result compares whole tensors of equal shapes: not a slice, not a broadcast.
+            cmp = early.result(r, c) if early is not None and sl is None and r["shape"] == c["shape"] else None
             if cmp is None:
-                cmp = compare_pair(ref, cand, r["tensor"], c["tensor"], atol, rtol, True)
+                rt, ct = r["tensor"], c["tensor"]
+                if sl is not None:
+                    rt, ct = (rt, sliced(ct, sl)) if sl["side"] == "candidate" else (sliced(rt, sl), ct)
+                cmp = compare_pair(ref, cand, rt, ct, atol, rtol, True)
             done_ids[key] = cmp
         row = dict(cmp)
+        if sl is not None:
+            row["through"] = "the %s's output [..., %d:%d], part %d of %d of the fused module" % (sl["side"], sl["start"], sl["stop"], sl["index"] + 1, sl["of"])
         half = dtype != "fp32"
         if half and c["dtype"] in ("float32", "float64") and all(d not in ("float32", "float64") for d in crec.input_dtypes.get(c["name"], [])):
             row["pass"] = False
@@ -463,6 +541,11 @@ def main(config_path):
         w = cfg[key].get("weights")
         if w:
             load_weights(side, read_weights(w["blob"], w["manifest"]), w["what"])
+    if ref.renames or cand.renames:
+        # The rules name the checkpoints' keys; pairing looks at the models' own (renamed on load).
+        cfg["rules"] = [dict(r, sources=[ref.renames.get(k, k) for k in r["sources"]], target=cand.renames.get(r["target"], r["target"]))
+                        for r in cfg.get("rules") or []]
+        emit({"event": "renamed", "reference": ref.renames, "candidate": cand.renames})
     ref.set_device_dtype(device, "fp32")
     cand.set_device_dtype(device, dtype)
     ref.eval()
@@ -503,7 +586,8 @@ def main(config_path):
     threads = single_threaded_torch()
     for row in results:
         emit(dict(row, event="layer"))
-    emit({"event": "unpaired", "reference": unpaired["reference"], "candidate": unpaired["candidate"], "crossing": unpaired["crossing"]})
+    emit({"event": "unpaired", "reference": unpaired["reference"], "candidate": unpaired["candidate"], "crossing": unpaired["crossing"],
+          "notComparable": unpaired["notComparable"]})
 
     outputs = []
     if cand_error is None:

@@ -163,6 +163,16 @@ for (const c of cases) {
   });
 }
 
+test('the fix is said in the file\'s framework: Paddle\'s `paddle.full(..., dtype=x.dtype)` and `.astype`, torch\'s `.to`', async () => {
+  const paddle = (await lint(cases.find((c) => c.name.startsWith('paddle.full'))!.positive))[0].message;
+  assert.match(paddle, /`paddle\.full\(shape, paddle\.finfo\(x\.dtype\)\.min, dtype=x\.dtype\)`/);
+  assert.match(paddle, /`\.astype\(x\.dtype\)`/);
+  assert.doesNotMatch(paddle, /torch|\.to\(/);
+  const torch = (await lint(cases[0].positive))[0].message;
+  assert.match(torch, /`\.to\(hidden_states\.dtype\)`/);
+  assert.doesNotMatch(torch, /paddle|astype/);
+});
+
 test('float32 tensors that are not masks, integer fills and boolean masked_fill are left alone', async () => {
   const text = `import torch
 def f(x, scores, mask, n):

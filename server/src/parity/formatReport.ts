@@ -50,7 +50,7 @@ export function formatReport(r: ParityReport): string {
   if (r.mode === 'eager' && r.layers?.length) {
     out.push('');
     const mrows = [['reference module', 'candidate module', 'shape', 'max abs', 'max rel', 'cosine', 'paired by', 'result']];
-    for (const l of r.layers) mrows.push([l.reference, l.candidate, shape(l.shape), num(l.maxAbsDiff), num(l.maxRelDiff), cos(l.cosine), l.pairedBy, l.pass ? 'pass' : l.reason ? `FAIL (${l.reason})` : 'FAIL']);
+    for (const l of r.layers) mrows.push([l.reference, l.candidate, shape(l.shape), num(l.maxAbsDiff), num(l.maxRelDiff), cos(l.cosine), l.through ? `${l.pairedBy} (slice)` : l.broadcast ? `${l.pairedBy} (broadcast)` : l.pairedBy, l.pass ? 'pass' : l.reason ? `FAIL (${l.reason})` : 'FAIL']);
     out.push(table(mrows));
   }
   if (r.firstDivergence !== undefined) {
@@ -67,6 +67,7 @@ export function formatReport(r: ParityReport): string {
       if (d.weights?.length) out.push(`  weights    ${d.weights.join(', ')}`);
       for (const m of d.mapping ?? []) out.push(`  ${r.weights?.mapping ?? 'mapping'}:${m.line}: ${m.text}`);
       if (d.reason) out.push(`  ${d.reason}`);
+      if (d.through) out.push(`  compared   ${d.through}`);
       const req = d.requiredTolerance;
       if (req && (Number.isFinite(req.atol) || Number.isFinite(req.rtol))) out.push(`  would pass with atol ${num(req.atol)} or rtol ${num(req.rtol)}`);
       if (d.lastAgreeing) out.push(`  after      ${d.lastAgreeing.reference} ↔ ${d.lastAgreeing.candidate} (still agreeing)`);

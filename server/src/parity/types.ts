@@ -168,6 +168,10 @@ export interface LayerResult {
   sources?: { reference?: ModuleSource; candidate?: ModuleSource };
   /** Statistics and a fixed sample of each side's tensor (eager mode sends no whole tensors). */
   summary?: { reference: TensorSummary; candidate: TensorSummary };
+  /** Eager mode: a part of a fused module, compared with its slice of the fused output (q_proj ↔ qkv). */
+  through?: string;
+  /** Eager mode: shapes that differ only in a size-1 dimension, compared broadcast as the framework would. */
+  broadcast?: string;
 }
 
 export interface TensorSummary {
@@ -182,6 +186,8 @@ export interface TensorSummary {
 }
 
 export interface Divergence {
+  /** Eager mode: how a pair of different shapes was compared (a fused module's slice, a broadcast). */
+  through?: string;
   reference: string;
   candidate: string;
   maxAbsDiff: number;

@@ -87,6 +87,9 @@ export function lintFile(file: SourceFile, text: string): SourceDiagnostic[] {
     const at = sinkParams.get(e.name);
     if (at) sinks.push({ origins: e.origins, pos: at, what: `passed on as \`${e.name}\` (line ${e.pos.line + 1}), which is added to the attention scores` });
   }
+  // The fix in the file's framework's words: a Paddle file has no `.to(dtype)` or `torch.finfo`.
+  const roots = new Set(file.imports.map((i) => i.module.split('.')[0]));
+  const paddle = roots.has('paddle') && !roots.has('torch');
   const out = new Map<Origin, SourceDiagnostic>();
   for (const s of sinks) {
     for (const o of s.origins) {
@@ -94,13 +97,18 @@ export function lintFile(file: SourceFile, text: string): SourceDiagnostic[] {
       out.set(o, {
         ...range(o.site), severity: 'warning', code: 'fp16-mask-float32',
         message: `attention mask built in float32 (${o.why}${o.fill ? `, filled with \`${o.fill}\`` : ''}) reaches the attention scores without a cast to their dtype: `
-          + 'fp16/bf16 inference fails or silently runs the attention in float32. Build it in the activations\' dtype (`dtype=hidden_states.dtype`) '
-          + 'and fill it with `torch.finfo(dtype).min`, or cast it (`.to(hidden_states.dtype)`) before it is added.',
+          + `fp16/bf16 inference fails or silently runs the attention in float32. ${fixText(paddle || /`paddle\./.test(o.why))}`,
         related: [{ ...range(s.pos), message: s.what }],
       });
     }
   }
   return [...out.values()].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function fixText(paddle: boolean): string {
+  return paddle
+    ? 'Build it in the activations\' dtype (`paddle.full(shape, paddle.finfo(x.dtype).min, dtype=x.dtype)`), or cast it (`.astype(x.dtype)`) before it is added.'
+    : 'Build it in the activations\' dtype (`dtype=hidden_states.dtype`) and fill it with `torch.finfo(dtype).min`, or cast it (`.to(hidden_states.dtype)`) before it is added.';
 }
 
 const range = (p: Pos) => ({ line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn });

@@ -21,7 +21,7 @@ import { openChannel } from './channel';
 import { GradientFiles, compareGradients } from './eagerGradients';
 import { ProbeEvents, buildEagerReport } from './eagerReport';
 import { checkEagerRequest, launcherEnv, saveDirOf } from './eagerRequest';
-import { EagerMapping, SideWeights, readCheckpoint, readMapping, writeCheckpointTensors, writeMappedTensors } from './eagerWeights';
+import { EagerMapping, RuleInstance, SideWeights, readCheckpoint, readMapping, writeCheckpointTensors, writeMappedTensors } from './eagerWeights';
 import { PROBE, probeDir } from './probeDir';
 
 export interface EagerRunOptions {
@@ -68,7 +68,7 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
   try {
     opts.onProgress?.({ phase: 'weights', message: 'preparing weights' });
     const index = opts.index ?? new CheckpointIndex();
-    const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(cwd, p));
+    const resolve = (p: string | undefined) => (p === undefined ? undefined : checkpointIn(path.resolve(cwd, p)));
     let mapping: EagerMapping | undefined;
     if (req.weights) {
       mapping = await readMapping(resolve(req.weights)!, index, resolve(req.referenceWeights));
@@ -89,7 +89,7 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
       inputs: (req.inputs ?? []).map((s) => ('file' in s ? { name: s.name, file: path.resolve(cwd, s.file) } : s)),
       seed: req.seed ?? 0, dtype, device: req.device ?? 'auto', atol: tol.atol, rtol: tol.rtol, backward: !!req.backward,
       gradientsFile: path.join(tmp, 'gradients.bin'),
-      rules: mapping?.rules.map((r) => ({ sources: r.sources, target: r.target })) ?? [],
+      rules: mapping?.rules.map((r) => ({ sources: r.sources, target: r.target, ...partOf(r) })) ?? [],
       benchRuns: req.benchRuns ?? 0,
       saveTensors: req.saveTensors ? { modules: req.saveTensors.map((m) => m.trim()), dir: saveDirOf(req, cwd) } : null,
     };
@@ -110,12 +110,40 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
       notes.push('--backward: no gradients, the candidate\'s forward pass raised');
     }
     return buildEagerReport({
-      reference: req.reference, candidate: req.candidate, dtype, tolerance: tol, events, rules: mapping?.rules, mapping: req.weights,
+      reference: req.reference, candidate: req.candidate, dtype, tolerance: tol, events, rules: renamedRules(mapping?.rules, events.renamed), mapping: req.weights,
       backward, notes, prepareMs, totalMs: performance.now() - t0, savedTensors: events.done?.savedTensors,
     });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** The names `save_pretrained` (and Paddle's save) give a model's checkpoint in its folder, sharded first. */
+const FOLDER_CHECKPOINTS = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin', 'model.pdparams'];
+
+/** A folder given as weights (a `save_pretrained` folder, config.json beside the weights) is its checkpoint file. */
+function checkpointIn(p: string): string {
+  if (!existsSync(p) || !statSync(p).isDirectory()) return p;
+  const found = FOLDER_CHECKPOINTS.map((n) => path.join(p, n)).find((f) => existsSync(f));
+  if (!found) throw new ParityError(`${p}: a folder without a checkpoint (looked for ${FOLDER_CHECKPOINTS.join(', ')})`);
+  return found;
+}
+
+/** A `chunk(n, k[, dim])` rule makes the k-th of n parts of its source: the probe compares that part's slice. */
+function partOf(r: RuleInstance): { part?: [number, number] } {
+  const t = r.rule.transforms.find((x) => x.name.text === 'chunk');
+  const [n, k] = t?.args.map((a) => a.value) ?? [];
+  return n !== undefined && k !== undefined ? { part: [k, n] } : {};
+}
+
+/** The rules as the models name their keys, for the report's module ↔ rule links: a transformers ≥ 5 model
+ * holds renamed keys (`layers.0.attention.q_proj`) where the checkpoint and the mapping have
+ * `encoder.layer.0.attention.attention.query`. (Gradients keep the checkpoint's names: the probe maps them back.) */
+function renamedRules(rules: RuleInstance[] | undefined, renamed: ProbeEvents['renamed']): RuleInstance[] | undefined {
+  if (!rules || !renamed) return rules;
+  const src = renamed.reference ?? {};
+  const tgt = renamed.candidate ?? {};
+  return rules.map((r) => ({ ...r, sources: r.sources.map((k) => src[k] ?? k), target: tgt[r.target] ?? r.target }));
 }
 
 /** Forward position of the module owning a parameter: its deepest paired module's first call. */
@@ -158,8 +186,10 @@ function runProbe(req: EagerParityRequest, configFile: string, cwd: string, opts
           case 'unpaired':
             events.unpaired = { reference: (ev.reference as string[]) ?? [], candidate: (ev.candidate as string[]) ?? [] };
             events.crossing = (ev.crossing as [string, string][]) ?? [];
+            events.notComparable = (ev.notComparable as [string, string][]) ?? [];
             break;
           case 'error': events.error = ev; break;
+          case 'renamed': events.renamed = { reference: (ev.reference as Record<string, string>) ?? {}, candidate: (ev.candidate as Record<string, string>) ?? {} }; break;
           case 'note': events.notes.push(String(ev.message)); break;
           case 'log': opts.onLog?.(`${String(ev.message)}\n`); break;
           case 'fatal': fatal = String(ev.message); break;

@@ -31,6 +31,10 @@ export interface ProbeEvents {
   unpaired?: { reference: string[]; candidate: string[] };
   /** Module pairs the mapping makes that run in another order in the candidate. */
   crossing?: [string, string][];
+  /** Parts of a fused module whose output sizes do not add up to the fused module's: not compared. */
+  notComparable?: [string, string][];
+  /** {checkpoint key: model key} where a framework's loader renamed (transformers >= 5), per side. */
+  renamed?: { reference: Record<string, string>; candidate: Record<string, string> };
   notes: string[];
   done?: Record<string, unknown>;
 }
@@ -55,6 +59,8 @@ function layerOf(ev: Record<string, unknown>): LayerResult {
     dtype: ev.dtype as LayerResult['dtype'], sources, summary: ev.summary as { reference: TensorSummary; candidate: TensorSummary } | undefined,
   };
   if (typeof ev.reason === 'string') l.reason = ev.reason;
+  if (typeof ev.through === 'string') l.through = ev.through;
+  if (typeof ev.broadcast === 'string') l.broadcast = ev.broadcast;
   return l;
 }
 
@@ -98,6 +104,7 @@ function divergenceOf(l: LayerResult, layers: LayerResult[], rules: RuleInstance
     mappingLines: mappingLinesFor(rules, r, c), sources: l.sources,
   };
   if (l.reason) d.reason = l.reason;
+  if (l.through ?? l.broadcast) d.through = [l.through, l.broadcast].filter(Boolean).join('; ');
   if (before) d.lastAgreeing = { reference: before.reference, candidate: before.candidate };
   if (within) {
     const row = layers.find((x) => bare(x.reference) === within.reference && bare(x.candidate) === within.candidate);
@@ -165,6 +172,10 @@ export function buildEagerReport(x: EagerReportInput): ParityReport {
     }
   }
   if (outputs.length === 0) notes.push('the models returned no floating outputs to compare');
+  if (ev.notComparable?.length) {
+    const shown = ev.notComparable.slice(0, 4).map(([r, c]) => `${r} ↔ ${c}`);
+    notes.push(`not comparable: parts of a fused module whose output sizes do not add up to its output's (${shown.join('; ')}${ev.notComparable.length > 4 ? '; …' : ''})`);
+  }
   if (ev.crossing?.length) {
     const shown = ev.crossing.slice(0, 4).map(([r, c]) => {
       const lines = mappingLinesFor(x.rules, r, c).map((m) => m.line);
