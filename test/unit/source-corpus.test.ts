@@ -9,21 +9,18 @@
  * `incomplete`, or is listed as conditional. A per-class line goes to stdout to show where it stands.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CheckpointInfo } from '../../server/src/formats/tensorInfo';
 import { readModelSource } from '../../server/src/source/readModelSource';
-import { runPython, testPython } from '../support/python';
+import { CorpusKeys, corpusTruth } from '../support/corpus';
+import { testPython } from '../support/python';
 import { scratchDir } from '../support/tmp';
 
 const env = testPython();
-const PY = path.join(__dirname, '..', 'python');
 
-type Keys = Record<string, { shape: number[]; dtype: string }>;
-interface Case { name: string; library: string; file: string; class: string; default?: Keys; given?: { config: object; keys: Keys }; error?: string }
+type Keys = CorpusKeys;
 
 /** What the interpreter could not follow under a module (main's "never silent" contract). */
 interface Incomplete { module: string; text: string; why: string }
@@ -54,17 +51,7 @@ const KNOWN_SILENT = new Set<string>([
 /** Exact classes today, with the defaults and with a changed config.json: they may only grow. */
 const EXACT_FLOOR = { default: 119, config: 112 };
 
-/** The truth takes minutes to build: kept in the temp folder, keyed by the scripts that make it. */
-function truth(): Case[] {
-  const scripts = ['corpus_truth.py', 'model_truth.py', 'paddle_model_truth.py', 'stand_ins.py', 'requirements.txt', 'requirements-nodeps.txt'];
-  const hash = createHash('sha1');
-  for (const s of scripts) hash.update(readFileSync(path.join(PY, s)));
-  const cache = path.join(tmpdir(), `tensorport-corpus-truth-${hash.digest('hex').slice(0, 16)}.json`);
-  if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Case[];
-  const out = runPython(env.python!, [path.join(PY, 'corpus_truth.py')], { timeoutMs: 1_800_000 });
-  writeFileSync(cache, out);
-  return JSON.parse(out) as Case[];
-}
+const truth = () => corpusTruth(env.python!);
 
 interface Verdict { run: string; exact: boolean; silent: string[]; line: string }
 
