@@ -11,7 +11,7 @@ import { Framework, TensorInfo } from '../formats/tensorInfo';
 export type LinearLayout = 'out_in' | 'in_out';
 
 const BY_FRAMEWORK: Partial<Record<Framework, LinearLayout>> = {
-  torch: 'out_in', mlx: 'out_in', gguf: 'out_in', paddle: 'in_out', jax: 'in_out',
+  torch: 'out_in', mlx: 'out_in', gguf: 'out_in', paddle: 'in_out', jax: 'in_out', tf: 'in_out', keras: 'in_out',
 };
 
 /** Modules whose 2-D `weight` is a lookup table or a norm, never a Linear. */
@@ -47,6 +47,7 @@ export type ConvLayout = 'OIHW' | 'OHWI' | 'HWIO' | 'OIW' | 'OWI' | 'WIO';
 
 const CONV_BY_FRAMEWORK: Partial<Record<Framework, [ConvLayout, ConvLayout]>> = {
   torch: ['OIHW', 'OIW'], paddle: ['OIHW', 'OIW'], onnx: ['OIHW', 'OIW'], mlx: ['OHWI', 'OWI'], jax: ['HWIO', 'WIO'],
+  tf: ['HWIO', 'WIO'], keras: ['HWIO', 'WIO'],
 };
 
 /** The layout of a 1-D or 2-D convolution weight on this side, or undefined when it is not one or the side does not say. */
