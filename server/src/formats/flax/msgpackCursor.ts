@@ -17,7 +17,7 @@ export type Head =
   | { kind: 'float' | 'nil' | 'bool' };
 
 export class MsgpackCursor {
-  private window = Buffer.alloc(0);
+  private window: Buffer = Buffer.alloc(0);
   private windowStart = 0;
 
   constructor(private readonly src: ByteSource, public pos: number, public end: number) {}

@@ -87,7 +87,7 @@ interface Message { type: number; body: Buffer }
 
 /** Every message of the object header at `address`, following continuation blocks (visited once each). */
 async function headerMessages(w: Walk, address: number): Promise<Message[]> {
-  const first = await read(w, address, Math.min(16, w.bytes.size - w.base - address), 'an object header');
+  const first = await read(w, address, Math.max(0, Math.min(16, w.bytes.size - w.base - address)), 'an object header');
   const out: Message[] = [];
   const blocks: { address: number; length: number }[] = [];
   let total = 0;
@@ -122,6 +122,7 @@ async function headerMessages(w: Walk, address: number): Promise<Message[]> {
     }
     return out;
   }
+  if (first.length < 16) throw fail('it runs past the end of the file');
   if (first[0] !== 1) throw fail(`version ${first[0]} (not 1, and no OHDR signature)`);
   const size = first.readUInt32LE(8);
   blocks.push({ address: address + 16, length: size });
