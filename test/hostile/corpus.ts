@@ -254,9 +254,43 @@ add('.pdiparams named by a real program, bytes of another file', 'refused', (dir
 });
 
 // 14. Tiny and empty files of every kind.
-for (const ext of ['.safetensors', '.pt', '.bin', '.pth', '.ckpt', '.pdparams', '.onnx', '.gguf']) {
-  for (const n of [0, 1, 2, 3, 7, 8]) add(`${n}-byte ${ext}`, 'refused', (dir) => write(dir, `tiny${ext}`, Buffer.alloc(n, n === 1 ? 0x80 : 0x50)));
+for (const ext of ['.safetensors', '.pt', '.bin', '.pth', '.ckpt', '.pdparams', '.onnx', '.gguf', '.npy', '.npz', '.msgpack', '.index', '.h5', '.keras']) {
+  // 0x80 alone is msgpack's empty map: an empty Flax state, listed with no tensors.
+  for (const n of [0, 1, 2, 3, 7, 8]) add(`${n}-byte ${ext}`, n === 1 && ext === '.msgpack' ? 'either' : 'refused', (dir) => write(dir, `tiny${ext}`, Buffer.alloc(n, n === 1 ? 0x80 : 0x50)));
 }
+
+// 15. NumPy, Flax msgpack, TensorFlow and HDF5/Keras: nesting bombs, counts and offsets that lie, cycles.
+const FW = path.join(FIXTURES, 'frameworks');
+const mp = (...parts: (number[] | Buffer)[]) => Buffer.concat(parts.map((p) => Buffer.from(p)));
+add('msgpack: 1,000,000 nested maps', 'refused', (dir) => write(dir, 'bomb.msgpack', mp(Buffer.alloc(3_000_000).fill(Buffer.from([0x81, 0xa1, 0x6b])), [0xc0])), /nest/);
+add('msgpack: 1,000,000 nested arrays under one key', 'refused', (dir) => write(dir, 'arrays.msgpack', mp([0x81, 0xa1, 0x6b], Buffer.alloc(1_000_000, 0x91), [0xc0])), /nest/);
+add('msgpack: a map claiming 2^32-1 entries', 'refused', (dir) => write(dir, 'count.msgpack', mp([0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 0x6b, 0xc0])), /cannot fit/);
+add('msgpack: an array ext whose buffer claims 4 GiB', 'refused', (dir) => write(dir, 'ext.msgpack', mp([0x81, 0xa1, 0x6b, 0xc9, 0, 0, 0, 20, 1, 0x93, 0x91, 4, 0xa7, ...ascii('float32'), 0xc6, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])), /runs past/);
+add('msgpack: an array of 2^40 elements in 8 bytes', 'either', (dir) => write(dir, 'shape.msgpack', mp([0x81, 0xa1, 0x6b, 0xc7, 21, 1, 0x93, 0x91, 0xcf, 0, 0, 1, 0, 0, 0, 0, 0, 0xa7, ...ascii('float32'), 0xc4, 0])), /no byte location/);
+add('.npy whose header length runs past the file', 'refused', (dir) => write(dir, 'long.npy', mp(ascii('\x93NUMPY'), [1, 0, 0xff, 0xff], ascii('{'))), /truncated|limit/);
+add('.npy of shape (2^40,) in 100 bytes', 'refused', (dir) => write(dir, 'huge.npy', mp(ascii('\x93NUMPY'), [1, 0, 70, 0], ascii(`{'descr': '<f4', 'fortran_order': False, 'shape': (${2 ** 40},), }`.padEnd(69) + '\n'))), /truncated/);
+add('.npy header nested 100,000 tuples deep', 'refused', (dir) => write(dir, 'deep.npy', mp(ascii('\x93NUMPY'), [1, 0, 0x10, 0x27], ascii('('.repeat(9999) + '\n'))), /nested too deeply|not the dict/);
+add('.npz member that is no .npy', 'refused', (dir) => write(dir, 'junk.npz', zip([{ name: 'w.npy', data: Buffer.from('not an array') }])), /magic/);
+add('.npz deflated member whose header inflates from a bomb', 'refused', (dir) => write(dir, 'bomb.npz', zip([{ name: 'w.npy', data: Buffer.alloc(64 * 2 ** 20, 0x20), deflate: true }])), /magic/);
+add('TF index whose data shard is shorter than its offsets say', 'either', (dir) => {
+  copyFileSync(path.join(FW, 'tf1', 'bert_model.ckpt.index'), path.join(dir, 'm.ckpt.index'));
+  write(dir, 'm.ckpt.data-00000-of-00001', Buffer.alloc(10));
+  return path.join(dir, 'm.ckpt.index');
+}, /run past the end of its/);
+add('TF index whose footer points past the file', 'refused', (dir) => {
+  const b = readFileSync(path.join(FW, 'tf1', 'bert_model.ckpt.index'));
+  b.fill(0x7f, b.length - 48, b.length - 8);
+  return write(dir, 'lie.index', b);
+}, /past|varint/);
+add('TF index truncated by one byte', 'refused', (dir) => write(dir, 'cut.index', readFileSync(path.join(FW, 'tf2', 'ckpt.index')).subarray(1)), /magic|past|not a TensorFlow/);
+add('HDF5 truncated after its superblock', 'refused', (dir) => write(dir, 'cut.h5', readFileSync(path.join(FW, 'keras', 'model.weights.h5')).subarray(0, 200)), /outside the file|truncated/);
+add('HDF5 whose root object header address points at the superblock', 'refused', (dir) => {
+  const b = readFileSync(path.join(FW, 'hdf5', 'earliest.h5'));
+  b.writeBigUInt64LE(0n, 64);
+  return write(dir, 'self.h5', b);
+}, /object header/);
+add('HDF5 with a hard link back to the root (a cycle)', 'listed', (dir) => { copyFileSync(path.join(FW, 'hdf5', 'latest.h5'), path.join(dir, 'cycle.h5')); return path.join(dir, 'cycle.h5'); }, /encoder\/block_0\/kernel/);
+add('.keras whose model.weights.h5 is no HDF5', 'refused', (dir) => write(dir, 'm.keras', zip([{ name: 'model.weights.h5', data: Buffer.alloc(4096) }])), /HDF5/);
 
 export function hostileCases(): HostileCase[] {
   return cases;

@@ -31,7 +31,10 @@ if (process.env.TENSORPORT_PYTHON_TESTS === 'skip') {
 const hash = createHash('sha1').update(readFileSync(requirements)).update(readFileSync(noDeps));
 for (const c of corpora) hash.update(c.dir.slice(venv.length)).update(readFileSync(c.file));
 const want = hash.digest('hex');
-if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) process.exit(0);
+if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === want) {
+  ensureJax();
+  process.exit(0);
+}
 
 const base = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
 if (base.status !== 0) {
@@ -63,3 +66,37 @@ for (const [cmd, args] of steps) {
 }
 writeFileSync(stamp, `${want}\n`);
 say(`ready in ${Math.round((Date.now() - started) / 1000)} s`);
+ensureJax();
+
+/**
+ * test/python/.venv-jax from requirements-jax.txt: JAX/Flax, TensorFlow and Keras, which pin their own numpy
+ * and protobuf, so they live apart from the main venv (test/fixtures/frameworks/make_frameworks.py runs
+ * there). Same rules: reused while the requirements are unchanged, a failed install fails the run.
+ */
+function ensureJax() {
+  const jaxVenv = join(here, '.venv-jax');
+  const jaxPython = join(jaxVenv, 'bin', 'python');
+  const jaxStamp = join(jaxVenv, 'requirements.sha1');
+  const jaxRequirements = join(here, 'requirements-jax.txt');
+  const jaxLog = join(here, '.venv-jax-install.log');
+  const jaxWant = createHash('sha1').update(readFileSync(jaxRequirements)).digest('hex');
+  if (existsSync(jaxPython) && existsSync(jaxStamp) && readFileSync(jaxStamp, 'utf8').trim() === jaxWant) return;
+  say(`making ${relative(process.cwd(), jaxVenv)} from test/python/requirements-jax.txt (log: ${relative(process.cwd(), jaxLog)})`);
+  const jaxStarted = Date.now();
+  rmSync(jaxVenv, { recursive: true, force: true });
+  writeFileSync(jaxLog, '');
+  for (const [cmd, args] of [
+    ['python3', ['-m', 'venv', jaxVenv]],
+    [jaxPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '-r', jaxRequirements]],
+  ]) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    writeFileSync(jaxLog, `$ ${cmd} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}\n`, { flag: 'a' });
+    if (r.status !== 0) {
+      say(`${relative(process.cwd(), jaxVenv)} could not be made (full log: ${relative(process.cwd(), jaxLog)}; TENSORPORT_PYTHON_TESTS=skip skips the Python-backed tests)`);
+      rmSync(jaxVenv, { recursive: true, force: true });
+      process.exit(1);
+    }
+  }
+  writeFileSync(jaxStamp, `${jaxWant}\n`);
+  say(`${relative(process.cwd(), jaxVenv)} ready in ${Math.round((Date.now() - jaxStarted) / 1000)} s`);
+}

@@ -19,6 +19,17 @@ export function testPython(): { python: string; skip: false } | { python: undefi
   return { python: PYTHON, skip: false };
 }
 
+const JAX_VENV = path.join(__dirname, '..', 'python', '.venv-jax');
+
+/** test/python/.venv-jax (JAX/Flax, TensorFlow, Keras: requirements-jax.txt), or why there is none. */
+export function testJaxPython(): { python: string; skip: false } | { python: undefined; skip: string } {
+  if (process.env.TENSORPORT_PYTHON_TESTS === 'skip') return { python: undefined, skip: 'TENSORPORT_PYTHON_TESTS=skip' };
+  if (!existsSync(path.join(JAX_VENV, 'requirements.sha1'))) {
+    return { python: undefined, skip: 'no JAX/TensorFlow test environment (`node test/python/ensure-venv.mjs` makes test/python/.venv-jax)' };
+  }
+  return { python: path.join(JAX_VENV, 'bin', 'python'), skip: false };
+}
+
 /** Runs the venv's python; a failure throws with the end of its output. */
 export function runPython(python: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): string {
   const r = spawnSync(python, args, {

@@ -8,6 +8,7 @@
 import { unfinishedDownload } from './hubCache';
 
 export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf'
+  | 'npy' | 'npz' | 'flax-msgpack' | 'tf-checkpoint' | 'keras-h5' | 'keras'
   /** A Hugging Face download still in progress (or broken off): listed, so the user hears it is not there yet. */
   | 'unfinished-download';
 
@@ -20,6 +21,11 @@ export const CHECKPOINT_EXTENSIONS: Readonly<Record<string, CheckpointKind>> = O
   '.pdiparams': 'paddle-inference',
   '.onnx': 'onnx',
   '.gguf': 'gguf',
+  '.npy': 'npy', '.npz': 'npz',
+  '.msgpack': 'flax-msgpack',
+  // A TF checkpoint is named by its `.index` (the `.data-NNNNN-of-NNNNN` shards hold the bytes).
+  '.index': 'tf-checkpoint',
+  '.h5': 'keras-h5', '.keras': 'keras',
 }));
 
 /** A sharded safetensors checkpoint is named by its index. */

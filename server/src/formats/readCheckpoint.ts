@@ -7,6 +7,11 @@ import { ByteSource, readBudget, traced, withSource } from './byteSource';
 import { unfinishedDownload, unfinishedDownloadReason } from './hubCache';
 import { CHECKPOINT_EXTENSIONS, CheckpointKind, SHARD_INDEX_SUFFIX, checkpointKindByName } from './fileKinds';
 import { readGguf } from './gguf';
+import { readFlaxMsgpack } from './flax/flaxMsgpack';
+import { readKerasH5, readKerasZip } from './hdf5/kerasH5';
+import { readNpy } from './numpy/npy';
+import { readTfCheckpoint } from './tf/tfCheckpoint';
+import { readNpz } from './numpy/npz';
 import { readOnnx } from './onnx/onnxReader';
 import { readPaddleInference } from './paddleInference';
 import { readPaddlePickle } from './paddlePickle';
@@ -82,6 +87,12 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
     case 'safetensors': return withSource(file, display, readSafetensors);
     case 'onnx': return readOnnx(file, display);
     case 'gguf': return withSource(file, display, readGguf);
+    case 'npy': return withSource(file, display, readNpy);
+    case 'npz': return readNpz(file, display);
+    case 'flax-msgpack': return withSource(file, display, readFlaxMsgpack);
+    case 'tf-checkpoint': return withSource(file, display, readTfCheckpoint);
+    case 'keras-h5': return withSource(file, display, readKerasH5);
+    case 'keras': return readKerasZip(file, display);
     case 'paddle': return withSource(file, display, readPaddlePickle);
     case 'torch': {
       const magic = await withSource(file, display, (src) => head(src, 4));

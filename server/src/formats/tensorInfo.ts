@@ -16,12 +16,21 @@ export type CheckpointFormat =
   | 'paddle-inference'
   | 'onnx'
   | 'gguf'
+  /** NumPy `np.save` (one array) and `np.savez`/`savez_compressed` archives. */
+  | 'npy'
+  | 'npz'
+  /** `flax.serialization.to_bytes`: nested maps of arrays, keys joined with `.`. */
+  | 'flax-msgpack'
+  /** A TensorFlow checkpoint (`.index` + `.data-*` shards): TF1 variable names or TF2 object-graph paths. */
+  | 'tf-checkpoint'
+  /** Keras 3 `.weights.h5` (also inside a `.keras` zip): HDF5 dataset paths. */
+  | 'keras-h5'
   /** Model source (`FILE.py::Class`, `FILE.ts::Class`): keys and shapes inferred from the code (server/src/source/). */
   | 'python-source'
   | 'ts-source';
 
 /** The layout convention a file's writer uses for Linear weights and convolutions. */
-export type Framework = 'torch' | 'paddle' | 'jax' | 'mlx' | 'onnx' | 'gguf';
+export type Framework = 'torch' | 'paddle' | 'jax' | 'tf' | 'keras' | 'mlx' | 'onnx' | 'gguf';
 
 /** Where a tensor's bytes live, so the converter can stream them later without re-reading headers. */
 export interface TensorLocation {

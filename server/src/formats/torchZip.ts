@@ -167,7 +167,7 @@ class SourceReader extends yauzl.RandomAccessReader {
   }
 }
 
-async function openZip(src: ByteSource, name: string): Promise<yauzl.ZipFile> {
+export async function openZip(src: ByteSource, name: string): Promise<yauzl.ZipFile> {
   try {
     return await new Promise<yauzl.ZipFile>((resolve, reject) => {
       yauzl.fromRandomAccessReader(new SourceReader(src), src.size, { lazyEntries: true, autoClose: false }, (err, zip) => {
@@ -185,7 +185,7 @@ async function openZip(src: ByteSource, name: string): Promise<yauzl.ZipFile> {
   }
 }
 
-function listEntries(zip: yauzl.ZipFile, name: string): Promise<Map<string, yauzl.Entry>> {
+export function listEntries(zip: yauzl.ZipFile, name: string): Promise<Map<string, yauzl.Entry>> {
   return new Promise((resolve, reject) => {
     const entries = new Map<string, yauzl.Entry>();
     const onError = (e: unknown) => { cleanup(); reject(unreadable(name, zipReason(e))); };
@@ -213,7 +213,7 @@ function listEntries(zip: yauzl.ZipFile, name: string): Promise<Map<string, yauz
   });
 }
 
-function dataStart(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<number> {
+export function dataStart(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     zip.readLocalFileHeader(entry, { minimal: true }, (err, header) => {
       if (err) reject(unreadable(name, `zip entry ${entry.fileName}: ${err.message}`));

@@ -11,7 +11,7 @@ import { Framework, TensorInfo } from '../formats/tensorInfo';
 export type LinearLayout = 'out_in' | 'in_out';
 
 const BY_FRAMEWORK: Partial<Record<Framework, LinearLayout>> = {
-  torch: 'out_in', mlx: 'out_in', gguf: 'out_in', paddle: 'in_out', jax: 'in_out',
+  torch: 'out_in', mlx: 'out_in', gguf: 'out_in', paddle: 'in_out', jax: 'in_out', tf: 'in_out', keras: 'in_out',
 };
 
 /** Modules whose 2-D `weight` is a lookup table or a norm, never a Linear. */
@@ -25,7 +25,7 @@ const NOT_LINEAR = /(embed|wte|wpe|^shared$|token_type|position|norm|^ln|layerno
 export function linearLayout(t: TensorInfo, framework: Framework | undefined, modelSource = false): LinearLayout | undefined {
   if (t.shape.length !== 2) return undefined;
   if (modelSource) return t.layout === 'out_in' || t.layout === 'in_out' ? t.layout : undefined;
-  const segs = t.key.split('.');
+  const segs = keySegments(t.key);
   const param = segs[segs.length - 1];
   if (param !== 'weight' && param !== 'kernel' && !(t.consumers?.length)) return undefined;
   const module = segs[segs.length - 2] ?? '';
@@ -42,18 +42,27 @@ export function linearLayout(t: TensorInfo, framework: Framework | undefined, mo
   return framework ? BY_FRAMEWORK[framework] : undefined;
 }
 
+/**
+ * A key's module path: `.` (PyTorch, Paddle, Flax msgpack) or `/` (TensorFlow, big_vision `.npz`, HDF5)
+ * separated; a TF2 object-graph name's `/.ATTRIBUTES/VARIABLE_VALUE` tail is no part of it.
+ */
+function keySegments(key: string): string[] {
+  return key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').split(/[./]/);
+}
+
 /** A convolution weight's dimension order, one letter per dimension (O out, I in, H/W kernel). */
 export type ConvLayout = 'OIHW' | 'OHWI' | 'HWIO' | 'OIW' | 'OWI' | 'WIO';
 
 const CONV_BY_FRAMEWORK: Partial<Record<Framework, [ConvLayout, ConvLayout]>> = {
   torch: ['OIHW', 'OIW'], paddle: ['OIHW', 'OIW'], onnx: ['OIHW', 'OIW'], mlx: ['OHWI', 'OWI'], jax: ['HWIO', 'WIO'],
+  tf: ['HWIO', 'WIO'], keras: ['HWIO', 'WIO'],
 };
 
 /** The layout of a 1-D or 2-D convolution weight on this side, or undefined when it is not one or the side does not say. */
 export function convLayout(t: TensorInfo, framework: Framework | undefined, modelSource = false): ConvLayout | undefined {
   if (t.shape.length !== 3 && t.shape.length !== 4) return undefined;
   if (modelSource) return CONV_LAYOUTS.has(t.layout ?? '') ? t.layout as ConvLayout : undefined;
-  const segs = t.key.split('.');
+  const segs = keySegments(t.key);
   const param = segs[segs.length - 1];
   if (param !== 'weight' && param !== 'kernel') return undefined;
   if (segs.slice(0, -1).some((s) => NOT_LINEAR.test(s))) return undefined;
@@ -93,8 +102,8 @@ export function describeLinear(l: LinearLayout): string {
  */
 export function layoutReason(t: TensorInfo, framework: Framework | undefined, modelSource: boolean): string {
   if (modelSource) return t.layoutWhy ? `used in ${t.layoutWhy}` : framework ?? 'its layer';
-  const module = t.key.split('.').at(-2) ?? '';
+  const module = keySegments(t.key).at(-2) ?? '';
   if (framework === 'torch' && /^c_(attn|proj|fc)$/.test(module)) return 'GPT-2 Conv1D, torch';
-  if (t.key.endsWith('.kernel')) return 'a Flax kernel';
+  if (keySegments(t.key).at(-1) === 'kernel') return framework === 'tf' || framework === 'keras' ? `a ${framework === 'tf' ? 'TensorFlow' : 'Keras'} kernel` : 'a Flax kernel';
   return framework ?? 'unknown framework';
 }
