@@ -60,14 +60,14 @@ test('check refuses a mapping file above --max-mapping-mb before reading it', ()
   assert.equal(run('check', big, '--max-mapping-mb', 'lots').code, 2);
 });
 
-test('--version prints the version; an unknown command says so on one line, then the usage as written (no escaped newlines)', () => {
+test('--version prints the version; an unknown command says so on one line, naming the commands', () => {
   const v = runCli(['--version']);
   assert.equal(v.code, 0);
   assert.match(v.out, /^tensorport \d+\.\d+\.\d+\n$/);
   const r = runCli(['--bogus']);
   assert.equal(r.code, 2);
-  const lines = r.err.split('\n');
-  assert.equal(lines[0], 'tensorport: unknown command "--bogus"');
-  assert.equal(lines[1], 'usage: tensorport <command> [options]');
-  assert.doesNotMatch(r.err, /\\x0a/);
+  assert.equal(r.err, 'tensorport: unknown command "--bogus" (the commands: keys, check, diff, map, convert, parity, mcp; tensorport --help)\n');
+  const h = runCli(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /^usage: tensorport <command> \[options\]/);
 });
