@@ -15,7 +15,7 @@ export function commandHelp(spec: CommandSpec): string {
 }
 
 /** Word-wraps at WIDTH columns: the first line indented by `first`, the rest by `rest`. */
-function wrap(text: string, first: number, rest: number): string {
+export function wrap(text: string, first: number, rest: number): string {
   const lines: string[] = [];
   let line = ' '.repeat(first);
   for (const word of text.split(/\s+/)) {

@@ -9,13 +9,13 @@ import { levenshtein } from '../mapping/suggest';
 import { asksForHelp } from './args';
 import { COMMANDS } from './commandSpecs';
 import { EXIT, UsageError, die } from './exit';
-import { commandHelp } from './help';
+import { commandHelp, wrap } from './help';
 import pkg from '../../../package.json';
 
 const USAGE = `usage: tensorport <command> [options]        (tensorport <command> --help: its options and an example)
 
 commands:
-${Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(9)}${firstSentence(c.summary)}`).join('\n')}
+${Object.values(COMMANDS).map((c) => wrap(`${c.name.padEnd(8)} ${firstSentence(c.summary)}`, 2, 11)).join('\n')}
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
