@@ -15,7 +15,7 @@ import pkg from '../../../package.json';
 const USAGE = `usage: tensorport <command> [options]        (tensorport <command> --help: its options and an example)
 
 commands:
-${Object.values(COMMANDS).map((c) => wrap(`${c.name.padEnd(8)} ${firstSentence(c.summary)}`, 2, 11)).join('\n')}
+${Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(9)}${wrap(firstSentence(c.summary), 11, 11).trimStart()}`).join('\n')}
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
