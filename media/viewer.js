@@ -52,7 +52,7 @@ const CONTENT = { 'optimizer-state': 'optimizer state', 'scheduler-state': 'sche
     root = buildTree(k.tensors);
     const total = root;
     const content = k.content ? ` · ${CONTENT[k.content] ?? k.content}` : '';
-    header.append(el('div', 'summary', `${k.format}${content}${k.framework ? ` · ${k.framework} layout` : ''}${k.shapeOrder === 'ggml' ? ' · shapes in GGUF order' : ''} · ${fmtInt(total.count)} tensors · ${fmtInt(total.params)} parameters · ${fmtBytes(total.bytes)}`));
+    header.append(el('div', 'summary', `${k.format}${content}${k.framework ? ` · ${k.framework} layout` : ''}${k.shapeOrder === 'ggml' ? ' · shapes in GGUF order' : ''} · ${fmtInt(total.count)} ${total.count === 1 ? 'tensor' : 'tensors'} · ${fmtInt(total.params)} ${total.params === 1 ? 'parameter' : 'parameters'} · ${fmtBytes(total.bytes)}`));
     if (k.notes && k.notes.length) {
       const ul = el('ul', 'notes');
       for (const n of k.notes) ul.append(el('li', '', n));
@@ -141,7 +141,7 @@ const CONTENT = { 'optimizer-state': 'optimizer state', 'scheduler-state': 'sche
 
   function refresh(count) {
     rows = flatten();
-    count.textContent = state.filter.trim() ? `${fmtInt(rows.length)} matching tensors` : '';
+    count.textContent = state.filter.trim() ? `${fmtInt(rows.length)} matching ${rows.length === 1 ? 'tensor' : 'tensors'}` : '';
     if (spacer) spacer.style.height = `${rows.length * ROW}px`;
     draw();
   }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { CONVERT_PROGRESS_NOTIFICATION, CONVERT_REQUEST, ConvertParams, ConvertProgressParams, ConvertResult } from '../../server/src/lsp/protocol';
+import { count } from './plural';
 
 type Format = ConvertParams['format'];
 const FORMATS: { format: Format; ext: string; label: string; detail: string }[] = [
@@ -69,9 +70,9 @@ export async function convertMappingCommand(client: LanguageClient | undefined, 
   }
   for (const w of result.warnings) output.appendLine(`warning: ${w}`);
   const written = vscode.Uri.file(result.output);
-  output.appendLine(`wrote ${result.output}: ${result.tensors} tensors in ${(result.ms / 1000).toFixed(1)} s`);
+  output.appendLine(`wrote ${result.output}: ${count(result.tensors, 'tensor')} in ${(result.ms / 1000).toFixed(1)} s`);
   const choice = await vscode.window.showInformationMessage(
-    `Tensor Port: wrote ${path.basename(result.output)}${result.shards ? ` and ${result.shards} shards` : ''}: ${result.tensors} tensors${result.warnings.length ? ` (${result.warnings.length} warnings in the Output)` : ''}.`,
+    `Tensor Port: wrote ${path.basename(result.output)}${result.shards ? ` and ${count(result.shards, 'shard')}` : ''}: ${count(result.tensors, 'tensor')}${result.warnings.length ? ` (${count(result.warnings.length, 'warning')} in the Output)` : ''}.`,
     'Open in Viewer');
   if (choice) await vscode.commands.executeCommand('vscode.openWith', written, 'tensorport.checkpointViewer');
 }

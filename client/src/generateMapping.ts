@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { CHECKPOINT_DIALOG_EXTENSIONS, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult } from '../../server/src/lsp/protocol';
+import { count } from './plural';
 
 const CHECKPOINTS = { Checkpoints: [...CHECKPOINT_DIALOG_EXTENSIONS] };
 
@@ -24,6 +25,6 @@ export async function generateMappingCommand(client: LanguageClient | undefined)
     return;
   }
   await vscode.window.showTextDocument(output);
-  void vscode.window.showInformationMessage(`Tensor Port: ${r.rules} target tensors mapped (${r.lowConfidence} with low confidence, marked in the file); ` +
-    `${r.unmappedSource} source tensors dropped, ${r.unmappedTarget} target tensors without a source.`);
+  void vscode.window.showInformationMessage(`Tensor Port: ${count(r.rules, 'target tensor')} mapped (${r.lowConfidence} with low confidence, marked in the file); ` +
+    `${count(r.unmappedSource, 'source tensor')} dropped, ${count(r.unmappedTarget, 'target tensor')} without a source.`);
 }

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
 import { StatusParams } from '../../server/src/lsp/protocol';
+import { count } from './plural';
 
 export function createStatusBar(context: vscode.ExtensionContext, client: LanguageClient, onStatus: vscode.Event<StatusParams>): void {
   const item = vscode.window.createStatusBarItem('tensorport.status', vscode.StatusBarAlignment.Left, 10);
@@ -12,9 +13,9 @@ export function createStatusBar(context: vscode.ExtensionContext, client: Langua
   item.show();
   context.subscriptions.push(item);
   context.subscriptions.push(onStatus((s) => {
-    item.text = `$(database) ${s.checkpoints} checkpoint${s.checkpoints === 1 ? '' : 's'}${s.unreadable ? ` $(warning) ${s.unreadable}` : ''}`;
-    item.tooltip = `Tensor Port: ${s.checkpoints} checkpoints indexed (${s.pending ? `${s.pending} read when needed, ` : ''}${s.unreadable} unreadable), `
-      + `${s.notCheckpoints ? `${s.notCheckpoints} other files (Trainer settings, LFS pointers, partial downloads), ` : ''}${s.openMappings} mapping file(s) open`;
+    item.text = `$(database) ${count(s.checkpoints, 'checkpoint')}${s.unreadable ? ` $(warning) ${s.unreadable}` : ''}`;
+    item.tooltip = `Tensor Port: ${count(s.checkpoints, 'checkpoint')} indexed (${s.pending ? `${s.pending} read when needed, ` : ''}${s.unreadable} unreadable), `
+      + `${s.notCheckpoints ? `${count(s.notCheckpoints, 'other file')} (Trainer settings, LFS pointers, partial downloads), ` : ''}${count(s.openMappings, 'mapping file')} open`;
     item.backgroundColor = s.unreadable ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }));
   context.subscriptions.push(client.onDidChangeState((e) => {

@@ -6,8 +6,8 @@
  * encoding the server announced.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -47,4 +47,43 @@ test('a client with the base capabilities only: initialize, diagnostics, hover a
   const completion = await conn.sendRequest<{ items: { label: string }[] } | { label: string }[]>('textDocument/completion', { textDocument: { uri }, position: { line: lines.length - 1, character: 0 } });
   const items = Array.isArray(completion) ? completion : completion.items;
   assert.ok(items.length > 0);
+});
+
+/** The Neovim block of docs/editors.md, run as written in a headless Neovim (0.7 on Debian 12, 0.10+ elsewhere). */
+const nvim = ['nvim', '/usr/bin/nvim', '/usr/local/bin/nvim'].find((c) => spawnSync(c, ['--version'], { encoding: 'utf8' }).status === 0);
+test('docs/editors.md: its Neovim config brings the diagnostics of a mapping', { skip: !nvim && 'no nvim on this machine (apt install neovim to run it)', timeout: 60_000 }, () => {
+  const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'editors.md'), 'utf8');
+  const lua = /## Neovim[^\n]*\n[\s\S]*?```lua\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(lua, 'docs/editors.md has a ```lua block under its Neovim heading');
+  const dir = scratchDir('nvim').dir;
+  // `tensorport-lsp` as `npm install -g` puts it on PATH: the built server.
+  const bin = path.join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, 'tensorport-lsp'), `#!/bin/sh\nexec "${process.execPath}" "${SERVER}" "$@"\n`, { mode: 0o755 });
+  for (const f of ['hf_bert_tiny.safetensors', 'paddlenlp_bert_tiny.pdparams', 'bad.tpmap']) copyFileSync(path.join(EXAMPLES, 'bert-to-paddlenlp', f), path.join(dir, f));
+  const out = path.join(dir, 'diagnostics.txt');
+  // Polls for the diagnostics, writes their codes, quits; gives up after 30 s (the file stays empty).
+  writeFileSync(path.join(dir, 'init.lua'), `${lua}
+local tries = 0
+local function poll()
+  tries = tries + 1
+  local ds = vim.diagnostic.get(vim.fn.bufnr('bad.tpmap'))
+  if #ds > 0 or tries > 300 then
+    local lines = { 'nvim ' .. tostring(vim.version().major) .. '.' .. tostring(vim.version().minor) }
+    for _, d in ipairs(ds) do
+      table.insert(lines, tostring(d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code) or '?') .. ' ' .. tostring(d.lnum))
+    end
+    vim.fn.writefile(lines, ${JSON.stringify(out)})
+    vim.cmd('qall!')
+  else
+    vim.defer_fn(poll, 100)
+  end
+end
+vim.defer_fn(poll, 100)
+`);
+  const r = spawnSync(nvim!, ['--headless', '-u', path.join(dir, 'init.lua'), 'bad.tpmap'], { cwd: dir, encoding: 'utf8', timeout: 50_000, env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, XDG_STATE_HOME: dir, XDG_DATA_HOME: dir } });
+  assert.ok(existsSync(out), `nvim wrote nothing (status ${r.status}): ${r.stderr}${r.stdout}`);
+  const [version, ...codes] = readFileSync(out, 'utf8').trim().split('\n');
+  assert.match(version, /^nvim \d+\.\d+$/);
+  assert.ok(codes.some((c) => c.startsWith('missing-transpose ')), `${version}: ${codes.join(', ')}`);
 });

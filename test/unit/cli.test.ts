@@ -60,14 +60,40 @@ test('check refuses a mapping file above --max-mapping-mb before reading it', ()
   assert.equal(run('check', big, '--max-mapping-mb', 'lots').code, 2);
 });
 
-test('--version prints the version; an unknown command says so on one line, then the usage as written (no escaped newlines)', () => {
+test('--version prints the version; an unknown command says so on one line, naming the commands', () => {
   const v = runCli(['--version']);
   assert.equal(v.code, 0);
   assert.match(v.out, /^tensorport \d+\.\d+\.\d+\n$/);
   const r = runCli(['--bogus']);
   assert.equal(r.code, 2);
-  const lines = r.err.split('\n');
-  assert.equal(lines[0], 'tensorport: unknown command "--bogus"');
-  assert.equal(lines[1], 'usage: tensorport <command> [options]');
-  assert.doesNotMatch(r.err, /\\x0a/);
+  assert.equal(r.err, 'tensorport: unknown command "--bogus" (the commands: keys, check, diff, map, convert, parity, mcp; tensorport --help)\n');
+  const h = runCli(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /^usage: tensorport <command> \[options\]/);
+});
+
+test('a misspelled or unknown option is one line naming it, the nearest real option and --help (exit 2)', () => {
+  const cases: [string[], string][] = [
+    [['convert', 'port.tpmap', '--jsn'], 'tensorport: convert: unknown option --jsn; did you mean --json? (tensorport convert --help)\n'],
+    [['keys', VIT, '-json'], 'tensorport: keys: unknown option -json; did you mean --json? (tensorport keys --help)\n'],
+    [['convert', 'port.tpmap', '--max-shard', '5GB'], 'tensorport: convert: unknown option --max-shard; did you mean --max-shard-size? (tensorport convert --help)\n'],
+    [['diff', VIT, VIT, '--frobnicate'], 'tensorport: diff: unknown option --frobnicate; diff takes --json (tensorport diff --help)\n'],
+    [['map', VIT, VIT, '-o'], 'tensorport: map: -o (--output) needs a value: -o OUT.tpmap (tensorport map --help)\n'],
+    [['keys', VIT, '--json=yes'], 'tensorport: keys: --json takes no value (tensorport keys --help)\n'],
+  ];
+  for (const [args, err] of cases) {
+    const r = run(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.err, err, args.join(' '));
+    assert.equal(r.out, '');
+  }
+  // `--help` as another option's value is that value, not a request for help.
+  assert.doesNotMatch(run('parity', '--command=--help', '--timeout', '5', '--json').out, /^usage:/);
+});
+
+test('model source named without ::Class lists the classes the file defines', () => {
+  const model = tmp.file('model.py', 'import torch.nn as nn\n\nclass Block(nn.Module):\n    pass\n\nclass Net(nn.Module):\n    pass\n');
+  const r = run('keys', model);
+  assert.equal(r.code, 2);
+  assert.equal(r.err, `tensorport: ${model}: model source needs the class to build, as FILE::Class, e.g. ${model}::Net (its classes: Block, Net)\n`);
 });

@@ -76,7 +76,7 @@ test('cannot run: exit 2 with one line naming the file and the reason, no stack 
     [['--reference', 'ref.onnx'], /^tensorport: parity needs --reference and --candidate \(or --command\)/],
     [[...base, '--dtype', 'fp64'], /^tensorport: --dtype fp64: expected one of fp32, fp16, bf16/],
     [[...base, '--input', 'nope=random:1x2'], /^tensorport: --input nope: the reference model has no input "nope"/],
-    [[...base, '--frobnicate'], /^tensorport: Unknown option '--frobnicate'/],
+    [[...base, '--frobnicate'], /^tensorport: parity: unknown option --frobnicate; .* \(tensorport parity --help\)\n$/],
     [['--command', 'true', '--layers'], /^tensorport: --command runs your script instead of ONNX models: --layers does not apply/],
   ];
   for (const [args, re] of cases) {

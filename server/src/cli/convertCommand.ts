@@ -9,29 +9,22 @@ import { printable } from '../formats/printable';
 import { ConvertError } from '../mapping/convert/errors';
 import { ConvertSummary } from '../mapping/convert/convertMapping';
 import { convertErrorLine, convertJson, runConvertTool } from '../tools/convertTool';
-import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
+import { parseCommandArgs, usePython } from './args';
+import { CONVERT } from './commandSpecs';
 import { EXIT, UsageError } from './exit';
 import { formatBytes } from './keysTable';
+import { count } from '../formats/plural';
 
-const USAGE = 'usage: tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf|config.json] [--quantize q8_0] [--force] [--json] [--python PATH]';
 const INTERRUPTED = 130;
 const SHOWN_WARNINGS = 10;
 
 export async function runConvert(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs(args, {
-      output: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false },
-      format: { type: 'string' }, protocol: { type: 'string' }, force: { type: 'boolean', default: false }, 'max-shard-size': { type: 'string' }, 'metadata-from': { type: 'string' }, quantize: { type: 'string' }, ...PYTHON_OPTION,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message} (${USAGE})`);
-  }
+  const parsed = parseCommandArgs(args, CONVERT);
   usePython(parsed.values.python);
   const [mapping, ...extra] = parsed.positionals;
   const out = parsed.values.output;
-  if (!mapping || extra.length > 0) throw new UsageError(`convert takes one MAPPING.tpmap (${USAGE})`);
-  if (!out) throw new UsageError(`convert needs the output file: -o OUT.safetensors (${USAGE})`);
+  if (!mapping || extra.length > 0) throw new UsageError('convert takes one MAPPING.tpmap (tensorport convert --help)');
+  if (!out) throw new UsageError('convert needs the output file: -o OUT.safetensors (tensorport convert --help)');
   const protocolText = parsed.values.protocol;
   if (protocolText !== undefined && !/^\d+$/.test(protocolText)) throw new UsageError(`--protocol ${protocolText}: paddle.save's pickle protocol is 2, 3 or 4 (4 by default)`);
   const protocol = protocolText === undefined ? undefined : Number(protocolText);
@@ -74,10 +67,10 @@ export async function runConvert(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   for (const w of summary.warnings.slice(0, SHOWN_WARNINGS)) process.stderr.write(`warning: ${printable(w)}\n`);
-  if (summary.warnings.length > SHOWN_WARNINGS) process.stderr.write(`… and ${summary.warnings.length - SHOWN_WARNINGS} more warnings (tensorport check ${mapping})\n`);
+  if (summary.warnings.length > SHOWN_WARNINGS) process.stderr.write(`… and ${count(summary.warnings.length - SHOWN_WARNINGS, 'more warning')} (tensorport check ${mapping})\n`);
   const n = summary.unwritten.length;
   const unwritten = n === 0 ? '' : `; ${n} target key${n === 1 ? '' : 's'} not written: ${summary.unwritten.slice(0, 5).join(', ')}${n > 5 ? ', …' : ''}`;
-  process.stdout.write(`wrote ${summary.output}${summary.shards ? ` and ${summary.shards} shards` : ''}: ${summary.tensors} tensor${summary.tensors === 1 ? '' : 's'}, ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s${summary.quantized ? ` (${summary.quantized} as Q8_0)` : ''}${unwritten}\n`);
+  process.stdout.write(`wrote ${summary.output}${summary.shards ? ` and ${count(summary.shards, 'shard')}` : ''}: ${summary.tensors} tensor${summary.tensors === 1 ? '' : 's'}, ${formatBytes(summary.bytes)} in ${(summary.ms / 1000).toFixed(1)} s${summary.quantized ? ` (${summary.quantized} as Q8_0)` : ''}${unwritten}\n`);
   return EXIT.ok;
 }
 

@@ -4,7 +4,8 @@
  */
 import { printableJson } from '../formats/printable';
 import { keysDocument } from '../formats/keysDocument';
-import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
+import { parseCommandArgs, usePython } from './args';
+import { KEYS } from './commandSpecs';
 import { EXIT, UsageError } from './exit';
 import { formatKeysTable } from './keysTable';
 import { formatSourceTable } from '../source/sourceTable';
@@ -12,10 +13,10 @@ import { readKeys } from '../tools/keysTool';
 import { inCheckpointSpace } from '../source/hfKeySpace';
 
 export async function runKeys(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { json: { type: 'boolean', default: false }, config: { type: 'string' }, 'key-space': { type: 'string' }, ...PYTHON_OPTION });
+  const parsed = parseCommandArgs(args, KEYS);
   usePython(parsed.values.python);
   const files = parsed.positionals;
-  if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (usage: tensorport keys FILE [--json] [--config config.json] [--key-space module|checkpoint] [--python PATH])');
+  if (files.length !== 1) throw new UsageError('keys takes exactly one FILE (tensorport keys --help)');
   const space = parsed.values['key-space'];
   if (space !== undefined && space !== 'module' && space !== 'checkpoint') throw new UsageError(`--key-space takes module or checkpoint, not ${space}`);
   const read = await readKeys({ file: files[0], config: parsed.values.config });

@@ -2,6 +2,7 @@
 import { groupDigits } from '../formats/numberText';
 import { printable } from '../formats/printable';
 import { CheckpointInfo, numel, tensorBytes } from '../formats/tensorInfo';
+import { count } from '../formats/plural';
 
 export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }): string {
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
@@ -26,7 +27,7 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   const out = [bold(line(header)), ...rows.map(line)];
   const what = [info.format, info.framework ? `${info.framework} layout` : undefined, info.shapeOrder === 'ggml' ? 'shapes in GGUF order (fastest-varying first)' : undefined]
     .filter(Boolean).join(', ');
-  out.push('', `${info.tensors.length} tensors, ${groupDigits(params)} parameters, ${formatBytes(bytes)} (${what})`);
+  out.push('', `${count(info.tensors.length, 'tensor')}, ${count(params, 'parameter', 'parameters', groupDigits(params))}, ${formatBytes(bytes)} (${what})`);
   for (const n of info.notes) out.push(dim(`note: ${printable(n)}`));
   return out.join('\n') + '\n';
 }

@@ -1,42 +1,39 @@
 /**
- * `tensorport`: the command line over the same core as the language server (../shared/spec/cli.md).
+ * `tensorport`: the command line over the same core as the language server (docs/cli.md).
  * Exit codes: 0 success, 1 the check found errors, 2 bad usage or an unreadable input — always with a
  * one-line reason on stderr and never a stack trace.
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { levenshtein } from '../mapping/suggest';
+import { asksForHelp } from './args';
+import { COMMANDS } from './commandSpecs';
 import { EXIT, UsageError, die } from './exit';
+import { commandHelp, wrap } from './help';
 import pkg from '../../../package.json';
 
-const USAGE = `usage: tensorport <command> [options]
+const USAGE = `usage: tensorport <command> [options]        (tensorport <command> --help: its options and an example)
 
 commands:
-  keys FILE [--json]        list a checkpoint's tensors (key, dtype, shape) without reading tensor data
-  keys FILE.py::Class [--config config.json] [--json]
-                             the tensors model source will have (inferred, never run)
-  check FILE.tpmap… [--json] [--fix]
-                             check mapping files against their checkpoints (exit 1 on errors);
-                             --fix applies the fixes the layout conventions dictate
-  diff A B [--json]          compare two checkpoints' keys, dtypes and shapes (exit 1 when they differ)
-  map SOURCE TARGET [-o OUT.tpmap] [--force] [--json]
-                             propose a complete mapping between two checkpoints
-  convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,gguf} [--max-shard-size 5GB] [--force] [--json]
-                             apply a mapping and write the target checkpoint (streamed, atomic)
-  parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap] [--layers] … | --command "CMD"
-                             forward parity check (exit 1 on a mismatch)
-  mcp [--allow-commands]     serve these operations to coding agents (Model Context Protocol over stdio);
-                             --allow-commands lets parity run your own script (command mode)
-
-keys, check, map, convert and mcp take --python PATH: the interpreter whose installed packages a model
-source's imports (torch.nn.TransformerEncoder, timm, paddle.vision…) are read from; without it, a .venv
-or venv above the model file.
+${Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(9)}${wrap(firstSentence(c.summary), 11, 11).trimStart()}`).join('\n')}
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
-.onnx or .gguf.`;
+.onnx or .gguf — or model source, FILE.py::Class / FILE.ts::Class.
+The reference: docs/cli.md (every option, exit code and JSON document) and docs/mapping-language.md.`;
+
+function firstSentence(text: string): string {
+  const m = /^.*?\.(?=\s|$)/.exec(text);
+  return m ? m[0] : text;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const spec = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (spec && asksForHelp(rest, spec)) {
+    process.stdout.write(commandHelp(spec));
+    return EXIT.ok;
+  }
   switch (command) {
     // Each command loads only its own modules: start-up is part of every CI call of `tensorport`.
     case 'keys': return (await import('./keysCommand')).runKeys(rest);
@@ -54,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return command === undefined ? EXIT.usage : EXIT.ok;
     default:
-      throw new UsageError(`unknown command "${command}"`, USAGE);
+      throw new UsageError(`unknown command "${command}"${nearestCommand(command)} (the commands: ${Object.keys(COMMANDS).join(', ')}; tensorport --help)`);
   }
 }
 
@@ -62,3 +59,8 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => die(e),
 );
+
+function nearestCommand(typed: string): string {
+  const close = Object.keys(COMMANDS).find((c) => levenshtein(typed.toLowerCase(), c, 2) !== undefined);
+  return close ? `; did you mean ${close}?` : '';
+}

@@ -6,25 +6,24 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { disposeParityWorkers } from '../parity/engine';
-import { PYTHON_OPTION, parseCommandArgs, usePython } from './args';
+import { parseCommandArgs, usePython } from './args';
+import { MCP } from './commandSpecs';
 import { EXIT, UsageError } from './exit';
 import { createMcpServer } from './mcp/mcpServer';
 import { fixedRoots } from './mcp/serverRoots';
 
 declare const TENSORPORT_VERSION: string | undefined;
 
-const USAGE = 'tensorport mcp [--allow DIR]… [--allow-commands] [--python PATH]';
-
 export async function runMcp(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs(args, { 'allow-commands': { type: 'boolean', default: false }, allow: { type: 'string', multiple: true }, ...PYTHON_OPTION });
+  const parsed = parseCommandArgs(args, MCP);
   usePython(parsed.values.python);
-  if (parsed.positionals.length) throw new UsageError(`mcp takes no files: it serves the folder it is started in (usage: ${USAGE})`);
+  if (parsed.positionals.length) throw new UsageError('mcp takes no files: it serves the folder it is started in (tensorport mcp --help)');
   const root = process.cwd();
   let roots: string[];
   try {
     roots = await fixedRoots(root, parsed.values.allow ?? []);
   } catch (e) {
-    throw new UsageError(`${(e as Error).message} (usage: ${USAGE})`);
+    throw new UsageError(`${(e as Error).message} (tensorport mcp --help)`);
   }
   const { server, idle } = createMcpServer({ root, roots, allowCommands: parsed.values['allow-commands'], version: typeof TENSORPORT_VERSION === 'string' ? TENSORPORT_VERSION : '0.0.0' });
   const transport = new StdioServerTransport();

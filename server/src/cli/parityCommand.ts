@@ -1,42 +1,18 @@
 /**
- * `tensorport parity`: a forward parity check as ../shared/spec/parity.md describes it — two ONNX
+ * `tensorport parity`: a forward parity check (docs/parity.md) — two ONNX
  * models (optionally with the candidate's weights pushed through a mapping), or a user's script in
  * command mode. Exit 0 when every output is within tolerance, 1 when one is not, 2 when the check
  * cannot run (a one-line reason on stderr).
  */
 import { printable, printableJson } from '../formats/printable';
-import { parseArgs } from 'node:util';
 import { ParityDtype } from '../parity/compare';
 import { formatReport, reportJson } from '../parity/formatReport';
 import { ParityError } from '../parity/parityError';
 import { Device, ParityReport, ProgressEvent } from '../parity/types';
 import { runParityTool } from '../tools/parityTool';
+import { parseCommandArgs } from './args';
+import { PARITY } from './commandSpecs';
 import { EXIT, UsageError } from './exit';
-
-export const PARITY_USAGE = `usage: tensorport parity --reference REF.onnx --candidate CAND.onnx [--weights MAP.tpmap]
-         [--input NAME=FILE.npy|NAME=random:SHAPE]… [--seed N] [--atol A] [--rtol R]
-         [--dtype fp32|fp16|bf16] [--device auto|cpu|cuda] [--layers] [--json]
-       tensorport parity --command "CMD" [--cwd DIR] [--timeout SECONDS] [--atol A] [--rtol R] [--dtype …] [--json]
-       tensorport parity --reference REF.py::NAME --candidate CAND.py::NAME [--weights MAP.tpmap]
-         [--reference-weights FILE] [--candidate-weights FILE] [--input NAME=FILE.npy|NAME=random:SHAPE]…
-         [--seed N] [--atol A] [--rtol R] [--dtype fp32|fp16|bf16] [--device auto|cpu|cuda] [--backward]
-         [--python PATH] [--launcher "torchrun --nproc-per-node N"] [--timeout SECONDS]
-         [--save-tensors MODULE[,MODULE…] [--save-dir DIR]] [--json]
-
-  --save-tensors  eager mode: also write the outputs of these reference modules (NAME: every call,
-                  NAME#K: the K-th) and of their candidate partners in full, as NumPy .npy files
-                  (MODULE.reference.npy, MODULE.candidate.npy); the report lists them
-  --save-dir      the folder for them (default ./tensorport-parity-tensors)`;
-
-const OPTIONS = {
-  reference: { type: 'string' }, candidate: { type: 'string' }, weights: { type: 'string' },
-  input: { type: 'string', multiple: true }, seed: { type: 'string' }, atol: { type: 'string' }, rtol: { type: 'string' },
-  dtype: { type: 'string' }, device: { type: 'string' }, layers: { type: 'boolean', default: false },
-  json: { type: 'boolean', default: false }, command: { type: 'string' }, cwd: { type: 'string' }, timeout: { type: 'string' },
-  'reference-weights': { type: 'string' }, 'candidate-weights': { type: 'string' }, backward: { type: 'boolean', default: false },
-  python: { type: 'string' }, launcher: { type: 'string' },
-  'save-tensors': { type: 'string', multiple: true }, 'save-dir': { type: 'string' },
-} as const;
 
 function number(flag: string, v: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -52,12 +28,7 @@ function oneOf<T extends string>(flag: string, v: string | undefined, allowed: r
 }
 
 export async function runParity(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: false, options: OPTIONS });
-  } catch (e) {
-    throw new UsageError((e as Error).message, PARITY_USAGE);
-  }
+  const parsed = parseCommandArgs(args, PARITY, { positionals: false });
   const v = parsed.values;
   const atol = number('atol', v.atol, (x) => x >= 0, 'a tolerance ≥ 0');
   const rtol = number('rtol', v.rtol, (x) => x >= 0, 'a tolerance ≥ 0');

@@ -4,6 +4,7 @@
  * Shapes are compared in row-major order (GGUF's are reversed first).
  */
 import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
+import { count } from '../formats/plural';
 
 export interface TensorChange {
   key: string;
@@ -42,7 +43,7 @@ export function diffCheckpoints(a: CheckpointInfo, b: CheckpointInfo): Checkpoin
 export function formatDiff(aName: string, bName: string, d: CheckpointDiff): string {
   const shape = (s: number[]) => `[${s.join(', ')}]`;
   const lines = [`--- ${aName}`, `+++ ${bName}`,
-    `@@ ${d.same} tensors identical in dtype and shape; ${d.changed.length} changed; ${d.onlyInA.length} only in the first; ${d.onlyInB.length} only in the second @@`];
+    `@@ ${count(d.same, 'tensor')} identical in dtype and shape; ${d.changed.length} changed; ${d.onlyInA.length} only in the first; ${d.onlyInB.length} only in the second @@`];
   for (const c of d.changed) {
     lines.push(`- ${c.key}  ${c.before.dtype} ${shape(c.before.shape)}`);
     lines.push(`+ ${c.key}  ${c.after.dtype} ${shape(c.after.shape)}${c.transposed ? '  (transposed)' : ''}`);

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { Framework } from '../formats/tensorInfo';
+import { missingClassMessage } from '../source/classNames';
 import { loadModelSide } from './modelSide';
 import { SideData, sideFromInfo } from './sideData';
 import { MappingFile, SideDirective } from './syntax';
@@ -49,6 +50,8 @@ export async function loadSides(mappingPath: string, file: MappingFile, index: C
     const d = sideDirective(file, kind);
     if (!d?.path || d.className) return undefined;
     const abs = resolveSidePath(mappingPath, d.path.text);
+    const classless = missingClassMessage(abs, d.path.text);
+    if (classless) return { ok: false, failure: { code: 'unreadable-checkpoint', message: `${d.path.text}: ${classless}` } };
     const entry = await index.get(abs);
     if (!entry.ok) return { ok: false, failure: { code: entry.error.code === 'not-a-checkpoint' ? 'unreadable-checkpoint' : entry.error.code, message: `${d.path.text}: ${entry.error.reason}${entry.error.offset !== undefined ? ` (at byte ${entry.error.offset})` : ''}` } };
     return { ok: true, side: sideFromInfo(entry.info, abs, d.path.text, declaredFramework(file, kind)) };

@@ -4,6 +4,7 @@
  * and a class the scan misses can still be typed.
  */
 import { readRegularFileSync } from '../formats/openRegular';
+import { languageOf } from './loadModel';
 
 export function classNamesIn(text: string): string[] {
   return [...text.matchAll(/^(?:export\s+)?class\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]);
@@ -36,4 +37,21 @@ export function pythonDefinitionsIn(text: string): { name: string; kind: 'class'
     if (m && !m[2].startsWith('_')) out.push({ name: m[2], kind: m[1] as 'class' | 'def', line: i + 1 });
   });
   return out;
+}
+
+/**
+ * What to say when model source is named without its class (`keys model.py`, `target model.py`, or
+ * `model.py::` with no valid name): the classes the file defines, so the fix is one copy away.
+ * Undefined when the name is not model source at all (a checkpoint's own errors apply then).
+ */
+export function missingClassMessage(arg: string, display = arg): string | undefined {
+  const at = arg.lastIndexOf('::');
+  const file = at < 0 ? arg : arg.slice(0, at);
+  if (!languageOf(file)) return undefined;
+  const names = classNamesOf(file);
+  const shownAt = display.lastIndexOf('::');
+  const example = `${shownAt < 0 ? display : display.slice(0, shownAt)}::${names.at(-1) ?? 'ClassName'}`;
+  const found = names.length === 0 ? 'no top-level class was found in it' : `its classes: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, … (${names.length})` : ''}`;
+  // The model a file exists for is usually its last class, after the blocks it is built from.
+  return `model source needs the class to build, as FILE::Class, e.g. ${example} (${found})`;
 }

@@ -4,6 +4,7 @@
  */
 import { groupDigits } from '../formats/numberText';
 import { CheckpointInfo, TensorInfo, numel } from '../formats/tensorInfo';
+import { count } from '../formats/plural';
 
 export const shapeText = (t: TensorInfo) => `[${(t.dims ?? t.shape).join(', ')}]`;
 
@@ -19,11 +20,11 @@ export function formatSourceTable(info: CheckpointInfo, opts: { color: boolean }
   const known = info.tensors.filter((t) => !t.dims);
   const params = known.reduce((a, t) => a + numel(t.shape), 0);
   const open = info.tensors.length - known.length;
-  out.push('', `${info.tensors.length} tensors, ${groupDigits(params)} parameters${open ? ` in the ${known.length} with known shapes` : ''} (${info.format}${info.framework ? `, ${info.framework} layout` : ''})`);
+  out.push('', `${count(info.tensors.length, 'tensor')}, ${count(params, 'parameter', 'parameters', groupDigits(params))}${open ? ` in the ${known.length} with known shapes` : ''} (${info.format}${info.framework ? `, ${info.framework} layout` : ''})`);
   const defaults = Object.entries(info.bindings ?? {}).map(([k, b]) => `${k}=${b.value}`);
   if (defaults.length) out.push(dim(`config: ${defaults.join(', ')}`));
   const conds = [...new Set(info.tensors.flatMap((t) => (t.conditional ? [t.conditional] : [])))];
-  for (const c of conds) out.push(dim(`?: only if ${c} (${info.tensors.filter((t) => t.conditional === c).length} tensors)`));
+  for (const c of conds) out.push(dim(`?: only if ${c} (${count(info.tensors.filter((t) => t.conditional === c).length, 'tensor')})`));
   for (const n of info.notes) out.push(dim(`note: ${n}`));
   return out.join('\n') + '\n';
 }

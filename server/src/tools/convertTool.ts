@@ -3,6 +3,7 @@
  * (streamed, atomic, never over an existing file without `force`). The options are checked here so
  * every face refuses the same combinations with the same reasons.
  */
+import { count } from '../formats/plural';
 import { printable } from '../formats/printable';
 import { CheckpointIndex } from '../index/checkpointIndex';
 import { ConvertSummary, convertMapping } from '../mapping/convert/convertMapping';
@@ -67,5 +68,5 @@ export function convertJson(s: ConvertSummary): ConvertJson {
 export function convertErrorLine(e: ConvertError): string {
   if (e.kind === 'mapping') return e.message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
   const first = e.problems[0] ?? e.message;
-  return `${printable(first)}${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problems)` : ''}`;
+  return `${printable(first)}${e.problems.length > 1 ? ` (and ${count(e.problems.length - 1, 'more problem')})` : ''}`;
 }
