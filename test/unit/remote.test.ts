@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -96,7 +96,7 @@ test('hf://OWNER/REPO picks the weights as transformers does, and says which', a
 test('a sharded checkpoint is named by its index; every shard comes from the commit the index came from', async () => {
   const local = await keysJson(path.join(SHARDS, 'model.safetensors.index.json'));
   const mark = hub.served.log.length;
-  const doc = await keysJson('hf://org/sharded/model.safetensors.index.json');
+  const doc = await keysJson('hf://org/sharded/model.safetensors.index.json', { TENSORPORT_CACHE_DIR: path.join(tmp.dir, 'cache-shards') });
   assert.deepEqual(doc.tensors, local.tensors);
   const commit = hub.repos.get('org/sharded')!.commit;
   const shardAsks = hub.served.log.slice(mark).filter((l) => l.includes('/resolve/') && l.includes('model-0000'));
@@ -126,6 +126,7 @@ test('gated: one line naming the repo and how to log in; HF_TOKEN or the token f
   oneLine(await cli(['keys', 'hf://org/gated/model.safetensors']), /org\/gated is gated: accept its conditions at .*then log in \(`hf auth login` or set HF_TOKEN\)/);
   assert.equal((await keysJson('hf://org/gated/model.safetensors', { HF_TOKEN: 'hf_secret' })).tensors.length, 41);
   const home = path.join(tmp.dir, 'home-with-token');
+  mkdirSync(home);
   tmp.file('home-with-token/token', 'hf_secret\n');
   assert.equal((await keysJson('hf://org/gated/model.safetensors', { HF_HOME: home, TENSORPORT_CACHE_DIR: path.join(tmp.dir, 'cache-token') })).tensors.length, 41);
 });

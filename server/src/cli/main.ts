@@ -33,9 +33,16 @@ or venv above the model file.
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
-.onnx or .gguf.`;
+.onnx or .gguf.
 
-async function main(argv: string[]): Promise<number> {
+A checkpoint may also be remote, read header-only: hf://OWNER/REPO[@REVISION][/PATH] or an https:// URL;
+--offline (or HF_HUB_OFFLINE=1) answers from the header cache only.`;
+
+async function main(args: string[]): Promise<number> {
+  // `--offline` is global (every command that reads a checkpoint may read a remote one): taken out here.
+  const end = args.includes('--') ? args.indexOf('--') : args.length;
+  const argv = args.filter((a, i) => i >= end || a !== '--offline');
+  if (argv.length < args.length) (await import('../formats/remote/hubSettings')).setOffline(true);
   const [command, ...rest] = argv;
   switch (command) {
     // Each command loads only its own modules: start-up is part of every CI call of `tensorport`.
