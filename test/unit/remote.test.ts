@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN } from '../support/cli';
+import { testPython } from '../support/python';
 import { FakeHub, startFakeHub } from '../support/fakeHub';
 import { FIXTURES, safetensorsBytes, scratchDir } from '../support/tmp';
 
@@ -200,6 +201,26 @@ test('map and diff take remote checkpoints; a mapping names one on its source li
   const c = await cli(['check', out, '--json']);
   assert.equal(c.code, 0, c.out + c.err);
   assert.equal(JSON.parse(c.out).summary.errors, 0);
+});
+
+test('the same answers as huggingface_hub pointed at the same server (get_safetensors_metadata, hf_hub_download)', async (t) => {
+  const py = testPython();
+  if (py.skip) { t.skip(py.skip); return; }
+  const truth = await new Promise<string>((resolve, reject) => {
+    execFile(py.python, [path.join(__dirname, '..', 'python', 'hub_truth.py'), 'org/sharded', 'model-00002-of-00002.safetensors', path.join(tmp.dir, 'hf-cache')], {
+      encoding: 'utf8', timeout: 120_000,
+      env: { ...process.env, HF_ENDPOINT: hub.endpoint, HF_HOME: path.join(tmp.dir, 'hf-home-py'), HF_HUB_OFFLINE: '0', HF_HUB_DISABLE_TELEMETRY: '1', HF_TOKEN: '', PYTHONDONTWRITEBYTECODE: '1' },
+    }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out)));
+  });
+  const hf = JSON.parse(truth) as { files: Record<string, Record<string, [string, number[]]>>; weight_map: Record<string, string>; download: string };
+  const ours = await keysJson('hf://org/sharded/model.safetensors.index.json');
+  const theirs = Object.assign({}, ...Object.values(hf.files)) as Record<string, [string, number[]]>;
+  assert.deepEqual(Object.fromEntries(ours.tensors.map((x: { key: string; dtype: string; shape: number[] }) => [x.key, [x.dtype, x.shape]])), theirs);
+  // The file huggingface_hub downloaded sits under the commit our read reported, and lists the same.
+  assert.ok(hf.download.includes(`/snapshots/${ours.remote.commit}/`), hf.download);
+  const downloaded = await keysJson(hf.download);
+  const remoteShard = await keysJson('hf://org/sharded/model-00002-of-00002.safetensors');
+  assert.deepEqual(remoteShard.tensors, downloaded.tensors);
 });
 
 // The server keeps sockets alive; make sure the test process itself never waits on one.
