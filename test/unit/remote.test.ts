@@ -9,6 +9,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BIN } from '../support/cli';
 import { testPython } from '../support/python';
 import { FakeHub, startFakeHub } from '../support/fakeHub';
@@ -221,6 +224,27 @@ test('the same answers as huggingface_hub pointed at the same server (get_safete
   const downloaded = await keysJson(hf.download);
   const remoteShard = await keysJson('hf://org/sharded/model-00002-of-00002.safetensors');
   assert.deepEqual(remoteShard.tensors, downloaded.tensors);
+});
+
+test('MCP: hf:// and https:// names are allowed beside the roots; http:// and other schemes are refused', async () => {
+  const transport = new StdioClientTransport({
+    command: process.execPath, args: [BIN, 'mcp'], cwd: tmp.dir, stderr: 'pipe',
+    env: { ...process.env as Record<string, string>, HF_ENDPOINT: hub.endpoint, HF_HOME: path.join(tmp.dir, 'hf-home'), TENSORPORT_CACHE_DIR: path.join(tmp.dir, 'cache-mcp') },
+  });
+  const c = new Client({ name: 'tensorport-remote-test', version: '1.0.0' });
+  await c.connect(transport);
+  try {
+    const ok = (await c.callTool({ name: 'keys', arguments: { file: 'hf://org/vit/model.safetensors' } })) as CallToolResult;
+    assert.ok(!ok.isError, JSON.stringify(ok.content));
+    assert.equal((ok.structuredContent as { remote: { commit: string } }).remote.commit, hub.repos.get('org/vit')!.commit);
+    for (const file of [`${hub.endpoint}/org/vit/resolve/main/model.safetensors`, 'file:///etc/passwd']) {
+      const r = (await c.callTool({ name: 'keys', arguments: { file } })) as CallToolResult;
+      assert.equal(r.isError, true, file);
+      assert.match(JSON.stringify(r.content), /only hf:\/\/ and https:\/\/ remote names are allowed here/);
+    }
+  } finally {
+    await c.close();
+  }
 });
 
 // The server keeps sockets alive; make sure the test process itself never waits on one.
