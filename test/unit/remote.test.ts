@@ -208,12 +208,13 @@ test('map and diff take remote checkpoints; a mapping names one on its source li
 
 test('the same answers as huggingface_hub pointed at the same server (get_safetensors_metadata, hf_hub_download)', async (t) => {
   const py = testPython();
-  if (py.skip) { t.skip(py.skip); return; }
+  const python = py.python;
+  if (!python) { t.skip(String(py.skip)); return; }
   const truth = await new Promise<string>((resolve, reject) => {
-    execFile(py.python, [path.join(__dirname, '..', 'python', 'hub_truth.py'), 'org/sharded', 'model-00002-of-00002.safetensors', path.join(tmp.dir, 'hf-cache')], {
+    execFile(python, [path.join(__dirname, '..', 'python', 'hub_truth.py'), 'org/sharded', 'model-00002-of-00002.safetensors', path.join(tmp.dir, 'hf-cache')], {
       encoding: 'utf8', timeout: 120_000,
       env: { ...process.env, HF_ENDPOINT: hub.endpoint, HF_HOME: path.join(tmp.dir, 'hf-home-py'), HF_HUB_OFFLINE: '0', HF_HUB_DISABLE_TELEMETRY: '1', HF_TOKEN: '', PYTHONDONTWRITEBYTECODE: '1' },
-    }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out)));
+    }, (e: Error | null, out: string, err: string) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out)));
   });
   const hf = JSON.parse(truth) as { files: Record<string, Record<string, [string, number[]]>>; weight_map: Record<string, string>; download: string };
   const ours = await keysJson('hf://org/sharded/model.safetensors.index.json');
