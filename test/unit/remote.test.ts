@@ -248,5 +248,29 @@ test('MCP: hf:// and https:// names are allowed beside the roots; http:// and ot
   }
 });
 
+test('convert from a remote source streams its tensors with range requests: the same output as from the local file', async () => {
+  const local = path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors');
+  const remoteMap = path.join(tmp.dir, 'from-remote.tpmap');
+  const localMap = path.join(tmp.dir, 'from-local.tpmap');
+  assert.equal((await cli(['map', 'hf://org/vit/model.safetensors', local, '-o', remoteMap])).code, 0);
+  assert.equal((await cli(['map', local, local, '-o', localMap])).code, 0);
+  const mark = hub.served.log.length;
+  const a = await cli(['convert', remoteMap, '-o', path.join(tmp.dir, 'a.safetensors')]);
+  assert.equal(a.code, 0, a.err);
+  const b = await cli(['convert', localMap, '-o', path.join(tmp.dir, 'b.safetensors')]);
+  assert.equal(b.code, 0, b.err);
+  // The same tensors and the same data; the headers differ only in the metadata naming the source.
+  const data = (f: string) => { const bytes = readFileSync(path.join(tmp.dir, f)); return bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))); };
+  assert.ok(data('a.safetensors').equals(data('b.safetensors')));
+  assert.deepEqual((await keysJson(path.join(tmp.dir, 'a.safetensors'))).tensors, (await keysJson(path.join(tmp.dir, 'b.safetensors'))).tensors);
+  const commit = hub.repos.get('org/vit')!.commit;
+  const asked = hub.served.log.slice(mark);
+  // The header read resolves `main` once; everything after asks for the commit it reported.
+  const resolves = asked.filter((l) => l.includes('/resolve/'));
+  assert.match(resolves[0], /\/resolve\/main\//);
+  assert.ok(resolves.slice(1).every((l) => l.includes(`/resolve/${commit}/`)), resolves.join('\n'));
+  assert.ok(asked.filter((l) => l.startsWith('GET /blob/')).length >= 2, 'tensor data in range requests');
+});
+
 // The server keeps sockets alive; make sure the test process itself never waits on one.
 http.globalAgent.destroy();

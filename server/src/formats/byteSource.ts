@@ -78,7 +78,8 @@ export class ByteSource {
   static async open(path: string, displayName = path): Promise<ByteSource> {
     if (isRemote(path)) {
       const remote = await RemoteFile.open(path, displayName);
-      return ByteSource.traced(new ByteSource(path, displayName, { remote }, remote.size));
+      // Named by its pinned name: tensor locations then point at the commit the header came from.
+      return ByteSource.traced(new ByteSource(remote.pinned, displayName, { remote }, remote.size));
     }
     // Never a plain open: a named pipe called model.safetensors would block a pool thread forever.
     let opened;

@@ -31,7 +31,7 @@ export async function readTorchZip(path: string, displayName: string): Promise<C
   try {
     src = await ByteSource.open(path, displayName);
     zip = await openZip(src, displayName);
-    return await readOpened(absoluteName(path, resolvePath), displayName, src, zip);
+    return await readOpened(absoluteName(src.path, resolvePath), displayName, src, zip);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
     throw internalError(displayName, 'the torch zip checkpoint', e);

@@ -25,6 +25,8 @@ export interface HttpOptions {
   maxBody: number;
   /** No byte for this long fails the exchange. */
   idleMs: number;
+  /** Write the body here (from `at`) instead of collecting it: tensor data lands in its buffer once. */
+  into?: { buf: Buffer; at: number };
 }
 
 export async function httpRequest(url: URL, opts: HttpOptions): Promise<HttpReply> {
@@ -57,9 +59,13 @@ function exchange(request: typeof http.request, options: http.RequestOptions, op
           req.destroy(new HttpFailure(`sent more than the ${opts.maxBody} bytes asked for (a server that ignores Range requests, or a body without end): cut off`));
           return;
         }
-        chunks.push(c);
+        if (opts.into && res.statusCode === 206) c.copy(opts.into.buf, opts.into.at + got - c.length);
+        else chunks.push(c);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, got) }));
+      res.on('end', () => resolve({
+        status: res.statusCode ?? 0, headers: res.headers,
+        body: opts.into && res.statusCode === 206 ? opts.into.buf.subarray(opts.into.at, opts.into.at + got) : Buffer.concat(chunks, got),
+      }));
       res.on('error', reject);
     });
     req.setTimeout(opts.idleMs, () => req.destroy(new HttpFailure(`no answer for ${Math.round(opts.idleMs / 1000)} s`)));

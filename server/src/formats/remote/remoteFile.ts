@@ -13,7 +13,7 @@ import { RemoteMeta, loadBlocks, loadRef, refKey, saveBlocks, saveRef, versionKe
 import { HttpFailure } from './httpRequest';
 import { hubEndpoint, hubToken, isOffline } from './hubSettings';
 import { HttpStatusError, remoteGet } from './remoteGet';
-import { RemoteName, parseRemote } from './remoteName';
+import { RemoteName, hfName, parseRemote } from './remoteName';
 
 export const BLOCK = 64 * 1024;
 /** Runs of missing blocks fetched at once (a reader asking for several ranges together). */
@@ -50,7 +50,9 @@ export class RemoteFile {
     private dataUrl: URL,
     private readonly blocks: Map<number, Buffer>,
     private readonly session: RemoteSession,
-    private readonly dataEtag: string | undefined,
+    private dataEtag: string | undefined,
+    /** The name pinned to the commit the Hub reported (`hf://o/r@<commit>/f`): what tensor locations name. */
+    readonly pinned: string,
   ) {}
 
   get size(): number { return this.meta.size; }
@@ -96,7 +98,8 @@ export class RemoteFile {
     dataEtag: string | undefined, parsed: RemoteName, pinKey: string): RemoteFile {
     if (parsed.kind === 'hf' && meta.commit) session.pins.set(pinKey, meta.commit);
     session.first ??= { url: meta.url, commit: meta.commit };
-    return new RemoteFile(display, meta, dataUrl, blocks, session, dataEtag);
+    const pinned = parsed.kind === 'hf' && meta.commit ? hfName(parsed.repo, meta.commit, parsed.file!) : parsed.kind === 'hf' ? hfName(parsed.repo, parsed.revision, parsed.file!) : parsed.url.href;
+    return new RemoteFile(display, meta, dataUrl, blocks, session, dataEtag, pinned);
   }
 
   /** Copies `length` bytes at `offset` into `buf` at `at`, fetching the blocks not held yet. */
@@ -120,9 +123,10 @@ export class RemoteFile {
   async readDirect(buf: Buffer, at: number, offset: number, length: number): Promise<void> {
     if (length === 0) return;
     if (isOffline()) throw unreadable(this.display, 'tensor data is not in the header cache, and offline: convert needs the network');
-    const got = await fetchRange(this.display, undefined, this.dataUrl, offset, offset + length - 1, this.session, this.meta.size);
+    const got = await fetchRange(this.display, undefined, this.dataUrl, offset, offset + length - 1, this.session, this.meta.size, { buf, at });
+    this.followed(got.url);
     this.sameVersion(got.headers);
-    got.body.copy(buf, at);
+    if (got.body.buffer !== buf.buffer || got.body.byteOffset !== buf.byteOffset + at) got.body.copy(buf, at);
   }
 
   private async ensure(firstBlock: number, lastBlock: number): Promise<void> {
@@ -151,6 +155,7 @@ export class RemoteFile {
     const start = s * BLOCK;
     const end = Math.min(this.meta.size, (e + 1) * BLOCK) - 1;
     const job = fetchRange(this.display, undefined, this.dataUrl, start, end, this.session, this.meta.size).then((got) => {
+      this.followed(got.url);
       this.sameVersion(got.headers);
       for (let b = s; b <= e; b++) this.blocks.set(b, got.body.subarray(b * BLOCK - start, Math.min(got.body.length, (b + 1) * BLOCK - start)));
       this.fresh = true;
@@ -159,9 +164,15 @@ export class RemoteFile {
     return job;
   }
 
+  /** A redirect (the Hub to its CDN) is followed once: later ranges go straight where it led. */
+  private followed(url: URL): void {
+    this.dataUrl = url;
+  }
+
   /** A file replaced between two requests would mix two versions' bytes: refused. */
   private sameVersion(headers: IncomingHttpHeaders): void {
     const etag = normEtag(header(headers, 'etag'));
+    this.dataEtag ??= etag;
     if (this.dataEtag && etag && etag !== this.dataEtag) throw unreadable(this.display, 'the file changed on the server while it was being read (its ETag changed): read it again');
   }
 
@@ -183,11 +194,11 @@ interface Ranged { body: Buffer; size: number; headers: IncomingHttpHeaders; fir
  * is the file (a server without Range support, for a small file only).
  */
 async function fetchRange(display: string, name: RemoteName | undefined, url: URL, start: number, end: number,
-  session: RemoteSession, knownSize: number | undefined): Promise<Ranged> {
+  session: RemoteSession, knownSize: number | undefined, into?: { buf: Buffer; at: number }): Promise<Ranged> {
   let got;
   try {
     got = await remoteGet(url, {
-      range: [start, end], token: name?.kind === 'url' ? undefined : hubToken(), maxBody: end - start + 1,
+      range: [start, end], token: hubToken(), maxBody: end - start + 1, into,
       onRequest: () => { session.requests++; },
     });
   } catch (e) {

@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpFailure, httpRequest } from './httpRequest';
-import { MAX_RETRIES, retryDelayMs } from './hubSettings';
+import { MAX_RETRIES, hubEndpoint, retryDelayMs } from './hubSettings';
 import { isLoopback } from './remoteName';
 
 export const MAX_REDIRECTS = 10;
@@ -38,6 +38,8 @@ export interface GetOptions {
   maxBody: number;
   /** Counts every request sent (retries and redirects included). */
   onRequest?: () => void;
+  /** A 206 body goes straight into this buffer (httpRequest's `into`). */
+  into?: { buf: Buffer; at: number };
 }
 
 export async function remoteGet(start: URL, opts: GetOptions): Promise<GetResult> {
@@ -48,7 +50,7 @@ export async function remoteGet(start: URL, opts: GetOptions): Promise<GetResult
     if (seen.has(url.href)) throw new HttpFailure(`redirect loop at ${url.host}${url.pathname}`);
     if (hop > MAX_REDIRECTS) throw new HttpFailure(`more than ${MAX_REDIRECTS} redirects from ${start.host}`);
     seen.add(url.href);
-    const reply = await withRetries(url, opts, url.origin === start.origin);
+    const reply = await withRetries(url, opts, url.origin === hubOrigin());
     first ??= reply.headers;
     const location = reply.headers.location;
     if ([301, 302, 303, 307, 308].includes(reply.status) && location) {
@@ -63,16 +65,20 @@ export async function remoteGet(start: URL, opts: GetOptions): Promise<GetResult
   }
 }
 
-async function withRetries(url: URL, opts: GetOptions, sameOrigin: boolean) {
+function hubOrigin(): string {
+  try { return new URL(hubEndpoint()).origin; } catch { return ''; }
+}
+
+async function withRetries(url: URL, opts: GetOptions, toHub: boolean) {
   const headers: Record<string, string> = { 'User-Agent': 'tensorport' };
   if (opts.range) headers.Range = `bytes=${opts.range[0]}-${opts.range[1]}`;
-  // The token is for the Hub itself: a redirect elsewhere (a CDN, a signed URL) never sees it.
-  if (opts.token && sameOrigin) headers.Authorization = `Bearer ${opts.token}`;
+  // The token is for the Hub itself (HF_ENDPOINT's origin): a CDN, a signed URL or any other server never sees it.
+  if (opts.token && toHub) headers.Authorization = `Bearer ${opts.token}`;
   for (let attempt = 0; ; attempt++) {
     opts.onRequest?.();
     let wait: number;
     try {
-      const reply = await httpRequest(url, { headers, maxBody: opts.maxBody, idleMs: IDLE_MS });
+      const reply = await httpRequest(url, { headers, maxBody: opts.maxBody, idleMs: IDLE_MS, into: opts.into });
       if (!RETRY_STATUS.has(reply.status) || attempt >= MAX_RETRIES) return reply;
       const after = Number(reply.headers['retry-after']);
       wait = Number.isFinite(after) && after >= 0 ? Math.min(after * 1000, retryDelayMs(3)) : retryDelayMs(attempt);
