@@ -20,6 +20,8 @@ ${Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(9)}${wrap(firstSentence(
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
 .onnx or .gguf — or model source, FILE.py::Class / FILE.ts::Class.
+A checkpoint may also be remote, read header-only: hf://OWNER/REPO[@REVISION][/PATH] or an https:// URL;
+--offline (or HF_HUB_OFFLINE=1) answers from the header cache only.
 The reference: docs/cli.md (every option, exit code and JSON document) and docs/mapping-language.md.`;
 
 function firstSentence(text: string): string {
@@ -27,7 +29,11 @@ function firstSentence(text: string): string {
   return m ? m[0] : text;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  // `--offline` is global (every command that reads a checkpoint may read a remote one): taken out here.
+  const end = args.includes('--') ? args.indexOf('--') : args.length;
+  const argv = args.filter((a, i) => i >= end || a !== '--offline');
+  if (argv.length < args.length) (await import('../formats/remote/hubSettings')).setOffline(true);
   const [command, ...rest] = argv;
   const spec = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (spec && asksForHelp(rest, spec)) {

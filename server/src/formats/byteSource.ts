@@ -8,6 +8,8 @@ import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { openRegular } from './openRegular';
 import { unreadable } from './readerError';
+import { RemoteFile } from './remote/remoteFile';
+import { absoluteName, isRemote } from './remote/remoteName';
 
 /**
  * The most bytes one checkpoint read may pull in (the `tensorport.index.maxHeaderMB` setting): set
@@ -31,7 +33,7 @@ const MAX_TRACED_RANGES = 10_000;
 
 /** Runs a whole read with a trace; the identity is undefined when the read was not all through one ByteSource. */
 export async function traced<T>(path: string, fn: () => Promise<T>): Promise<{ result: T; identity?: HeaderIdentity }> {
-  const trace: Trace = { path: resolve(path), size: -1, ranges: [], hash: createHash('sha1'), spoilt: false };
+  const trace: Trace = { path: absoluteName(path, resolve), size: -1, ranges: [], hash: createHash('sha1'), spoilt: false };
   const result = await readTrace.run(trace, fn);
   const ok = !trace.spoilt && trace.size >= 0 && trace.ranges.length > 0;
   return { result, identity: ok ? { size: trace.size, ranges: trace.ranges, digest: trace.hash.digest('hex') } : undefined };
@@ -62,15 +64,23 @@ export function spoilTrace(): void {
   if (trace) trace.spoilt = true;
 }
 
+/** Where the bytes come from: a local file's handle, or a remote file read in blocks over HTTP. */
+type Backend = { local: fs.FileHandle } | { remote: RemoteFile };
+
 export class ByteSource {
   private constructor(
     readonly path: string,
     readonly displayName: string,
-    private readonly handle: fs.FileHandle,
+    private readonly backend: Backend,
     readonly size: number,
   ) {}
 
   static async open(path: string, displayName = path): Promise<ByteSource> {
+    if (isRemote(path)) {
+      const remote = await RemoteFile.open(path, displayName);
+      // Named by its pinned name: tensor locations then point at the commit the header came from.
+      return ByteSource.traced(new ByteSource(remote.pinned, displayName, { remote }, remote.size));
+    }
     // Never a plain open: a named pipe called model.safetensors would block a pool thread forever.
     let opened;
     try {
@@ -78,13 +88,21 @@ export class ByteSource {
     } catch (e) {
       throw unreadable(displayName, describeFsError(e));
     }
-    const src = new ByteSource(resolve(path), displayName, opened.handle, opened.stats.size);
+    return ByteSource.traced(new ByteSource(resolve(path), displayName, { local: opened.handle }, opened.stats.size));
+  }
+
+  private static traced(src: ByteSource): ByteSource {
     const trace = readTrace.getStore();
     if (trace) {
       if (trace.path !== src.path || (trace.size >= 0 && trace.size !== src.size)) trace.spoilt = true;
       trace.size = src.size;
     }
     return src;
+  }
+
+  /** The remote file behind this source, if it is one (its URL and commit, for `keys --json`). */
+  get remote(): RemoteFile | undefined {
+    return 'remote' in this.backend ? this.backend.remote : undefined;
   }
 
   /** Reads exactly `length` bytes at `offset`, or fails naming what was expected there. */
@@ -120,11 +138,14 @@ export class ByteSource {
   }
 
   private async fill(buf: Buffer, at: number, offset: number, length: number, what: string): Promise<void> {
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, at + done, length - done, offset + done);
-      if (bytesRead === 0) throw unreadable(this.displayName, `file shrank while reading ${what}`);
-      done += bytesRead;
+    if ('remote' in this.backend) await this.backend.remote.read(buf, at, offset, length);
+    else {
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await this.backend.local.read(buf, at + done, length - done, offset + done);
+        if (bytesRead === 0) throw unreadable(this.displayName, `file shrank while reading ${what}`);
+        done += bytesRead;
+      }
     }
     const trace = readTrace.getStore();
     if (trace && !trace.spoilt) {
@@ -137,7 +158,8 @@ export class ByteSource {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    if ('remote' in this.backend) await this.backend.remote.close();
+    else await this.backend.local.close();
   }
 }
 

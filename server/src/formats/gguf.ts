@@ -8,6 +8,7 @@ import * as nodePath from 'node:path';
 import type { ByteSource } from './byteSource';
 import { internalError, ReaderError, unreadable } from './readerError';
 import type { CheckpointInfo, TensorInfo } from './tensorInfo';
+import { absoluteName } from './remote/remoteName';
 
 /**
  * ggml type id → [name, elements per block, bytes per block], from gguf-py's GGML_QUANT_SIZES.
@@ -126,7 +127,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
   }
 
   const dataStart = Math.ceil(cur.pos / alignment) * alignment;
-  const tensorFile = nodePath.resolve(src.path);
+  const tensorFile = absoluteName(src.path, nodePath.resolve);
   const tensors: TensorInfo[] = [];
   const unknown = new Set<number>();
   for (const t of infos) {

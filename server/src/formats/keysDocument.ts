@@ -53,6 +53,8 @@ export interface KeysDocument {
   /** Model source (transformers): which key space `tensors` lists, when transformers' rules make the two differ. */
   keySpace?: 'module' | 'checkpoint';
   incomplete?: { module: string; message: string; file: string; line: number; column: number }[];
+  /** A remote checkpoint: the URL read, the commit the Hub reported, and the requests and bytes it took. */
+  remote?: { url: string; commit?: string; requests: number; bytes: number };
 }
 
 const isSource = (info: CheckpointInfo) => info.format === 'python-source' || info.format === 'ts-source';
@@ -81,6 +83,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     ...(info.notes.length ? { notes: info.notes } : {}),
     ...(isSource(info) ? { complete: !info.incomplete?.length } : {}),
     ...(info.keySpace ? { keySpace: info.keySpace } : {}),
+    ...(info.remote ? { remote: info.remote } : {}),
     ...(info.incomplete?.length ? { incomplete: info.incomplete.map((g) => ({ module: g.module, message: g.message, file: g.at.file, line: g.at.line + 1, column: g.at.column + 1 })) } : {}),
   };
 }

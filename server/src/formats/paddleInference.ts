@@ -11,6 +11,7 @@ import { table } from './table';
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ByteSource, withSource } from './byteSource';
+import { absoluteName } from './remote/remoteName';
 import { Field, LEN, VARINT, WireCursor } from './protobufWire';
 import { ReaderError, unreadable } from './readerError';
 import { CheckpointInfo, TensorInfo, dtypeBits, numel } from './tensorInfo';
@@ -76,7 +77,7 @@ function compareCodePoints(a: string, b: string): number {
 /** The tensor records, one per program name, each checked against the program's dtype and shape. */
 async function records(src: ByteSource, vars: ProgramVar[]): Promise<TensorInfo[]> {
   const name = src.displayName;
-  const abs = nodePath.resolve(src.path);
+  const abs = absoluteName(src.path, nodePath.resolve);
   const tensors: TensorInfo[] = [];
   const cur = new WireCursor(src);
   let pos = 0;

@@ -18,6 +18,7 @@ import { type PyBytes, type PyDict, type PyLazy, type PyNdarray, type PyValue, d
 import { runPickle } from './pickle/vm';
 import { internalError, ReaderError } from './readerError';
 import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo, numel } from './tensorInfo';
+import { absoluteName } from './remote/remoteName';
 
 const NAME_TABLE = 'StructuredToParameterName@@';
 const BIG_PARAMS = 'UnpackBigParamInfor@@';
@@ -52,7 +53,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
 
   const flat = flattenTensors<PaddleLeaf>(name, root, classifyPaddle, src.size);
   notes.push(...flat.notes);
-  const abs = resolvePath(src.path);
+  const abs = absoluteName(src.path, resolvePath);
   const noLocation = { text: 0, bigEndian: 0, fortran: 0, other: [] as string[] };
   let textLocated = 0;
   const skipped: string[] = [];

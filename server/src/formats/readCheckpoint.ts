@@ -5,6 +5,9 @@
  */
 import { ByteSource, readBudget, traced, withSource } from './byteSource';
 import { unfinishedDownload, unfinishedDownloadReason } from './hubCache';
+import { resolveHubRepo } from './remote/hubRepo';
+import { newSession, remoteSession } from './remote/remoteFile';
+import { isRemote } from './remote/remoteName';
 import { CHECKPOINT_EXTENSIONS, CheckpointKind, SHARD_INDEX_SUFFIX, checkpointKindByName } from './fileKinds';
 import { readGguf } from './gguf';
 import { readFlaxMsgpack } from './flax/flaxMsgpack';
@@ -36,7 +39,38 @@ export interface ReadOptions {
   identity?: boolean;
 }
 
+/**
+ * A remote read waits on the network: it gets at least this long whatever the local limit is (each
+ * request also has its own idle timeout, and retries are bounded).
+ */
+const REMOTE_TIMEOUT_MS = 120_000;
+
 export async function readCheckpoint(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
+  if (isRemote(file)) return readRemote(file, opts);
+  return readLocal(file, opts);
+}
+
+/** A remote checkpoint: the same readers over HTTP, in one session that pins the commit and counts the cost. */
+async function readRemote(name: string, opts: ReadOptions): Promise<CheckpointInfo> {
+  const display = opts.displayName ?? name;
+  const session = newSession();
+  const timeoutMs = opts.timeoutMs === undefined ? undefined : Math.max(opts.timeoutMs, REMOTE_TIMEOUT_MS);
+  return remoteSession.run(session, async () => {
+    const picked = await withTimeout(resolveHubRepo(name, display).catch((e: unknown) => {
+      if (e instanceof ReaderError) throw e;
+      throw internalError(display, 'the remote name', e);
+    }), display, timeoutMs);
+    const info = await readLocal(picked.file, { ...opts, displayName: display, timeoutMs });
+    const first = session.first;
+    return {
+      ...info,
+      notes: picked.note ? [picked.note, ...info.notes] : info.notes,
+      ...(first ? { remote: { url: first.url, ...(first.commit ? { commit: first.commit } : {}), requests: session.requests, bytes: session.bytes } } : {}),
+    };
+  });
+}
+
+async function readLocal(file: string, opts: ReadOptions): Promise<CheckpointInfo> {
   const display = opts.displayName ?? file;
   const read = async () => {
     if (!opts.identity) return dispatch(file, display, opts);
@@ -49,10 +83,14 @@ export async function readCheckpoint(file: string, opts: ReadOptions = {}): Prom
     // A reader bug must still reach the user as a reason about this file, never as a crash.
     throw internalError(display, 'the file', e);
   });
-  if (!opts.timeoutMs) return work;
+  return withTimeout(work, display, opts.timeoutMs);
+}
+
+async function withTimeout<T>(work: Promise<T>, display: string, timeoutMs: number | undefined): Promise<T> {
+  if (!timeoutMs) return work;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(unreadable(display, `reading the header took longer than ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    timer = setTimeout(() => reject(unreadable(display, `reading the header took longer than ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     return await Promise.race([work, timeout]);
@@ -75,7 +113,7 @@ async function dispatch(file: string, display: string, opts: ReadOptions): Promi
 }
 
 async function dispatchByKind(file: string, display: string, opts: ReadOptions): Promise<CheckpointInfo> {
-  const byName = opts.kind ?? checkpointKindByName(file);
+  const byName = opts.kind ?? checkpointKindByName(kindName(file));
   if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
   if (byName === 'paddle-inference') return readPaddleInference(file, display);
   if (byName === 'unfinished-download') {
@@ -104,6 +142,12 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
     default:
       throw unreadable(display, `unknown checkpoint kind (expected ${[...Object.keys(CHECKPOINT_EXTENSIONS), SHARD_INDEX_SUFFIX].join(', ')})`);
   }
+}
+
+/** The part of a name that says its kind: a URL's path (`…/model.safetensors?download=1` is safetensors). */
+function kindName(file: string): string {
+  if (!isRemote(file) || file.startsWith('hf://')) return file;
+  try { return decodeURIComponent(new URL(file).pathname); } catch { return file; }
 }
 
 /** Files with an unfamiliar name are recognised by their first bytes where the format has a magic number. */

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describeFsError, spoilTrace, withSource } from './byteSource';
 import { mapLimit } from './mapLimit';
 import { readRegularFile } from './openRegular';
+import { isRemote, remoteSibling } from './remote/remoteName';
 import { ReaderError, unreadable } from './readerError';
 import { readSafetensors } from './safetensors';
 import { CheckpointInfo, Framework, TensorInfo } from './tensorInfo';
@@ -15,6 +16,14 @@ const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 /** Shard headers read at once. */
 const SHARD_READS = 8;
 
+
+/** A remote index, whole (it is small: the same limit as a local one). */
+function readRemoteText(indexPath: string, displayName: string): Promise<string> {
+  return withSource(indexPath, displayName, async (src) => {
+    if (src.size > MAX_INDEX_BYTES) throw unreadable(displayName, `index is ${src.size} bytes, more than the ${MAX_INDEX_BYTES}-byte limit`);
+    return (await src.read(0, src.size, 'the index')).toString('utf8');
+  });
+}
 
 const readShardHere = (file: string, displayName: string) => withSource(file, displayName, readSafetensors);
 
@@ -45,6 +54,7 @@ export async function readIndexPlan(indexPath: string, displayName: string): Pro
 
 /** Where a shard named in the index lives, and the name messages give it. */
 export function shardPaths(indexPath: string, displayName: string, shard: string): { file: string; displayName: string } {
+  if (isRemote(indexPath)) return { file: remoteSibling(indexPath, shard), displayName: isRemote(displayName) ? remoteSibling(displayName, shard) : path.join(path.dirname(displayName), shard) };
   return { file: path.join(path.dirname(indexPath), shard), displayName: path.join(path.dirname(displayName), shard) };
 }
 
@@ -117,7 +127,7 @@ class NoteGroup {
 async function readWeightMap(indexPath: string, displayName: string): Promise<Map<string, string>> {
   let text: string;
   try {
-    text = await readRegularFile(indexPath, 'a checkpoint file', (st) => {
+    text = isRemote(indexPath) ? await readRemoteText(indexPath, displayName) : await readRegularFile(indexPath, 'a checkpoint file', (st) => {
       if (st.size > MAX_INDEX_BYTES) throw unreadable(displayName, `index is ${st.size} bytes, more than the ${MAX_INDEX_BYTES}-byte limit`);
     });
   } catch (e) {

@@ -107,9 +107,13 @@ export interface SourceRange {
   endColumn: number;
 }
 
+export interface RemoteRead { url: string; commit?: string; requests: number; bytes: number }
+
 export interface CheckpointInfo {
   /** The path as the caller gave it. */
   file: string;
+  /** A remote checkpoint (hf://, https://): the URL read (the Hub's at the commit it reported), and what the read cost. */
+  remote?: RemoteRead;
   format: CheckpointFormat;
   tensors: TensorInfo[];
   /** The writer's convention where the file says so (safetensors `format`, the pickle's origin, `.pdparams`). */

@@ -14,6 +14,7 @@ import { type PyStorage, dictGet, isDict, iterItems, kindOf } from './pickle/val
 import { runPickle } from './pickle/vm';
 import { internalError, ReaderError, unreadable } from './readerError';
 import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo } from './tensorInfo';
+import { absoluteName } from './remote/remoteName';
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
 
@@ -69,7 +70,7 @@ async function read(src: ByteSource): Promise<CheckpointInfo> {
 
   const flat = flattenTensors(name, object.value, classifyTorch, object.end);
   notes.push(...flat.notes);
-  const abs = resolvePath(src.path);
+  const abs = absoluteName(src.path, resolvePath);
   const problems: string[] = [];
   const tensors: TensorInfo[] = flat.leaves.map((leaf) => {
     const t = leaf.value;

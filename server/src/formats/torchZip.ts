@@ -7,6 +7,7 @@ import { resolve as resolvePath } from 'node:path';
 import yauzl from 'yauzl';
 import { Readable } from 'node:stream';
 import { ByteSource } from './byteSource';
+import { absoluteName } from './remote/remoteName';
 import { BufferSource, type RandomAccess } from './pickle/cursor';
 import { flattenTensors } from './pickle/flatten';
 import { stateContent } from './pickle/stateKinds';
@@ -30,7 +31,7 @@ export async function readTorchZip(path: string, displayName: string): Promise<C
   try {
     src = await ByteSource.open(path, displayName);
     zip = await openZip(src, displayName);
-    return await readOpened(resolvePath(path), displayName, src, zip);
+    return await readOpened(absoluteName(src.path, resolvePath), displayName, src, zip);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
     throw internalError(displayName, 'the torch zip checkpoint', e);

@@ -4,6 +4,7 @@
  * group per repo revision). Ungrouped files are the user's own and come first — in the view, and in
  * the order the index reads headers when there are more files than it reads up front.
  */
+import { isRemote } from '../formats/remote/remoteName';
 import * as path from 'node:path';
 import { hubDisplayName, hubSnapshotFile } from '../formats/hubCache';
 
@@ -44,6 +45,7 @@ export function nameInGroup(file: string, group: CheckpointGroup | undefined, re
 
 /** A hub snapshot's file as `org/name@rev/file`; any other path as `relative` names it. */
 export function displayName(file: string, relative: (p: string) => string): string {
+  if (isRemote(file)) return file;   // hf://… and https://… are shown as written, never made relative
   const snap = hubSnapshotFile(file);
   return snap ? hubDisplayName(snap) : relative(file);
 }

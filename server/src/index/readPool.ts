@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { checkpointKindByName } from '../formats/fileKinds';
 import { ReadOptions } from '../formats/readCheckpoint';
+import { isRemote } from '../formats/remote/remoteName';
 import { ReaderError, unreadable } from '../formats/readerError';
 import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
@@ -168,7 +169,9 @@ export class ReadPool {
 
 /** The index's reader through a pool: each checkpoint read in workers, each job bounded in time. */
 export function pooledReader(pool: ReadPool): (file: string, opts: ReadOptions) => Promise<CheckpointInfo> {
-  return (file, opts) => (checkpointKindByName(file) === 'safetensors-index' ? pool.readIndex(file, opts) : pool.read(file, opts));
+  // A remote index is read whole in one worker: its shards wait on the network, not on a core, and one
+  // session pins them all to the commit the index came from.
+  return (file, opts) => (checkpointKindByName(file) === 'safetensors-index' && !isRemote(file) ? pool.readIndex(file, opts) : pool.read(file, opts));
 }
 
 function describeWorkerError(e: Error): string {

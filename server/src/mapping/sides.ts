@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { CheckpointIndex } from '../index/checkpointIndex';
+import { isRemote } from '../formats/remote/remoteName';
 import { Framework } from '../formats/tensorInfo';
 import { missingClassMessage } from '../source/classNames';
 import { loadModelSide } from './modelSide';
@@ -37,6 +38,7 @@ export function declaredFramework(file: MappingFile, kind: 'source' | 'target'):
 
 /** Absolute path a `source`/`target` directive names, relative to the mapping file's folder. */
 export function resolveSidePath(mappingPath: string, written: string): string {
+  if (isRemote(written)) return written;
   return path.resolve(path.dirname(mappingPath), written);
 }
 

@@ -11,8 +11,14 @@ import { OutsideRoots, checkPath, confinement, outsideMessage } from '../formats
 import { ToolDefinition } from './definitions';
 import { InputError, jsonOption } from './inputError';
 
-/** A URL names no local file (hf://, https://): nothing under the roots to check. */
+/**
+ * A remote checkpoint (hf://, https://) names no local file: nothing under the roots to check, and it
+ * is allowed — reading it is header-only and writes nothing but the header cache. `http://` (loopback
+ * only, for tests and local mirrors) and any other scheme are refused here: an agent must not probe
+ * services on the user's machine through a tool call.
+ */
 const URL_LIKE = /^[a-z][a-z0-9+.-]+:\/\//i;
+const REMOTE_ALLOWED = /^(hf|https):\/\//i;
 
 /** The local file a path argument names: the file of `FILE.py::Class`, the file of `NAME=FILE.npy`. */
 function filePart(field: string, value: string): string | undefined {
@@ -31,7 +37,11 @@ export async function checkToolPaths(def: ToolDefinition, input: Record<string, 
   for (const field of [...def.paths, ...(def.name === 'parity' ? ['inputs'] : [])]) {
     const v = input[field];
     for (const value of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
-      if (typeof value !== 'string' || URL_LIKE.test(value)) continue;
+      if (typeof value !== 'string') continue;
+      if (URL_LIKE.test(value)) {
+        if (REMOTE_ALLOWED.test(value) && field !== 'output') continue;
+        throw new InputError(`${jsonOption(field)} ${clip(value)}: ${field === 'output' ? 'the output is always a local file' : 'only hf:// and https:// remote names are allowed here'}`);
+      }
       const file = filePart(field, value);
       if (file === undefined) continue;
       try {

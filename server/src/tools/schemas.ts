@@ -41,6 +41,8 @@ export const keysOutput = z.object({
   notes: z.array(z.string()).optional(),
   complete: z.boolean().optional().describe('Model source: false when inference could not follow something that may add, remove or reshape parameters'),
   incomplete: z.array(incompleteEntry).optional(),
+  remote: z.object({ url: z.string(), commit: z.string().optional(), requests: z.number(), bytes: z.number() }).optional()
+    .describe('A remote checkpoint (hf://, https://): the URL read, the commit the Hub reported, the HTTP requests and bytes it took'),
   page,
 });
 

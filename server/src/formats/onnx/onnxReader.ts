@@ -7,6 +7,7 @@
 import { setOwn } from '../table';
 import * as nodePath from 'node:path';
 import { ByteSource, withSource } from '../byteSource';
+import { absoluteName, isRemote } from '../remote/remoteName';
 import { externalDataFile } from './externalData';
 import { internalError, ReaderError, unreadable } from '../readerError';
 import { CheckpointInfo, GraphValue, TensorInfo, TensorLocation } from '../tensorInfo';
@@ -144,7 +145,7 @@ async function readModel(src: ByteSource): Promise<CheckpointInfo> {
     if (!Object.hasOwn(metadata, k)) setOwn(metadata, k, v);
   }
 
-  const ctx: LocateContext = { modelFile: nodePath.resolve(src.path), display: name, notes, typed: 0 };
+  const ctx: LocateContext = { modelFile: absoluteName(src.path, nodePath.resolve), display: name, notes, typed: 0 };
   // Initializers first, in file order, then Constant nodes' values in graph order.
   const ordered = [...parts.tensors.filter((t) => !t.constant), ...parts.tensors.filter((t) => t.constant)];
   const tensors = ordered.map((t) => toTensorInfo(t, parts.uses, ctx));
@@ -541,6 +542,11 @@ function externalLocation(t: RawTensor, dtype: string, expected: number | undefi
   const loc = t.external.get('location');
   if (!loc) {
     ctx.notes.push(`initializer "${t.name}" has external data without a location`);
+    return undefined;
+  }
+  if (isRemote(ctx.modelFile)) {
+    // A remote model's external data would be another remote file: listed, not located (convert reads local models' only).
+    ctx.notes.push(`initializer "${t.name}": external data of a remote model is listed without a location`);
     return undefined;
   }
   // Where it resolves (symlinks followed) is checked after the whole model is read (checkExternalData).

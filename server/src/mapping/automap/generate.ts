@@ -2,6 +2,7 @@
  * Generate a mapping file end to end — read both checkpoints, propose, fold into a `.tpmap` with paths
  * relative to its folder, write it atomically — for the CLI (`map -o`) and the editor command alike.
  */
+import { isRemote } from '../../formats/remote/remoteName';
 import * as path from 'node:path';
 import { readCheckpoint } from '../../formats/readCheckpoint';
 import { writeFileAtomically } from '../../formats/atomicWrite';
@@ -61,7 +62,7 @@ export async function generateMapping(source: string, target: string, relativeTo
   const [src, tgt, sets, defaults] = await loadSidesFor(source, target);
   const proposal = proposeMapping(src, tgt);
   const rel = (p: string) => {
-    if (!relativeTo) return p;
+    if (!relativeTo || isRemote(p)) return p;
     const spec = parseModelSpec(p);
     const file = spec ? spec.file : p;
     const r = path.relative(relativeTo, path.resolve(file)).split(path.sep).join('/');

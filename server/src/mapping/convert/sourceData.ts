@@ -6,6 +6,9 @@
 import { promises as fs } from 'node:fs';
 import { HeaderIdentity, describeFsError } from '../../formats/byteSource';
 import { openRegular } from '../../formats/openRegular';
+import { ReaderError } from '../../formats/readerError';
+import { RemoteFile } from '../../formats/remote/remoteFile';
+import { isRemote } from '../../formats/remote/remoteName';
 import { DTYPE_SIZE, TensorInfo, isContiguous, numel, spanOf } from '../../formats/tensorInfo';
 import { BufferPool } from './bufferPool';
 import { allocBytes, canCast } from './cast';
@@ -21,6 +24,7 @@ interface Opened { handle: fs.FileHandle; before: Fingerprint }
 
 export class SourceFiles {
   private readonly handles = new Map<string, Promise<Opened>>();
+  private readonly remotes = new Map<string, Promise<RemoteFile>>();
 
   /** Per file, where its header ends (its first tensor's data): digested at open, for verifyUnchanged. */
   private headerEnds = new Map<string, number>();
@@ -81,9 +85,41 @@ export class SourceFiles {
     this.confined.set(file, dir);
   }
 
+  /**
+   * A remote source (its pinned name: the commit the header was read at), opened once. Its tensor data
+   * streams with range requests straight into the tensor's buffer; each answer's range and the file's
+   * size and ETag are checked (remoteFile.ts), which is what "unchanged" means for a remote file.
+   */
+  private remoteFile(file: string): Promise<RemoteFile> {
+    let r = this.remotes.get(file);
+    if (!r) {
+      r = RemoteFile.open(file, this.name(file));
+      this.remotes.set(file, r);
+    }
+    return r;
+  }
+
+  private async readRemote(file: string, buf: Buffer, offset: number, length: number, what: string): Promise<void> {
+    try {
+      const remote = await this.remoteFile(file);
+      if (offset + length > remote.size) throw new ConvertError('input', `${this.name(file)}: the file is ${remote.size} bytes, too short for ${what} (bytes ${offset}–${offset + length}): changed since its header was read?`);
+      for (let done = 0; done < length; done += PIECE) {
+        this.signal?.throwIfAborted();
+        await remote.readDirect(buf, done, offset + done, Math.min(PIECE, length - done));
+      }
+    } catch (e) {
+      if (e instanceof ConvertError || this.signal?.aborted) throw e;
+      throw new ConvertError('input', `${this.name(file)}: cannot read ${what}: ${e instanceof ReaderError ? e.reason : describeFsError(e)}`);
+    }
+  }
+
   /** Exactly `length` bytes at `offset`, or an error naming the file and what was being read. */
   async read(file: string, offset: number, length: number, what: string): Promise<Buffer> {
     const buf = this.pool.take(length); // filled completely, or the read fails and it is dropped
+    if (isRemote(file)) {
+      await this.readRemote(file, buf, offset, length, what);
+      return buf;
+    }
     try {
       const fh = await this.handle(file);
       let done = 0;
@@ -106,6 +142,7 @@ export class SourceFiles {
   async close(): Promise<void> {
     const all = [...this.handles.values()];
     this.handles.clear();
+    this.remotes.clear();
     this.pool.clear();
     await this.kernels.close();
     await Promise.all(all.map((h) => h.then((o) => o.handle.close(), () => undefined).catch(() => undefined)));
