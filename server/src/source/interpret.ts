@@ -100,6 +100,10 @@ export class Interpreter {
   private readonly fieldCache = new Map<ClassDef, Map<string, { value?: Expr; file: SourceFile }>>();
   private readonly attrCache = new Map<ClassDef, Map<string, Value | undefined>>();
   private readonly configs = new Map<string, Value>();
+  /** What each config object's `__init__` set, by `prefix\0class` (null while it runs: reads of itself fall through). */
+  private readonly inits = new Map<string, Map<string, Value> | null>();
+  /** The config `__init__` running now: its `self`, the conditions in force when it began, its parameters' symbols. */
+  private initRun: { self: Value; conds: number; syms: Map<string, number | undefined> } | undefined;
   /** The undecidable conditions whose branch is running (innermost last). */
   private readonly conds: string[] = [];
   /** Entries registered under an undecided condition so far (registering): whether an installed file's condition mattered. */
@@ -265,7 +269,7 @@ export class Interpreter {
     if (v?.t !== 'class') return undefined;
     const { user, external } = this.mro({ def: v.def, file: v.file });
     if (external.some((q) => isModuleBase(q))) return undefined;
-    const configish = external.some((q) => /Config$/.test(q)) || user.some((c) => (c.def.fields ?? []).some((f) => f.annotated && !f.classVar));
+    const configish = external.some((q) => /Config$/.test(q)) || user.some((c, i) => (i > 0 && /Config$/.test(c.def.name)) || (c.def.fields ?? []).some((f) => f.annotated && !f.classVar));
     return configish ? { def: v.def, file: v.file } : undefined;
   }
 
@@ -343,9 +347,101 @@ export class Interpreter {
     if (prop && (prop.t === 'num' || prop.t === 'str' || prop.t === 'bool' || prop.t === 'list' || prop.t === 'dict')) return prop;
     const whole = this.nestedBinding(name);
     if (whole) return whole;
+    const init = cfg ? this.initFields(prefix, cfg)?.get(field) : undefined;
+    if (init) {
+      // `self.x = x` (or a number): the field's default, soft like a dataclass field's; anything else is what `__init__` made of it.
+      if (init.t === 'sym' && !init.cfg && init.name === name) dflt = init.dflt;
+      else if (init.t === 'num' && typeof init.d === 'number') dflt = init;
+      else if (init.t !== 'unknown') return this.withInitSymbols(init);
+      else dflt = undefined;
+    }
     if (dflt && dflt.t !== 'num' && dflt.t !== 'unknown') return dflt;
     if (dflt?.t === 'num' && this.opts.applyDefaults) return dflt;
     return this.openSymbol(name, name, dflt);
+  }
+
+  /**
+   * A config class whose fields its `__init__` sets (PaddleNLP's and PaddleFormers' `BertConfig(vocab_size=30522, …)`
+   * assigning `self.vocab_size = vocab_size`, the base's `self.x = kwargs.pop("x", d)`): the `__init__` the class
+   * resolves to runs once over a scratch object, each parameter the value of its binding or a symbol named by the
+   * field defaulting to the parameter's default, and config.json's other values as `**kwargs` (`cls(**config_dict)`,
+   * as `from_pretrained` builds it). What it assigns is each field's value unless a binding names the field. An
+   * assignment under a condition nothing decides is either value (`alt`); what the run meets that is no part of a
+   * model (notes, gaps, classes it builds) is dropped: it never makes the model incomplete.
+   */
+  private initFields(prefix: string, cfg: ConfigClass): Map<string, Value> | undefined {
+    const key = `${prefix}\u0000${cfg.def.name}`;
+    if (this.inits.has(key)) return this.inits.get(key) ?? undefined;
+    const init = this.findMethod(cfg, '__init__');
+    if (!init) { this.inits.set(key, new Map()); return undefined; }
+    this.inits.set(key, null);
+    const self: Value = { t: 'sym', name: prefix || 'config', fields: prefix, cfg, over: new Map() };
+    const syms = new Map<string, number | undefined>();
+    const args: CallArgs = { pos: [], kw: new Map() };
+    const at = prefix ? `${prefix}.` : '';
+    for (const p of init.fn.params.slice(1)) {
+      if (p.kind !== 'plain') continue;
+      const name = at + p.name;
+      const bound = this.opts.bindings.get(name);
+      const dflt = p.default ? this.eval(p.default, this.moduleEnv(init.owner.file)) : undefined;
+      let v = bound !== undefined ? fromBinding(bound) : this.nestedBinding(name) ?? dflt;
+      if (bound === undefined && (!v || (v.t === 'num' && !this.opts.applyDefaults))) {
+        const d = v?.t === 'num' && typeof v.d === 'number' ? v.d : undefined;
+        syms.set(name, d);
+        v = { t: 'sym', name, fields: name, ...(v ? { dflt: v } : {}) };
+      }
+      args.kw.set(p.name, v!);
+    }
+    for (const k of this.opts.bindings.keys()) {
+      const rest = k.startsWith(at) ? k.slice(at.length).split('.')[0] : '';
+      if (rest && !args.kw.has(rest)) args.kw.set(rest, this.opts.bindings.has(at + rest) ? fromBinding(this.opts.bindings.get(at + rest)!) : this.nestedBinding(at + rest) ?? UNKNOWN);
+    }
+    const saved = { notes: [...this.notes], gaps: this.rootGaps.length, building: this.building.splice(0), first: this.first, loops: this.loops, run: this.initRun, marks: this.condMarks };
+    this.initRun = { self, conds: this.conds.length, syms };
+    this.loops = [];
+    try {
+      this.callFunction(init.fn, init.owner.file, args, self, init.owner);
+    } catch { /* what it cannot compute stays open */ } finally {
+      this.notes.clear();
+      for (const n of saved.notes) this.notes.add(n);
+      this.rootGaps.length = saved.gaps;
+      this.building.push(...saved.building);
+      this.first = saved.first;
+      this.loops = saved.loops;
+      this.initRun = saved.run;
+      this.condMarks = saved.marks;
+    }
+    // `self.dropout = …` lands on `classifier_dropout` where `attribute_map` says so, as the class's `__setattr__` does.
+    const alias = this.classAttr(cfg, 'attribute_map');
+    const out = new Map<string, Value>();
+    for (const [k, v] of self.over!) {
+      const to = alias?.t === 'dict' ? alias.entries.get(k) : undefined;
+      out.set(to?.t === 'str' ? to.v : k, v);
+    }
+    this.inits.set(key, out);
+    this.initSyms.set(key, syms);
+    return out;
+  }
+
+  /** The parameters' symbols of every config `__init__` run: a derived field (`hidden_size // num_heads`) opens the ones it uses. */
+  private readonly initSyms = new Map<string, Map<string, number | undefined>>();
+
+  private withInitSymbols(v: Value): Value {
+    if (v.t !== 'num' || typeof v.d === 'number') return v;
+    for (const s of symbolsOf(v.d)) {
+      for (const syms of this.initSyms.values()) {
+        if (syms.has(s)) { const d = syms.get(s); this.openSymbol(s, s, d !== undefined ? num(d) : undefined); break; }
+      }
+    }
+    return v;
+  }
+
+  /** `config.x = v` / `setattr(config, "x", v)`: the object's own value; inside a config `__init__`, under an undecided condition, either. */
+  private setOnConfig(obj: Extract<Value, { t: 'sym' }>, name: string, v: Value): void {
+    const over = (obj.over ??= new Map());
+    const run = this.initRun;
+    if (run && run.self === obj && this.conds.length > run.conds) v = alt(this.conds[this.conds.length - 1], v, over.get(name) ?? UNKNOWN);
+    over.set(name, v);
   }
 
   /** Properties being computed, so one that reads itself stops instead of recursing. */
@@ -410,7 +506,9 @@ export class Interpreter {
       user.push(c);
       for (const b of c.def.bases) {
         const v = this.eval(b, this.moduleEnv(c.file));
-        const real = v.t === 'ref' ? this.installed(v.q) : undefined; // a base class from an installed package's source
+        // A base class from an installed package's source; a config class's `…Config` base too (PaddleNLP's
+        // `PretrainedConfig`, whose `__init__` sets the common fields), but transformers' (the library boundary).
+        const real = v.t === 'ref' ? this.installed(v.q) ?? this.installedConfigBase(v.q) : undefined;
         if (v.t === 'class') walk({ def: v.def, file: v.file });
         else if (real?.t === 'class') walk({ def: real.def, file: real.file });
         else if (v.t === 'ref') external.push(v.q);
@@ -418,6 +516,24 @@ export class Interpreter {
     };
     walk(cls);
     return { user, external };
+  }
+
+  /**
+   * `isinstance(config, PretrainedConfig)` (PaddleFormers' `PretrainedModel.__init__` looking for its config among
+   * its arguments): the config class's MRO says, a class matched by name and file (one file may be read both as the
+   * model's import and as an installed package's); false when the MRO is wholly read and names none of them.
+   */
+  private configIsInstance(cfg: ConfigClass, targets: Value[]): Value {
+    const { user, external } = this.mro(cfg);
+    const hit = targets.some((c) => (c.t === 'class' && user.some((u) => u.def.name === c.def.name && u.file.path === c.file.path))
+      || (c.t === 'ref' && external.includes(c.q)));
+    if (hit) return { t: 'bool', v: true };
+    const read = external.every((q) => q === 'builtins.object' || q === 'object');
+    return targets.length && read && targets.every((c) => c.t === 'class' || (c.t === 'ref' && BUILTIN_TYPES.has(c.q.split('.').pop()!))) ? { t: 'bool', v: false } : UNKNOWN;
+  }
+
+  private installedConfigBase(q: string): Value | undefined {
+    return /Config$/.test(q) && !q.startsWith('transformers.') ? this.host.resolveQualified?.(q) : undefined;
   }
 
   private findMethod(cls: ClassRef, name: string, after?: ClassDef): { fn: FunctionDef; owner: ClassRef } | undefined {
@@ -669,6 +785,8 @@ export class Interpreter {
    */
   private outside(q: string, last: string, site: Site, args: CallArgs): Value {
     if (STDLIB.has(q.split('.')[0]) || (NO_LAYERS.has(q.split('.')[0]) && !/^[A-Z]/.test(last))) return UNKNOWN;
+    // A configuration class or its classmethod (`GenerationConfig.from_model_config(config)`) makes settings, never a layer.
+    if (q.split('.').slice(1).some((p) => /^[A-Z]\w*Config$/.test(p))) return UNKNOWN;
     if (/(^|\.)activations\.get_activation$/.test(q)) return this.activation(q, bindArgs(args, ['activation_string']).get('activation_string') ?? UNKNOWN, site);
     return this.opaque(site, /^[A-Z]/.test(last) ? `\`${q}\` is outside the code Tensor Port reads` : `\`${q}(…)\` is outside the code Tensor Port reads`);
   }
@@ -875,6 +993,7 @@ export class Interpreter {
       case 'setattr': {
         const [obj, field, v] = args.pos;
         if (obj?.t === 'module' && field?.t === 'str' && v) this.setOn(obj.node, field.v, v, site);
+        else if (obj?.t === 'sym' && field?.t === 'str' && v) this.setOnConfig(obj, field.v, v);
         else if (obj?.t === 'module' && v && (v.t === 'module' || v.t === 'tensor' || v.t === 'unknown')) this.gap(site, '`setattr(…)` with a name inference cannot compute');
         return NONE;
       }
@@ -908,6 +1027,7 @@ export class Interpreter {
           if (names.length && names.every((n) => ['Iterable', 'tuple', 'list', 'Sequence', 'str', 'dict', 'Tensor'].includes(n))) return { t: 'bool', v: false };
         }
         if (a0?.t === 'list' && names.some((n) => ['Iterable', 'tuple', 'list', 'Sequence'].includes(n))) return { t: 'bool', v: true };
+        if (a0?.t === 'sym' && a0.cfg) return this.configIsInstance(a0.cfg, cls?.t === 'list' ? cls.items : cls ? [cls] : []);
         // A class or function passed as a layer factory is no value of a builtin type: timm's `if isinstance(attn_layer, str)`.
         if ((a0?.t === 'class' || a0?.t === 'func' || a0?.t === 'partial') && names.length && names.every((n) => BUILTIN_TYPES.has(n))) return { t: 'bool', v: false };
         return UNKNOWN;
@@ -925,7 +1045,7 @@ export class Interpreter {
         // An outside module (torch 2.x's nn.utils.parametrizations…): the pinned frameworks have what model code probes for.
         if (a0.t === 'ref') return { t: 'bool', v: true };
         if (a0.t === 'module') return { t: 'bool', v: a0.node.getAttr(field.v) !== undefined || (a0.node.cls !== undefined && this.findMethod(a0.node.cls, field.v) !== undefined) };
-        if (a0.t === 'sym' && a0.cfg) return { t: 'bool', v: a0.over?.has(field.v) === true || this.configFields(a0.cfg).has(field.v) };
+        if (a0.t === 'sym' && a0.cfg) return { t: 'bool', v: a0.over?.has(field.v) === true || this.configFields(a0.cfg).has(field.v) || this.initFields(a0.fields, a0.cfg)?.has(field.v) === true };
         return UNKNOWN;
       }
       // `type(layer)(**layer._config)` (Paddle's TransformerEncoder clones its layer this way).
@@ -979,7 +1099,7 @@ export class Interpreter {
     }
     if (recv.t === 'dict') return dictMethod(recv, name, args, this.loops[this.loops.length - 1], site) ?? UNKNOWN;
     if (recv.t === 'sym' && name === 'get_text_config') return recv.cfg ? (this.attr(recv, 'text_config') ?? recv) : recv;
-    if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg);
+    if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return recv.over?.get(args.pos[0].v) ?? this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg, recv);
     if (recv.t === 'str') return strMethod(recv.v, name, args);
     return UNKNOWN;
   }
@@ -1175,7 +1295,7 @@ export class Interpreter {
       case 'attr': {
         const obj = this.eval(target.obj, env);
         // `encoder_config.is_decoder = False` on a (copied) config object.
-        if (obj.t === 'sym') { (obj.over ??= new Map()).set(target.name, v); return; }
+        if (obj.t === 'sym') { this.setOnConfig(obj, target.name, v); return; }
         if (obj.t !== 'module') return;
         // TypeScript modules keep sub-layers in plain arrays; they register like a ModuleList.
         if (env.file.language === 'ts' && v.t === 'list' && v.items.every((x) => x.t === 'module')) {
@@ -1297,13 +1417,31 @@ export class Interpreter {
     const fn = file.functions.get(id);
     if (fn) return { t: 'func', fn, file };
     for (let i = file.imports.length - 1; i >= 0; i--) {
-      if (file.imports[i].local === id) return this.host.resolveImport(file, file.imports[i]);
+      if (file.imports[i].local === id) return this.imported(file, file.imports[i]);
     }
     if (id === 'self' || id === 'this') return env.self ?? UNKNOWN;
     if (id === '__name__') return { t: 'str', v: '__tensorport__' };
     if (id === 'undefined' || id === 'null') return NONE;
     return { t: 'ref', q: `builtins.${id}` };
   }
+
+  /**
+   * An imported name. One the module binds by assignment (PaddleNLP's `linear_utils.Linear = nn.Linear`), not as a
+   * class, function or import, is that module's variable: its scope is evaluated as for the file's own names.
+   */
+  private imported(file: SourceFile, b: ImportBinding): Value {
+    const v = this.host.resolveImport(file, b);
+    if (v.t !== 'unknown' || v.gap || !b.name) return v;
+    let hit = this.importedVars.get(b);
+    if (!hit) {
+      const m = this.host.resolveImport(file, { ...b, name: undefined });
+      hit = m.t === 'file' && m.file.top.some((s) => s.k === 'assign' && s.targets.some((t) => t.k === 'name' && t.id === b.name)) ? this.attr(m, b.name) ?? v : v;
+      this.importedVars.set(b, hit);
+    }
+    return hit;
+  }
+
+  private readonly importedVars = new WeakMap<ImportBinding, Value>();
 
   private attr(obj: Value, name: string): Value | undefined {
     switch (obj.t) {
@@ -1334,7 +1472,10 @@ export class Interpreter {
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
-      case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
+      case 'sym':
+        // `config.get("mlp_bias", False)`: the dict-style read (callMethod), never a field named `get`.
+        if ((name === 'get' || name === 'get_text_config') && !obj.over?.has(name)) return { t: 'method', recv: obj, name };
+        return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
       case 'dict': return (obj.record && obj.entries.get(name)) || { t: 'method', recv: obj, name };
       case 'list': case 'str': return { t: 'method', recv: obj, name };
@@ -1562,6 +1703,9 @@ export class Interpreter {
 
   private compareOne(op: string, a: Value, b: Value): boolean | undefined {
     if (op === 'is' || op === 'is not' || ((op === '==' || op === '!=' || op === '===' || op === '!==') && (a.t === 'none' || b.t === 'none'))) {
+      // A config object is an instance, never None (a bare root symbol may be either).
+      const isObj = (x: Value) => x.t === 'sym' && x.cfg !== undefined;
+      if ((isObj(a) && b.t === 'none') || (isObj(b) && a.t === 'none')) return op.includes('not') || op.startsWith('!');
       if (a.t === 'unknown' || b.t === 'unknown' || a.t === 'sym' || b.t === 'sym') return undefined;
       const same = (a.t === 'none') === (b.t === 'none') && (a.t !== 'bool' || b.t !== 'bool' || a.v === b.v);
       return op.includes('not') || op.startsWith('!') ? !same : same;
@@ -1575,6 +1719,9 @@ export class Interpreter {
     if (op === 'in' || op === 'not in') {
       if (b.t === 'list' && a.t === 'str') { const has = b.items.some((x) => x.t === 'str' && x.v === a.v); return op === 'in' ? has : !has; }
       if (b.t === 'dict' && a.t === 'str') { const has = b.entries.has(a.v); return op === 'in' ? has : !has; }
+      // `layer_idx not in config.mlp_only_layers`: known numbers in a list of known numbers.
+      const n = (x: Value) => (x.t === 'num' && typeof x.d === 'number' ? x.d : undefined);
+      if (b.t === 'list' && !b.partial && n(a) !== undefined && b.items.every((x) => n(x) !== undefined)) { const has = b.items.some((x) => n(x) === n(a)); return op === 'in' ? has : !has; }
       return undefined;
     }
     const x = asDim(a);
