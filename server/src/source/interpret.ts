@@ -1483,6 +1483,8 @@ export class Interpreter {
         return UNKNOWN;
       }
       case 'ref': {
+        // A framework class's name (timm's `norm_layer.__name__.lower()`).
+        if (name === '__name__' && /^(torch|paddle)\..*\.[A-Z]\w*$/.test(obj.q)) return { t: 'str', v: obj.q.split('.').pop()! };
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
@@ -1761,6 +1763,12 @@ export class Interpreter {
         return op === 'in' ? has : !has;
       }
       if (b.t === 'dict' && a.t === 'str') { const has = b.entries.has(a.v); return op === 'in' ? has : !has; }
+      // A class among classes (timm's `norm_layer in _NORM_ACT_TYPES`): the same definition, or the same framework name.
+      const ident = (x: Value) => (x.t === 'class' ? x.def : x.t === 'ref' && /^(torch|paddle)\./.test(x.q) ? x.q : undefined);
+      if (b.t === 'list' && !b.partial && ident(a) !== undefined && b.items.every((x) => ident(x) !== undefined)) {
+        const has = b.items.some((x) => ident(x) === ident(a));
+        return op === 'in' ? has : !has;
+      }
       return undefined;
     }
     const x = asDim(a);
