@@ -40,7 +40,7 @@ const KNOWN_SILENT = new Set<string>([
 ]);
 
 /** Exact classes today, with the defaults and with a changed config.json: they may only grow. */
-const EXACT_FLOOR = { default: 134, config: 124 };
+const EXACT_FLOOR = { default: 137, config: 124 };
 
 const truth = () => corpusTruth(env.python!);
 

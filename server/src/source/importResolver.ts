@@ -149,6 +149,12 @@ export class ImportResolver {
     return k;
   }
 
+  /** The lowered file of a dotted module (`sys.modules[name]`); undefined for a namespace package or none. */
+  moduleSource(mod: string): SourceFile | undefined {
+    const m = this.moduleFile(mod);
+    return m?.file ? this.load(m.file) : undefined;
+  }
+
   /** A file of the environment, lowered (lazily); the same lowered file across models while its size and mtime hold. */
   private load(p: string): SourceFile | undefined {
     if (this.files.has(p)) return this.files.get(p);

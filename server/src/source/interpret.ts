@@ -17,8 +17,10 @@ import { STDLIB, exprText, fromInstalledSource, isModuleBase, isProbe, strMethod
 import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 import { joinFString, percentFormat } from './pyFormat';
 import { dictMethod, enumerateOf, filledIn, fill, itemsOf, itertoolsCall, lengthOf, listMethod, zipOf } from './iterables';
-import { MemberHost, classMember, runRegistryDecorators } from './registries';
+import { MemberHost, classMember, runOwnDecorators, runRegistryDecorators } from './registries';
 import type { PretrainedModule } from './hfKeySpace';
+import { LoopExit, LoopFrame } from './loopControl';
+import { fromIterable, keyOf, missingKey, setOrDequeMethod } from './pyContainers';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
 export type Binding = number | boolean | string | readonly number[];
@@ -37,6 +39,10 @@ export interface Host {
   installedVariable?(q: string): { file: SourceFile; name: string } | undefined;
   /** The file is an installed package's (read through resolveQualified), not the user's: its path relative to its search-path folder. */
   installedFile?(file: SourceFile): string | undefined;
+  /** An installed package's module by dotted name (`sys.modules[fn.__module__]`): its file. */
+  installedModule?(q: string): SourceFile | undefined;
+  /** The dotted module name of an installed package's file (a function's `__module__`). */
+  moduleName?(file: SourceFile): string | undefined;
 }
 
 export interface InterpOptions {
@@ -106,6 +112,10 @@ export class Interpreter {
   private initRun: { self: Value; conds: number; syms: Map<string, number | undefined> } | undefined;
   /** The undecidable conditions whose branch is running (innermost last). */
   private readonly conds: string[] = [];
+  /** The `for` loops running now, innermost last: where an undecided `break`/`continue` puts its condition. */
+  private readonly loopFrames: LoopFrame[] = [];
+  /** Functions whose imported decorators have run (ownDecorators). */
+  private readonly decorated = new WeakSet<FunctionDef>();
   /** Entries registered under an undecided condition so far (registering): whether an installed file's condition mattered. */
   private condMarks = 0;
   /** The conditions in force when each module was made: what it registers is conditional only on those beyond. */
@@ -128,6 +138,7 @@ export class Interpreter {
     if ('def' in root) return this.rootClass(root);
     const args: CallArgs = { pos: [], kw: new Map() };
     for (const p of root.fn.params) if (p.kind === 'plain') args.kw.set(p.name, this.rootFnArg(p, root.file));
+    this.ownDecorators(root.fn, root.file);
     const v = this.callFunction(root.fn, root.file, args);
     if (v.t !== 'module') throw new Error(`\`${root.fn.name}\` does not return a model that inference can follow`);
     return v.node;
@@ -576,7 +587,8 @@ export class Interpreter {
   private instantiate(cls: ClassRef, args: CallArgs, site: Site): { t: 'module'; node: ModNode } {
     const { external } = this.mro(cls);
     const isModule = external.some(isModuleBase);
-    const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, false, !isModule && cls.file.language === 'python');
+    const containerKind = this.containerBase(cls);
+    const node = new ModNode(cls.def.name, site, this.frameworkOf(cls.file), cls, containerKind !== undefined, !isModule && !containerKind && cls.file.language === 'python');
     this.first ??= node;
     this.condAt.set(node, [...this.conds]);
     const init = this.findMethod(cls, '__init__');
@@ -589,6 +601,7 @@ export class Interpreter {
       else if (baseGap) node.gaps.push({ gap: baseGap });
       if (init) this.callFunction(init.fn, init.owner.file, args, { t: 'module', node }, init.owner);
       else if (node.plain) this.dataclassFields(cls, node, args);
+      else if (containerKind) this.fillContainer(node, containerKind, args, site);
       else {
         // `class FalconLinear(nn.Linear)` with no `__init__` of its own: the framework layer's, with these arguments.
         const layer = this.layerBase(cls);
@@ -606,10 +619,40 @@ export class Interpreter {
     const fields = this.mro(cls).user.reverse().flatMap((c) => (c.def.fields ?? []).filter((f) => f.annotated && !f.classVar).map((f) => ({ f, file: c.file })));
     const bound = bindArgs(args, fields.map(({ f }) => f.name));
     for (const { f, file } of fields) {
-      const v = bound.get(f.name) ?? (f.value ? this.eval(f.value, this.moduleEnv(file)) : undefined);
-      // `field(default_factory=…)` and the like are calls inference does not run: the attribute stays unknown.
-      if (v) node.setAttr(f.name, f.value?.k === 'call' && !bound.has(f.name) ? UNKNOWN : v);
+      const v = bound.get(f.name) ?? (f.value ? this.fieldDefault(f.value, this.moduleEnv(file)) : undefined);
+      if (v) node.setAttr(f.name, v);
     }
+  }
+
+  /**
+   * A dataclass field's default: `field(default=x)` is x, `field(default_factory=f)` a fresh `f()` — of
+   * the containers (`list`, `dict`, `deque`, `set`) or a class inference reads. Any other call the
+   * class makes at the field is not run: unknown.
+   */
+  private fieldDefault(e: Expr, env: Env): Value {
+    if (e.k !== 'call') return this.eval(e, env);
+    const fn = this.eval(e.fn, env);
+    if (fn.t !== 'ref' || fn.q !== 'dataclasses.field') return UNKNOWN;
+    const a = this.args(e.args, env);
+    const d = a.kw.get('default');
+    if (d) return d;
+    const f = a.kw.get('default_factory');
+    const containers = new Set(['builtins.list', 'builtins.dict', 'builtins.set', 'collections.deque', 'collections.OrderedDict', 'collections.defaultdict']);
+    if (f && ((f.t === 'ref' && containers.has(f.q)) || f.t === 'class')) return this.call(f, { pos: [], kw: new Map() }, { file: env.file.path, pos: e.pos }, env);
+    return UNKNOWN;
+  }
+
+  /** `dataclasses.asdict(obj)`: its fields in declaration order, dataclass values within converted too. */
+  private asdict(v: Value): Value {
+    if (v.t !== 'module' || !v.node.plain || !v.node.cls) return UNKNOWN;
+    const fields = this.mro(v.node.cls).user.reverse().flatMap((c) => (c.def.fields ?? []).filter((f) => f.annotated && !f.classVar).map((f) => f.name));
+    const entries = new Map<string, Value>();
+    for (const name of fields) {
+      const x = v.node.getAttr(name);
+      if (x === undefined || x.t === 'unknown') return UNKNOWN;
+      entries.set(name, x.t === 'module' && x.node.plain ? this.asdict(x) : x);
+    }
+    return { t: 'dict', entries };
   }
 
   /**
@@ -668,7 +711,9 @@ export class Interpreter {
   call(fn: Value, args: CallArgs, site: Site, env: Env): Value {
     switch (fn.t) {
       case 'class': return this.instantiate({ def: fn.def, file: fn.file }, args, site);
-      case 'func': return this.callFunction(fn.fn, fn.file, args, fn.self, fn.cls, fn.closure ? { vars: fn.closure, file: fn.file } : undefined);
+      case 'func':
+        if (!fn.self && !fn.cls) this.ownDecorators(fn.fn, fn.file);
+        return this.callFunction(fn.fn, fn.file, args, fn.self, fn.cls, fn.closure ? { vars: fn.closure, file: fn.file } : undefined);
       case 'lambda': {
         const vars = new Map(fn.closure);
         fn.params.forEach((p, i) => vars.set(p, args.pos[i] ?? args.kw.get(p) ?? UNKNOWN));
@@ -757,6 +802,9 @@ export class Interpreter {
     if (root === 'dataclasses' && last === 'replace' && args.pos[0]) return this.replaced(args.pos[0], args.kw);
     if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
     if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env, site);
+    if (root === 'collections' && last === 'deque') return fromIterable('deque', args.pos[0]);
+    if (root === 'collections' && last === 'defaultdict') return { t: 'dict', entries: new Map(), ...(args.pos[0] && args.pos[0].t !== 'none' ? { missing: args.pos[0] } : {}) };
+    if (root === 'dataclasses' && last === 'asdict' && args.pos[0]) return this.asdict(args.pos[0]);
     return this.outside(q, last, site, args);
   }
 
@@ -800,6 +848,18 @@ export class Interpreter {
   private container(fw: Framework, kind: string, args: CallArgs, site: Site): Value {
     const node = new ModNode(kind, site, fw, undefined, kind !== 'Module' && kind !== 'Layer');
     this.condAt.set(node, [...this.conds]);
+    this.fillContainer(node, kind, args, site);
+    return { t: 'module', node };
+  }
+
+  /** A framework container class a user class derives from (`class SequentialTuple(nn.Sequential)`): its kind. */
+  private containerBase(cls: ClassRef): string | undefined {
+    const q = this.mro(cls).external.find((b) => /^(torch|paddle)\.nn\.[A-Z]\w*$/.test(b) && CONTAINERS.has(b.split('.').pop()!) && !/\.(Module|Layer)$/.test(b));
+    return q?.split('.').pop();
+  }
+
+  /** The layers a container's constructor is given, registered on `node` (a container, or an instance of a class deriving from one). */
+  private fillContainer(node: ModNode, kind: string, args: CallArgs, site: Site): void {
     const list = args.pos[0];
     const addItems = (items: Value[], named: boolean) => {
       items.forEach((v, i) => {
@@ -823,7 +883,6 @@ export class Interpreter {
     } else if (list && list.t !== 'none') {
       node.gaps.push({ gap: list.t === 'unknown' && list.gap ? list.gap : { site, message: `the layers given to \`${kind}\` could not be listed` } });
     }
-    return { t: 'module', node };
   }
 
   /**
@@ -947,6 +1006,16 @@ export class Interpreter {
         return d !== undefined ? num(d) : UNKNOWN;
       }
       case 'bool': { const t = truthy(a0); return t === undefined ? UNKNOWN : { t: 'bool', v: t }; }
+      case 'set': case 'frozenset': return fromIterable('set', a0);
+      case 'any': case 'all': {
+        // Decided as soon as one item decides it (`any` a true one, `all` a false one); else every item must be known.
+        const it = a0 ? itemsOf(a0) : undefined;
+        if (!it || it.count !== undefined) return UNKNOWN;
+        const ts = it.items.map(truthy);
+        const hit = name === 'any';
+        if (ts.includes(hit)) return { t: 'bool', v: hit };
+        return ts.every((t) => t !== undefined) ? { t: 'bool', v: !hit } : UNKNOWN;
+      }
       case 'str': return a0?.t === 'str' ? a0 : a0?.t === 'num' ? { t: 'str', v: renderDim(a0.d) } : UNKNOWN;
       case 'list': case 'tuple': return a0?.t === 'list' ? { ...a0, tuple: name === 'tuple' } : a0?.t === 'dict' ? { t: 'list', items: [...a0.entries.keys()].map((v) => ({ t: 'str', v })) } : a0 ? UNKNOWN : { t: 'list', items: [] };
       case 'dict': {
@@ -1028,6 +1097,21 @@ export class Interpreter {
         }
         if (a0?.t === 'list' && names.some((n) => ['Iterable', 'tuple', 'list', 'Sequence'].includes(n))) return { t: 'bool', v: true };
         if (a0?.t === 'sym' && a0.cfg) return this.configIsInstance(a0.cfg, cls?.t === 'list' ? cls.items : cls ? [cls] : []);
+        // An instance of a class inference read: its MRO says (an outside base it names stays unknown).
+        if (a0?.t === 'module' && a0.node.cls && cls && (cls.t === 'class' || (cls.t === 'list' && cls.items.every((c) => c.t === 'class')))) {
+          const { user } = this.mro(a0.node.cls);
+          const targets = cls.t === 'list' ? cls.items : [cls];
+          return { t: 'bool', v: targets.some((c) => c.t === 'class' && user.some((u) => u.def === c.def)) };
+        }
+        // `functools.partial(Layer, …)` is a partial; a framework class (`nn.BatchNorm2d`) is a `type` (timm's get_norm_layer).
+        if (a0?.t === 'partial' && names.includes('partial')) return { t: 'bool', v: true };
+        const frameworkClass = a0?.t === 'ref' && /^(torch|paddle)\./.test(a0.q) && /^[A-Z]/.test(a0.q.split('.').pop()!);
+        if (frameworkClass && names.length && names.every((n) => BUILTIN_TYPES.has(n) || ['type', 'partial', 'FunctionType', 'LambdaType', 'MethodType'].includes(n))) {
+          return { t: 'bool', v: names.includes('type') };
+        }
+        if ((a0?.t === 'class' || a0?.t === 'func' || a0?.t === 'partial') && names.length && names.every((n) => ['partial', 'FunctionType', 'LambdaType', 'type'].includes(n) || BUILTIN_TYPES.has(n))) {
+          return { t: 'bool', v: names.includes(a0.t === 'class' ? 'type' : a0.t === 'partial' ? 'partial' : 'FunctionType') || (a0.t === 'func' && names.includes('LambdaType')) };
+        }
         // A class or function passed as a layer factory is no value of a builtin type: timm's `if isinstance(attn_layer, str)`.
         if ((a0?.t === 'class' || a0?.t === 'func' || a0?.t === 'partial') && names.length && names.every((n) => BUILTIN_TYPES.has(n))) return { t: 'bool', v: false };
         return UNKNOWN;
@@ -1046,6 +1130,7 @@ export class Interpreter {
         if (a0.t === 'ref') return { t: 'bool', v: true };
         if (a0.t === 'module') return { t: 'bool', v: a0.node.getAttr(field.v) !== undefined || (a0.node.cls !== undefined && this.findMethod(a0.node.cls, field.v) !== undefined) };
         if (a0.t === 'sym' && a0.cfg) return { t: 'bool', v: a0.over?.has(field.v) === true || this.configFields(a0.cfg).has(field.v) || this.initFields(a0.fields, a0.cfg)?.has(field.v) === true };
+        if (a0.t === 'file') return { t: 'bool', v: a0.file.classes.has(field.v) || a0.file.functions.has(field.v) || this.moduleEnv(a0.file).vars.has(field.v) };
         return UNKNOWN;
       }
       // `type(layer)(**layer._config)` (Paddle's TransformerEncoder clones its layer this way).
@@ -1062,6 +1147,11 @@ export class Interpreter {
     if (name === '__keep_config__' && recv.t === 'module') {
       const cfg = args.pos[0] ?? args.kw.get('config');
       if (cfg && recv.node.attrs.get('config') === undefined) recv.node.attrs.set('config', cfg);
+      return NONE;
+    }
+    if (name.startsWith('__container_init__ ') && recv.t === 'module') {
+      // `super().__init__(*layers)` of a class deriving from nn.Sequential/ModuleList/ModuleDict.
+      this.fillContainer(recv.node, name.slice('__container_init__ '.length), args, site);
       return NONE;
     }
     if (name.startsWith('__layer_init__ ') && recv.t === 'module') {
@@ -1090,7 +1180,7 @@ export class Interpreter {
       }
       if (name === 'extend' && args.pos[0]) { recv.partial ??= { site, message: `\`extend(…)\` with items inference cannot list` }; return NONE; }
       // A match object (regex.ts): `.group(i)`, `.groups()`.
-      return listMethod(recv, name, args, site) ?? ((recv.tuple && matchMethod(recv.items, name, args)) || UNKNOWN);
+      return listMethod(recv, name, args, site) ?? setOrDequeMethod(recv, name, args, site) ?? ((recv.tuple && matchMethod(recv.items, name, args)) || UNKNOWN);
     }
     if (recv.t === 'dict' && recv.record) {
       // A namedtuple's `_replace(field=…)`: a copy with those fields changed.
@@ -1224,10 +1314,11 @@ export class Interpreter {
           const body = this.branch(s.body, env, text);
           const orelse = s.orelse.length || body ? this.branch(s.orelse, env, negate([text])) : undefined;
           if (installed && this.condMarks > marks) this.note(`condition ${text} (${installed} line ${s.test.pos.line + 1}) could not be decided: the keys of each branch are listed as conditional on it`);
-          if (body && orelse) throw new Return(alt(text, body.value, orelse.value));
+          if (body instanceof Return && orelse instanceof Return) throw new Return(alt(text, body.value, orelse.value));
           // One branch returned: the rest of the function runs only under the other, and its result is either.
-          const early = body ? { cond: text, value: body.value } : orelse ? { cond: negate([text]), value: orelse.value } : undefined;
+          const early = body instanceof Return ? { cond: text, value: body.value } : orelse instanceof Return ? { cond: negate([text]), value: orelse.value } : undefined;
           if (early) { (env.pending ??= []).push(early); this.conds.push(negate([early.cond])); }
+          this.undecidedExit(text, body, orelse);
           return;
         }
         const branch = this.decide(test, s.test) ? s.body : s.orelse;
@@ -1244,13 +1335,29 @@ export class Interpreter {
           return;
         }
         if (it.count !== undefined) this.loops.push(it.count);
+        const frame = new LoopFrame(this.conds);
+        this.loopFrames.push(frame);
         try {
-          for (const v of it.items) { this.assign(s.target, v, env); this.execBlock(s.body, env); }
+          for (const v of it.items) {
+            this.assign(s.target, v, env);
+            try {
+              this.execBlock(s.body, env);
+            } catch (e) {
+              if (!(e instanceof LoopExit)) throw e;
+              if (e.kind === 'break') { frame.broke = true; break; }
+            } finally {
+              frame.endIteration();
+            }
+          }
+          if (!frame.broke && s.orelse) this.execBlock(s.orelse, env);
         } finally {
+          frame.endLoop();
+          this.loopFrames.pop();
           if (it.count !== undefined) this.loops.pop();
         }
         return;
       }
+      case 'break': case 'continue': throw new LoopExit(s.k);
       case 'return': throw new Return(s.value ? this.eval(s.value, env) : NONE);
       case 'def': env.vars.set(s.fn.name, { t: 'func', fn: s.fn, file: env.file, closure: env.vars }); return;
       case 'other':
@@ -1270,11 +1377,29 @@ export class Interpreter {
     }
   }
 
-  /** A branch of an undecided `if`, run under its condition: the `return` it ended with, if any. */
-  private branch(stmts: Stmt[], env: Env, cond: string): Return | undefined {
+  /** A branch of an undecided `if`, run under its condition: the `return`, `break` or `continue` it ended with, if any. */
+  private branch(stmts: Stmt[], env: Env, cond: string): Return | LoopExit | undefined {
     this.conds.push(cond);
-    try { this.execBlock(stmts, env); } catch (e) { if (e instanceof Return) return e; throw e; } finally { this.conds.pop(); }
+    try { this.execBlock(stmts, env); } catch (e) { if (e instanceof Return || e instanceof LoopExit) return e; throw e; } finally { this.conds.pop(); }
     return undefined;
+  }
+
+  /**
+   * An undecided `if` whose branches left the loop body (loopControl.ts): both the same way, it is left
+   * for certain; one by `break` and one by `continue`, no later iteration runs where the `break` did;
+   * one only (the other went on, or returned), what follows runs where it did not.
+   */
+  private undecidedExit(cond: string, body: Return | LoopExit | undefined, orelse: Return | LoopExit | undefined): void {
+    const a = body instanceof LoopExit ? body : undefined, b = orelse instanceof LoopExit ? orelse : undefined;
+    if (!a && !b) return;
+    const frame = this.loopFrames[this.loopFrames.length - 1];
+    if (a && b) {
+      if (a.kind !== b.kind) frame?.exitedUnder('break', a.kind === 'break' ? cond : negate([cond]));
+      throw new LoopExit(a.kind === b.kind ? a.kind : 'continue');
+    }
+    // The other branch returned: nothing after this `if` runs in this iteration either way.
+    if (body instanceof Return || orelse instanceof Return) throw a ?? b!;
+    frame?.exitedUnder((a ?? b)!.kind, a ? cond : negate([cond]));
   }
 
   private iterate(v: Value): { items: Value[]; count?: Dim } | undefined {
@@ -1309,9 +1434,20 @@ export class Interpreter {
         return;
       }
       case 'list': {
-        const seq = v.t === 'dict' && v.record ? [...v.entries.values()] : v.t === 'list' ? v.items : undefined;
+        const seq = v.t === 'dict' && v.record ? [...v.entries.values()] : v.t === 'list' && !v.partial ? v.items : undefined;
+        // `first, *rest = xs`: the starred target takes what the others leave, as a list.
+        const star = target.items.findIndex((t) => t.k === 'splat');
+        if (star >= 0) {
+          const after = target.items.length - star - 1;
+          const fits = seq && seq.length >= target.items.length - 1;
+          target.items.forEach((t, i) => {
+            const x = !fits ? UNKNOWN : i < star ? seq[i] : i > star ? seq[seq.length - (target.items.length - i)] : { t: 'list' as const, items: seq.slice(star, seq.length - after) };
+            this.assign(t.k === 'splat' ? t.e : t, x, env);
+          });
+          return;
+        }
         const items = seq && seq.length === target.items.length ? seq : undefined;
-        target.items.forEach((t, i) => this.assign(t.k === 'splat' ? t.e : t, items ? items[i] : UNKNOWN, env));
+        target.items.forEach((t, i) => this.assign(t, items ? items[i] : UNKNOWN, env));
         return;
       }
       case 'index': {
@@ -1394,11 +1530,25 @@ export class Interpreter {
    */
   private registries(file: SourceFile, env: Env): void {
     if (!file.decorated?.length) return;
-    const gaps = this.rootGaps.length, notes = new Set(this.notes);
+    this.bookkeeping(() => runRegistryDecorators(file, (e) => this.eval(e, env), (fn, args, site) => this.call(fn, args, site, env)));
+  }
+
+  /** A function's imported decorators, run before its first use (registries.ts `runOwnDecorators`). */
+  private ownDecorators(fn: FunctionDef, file: SourceFile): void {
+    if (!fn.decorators?.length || this.decorated.has(fn)) return;
+    this.decorated.add(fn);
+    const env = this.moduleEnv(file);
+    this.bookkeeping(() => runOwnDecorators(fn, file, (e) => this.eval(e, env), (f, args, site) => this.call(f, args, site, env)));
+  }
+
+  /** Runs a registry's bookkeeping: what it cannot follow is no part of any model, so it leaves no gap or note. */
+  private bookkeeping(run: () => void): void {
+    const gaps = this.rootGaps.length, notes = new Set(this.notes), conds = this.conds.length;
     try {
-      runRegistryDecorators(file, (e) => this.eval(e, env), (fn, args, site) => this.call(fn, args, site, env));
+      run();
     } finally {
       this.rootGaps.length = gaps;
+      this.conds.length = conds;
       for (const n of [...this.notes]) if (!notes.has(n)) this.notes.delete(n);
     }
   }
@@ -1462,6 +1612,8 @@ export class Interpreter {
           // `class ScaledWordEmbedding(nn.Embedding)`: the framework layer's own parameters, built from super().__init__'s arguments.
           const layer = this.layerBase(obj.after);
           if (layer) return { t: 'method', recv: obj.self, name: `__layer_init__ ${layer}` };
+          const kind = this.containerBase(obj.after);
+          if (kind) return { t: 'method', recv: obj.self, name: `__container_init__ ${kind}` };
           // transformers' PreTrainedModel.__init__(config) keeps the config: `self.config.X` reads it.
           const pretrained = this.mro(obj.after).external.some((q) => /Pre[Tt]rainedModel$/.test(q));
           return { t: 'method', recv: obj.self, name: pretrained ? '__keep_config__' : '__noop__' };
@@ -1469,6 +1621,8 @@ export class Interpreter {
         return UNKNOWN;
       }
       case 'ref': {
+        // A framework class's name (timm's `norm_layer.__name__.lower()`).
+        if (name === '__name__' && /^(torch|paddle)\..*\.[A-Z]\w*$/.test(obj.q)) return { t: 'str', v: obj.q.split('.').pop()! };
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
@@ -1494,7 +1648,17 @@ export class Interpreter {
         if (name === '_from_config' || name === 'from_config') return obj;
         return classMember(this.members(obj.file), cls, name, undefined, { file: obj.file.path, pos: obj.def.pos }) ?? UNKNOWN;
       }
-      case 'func': return name === '__name__' ? { t: 'str', v: obj.fn.name } : UNKNOWN;
+      case 'partial':
+        // `functools.partial`'s own attributes (timm's get_norm_layer unbinds `.func` and `.keywords`).
+        if (name === 'func') return obj.fn;
+        if (name === 'keywords') return { t: 'dict', entries: new Map(obj.args.kw) };
+        if (name === 'args') return { t: 'list', items: [...obj.args.pos], tuple: true };
+        return UNKNOWN;
+      case 'func': {
+        if (name === '__name__') return { t: 'str', v: obj.fn.name };
+        const mod = name === '__module__' ? this.host.moduleName?.(obj.file) : undefined;
+        return mod ? { t: 'str', v: mod } : UNKNOWN;
+      }
       default: return UNKNOWN;
     }
   }
@@ -1536,12 +1700,21 @@ export class Interpreter {
       }
       case 'dict': {
         const entries = new Map<string, Value>();
-        for (const { key, value } of e.entries) {
+        let partial: Gap | undefined;
+        const unlisted = (what: string): Gap => ({ site: { file: env.file.path, pos: e.pos }, message: `a dict with ${what} inference cannot list` });
+        for (const { key, value, splat } of e.entries) {
+          if (splat) {
+            // `{..., **kwargs}`: the mapping's entries, in order, later ones replacing.
+            const m = this.eval(value, env);
+            if (m.t === 'dict') { for (const [k, v] of m.entries) { entries.delete(k); entries.set(k, v); } partial ??= m.partial; } else if (m.t !== 'none') partial ??= unlisted('`**` entries');
+            continue;
+          }
           const k = this.eval(key, env);
           if (k.t === 'str') entries.set(k.v, this.eval(value, env));
           else if (k.t === 'num') entries.set(renderDim(k.d), this.eval(value, env));
+          else partial ??= unlisted('a key');
         }
-        return { t: 'dict', entries };
+        return partial ? { t: 'dict', entries, partial } : { t: 'dict', entries };
       }
       case 'comp': return this.comprehension(e, env);
       case 'fstr': return joinFString(e.parts.map((p) => (typeof p === 'string' ? p : { v: this.eval(p.e, env), spec: p.spec })));
@@ -1551,6 +1724,8 @@ export class Interpreter {
         if (obj.t === 'unknown') return UNKNOWN;
         const idx = this.eval(e.index, env);
         if (obj.t === 'ref' && /(^|\.)activations\.ACT2FN$/.test(obj.q)) return this.activation(obj.q, idx, { file: env.file.path, pos: e.pos });
+        // `sys.modules[fn.__module__]` (a registry decorator finding its caller's module): an installed module's file.
+        if (obj.t === 'ref' && obj.q === 'sys.modules' && idx.t === 'str') { const f = this.host.installedModule?.(idx.v); return f ? { t: 'file', file: f } : UNKNOWN; }
         if (obj.t === 'alt') return alt(obj.cond, this.indexValue(obj.a, e, env), this.indexValue(obj.b, e, env));
         if (obj.t === 'tensor') return tensorIndex(obj, (e.index.k === 'list' && e.index.tuple ? e.index.items : [e.index]).map((x) => this.indexItem(x, env)));
         const i = idx.t === 'num' && typeof idx.d === 'number' ? idx.d : undefined;
@@ -1573,6 +1748,9 @@ export class Interpreter {
           return got.t === 'list' ? { t: 'str', v: got.items.map((c) => (c as { v: string }).v).join('') } : got;
         }
         if (obj.t === 'dict' && obj.record && i !== undefined) return [...obj.entries.values()][i < 0 ? i + obj.entries.size : i] ?? UNKNOWN;
+        if (obj.t === 'dict' && obj.missing && keyOf(idx) !== undefined && !obj.entries.has(keyOf(idx)!)) {
+          return missingKey(obj, keyOf(idx)!, (f) => this.call(f, { pos: [], kw: new Map() }, { file: env.file.path, pos: e.pos }, env)) ?? UNKNOWN;
+        }
         if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? (obj.partial ? { t: 'unknown', gap: obj.partial } : UNKNOWN);
         if (obj.t === 'dict' && idx.t === 'num' && typeof idx.d === 'number') return obj.entries.get(renderDim(idx.d)) ?? UNKNOWN;
         if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);
@@ -1640,7 +1818,13 @@ export class Interpreter {
     const out: CallArgs = { pos: [], kw: new Map() };
     for (const a of args) {
       const v = this.eval(a.value, env);
-      if (a.splat === '*') { if (v.t === 'list') out.pos.push(...v.items); }
+      if (a.splat === '*') {
+        const it = v.t === 'module' || v.t === 'dict' ? this.iterate(v) : undefined;
+        if (v.t === 'list') out.pos.push(...v.items);
+        else if (it) out.pos.push(...it.items);
+        // Arguments inference cannot list (may be layers: `nn.Sequential(*blocks)`): one value standing for them, a gap where registered.
+        else if (v.t !== 'none') out.pos.push(this.opaque({ file: env.file.path, pos: a.value.pos }, `\`*${exprText(a.value)}\`: arguments inference cannot list`));
+      }
       else if (a.splat === '**') { if (v.t === 'dict') for (const [k, x] of v.entries) out.kw.set(k, x); }
       else if (a.name) out.kw.set(a.name, v);
       else out.pos.push(v);
@@ -1718,10 +1902,20 @@ export class Interpreter {
     }
     if (op === 'in' || op === 'not in') {
       if (b.t === 'list' && a.t === 'str') { const has = b.items.some((x) => x.t === 'str' && x.v === a.v); return op === 'in' ? has : !has; }
+      if (b.t === 'list' && a.t === 'num' && keyOf(a) !== undefined && b.items.every((x) => keyOf(x) !== undefined)) {
+        const has = b.items.some((x) => x.t === 'num' && keyOf(x) === keyOf(a));
+        return op === 'in' ? has : !has;
+      }
       if (b.t === 'dict' && a.t === 'str') { const has = b.entries.has(a.v); return op === 'in' ? has : !has; }
       // `layer_idx not in config.mlp_only_layers`: known numbers in a list of known numbers.
       const n = (x: Value) => (x.t === 'num' && typeof x.d === 'number' ? x.d : undefined);
       if (b.t === 'list' && !b.partial && n(a) !== undefined && b.items.every((x) => n(x) !== undefined)) { const has = b.items.some((x) => n(x) === n(a)); return op === 'in' ? has : !has; }
+      // A class among classes (timm's `norm_layer in _NORM_ACT_TYPES`): the same definition, or the same framework name.
+      const ident = (x: Value) => (x.t === 'class' ? x.def : x.t === 'ref' && /^(torch|paddle)\./.test(x.q) ? x.q : undefined);
+      if (b.t === 'list' && !b.partial && ident(a) !== undefined && b.items.every((x) => ident(x) !== undefined)) {
+        const has = b.items.some((x) => ident(x) === ident(a));
+        return op === 'in' ? has : !has;
+      }
       return undefined;
     }
     const x = asDim(a);
@@ -1788,7 +1982,7 @@ function registers(stmts: Stmt[]): boolean {
       case 'augassign': return s.target.k === 'attr' || s.target.k === 'index';
       case 'expr': return inExpr(s.e);
       case 'if': return registers(s.body) || registers(s.orelse);
-      case 'for': return registers(s.body);
+      case 'for': return registers(s.body) || registers(s.orelse ?? []);
       default: return false;
     }
   });
@@ -1821,7 +2015,7 @@ function constructs(stmts: Stmt[]): boolean {
       case 'expr': return inExpr(s.e);
       case 'return': return inExpr(s.value);
       case 'if': return constructs(s.body) || constructs(s.orelse);
-      case 'for': return constructs(s.body);
+      case 'for': return constructs(s.body) || constructs(s.orelse ?? []);
       case 'other': return constructs(s.body ?? []);
       default: return false;
     }

@@ -20,7 +20,8 @@ export type Expr = (
   | { k: 'bin'; op: string; l: Expr; r: Expr }
   | { k: 'unary'; op: string; e: Expr }
   | { k: 'list'; items: Expr[]; tuple: boolean }
-  | { k: 'dict'; entries: { key: Expr; value: Expr }[] }
+  /** `splat`: a `**mapping` entry (its key is unused). */
+  | { k: 'dict'; entries: { key: Expr; value: Expr; splat?: boolean }[] }
   /** A list/generator comprehension; with `key`, a dict comprehension (`{k: v for …}`). */
   | { k: 'comp'; elt: Expr; key?: Expr; fors: { target: Expr; iter: Expr }[]; ifs: Expr[] }
   /** An f-string: literal text and `{expr:spec}` fields in order (`!r`/`!s` conversions dropped). */
@@ -44,7 +45,10 @@ export type Stmt = (
   | { k: 'augassign'; target: Expr; op: string; value: Expr }
   | { k: 'expr'; e: Expr }
   | { k: 'if'; test: Expr; body: Stmt[]; orelse: Stmt[] }
-  | { k: 'for'; target: Expr; iter: Expr; body: Stmt[] }
+  /** `orelse`: Python's `for … else:`, run when the loop ends without `break`. */
+  | { k: 'for'; target: Expr; iter: Expr; body: Stmt[]; orelse?: Stmt[] }
+  | { k: 'break' }
+  | { k: 'continue' }
   | { k: 'return'; value?: Expr }
   | { k: 'def'; fn: FunctionDef }
   | { k: 'raise' }

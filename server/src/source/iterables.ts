@@ -80,7 +80,10 @@ export function dictMethod(d: DictVal, name: string, args: CallArgs, loop: Dim |
     case 'items': return { t: 'list', items: [...d.entries].map(([key, v]) => tuple([str(key), v])), count: d.count, partial: d.partial };
     case 'keys': return { t: 'list', items: [...d.entries.keys()].map(str), count: d.count, partial: d.partial };
     case 'values': return { t: 'list', items: [...d.entries.values()], count: d.count, partial: d.partial };
-    case 'get': return (k?.t === 'str' ? d.entries.get(k.v) : undefined) ?? (d.partial ? UNKNOWN : args.pos[1] ?? NONE);
+    case 'get':
+      // A key inference cannot compute may be any entry: unknown, never the default as if it were missing.
+      if (k?.t !== 'str' && !(k?.t === 'num' && typeof k.d === 'number')) return UNKNOWN;
+      return d.entries.get(k.t === 'str' ? k.v : String(k.d)) ?? (d.partial ? UNKNOWN : args.pos[1] ?? NONE);
     case 'pop': {
       if (k?.t !== 'str') return UNKNOWN;
       const v = d.entries.get(k.v);

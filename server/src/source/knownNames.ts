@@ -51,22 +51,30 @@ export function strMethod(v: string, name: string, args: CallArgs): Value {
   switch (name) {
     case 'split': case 'rsplit': {
       const max = args.pos[1] ?? args.kw.get('maxsplit');
-      if (max && !(max.t === 'num' && max.d === -1)) return UNKNOWN;
-      const parts = a?.t === 'str' ? v.split(a.v) : v.trim().split(/\s+/);
+      if (max && !(max.t === 'num' && typeof max.d === 'number' && Number.isInteger(max.d))) return UNKNOWN;
+      const n = max?.t === 'num' && typeof max.d === 'number' && max.d >= 0 ? max.d : -1;
+      if (n >= 0 && a?.t !== 'str') return UNKNOWN;
+      let parts = a?.t === 'str' ? v.split(a.v) : v.trim().split(/\s+/);
+      // `maxsplit`: at most n cuts, from the left (`split`) or the right (`rsplit`); the rest stays joined.
+      if (n >= 0 && a?.t === 'str' && parts.length > n + 1) {
+        parts = name === 'split' ? [...parts.slice(0, n), parts.slice(n).join(a.v)] : [parts.slice(0, parts.length - n).join(a.v), ...parts.slice(parts.length - n)];
+      }
       return { t: 'list', items: parts.map((p) => ({ t: 'str', v: p })) };
     }
     case 'isdigit': case 'isnumeric': case 'isdecimal': return { t: 'bool', v: /^\d+$/.test(v) };
     case 'isalpha': return { t: 'bool', v: /^[A-Za-z]+$/.test(v) };
-    case 'lstrip': case 'rstrip': {
-      if (a && a.t !== 'str') return UNKNOWN;
-      const set = a ? `[${a.v.replace(/[\]\\^-]/g, '\\$&')}]+` : '\\s+';
-      return { t: 'str', v: v.replace(new RegExp(name === 'lstrip' ? `^${set}` : `${set}$`), '') };
+    case 'lstrip': case 'rstrip': case 'strip': {
+      if (a && a.t !== 'str' && a.t !== 'none') return UNKNOWN;
+      const chars = a?.t === 'str' ? a.v : undefined;
+      if (chars === '') return { t: 'str', v };
+      const set = chars !== undefined ? `[${chars.replace(/[\]\\^-]/g, '\\$&')}]+` : '\\s+';
+      const left = name !== 'rstrip' ? v.replace(new RegExp(`^${set}`), '') : v;
+      return { t: 'str', v: name !== 'lstrip' ? left.replace(new RegExp(`${set}$`), '') : left };
     }
     case 'find': return a?.t === 'str' ? { t: 'num', d: v.indexOf(a.v) } : UNKNOWN;
     case 'count': return a?.t === 'str' && a.v ? { t: 'num', d: v.split(a.v).length - 1 } : UNKNOWN;
     case 'lower': return { t: 'str', v: v.toLowerCase() };
     case 'upper': return { t: 'str', v: v.toUpperCase() };
-    case 'strip': return { t: 'str', v: v.trim() };
     case 'startswith': return a?.t === 'str' ? { t: 'bool', v: v.startsWith(a.v) } : UNKNOWN;
     case 'endswith': return a?.t === 'str' ? { t: 'bool', v: v.endsWith(a.v) } : UNKNOWN;
     case 'replace': return a?.t === 'str' && args.pos[1]?.t === 'str' ? { t: 'str', v: v.split(a.v).join(args.pos[1].v) } : UNKNOWN;

@@ -222,7 +222,10 @@ function pythonHost(files: Map<string, SourceFile>, stamps: Map<string, string>,
       if (!externals.has(q)) externals.set(q, externalConfigClass(q, files));
       return externals.get(q);
     },
-    ...(installed ? { resolveQualified: (q: string) => installed.resolve(q), installedVariable: (q: string) => installed.variable(q), installedFile: (f: SourceFile) => installed.fileName(f) } : {}),
+    ...(installed ? {
+      resolveQualified: (q: string) => installed.resolve(q), installedVariable: (q: string) => installed.variable(q), installedFile: (f: SourceFile) => installed.fileName(f),
+      installedModule: (q: string) => installed.module(q), moduleName: (f: SourceFile) => installed.moduleName(f),
+    } : {}),
   };
 }
 
@@ -250,6 +253,15 @@ function installedPackages(env: PythonEnv, stamps: Map<string, string>) {
       if (!envFiles.has(f)) return undefined;
       const mod = resolver.moduleOf(f.path);
       return mod ? `${mod.split('.').join('/')}${/[\\/]__init__\.pyi?$/.test(f.path) ? '/__init__' : ''}.py` : path.basename(f.path);
+    },
+    module(q: string): SourceFile | undefined {
+      const f = resolver.moduleSource(q);
+      for (const [p, s] of resolver.read) if (!stamps.has(p)) stamps.set(p, s);
+      if (f) envFiles.add(f);
+      return f;
+    },
+    moduleName(f: SourceFile): string | undefined {
+      return resolver.moduleOf(f.path);
     },
     variable(q: string): { file: SourceFile; name: string } | undefined {
       const r = resolver.resolveQualified(q);

@@ -364,8 +364,13 @@ function stmtAt(n: Node): Stmt[] {
       }
       return [{ k: 'if', test, body, orelse, pos }];
     }
-    case 'for_statement':
-      return [{ k: 'for', target: expr(field(n, 'left')!), iter: expr(field(n, 'right')!), body: block(field(n, 'body')!), pos }];
+    case 'for_statement': {
+      const alt = field(n, 'alternative');
+      const orelse = alt ? block(field(alt, 'body')!) : undefined;
+      return [{ k: 'for', target: expr(field(n, 'left')!), iter: expr(field(n, 'right')!), body: block(field(n, 'body')!), ...(orelse ? { orelse } : {}), pos }];
+    }
+    case 'break_statement': return [{ k: 'break', pos }];
+    case 'continue_statement': return [{ k: 'continue', pos }];
     case 'return_statement': {
       const v = named(n)[0];
       return [{ k: 'return', value: v ? expr(v) : undefined, pos }];
@@ -488,7 +493,9 @@ function exprAt(n: Node): Expr {
       return inner ? { k: 'splat', e: expr(inner), pos } : unknown();
     }
     case 'dictionary': {
-      const entries = named(n).filter((c) => c.type === 'pair').map((p) => ({ key: expr(field(p, 'key')!), value: expr(field(p, 'value')!) }));
+      const entries = named(n).filter((c) => c.type === 'pair' || c.type === 'dictionary_splat').map((p) => (p.type === 'pair'
+        ? { key: expr(field(p, 'key')!), value: expr(field(p, 'value')!) }
+        : { key: { k: 'none' as const, pos: posOf(p) }, value: named(p)[0] ? expr(named(p)[0]) : unknown(), splat: true }));
       return { k: 'dict', entries, pos };
     }
     case 'list_comprehension': case 'generator_expression': case 'set_comprehension': case 'dictionary_comprehension': {

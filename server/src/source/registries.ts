@@ -65,3 +65,21 @@ export function runRegistryDecorators(file: SourceFile, evalIn: (e: Expr) => Val
     }
   }
 }
+
+/**
+ * The decorators of a function that is about to be used, imported by bare name (timm's
+ * `@register_model`), run once: the registry entry each makes is keyed by that function (its name,
+ * its module's `default_cfgs`), and the function itself reads it back (`get_pretrained_cfg(variant)`).
+ * The file's other decorated functions are not run — the registry holds the entries of the
+ * functions a model uses, which is what its own lookups ask for.
+ */
+export function runOwnDecorators(fn: FunctionDef, file: SourceFile, evalIn: (e: Expr) => Value, call: (fn: Value, args: CallArgs, site: Site) => Value): void {
+  const value: Value = { t: 'func', fn, file };
+  for (const d of [...(fn.decorators ?? [])].reverse()) {
+    if (d.k !== 'name' || file.functions.has(d.id)) continue; // the file's own ran with its scope
+    try {
+      const deco = evalIn(d);
+      if (deco.t === 'func') call(deco, { pos: [value], kw: new Map() }, { file: file.path, pos: d.pos });
+    } catch { /* a decorator inference cannot follow fills nothing it knows of */ }
+  }
+}

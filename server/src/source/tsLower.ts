@@ -147,6 +147,8 @@ class Lowerer {
       return [{ k: 'other', pos }];
     }
     if (ts.isThrowStatement(s)) return [{ k: 'raise', pos }];
+    // A labelled one may leave an outer loop: not followed (the statement stays `other`).
+    if ((ts.isBreakStatement(s) || ts.isContinueStatement(s)) && !s.label) return [{ k: ts.isBreakStatement(s) ? 'break' : 'continue', pos }];
     if (ts.isReturnStatement(s)) return [{ k: 'return', value: s.expression ? this.expr(s.expression) : undefined, pos }];
     if (ts.isBlock(s)) return s.statements.flatMap((x) => this.stmt(x));
     if (ts.isFunctionDeclaration(s) && s.name && s.body) return [{ k: 'def', fn: this.func(s.name.text, s.parameters, s.body, s, false), pos }];

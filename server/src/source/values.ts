@@ -134,13 +134,14 @@ export type Value =
   | { t: 'none' }
   /** Not followed; `gap` when it may be (or hold) a layer, so registering it records the gap. */
   | { t: 'unknown'; gap?: Gap }
-  /** `partial`: a loop inference skipped would have added to it — its length and items are not all known. */
-  | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim; partial?: Gap }
+  /** `partial`: a loop inference skipped would have added to it — its length and items are not all known; `set`: a `set()`, items once. */
+  | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim; partial?: Gap; set?: boolean }
   /**
    * `count`: filled in a loop over a symbolic count (its `len()`); `partial` as for lists; `record`: an
-   * instance of a namedtuple class of that name, its fields in order (attributes and positions).
+   * instance of a namedtuple class of that name, its fields in order (attributes and positions);
+   * `missing`: a `defaultdict`'s factory, called for a key read before it is set.
    */
-  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap; record?: string }
+  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap; record?: string; missing?: Value }
   /** `collections.namedtuple(…)`: calling it makes a record. */
   | { t: 'record'; name: string; fields: string[]; defaults: Value[] }
   | { t: 'module'; node: ModNode }
