@@ -11,7 +11,13 @@ export type DiagnosticCode =
 
 export interface TextEdit extends Span { newText: string }
 
-export interface Fix { title: string; edits: TextEdit[]; preferred?: boolean }
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+  preferred?: boolean;
+  /** Follows from the sides' layout conventions, not from a guess: `check --fix` applies it whatever the code (applyFixes.ts). */
+  byConvention?: boolean;
+}
 
 /** Another place worth seeing: a span of this mapping (`file` absent) or a checkpoint file. */
 export interface Related {

@@ -10,7 +10,7 @@ import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { describeLinear, linearLayout } from './layout';
-import { convProblem, conventions, perHeadProblem, rotaryProblem } from './layoutProblems';
+import { catAcrossInputs, convProblem, conventions, perHeadProblem, renderTransform, rotaryProblem } from './layoutProblems';
 import { KeyRole, keyRole, roleConflict } from './roles';
 import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
@@ -207,9 +207,14 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
         message: `source ${fmtShape(out.shape)} is target ${fmtShape(target.shape)} transposed: add \`| transpose\`` });
     } else {
-      const hint = transposed ? ': the transpose is one too many' : '';
-      problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes: transposed ? [removeTranspose()] : undefined,
-        message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
+      // `cat(1) | transpose` of [out, in] parts: the transpose is right, the cat's axis is not.
+      const wrongCat = transposed ? catAcrossInputs(rule, sources, src) : undefined;
+      const hint = wrongCat ? `: \`${renderTransform(wrongCat.cat)}\` joins the source weights' input dimension; fuse them along their output dimension, \`cat(${wrongCat.axis})\``
+        : transposed ? ': the transpose is one too many' : '';
+      const fixes: Fix[] | undefined = wrongCat ? [{ title: `Write \`cat(${wrongCat.axis})\``, edits: [{ start: wrongCat.cat.start, end: wrongCat.cat.end, newText: `cat(${wrongCat.axis})` }], preferred: true, byConvention: true }]
+        : transposed ? [removeTranspose()] : undefined;
+      problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes,
+        message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${wrongCat ? '' : symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
     }
   } else if (out.shape.length === 2 && rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text))) {
     const from = linearLayout(sources[0], src.framework, isModelSource(src));
@@ -218,7 +223,15 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       const need = from !== to;
       const have = transposes.length % 2 === 1;
       const conv = conventions('Linear weight', sources[0], src, describeLinear(from), target, tgt, describeLinear(to));
-      if (need && !have) {
+      const wrongCat = catAcrossInputs(rule, sources, src);
+      if (need && !have && wrongCat) {
+        // `cat(1)` of torch's [out, in] q, k, v has Paddle's [in, 3·out] shape: adding a transpose alone would break the shape.
+        const chain = rule.transforms.slice(rule.transforms.indexOf(wrongCat.cat)).map((t) => (t === wrongCat.cat ? `cat(${wrongCat.axis})` : renderTransform(t)));
+        const fixed = [...chain, 'transpose'].join(' | ');
+        problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related,
+          fixes: [{ title: `Write \`${fixed}\``, edits: [{ start: wrongCat.cat.start, end: rule.end, newText: fixed }], preferred: true }],
+          message: `${conv}, and \`${renderTransform(wrongCat.cat)}\` joins the source weights' input dimension: fuse them along their output dimension and transpose, \`${fixed}\`` });
+      } else if (need && !have) {
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
           message: `${conv}: add \`| transpose\`${out.shape[0] === out.shape[1] ? ` (the square shape ${fmtShape(out.shape)} hides it)` : ''}` });
       } else if (!need && have) {
