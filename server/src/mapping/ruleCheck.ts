@@ -16,6 +16,9 @@ import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
 import { KeyPattern, Rule, isDrop } from './syntax';
 import { CAST_DTYPES, TensorType, applyTransform } from './transforms';
+import { sameKind } from './convert/cast';
+
+const kindOf = (dtype: string) => (/^(F|BF)\d/.test(dtype) ? 'floats' : dtype === 'BOOL' ? 'booleans' : 'integers');
 
 export interface RuleResult {
   diagnostics: MappingDiagnostic[];
@@ -255,8 +258,13 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   // A model source's dtype is whatever it is loaded as, so as a source only checkpoints are compared.
   if (out.dtype !== target.dtype && target.dtype && !isModelSource(src) && !isModelSource(tgt)) {
     const canCast = CAST_DTYPES.includes(target.dtype);
-    problems.push({ code: 'dtype-mismatch', severity: 'warning', span: tpat, related,
-      message: `source is ${out.dtype}, target is ${target.dtype}${canCast ? `: add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
+    // What convert does decides the severity: a float (integer) into another float (integer) is written as
+    // the target stores it; across kinds only a `cast` says the conversion is meant, so convert refuses it.
+    const implicit = sameKind(out.dtype, target.dtype);
+    problems.push({ code: 'dtype-mismatch', severity: implicit ? 'warning' : 'error', span: tpat, related,
+      message: implicit
+        ? `source is ${out.dtype}, target is ${target.dtype}: convert writes it as ${target.dtype}, the target's dtype${canCast ? `; add \`| cast(${target.dtype})\` to say so` : ''}`
+        : `source is ${out.dtype}, target is ${target.dtype}: convert does not turn ${kindOf(out.dtype)} into ${kindOf(target.dtype)} unasked${canCast ? `; add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
       fixes: canCast ? [{ title: `Add \`| cast(${target.dtype})\``, edits: [{ start: rule.end, end: rule.end, newText: ` | cast(${target.dtype})` }] }] : undefined });
   }
   const layoutProblem = perHeadProblem(rule, sources, target, src, tgt, related) ?? rotaryProblem(rule, sources, target, src, tgt, related);
