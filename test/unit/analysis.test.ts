@@ -12,7 +12,9 @@ import { MappingDiagnostic } from '../../server/src/mapping/diagnostics';
 import { positionAt } from '../../server/src/mapping/lineIndex';
 import { parseMapping } from '../../server/src/mapping/parse';
 import { loadSides } from '../../server/src/mapping/sides';
-import { FIXTURES } from '../support/tmp';
+import { checkMappingFile } from '../../server/src/mapping/checkFile';
+import { sparseSafetensors } from '../support/sparse';
+import { FIXTURES, scratchDir } from '../support/tmp';
 import { T5_TIED_RULES, VIT_TO_PADDLE_RULES } from '../support/mappings';
 
 const DIR = path.join(FIXTURES, 'mapping');
@@ -72,8 +74,18 @@ test('T5 with the tied shared.weight feeding both embeddings, cast to fp16: clea
 test('dtype-mismatch: fp32 into an fp16 target without a cast', async () => {
   const d = await check(T5_TIED.replace('shared.weight -> encoder.embed_tokens.weight | cast(F16)', 'shared.weight -> encoder.embed_tokens.weight'));
   assert.deepEqual(codes(d), ['4 dtype-mismatch']);
-  assert.match(d[0].message, /source is F32, target is F16: add `\| cast\(F16\)`/);
+  assert.match(d[0].message, /source is F32, target is F16: convert writes it as F16, the target's dtype; add `\| cast\(F16\)` to say so/);
   assert.equal(d[0].severity, 'warning');
+});
+
+test('dtype-mismatch across kinds (a float into an integer target) is an error: convert would not guess it', async () => {
+  const s = scratchDir('analysis-kinds');
+  sparseSafetensors(path.join(s.dir, 'f.safetensors'), [['ids', [4]]]);
+  sparseSafetensors(path.join(s.dir, 'i.safetensors'), [['ids', [4]]], 'I64', 8);
+  const m = s.file('kinds.tpmap', 'source f.safetensors\ntarget i.safetensors\nids -> ids\n');
+  const d = (await checkMappingFile(m, new CheckpointIndex())).analysis.diagnostics;
+  assert.deepEqual(d.map((x) => [x.severity, x.code]), [['error', 'dtype-mismatch']]);
+  assert.match(d[0].message, /^source is F32, target is I64: convert does not turn floats into integers unasked; add `\| cast\(I64\)` if the conversion is intended$/);
 });
 
 test('missing-transpose: by shape on a non-square Linear, by convention on a square one', async () => {

@@ -204,6 +204,27 @@ test('a pooler and a projection of the same shape are not paired on shape alone'
   assert.deepEqual(p.unmappedTarget, ['visual_projection.weight']);
 });
 
+test('embedding tables under other spellings play their role: `positional_embedding` takes `position_embedding` (PaddleNLP CLIP)', async () => {
+  st('spell_src.safetensors', { 'embeddings.token_embedding.weight': [10, 4], 'embeddings.position_embedding.weight': [6, 4], 'final_layer_norm.weight': [4] });
+  st('spell_tgt.safetensors', { 'text_model.token_embedding.weight': [10, 4], 'text_model.positional_embedding.weight': [6, 4], 'text_model.ln_final.weight': [4] });
+  const { src, tgt } = await sides(path.join(tmp.dir, 'spell.tpmap'), 'spell_src.safetensors', 'spell_tgt.safetensors');
+  const p = proposeMapping(src, tgt);
+  assert.deepEqual(p.rules.map((r) => `${r.sources[0]} -> ${r.target}`), [
+    'embeddings.token_embedding.weight -> text_model.token_embedding.weight',
+    'embeddings.position_embedding.weight -> text_model.positional_embedding.weight',
+    'final_layer_norm.weight -> text_model.ln_final.weight',
+  ]);
+  assert.ok(p.rules.every((r) => r.confidence >= 0.8), JSON.stringify(p.rules));
+});
+
+test('a target left over beside a source of a fitting shape says so instead of "no source tensor fits"', async () => {
+  st('pool_src.safetensors', { 'pooler.dense.weight': [4, 4], 'final.norm.weight': [4] });
+  st('pool_tgt.safetensors', { 'visual_projection.weight': [4, 4], 'final.norm.weight': [4] });
+  const { src, tgt } = await sides(path.join(tmp.dir, 'pool.tpmap'), 'pool_src.safetensors', 'pool_tgt.safetensors');
+  const text = writeTpmap(proposeMapping(src, tgt), { sourcePath: 'pool_src.safetensors', targetPath: 'pool_tgt.safetensors' });
+  assert.match(text, /^# {3}visual_projection\.weight {2}F32 \[4, 4\]: not paired on shape alone: source `pooler\.dense\.weight` is left with a fitting shape, but no name or role ties it to this one \(map it by hand if that is the counterpart\)$/m);
+});
+
 test('a tensor left over says which tensor plays its role and why it does not fit', async () => {
   // vit_tiny has 17 positions (16 patches + cls); the Paddle ViT fixture has 5.
   const at = path.join(FIXTURES, 'safetensors', 'proposed.tpmap');

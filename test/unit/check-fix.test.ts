@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { applyPreferredFixes } from '../../server/src/mapping/applyFixes';
+import { applyPreferredFixes, fixByConvention } from '../../server/src/mapping/applyFixes';
+import { CheckedFile } from '../../server/src/mapping/checkFile';
+import { parseMapping } from '../../server/src/mapping/parse';
+import { sparseSafetensors } from '../support/sparse';
 import { MappingDiagnostic } from '../../server/src/mapping/diagnostics';
 import { EXAMPLES, FIXTURES, scratchDir } from '../support/tmp';
 import { runCli } from '../support/cli';
@@ -94,4 +97,41 @@ test('a transpose a `*` rule needs for its 2-D weight splits the rule (the bias 
   assert.equal(res.applied, 0);
   assert.equal(res.refused, 1);
   assert.equal((res.checked as unknown as { file: { text: string } }).file.text, 'ab');
+});
+
+/** torch q, k, v ([out, in], 4×4) and a Paddle class whose fused qkv Linear is [in, out] = [4, 12]. */
+function fusedQkv(rule: string): string {
+  const s = scratchDir('check-fix-cat');
+  sparseSafetensors(path.join(s.dir, 'qkv.safetensors'), [['attn.q.weight', [4, 4]], ['attn.k.weight', [4, 4]], ['attn.v.weight', [4, 4]]]);
+  s.file('port.py', ['import paddle.nn as nn', '', 'class Port(nn.Layer):', '    def __init__(self):', '        super().__init__()',
+    '        self.qkv = nn.Linear(4, 12, bias_attr=False)', ''].join('\n'));
+  return s.file('port.tpmap', `source qkv.safetensors\ntarget port.py::Port\n[attn.q.weight, attn.k.weight, attn.v.weight] -> qkv.weight | ${rule}\n`);
+}
+
+for (const written of ['cat(1)', 'cat(1) | transpose']) {
+  test(`\`${written}\` of torch [out, in] parts into Paddle's fused qkv: the message names the axis, and --fix writes \`cat(0) | transpose\`, never \`cat(1) | transpose\``, () => {
+    const file = fusedQkv(written);
+    const before = JSON.parse(run('check', file, '--json').out) as { diagnostics: { line: number; code: string; message: string }[] };
+    assert.deepEqual(before.diagnostics.map((d) => [d.line, d.code]), [[3, written === 'cat(1)' ? 'missing-transpose' : 'shape-mismatch']]);
+    assert.match(before.diagnostics[0].message, /`cat\(1\)` joins the source weights' input dimension/);
+    const r = run('check', file, '--fix', '--json');
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(r.err, `${file}: 1 fix applied\n`);
+    assert.match(readFileSync(file, 'utf8'), /-> qkv\.weight \| cat\(0\) \| transpose\n$/);
+  });
+}
+
+test('a fix pass that trades one error for another on the same rule is refused, though the count stays', async () => {
+  const text = 'source a.safetensors\ntarget b.safetensors\nx.weight -> y.weight\n';
+  const rule = text.indexOf('x.weight');
+  const diag = (code: MappingDiagnostic['code'], fixed: boolean): MappingDiagnostic => ({ start: rule, end: text.length - 1, severity: 'error', code, message: code,
+    ...(fixed ? {} : { fixes: [{ title: 'Add `| transpose`', edits: [{ start: text.length - 1, end: text.length - 1, newText: ' | transpose' }], preferred: true }] }) });
+  const checked = (t: string, d: MappingDiagnostic): CheckedFile => ({ file: parseMapping(t), analysis: { diagnostics: [d], rules: [], models: [] } });
+  const seen: string[] = [];
+  const result = await fixByConvention(checked(text, diag('missing-transpose', false)), async (t) => { seen.push(t); return checked(t, diag('shape-mismatch', true)); });
+  // The pass, then its one edit alone: both analysed, both refused.
+  assert.deepEqual([...new Set(seen)], [text.replace('y.weight\n', 'y.weight | transpose\n')]);
+  assert.equal(result.applied, 0);
+  assert.equal(result.refused, 1);
+  assert.equal(result.checked.file.text, text);
 });

@@ -201,6 +201,31 @@ test('map onto the real PaddleClas 2.6 VisionTransformer, no hand edits: the set
   assert.ok(run(noEps).maxAbs > 1e-4, 'the epsilon the warning names does change the outputs');
 });
 
+test('map onto PaddleClas with no config.json beside the checkpoint: `qkv_bias = True` comes from the q/k/v biases the checkpoint has; Paddle loads every key from the set lines alone', { skip: env.skip }, () => {
+  const s = scratchDir('ports-ppcls-noconfig');
+  copyFileSync(path.join(PORTS, 'vit_tiny', 'model.safetensors'), path.join(s.dir, 'model.safetensors'));
+  const mapping = path.join(s.dir, 'port.tpmap');
+  const r = runCli(['map', path.join(s.dir, 'model.safetensors'), `${PPCLS_VIT}::VisionTransformer`, '-o', mapping]);
+  assert.equal(r.code, 0, r.err);
+  const text = readFileSync(mapping, 'utf8');
+  assert.match(text, /^set qkv_bias = True +# the checkpoint has `encoder\.layer\.0\.attention\.attention\.key\.bias`, .* which only True gives a parameter to \(no config\.json says; the class's default: False\)$/m);
+  assert.match(text, /-> blocks\.\{i\}\.attn\.qkv\.bias \| cat\(0\)$/m);
+  assert.match(text, /0 source tensors dropped, 0 target tensors unmapped/);
+  assert.deepEqual(check(mapping), []);
+  // No tensor shows the head count: the mapping says so, and the user who reads it writes the line.
+  assert.match(text, /^# Left at the code's defaults \(no tensor's shape shows them; check them\): num_heads = 12, epsilon = 1e-5$/m);
+  writeFileSync(mapping, text.replace(/^set qkv_bias/m, 'set num_heads = 4\nset qkv_bias'));
+  const out = path.join(s.dir, 'port.pdparams');
+  assert.equal(runCli(['convert', mapping, '-o', out]).code, 0);
+  const result = JSON.parse(runPython(env.python!, [path.join(PORTS, 'run_port.py'), path.join(PORTS, 'vit_tiny'), `${PPCLS_VIT}::VisionTransformer`, mapping, out, '--sets-only']).trim().split('\n').pop()!) as
+    { missing: string[]; unexpected: string[]; maxAbs: number; kwargs: Record<string, unknown> };
+  assert.deepEqual(result.missing, []);
+  assert.deepEqual(result.unexpected, []);
+  assert.equal(result.kwargs.qkv_bias, true);
+  // The class's epsilon 1e-5 against HF's 1e-6 is all that is left (no config.json says it).
+  assert.ok(result.maxAbs < 1e-2, `the biases are in: max |Δ| ${result.maxAbs}`);
+});
+
 test('planted bugs in the PaddleClas port are each found by check on their own line: a wrong key, a missing square transpose, a cast into the class, swapped norms (errors, which convert refuses)', { skip: env.skip }, () => {
   const { mapping, text } = mapOntoPaddleClas();
   const plant = (from: string, to: string) => {

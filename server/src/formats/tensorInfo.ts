@@ -146,6 +146,8 @@ export interface CheckpointInfo {
   stopped?: string;
   /** Model source: the value of each config symbol inference used, and what decided it (a `set` line, config.json, a rule, a default). */
   bindings?: Record<string, { value: number; from: string }>;
+  /** Model source: the root constructor's parameters and their defaults as Python writes them (`False`, `1e-5`; `…` for a default that is code), for `set` hover and completion. */
+  constructorParams?: { name: string; default?: string }[];
   /**
    * Model source in a mapping: constructor values the class takes (its default or a `set` line) that the
    * other checkpoint's config.json gives otherwise under another name (`epsilon` vs `layer_norm_eps`).

@@ -106,7 +106,7 @@ export function toCodeAction(file: MappingFile, uri: string, a: CodeAction): Lsp
 
 const COMPLETION_KIND: Record<CompletionItem['kind'], CompletionItemKind> = {
   key: CompletionItemKind.Field, pattern: CompletionItemKind.Snippet, file: CompletionItemKind.File,
-  keyword: CompletionItemKind.Keyword, transform: CompletionItemKind.Function, dtype: CompletionItemKind.TypeParameter,
+  keyword: CompletionItemKind.Keyword, transform: CompletionItemKind.Function, dtype: CompletionItemKind.TypeParameter, parameter: CompletionItemKind.Variable,
 };
 
 export function toCompletionItem(file: MappingFile, c: CompletionItem): LspCompletionItem {

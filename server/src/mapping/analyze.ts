@@ -9,8 +9,9 @@ import { IncompleteSource } from '../formats/tensorInfo';
 import { MappingDiagnostic, Related, shift } from './diagnostics';
 import { Coverage, KeyCounts } from './coverage';
 import { RuleResult, checkRule } from './ruleCheck';
+import { linearLayout } from './layout';
 import { configStamp } from './sideConfig';
-import { SideResult, Sides } from './sides';
+import { SideResult, Sides, declaredFramework } from './sides';
 import { SideData } from './sideData';
 import { MappingFile, Rule, SetDirective, SideDirective, Span } from './syntax';
 
@@ -63,6 +64,8 @@ export function analyzeMapping(file: MappingFile, sides: Sides, cache = new Rule
   const tgt = sideData(sides.target, directives.target, 'target', diagnostics);
   if (src && directives.source) checkIncomplete(src, directives.source, diagnostics);
   if (tgt && directives.target) checkIncomplete(tgt, directives.target, diagnostics);
+  if (src && directives.source) checkFrameworkEvidence(src, directives.source, file, diagnostics);
+  if (tgt && directives.target) checkFrameworkEvidence(tgt, directives.target, file, diagnostics);
   if (src && directives.source) checkConfigDiffers(src, directives.source, file, diagnostics);
   if (tgt && directives.target) checkConfigDiffers(tgt, directives.target, file, diagnostics);
 
@@ -132,6 +135,37 @@ function checkIncomplete(side: SideData, d: SideDirective, out: MappingDiagnosti
       message: `${d.kind} \`${name}\`: ${g.message} (${where}); what it registers under ${under} is not listed, so rules into it cannot be checked`,
       related: [{ file: g.at.file, range: g.at, message: 'not followed here' }] });
   }
+}
+
+/**
+ * A checkpoint that does not say its framework: the layout read from evidence is a note (information,
+ * with a fix that states it); none found, while the choice decides a Linear weight's transpose, is a
+ * warning asking for the `framework` line, since no transpose on that side can be checked without it.
+ */
+function checkFrameworkEvidence(side: SideData, d: SideDirective, file: MappingFile, out: MappingDiagnostic[]): void {
+  if (!d.path || d.className || side.info.framework || declaredFramework(file, d.kind)) return;
+  const lineEnd = file.text.indexOf('\n', d.end);
+  const at = lineEnd < 0 ? file.text.length : lineEnd + 1;
+  const write = (fw: string) => ({ title: `Write \`framework ${d.kind} ${fw}\``, edits: [{ start: at, end: at, newText: `${lineEnd < 0 ? '\n' : ''}framework ${d.kind} ${fw}\n` }] });
+  if (side.framework) {
+    out.push({ ...d.path, severity: 'information', code: 'framework-inferred',
+      message: `${d.kind} \`${side.written}\` does not say its framework; read as ${side.framework} (${side.framework === 'paddle' ? '[in, out]' : '[out, in]'} Linear weights) because ${side.frameworkWhy}`,
+      fixes: [{ ...write(side.framework), preferred: true }] });
+    return;
+  }
+  if (!layoutDecides(side)) return;
+  out.push({ ...d.path, severity: 'warning', code: 'framework-unknown',
+    message: `${d.kind} \`${side.written}\` does not say its framework and nothing else does (no config.json with \`transformers_version\` beside it, no buffer only one framework writes, no non-square Linear weight whose bias or width shows its layout): ` +
+      `its Linear weights' transposes cannot be checked; add \`framework ${d.kind} torch\` for [out, in] weights (torch, MLX) or \`framework ${d.kind} paddle\` for [in, out] (Paddle, JAX)`,
+    fixes: [write('torch'), write('paddle')] });
+}
+
+/** Whether the side has a tensor whose layout torch and Paddle read differently (a 2-D Linear weight), per side read. */
+const decidesMemo = new WeakMap<SideData, boolean>();
+function layoutDecides(side: SideData): boolean {
+  let r = decidesMemo.get(side);
+  if (r === undefined) decidesMemo.set(side, r = side.keys.some((k) => { const t = side.tensors.get(k)!; return linearLayout(t, 'torch') !== linearLayout(t, 'paddle'); }));
+  return r;
 }
 
 /**

@@ -3,7 +3,8 @@
  * sides' conventions, not from a guess — a transpose or permute the layouts require, a transpose they
  * forbid, LLaMA's rotary permutation, a per-head q/k/v split. Key replacements (the closest real key)
  * and shape-only hints stay for a person: a wrong pairing would "fix" into another wrong one. Edits that
- * overlap an edit already taken wait for the next pass, after the text has been analysed again.
+ * overlap an edit already taken wait for the next pass, after the text has been analysed again. A fix
+ * marked `byConvention` under another code (the axis of a `cat` across Linear inputs) counts too.
  */
 import type { CheckedFile } from './checkFile';
 import { DiagnosticCode, MappingDiagnostic, TextEdit } from './diagnostics';
@@ -17,7 +18,7 @@ const BY_CONVENTION: ReadonlySet<DiagnosticCode> = new Set(['missing-transpose',
  */
 function conventionFixEdits(diagnostics: readonly MappingDiagnostic[]): TextEdit[] {
   const edits = diagnostics.flatMap((d) => {
-    const fix = BY_CONVENTION.has(d.code) ? d.fixes?.find((f) => f.preferred) : undefined;
+    const fix = d.fixes?.find((f) => f.preferred && (f.byConvention || BY_CONVENTION.has(d.code)));
     return fix && fix.edits.length === 1 ? [fix.edits[0]] : [];
   }).sort((a, b) => b.start - a.start || b.end - a.end);
   const taken: TextEdit[] = [];
@@ -57,18 +58,18 @@ export async function fixByConvention(checked: CheckedFile, analyze: (text: stri
     if (seen.has(next)) break;
     seen.add(next);
     const after = await analyze(next);
-    if (errorCount(after) <= errorCount(current)) {
+    if (noWorse(after, current)) {
       applied += edits.length;
       current = after;
       continue;
     }
-    // A pass that raises the errors is never kept: each of its edits alone is tried, and kept only if it
-    // does not raise them either (one fix may be wrong where the others are right).
+    // A pass that raises the errors, or trades one for another, is never kept: each of its edits alone is
+    // tried, and kept only if it does neither (one fix may be wrong where the others are right).
     let kept = 0;
     for (const e of edits) {
       const alone = applyEdits(current.file.text, [e]);
       const r = await analyze(alone);
-      if (errorCount(r) <= errorCount(current) && alone !== current.file.text) { current = r; kept++; applied++; break; }
+      if (noWorse(r, current) && alone !== current.file.text) { current = r; kept++; applied++; break; }
       refused++;
     }
     if (kept === 0) break;
@@ -76,7 +77,29 @@ export async function fixByConvention(checked: CheckedFile, analyze: (text: stri
   return { checked: current, applied, refused };
 }
 
-const errorCount = (c: CheckedFile) => c.analysis.diagnostics.filter((d) => d.severity === 'error').length;
+const errors = (c: CheckedFile) => c.analysis.diagnostics.filter((d) => d.severity === 'error');
+
+/**
+ * An error by what it is about: its code, and the key or else the rule's `SRC -> DST` (the text before its
+ * first `|`, which a fix's transforms do not touch) — so `missing-transpose` turned into `shape-mismatch`
+ * on the same rule is a new error, though the count stays.
+ */
+function errorKeys(c: CheckedFile): Set<string> {
+  const text = c.file.text;
+  return new Set(errors(c).map((d) => {
+    const lineStart = text.lastIndexOf('\n', d.start - 1) + 1;
+    const lineEnd = text.indexOf('\n', d.start);
+    const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
+    return `${d.code}\0${d.key ?? line.split('|')[0].trim()}`;
+  }));
+}
+
+/** A pass is kept when the errors do not rise and none appears that was not there before. */
+function noWorse(after: CheckedFile, before: CheckedFile): boolean {
+  if (errors(after).length > errors(before).length) return false;
+  const had = errorKeys(before);
+  return [...errorKeys(after)].every((k) => had.has(k));
+}
 
 function applyEdits(text: string, edits: readonly TextEdit[]): string {
   let out = text;

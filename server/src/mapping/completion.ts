@@ -1,8 +1,8 @@
 /**
  * Completion in a mapping: paths after `source`/`target`, source keys on the left of `->` (folded into
  * `{i}` patterns over layers), target keys on the right ranked by how well they fit the left side
- * (role, layer, shape), transforms after `|`, dtypes inside `cast(`. Every key item carries its dtype
- * and shape.
+ * (role, layer, shape), transforms after `|`, dtypes inside `cast(`, after `set` the model source's
+ * constructor parameters (with defaults) not set yet. Every key item carries its dtype and shape.
  */
 import * as path from 'node:path';
 import { TensorInfo } from '../formats/tensorInfo';
@@ -14,8 +14,9 @@ import { Sides } from './sides';
 import { SideData } from './sideData';
 import { MappingFile, Rule, Span } from './syntax';
 import { CAST_DTYPES, TRANSFORM_DOCS } from './transforms';
+import { describeSettable, settableValues } from './setValues';
 
-export type CompletionKind = 'key' | 'pattern' | 'file' | 'keyword' | 'transform' | 'dtype';
+export type CompletionKind = 'key' | 'pattern' | 'file' | 'keyword' | 'transform' | 'dtype' | 'parameter';
 
 export interface CompletionItem {
   label: string;
@@ -60,6 +61,15 @@ export function completeAt(file: MappingFile, offset: number, ctx: CompletionCon
     return completePaths(ctx, { start: offset - directive[3].length, end: offset });
   }
 
+  const setName = /^\s*set\s+(\w*)$/.exec(code);
+  if (setName) {
+    const range = { start: offset - setName[1].length, end: scanWordEnd(file.text, offset) };
+    const taken = new Set(file.items.flatMap((i) => (i.kind === 'set' && i.name && i.start !== lineStart + code.search(/\S/) ? [i.name.text] : [])));
+    return { items: settableValues(ctx.sides).filter((v) => !taken.has(v.name)).map((v, i) => ({
+      label: v.name, kind: 'parameter', detail: v.default !== undefined ? `default ${v.default}` : v.bound ? `${v.bound.value}` : undefined,
+      documentation: describeSettable(v), insertText: `${v.name} = `, range, sortText: String(i).padStart(4, '0'),
+    })), isIncomplete: false };
+  }
   const castArg = /\|\s*cast\(\s*([A-Za-z0-9]*)$/.exec(code);
   if (castArg) {
     const range = { start: offset - castArg[1].length, end: offset };

@@ -7,11 +7,17 @@ export type DiagnosticCode =
   | 'parse-error' | 'unreadable-checkpoint' | 'unsafe-pickle' | 'unknown-source-key' | 'unknown-target-key'
   | 'shape-mismatch' | 'missing-transpose' | 'extra-transpose' | 'dtype-mismatch' | 'layer-count-mismatch'
   | 'duplicate-target' | 'suspicious-pairing' | 'unmapped-source-key' | 'unmapped-target-key' | 'fp16-mask-float32'
-  | 'incomplete-model-source' | 'config-value-differs';
+  | 'incomplete-model-source' | 'config-value-differs' | 'framework-inferred' | 'framework-unknown';
 
 export interface TextEdit extends Span { newText: string }
 
-export interface Fix { title: string; edits: TextEdit[]; preferred?: boolean }
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+  preferred?: boolean;
+  /** Follows from the sides' layout conventions, not from a guess: `check --fix` applies it whatever the code (applyFixes.ts). */
+  byConvention?: boolean;
+}
 
 /** Another place worth seeing: a span of this mapping (`file` absent) or a checkpoint file. */
 export interface Related {

@@ -1,6 +1,7 @@
 /**
  * Hover text for a mapping: a key's dtype, shape and file (for a pattern, how many keys it covers); for
- * a rule, the shape after each transform next to the target's; for a transform, what it does.
+ * a rule, the shape after each transform next to the target's; for a transform, what it does; for a
+ * `set` line's name, the constructor parameter it binds, with its default.
  */
 import { fmtShape, tensorShape } from './diagnostics';
 import { expandRule, traceTransforms } from './ruleCheck';
@@ -9,6 +10,7 @@ import { SideData, isModelSourceSide } from './sideData';
 import { describeLinear, layoutReason, linearLayout } from './layout';
 import { Span } from './syntax';
 import { locate } from './locate';
+import { describeSettable, settableValues } from './setValues';
 import { TRANSFORM_DOCS } from './transforms';
 import { MappingFile } from './syntax';
 import { TensorInfo } from '../formats/tensorInfo';
@@ -68,6 +70,13 @@ export function hoverAt(file: MappingFile, offset: number, sides: Sides): HoverR
       const flow = ruleFlow(at.rule, src, tgt, at.index);
       if (flow) lines.push('', flow);
       return { span: at.transform, markdown: lines.join('\n') };
+    }
+    case 'none': {
+      // `set NAME = …`: the parameter it binds, its default and what the side was built with.
+      const item = at.item;
+      if (item?.kind !== 'set' || !item.name || offset < item.name.start || offset > item.name.end) return undefined;
+      const v = settableValues(sides).find((x) => x.name === item.name!.text);
+      return { span: item.name, markdown: v ? `\`${v.name}\`: ${describeSettable(v)}` : `\`${item.name.text}\` is not a constructor parameter or config value the model source uses` };
     }
     default:
       return undefined;

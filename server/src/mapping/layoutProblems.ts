@@ -6,11 +6,11 @@
  */
 import { TensorInfo } from '../formats/tensorInfo';
 import { Problem, Related, fmtShape, sameShape } from './diagnostics';
-import { convLayout, convPermutation, describeConv, layoutReason } from './layout';
+import { convLayout, convPermutation, describeConv, layoutReason, linearLayout } from './layout';
 import { FUSED_QKV_KEY, perHeadJoin, perHeadLayout, perHeadSplit } from './perHeadQkv';
 import { isKeyRows, rotaryDirection, rotaryHeads, rotaryTransforms } from './rotaryLayout';
 import { SideData, isModelSourceSide } from './sideData';
-import { Rule, isDrop } from './syntax';
+import { Rule, Transform, isDrop } from './syntax';
 
 /**
  * A convolution weight between two layout conventions (torch OIHW, MLX OHWI, JAX HWIO) with no `permute`:
@@ -110,4 +110,24 @@ export function rotaryProblem(rule: Rule, sources: TensorInfo[], target: TensorI
 /** A rule ending in `*` covers several kinds of tensor (weight and bias): no single shape fix fits it. */
 function hasStar(rule: Rule): boolean {
   return rule.sources.some((p) => p.segments.at(-1)?.kind === 'star') || (!!rule.target && !isDrop(rule.target) && rule.target.segments.at(-1)?.kind === 'star');
+}
+
+/**
+ * A `cat` of Linear weights along their input dimension (`cat(1)` of torch's `[out, in]` q, k, v): the
+ * fused shape may fit the target (transposed or not) while every row mixes q's inputs with k's. The
+ * fused weight is the parts stacked along their output dimension; returns the `cat` and that axis.
+ */
+export function catAcrossInputs(rule: Rule, sources: TensorInfo[], src: SideData): { cat: Transform; axis: 0 | 1 } | undefined {
+  const cat = rule.transforms.find((t) => t.name.text === 'cat');
+  if (!cat || sources.length < 2 || sources.some((s) => s.shape.length !== 2)) return undefined;
+  const from = linearLayout(sources[0], src.framework, isModelSourceSide(src));
+  if (!from) return undefined;
+  const d = cat.args[0]?.value;
+  const input = from === 'out_in' ? 1 : 0;
+  return d === input || d === input - 2 ? { cat, axis: input === 1 ? 0 : 1 } : undefined;
+}
+
+/** A transform as the mapping language writes it. */
+export function renderTransform(t: Transform): string {
+  return `${t.name.text}${t.parens ? `(${t.args.map((a) => a.text).join(', ')})` : ''}`;
 }

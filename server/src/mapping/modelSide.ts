@@ -29,6 +29,8 @@ export interface ModelSideRequest {
   overlay?: ReadonlyMap<string, string>;
 }
 
+const withParamsMemo = new WeakMap<CheckpointInfo, CheckpointInfo>();
+
 export async function loadModelSide(req: ModelSideRequest): Promise<ModelSideResult> {
   let model;
   try {
@@ -55,7 +57,13 @@ export async function loadModelSide(req: ModelSideRequest): Promise<ModelSideRes
   // unmapped or unknown keys: the side is unusable, with the reason, as a checkpoint that cannot be read is.
   if (info.stopped) return { ok: false, message: `${req.written}: ${info.stopped}` };
   const differs = cfg ? configDiffers(model, cfg, req.file, info) : [];
-  return { ok: true, info: differs.length ? { ...info, configDiffers: differs } : info };
+  // The same inferred info gets the same object back: side data and the rule cache are keyed by it.
+  let withParams = withParamsMemo.get(info);
+  if (!withParams) {
+    const params = constructorParams(model).map((p) => ({ name: p.name, ...(p.hasDefault ? { default: p.dflt === undefined ? '…' : p.dflt === null ? 'None' : formatSetValue(p.dflt) } : {}) }));
+    withParamsMemo.set(info, withParams = { ...info, constructorParams: params });
+  }
+  return { ok: true, info: differs.length ? { ...withParams, configDiffers: differs } : withParams };
 }
 
 /**

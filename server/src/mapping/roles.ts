@@ -40,6 +40,15 @@ const SEGMENT_ROLE: Record<string, Role> = table({
   lm_head: 'head', classifier: 'head', head: 'head', embed_out: 'head',
 });
 
+/**
+ * Embedding tables under spellings the table above does not list: PaddleNLP's CLIP says
+ * `positional_embedding`, others `pos_embedding`, `token_embeddings`, `word_emb`. Checked after the table.
+ */
+const EMBEDDING_SPELLINGS: [RegExp, Role][] = [
+  [/^pos(ition(al)?)?_?(emb|embd|embed|embeds|embedding|embeddings)$/, 'pos_embed'],
+  [/^(tok(en)?|word)s?_?(emb|embd|embed|embeds|embedding|embeddings)$/, 'embed'],
+];
+
 /** Norm names that say their order in the block. */
 const NORM_ORDER: Record<string, 1 | 2> = table({
   norm1: 1, layer_norm1: 1, layernorm_before: 1, ln_1: 1, ln1: 1, input_layernorm: 1, attention_norm: 1, attn_norm: 1, self_attn_layer_norm: 1, norm_1: 1, ln_attn: 1,
@@ -94,7 +103,7 @@ function computeKeyRole(key: string): KeyRole {
     if (s === 'dense' || s === 'proj' || s === 'c_proj' || s === 'output' || s === 'self' || s === 'attention' || s === 'self_attention' || s === 'attn' || s === 'mlp' || s === 'projection') continue;
     // T5 and Meta LLaMA both say `wo`: the attention's output under `attention`/`SelfAttention`, else the MLP's.
     if (s === 'wo') { out.role = lower.slice(0, i).some((x) => x.includes('attention')) ? 'o' : 'ffn_out'; return out; }
-    const r = SEGMENT_ROLE[s];
+    const r = SEGMENT_ROLE[s] ?? EMBEDDING_SPELLINGS.find(([re]) => re.test(s))?.[1];
     if (r) { out.role = r; return out; }
   }
   // BERT/ViT spell the attention output and the MLP output by position: attention.output.dense vs output.dense.

@@ -10,12 +10,15 @@ import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { describeLinear, linearLayout } from './layout';
-import { convProblem, conventions, perHeadProblem, rotaryProblem } from './layoutProblems';
+import { catAcrossInputs, convProblem, conventions, perHeadProblem, renderTransform, rotaryProblem } from './layoutProblems';
 import { KeyRole, keyRole, roleConflict } from './roles';
 import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
 import { KeyPattern, Rule, isDrop } from './syntax';
 import { CAST_DTYPES, TensorType, applyTransform } from './transforms';
+import { sameKind } from './convert/cast';
+
+const kindOf = (dtype: string) => (/^(F|BF)\d/.test(dtype) ? 'floats' : dtype === 'BOOL' ? 'booleans' : 'integers');
 
 export interface RuleResult {
   diagnostics: MappingDiagnostic[];
@@ -207,9 +210,14 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
         message: `source ${fmtShape(out.shape)} is target ${fmtShape(target.shape)} transposed: add \`| transpose\`` });
     } else {
-      const hint = transposed ? ': the transpose is one too many' : '';
-      problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes: transposed ? [removeTranspose()] : undefined,
-        message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
+      // `cat(1) | transpose` of [out, in] parts: the transpose is right, the cat's axis is not.
+      const wrongCat = transposed ? catAcrossInputs(rule, sources, src) : undefined;
+      const hint = wrongCat ? `: \`${renderTransform(wrongCat.cat)}\` joins the source weights' input dimension; fuse them along their output dimension, \`cat(${wrongCat.axis})\``
+        : transposed ? ': the transpose is one too many' : '';
+      const fixes: Fix[] | undefined = wrongCat ? [{ title: `Write \`cat(${wrongCat.axis})\``, edits: [{ start: wrongCat.cat.start, end: wrongCat.cat.end, newText: `cat(${wrongCat.axis})` }], preferred: true, byConvention: true }]
+        : transposed ? [removeTranspose()] : undefined;
+      problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes,
+        message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${wrongCat ? '' : symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
     }
   } else if (out.shape.length === 2 && rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text))) {
     const from = linearLayout(sources[0], src.framework, isModelSource(src));
@@ -218,7 +226,15 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       const need = from !== to;
       const have = transposes.length % 2 === 1;
       const conv = conventions('Linear weight', sources[0], src, describeLinear(from), target, tgt, describeLinear(to));
-      if (need && !have) {
+      const wrongCat = catAcrossInputs(rule, sources, src);
+      if (need && !have && wrongCat) {
+        // `cat(1)` of torch's [out, in] q, k, v has Paddle's [in, 3·out] shape: adding a transpose alone would break the shape.
+        const chain = rule.transforms.slice(rule.transforms.indexOf(wrongCat.cat)).map((t) => (t === wrongCat.cat ? `cat(${wrongCat.axis})` : renderTransform(t)));
+        const fixed = [...chain, 'transpose'].join(' | ');
+        problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related,
+          fixes: [{ title: `Write \`${fixed}\``, edits: [{ start: wrongCat.cat.start, end: rule.end, newText: fixed }], preferred: true }],
+          message: `${conv}, and \`${renderTransform(wrongCat.cat)}\` joins the source weights' input dimension: fuse them along their output dimension and transpose, \`${fixed}\`` });
+      } else if (need && !have) {
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
           message: `${conv}: add \`| transpose\`${out.shape[0] === out.shape[1] ? ` (the square shape ${fmtShape(out.shape)} hides it)` : ''}` });
       } else if (!need && have) {
@@ -242,8 +258,13 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   // A model source's dtype is whatever it is loaded as, so as a source only checkpoints are compared.
   if (out.dtype !== target.dtype && target.dtype && !isModelSource(src) && !isModelSource(tgt)) {
     const canCast = CAST_DTYPES.includes(target.dtype);
-    problems.push({ code: 'dtype-mismatch', severity: 'warning', span: tpat, related,
-      message: `source is ${out.dtype}, target is ${target.dtype}${canCast ? `: add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
+    // What convert does decides the severity: a float (integer) into another float (integer) is written as
+    // the target stores it; across kinds only a `cast` says the conversion is meant, so convert refuses it.
+    const implicit = sameKind(out.dtype, target.dtype);
+    problems.push({ code: 'dtype-mismatch', severity: implicit ? 'warning' : 'error', span: tpat, related,
+      message: implicit
+        ? `source is ${out.dtype}, target is ${target.dtype}: convert writes it as ${target.dtype}, the target's dtype${canCast ? `; add \`| cast(${target.dtype})\` to say so` : ''}`
+        : `source is ${out.dtype}, target is ${target.dtype}: convert does not turn ${kindOf(out.dtype)} into ${kindOf(target.dtype)} unasked${canCast ? `; add \`| cast(${target.dtype})\` if the conversion is intended` : ''}`,
       fixes: canCast ? [{ title: `Add \`| cast(${target.dtype})\``, edits: [{ start: rule.end, end: rule.end, newText: ` | cast(${target.dtype})` }] }] : undefined });
   }
   const layoutProblem = perHeadProblem(rule, sources, target, src, tgt, related) ?? rotaryProblem(rule, sources, target, src, tgt, related);

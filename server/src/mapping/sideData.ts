@@ -4,6 +4,7 @@
  * buffers a model rebuilds itself. Plain data below every module that loads or analyses sides.
  */
 import { CheckpointInfo, Framework, TensorInfo } from '../formats/tensorInfo';
+import { configJsonStamp, frameworkFromEvidence } from './frameworkEvidence';
 import { KeyTrie } from './keyTrie';
 
 export interface SideData {
@@ -13,6 +14,8 @@ export interface SideData {
   written: string;
   info: CheckpointInfo;
   framework?: Framework;
+  /** Where the file does not say its framework: what decided it (frameworkEvidence.ts), for the note. */
+  frameworkWhy?: string;
   tensors: Map<string, TensorInfo>;
   keys: string[];
   trie: KeyTrie;
@@ -29,7 +32,9 @@ const REBUILT_BUFFER = /(^|\.)(position_ids|num_batches_tracked|inv_freq|token_t
 const built = new WeakMap<CheckpointInfo, Map<string, SideData>>();
 
 export function sideFromInfo(info: CheckpointInfo, absPath: string, written: string, declared?: Framework): SideData {
-  const memoKey = `${absPath}\0${written}\0${declared ?? ''}`;
+  // A file that does not say its framework is judged partly by the config.json beside it: a new one is a new side.
+  const judged = !declared && !info.framework && !isSourceFormat(info);
+  const memoKey = `${absPath}\0${written}\0${declared ?? ''}\0${judged ? configJsonStamp(absPath) : ''}`;
   let perInfo = built.get(info);
   const hit = perInfo?.get(memoKey);
   if (hit) return hit;
@@ -51,10 +56,16 @@ function buildSide(info: CheckpointInfo, absPath: string, written: string, decla
   const keys = [...tensors.keys()];
   const rebuilt = new Set(keys.filter((k) => REBUILT_BUFFER.test(k)));
   const tied = new Map(info.tensors.flatMap((t) => (t.tiedTo ? [[t.key, t.tiedTo] as [string, string]] : [])));
-  return { path: absPath, written, info, framework: declared ?? info.framework, tensors, keys, trie: new KeyTrie(keys), rebuilt, tied };
+  const evidence = !declared && !info.framework && !isSourceFormat(info) ? frameworkFromEvidence(absPath, tensors) : undefined;
+  return {
+    path: absPath, written, info, framework: declared ?? info.framework ?? evidence?.framework, ...(evidence ? { frameworkWhy: evidence.why } : {}),
+    tensors, keys, trie: new KeyTrie(keys), rebuilt, tied,
+  };
 }
+
+const isSourceFormat = (info: CheckpointInfo) => info.format === 'python-source' || info.format === 'ts-source';
 
 /** A side read from model source (`FILE.py::Class`) rather than a checkpoint: its layouts and dtypes are the code's. */
 export function isModelSourceSide(side: SideData): boolean {
-  return side.info.format === 'python-source' || side.info.format === 'ts-source';
+  return isSourceFormat(side.info);
 }

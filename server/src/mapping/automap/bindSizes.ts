@@ -53,7 +53,7 @@ export async function bindSizesFromPairs(model: SideData, spec: ModelSideSpec, r
   const fromShapes = new Set(Object.entries(shaped?.info.bindings ?? {}).filter(([, b]) => /^line \d+: /.test(b.from)).map(([n]) => n));
   const implied = (await impliedValues(spec, config?.values, other)).filter((v) => !fromShapes.has(v.name) && !heads.some(([n]) => n === v.name));
   if (!text && implied.length === 0) return undefined;
-  const impliedLines = implied.map((v) => `set ${v.name} = ${formatSetValue(v.value)}`);
+  const impliedLines: string[] = implied.map((v) => `set ${v.name} = ${formatSetValue(v.value)}`);
   let r = implied.length || !shaped ? await bind(impliedLines) : shaped;
   if (!r.ok) return undefined;
   const sets: BoundSize[] = [];
@@ -68,6 +68,14 @@ export async function bindSizesFromPairs(model: SideData, spec: ModelSideSpec, r
     else if (b.from === DEFAULT_FROM && !/drop/i.test(name)) defaults.push({ name, value: b.value, why: b.from });
   }
   sets.push(...implied);
+  if (!r.ok) return undefined;
+  const flags = await flagsFromKeys(spec, sideFromInfo(r.info, model.path, model.written, model.framework), other, role, config?.values, [...sets, ...defaults].map((b) => b.name),
+    (extra) => bind([...impliedLines, ...extra]));
+  if (flags) {
+    r = flags.r;
+    sets.push(...flags.sets);
+    impliedLines.push(...flags.sets.map((f) => `set ${f.name} = ${formatSetValue(f.value)}`));
+  }
   if (role === 'target') {
     const head = await headLeftOut(sideFromInfo(r.info, model.path, model.written, model.framework), other, (extra) => bind([...impliedLines, ...extra]));
     if (head) {
@@ -97,6 +105,55 @@ async function impliedValues(spec: ModelSideSpec, config: ReadonlyMap<string, Bi
   return configMatches(constructorParams(model), config)
     .filter((m) => !sameValue(m.value, m.dflt))
     .map((m) => ({ name: m.param, value: m.value, why: `\`${m.key}\` in config.json beside ${other.written}${m.dflt === undefined ? '' : ` (the class's default: ${m.dflt === null ? 'None' : formatSetValue(m.dflt)})`}` }));
+}
+
+/** A model side loaded with its `set` lines. */
+type BoundModel = Extract<Awaited<ReturnType<typeof loadModelSide>>, { ok: true }>;
+
+/**
+ * Boolean constructor flags no config.json says (`qkv_bias=False` in PaddleClas's ViT, where the
+ * checkpoint has q/k/v biases): each flipped in turn, kept when the class so built pairs more of the
+ * checkpoint — fewer tensors left unmapped on either side, none more on the model's — so the biases the
+ * checkpoint has get parameters to load into (and the ones it lacks are not left at random). The `set`
+ * line names the tensors that decided it.
+ */
+async function flagsFromKeys(spec: ModelSideSpec, side: SideData, other: SideData, role: 'source' | 'target', config: ReadonlyMap<string, Binding> | undefined, said: readonly string[],
+  bind: (extra: string[]) => ReturnType<typeof loadModelSide>): Promise<{ r: BoundModel; sets: BoundSize[] } | undefined> {
+  let model;
+  try {
+    model = await loadModelSource(spec.file, spec.className);
+  } catch {
+    return undefined;
+  }
+  const configured = new Set(configMatches(constructorParams(model), config ?? new Map()).map((m) => m.param));
+  const flags = constructorParams(model).filter((p) => typeof p.dflt === 'boolean' && !configured.has(p.name) && !said.includes(p.name));
+  if (flags.length === 0) return undefined;
+  const left = (s: SideData) => {
+    const p = role === 'target' ? proposeMapping(other, s) : proposeMapping(s, other);
+    const mine = role === 'target' ? p.unmappedTarget : p.unmappedSource;
+    const theirs = role === 'target' ? p.unmappedSource : p.unmappedTarget;
+    return { mine: mine.filter((k) => !s.rebuilt.has(k)), theirs, total: mine.filter((k) => !s.rebuilt.has(k)).length + theirs.length };
+  };
+  let before = left(side);
+  let r: BoundModel | undefined;
+  const sets: BoundSize[] = [];
+  for (const f of flags) {
+    if (before.total === 0) break;
+    const value = !(f.dflt as boolean);
+    const tried = await bind([...sets.map((x) => `set ${x.name} = ${formatSetValue(x.value)}`), `set ${f.name} = ${value ? 'True' : 'False'}`]);
+    if (!tried.ok) continue;
+    const next = sideFromInfo(tried.info, side.path, side.written, side.framework);
+    const after = left(next);
+    if (after.total >= before.total || after.mine.length > before.mine.length) continue;
+    const paired = before.theirs.filter((k) => !after.theirs.includes(k));
+    const gone = before.mine.filter((k) => !next.tensors.has(k));
+    const shown = (keys: string[]) => keys.slice(0, 2).map((k) => `\`${k}\``).join(', ') + (keys.length > 2 ? ` and ${keys.length - 2} more` : '');
+    const why = paired.length ? `the checkpoint has ${shown(paired)}, which only ${value ? 'True' : 'False'} gives a parameter to` : `the checkpoint has no ${shown(gone)}: ${value ? 'True' : 'False'} leaves them out`;
+    sets.push({ name: f.name, value, why: `${why} (no config.json says; the class's default: ${f.dflt ? 'True' : 'False'})` });
+    before = after;
+    r = tried;
+  }
+  return r ? { r, sets } : undefined;
 }
 
 /**

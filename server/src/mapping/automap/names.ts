@@ -17,7 +17,7 @@ const SEGMENT_SYNONYMS: Record<string, string> = table({
 
 const TOKEN_SYNONYMS: Record<string, string> = table({
   attention: 'attn', selfattention: 'attn', embeddings: 'embed', embedding: 'embed', emb: 'embed',
-  tokens: 'tok', token: 'tok', word: 'tok', position: 'pos', positions: 'pos',
+  tokens: 'tok', token: 'tok', word: 'tok', position: 'pos', positions: 'pos', positional: 'pos',
   layers: 'layer', blocks: 'layer', block: 'layer', h: 'layer', mlp: 'mlp', ffn: 'mlp', feed: 'mlp', forward: 'mlp',
   f: 'final', query: 'q', key: 'k', value: 'v',
 });

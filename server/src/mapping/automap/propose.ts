@@ -7,7 +7,8 @@
 import { SideData } from '../sideData';
 import { ProposedRule } from './proposedRule';
 import { Feature, features } from './features';
-import { fitShape } from './fit';
+import { keyRoleConflict } from '../roles';
+import { castFor, fitShape } from './fit';
 import { applyPerHeadQkv } from './perHead';
 import { applyRotaryPermutation } from './rotary';
 import { TokenWeights } from './names';
@@ -82,6 +83,7 @@ export function proposeMapping(src: SideData, tgt: SideData): MappingProposal {
   const tByKey = new Map(ft.map((f) => [f.key, f]));
   const sMiss = nearMisses(fs, keyWeights);
   const tMiss = nearMisses(ft, keyWeights);
+  const freeSource = unmappedSource.map((k) => sByKey.get(k)!);
   for (const k of unmappedSource) {
     if (sourceReasons.has(k)) continue;
     const f = sByKey.get(k)!;
@@ -89,9 +91,29 @@ export function proposeMapping(src: SideData, tgt: SideData): MappingProposal {
   }
   for (const k of unmappedTarget) {
     if (targetReasons.has(k)) continue;
-    targetReasons.set(k, tgt.rebuilt.has(k) ? 'a buffer the model rebuilds' : `no source tensor fits${sMiss(tByKey.get(k)!) ?? ''}`);
+    const f = tByKey.get(k)!;
+    const mates = freeSource.filter((s) => shapeMate(s, f));
+    targetReasons.set(k, tgt.rebuilt.has(k) ? 'a buffer the model rebuilds' : mates.length ? unsaid(mates.map((s) => s.key), 'source') : `no source tensor fits${sMiss(f) ?? ''}`);
   }
   return { rules, unmappedSource, unmappedTarget, detail: { source: src, target: tgt, stacks, sourceReasons, targetReasons } };
+}
+
+/**
+ * A source and a target both left over that could be one tensor: weight/bias alike, the same layer,
+ * no role against it, and a shape of two or more dimensions that fits (by the sides' layouts; a [d]
+ * vector fits every norm and bias). Not paired, since only the shape says so (a pooler and a projection
+ * are often both [d, d]); the target's comment names it so the user decides.
+ */
+function shapeMate(s: Feature, t: Feature): boolean {
+  if (t.tensor.shape.length < 2 || s.pclass !== t.pclass || s.pclass === 'buffer' || (s.layer !== undefined && t.layer !== undefined && s.layer !== t.layer)) return false;
+  if (keyRoleConflict(s.raw, t.raw) || (s.role && t.role && s.role !== t.role)) return false;
+  return castFor(s.tensor.dtype, t.tensor.dtype) !== undefined && fitShape(s.tensor.shape, t.tensor.shape, s.layout, t.layout, s.conv, t.conv) !== undefined;
+}
+
+/** The reason a tensor with shape mates on the other side is left: nothing but the shape ties them. */
+function unsaid(keys: string[], side: 'source' | 'target'): string {
+  const named = keys.slice(0, 3).map((k) => `\`${k}\``).join(', ') + (keys.length > 3 ? ` and ${keys.length - 3} more` : '');
+  return `not paired on shape alone: ${side} ${named} ${keys.length === 1 ? 'is' : 'are'} left with a fitting shape, but no name or role ties ${keys.length === 1 ? 'it' : 'them'} to this one (map it by hand if ${keys.length === 1 ? 'that is' : 'one is'} the counterpart)`;
 }
 
 /**

@@ -68,6 +68,9 @@ export function writeTpmap(p: MappingProposal, opts: WriteOptions): string {
     `${p.unmappedSource.length} source tensor${p.unmappedSource.length === 1 ? '' : 's'} dropped, ${p.unmappedTarget.length} target tensor${p.unmappedTarget.length === 1 ? '' : 's'} unmapped.`);
   out.push(`source ${quotePath(opts.sourcePath)}`);
   out.push(`target ${quotePath(opts.targetPath)}`);
+  for (const [kind, side] of [['source', source], ['target', target]] as const) {
+    if (side.frameworkWhy) out.push(`# The ${kind} file does not say its framework: read as ${side.framework} (${side.framework === 'paddle' ? '[in, out]' : '[out, in]'} Linear weights) because ${side.frameworkWhy}.`);
+  }
   if (opts.sets?.length) {
     out.push('', `# Values the model source's defaults do not give this checkpoint: bound from the tensors it pairs and its config.json. Build the class with them:`);
     const line = (b: { name: string; value: SetValue }) => `set ${b.name} = ${formatSetValue(b.value)}`;

@@ -21,6 +21,15 @@ const INTS: Record<string, { bits: number; signed: boolean }> = table({
   U64: { bits: 64, signed: false }, U32: { bits: 32, signed: false }, U16: { bits: 16, signed: false }, U8: { bits: 8, signed: false },
 });
 
+/**
+ * A dtype difference a rule without `cast` may leave to the target: float to float, integer to integer
+ * (the target's dtype is what it stores). Across kinds — float to integer, anything to BOOL — only an
+ * explicit `cast` says the conversion is meant.
+ */
+export function sameKind(from: string, to: string): boolean {
+  return (FLOATS.has(from) && FLOATS.has(to)) || (from in INTS && to in INTS);
+}
+
 export function canCast(from: string, to: string): boolean {
   const ok = (d: string) => FLOATS.has(d) || d in INTS || d === 'BOOL';
   return from === to || (ok(from) && ok(to));

@@ -160,7 +160,7 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
     const produce = async (i: number) => {
       generation[i] = files.pool.nextGeneration();
       const p = plan.tensors[i];
-      const out = await produceTensor(p.rule, p.sources, files, `\`${p.key}\` (${p.where})`, signal);
+      const out = await produceTensor(p.rule, p.sources, files, `\`${p.key}\` (${p.where})`, signal, p.castTo);
       // The plan checked this already; checking the data's own type again costs nothing and guards the header.
       if (out.dtype !== p.dtype || out.shape.join() !== p.shape.join()) {
         throw new ConvertError('mapping', `${p.where}: \`${p.key}\` came out ${out.dtype} [${out.shape.join(', ')}], but the target's is ${p.dtype} [${p.shape.join(', ')}]`);

@@ -12,7 +12,7 @@ import { positionAt } from '../lineIndex';
 import { expandRule, traceTransforms } from '../ruleCheck';
 import { SideData, isModelSourceSide } from '../sideData';
 import { MappingFile, Rule, isDrop } from '../syntax';
-import { canCast } from './cast';
+import { canCast, sameKind } from './cast';
 import { contiguousStrides } from './view';
 
 export interface PlannedTensor {
@@ -24,6 +24,8 @@ export interface PlannedTensor {
   sources: TensorInfo[];
   /** `mapping.tpmap:12`, for messages about this tensor. */
   where: string;
+  /** The rule gives another float (integer) type than the target stores and no `cast` says so: written as the target's. */
+  castTo?: string;
 }
 
 export interface Plan {
@@ -105,8 +107,9 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
       mapping(`${where}: dtype-mismatch: ${classDtypeMessage(tgt, key, out.dtype, target.dtype)}`);
       continue;
     }
-    if (out.dtype !== dtype) {
-      mapping(`${where}: dtype-mismatch: \`${key}\` would be ${out.dtype} but the target's is ${target.dtype}; the output must match the target: add \`| cast(${target.dtype})\``);
+    const implicit = out.dtype !== dtype && !fromCode && sameKind(out.dtype, dtype) ? dtype : undefined;
+    if (out.dtype !== dtype && !implicit) {
+      mapping(`${where}: dtype-mismatch: \`${key}\` would be ${out.dtype} but the target's is ${target.dtype}; the output must match the target and only a \`cast\` converts between floats and integers: add \`| cast(${target.dtype})\``);
       continue;
     }
     if (!SAFETENSORS_DTYPES.has(dtype) || DTYPE_SIZE[dtype] === undefined) {
@@ -114,7 +117,7 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
       continue;
     }
     if (key === '__metadata__') { input(`${where}: a tensor named \`__metadata__\` cannot be written to safetensors (the name is reserved)`); continue; }
-    plan.tensors.push({ key, dtype, shape: target.shape, byteLength: numel(target.shape) * DTYPE_SIZE[dtype], rule: w.rule, sources: srcTensors, where });
+    plan.tensors.push({ key, dtype, shape: target.shape, byteLength: numel(target.shape) * DTYPE_SIZE[dtype], rule: w.rule, sources: srcTensors, where, ...(implicit ? { castTo: implicit } : {}) });
   }
   return plan;
 }

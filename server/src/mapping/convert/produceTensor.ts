@@ -13,12 +13,17 @@ import { View } from './view';
 
 export interface ProducedTensor { dtype: string; shape: number[]; data: Buffer }
 
-/** `what` names the tensor being made in messages (`\`key\` (mapping.tpmap:12)`). */
-export async function produceTensor(rule: Rule, sources: readonly TensorInfo[], files: SourceFiles, what: string, signal?: AbortSignal): Promise<ProducedTensor> {
+/**
+ * `what` names the tensor being made in messages (`\`key\` (mapping.tpmap:12)`). `castTo`: the target's
+ * dtype, where the plan leaves a same-kind difference to it (plan.ts) — cast as a final `cast` would.
+ */
+export async function produceTensor(rule: Rule, sources: readonly TensorInfo[], files: SourceFiles, what: string, signal?: AbortSignal, castTo?: string): Promise<ProducedTensor> {
   const inputs: View[] = [];
   for (const s of sources) inputs.push(await sourceView(s, files));
   const io = { materialize: (v: View, w: string) => materialize(v, files, w), alloc: (n: number) => files.pool.take(n), cast: (d: Buffer, from: string, to: string) => castInto(d, from, to, files) };
   const out = await runTransforms(rule.transforms, inputs, io, what, signal);
   if (out.length !== 1) throw new ConvertError('mapping', `${what}: the rule yields ${out.length} tensors for one target (a list needs \`cat\`)`);
-  return { dtype: out[0].dtype, shape: out[0].shape, data: await materialize(out[0], files, what) };
+  const data = await materialize(out[0], files, what);
+  if (castTo && castTo !== out[0].dtype) return { dtype: castTo, shape: out[0].shape, data: await castInto(data, out[0].dtype, castTo, files) };
+  return { dtype: out[0].dtype, shape: out[0].shape, data };
 }
