@@ -304,11 +304,58 @@ export class Interpreter {
     if (hit) return hit;
     const obj: Value = { t: 'sym', name: prefix || 'config', fields: prefix, cfg };
     this.configs.set(key, obj);
-    const post = this.findMethod(cfg, '__post_init__');
+    // The class's own `__post_init__`, else the library base's (`PreTrainedConfig.__post_init__` gives
+    // `num_labels` its default of 2 when no `id2label` is given).
+    const post = this.findMethod(cfg, '__post_init__') ?? this.externalConfigMethod(cfg, '__post_init__');
     if (post) {
-      try { this.callFunction(post.fn, post.owner.file, { pos: [], kw: new Map() }, obj, post.owner); } catch { /* what it cannot compute stays the defaults */ }
+      // A config registers no parameters: what its (library) code does that inference cannot follow
+      // (`GenerationConfig`'s defaults, `setattr` of leftover kwargs) is no gap of the model being built.
+      this.postInit.push(prefix);
+      try {
+        this.quietly(() => this.callFunction(post.fn, post.owner.file, { pos: [], kw: new Map() }, obj, post.owner));
+      } catch { /* what it cannot compute stays the defaults */ } finally { this.postInit.pop(); }
     }
     return obj;
+  }
+
+  /** Config objects whose `__post_init__` is running (by prefix): a number it assigns is a soft default. */
+  private readonly postInit: string[] = [];
+
+  /** A method of a config class's library base (`transformers.…PreTrainedConfig`, read from its class alone). */
+  private externalConfigMethod(cfg: ConfigClass, name: string): { fn: FunctionDef; owner: ClassRef } | undefined {
+    for (const q of this.mro(cfg).external) {
+      const c = this.host.externalClass?.(q);
+      const fn = c?.def.methods.get(name);
+      if (c && fn) return { fn, owner: c };
+    }
+    return undefined;
+  }
+
+  /**
+   * `config.FIELD = v` inside the config's `__post_init__`: a literal number there is the field's
+   * default when nothing is given (`num_labels` is 2 unless `id2label` says otherwise), so it stays soft
+   * as the class's own defaults do, and a binding of the field (`set num_labels = 5`) wins over it.
+   */
+  private configAssign(obj: Extract<Value, { t: 'sym' }>, field: string, v: Value): void {
+    if (this.postInit.includes(obj.fields) && obj.cfg && v.t === 'num') {
+      const name = obj.fields ? `${obj.fields}.${field}` : field;
+      if (this.opts.bindings.has(name)) return;
+      if (!this.opts.applyDefaults) v = this.openSymbol(name, name, v);
+    }
+    (obj.over ??= new Map()).set(field, v);
+  }
+
+  /** Runs `fn` keeping no gap or note it records: for code that builds no part of a model. */
+  private quietly<T>(fn: () => T): T {
+    const top = this.building[this.building.length - 1];
+    const gaps = this.rootGaps.length, topGaps = top?.gaps.length ?? 0, notes = new Set(this.notes);
+    try {
+      return fn();
+    } finally {
+      this.rootGaps.length = gaps;
+      if (top) top.gaps.length = topGaps;
+      for (const n of [...this.notes]) if (!notes.has(n)) this.notes.delete(n);
+    }
   }
 
   /**
@@ -340,7 +387,7 @@ export class Interpreter {
     const bound = this.opts.bindings.get(name);
     if (bound !== undefined) return fromBinding(bound);
     const prop = cfg && obj ? this.configProperty(cfg, field, obj) : undefined;
-    if (prop && (prop.t === 'num' || prop.t === 'str' || prop.t === 'bool' || prop.t === 'list' || prop.t === 'dict')) return prop;
+    if (prop && (prop.t === 'num' || prop.t === 'str' || prop.t === 'bool' || prop.t === 'list' || prop.t === 'dict' || prop.t === 'none')) return prop;
     const whole = this.nestedBinding(name);
     if (whole) return whole;
     if (dflt && dflt.t !== 'num' && dflt.t !== 'unknown') return dflt;
@@ -1175,7 +1222,7 @@ export class Interpreter {
       case 'attr': {
         const obj = this.eval(target.obj, env);
         // `encoder_config.is_decoder = False` on a (copied) config object.
-        if (obj.t === 'sym') { (obj.over ??= new Map()).set(target.name, v); return; }
+        if (obj.t === 'sym') { this.configAssign(obj, target.name, v); return; }
         if (obj.t !== 'module') return;
         // TypeScript modules keep sub-layers in plain arrays; they register like a ModuleList.
         if (env.file.language === 'ts' && v.t === 'list' && v.items.every((x) => x.t === 'module')) {
@@ -1274,13 +1321,7 @@ export class Interpreter {
    */
   private registries(file: SourceFile, env: Env): void {
     if (!file.decorated?.length) return;
-    const gaps = this.rootGaps.length, notes = new Set(this.notes);
-    try {
-      runRegistryDecorators(file, (e) => this.eval(e, env), (fn, args, site) => this.call(fn, args, site, env));
-    } finally {
-      this.rootGaps.length = gaps;
-      for (const n of [...this.notes]) if (!notes.has(n)) this.notes.delete(n);
-    }
+    this.quietly(() => runRegistryDecorators(file, (e) => this.eval(e, env), (fn, args, site) => this.call(fn, args, site, env)));
   }
 
   private lookup(id: string, env: Env): Value {
@@ -1319,6 +1360,9 @@ export class Interpreter {
       case 'super': {
         const m = this.findMethod(obj.after, name, obj.after.def);
         if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj.self, cls: m.owner };
+        // `super().__post_init__(**kwargs)` in a config class: the library base's (PreTrainedConfig's).
+        const lib = obj.self.t === 'sym' && obj.self.cfg ? this.externalConfigMethod(obj.after, name) : undefined;
+        if (lib) return { t: 'func', fn: lib.fn, file: lib.owner.file, self: obj.self, cls: lib.owner };
         if (obj.self.t === 'module') {
           if (name !== '__init__') return { t: 'method', recv: obj.self, name };
           // `class ScaledWordEmbedding(nn.Embedding)`: the framework layer's own parameters, built from super().__init__'s arguments.
