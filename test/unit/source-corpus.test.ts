@@ -39,7 +39,6 @@ function explained(key: string, incomplete: readonly Pick<Incomplete, 'module'>[
  * cannot follow (`CheckpointInfo.incomplete`) or follows it.
  */
 const KNOWN_SILENT = new Set<string>([
-  'hf/deberta_v2 (config)',
   'pf/llama (config)',
   'pf/llama_lm (config)',
   'pf/qwen2 (config)',

@@ -6,7 +6,7 @@
  * and sizes computed by helpers of the model file.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readModelSource } from '../../server/src/source/readModelSource';
@@ -55,4 +55,19 @@ test('the default of 2 labels is soft: a binding of num_labels (a mapping, `set`
   const shape = async (b: Map<string, number>) => (await readModelSource(spec, b)).tensors.find((t) => t.key === 'classifier.weight')?.shape;
   assert.deepEqual(await shape(new Map()), [2, 768]);
   assert.deepEqual(await shape(new Map([['num_labels', 5]])), [5, 768]);
+});
+
+test('membership in a config list: DeBERTa-v2\'s `"c2p" in pos_att_type` from a saved list, and from an old `|`-joined string its config class converts', { skip: env.skip, timeout: 300_000 }, async () => {
+  const changes = { num_hidden_layers: 1, relative_attention: true, position_biased_input: false, pos_att_type: ['c2p'] };
+  await assertExact('deberta', [{ hf: 'deberta_v2', class: 'DebertaV2Model', config: 'DebertaV2Config', changes }]);
+  const tmp = scratchDir('deberta-str').dir;
+  const [real] = truth([{ hf: 'deberta_v2', class: 'DebertaV2Model', config: 'DebertaV2Config', changes, save_to: tmp }]);
+  const cfg = path.join(tmp, 'config.json');
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/"pos_att_type": \[\s*"c2p"\s*\]/, '"pos_att_type": "C2P|"'));
+  assert.match(readFileSync(cfg, 'utf8'), /"pos_att_type": "C2P\|"/);
+  const link = path.join(tmp, path.basename(real.file));
+  symlinkSync(real.file, link);
+  const got = await readModelSource(`${link}::DebertaV2Model`);
+  assert.deepEqual(got.tensors.map((t) => [t.key, t.shape, t.dtype]), real.keys);
+  assert.ok(real.keys.some(([k]) => k.endsWith('pos_key_proj.weight')) && !real.keys.some(([k]) => k.endsWith('pos_query_proj.weight')));
 });

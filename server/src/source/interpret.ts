@@ -21,7 +21,8 @@ import { MemberHost, classMember, runRegistryDecorators } from './registries';
 import type { PretrainedModule } from './hfKeySpace';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
-export type Binding = number | boolean | string | readonly number[];
+/** A value given for a config field or root argument: config.json's scalars and lists of numbers or strings (`pos_att_type: ["p2c", "c2p"]`). */
+export type Binding = number | boolean | string | readonly number[] | readonly string[];
 
 export interface Host {
   /** The value an import binds: a workspace file or class, or a reference to an outside module. */
@@ -1664,7 +1665,7 @@ function fromBinding(b: Binding): Value {
   if (typeof b === 'number') return num(b);
   if (typeof b === 'boolean') return { t: 'bool', v: b };
   if (typeof b === 'string') return { t: 'str', v: b };
-  return { t: 'list', items: b.map((x) => num(x)) };
+  return { t: 'list', items: b.map((x: number | string): Value => (typeof x === 'number' ? num(x) : { t: 'str', v: x })) };
 }
 
 function flatVars(env: Env): [string, Value][] {
