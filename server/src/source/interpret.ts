@@ -5,6 +5,7 @@
  * constructor argument or config field it came from. Nothing from the file is ever executed for
  * real; code inference cannot follow becomes `unknown` and, where it matters, a note.
  */
+import * as path from 'node:path';
 import { alt, entryOf, mergeRegistration, negate } from './alternatives';
 import { asDim, asDims, asDtype, bindArgs, dtypeName, truthy } from './coerce';
 import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
@@ -18,6 +19,10 @@ import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, 
 import { joinFString, percentFormat } from './pyFormat';
 import { dictMethod, enumerateOf, filledIn, fill, itemsOf, itertoolsCall, lengthOf, listMethod, zipOf } from './iterables';
 import { MemberHost, classMember, runRegistryDecorators } from './registries';
+import { contains } from './membership';
+import { dictKey, isTupleKey } from './dictKeys';
+import { autoModelNames } from './hfAutoModel';
+import { transformersRootOf } from './hfConversions';
 import type { PretrainedModule } from './hfKeySpace';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
@@ -69,7 +74,7 @@ class Return { constructor(readonly value: Value) {} }
 
 const MAX_DEPTH = 60;
 /** Statements and comprehension elements per inference: the 28 transformers classes take 85–1,436; this is ~0.3 s of a runaway loop. */
-const MAX_STEPS = 250_000;
+const MAX_STEPS = 1_000_000;
 const MAX_RANGE = 100_000;
 /** Strings longer than this (built by `+` in a loop) are unknown: names and keys are never this long. */
 const MAX_STR = 1 << 20;
@@ -317,6 +322,19 @@ export class Interpreter {
       } catch { /* what it cannot compute stays the defaults */ } finally { this.postInit.pop(); }
     }
     return obj;
+  }
+
+  /**
+   * `config.get_text_config()`: the one of its sub-configs named `text_encoder`, `decoder`, `generator`
+   * or `text_config` (the names `PreTrainedConfig.get_text_config` searches), else the config itself.
+   */
+  private textConfig(config: Extract<Value, { t: 'sym' }>): Value {
+    if (!config.cfg) return config;
+    for (const name of ['text_encoder', 'decoder', 'generator', 'text_config']) {
+      const sub = this.subConfig(config.fields, config.cfg, name);
+      if (sub) return sub;
+    }
+    return config;
   }
 
   /** Config objects whose `__post_init__` is running (by prefix): a number it assigns is a soft default. */
@@ -689,7 +707,32 @@ export class Interpreter {
     if (root === 'dataclasses' && last === 'replace' && args.pos[0]) return this.replaced(args.pos[0], args.kw);
     if (root === 'functools' && last === 'partial' && args.pos[0]) return { t: 'partial', fn: args.pos[0], args: { pos: args.pos.slice(1), kw: args.kw } };
     if (root === 'collections' && last === 'OrderedDict') return this.builtin('dict', args, env, site);
+    if (root === 'transformers' && parts[parts.length - 2] === 'AutoModel' && (last === 'from_config' || last === '_from_config')) {
+      const built = this.autoModel(args, site, env);
+      if (built) return built;
+    }
     return this.outside(q, last, site, args);
+  }
+
+  /**
+   * `AutoModel.from_config(config)`: the base model class transformers registers for the config's
+   * `model_type` (hfAutoModel.ts), found in the file of the module being built (a head beside its base
+   * model) or in the modeling file beside the config class's. Undefined otherwise (the call stays a gap).
+   */
+  private autoModel(args: CallArgs, site: Site, env: Env): Value | undefined {
+    const config = args.pos[0] ?? args.kw.get('config');
+    if (config?.t !== 'sym' || !config.cfg) return undefined;
+    const type = this.classAttr(config.cfg, 'model_type');
+    const root = transformersRootOf(config.cfg.file.path);
+    const name = type?.t === 'str' && root ? autoModelNames(root)?.get(type.v) : undefined;
+    if (!name || !root) return undefined;
+    const head = env.self?.t === 'module' ? env.self.node.cls?.file : undefined;
+    const local = head?.classes.get(name);
+    const cfgFile = config.cfg.file.path;
+    const modeling = path.basename(cfgFile).replace(/^configuration_/, 'modeling_').replace(/\.py$/, '');
+    const pkg = path.relative(path.dirname(root), path.dirname(cfgFile)).split(path.sep).join('.');
+    const cls: Value | undefined = local && head ? { t: 'class', def: local, file: head } : this.host.resolveQualified?.(`${pkg}.${modeling}.${name}`);
+    return cls?.t === 'class' ? this.call(cls, { pos: [config], kw: new Map() }, site, env) : undefined;
   }
 
   /** A class or function of an installed package that the tables do not know: its real source, from the user's environment. */
@@ -1026,7 +1069,7 @@ export class Interpreter {
       if (name === '_asdict') return { t: 'dict', entries: new Map(recv.entries) };
     }
     if (recv.t === 'dict') return dictMethod(recv, name, args, this.loops[this.loops.length - 1], site) ?? UNKNOWN;
-    if (recv.t === 'sym' && name === 'get_text_config') return recv.cfg ? (this.attr(recv, 'text_config') ?? recv) : recv;
+    if (recv.t === 'sym' && name === 'get_text_config') return this.textConfig(recv);
     if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg);
     if (recv.t === 'str') return strMethod(recv.v, name, args);
     return UNKNOWN;
@@ -1248,8 +1291,10 @@ export class Interpreter {
         if (obj.t === 'module' && idx.t === 'num' && typeof idx.d === 'number') this.register(obj.node, String(idx.d), v);
         else if (obj.t === 'module' && idx.t === 'str') this.register(obj.node, idx.v, v);
         else if (obj.t === 'list' && idx.t === 'num' && typeof idx.d === 'number') obj.items[idx.d] = v;
-        else if (obj.t === 'dict' && (idx.t === 'str' || (idx.t === 'num' && typeof idx.d === 'number'))) {
-          obj.entries.set(idx.t === 'str' ? idx.v : renderDim(idx.d), v);
+        else if (obj.t === 'dict' && dictKey(idx) !== undefined) {
+          const key = dictKey(idx)!;
+          obj.entries.set(key, v);
+          if (isTupleKey(key)) (obj.keys ??= new Map()).set(key, idx);
           fill(obj, this.loops[this.loops.length - 1]);
         } else if ((obj.t === 'dict' || obj.t === 'list') && !(obj.t === 'list' && idx.t === 'num')) obj.partial ??= { site: { file: env.file.path, pos: target.pos }, message: `\`${exprText(target)}\`: an index inference cannot compute` };
         else if (obj.t === 'module') this.gap({ file: env.file.path, pos: target.pos }, `\`${exprText(target)}\`: an index inference cannot compute`);
@@ -1359,7 +1404,11 @@ export class Interpreter {
         return { t: 'method', recv: obj, name };
       }
       case 'super': {
-        const m = this.findMethod(obj.after, name, obj.after.def);
+        // Python's super() continues along the instance's class's MRO: in `class LlamaForSequenceClassification(
+        // GenericForSequenceClassification, LlamaPreTrainedModel)` the generic head's super() is LlamaPreTrainedModel.
+        const own = obj.self.t === 'module' ? obj.self.node.cls : undefined;
+        const along = own && this.mro(own).user.some((c) => c.def === obj.after.def) ? own : obj.after;
+        const m = this.findMethod(along, name, obj.after.def);
         if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj.self, cls: m.owner };
         // `super().__post_init__(**kwargs)` in a config class: the library base's (PreTrainedConfig's).
         const lib = obj.self.t === 'sym' && obj.self.cfg ? this.externalConfigMethod(obj.after, name) : undefined;
@@ -1370,7 +1419,7 @@ export class Interpreter {
           const layer = this.layerBase(obj.after);
           if (layer) return { t: 'method', recv: obj.self, name: `__layer_init__ ${layer}` };
           // transformers' PreTrainedModel.__init__(config) keeps the config: `self.config.X` reads it.
-          const pretrained = this.mro(obj.after).external.some((q) => /Pre[Tt]rainedModel$/.test(q));
+          const pretrained = this.mro(along).external.some((q) => /Pre[Tt]rainedModel$/.test(q));
           return { t: 'method', recv: obj.self, name: pretrained ? '__keep_config__' : '__noop__' };
         }
         return UNKNOWN;
@@ -1379,7 +1428,10 @@ export class Interpreter {
         const dt = (obj.q === 'torch' || obj.q === 'paddle') ? dtypeName(name) : undefined;
         return dt ? { t: 'dtype', dtype: dt } : { t: 'ref', q: `${obj.q}.${name}` };
       }
-      case 'sym': return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
+      case 'sym':
+        // `config.get_text_config()` is a method (callMethod), not a field named so.
+        if (obj.cfg && name === 'get_text_config') return { t: 'method', recv: obj, name };
+        return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
       case 'dict': return (obj.record && obj.entries.get(name)) || { t: 'method', recv: obj, name };
       case 'list': case 'str': return { t: 'method', recv: obj, name };
@@ -1478,7 +1530,7 @@ export class Interpreter {
         }
         if (obj.t === 'dict' && obj.record && i !== undefined) return [...obj.entries.values()][i < 0 ? i + obj.entries.size : i] ?? UNKNOWN;
         if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? (obj.partial ? { t: 'unknown', gap: obj.partial } : UNKNOWN);
-        if (obj.t === 'dict' && idx.t === 'num' && typeof idx.d === 'number') return obj.entries.get(renderDim(idx.d)) ?? UNKNOWN;
+        if (obj.t === 'dict' && (idx.t === 'num' || idx.t === 'list') && dictKey(idx) !== undefined) return obj.entries.get(dictKey(idx)!) ?? UNKNOWN;
         if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);
         if (obj.t === 'dict' && idx.t !== 'str' && obj.entries.size) {
           // A registry of classes picked by a setting nothing decides (`X_ATTENTION_CLASSES[config._attn_implementation]`):
@@ -1611,15 +1663,13 @@ export class Interpreter {
       const same = (a.t === 'none') === (b.t === 'none') && (a.t !== 'bool' || b.t !== 'bool' || a.v === b.v);
       return op.includes('not') || op.startsWith('!') ? !same : same;
     }
+    if (op === 'in' || op === 'not in') {
+      const has = contains(a, b, (x, y) => this.compareOne('==', x, y));
+      return has === undefined ? undefined : op === 'in' ? has : !has;
+    }
     if (a.t === 'str' && b.t === 'str') {
       if (op === '==' || op === '===') return a.v === b.v;
       if (op === '!=' || op === '!==') return a.v !== b.v;
-      if (op === 'in') return b.v.includes(a.v);
-      return undefined;
-    }
-    if (op === 'in' || op === 'not in') {
-      if (b.t === 'list' && a.t === 'str') { const has = b.items.some((x) => x.t === 'str' && x.v === a.v); return op === 'in' ? has : !has; }
-      if (b.t === 'dict' && a.t === 'str') { const has = b.entries.has(a.v); return op === 'in' ? has : !has; }
       return undefined;
     }
     const x = asDim(a);
@@ -1662,7 +1712,8 @@ export class Interpreter {
 }
 
 function fromBinding(b: Binding): Value {
-  if (typeof b === 'number') return num(b);
+  // A fractional value is a Python float (`depth_coefficient: 1.1`): arithmetic with it stays a float until `int()`/`math.ceil`.
+  if (typeof b === 'number') return Number.isInteger(b) ? num(b) : { t: 'num', d: b, float: true };
   if (typeof b === 'boolean') return { t: 'bool', v: b };
   if (typeof b === 'string') return { t: 'str', v: b };
   return { t: 'list', items: b.map((x: number | string): Value => (typeof x === 'number' ? num(x) : { t: 'str', v: x })) };

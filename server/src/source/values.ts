@@ -138,9 +138,10 @@ export type Value =
   | { t: 'list'; items: Value[]; tuple?: boolean; count?: Dim; partial?: Gap }
   /**
    * `count`: filled in a loop over a symbolic count (its `len()`); `partial` as for lists; `record`: an
-   * instance of a namedtuple class of that name, its fields in order (attributes and positions).
+   * instance of a namedtuple class of that name, its fields in order (attributes and positions); `keys`:
+   * the tuple keys' values by their entries key (dictKeys.ts).
    */
-  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap; record?: string }
+  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap; record?: string; keys?: Map<string, Value> }
   /** `collections.namedtuple(…)`: calling it makes a record. */
   | { t: 'record'; name: string; fields: string[]; defaults: Value[] }
   | { t: 'module'; node: ModNode }
