@@ -51,7 +51,7 @@ const KNOWN_SILENT = new Set<string>([
 ]);
 
 /** Exact classes today, with the defaults and with a changed config.json: they may only grow. */
-const EXACT_FLOOR = { default: 119, config: 112 };
+const EXACT_FLOOR = { default: 129, config: 117 };
 
 /** The truth takes minutes to build: kept in the temp folder, keyed by the scripts that make it. */
 function truth(): Case[] {
