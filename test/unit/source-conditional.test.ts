@@ -41,7 +41,8 @@ test('a mapping from a checkpoint of one alternative is clean: the other branch\
   const ckpt = path.join(dir, 'plain.safetensors');
   writeFileSync(ckpt, safetensorsBytes(header, off));
   const map = path.join(dir, 'port.tpmap');
-  writeFileSync(map, `source ${ckpt}\ntarget ${SRC}::Net\n\nblocks.{i}.fc.* -> blocks.{i}.fc.*\nblocks.{i}.scale -> blocks.{i}.scale\n`);
+  // A bare safetensors file of square matrices says nothing of its layout: the mapping names it.
+  writeFileSync(map, `source ${ckpt}\ntarget ${SRC}::Net\nframework source torch\n\nblocks.{i}.fc.* -> blocks.{i}.fc.*\nblocks.{i}.scale -> blocks.{i}.scale\n`);
   const r = runCli(['check', map, '--json']);
   assert.equal(r.code, 0, r.out);
   const diags = JSON.parse(r.out).diagnostics as { severity: string; code: string; message: string }[];

@@ -92,7 +92,7 @@ test('range(10**12), runaway nested loops and comprehensions: bounded, and the n
   model('loops.py', cls('M', 'self.a = nn.Linear(2, 2)\nfor i in range(100000):\n    for j in range(100000):\n        k = i\nself.b = nn.Linear(2, 2)'));
   const loops = await keys('loops.py::M');
   assert.deepEqual(names(loops), ['a.weight', 'a.bias'], 'registered before the stop');
-  assert.match(loops.stopped!, /^inference stopped at .*loops\.py:9: model source too large to follow \(over 250,000 steps\)/);
+  assert.match(loops.stopped!, /^inference stopped at .*loops\.py:9: model source too large to follow \(over 1,000,000 steps\)/);
   model('comp.py', cls('M', 'x = [i for i in range(100000) for j in range(100000)]\nself.a = nn.Linear(2, 2)'));
   assert.match((await keys('comp.py::M')).stopped!, /comp\.py:6: model source too large to follow/);
   model('huge.py', cls('M', `s = 'ab' * 10**12\nl = [1] * 10**12\nn = 10**10**10\nself.a = nn.Linear(2, n)`));

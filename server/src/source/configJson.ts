@@ -1,7 +1,7 @@
 /**
  * Config values for shape inference from a Hugging Face-style `config.json` (beside a checkpoint, or
- * named): numbers, booleans, strings (`feed_forward_proj: "gated-gelu"` picks a variant) and lists of
- * numbers (`depths`) by field name (`hidden_size`), nested configs by dotted path
+ * named): numbers, booleans, strings (`feed_forward_proj: "gated-gelu"` picks a variant), lists of
+ * numbers (`depths`) and of strings (DeBERTa's `pos_att_type`, `layer_types`) by field name (`hidden_size`), nested configs by dotted path
  * (`text_config.hidden_size`). A missing file is no values; a malformed one is no values and a reason.
  */
 import * as path from 'node:path';
@@ -46,6 +46,7 @@ function flatten(o: Record<string, unknown>, prefix: string, out: Map<string, Bi
     else if (typeof v === 'boolean') out.set(name, v);
     else if (typeof v === 'string' && v.length <= 200) out.set(name, v);
     else if (Array.isArray(v) && v.length <= 4096 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) out.set(name, v as number[]);
+    else if (Array.isArray(v) && v.length > 0 && v.length <= 4096 && v.every((x) => typeof x === 'string' && x.length <= 200)) out.set(name, v as string[]);
     else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4) flatten(v as Record<string, unknown>, `${name}.`, out, depth + 1);
   }
 }

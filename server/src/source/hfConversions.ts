@@ -70,8 +70,8 @@ function evaluate(file: string, text: string): ConversionTable {
   return { file, rules };
 }
 
-/** `continue` is lowered as `other`: the source text says which. */
-const isContinue = (s: Stmt, lines: string[]) => s.k === 'other' && lines[s.pos.line]?.slice(s.pos.column).trimStart().startsWith('continue');
+/** `continue`: its own statement kind (a lowering older than it left `other`, told apart by the source text). */
+const isContinue = (s: Stmt, lines: string[]) => s.k === 'continue' || (s.k === 'other' && lines[s.pos.line]?.slice(s.pos.column).trimStart().startsWith('continue'));
 
 function run(body: Stmt[], env: Map<string, PyVal>, lines: string[]): 'continue' | undefined {
   for (const s of body) {

@@ -5,6 +5,7 @@
  * constructor argument or config field it came from. Nothing from the file is ever executed for
  * real; code inference cannot follow becomes `unknown` and, where it matters, a note.
  */
+import * as path from 'node:path';
 import { alt, entryOf, mergeRegistration, negate } from './alternatives';
 import { asDim, asDims, asDtype, bindArgs, dtypeName, truthy } from './coerce';
 import { Dim, Op, opDim, substitute, symbolsOf, renderDim } from './dims';
@@ -18,12 +19,17 @@ import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, 
 import { joinFString, percentFormat } from './pyFormat';
 import { dictMethod, enumerateOf, filledIn, fill, itemsOf, itertoolsCall, lengthOf, listMethod, zipOf } from './iterables';
 import { MemberHost, classMember, runOwnDecorators, runRegistryDecorators } from './registries';
+import { contains } from './membership';
+import { dictKey, isTupleKey } from './dictKeys';
+import { autoModelNames } from './hfAutoModel';
+import { transformersRootOf } from './hfConversions';
 import type { PretrainedModule } from './hfKeySpace';
 import { LoopExit, LoopFrame } from './loopControl';
 import { fromIterable, keyOf, missingKey, setOrDequeMethod } from './pyContainers';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
-export type Binding = number | boolean | string | readonly number[];
+/** A value given for a config field or root argument: config.json's scalars and lists of numbers or strings (`pos_att_type: ["p2c", "c2p"]`). */
+export type Binding = number | boolean | string | readonly number[] | readonly string[];
 
 export interface Host {
   /** The value an import binds: a workspace file or class, or a reference to an outside module. */
@@ -74,7 +80,7 @@ class Return { constructor(readonly value: Value) {} }
 
 const MAX_DEPTH = 60;
 /** Statements and comprehension elements per inference: the 28 transformers classes take 85–1,436; this is ~0.3 s of a runaway loop. */
-const MAX_STEPS = 250_000;
+const MAX_STEPS = 1_000_000;
 const MAX_RANGE = 100_000;
 /** Strings longer than this (built by `+` in a loop) are unknown: names and keys are never this long. */
 const MAX_STR = 1 << 20;
@@ -319,11 +325,72 @@ export class Interpreter {
     if (hit) return hit;
     const obj: Value = { t: 'sym', name: prefix || 'config', fields: prefix, cfg };
     this.configs.set(key, obj);
-    const post = this.findMethod(cfg, '__post_init__');
+    // The class's own `__post_init__`, else the library base's (`PreTrainedConfig.__post_init__` gives
+    // `num_labels` its default of 2 when no `id2label` is given).
+    const post = this.findMethod(cfg, '__post_init__') ?? this.externalConfigMethod(cfg, '__post_init__');
     if (post) {
-      try { this.callFunction(post.fn, post.owner.file, { pos: [], kw: new Map() }, obj, post.owner); } catch { /* what it cannot compute stays the defaults */ }
+      // A config registers no parameters: what its (library) code does that inference cannot follow
+      // (`GenerationConfig`'s defaults, `setattr` of leftover kwargs) is no gap of the model being built.
+      this.postInit.push(prefix);
+      try {
+        this.quietly(() => this.callFunction(post.fn, post.owner.file, { pos: [], kw: new Map() }, obj, post.owner));
+      } catch { /* what it cannot compute stays the defaults */ } finally { this.postInit.pop(); }
     }
     return obj;
+  }
+
+  /**
+   * `config.get_text_config()`: the one of its sub-configs named `text_encoder`, `decoder`, `generator`
+   * or `text_config` (the names `PreTrainedConfig.get_text_config` searches), else the config itself.
+   */
+  private textConfig(config: Extract<Value, { t: 'sym' }>): Value {
+    if (!config.cfg) return config;
+    for (const name of ['text_encoder', 'decoder', 'generator', 'text_config']) {
+      const sub = this.subConfig(config.fields, config.cfg, name);
+      if (sub) return sub;
+    }
+    return config;
+  }
+
+  /** Config objects whose `__post_init__` is running (by prefix): a number it assigns is a soft default. */
+  private readonly postInit: string[] = [];
+
+  /** A method of a config class's library base (`transformers.…PreTrainedConfig`, read from its class alone). */
+  private externalConfigMethod(cfg: ConfigClass, name: string): { fn: FunctionDef; owner: ClassRef } | undefined {
+    for (const q of this.mro(cfg).external) {
+      const c = this.host.externalClass?.(q);
+      const fn = c?.def.methods.get(name);
+      if (c && fn) return { fn, owner: c };
+    }
+    return undefined;
+  }
+
+  /**
+   * `config.FIELD = v` inside the config's `__post_init__`: a literal number there is the field's
+   * default when nothing is given (`num_labels` is 2 unless `id2label` says otherwise), so it stays soft
+   * as the class's own defaults do, and a binding of the field (`set num_labels = 5`) wins over it.
+   */
+  private configAssign(obj: Extract<Value, { t: 'sym' }>, field: string, v: Value): void {
+    if (this.postInit.includes(obj.fields) && obj.cfg && v.t === 'num') {
+      const name = obj.fields ? `${obj.fields}.${field}` : field;
+      if (this.opts.bindings.has(name)) return;
+      if (!this.opts.applyDefaults) v = this.openSymbol(name, name, v);
+    }
+    this.setOnConfig(obj, field, v);
+  }
+
+  /** Runs `fn` keeping no gap, note or condition it records: for code that builds no part of a model. */
+  private quietly<T>(fn: () => T): T {
+    const top = this.building[this.building.length - 1];
+    const gaps = this.rootGaps.length, topGaps = top?.gaps.length ?? 0, notes = new Set(this.notes), conds = this.conds.length;
+    try {
+      return fn();
+    } finally {
+      this.rootGaps.length = gaps;
+      this.conds.length = conds;
+      if (top) top.gaps.length = topGaps;
+      for (const n of [...this.notes]) if (!notes.has(n)) this.notes.delete(n);
+    }
   }
 
   /**
@@ -355,7 +422,7 @@ export class Interpreter {
     const bound = this.opts.bindings.get(name);
     if (bound !== undefined) return fromBinding(bound);
     const prop = cfg && obj ? this.configProperty(cfg, field, obj) : undefined;
-    if (prop && (prop.t === 'num' || prop.t === 'str' || prop.t === 'bool' || prop.t === 'list' || prop.t === 'dict')) return prop;
+    if (prop && (prop.t === 'num' || prop.t === 'str' || prop.t === 'bool' || prop.t === 'list' || prop.t === 'dict' || prop.t === 'none')) return prop;
     const whole = this.nestedBinding(name);
     if (whole) return whole;
     const init = cfg ? this.initFields(prefix, cfg)?.get(field) : undefined;
@@ -805,7 +872,32 @@ export class Interpreter {
     if (root === 'collections' && last === 'deque') return fromIterable('deque', args.pos[0]);
     if (root === 'collections' && last === 'defaultdict') return { t: 'dict', entries: new Map(), ...(args.pos[0] && args.pos[0].t !== 'none' ? { missing: args.pos[0] } : {}) };
     if (root === 'dataclasses' && last === 'asdict' && args.pos[0]) return this.asdict(args.pos[0]);
+    if (root === 'transformers' && parts[parts.length - 2] === 'AutoModel' && (last === 'from_config' || last === '_from_config')) {
+      const built = this.autoModel(args, site, env);
+      if (built) return built;
+    }
     return this.outside(q, last, site, args);
+  }
+
+  /**
+   * `AutoModel.from_config(config)`: the base model class transformers registers for the config's
+   * `model_type` (hfAutoModel.ts), found in the file of the module being built (a head beside its base
+   * model) or in the modeling file beside the config class's. Undefined otherwise (the call stays a gap).
+   */
+  private autoModel(args: CallArgs, site: Site, env: Env): Value | undefined {
+    const config = args.pos[0] ?? args.kw.get('config');
+    if (config?.t !== 'sym' || !config.cfg) return undefined;
+    const type = this.classAttr(config.cfg, 'model_type');
+    const root = transformersRootOf(config.cfg.file.path);
+    const name = type?.t === 'str' && root ? autoModelNames(root)?.get(type.v) : undefined;
+    if (!name || !root) return undefined;
+    const head = env.self?.t === 'module' ? env.self.node.cls?.file : undefined;
+    const local = head?.classes.get(name);
+    const cfgFile = config.cfg.file.path;
+    const modeling = path.basename(cfgFile).replace(/^configuration_/, 'modeling_').replace(/\.py$/, '');
+    const pkg = path.relative(path.dirname(root), path.dirname(cfgFile)).split(path.sep).join('.');
+    const cls: Value | undefined = local && head ? { t: 'class', def: local, file: head } : this.host.resolveQualified?.(`${pkg}.${modeling}.${name}`);
+    return cls?.t === 'class' ? this.call(cls, { pos: [config], kw: new Map() }, site, env) : undefined;
   }
 
   /** A class or function of an installed package that the tables do not know: its real source, from the user's environment. */
@@ -1062,7 +1154,7 @@ export class Interpreter {
       case 'setattr': {
         const [obj, field, v] = args.pos;
         if (obj?.t === 'module' && field?.t === 'str' && v) this.setOn(obj.node, field.v, v, site);
-        else if (obj?.t === 'sym' && field?.t === 'str' && v) this.setOnConfig(obj, field.v, v);
+        else if (obj?.t === 'sym' && field?.t === 'str' && v) this.configAssign(obj, field.v, v);
         else if (obj?.t === 'module' && v && (v.t === 'module' || v.t === 'tensor' || v.t === 'unknown')) this.gap(site, '`setattr(…)` with a name inference cannot compute');
         return NONE;
       }
@@ -1188,7 +1280,7 @@ export class Interpreter {
       if (name === '_asdict') return { t: 'dict', entries: new Map(recv.entries) };
     }
     if (recv.t === 'dict') return dictMethod(recv, name, args, this.loops[this.loops.length - 1], site) ?? UNKNOWN;
-    if (recv.t === 'sym' && name === 'get_text_config') return recv.cfg ? (this.attr(recv, 'text_config') ?? recv) : recv;
+    if (recv.t === 'sym' && name === 'get_text_config') return this.textConfig(recv);
     if (recv.t === 'sym' && name === 'get' && args.pos[0]?.t === 'str') return recv.over?.get(args.pos[0].v) ?? this.configField(recv.fields, args.pos[0].v, args.pos[1], recv.cfg, recv);
     if (recv.t === 'str') return strMethod(recv.v, name, args);
     return UNKNOWN;
@@ -1420,7 +1512,7 @@ export class Interpreter {
       case 'attr': {
         const obj = this.eval(target.obj, env);
         // `encoder_config.is_decoder = False` on a (copied) config object.
-        if (obj.t === 'sym') { this.setOnConfig(obj, target.name, v); return; }
+        if (obj.t === 'sym') { this.configAssign(obj, target.name, v); return; }
         if (obj.t !== 'module') return;
         // TypeScript modules keep sub-layers in plain arrays; they register like a ModuleList.
         if (env.file.language === 'ts' && v.t === 'list' && v.items.every((x) => x.t === 'module')) {
@@ -1456,8 +1548,10 @@ export class Interpreter {
         if (obj.t === 'module' && idx.t === 'num' && typeof idx.d === 'number') this.register(obj.node, String(idx.d), v);
         else if (obj.t === 'module' && idx.t === 'str') this.register(obj.node, idx.v, v);
         else if (obj.t === 'list' && idx.t === 'num' && typeof idx.d === 'number') obj.items[idx.d] = v;
-        else if (obj.t === 'dict' && (idx.t === 'str' || (idx.t === 'num' && typeof idx.d === 'number'))) {
-          obj.entries.set(idx.t === 'str' ? idx.v : renderDim(idx.d), v);
+        else if (obj.t === 'dict' && dictKey(idx) !== undefined) {
+          const key = dictKey(idx)!;
+          obj.entries.set(key, v);
+          if (isTupleKey(key)) (obj.keys ??= new Map()).set(key, idx);
           fill(obj, this.loops[this.loops.length - 1]);
         } else if ((obj.t === 'dict' || obj.t === 'list') && !(obj.t === 'list' && idx.t === 'num')) obj.partial ??= { site: { file: env.file.path, pos: target.pos }, message: `\`${exprText(target)}\`: an index inference cannot compute` };
         else if (obj.t === 'module') this.gap({ file: env.file.path, pos: target.pos }, `\`${exprText(target)}\`: an index inference cannot compute`);
@@ -1530,7 +1624,7 @@ export class Interpreter {
    */
   private registries(file: SourceFile, env: Env): void {
     if (!file.decorated?.length) return;
-    this.bookkeeping(() => runRegistryDecorators(file, (e) => this.eval(e, env), (fn, args, site) => this.call(fn, args, site, env)));
+    this.quietly(() => runRegistryDecorators(file, (e) => this.eval(e, env), (fn, args, site) => this.call(fn, args, site, env)));
   }
 
   /** A function's imported decorators, run before its first use (registries.ts `runOwnDecorators`). */
@@ -1538,19 +1632,7 @@ export class Interpreter {
     if (!fn.decorators?.length || this.decorated.has(fn)) return;
     this.decorated.add(fn);
     const env = this.moduleEnv(file);
-    this.bookkeeping(() => runOwnDecorators(fn, file, (e) => this.eval(e, env), (f, args, site) => this.call(f, args, site, env)));
-  }
-
-  /** Runs a registry's bookkeeping: what it cannot follow is no part of any model, so it leaves no gap or note. */
-  private bookkeeping(run: () => void): void {
-    const gaps = this.rootGaps.length, notes = new Set(this.notes), conds = this.conds.length;
-    try {
-      run();
-    } finally {
-      this.rootGaps.length = gaps;
-      this.conds.length = conds;
-      for (const n of [...this.notes]) if (!notes.has(n)) this.notes.delete(n);
-    }
+    this.quietly(() => runOwnDecorators(fn, file, (e) => this.eval(e, env), (f, args, site) => this.call(f, args, site, env)));
   }
 
   private lookup(id: string, env: Env): Value {
@@ -1605,8 +1687,15 @@ export class Interpreter {
         return { t: 'method', recv: obj, name };
       }
       case 'super': {
-        const m = this.findMethod(obj.after, name, obj.after.def);
+        // Python's super() continues along the instance's class's MRO: in `class LlamaForSequenceClassification(
+        // GenericForSequenceClassification, LlamaPreTrainedModel)` the generic head's super() is LlamaPreTrainedModel.
+        const own = obj.self.t === 'module' ? obj.self.node.cls : undefined;
+        const along = own && this.mro(own).user.some((c) => c.def === obj.after.def) ? own : obj.after;
+        const m = this.findMethod(along, name, obj.after.def);
         if (m) return { t: 'func', fn: m.fn, file: m.owner.file, self: obj.self, cls: m.owner };
+        // `super().__post_init__(**kwargs)` in a config class: the library base's (PreTrainedConfig's).
+        const lib = obj.self.t === 'sym' && obj.self.cfg ? this.externalConfigMethod(obj.after, name) : undefined;
+        if (lib) return { t: 'func', fn: lib.fn, file: lib.owner.file, self: obj.self, cls: lib.owner };
         if (obj.self.t === 'module') {
           if (name !== '__init__') return { t: 'method', recv: obj.self, name };
           // `class ScaledWordEmbedding(nn.Embedding)`: the framework layer's own parameters, built from super().__init__'s arguments.
@@ -1615,7 +1704,7 @@ export class Interpreter {
           const kind = this.containerBase(obj.after);
           if (kind) return { t: 'method', recv: obj.self, name: `__container_init__ ${kind}` };
           // transformers' PreTrainedModel.__init__(config) keeps the config: `self.config.X` reads it.
-          const pretrained = this.mro(obj.after).external.some((q) => /Pre[Tt]rainedModel$/.test(q));
+          const pretrained = this.mro(along).external.some((q) => /Pre[Tt]rainedModel$/.test(q));
           return { t: 'method', recv: obj.self, name: pretrained ? '__keep_config__' : '__noop__' };
         }
         return UNKNOWN;
@@ -1752,7 +1841,7 @@ export class Interpreter {
           return missingKey(obj, keyOf(idx)!, (f) => this.call(f, { pos: [], kw: new Map() }, { file: env.file.path, pos: e.pos }, env)) ?? UNKNOWN;
         }
         if (obj.t === 'dict' && idx.t === 'str') return obj.entries.get(idx.v) ?? (obj.partial ? { t: 'unknown', gap: obj.partial } : UNKNOWN);
-        if (obj.t === 'dict' && idx.t === 'num' && typeof idx.d === 'number') return obj.entries.get(renderDim(idx.d)) ?? UNKNOWN;
+        if (obj.t === 'dict' && (idx.t === 'num' || idx.t === 'list') && dictKey(idx) !== undefined) return obj.entries.get(dictKey(idx)!) ?? UNKNOWN;
         if (obj.t === 'sym' && idx.t === 'str') return this.configField(obj.fields, idx.v, undefined, obj.cfg);
         if (obj.t === 'dict' && idx.t !== 'str' && obj.entries.size) {
           // A registry of classes picked by a setting nothing decides (`X_ATTENTION_CLASSES[config._attn_implementation]`):
@@ -1894,28 +1983,16 @@ export class Interpreter {
       const same = (a.t === 'none') === (b.t === 'none') && (a.t !== 'bool' || b.t !== 'bool' || a.v === b.v);
       return op.includes('not') || op.startsWith('!') ? !same : same;
     }
+    if (op === 'in' || op === 'not in') {
+      // A class among classes (timm's `norm_layer in _NORM_ACT_TYPES`): the same definition, or the same framework name.
+      const ident = (x: Value) => (x.t === 'class' ? x.def : x.t === 'ref' && /^(torch|paddle)\./.test(x.q) ? x.q : undefined);
+      const classIn = () => (b.t === 'list' && !b.partial && ident(a) !== undefined && b.items.every((x) => ident(x) !== undefined) ? b.items.some((x) => ident(x) === ident(a)) : undefined);
+      const has = contains(a, b, (x, y) => this.compareOne('==', x, y)) ?? classIn();
+      return has === undefined ? undefined : op === 'in' ? has : !has;
+    }
     if (a.t === 'str' && b.t === 'str') {
       if (op === '==' || op === '===') return a.v === b.v;
       if (op === '!=' || op === '!==') return a.v !== b.v;
-      if (op === 'in') return b.v.includes(a.v);
-      return undefined;
-    }
-    if (op === 'in' || op === 'not in') {
-      if (b.t === 'list' && a.t === 'str') { const has = b.items.some((x) => x.t === 'str' && x.v === a.v); return op === 'in' ? has : !has; }
-      if (b.t === 'list' && a.t === 'num' && keyOf(a) !== undefined && b.items.every((x) => keyOf(x) !== undefined)) {
-        const has = b.items.some((x) => x.t === 'num' && keyOf(x) === keyOf(a));
-        return op === 'in' ? has : !has;
-      }
-      if (b.t === 'dict' && a.t === 'str') { const has = b.entries.has(a.v); return op === 'in' ? has : !has; }
-      // `layer_idx not in config.mlp_only_layers`: known numbers in a list of known numbers.
-      const n = (x: Value) => (x.t === 'num' && typeof x.d === 'number' ? x.d : undefined);
-      if (b.t === 'list' && !b.partial && n(a) !== undefined && b.items.every((x) => n(x) !== undefined)) { const has = b.items.some((x) => n(x) === n(a)); return op === 'in' ? has : !has; }
-      // A class among classes (timm's `norm_layer in _NORM_ACT_TYPES`): the same definition, or the same framework name.
-      const ident = (x: Value) => (x.t === 'class' ? x.def : x.t === 'ref' && /^(torch|paddle)\./.test(x.q) ? x.q : undefined);
-      if (b.t === 'list' && !b.partial && ident(a) !== undefined && b.items.every((x) => ident(x) !== undefined)) {
-        const has = b.items.some((x) => ident(x) === ident(a));
-        return op === 'in' ? has : !has;
-      }
       return undefined;
     }
     const x = asDim(a);
@@ -1958,10 +2035,11 @@ export class Interpreter {
 }
 
 function fromBinding(b: Binding): Value {
-  if (typeof b === 'number') return num(b);
+  // A fractional value is a Python float (`depth_coefficient: 1.1`): arithmetic with it stays a float until `int()`/`math.ceil`.
+  if (typeof b === 'number') return Number.isInteger(b) ? num(b) : { t: 'num', d: b, float: true };
   if (typeof b === 'boolean') return { t: 'bool', v: b };
   if (typeof b === 'string') return { t: 'str', v: b };
-  return { t: 'list', items: b.map((x) => num(x)) };
+  return { t: 'list', items: b.map((x: number | string): Value => (typeof x === 'number' ? num(x) : { t: 'str', v: x })) };
 }
 
 function flatVars(env: Env): [string, Value][] {

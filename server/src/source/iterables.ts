@@ -13,11 +13,13 @@ type DictVal = Extract<Value, { t: 'dict' }>;
 
 const str = (v: string): Value => ({ t: 'str', v });
 const tuple = (items: Value[]): Value => ({ t: 'list', items, tuple: true });
+/** A key as iterating the dict gives it: a tuple key is the tuple (dictKeys.ts), any other its string. */
+const keyValue = (d: DictVal, k: string): Value => d.keys?.get(k) ?? str(k);
 
 /** What iterating a list or dict yields (a dict: its keys), with the list's symbolic count; undefined when not listed. */
 export function itemsOf(v: Value): { items: Value[]; count?: Dim } | undefined {
   if (v.t === 'list') return v.partial ? undefined : { items: v.items, count: v.count };
-  if (v.t === 'dict') return v.partial ? undefined : { items: [...v.entries.keys()].map(str), count: v.count };
+  if (v.t === 'dict') return v.partial ? undefined : { items: [...v.entries.keys()].map((k) => keyValue(v, k)), count: v.count };
   return undefined;
 }
 
@@ -77,8 +79,8 @@ export function itertoolsCall(name: string, args: CallArgs): Value {
 export function dictMethod(d: DictVal, name: string, args: CallArgs, loop: Dim | undefined, site: Site): Value | undefined {
   const k = args.pos[0];
   switch (name) {
-    case 'items': return { t: 'list', items: [...d.entries].map(([key, v]) => tuple([str(key), v])), count: d.count, partial: d.partial };
-    case 'keys': return { t: 'list', items: [...d.entries.keys()].map(str), count: d.count, partial: d.partial };
+    case 'items': return { t: 'list', items: [...d.entries].map(([key, v]) => tuple([keyValue(d, key), v])), count: d.count, partial: d.partial };
+    case 'keys': return { t: 'list', items: [...d.entries.keys()].map((k) => keyValue(d, k)), count: d.count, partial: d.partial };
     case 'values': return { t: 'list', items: [...d.entries.values()], count: d.count, partial: d.partial };
     case 'get':
       // A key inference cannot compute may be any entry: unknown, never the default as if it were missing.

@@ -36,6 +36,8 @@ const FRAMEWORK_CLASSES = new Set(['Module', 'Layer', 'ModuleList', 'LayerList',
 export function fromInstalledSource(q: string): boolean {
   const parts = q.split('.');
   const [root, last] = [parts[0], parts[parts.length - 1]];
+  // transformers' generic heads (`GenericForSequenceClassification`…): model code the library keeps beside its utilities.
+  if (/^transformers\.modeling_layers\.GenericFor\w+$/.test(q)) return true;
   if (parts.length < 2 || STDLIB.has(root) || ['builtins', 'copy', 'numpy', 'transformers', 'tsnn', 'workspace'].includes(root) || /Config$/.test(last)) return false;
   if (root === 'torch' || root === 'paddle') {
     if (parts.includes('models')) return true;

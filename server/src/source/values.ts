@@ -139,9 +139,10 @@ export type Value =
   /**
    * `count`: filled in a loop over a symbolic count (its `len()`); `partial` as for lists; `record`: an
    * instance of a namedtuple class of that name, its fields in order (attributes and positions);
-   * `missing`: a `defaultdict`'s factory, called for a key read before it is set.
+   * `missing`: a `defaultdict`'s factory, called for a key read before it is set; `keys`: the tuple keys'
+   * values by their entries key (dictKeys.ts).
    */
-  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap; record?: string; missing?: Value }
+  | { t: 'dict'; entries: Map<string, Value>; count?: Dim; partial?: Gap; record?: string; missing?: Value; keys?: Map<string, Value> }
   /** `collections.namedtuple(…)`: calling it makes a record. */
   | { t: 'record'; name: string; fields: string[]; defaults: Value[] }
   | { t: 'module'; node: ModNode }
