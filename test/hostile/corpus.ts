@@ -163,7 +163,7 @@ function shardIndex(dir: string, weightMap: Record<string, string> | string, sha
   return write(dir, 'model.safetensors.index.json', typeof weightMap === 'string' ? weightMap : JSON.stringify({ weight_map: weightMap }));
 }
 const oneShard = () => st({ w: ok() }, 4);
-add('one shard under 30,000 spellings', 'listed', (dir) => shardIndex(dir, Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, i % 50 === 0 ? 'x.safetensors' : `${'./'.repeat(i % 50)}${'/'.repeat(i % 7)}x.safetensors`])), { 'x.safetensors': oneShard() }), /1 tensors/);
+add('one shard under 30,000 spellings', 'listed', (dir) => shardIndex(dir, Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, i % 50 === 0 ? 'x.safetensors' : `${'./'.repeat(i % 50)}${'/'.repeat(i % 7)}x.safetensors`])), { 'x.safetensors': oneShard() }), /\b1 tensor\b/);
 add('shard index key "toString" missing from the shards', 'listed', (dir) => shardIndex(dir, '{"weight_map":{"toString":"x.safetensors","w":"x.safetensors"}}', { 'x.safetensors': oneShard() }));
 add('shard index key "__proto__"', 'listed', (dir) => shardIndex(dir, '{"weight_map":{"__proto__":"x.safetensors","w":"x.safetensors"}}', { 'x.safetensors': oneShard() }));
 add('shard named ../x', 'refused', (dir) => shardIndex(dir, { w: '../x.safetensors' }), /outside the index's folder/);
@@ -177,7 +177,7 @@ add('index naming 100,000 keys a shard does not hold', 'listed', (dir) => shardI
 add('ONNX node with 200,000 inputs of one name', 'listed', (dir) => write(dir, 'fan.onnx', onnxModel([
   ...len(1, [...Array.from({ length: 200_000 }, () => pstr(1, 'w')).flat(), ...pstr(2, 'y'), ...pstr(4, 'Sum')]),
   ...onnxInit('w', [1], Buffer.alloc(4)),
-])), /1 tensors/);
+])), /\b1 tensor\b/);
 // 50,000, not 100,000: listing 100,000 ONNX initializers takes the CLI ~1.1 s and ~240 MB here (see the note in README).
 add('ONNX 50,000 initializers of one name', 'listed', (dir) => write(dir, 'dups.onnx', onnxModel(Array.from({ length: 50_000 }, () => onnxInit('w', [1], Buffer.alloc(4))).flat())), /repeat a name/);
 for (const depth of [40, 1000]) {

@@ -227,6 +227,9 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       const have = transposes.length % 2 === 1;
       const conv = conventions('Linear weight', sources[0], src, describeLinear(from), target, tgt, describeLinear(to));
       const wrongCat = catAcrossInputs(rule, sources, src);
+      // The shapes already agree: on a non-square matrix a transpose more or less would break them, so the
+      // conventions misjudge this tensor (an embedding table named `emb`), and only a square one is judged by them.
+      const square = out.shape[0] === out.shape[1];
       if (need && !have && wrongCat) {
         // `cat(1)` of torch's [out, in] q, k, v has Paddle's [in, 3·out] shape: adding a transpose alone would break the shape.
         const chain = rule.transforms.slice(rule.transforms.indexOf(wrongCat.cat)).map((t) => (t === wrongCat.cat ? `cat(${wrongCat.axis})` : renderTransform(t)));
@@ -234,10 +237,10 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related,
           fixes: [{ title: `Write \`${fixed}\``, edits: [{ start: wrongCat.cat.start, end: rule.end, newText: fixed }], preferred: true }],
           message: `${conv}, and \`${renderTransform(wrongCat.cat)}\` joins the source weights' input dimension: fuse them along their output dimension and transpose, \`${fixed}\`` });
-      } else if (need && !have) {
+      } else if (need && !have && square) {
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
-          message: `${conv}: add \`| transpose\`${out.shape[0] === out.shape[1] ? ` (the square shape ${fmtShape(out.shape)} hides it)` : ''}` });
-      } else if (!need && have) {
+          message: `${conv}: add \`| transpose\` (the square shape ${fmtShape(out.shape)} hides it)` });
+      } else if (!need && have && square) {
         problems.push({ code: 'extra-transpose', severity: 'warning', span: transposes[0], related, fixes: [removeTranspose()],
           message: `${conv}: this transpose scrambles the weight` });
       }
