@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../support/cli';
+import { CheckDiag, checkDiagnostics, runCli } from '../support/cli';
 import { runPython, testPython } from '../support/python';
 import { FIXTURES, safetensorsBytes, scratchDir } from '../support/tmp';
 
@@ -20,13 +20,8 @@ const PORTS = path.join(FIXTURES, 'ports');
 const CLIP_TEXT = `${path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'paddlenlp', 'transformers', 'clip', 'modeling.py')}::CLIPTextModel`;
 const env = testPython();
 
-interface Diag { line: number; severity: string; code: string; message: string }
-
-function check(mappingPath: string): Diag[] {
-  const r = runCli(['check', mappingPath, '--json']);
-  assert.ok(r.code === 0 || r.code === 1, r.err);
-  return (JSON.parse(r.out) as { diagnostics: Diag[] }).diagnostics.map((d) => ({ line: d.line, severity: d.severity, code: d.code, message: d.message }));
-}
+type Diag = CheckDiag;
+const check = checkDiagnostics;
 
 /**
  * PaddleNLP's PretrainedModel sets `generation_config` from a call into its generation package, which

@@ -13,20 +13,14 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../support/cli';
+import { checkDiagnostics, runCli } from '../support/cli';
 import { runPython, testPython } from '../support/python';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const PORTS = path.join(FIXTURES, 'ports');
 const env = testPython();
 
-interface Diag { line: number; severity: string; code: string; message: string }
-
-function check(mappingPath: string): Diag[] {
-  const r = runCli(['check', mappingPath, '--json']);
-  assert.ok(r.code === 0 || r.code === 1, r.err);
-  return (JSON.parse(r.out) as { diagnostics: Diag[] }).diagnostics.map((d) => ({ line: d.line, severity: d.severity, code: d.code, message: d.message }));
-}
+const check = checkDiagnostics;
 
 /** A copy of a fixture mapping beside its files (so its relative paths hold), with `edit` applied to its text. */
 function planted(name: string, edit: (text: string) => string): string {
