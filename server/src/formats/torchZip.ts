@@ -26,15 +26,24 @@ const WINDOW = 4096;
 const MAX_INFLATED_PICKLE = 64 * 1024 * 1024;
 
 export async function readTorchZip(path: string, displayName: string): Promise<CheckpointInfo> {
+  return withZip(path, displayName, 'the torch zip checkpoint', (src, zip) => readOpened(absoluteName(src.path, resolvePath), displayName, src, zip));
+}
+
+/**
+ * A zip-based checkpoint read from start to end (torch zips, `.npz`, `.keras`): the file and its central
+ * directory opened, `read` run over them, anything but a ReaderError reported as an internal error about
+ * `what`, and both closed whatever happens.
+ */
+export async function withZip<T>(path: string, displayName: string, what: string, read: (src: ByteSource, zip: yauzl.ZipFile) => Promise<T>): Promise<T> {
   let src: ByteSource | undefined;
   let zip: yauzl.ZipFile | undefined;
   try {
     src = await ByteSource.open(path, displayName);
     zip = await openZip(src, displayName);
-    return await readOpened(absoluteName(src.path, resolvePath), displayName, src, zip);
+    return await read(src, zip);
   } catch (e) {
     if (e instanceof ReaderError) throw e;
-    throw internalError(displayName, 'the torch zip checkpoint', e);
+    throw internalError(displayName, what, e);
   } finally {
     zip?.close();
     await src?.close().catch(() => undefined);

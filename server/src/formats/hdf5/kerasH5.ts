@@ -5,11 +5,10 @@
  * kernels `[in, out]` and convolutions HWIO.
  */
 import { resolve as resolvePath } from 'node:path';
-import type yauzl from 'yauzl';
 import { ByteSource } from '../byteSource';
-import { internalError, ReaderError, unreadable } from '../readerError';
+import { unreadable } from '../readerError';
 import type { CheckpointInfo } from '../tensorInfo';
-import { dataStart, listEntries, openZip } from '../torchZip';
+import { dataStart, listEntries, withZip } from '../torchZip';
 import { readHdf5 } from './hdf5';
 
 export async function readKerasH5(src: ByteSource): Promise<CheckpointInfo> {
@@ -21,29 +20,18 @@ export async function readKerasH5(src: ByteSource): Promise<CheckpointInfo> {
 }
 
 export async function readKerasZip(path: string, displayName: string): Promise<CheckpointInfo> {
-  let src: ByteSource | undefined;
-  let zip: yauzl.ZipFile | undefined;
-  try {
-    src = await ByteSource.open(path, displayName);
-    zip = await openZip(src, displayName);
+  return withZip(path, displayName, 'the .keras zip', async (src, zip) => {
     const entries = await listEntries(zip, displayName);
     const entry = entries.get('model.weights.h5');
     if (!entry) throw unreadable(displayName, 'the zip has no model.weights.h5: not a Keras 3 `.keras` file');
     if (entry.compressionMethod !== 0) throw unreadable(displayName, 'model.weights.h5 is compressed inside the zip; Keras stores it uncompressed, and HDF5 metadata cannot be read in place from a deflated member');
     const start = await dataStart(zip, entry, displayName);
-    const s = src;
     const { tensors, notes } = await readHdf5({
       name: `${displayName} (model.weights.h5)`, file: resolvePath(path), start, size: entry.compressedSize,
-      read: (offset, length, what) => s.read(start + offset, length, what),
+      read: (offset, length, what) => src.read(start + offset, length, what),
     });
     return info(displayName, tensors, notes);
-  } catch (e) {
-    if (e instanceof ReaderError) throw e;
-    throw internalError(displayName, 'the .keras zip', e);
-  } finally {
-    zip?.close();
-    await src?.close().catch(() => undefined);
-  }
+  });
 }
 
 function info(file: string, tensors: CheckpointInfo['tensors'], notes: string[]): CheckpointInfo {

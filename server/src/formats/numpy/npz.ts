@@ -9,9 +9,9 @@ import { resolve as resolvePath } from 'node:path';
 import { constants, inflateRawSync } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { ByteSource } from '../byteSource';
-import { internalError, ReaderError, unreadable } from '../readerError';
+import { unreadable } from '../readerError';
 import type { CheckpointInfo, TensorInfo } from '../tensorInfo';
-import { dataStart, listEntries, openZip } from '../torchZip';
+import { dataStart, listEntries, withZip } from '../torchZip';
 import { NPY_MAX_HEADER, parseNpyHeader } from './npyHeader';
 import { npyTensor } from './npyTensor';
 import { frameworkByNames } from './naming';
@@ -20,19 +20,7 @@ import { frameworkByNames } from './naming';
 const FIRST_TRY = 1024;
 
 export async function readNpz(path: string, displayName: string): Promise<CheckpointInfo> {
-  let src: ByteSource | undefined;
-  let zip: yauzl.ZipFile | undefined;
-  try {
-    src = await ByteSource.open(path, displayName);
-    zip = await openZip(src, displayName);
-    return await readMembers(resolvePath(path), src, zip);
-  } catch (e) {
-    if (e instanceof ReaderError) throw e;
-    throw internalError(displayName, 'the .npz archive', e);
-  } finally {
-    zip?.close();
-    await src?.close().catch(() => undefined);
-  }
+  return withZip(path, displayName, 'the .npz archive', (src, zip) => readMembers(resolvePath(path), src, zip));
 }
 
 async function readMembers(absPath: string, src: ByteSource, zip: yauzl.ZipFile): Promise<CheckpointInfo> {
