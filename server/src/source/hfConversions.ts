@@ -55,14 +55,13 @@ export function conversionTable(root: string): ConversionTable | undefined {
 
 function evaluate(file: string, text: string): ConversionTable {
   const src = lowerPythonSync(file, text, { whole: true });
-  const lines = text.split('\n');
   const globals = new Map<string, PyVal>();
   for (const s of src.top) if (s.k === 'assign' && s.targets.length === 1 && s.targets[0].k === 'name') globals.set(s.targets[0].id, ev(s.value, globals));
   const rules = new Map<string, PyVal[] | string>();
   const build = src.functions.get('_build_checkpoint_conversion_mapping');
   if (!build) return { file, rules };
   const env = new Map(globals);
-  run(build.body, env, lines);
+  run(build.body, env);
   const mapping = env.get('mapping');
   if (mapping instanceof Map) {
     for (const [k, v] of mapping) rules.set(k, Array.isArray(v) ? v : isUnknown(v) ? v.unknown : 'not a list of transforms');
@@ -70,10 +69,8 @@ function evaluate(file: string, text: string): ConversionTable {
   return { file, rules };
 }
 
-/** `continue`: its own statement kind (a lowering older than it left `other`, told apart by the source text). */
-const isContinue = (s: Stmt, lines: string[]) => s.k === 'continue' || (s.k === 'other' && lines[s.pos.line]?.slice(s.pos.column).trimStart().startsWith('continue'));
 
-function run(body: Stmt[], env: Map<string, PyVal>, lines: string[]): 'continue' | undefined {
+function run(body: Stmt[], env: Map<string, PyVal>): 'continue' | undefined {
   for (const s of body) {
     if (s.k === 'assign') {
       const v = ev(s.value, env);
@@ -86,14 +83,14 @@ function run(body: Stmt[], env: Map<string, PyVal>, lines: string[]): 'continue'
       if (!Array.isArray(it)) continue;
       for (const item of it) {
         bind(s.target, item, env);
-        if (run(s.body, env, lines) === 'continue') continue;
+        if (run(s.body, env) === 'continue') continue;
       }
     } else if (s.k === 'if') {
       const c = ev(s.test, env);
       if (typeof c !== 'boolean') continue;
-      const r = run(c ? s.body : s.orelse, env, lines);
+      const r = run(c ? s.body : s.orelse, env);
       if (r) return r;
-    } else if (isContinue(s, lines)) {
+    } else if (s.k === 'continue') {
       return 'continue';
     } else if (s.k === 'return') {
       return undefined;
