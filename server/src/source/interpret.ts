@@ -15,7 +15,7 @@ import { UsedLayout, layoutsFromUse } from './useLayout';
 import { matchMethod, reCall } from './regex';
 import { IndexItem, tensorAttr, tensorBinop, tensorFactory, tensorIndex, tensorMethod } from './tensors';
 import { STDLIB, exprText, fromInstalledSource, isModuleBase, isProbe, strMethod } from './knownNames';
-import { CallArgs, ConfigClass, Framework, Gap, ModNode, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
+import { CallArgs, ConfigClass, Framework, Gap, ModNode, gapOf, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 import { joinFString, percentFormat } from './pyFormat';
 import { dictMethod, enumerateOf, filledIn, fill, itemsOf, itertoolsCall, lengthOf, listMethod, zipOf } from './iterables';
 import { MemberHost, classMember, runOwnDecorators, runRegistryDecorators } from './registries';
@@ -1050,7 +1050,7 @@ export class Interpreter {
     if (v.t === 'module' && !v.node.baseGap) node.children.set(name, v.node);
     else if (v.t === 'tensor') node.params.set(name, { ...v, param: true });
     else {
-      const gap = v.t === 'unknown' ? v.gap : v.t === 'module' ? v.node.baseGap : undefined;
+      const gap = gapOf(v);
       if (gap) node.gaps.push({ name, gap });
     }
   }

@@ -27,6 +27,9 @@ export interface TensorVal {
 
 export type Framework = 'torch' | 'paddle';
 
+/** What a value registered on a module leaves unfollowed: an unknown that may be a layer, or an instance of an unread base. */
+export const gapOf = (v: Value): Gap | undefined => (v.t === 'unknown' ? v.gap : v.t === 'module' ? v.node.baseGap : undefined);
+
 /**
  * Code inference could not follow that may add, remove or reshape parameters: where it is and what
  * was not followed (`\`paddle.nn.TransformerEncoder\` is not a layer Tensor Port can follow`). Carried
@@ -66,7 +69,7 @@ export class ModNode {
   setAttr(name: string, v: Value): void {
     // A value assigned again replaces what was not followed under that name.
     if (this.gaps.length) this.gaps = this.gaps.filter((g) => g.name !== name);
-    const gap = v.t === 'unknown' ? v.gap : v.t === 'module' && v.node.plain ? v.node.baseGap : undefined;
+    const gap = gapOf(v);
     if (gap && !this.plain) this.gaps.push({ name, gap });
     if (v.t === 'tensor' && v.param) {
       this.drop(name, 'params');
