@@ -246,17 +246,27 @@ try {
     await walkthrough.locator('text=Open the example port').first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: path.join(OUT, 'walkthrough.png') });
     await walkthrough.locator('a, .monaco-button', { hasText: 'Create the Example' }).first().click();
-    // The folder dialog (code-server's simple dialog) proposes the workspace folder: accept it.
+    // The folder dialog (code-server's simple dialog) proposes the workspace folder: accept it. On a
+    // slow machine the dialog may still be listing the folder when Enter comes, and Enter then moves
+    // into a row instead of accepting: so the workspace path is typed in full, and Enter repeated while
+    // the dialog stays open.
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    const end = Date.now() + 15_000;
-    let proposed = await input.inputValue();
-    while (!proposed.replace(/\/$/, '').endsWith('/ws') && Date.now() < end) {
-      await page.waitForTimeout(100);
-      proposed = await input.inputValue();
+    const example = path.join(WS, 'tensorport-example', 'port.tpmap');
+    let last = '';
+    for (const end = Date.now() + 40_000; !fs.existsSync(example); await page.waitForTimeout(500)) {
+      if (Date.now() > end) {
+        await page.screenshot({ path: path.join(OUT, 'example-dialog.png') });
+        throw new Error(`timed out: the example written into the workspace (the folder dialog last showed ${JSON.stringify(last)})`);
+      }
+      if (!(await input.isVisible())) continue;
+      last = await input.inputValue();
+      if (last.replace(/\/$/, '') !== WS.replace(/\/$/, '')) {
+        await input.fill(WS.replace(/\/$/, '') + '/');
+        await page.waitForTimeout(300);
+      }
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(1000);
     }
-    await page.keyboard.press('Enter');
-    await waitFor(() => fs.existsSync(path.join(WS, 'tensorport-example', 'port.tpmap')), 'the example written into the workspace', 20_000);
     const markers = page.locator('.markers-panel');
     await markers.locator('.monaco-list-row', { hasText: 'tensorport-example' }).first().waitFor({ timeout: 60_000 });
     await markers.locator('.monaco-list-row', { hasText: 'the square shape [8, 8] hides it' }).first().waitFor({ timeout: 60_000 });
