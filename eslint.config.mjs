@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'test/fixtures/**', '.vscode-test/**', 'test/bench/tmp*/**', 'test/e2e/out/**', 'dist-vsix/**', 'media/vendor/**', 'test/python/.venv/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'test/fixtures/**', '.vscode-test/**', 'test/bench/tmp*/**', 'test/e2e/out/**', 'dist-vsix/**', 'media/vendor/**', 'test/python/.venv/**', 'test/python/.venv-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
