@@ -150,3 +150,45 @@ class Net(nn.Module):
   assert.equal(doc.complete, true, JSON.stringify(doc.incomplete));
   assert.equal(doc.tensors.length, 4);
 });
+
+test('a bias flag inference cannot read is never silently kept: a ParamAttr keeps it, a flag nothing decides makes it conditional, an expression not followed is a gap on that tensor', () => {
+  const s = scratchDir('silent-bias-flags');
+  s.file('m.py', `import paddle
+import torch
+from paddle import nn, ParamAttr
+from helpers import make_attr
+
+
+class M(nn.Layer):
+    def __init__(self, flag, d=4):
+        super().__init__()
+        self.attr = nn.Linear(d, d, bias_attr=ParamAttr(learning_rate=0.1))
+        self.off = nn.Linear(d, d, bias_attr=False)
+        self.flagged = nn.Linear(d, d, bias_attr=flag)
+        self.chosen = nn.Linear(d, d, bias_attr=None if flag else False)
+        self.unread = nn.LayerNorm(d, bias_attr=make_attr())
+        self.mha = nn.MultiHeadAttention(d, 2, bias_attr=flag)
+
+
+class T(torch.nn.Module):
+    def __init__(self, affine, d=4):
+        super().__init__()
+        self.norm = torch.nn.BatchNorm1d(d, affine=affine)
+`);
+  const doc = JSON.parse(runCli(['keys', path.join(s.dir, 'm.py::M'), '--json']).out);
+  const cond = (k: string) => doc.tensors.find((t: { key: string }) => t.key === k)?.conditional;
+  assert.deepEqual(doc.tensors.filter((t: { key: string }) => t.key.endsWith('bias')).map((t: { key: string }) => t.key),
+    ['attr.bias', 'flagged.bias', 'chosen.bias', 'unread.bias', 'mha.q_proj.bias', 'mha.k_proj.bias', 'mha.v_proj.bias', 'mha.out_proj.bias']);
+  assert.equal(cond('attr.bias'), undefined);
+  assert.equal(cond('flagged.bias'), '`flag`');
+  assert.equal(cond('chosen.bias'), '`flag`');
+  assert.equal(cond('mha.out_proj.bias'), '`flag`');
+  assert.equal(cond('unread.bias'), undefined);
+  assert.equal(doc.complete, false);
+  assert.deepEqual(doc.incomplete.map((g: { module: string; line: number }) => [g.module, g.line]), [['unread.bias', 14]]);
+  const table = runCli(['keys', path.join(s.dir, 'm.py::M')]).out;
+  assert.match(table, /`unread\.bias` is incomplete \(m\.py:14\): `bias_attr=` could not be evaluated: the tensors it governs are listed, but may not exist\n/);
+  const torchDoc = JSON.parse(runCli(['keys', path.join(s.dir, 'm.py::T'), '--json']).out);
+  assert.deepEqual(torchDoc.tensors.map((t: { key: string; conditional?: string }) => [t.key, t.conditional ?? '']),
+    [['norm.weight', '`affine`'], ['norm.bias', '`affine`'], ['norm.running_mean', ''], ['norm.running_var', ''], ['norm.num_batches_tracked', '']]);
+});

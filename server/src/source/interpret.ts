@@ -15,6 +15,7 @@ import { UsedLayout, layoutsFromUse } from './useLayout';
 import { matchMethod, reCall } from './regex';
 import { IndexItem, tensorAttr, tensorBinop, tensorFactory, tensorIndex, tensorMethod } from './tensors';
 import { STDLIB, exprText, fromInstalledSource, isModuleBase, isProbe, strMethod } from './knownNames';
+import { PARAM_ATTR, toParamAttr } from './paddleParamAttr';
 import { CallArgs, ConfigClass, Framework, Gap, ModNode, gapOf, NONE, Site, TensorVal, UNKNOWN, Value, num } from './values';
 import { joinFString, percentFormat } from './pyFormat';
 import { dictMethod, enumerateOf, filledIn, fill, itemsOf, itertoolsCall, lengthOf, listMethod, zipOf } from './iterables';
@@ -775,9 +776,16 @@ export class Interpreter {
     return out;
   }
 
+  private paddleParamAttr(c: Extract<Value, { t: 'class' }>): boolean {
+    return (c.def.name === 'ParamAttr' || c.def.name === 'WeightNormParamAttr') && !!this.host.moduleName?.(c.file)?.startsWith('paddle.');
+  }
+
   call(fn: Value, args: CallArgs, site: Site, env: Env): Value {
     switch (fn.t) {
-      case 'class': return this.instantiate({ def: fn.def, file: fn.file }, args, site);
+      case 'class':
+        // Paddle's own ParamAttr read from its installed source: what it holds is no parameter.
+        if (this.paddleParamAttr(fn)) return PARAM_ATTR;
+        return this.instantiate({ def: fn.def, file: fn.file }, args, site);
       case 'func':
         if (!fn.self && !fn.cls) this.ownDecorators(fn.fn, fn.file);
         return this.callFunction(fn.fn, fn.file, args, fn.self, fn.cls, fn.closure ? { vars: fn.closure, file: fn.file } : undefined);
@@ -819,13 +827,17 @@ export class Interpreter {
         return this.createParameter(bindArgs(args, ['shape', 'dtype', 'name', 'attr', 'is_bias', 'default_initializer']), site);
       }
       if (nn && /^[A-Z]/.test(last) && !['initializer', 'init', 'utils', 'parameter'].includes(parts[2])) {
-        const built = buildLayer(fw, last, args, site, this);
+        const built = buildLayer(fw, last, args, site);
         if (built) return { t: 'module', node: built.node };
         if (root === 'tsnn') return this.tsFactory(last, args, site) ?? this.outside(q, last, site, args);
         // Without an environment to read the layer's source from, say how to give one.
         const how = this.host.resolveQualified ? '' : ' (no Python environment to read its source from: `--python PATH`, or a .venv above the model file)';
         return this.opaque(site, `\`${q}\` is not a layer Tensor Port knows${how}`);
       }
+      // A parameter's attributes (initializer, learning rate, name): only its being there matters to a layer.
+      if (root === 'paddle' && (last === 'ParamAttr' || last === 'WeightNormParamAttr')) return PARAM_ATTR;
+      // `ParamAttr._to_attr(arg)`, how Paddle's own layers normalise `weight_attr`/`bias_attr`.
+      if (root === 'paddle' && last === '_to_attr' && parts[parts.length - 2] === 'ParamAttr') return toParamAttr(args.pos[0] ?? NONE);
       if (parts.length === 2 || root === 'tsnn') {
         const t = tensorFactory(fw, last, args, site);
         if (t) return t;
@@ -835,7 +847,7 @@ export class Interpreter {
       return UNKNOWN;
     }
     if (last === 'Conv1D' && (root === 'transformers' || parts.includes('pytorch_utils') || parts.includes('modeling_utils'))) {
-      return { t: 'module', node: buildLayer('gpt2', last, args, site, this)!.node };
+      return { t: 'module', node: buildLayer('gpt2', last, args, site)!.node };
     }
     if (root === 'math') {
       const xs = args.pos.map(asDim);
@@ -1248,7 +1260,7 @@ export class Interpreter {
     }
     if (name.startsWith('__layer_init__ ') && recv.t === 'module') {
       const parts = name.slice('__layer_init__ '.length).split('.');
-      const built = buildLayer(parts[0] === 'paddle' ? 'paddle' : 'torch', parts[parts.length - 1], args, site, this);
+      const built = buildLayer(parts[0] === 'paddle' ? 'paddle' : 'torch', parts[parts.length - 1], args, site);
       if (built) {
         for (const [k, v] of built.node.params) if (!recv.node.params.has(k)) recv.node.params.set(k, v);
         for (const [k, v] of built.node.buffers) if (!recv.node.buffers.has(k)) recv.node.buffers.set(k, v);
@@ -1730,6 +1742,7 @@ export class Interpreter {
         return this.moduleEnv(obj.file).vars.get(name) ?? UNKNOWN;
       }
       case 'class': {
+        if (name === '_to_attr' && this.paddleParamAttr(obj)) return { t: 'ref', q: 'paddle.ParamAttr._to_attr' };
         const cls = { def: obj.def, file: obj.file };
         // A user `@classmethod` (`Cls.from_config(cfg)` calling `cls(…)`) binds the class; a plain or static method nothing.
         if (this.findMethod(cls, name)) return classMember(this.members(obj.file), cls, name, undefined, { file: obj.file.path, pos: obj.def.pos }) ?? UNKNOWN;

@@ -18,7 +18,9 @@ const rangeOf = (s: Site): SourceRange => ({ file: s.file, line: s.pos.line, col
 
 /** `encoder` (modeling.py:123): `paddle.nn.TransformerEncoder` is not a layer Tensor Port knows — what it holds is not listed. */
 export function incompleteNote(g: IncompleteSource): string {
-  return `${g.module ? `\`${g.module}\`` : 'the model'} is incomplete (${path.basename(g.at.file)}:${g.at.line + 1}): ${g.message}; what it registers there is not listed`;
+  // A gap on a tensor that is listed (a flag not evaluated) says so itself.
+  const tail = /\bare listed\b/.test(g.message) ? '' : '; what it registers there is not listed';
+  return `${g.module ? `\`${g.module}\`` : 'the model'} is incomplete (${path.basename(g.at.file)}:${g.at.line + 1}): ${g.message}${tail}`;
 }
 
 export function tensorInfoOf(t: InferredTensor, declared?: readonly Dim[]): TensorInfo {
