@@ -1,6 +1,7 @@
 // The tfjs side of tfjs.bench.ts: what loading a model.json costs in Node with @tensorflow/tfjs (pure JS;
 // file:// needs tfjs-node) — parse the JSON, read every shard, decode every weight (tf.io.decodeWeights).
 import * as tf from '@tensorflow/tfjs';
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
