@@ -292,6 +292,35 @@ add('HDF5 whose root object header address points at the superblock', 'refused',
 add('HDF5 with a hard link back to the root (a cycle)', 'listed', (dir) => { copyFileSync(path.join(FW, 'hdf5', 'latest.h5'), path.join(dir, 'cycle.h5')); return path.join(dir, 'cycle.h5'); }, /encoder\/block_0\/kernel/);
 add('.keras whose model.weights.h5 is no HDF5', 'refused', (dir) => write(dir, 'm.keras', zip([{ name: 'model.weights.h5', data: Buffer.alloc(4096) }])), /HDF5/);
 
+// TF.js model.json: only the JSON is read and the shards stat'ed; every lie in the manifest is one line.
+const tfjsModel = (dir: string, manifest: unknown, shards: Record<string, Buffer | number> = {}, name = 'model.json') => {
+  for (const [f, b] of Object.entries(shards)) write(dir, f, typeof b === 'number' ? Buffer.alloc(b) : b);
+  return write(dir, name, typeof manifest === 'string' ? manifest : JSON.stringify({ format: 'layers-model', weightsManifest: manifest }));
+};
+const w = (name: string, shape: unknown, dtype: unknown = 'float32', extra: Record<string, unknown> = {}) => ({ name, shape, dtype, ...extra });
+add('TF.js shard shorter than the manifest says', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [4, 3])] }], { 'g.bin': 40 }), /holds 40 bytes.*take 48/);
+add('TF.js shard longer than the manifest says', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [4, 3])] }], { 'g.bin': 100 }), /holds 100 bytes/);
+add('TF.js shard path with ..', 'refused', (dir) => tfjsModel(dir, [{ paths: ['../g.bin'], weights: [w('d/kernel', [1])] }]), /outside the model.json's folder/);
+add('TF.js absolute shard path', 'refused', (dir) => tfjsModel(dir, [{ paths: ['/etc/passwd'], weights: [w('d/kernel', [1])] }]), /absolute path/);
+add('TF.js shard given as a URL', 'refused', (dir) => tfjsModel(dir, [{ paths: ['https://example.com/g.bin'], weights: [w('d/kernel', [1])] }]), /URL/);
+add('TF.js shard that is a folder', 'refused', (dir) => { mkdirSync(path.join(dir, 'g.bin')); return tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [1])] }]); }, /directory/);
+add('TF.js shard missing', 'refused', (dir) => tfjsModel(dir, [{ paths: ['nope.bin'], weights: [w('d/kernel', [1])] }]), /nope\.bin/);
+add('TF.js huge shape (element count past 2^53)', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [2 ** 30, 2 ** 30, 2 ** 30])] }], { 'g.bin': 4 }), /elements/);
+add('TF.js shape with 1e999 (Infinity)', 'refused', (dir) => tfjsModel(dir, '{"weightsManifest":[{"paths":["g.bin"],"weights":[{"name":"d/kernel","shape":[1e999],"dtype":"float32"}]}]}', { 'g.bin': 4 }), /dimension Infinity/);
+add('TF.js negative and fractional dimensions', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [-1, 2.5])] }], { 'g.bin': 4 }), /not a non-negative integer/);
+add('TF.js quantization scale that is not finite', 'refused', (dir) => tfjsModel(dir, '{"weightsManifest":[{"paths":["g.bin"],"weights":[{"name":"d/kernel","shape":[4],"dtype":"float32","quantization":{"dtype":"uint8","scale":1e999,"min":0}}]}]}', { 'g.bin': 4 }), /not a finite number/);
+add('TF.js uint8 quantization without min', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [4], 'float32', { quantization: { dtype: 'uint8', scale: 0.1 } })] }], { 'g.bin': 4 }), /min is missing/);
+add('TF.js duplicated weight names', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [1]), w('d/kernel', [1])] }], { 'g.bin': 8 }), /listed twice/);
+add('TF.js unknown dtype', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [1], 'float64')] }], { 'g.bin': 8 }), /unknown dtype "float64"/);
+add('TF.js unknown quantization dtype', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('d/kernel', [1], 'float32', { quantization: { dtype: 'int4' } })] }], { 'g.bin': 1 }), /unknown quantization dtype "int4"/);
+add('TF.js string weight (variable length)', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('vocab', [3], 'string')] }], { 'g.bin': 12 }), /string tensor/);
+add('TF.js weightsManifest that is not a list', 'refused', (dir) => tfjsModel(dir, '{"weightsManifest":{"paths":[]}}'), /not a list of groups/);
+add('TF.js one shard named in two groups', 'refused', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('a', [1])] }, { paths: ['g.bin'], weights: [w('b', [1])] }], { 'g.bin': 4 }), /named twice/);
+add('TF.js weight names that are escape sequences and Object keys', 'listed', (dir) => tfjsModel(dir, [{ paths: ['g.bin'], weights: [w('\u001b[31mred', [1]), w('__proto__', [1]), w('constructor', [1])] }], { 'g.bin': 12 }), /__proto__/);
+add('TF.js JSON without weightsManifest', 'refused', (dir) => write(dir, 'config.json', '{"hidden_size": 8}'), /not a TF\.js model\.json/);
+add('TF.js model.json that is not JSON', 'refused', (dir) => write(dir, 'model.json', '{"weightsManifest": [' + '['.repeat(100_000)), /not valid JSON/);
+add('TF.js weights-only manifest, a weight spanning two shards', 'listed', (dir) => tfjsModel(dir, JSON.stringify([{ paths: ['a.bin', 'b.bin'], weights: [w('x', [3]), w('y', [2])] }]), { 'a.bin': 6, 'b.bin': 14 }, 'weights_manifest.json'), /2 tensors/);
+
 export function hostileCases(): HostileCase[] {
   return cases;
 }

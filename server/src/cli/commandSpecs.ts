@@ -86,12 +86,12 @@ export const MAP = {
 
 export const CONVERT = {
   name: 'convert',
-  usage: ['tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf} [--format safetensors|paddle|torch|gguf] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf|config.json] [--quantize q8_0] [--force] [--python PATH] [--json]'],
+  usage: ['tensorport convert MAPPING.tpmap -o OUT.{safetensors,pdparams,pt,bin,gguf,json} [--format safetensors|paddle|torch|gguf|tfjs] [--max-shard-size 5GB] [--protocol 2|3|4] [--metadata-from FILE.gguf|config.json] [--quantize q8_0] [--force] [--python PATH] [--json]'],
   summary: "Applies a mapping to its source checkpoint and writes the target checkpoint, streamed tensor by tensor and published atomically. Refuses a mapping with errors.",
   options: {
     output: { type: 'string', short: 'o', value: 'OUT', help: 'the checkpoint to write; its extension picks the format' },
-    format: { type: 'string', value: 'safetensors|paddle|torch|gguf', help: 'the format, when OUT\'s extension does not say it' },
-    'max-shard-size': { type: 'string', value: 'SIZE', help: '.safetensors only: shards of at most SIZE (5GB = 10^9 bytes; MiB/GiB are binary) and an index, as save_pretrained writes them' },
+    format: { type: 'string', value: 'safetensors|paddle|torch|gguf|tfjs', help: 'the format, when OUT\'s extension does not say it' },
+    'max-shard-size': { type: 'string', value: 'SIZE', help: '.safetensors: shards of at most SIZE (5GB = 10^9 bytes; MiB/GiB are binary) and an index, as save_pretrained writes them; TF.js: the shard size (default 4 MiB)' },
     protocol: { type: 'string', value: '2|3|4', help: '.pdparams only: paddle.save\'s pickle protocol (default 4)' },
     'metadata-from': { type: 'string', value: 'FILE', help: '.gguf only: a GGUF whose metadata to carry over, or a config.json to build the architecture keys from' },
     quantize: { type: 'string', value: 'q8_0', help: '.gguf only: write float matrices as Q8_0; vectors stay float' },

@@ -10,7 +10,9 @@ export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }):
   const rows = info.tensors.map((t) => {
     const bytes = tensorBytes(t);
     // Names and dtypes are the file's words: escaped, so none can write to the terminal.
-    return [printable(t.key), printable(t.dtype), `[${t.shape.join(', ')}]`, formatBytes(bytes)];
+    // A quantized TF.js weight: what loading yields, then what is stored.
+    const dtype = t.quantization ? `${t.dtype} (${t.quantization.dtype})` : t.dtype;
+    return [printable(t.key), printable(dtype), `[${t.shape.join(', ')}]`, formatBytes(bytes)];
   });
   const header = ['key', 'dtype', 'shape', 'size'];
   // A loop, not Math.max(...rows): spreading 500,000 arguments overflows the stack.

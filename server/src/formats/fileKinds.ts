@@ -9,6 +9,8 @@ import { unfinishedDownload } from './hubCache';
 
 export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'paddle' | 'paddle-inference' | 'onnx' | 'gguf'
   | 'npy' | 'npz' | 'flax-msgpack' | 'tf-checkpoint' | 'keras-h5' | 'keras'
+  /** TF.js `model.json`: a `.json` named explicitly, recognised by its content (readCheckpoint.ts), never by name. */
+  | 'tfjs'
   /** A Hugging Face download still in progress (or broken off): listed, so the user hears it is not there yet. */
   | 'unfinished-download';
 

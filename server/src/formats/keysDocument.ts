@@ -17,6 +17,8 @@ export interface KeysDocumentTensor {
   layout?: string;
   /** Model source: the use in the code the layout was read from, when no framework layer gave it. */
   layoutWhy?: string;
+  /** TF.js: stored quantized as this dtype (`dtype` is what loading dequantizes to; `bytes` is what is stored). */
+  quantization?: { dtype: string; scale?: number; min?: number };
   /** ONNX: a Constant node's value, not an initializer. */
   constant?: true;
   /** ONNX: the subgraph (If/Loop/Scan body) the tensor lives in. */
@@ -70,6 +72,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
       key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape, bytes: t.dims?.some((d) => typeof d === 'string') ? 0 : tensorBytes(t),
       ...(t.layout ? { layout: t.layout } : {}),
       ...(t.layoutWhy ? { layoutWhy: t.layoutWhy } : {}),
+      ...(t.quantization ? { quantization: t.quantization } : {}),
       ...(t.constant ? { constant: true as const } : {}),
       ...(t.graph ? { graph: t.graph } : {}),
       ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),

@@ -14,6 +14,7 @@ import { readFlaxMsgpack } from './flax/flaxMsgpack';
 import { readKerasH5, readKerasZip } from './hdf5/kerasH5';
 import { readNpy } from './numpy/npy';
 import { readTfCheckpoint } from './tf/tfCheckpoint';
+import { readTfjsModel } from './tfjs/modelJson';
 import { readNpz } from './numpy/npz';
 import { readOnnx } from './onnx/onnxReader';
 import { readPaddleInference } from './paddleInference';
@@ -131,6 +132,7 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
     case 'tf-checkpoint': return withSource(file, display, readTfCheckpoint);
     case 'keras-h5': return withSource(file, display, readKerasH5);
     case 'keras': return readKerasZip(file, display);
+    case 'tfjs': return readTfjsModel(file, display);
     case 'paddle': return withSource(file, display, readPaddlePickle);
     case 'torch': {
       const magic = await withSource(file, display, (src) => head(src, 4));
@@ -140,7 +142,7 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
       throw unreadable(display, 'neither a torch.save zip archive nor a pickle (unexpected first bytes)');
     }
     default:
-      throw unreadable(display, `unknown checkpoint kind (expected ${[...Object.keys(CHECKPOINT_EXTENSIONS), SHARD_INDEX_SUFFIX].join(', ')})`);
+      throw unreadable(display, `unknown checkpoint kind (expected ${[...Object.keys(CHECKPOINT_EXTENSIONS), SHARD_INDEX_SUFFIX, 'a TF.js model.json'].join(', ')})`);
   }
 }
 
@@ -153,6 +155,8 @@ function kindName(file: string): string {
 /** Files with an unfamiliar name are recognised by their first bytes where the format has a magic number. */
 async function sniff(file: string, display: string): Promise<CheckpointKind | undefined> {
   const magic = await withSource(file, display, (src) => head(src, 8));
+  // A `.json` is many things (config.json, tokenizer.json): only the reader, seeing `weightsManifest`, says it is TF.js's.
+  if (/\.json$/i.test(kindName(file)) && /^\s*(?:[[{]|$)/.test(magic.toString('latin1'))) return 'tfjs';
   if (magic.length >= 4 && magic.toString('latin1', 0, 4) === 'GGUF') return 'gguf';
   if (magic.length >= 4 && magic.readUInt32LE(0) === 0x04034b50) return 'torch';
   if (magic.length >= 8 && magic.readBigUInt64LE(0) < 100_000_000n && magic.length >= 8) {

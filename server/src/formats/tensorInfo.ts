@@ -25,12 +25,14 @@ export type CheckpointFormat =
   | 'tf-checkpoint'
   /** Keras 3 `.weights.h5` (also inside a `.keras` zip): HDF5 dataset paths. */
   | 'keras-h5'
+  /** TF.js `model.json` (or a weights-only manifest): weights stored back to back across `.bin` shards. */
+  | 'tfjs-model'
   /** Model source (`FILE.py::Class`, `FILE.ts::Class`): keys and shapes inferred from the code (server/src/source/). */
   | 'python-source'
   | 'ts-source';
 
 /** The layout convention a file's writer uses for Linear weights and convolutions. */
-export type Framework = 'torch' | 'paddle' | 'jax' | 'tf' | 'keras' | 'mlx' | 'onnx' | 'gguf';
+export type Framework = 'torch' | 'paddle' | 'jax' | 'tf' | 'keras' | 'tfjs' | 'mlx' | 'onnx' | 'gguf';
 
 /** Where a tensor's bytes live, so the converter can stream them later without re-reading headers. */
 export interface TensorLocation {
@@ -52,6 +54,11 @@ export interface TensorLocation {
    * byte, and `offset`/`length` give that text's range; decoding it yields numel × element size bytes.
    */
   encoding?: 'latin1-from-utf8';
+  /**
+   * TF.js: a weight whose bytes run on from one shard file into the next. The bytes are these pieces in
+   * order (the first is `file` at `offset`); `length` is their total.
+   */
+  pieces?: { file: string; offset: number; length: number }[];
 }
 
 export interface TensorInfo {
@@ -63,6 +70,11 @@ export interface TensorInfo {
   location?: TensorLocation;
   /** ONNX: how the graph consumes this initializer (`MatMul.B`, `Gemm.B.transB`), for layout inference. */
   consumers?: string[];
+  /**
+   * TF.js: stored quantized. `dtype` is what loading yields (tfjs dequantizes: `stored × scale + min` for
+   * U8/U16, half to single precision for F16); the location holds the stored elements.
+   */
+  quantization?: { dtype: 'U8' | 'U16' | 'F16'; scale?: number; min?: number };
   /** ONNX: the subgraph holding this tensor (`/If_0.then_branch`) when it is not the main graph's. */
   graph?: string;
   /** ONNX: the value of a Constant node (weights folded by paddle2onnx and other exporters), not an initializer. */
@@ -236,7 +248,7 @@ export function spanOf(shape: readonly number[], strides: readonly number[]): nu
  */
 export function tensorBytes(t: TensorInfo): number {
   if (t.location && !t.location.encoding) return t.location.length;
-  const bits = dtypeBits(t.dtype);
+  const bits = dtypeBits(t.quantization?.dtype ?? t.dtype);
   return bits === undefined ? 0 : Math.ceil((numel(t.shape) * bits) / 8);
 }
 

@@ -3,7 +3,7 @@
  * Paddle and JAX/Keras `[in, out]`; GPT-2's `Conv1D` is `[in, out]` even in torch; in ONNX it depends
  * on the consumer (`MatMul` B is `[in, out]`, `Gemm` with `transB=1` is `[out, in]`). Knowing both
  * sides' convention is what catches a missing transpose on a square matrix. Convolutions likewise:
- * torch, Paddle and ONNX store `[out, in, kh, kw]`, MLX `[out, kh, kw, in]`, JAX/Flax `[kh, kw, in, out]`
+ * torch, Paddle and ONNX store `[out, in, kh, kw]`, MLX `[out, kh, kw, in]`, JAX/Flax, Keras and TF.js `[kh, kw, in, out]`
  * — and a 3×3 convolution over 3 channels has the same shape in all three.
  */
 import { Framework, TensorInfo } from '../formats/tensorInfo';
@@ -11,7 +11,7 @@ import { Framework, TensorInfo } from '../formats/tensorInfo';
 export type LinearLayout = 'out_in' | 'in_out';
 
 const BY_FRAMEWORK: Partial<Record<Framework, LinearLayout>> = {
-  torch: 'out_in', mlx: 'out_in', gguf: 'out_in', paddle: 'in_out', jax: 'in_out', tf: 'in_out', keras: 'in_out',
+  torch: 'out_in', mlx: 'out_in', gguf: 'out_in', paddle: 'in_out', jax: 'in_out', tf: 'in_out', keras: 'in_out', tfjs: 'in_out',
 };
 
 /** Modules whose 2-D `weight` is a lookup table or a norm, never a Linear. */
@@ -55,7 +55,7 @@ export type ConvLayout = 'OIHW' | 'OHWI' | 'HWIO' | 'OIW' | 'OWI' | 'WIO';
 
 const CONV_BY_FRAMEWORK: Partial<Record<Framework, [ConvLayout, ConvLayout]>> = {
   torch: ['OIHW', 'OIW'], paddle: ['OIHW', 'OIW'], onnx: ['OIHW', 'OIW'], mlx: ['OHWI', 'OWI'], jax: ['HWIO', 'WIO'],
-  tf: ['HWIO', 'WIO'], keras: ['HWIO', 'WIO'],
+  tf: ['HWIO', 'WIO'], keras: ['HWIO', 'WIO'], tfjs: ['HWIO', 'WIO'],
 };
 
 /** The layout of a 1-D or 2-D convolution weight on this side, or undefined when it is not one or the side does not say. */
@@ -90,6 +90,9 @@ export function describeConv(l: ConvLayout): string {
   return `[${[...l].map((c) => word[c]).join(', ')}]`;
 }
 
+/** Frameworks whose `kernel` is named after them in messages (any other `kernel` is Flax's). */
+const KERNEL_OWNER: Partial<Record<Framework, string>> = { tf: 'TensorFlow', keras: 'Keras', tfjs: 'TF.js' };
+
 /** `[out, in]`, for messages. */
 export function describeLinear(l: LinearLayout): string {
   return l === 'out_in' ? '[out, in]' : '[in, out]';
@@ -104,6 +107,6 @@ export function layoutReason(t: TensorInfo, framework: Framework | undefined, mo
   if (modelSource) return t.layoutWhy ? `used in ${t.layoutWhy}` : framework ?? 'its layer';
   const module = keySegments(t.key).at(-2) ?? '';
   if (framework === 'torch' && /^c_(attn|proj|fc)$/.test(module)) return 'GPT-2 Conv1D, torch';
-  if (keySegments(t.key).at(-1) === 'kernel') return framework === 'tf' || framework === 'keras' ? `a ${framework === 'tf' ? 'TensorFlow' : 'Keras'} kernel` : 'a Flax kernel';
+  if (keySegments(t.key).at(-1) === 'kernel') return framework && KERNEL_OWNER[framework] ? `a ${KERNEL_OWNER[framework]} kernel` : 'a Flax kernel';
   return framework ?? 'unknown framework';
 }

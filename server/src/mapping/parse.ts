@@ -177,7 +177,7 @@ export function formatSetValue(v: SetValue): string {
   return !Number.isInteger(v) && v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v);
 }
 
-const FRAMEWORKS = ['torch', 'paddle', 'jax', 'tf', 'keras', 'mlx', 'onnx', 'gguf'];
+const FRAMEWORKS = ['torch', 'paddle', 'jax', 'tf', 'keras', 'tfjs', 'mlx', 'onnx', 'gguf'];
 
 function parseFramework(s: Scanner, keyword: Token, errors: SyntaxError[]): FrameworkDirective {
   const item: FrameworkDirective = { kind: 'framework', keyword, start: keyword.start, end: keyword.end };

@@ -42,14 +42,14 @@ export async function runConvertTool(input: ConvertInput, run: ConvertRunOptions
   const named = input.format;
   if (named !== undefined && !OUTPUT_FORMATS.includes(named as OutputFormat)) throw new InputError(`${option('format')} ${named}: one of ${OUTPUT_FORMATS.join(', ')}`);
   const format = (named as OutputFormat | undefined) ?? formatOfPath(output);
-  if (!format) throw new InputError(`${output}: convert writes .safetensors, .pdparams (paddle.save), .pt/.pth/.bin (torch.save) and .gguf; name the output so, or give ${option('format')}`);
+  if (!format) throw new InputError(`${output}: convert writes .safetensors, .pdparams (paddle.save), .pt/.pth/.bin (torch.save), .gguf and a TF.js model.json (.json); name the output so, or give ${option('format')}`);
   const { protocol } = input;
   if (protocol !== undefined && protocol !== 2 && protocol !== 3 && protocol !== 4) throw new InputError(`${option('protocol')} ${protocol}: paddle.save's pickle protocol is 2, 3 or 4 (4 by default)`);
   if (protocol !== undefined && format !== 'paddle') throw new InputError(`${option('protocol')} applies to .pdparams output`);
   const shardText = input.maxShardSize;
   const maxShardBytes = shardText === undefined ? undefined : parseSize(shardText);
   if (shardText !== undefined && !maxShardBytes) throw new InputError(`${option('max-shard-size')} ${shardText}: a size such as 5GB, 500MiB or a number of bytes`);
-  if (maxShardBytes !== undefined && format !== 'safetensors') throw new InputError(`${option('max-shard-size')} applies to .safetensors output`);
+  if (maxShardBytes !== undefined && format !== 'safetensors' && format !== 'tfjs') throw new InputError(`${option('max-shard-size')} applies to .safetensors and TF.js model.json output`);
   if (input.metadataFrom !== undefined && format !== 'gguf') throw new InputError(`${option('metadata-from')} applies to .gguf output`);
   const { quantize } = input;
   if (quantize !== undefined && quantize !== 'q8_0') throw new InputError(`${option('quantize')} ${quantize}: the quantised type written is q8_0`);

@@ -8,10 +8,12 @@ import { TensorInfo } from '../../formats/tensorInfo';
 import { ConvLayout, LinearLayout, convLayout, linearLayout } from '../layout';
 import { KeyRole, Role, keyRole } from '../roles';
 import { SideData, isModelSourceSide } from '../sideData';
-import { tokens } from './names';
+import { namingKey, tokens } from './names';
 
 export interface Feature {
   key: string;
+  /** The key as names are compared (names.ts namingKey: `fc1/kernel` → `fc1.kernel`). */
+  name: string;
   tensor: TensorInfo;
   /** Position in the side's file order. */
   index: number;
@@ -47,7 +49,7 @@ export function features(side: SideData): Feature[] {
 }
 
 function featureOf(t: TensorInfo, index: number, side: SideData): Feature {
-  const key = t.key;
+  const key = namingKey(t.key);
   const segs = key.split('.');
   const last = segs[segs.length - 1];
   const raw = keyRole(key);
@@ -58,7 +60,7 @@ function featureOf(t: TensorInfo, index: number, side: SideData): Feature {
   const pclass = BUFFER.test(key) ? 'buffer' : BIAS_LIKE.has(last) && !paramIsModule ? 'b' : 'w';
   const layerSeg = segs.findIndex((s) => /^\d+$/.test(s));
   const f: Feature = {
-    key, tensor: t, index, raw, role: r.role, normOrder: r.normOrder, pclass,
+    key: t.key, name: key, tensor: t, index, raw, role: r.role, normOrder: r.normOrder, pclass,
     layout: linearLayout(t, side.framework, isModelSourceSide(side)),
     conv: convLayout(t, side.framework, isModelSourceSide(side)),
     local: key, tokens: [], keyTokens: tokens(key),

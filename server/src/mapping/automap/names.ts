@@ -27,6 +27,26 @@ const STOP = new Set(['weight', 'bias', 'kernel', 'gamma', 'beta', 'dense', 'pro
 
 const NORM_SPELLINGS = /layer_?norm|layrnorm|rms_?norm|^ln(?=_|\d|$)/g;
 
+/** TF.js/Keras parameter names that torch spells otherwise (`kernel`, `gamma`, `beta` are read as they are). */
+const SLASH_PARAMS: Record<string, string> = table({
+  embeddings: 'weight', moving_mean: 'running_mean', moving_variance: 'running_var', depthwise_kernel: 'kernel',
+});
+
+/** A layer name TF.js makes up: the class in snake case, `_`, the class, a counter (`dense_Dense4`, `conv2d_Conv2D1`). */
+const TFJS_GENERATED = /^([a-z][a-z0-9_]*)_([A-Z][A-Za-z0-9]*?)(\d+)$/;
+
+/**
+ * The name a key is compared by. `/`-separated keys (TF.js, Keras, TensorFlow) become dotted like
+ * everyone else's; their parameter names take torch's words where those differ, and a layer name TF.js
+ * generated is its kind and counter (`dense_Dense4` → `dense4`), not a word repeated twice.
+ */
+export function namingKey(key: string): string {
+  if (!key.includes('/')) return key;
+  const segs = key.split('/').filter((x) => x !== '');
+  const last = segs.length - 1;
+  return segs.map((seg, i) => (i === last ? SLASH_PARAMS[seg] ?? seg : seg.replace(TFJS_GENERATED, '$1$3'))).join('.');
+}
+
 export function tokens(name: string): string[] {
   const out: string[] = [];
   for (const raw of name.split('.')) {

@@ -43,7 +43,7 @@ export function inferNormOrder(feats: readonly Feature[], out: GroupContext['nor
   const modules = new Map<string, Feature[]>();
   for (const f of feats) {
     if (f.role !== 'norm') continue;
-    const m = f.key.slice(0, f.key.lastIndexOf('.'));
+    const m = f.name.slice(0, f.name.lastIndexOf('.'));
     modules.set(m, [...(modules.get(m) ?? []), f]);
   }
   const mods = [...modules.values()];
@@ -86,8 +86,8 @@ export function candidates(src: readonly Feature[], tgt: readonly Feature[]): Sr
 
 /** Two keys that differ in exactly one segment (the q/k/v module), with the same shape, dtype and parameter. */
 function siblings(a: Feature, b: Feature): boolean {
-  const x = a.key.split('.');
-  const y = b.key.split('.');
+  const x = a.name.split('.');
+  const y = b.name.split('.');
   if (x.length !== y.length || a.pclass !== b.pclass || a.tensor.dtype !== b.tensor.dtype) return false;
   if (a.tensor.shape.join() !== b.tensor.shape.join()) return false;
   return x.filter((s, i) => s !== y[i]).length === 1;
@@ -131,7 +131,7 @@ export function scorePair(item: SrcItem, t: Feature, ctx: GroupContext): Scored 
  */
 function sameLeaf(s: Feature, t: Feature): boolean {
   const leaf = (f: Feature) => {
-    const segs = f.key.toLowerCase().split('.');
+    const segs = f.name.toLowerCase().split('.');
     const last = segs[segs.length - 1];
     return f.pclass === 'w' && !/^(weight|kernel|gamma|scale)$/.test(last) ? last : segs.slice(-2).join('.');
   };
@@ -140,8 +140,8 @@ function sameLeaf(s: Feature, t: Feature): boolean {
 
 /** Equal names inside a layer; outside, one key ends with the other (a prefix added or stripped). */
 function sameName(s: Feature, t: Feature, global: boolean): boolean {
-  const a = (global ? s.key : s.local).toLowerCase();
-  const b = (global ? t.key : t.local).toLowerCase();
+  const a = (global ? s.name : s.local).toLowerCase();
+  const b = (global ? t.name : t.local).toLowerCase();
   if (a === b) return true;
   if (!global) return false;
   const [short, long] = a.length < b.length ? [a, b] : [b, a];

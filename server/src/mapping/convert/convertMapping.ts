@@ -38,6 +38,7 @@ import { ggufMetadataFromConfig } from './ggufConfigMetadata';
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
 import { shardIndex, shardName, splitShards } from './shards';
 import { SourceFiles } from './sourceData';
+import { TFJS_SHARD_BYTES, tfjsFieldsOf, tfjsShardNames, tfjsShards, writeTfjs } from './tfjsOutput';
 
 export interface ConvertOptions {
   /** After each tensor is written: how many so far, how many in all, the key just written. */
@@ -82,7 +83,7 @@ export interface ConvertSummary {
 }
 
 /** The safetensors `format` each layout convention is written as (`pt` is what transformers expects). */
-const FORMAT: Record<Framework, string> = { torch: 'pt', paddle: 'paddle', jax: 'flax', tf: 'tf', keras: 'keras', mlx: 'mlx', onnx: 'onnx', gguf: 'gguf' };
+const FORMAT: Record<Framework, string> = { torch: 'pt', paddle: 'paddle', jax: 'flax', tf: 'tf', keras: 'keras', tfjs: 'tfjs', mlx: 'mlx', onnx: 'onnx', gguf: 'gguf' };
 
 export async function convertMapping(mappingPath: string, outPath: string, opts: ConvertOptions = {}): Promise<ConvertSummary> {
   const t0 = performance.now();
@@ -131,11 +132,15 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
   if (opts.quantize && format !== 'gguf') throw new ConvertError('input', `${outPath}: --quantize ${opts.quantize} writes GGUF only (this output is ${format}); nothing was written`);
   const q8_0 = new Set(opts.quantize === 'q8_0' ? plan.tensors.flatMap((t, i) => (FLOAT_DTYPES.has(t.dtype) && quantizableQ8_0(t.shape) ? [i] : [])) : []);
   const shards = format === 'safetensors' && opts.maxShardBytes ? splitShards(plan.tensors, opts.maxShardBytes) : [];
+  const tfjs = format === 'tfjs' ? tfjsShards(plan.tensors, opts.maxShardBytes ?? TFJS_SHARD_BYTES) : [];
   // What a loader opens: the file, or a sharded set's index.
   const written = shards.length > 1 ? `${outPath}.index.json` : outPath;
   // Refused early when the output is there already (the shards too: they are published without
   // replacing anything); the publish itself checks again, for files that appear during the run.
-  const names = shards.length > 1 ? [written, ...shards.map((_, k) => shardName(outPath, k, shards.length))] : [written];
+  const names = shards.length > 1 ? [written, ...shards.map((_, k) => shardName(outPath, k, shards.length))]
+    : format === 'tfjs' ? [written, ...tfjsShardNames(outPath, tfjs.length)] : [written];
+  // TF.js shards have fixed names: written beside another model's model.json they would replace its shards.
+  for (const n of names.slice(1)) await refuseOverwritingInputs(n, [...plan.reads, ...locatedFiles(tgt)]);
   if (!opts.force) {
     for (const n of names) if (await exists(n)) throw new ConvertError('io', `${n}: exists; convert replaces it only with ${opts.forceOption ?? '--force'} (nothing was written)`);
   }
@@ -172,7 +177,11 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
       opts.onProgress?.(i + 1, plan.tensors.length, plan.tensors[i].key);
     } };
     let bytes: number;
-    if (shards.length > 1) {
+    if (format === 'tfjs') {
+      const fields = await tfjsFieldsOf(tgt.info.format === 'tfjs-model' ? tgt.path : undefined);
+      if (!fields?.modelTopology) opts.onNotice?.(`${outPath}: the target ${tgt.written} has no TF.js model topology, so the model.json written lists the weights only (tf.loadLayersModel needs the topology from elsewhere)`);
+      bytes = await writeTfjs(outPath, plan.tensors, tfjs, fields, produce, { ...write, ...publishing });
+    } else if (shards.length > 1) {
       bytes = await writeShards(outPath, plan.tensors, shards, metadata, produce, { ...write, ...publishing });
     } else {
       const stem = path.basename(outPath).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_') || 'archive';
@@ -183,7 +192,7 @@ export async function convertMapping(mappingPath: string, outPath: string, opts:
       bytes = await writeAtomic(outPath, plan.tensors, layout, produce, { ...write, ...publishing });
     }
     const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').map(at);
-    return { output: written, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, ...(shards.length > 1 ? { shards: shards.length } : {}), ...(q8_0.size ? { quantized: q8_0.size } : {}) };
+    return { output: written, tensors: plan.tensors.length, bytes, unwritten: plan.unwritten, warnings, ms: performance.now() - t0, ...(shards.length > 1 ? { shards: shards.length } : tfjs.length ? { shards: tfjs.length } : {}), ...(q8_0.size ? { quantized: q8_0.size } : {}) };
   } finally {
     await files.close();
   }
@@ -217,7 +226,7 @@ async function refuseOverwritingInputs(out: string, inputs: string[]): Promise<v
     if ((await real(p)) === target) throw new ConvertError('io', `${out}: is one of the conversion's inputs (${p}); write the output elsewhere`);
   }
   const st = await fs.stat(out).catch(() => undefined);
-  if (st?.isDirectory()) throw new ConvertError('io', `${out}: is a directory; name the output file (OUT.safetensors, OUT.pdparams, OUT.pt)`);
+  if (st?.isDirectory()) throw new ConvertError('io', `${out}: is a directory; name the output file (OUT.safetensors, OUT.pdparams, OUT.pt, DIR/model.json)`);
 }
 
 /**
@@ -257,6 +266,13 @@ async function writeShards(outPath: string, tensors: readonly OutTensor[], shard
     await Promise.all(temps.map((p) => fs.rm(p, { force: true }).catch(() => undefined)));
     throw e;
   }
+}
+
+/** The files a side's tensors lie in (a TF.js model's shards). */
+function locatedFiles(side: SideData): string[] {
+  const files = new Set<string>();
+  for (const t of side.info.tensors) for (const p of t.location?.pieces ?? (t.location ? [t.location] : [])) files.add(p.file);
+  return [...files];
 }
 
 /** Where each source file's header ends: the first byte of tensor data it holds (sourceIdentity.ts digests what is before). */

@@ -84,7 +84,7 @@ export function planConversion(mappingName: string, file: MappingFile, rules: re
       checkedSources.add(s.key);
       const why = sourceProblem(s, src);
       if (why) input(`${where}: ${why}`);
-      else if (s.location) plan.reads.add(s.location.file);
+      else if (s.location) for (const p of s.location.pieces ?? [s.location]) plan.reads.add(p.file);
     }
     const trace = traceTransforms(w.rule, srcTensors);
     if (trace.failure !== undefined) { mapping(`${where}: shape-mismatch: ${trace.failure} (writing \`${key}\`)`); continue; }
@@ -139,7 +139,9 @@ function sourceProblem(t: TensorInfo, side: SideData): string | undefined {
   }
   if (loc.stride && loc.stride.some((s) => s < 0 || !Number.isSafeInteger(s))) return `source \`${t.key}\` has strides [${loc.stride.join(', ')}], which convert cannot follow`;
   if (!loc.encoding) {
-    const span = spanOf(t.shape, loc.stride ?? contiguousStrides(t.shape)) * size;
+    // A quantized TF.js weight stores fewer bytes than it loads as.
+    const stored = t.quantization ? DTYPE_SIZE[t.quantization.dtype] : size;
+    const span = spanOf(t.shape, loc.stride ?? contiguousStrides(t.shape)) * stored;
     if (loc.length !== span) return `source \`${t.key}\`: its location holds ${loc.length} bytes, but ${t.dtype} ${fmtShape(t.shape)} spans ${span}`;
   }
   return undefined;

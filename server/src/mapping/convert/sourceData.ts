@@ -16,6 +16,7 @@ import { ConvertError } from './errors';
 import { KernelThread } from './kernelThread';
 import { Fingerprint, checkUnchanged, fingerprint } from './sourceIdentity';
 import { View, contiguousStrides, memoryView } from './view';
+import { dequantize } from './dequantize';
 
 /** Reads are issued in pieces of this size, so an abort is noticed within one piece. */
 const PIECE = 64 * 1024 * 1024;
@@ -158,6 +159,12 @@ export async function sourceView(t: TensorInfo, files: SourceFiles): Promise<Vie
   if (loc.within !== undefined) files.confine(loc.file, loc.within);
   const strides = loc.stride ?? contiguousStrides(t.shape);
   const bytes = spanOf(t.shape, strides) * size;
+  if (loc.pieces || t.quantization) {
+    // TF.js: a weight across two shards is read whole; a quantized one is dequantized as tfjs loads it.
+    const stored = await readPieces(t, loc.pieces ?? [loc], files);
+    const data = t.quantization ? dequantize(stored, t.quantization, t.dtype, files.pool.take(bytes)) : stored;
+    return memoryView(t.dtype, size, t.shape, data, t.key);
+  }
   if (loc.encoding === 'latin1-from-utf8') {
     const what = `the latin-1 text of \`${t.key}\``;
     const text = await files.read(loc.file, loc.offset, loc.length, what);
@@ -165,6 +172,15 @@ export async function sourceView(t: TensorInfo, files: SourceFiles): Promise<Vie
     return { dtype: t.dtype, size, shape: t.shape, strides, offset: 0, base: { kind: 'memory', data }, origin: t.key };
   }
   return { dtype: t.dtype, size, shape: t.shape, strides, offset: 0, base: { kind: 'file', file: loc.file, offset: loc.offset }, origin: t.key };
+}
+
+async function readPieces(t: TensorInfo, pieces: readonly { file: string; offset: number; length: number }[], files: SourceFiles): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const p of pieces) {
+    if (t.location?.within !== undefined) files.confine(p.file, t.location.within);
+    parts.push(await files.read(p.file, p.offset, p.length, `the bytes of \`${t.key}\``));
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 /** The view's elements, contiguous and row-major: read (only its span) and gathered if strided. */
