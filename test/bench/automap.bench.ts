@@ -3,7 +3,7 @@
  * checkpoints, HF naming (keys sorted, as save_pretrained writes them) and Meta naming, as sparse
  * safetensors of 300 and 2,000 tensors: reading both headers, proposing the mapping, writing the folded
  * .tpmap, each timed (median of 5 runs after a warm-up), and every rule checked against the known pairing.
- * Run: node --import tsx test/bench/automap.bench.ts
+ * Run: node --import tsx test/bench/automap.bench.ts (TENSORPORT_BENCH_TINY=1: 30 tensors, for the smoke test)
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { proposeMapping } from '../../server/src/mapping/automap/propose';
 import { writeTpmap } from '../../server/src/mapping/automap/write';
 import { sideFromInfo } from '../../server/src/mapping/sideData';
 import { sparseSafetensors } from '../support/sparse';
+import { benchFooter, benchHeader, size } from './benchEnv';
 
 const TMP = path.join(__dirname, 'tmp', 'automap');
 const H = 1024;
@@ -52,7 +53,7 @@ async function bench(total: number): Promise<void> {
   let rules = 0;
   let right = 0;
   let lines = 0;
-  for (let run = 0; run < 6; run++) {
+  for (let run = 0; run < size(6, 2); run++) {
     let t0 = process.hrtime.bigint();
     const src = sideFromInfo(await readCheckpoint(a), a, path.basename(a));
     const tgt = sideFromInfo(await readCheckpoint(b), b, path.basename(b));
@@ -79,10 +80,11 @@ async function bench(total: number): Promise<void> {
 async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
-  console.log(`node ${process.version}; LLaMA-like HF → Meta key sets (sparse safetensors), median of 5 runs`);
-  await bench(300);
-  await bench(2000);
+  console.log(benchHeader());
+  console.log(`node ${process.version}; LLaMA-like HF → Meta key sets (sparse safetensors), median of ${size(5, 1)} runs`);
+  for (const total of size([300, 2000], [30])) await bench(total);
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 void main();

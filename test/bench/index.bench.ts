@@ -4,7 +4,7 @@
  *     the longest the thread could not answer anything (the event loop's longest gap);
  *  2. a 30-shard index (3,000 tensors a shard) read in one thread against shards spread over the pool;
  *  3. a touched 100,000-tensor file: re-checking its header bytes against parsing it again.
- * Run: node --import tsx test/bench/index.bench.ts
+ * Run: node --import tsx test/bench/index.bench.ts (TENSORPORT_BENCH_TINY=1: small files, one run, for the smoke test)
  */
 import { mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointIndex } from '../../server/src/index/checkpointIndex';
 import { pooledReader, ReadPool } from '../../server/src/index/readPool';
 import { sparseSafetensors } from '../support/sparse';
+import { benchFooter, benchHeader, size } from './benchEnv';
 
 const TMP = path.join(__dirname, 'tmp-index');
 rmSync(TMP, { recursive: true, force: true });
@@ -33,8 +34,9 @@ async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; stall:
   return { wall, stall };
 }
 
-async function median(runs: number, fn: () => Promise<unknown>): Promise<{ wall: number; stall: number }> {
+async function median(requested: number, fn: () => Promise<unknown>): Promise<{ wall: number; stall: number }> {
   const all: { wall: number; stall: number }[] = [];
+  const runs = size(requested, 1);
   for (let i = 0; i < runs; i++) all.push(await timed(fn));
   const mid = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
   return { wall: mid(all.map((x) => x.wall)), stall: mid(all.map((x) => x.stall)) };
@@ -45,15 +47,17 @@ const line = (name: string, m: { wall: number; stall: number }) =>
 
 async function main(): Promise<void> {
   const pool = new ReadPool();
-  console.log(`node ${process.version}; read pool of ${Math.min(4, Math.max(1, (await import('node:os')).availableParallelism() - 1))} thread(s); median of 5`);
+  console.log(benchHeader());
+  console.log(`node ${process.version}; read pool of ${Math.min(4, Math.max(1, (await import('node:os')).availableParallelism() - 1))} thread(s); median of ${size(5, 1)}`);
 
   const many = path.join(TMP, 'many.safetensors');
-  sparseSafetensors(many, tensors(100_000, 'model'));
+  const MANY = size(100_000, 500);
+  sparseSafetensors(many, tensors(MANY, 'model'));
   await pool.read(many);   // start the workers
-  line('100,000 tensors, read in the server thread', await median(5, () => readCheckpoint(many)));
-  line('100,000 tensors, read by the pool', await median(5, () => pool.read(many)));
+  line(`${MANY.toLocaleString('en-US')} tensors, read in the server thread`, await median(5, () => readCheckpoint(many)));
+  line(`${MANY.toLocaleString('en-US')} tensors, read by the pool`, await median(5, () => pool.read(many)));
 
-  const shards = 30, perShard = 3_000;
+  const shards = size(30, 3), perShard = size(3_000, 50);
   const dir = path.join(TMP, 'sharded');
   mkdirSync(dir);
   const weightMap: Record<string, string> = {};
@@ -77,13 +81,14 @@ async function main(): Promise<void> {
   const index = new CheckpointIndex();
   await index.get(many);
   let n = 0;
-  line('100,000 tensors touched: header bytes re-checked', await median(5, async () => {
+  line(`${MANY.toLocaleString('en-US')} tensors touched: header bytes re-checked`, await median(5, async () => {
     const st = statSync(many);
     utimesSync(many, st.atime, new Date(st.mtimeMs + 1000 * ++n));
     await index.get(many);
   }));
   await pool.close();
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 void main();

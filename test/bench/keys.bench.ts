@@ -6,7 +6,7 @@
  *  3. a ~1 GB torch zip against `python3 -c 'torch.load(...)'` where Debian's torch is installed.
  * Each run is the real CLI in a child process; we report wall time and peak RSS (from /usr/bin/time
  * where present, else process.resourceUsage of the child via a wrapper).
- * Run: npm run bench
+ * Run: npm run bench (TENSORPORT_BENCH_TINY=1: small files, one run each, for the smoke test)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -14,7 +14,8 @@ import * as path from 'node:path';
 import { withSource } from '../../server/src/formats/byteSource';
 import { readSafetensors } from '../../server/src/formats/safetensors';
 import { sparseSafetensors as writeSparse } from '../support/sparse';
-import { measure, report } from './measure';
+import { benchFooter, benchHeader, size } from './benchEnv';
+import { measure as measureRuns, report } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'tensorport.js');
@@ -31,14 +32,18 @@ function sparseSafetensors(file: string, count: number, perTensor: number): void
 
 
 const keys = (file: string) => [BIN, 'keys', file, '--json'];
-console.log(`node ${process.version}, ${process.platform}; best of 3 runs; peak RSS of the whole process`);
+const RUNS = size(3, 1);
+const measure = (cmd: string, args: string[]) => measureRuns(cmd, args, RUNS);
+console.log(benchHeader());
+console.log(`node ${process.version}, ${process.platform}; best of ${RUNS} runs; peak RSS of the whole process`);
 
 const many = path.join(TMP, 'many.safetensors');
-sparseSafetensors(many, 100_000, 16);
-report('keys: 100,000 tensors (safetensors)', measure(process.execPath, keys(many)));
+const MANY = size(100_000, 200);
+sparseSafetensors(many, MANY, 16);
+report(`keys: ${MANY.toLocaleString('en-US')} tensors (safetensors)`, measure(process.execPath, keys(many)));
 
 // In process, the reader alone: the byte scanner against the general JSON.parse path on the same file.
-async function readMedian(general: boolean, runs = 9): Promise<number> {
+async function readMedian(general: boolean, runs = size(9, 1)): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 2; i++) await withSource(many, 'many.safetensors', (src) => readSafetensors(src, { general }));   // warm-up (JIT)
   for (let i = 0; i < runs; i++) {
@@ -51,14 +56,14 @@ async function readMedian(general: boolean, runs = 9): Promise<number> {
 
 const small = path.join(TMP, 'small.safetensors');
 const big = path.join(TMP, 'big.safetensors');
-sparseSafetensors(small, 100, 25_000);           // 100 × 100 KB = 10 MB
-sparseSafetensors(big, 100, 25_000_000);         // 100 × 100 MB = 10 GB, sparse
+sparseSafetensors(small, 100, size(25_000, 25));           // 100 × 100 KB = 10 MB
+sparseSafetensors(big, 100, size(25_000_000, 25_000));     // 100 × 100 MB = 10 GB, sparse
 report('keys: 10 MB safetensors (100 tensors)', measure(process.execPath, keys(small)));
 report('keys: 10 GB sparse safetensors (100 tensors)', measure(process.execPath, keys(big)));
 
 async function main(): Promise<void> {
   const fast = await readMedian(false), general = await readMedian(true);
-  console.log(`read header in process, 100,000 tensors: scanner ${fast.toFixed(0)} ms, JSON.parse path ${general.toFixed(0)} ms (median of 9 after 2 warm-ups; ${(general / fast).toFixed(1)}×)`);
+  console.log(`read header in process, ${MANY.toLocaleString('en-US')} tensors: scanner ${fast.toFixed(0)} ms, JSON.parse path ${general.toFixed(0)} ms (median of ${size(9, 1)} after 2 warm-ups; ${(general / fast).toFixed(1)}×)`);
 
   const python = '/usr/bin/python3';
   const haveTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
     const pt = path.join(TMP, 'big.pt');
     const made = spawnSync(python, ['-c', [
       'import torch',
-      'sd = {f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}  # 64 × 16 MiB = 1 GiB',
+      'sd = {f"layers.{i}.weight": torch.zeros(${size(4096, 4)}, 1024) for i in range(${size(64, 2)})}  # 64 × 16 MiB = 1 GiB',
       `torch.save(sd, ${JSON.stringify(pt)})`,
     ].join('\n')], { encoding: 'utf8' });
     if (made.status !== 0) throw new Error(made.stderr);
@@ -78,12 +83,13 @@ async function main(): Promise<void> {
     report('python3 -c "torch.load(..., weights_only=True)"', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(pt)}, weights_only=True)`]));
     // Many entries: yauzl's per-record reads are what cost here, not bytes.
     const small = path.join(TMP, 'many.pt');
-    const made2 = spawnSync(python, ['-c', `import torch; torch.save({f"l.{i}.w": torch.zeros(4) for i in range(5000)}, ${JSON.stringify(small)})`], { encoding: 'utf8' });
+    const made2 = spawnSync(python, ['-c', `import torch; torch.save({f"l.{i}.w": torch.zeros(4) for i in range(${size(5000, 20)})}, ${JSON.stringify(small)})`], { encoding: 'utf8' });
     if (made2.status !== 0) throw new Error(made2.stderr);
     report('keys: torch zip of 5,000 small tensors', measure(process.execPath, keys(small)));
     report('python3 -c "torch.load(...)" on the same file', measure(python, ['-c', `import torch; torch.load(${JSON.stringify(small)})`]));
   }
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 void main();

@@ -8,7 +8,7 @@
  * Each side is timed twice: the whole command (start-up and imports included: what a user waits for)
  * and the listing alone in its own process (the read after imports; for us readCheckpoint, median of 5
  * after a warm-up). Both sides must list the same number of tensors. Not a timed test: numbers go into
- * docs/benchmarks.md. Run: npm run bench:loaders
+ * docs/benchmarks.md. Run: npm run bench:loaders (TENSORPORT_BENCH_TINY=1: small files, one run each, for the smoke test)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -16,7 +16,10 @@ import * as path from 'node:path';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { testPython } from '../support/python';
 import { sparseSafetensors } from '../support/sparse';
-import { measure, report } from './measure';
+import { benchFooter, benchHeader, size } from './benchEnv';
+import { measure as measureRuns, report } from './measure';
+
+const measure = (cmd: string, args: string[]) => measureRuns(cmd, args, size(3, 1));
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'tensorport.js');
@@ -44,23 +47,24 @@ async function ours(file: string): Promise<{ count: number; ms: number }> {
   await readCheckpoint(file);
   const times: number[] = [];
   let count = 0;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < size(5, 1); i++) {
     const t = performance.now();
     count = (await readCheckpoint(file)).tensors.length;
     times.push(performance.now() - t);
   }
-  return { count, ms: times.sort((a, b) => a - b)[2] };
+  return { count, ms: times.sort((a, b) => a - b)[times.length >> 1] };
 }
 
 async function compare(title: string, file: string, loader: string, setup: string, list: string): Promise<void> {
   console.log(`\n${title}`);
   const cli = measure(process.execPath, [BIN, 'keys', file, '--json']);
   const code = pyListing(setup, list);
-  const them = measure(PY, ['-c', code]);
+  // Tiny mode starts Python once per format (the listing below), not for the whole-command timing too.
+  const them = size(measure(PY, ['-c', code]), { wallMs: NaN, peakRssMiB: NaN });
   report('  tensorport keys --json (whole command)', cli);
   report(`  ${loader} (whole command)`, them);
   const inner = await ours(file);
-  const pyRuns = [0, 1, 2].map(() => py(code).trim().split(/\s+/).map(Number));
+  const pyRuns = size([0, 1, 2], [0]).map(() => py(code).trim().split(/\s+/).map(Number));
   const pyBest = Math.min(...pyRuns.map((r) => r[1]));
   if (pyRuns[0][0] !== inner.count) throw new Error(`${title}: tensorport lists ${inner.count} tensors, ${loader} ${pyRuns[0][0]}`);
   console.log(`  listing alone: tensorport ${inner.ms.toFixed(1)} ms, ${loader} ${pyBest.toFixed(1)} ms (${inner.count} tensors; ${(pyBest / inner.ms).toFixed(1)}×); whole command ${(them.wallMs / cli.wallMs).toFixed(1)}×, memory ${(them.peakRssMiB / cli.peakRssMiB).toFixed(1)}×`);
@@ -69,24 +73,25 @@ async function compare(title: string, file: string, loader: string, setup: strin
 async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
+  console.log(benchHeader());
   console.log(`node ${process.version}; ${py('import sys, torch, paddle, safetensors, gguf; print(sys.version.split()[0], "torch", torch.__version__, "paddle", paddle.__version__, "safetensors", safetensors.__version__, "gguf", gguf.__version__ if hasattr(gguf, "__version__") else "0.19")').trim()}`);
   console.log('whole command: best of 3, peak RSS of the process; listing alone: median of 5 (tensorport, in process) vs best of 3 (Python)');
 
   const many = path.join(TMP, 'many.safetensors');
   sparseSafetensors(many, (function* () {
-    for (let i = 0; i < 100_000; i++) yield [`model.layers.${Math.floor(i / 10)}.block.${i % 10}.weight`, [16]] as [string, number[]];
+    for (let i = 0; i < size(100_000, 200); i++) yield [`model.layers.${Math.floor(i / 10)}.block.${i % 10}.weight`, [16]] as [string, number[]];
   })());
-  await compare('safetensors, 100,000 tensors', many, 'safe_open', 'from safetensors import safe_open',
+  await compare(`safetensors, ${size(100_000, 200).toLocaleString('en-US')} tensors`, many, 'safe_open', 'from safetensors import safe_open',
     `with safe_open(${JSON.stringify(many)}, "numpy") as h:\n    rows = [(k, h.get_slice(k).get_dtype(), h.get_slice(k).get_shape()) for k in h.keys()]`);
 
   const pt = path.join(TMP, 'big.pt');
-  py(`import torch\ntorch.save({f"layers.{i}.weight": torch.zeros(4096, 1024) for i in range(64)}, ${JSON.stringify(pt)})`);
+  py(`import torch\ntorch.save({f"layers.{i}.weight": torch.zeros(${size(4096, 4)}, 1024) for i in range(${size(64, 2)})}, ${JSON.stringify(pt)})`);
   spawnSync('sync');
   await compare('torch 2.13 zip, 1 GiB (64 tensors)', pt, 'torch.load(mmap=True, weights_only=True)', 'import torch',
     `sd = torch.load(${JSON.stringify(pt)}, mmap=True, weights_only=True)\nrows = [(k, v.dtype, tuple(v.shape)) for k, v in sd.items()]`);
 
   const pd = path.join(TMP, 'big.pdparams');
-  py(`import paddle\npaddle.save({f"layers.{i}.weight": paddle.zeros([1024, 4096]) for i in range(64)}, ${JSON.stringify(pd)})`);
+  py(`import paddle\npaddle.save({f"layers.{i}.weight": paddle.zeros([1024, ${size(4096, 4)}]) for i in range(${size(64, 2)})}, ${JSON.stringify(pd)})`);
   spawnSync('sync');
   await compare('Paddle 3.3 .pdparams, 1 GiB (64 tensors)', pd, 'paddle.load', 'import paddle',
     `sd = paddle.load(${JSON.stringify(pd)})\nrows = [(k, v.dtype, tuple(v.shape)) for k, v in sd.items()]`);
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
     `r = gguf.GGUFReader(${JSON.stringify(gg)})\nrows = [(t.name, t.tensor_type, tuple(t.shape)) for t in r.tensors]`);
 
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 void main();

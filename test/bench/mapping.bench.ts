@@ -4,19 +4,28 @@
  * 100,000 tensors each:
  *  - first open (reads both headers, then analyses),
  *  - full analysis (a second document with the same text: headers cached, no rule cached),
- *  - re-analysis after a one-line edit,
+ *  - edit → diagnostics: didChange sent to publishDiagnostics of that version received, over edits of four
+ *    kinds in turn (a rule's target, a line added, a line deleted, a `set` line), each kind also on its own,
+ *  - a `framework` line edit, apart: every rule's transposes depend on it, so it re-checks them all,
  *  - completion latency (p50/p95) on both sides of `->`, and hover latency.
  * Run: npm run build && node --import tsx test/bench/mapping.bench.ts
+ * (TENSORPORT_BENCH_TINY=1: a few lines over a few keys, for the smoke test; TENSORPORT_LSP_CPU_PROF=DIR
+ * writes the server's CPU profile there.)
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { LspClient } from '../support/lspClient';
 import { sparseSafetensors } from '../support/sparse';
+import { benchFooter, benchHeader, size } from './benchEnv';
 
-const TMP = path.join(__dirname, 'tmp-mapping');
-const LAYERS = 1000;
-const PER_LAYER = 100;
-const RULE_LAYERS = 50; // 50 layers × 100 tensors = 5,000 rule lines
+const TMP = path.join(__dirname, `tmp-mapping-${process.pid}`);
+const LAYERS = size(1000, 10);
+const PER_LAYER = size(100, 10);
+const RULE_LAYERS = size(50, 5); // 50 layers × 100 tensors = 5,000 rule lines
+const EDITS = size(80, 8); // of the four kinds in turn
+const FRAMEWORK_EDITS = size(6, 2);
+const REQUESTS = size(200, 5);
+const HEADER = 4; // lines before the first rule
 
 function* keys(prefix: string, seg: string): Generator<[string, number[]]> {
   for (let l = 0; l < LAYERS; l++) for (let k = 0; k < PER_LAYER; k++) yield [`${prefix}.${l}.${seg}${k}.weight`, [64, 64]];
@@ -25,14 +34,19 @@ function* keys(prefix: string, seg: string): Generator<[string, number[]]> {
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
+type Kind = 'target' | 'add' | 'delete' | 'set';
+const KINDS: Kind[] = ['target', 'add', 'delete', 'set'];
+
 async function main(): Promise<void> {
+  console.log(benchHeader());
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
   sparseSafetensors(path.join(TMP, 'src.safetensors'), keys('encoder.layer', 'tensor'));
   sparseSafetensors(path.join(TMP, 'tgt.safetensors'), keys('blocks', 'param'));
-  const lines = ['source src.safetensors', 'target tgt.safetensors'];
+  const lines = ['source src.safetensors', 'target tgt.safetensors', 'framework target torch', 'set hidden_size = 64'];
   for (let l = 0; l < RULE_LAYERS; l++) for (let k = 0; k < PER_LAYER; k++) lines.push(`encoder.layer.${l}.tensor${k}.weight -> blocks.${l}.param${k}.weight`);
   const text = lines.join('\n') + '\n';
+  const rules = lines.length - HEADER;
 
   const { client } = await LspClient.start(TMP);
   let t0 = process.hrtime.bigint();
@@ -41,32 +55,67 @@ async function main(): Promise<void> {
   const firstOpen = ms(t0);
 
   const full: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < size(5, 1); i++) {
     t0 = process.hrtime.bigint();
     const u = await client.open(path.join(TMP, `full${i}.tpmap`), text);
     await client.until(u, (d) => d.length > 0, 60_000);
     full.push(ms(t0));
   }
 
+  // One edit: replace lines [from, to) with `insert`, keeping `lines` the document's mirror; the time is
+  // didChange sent → publishDiagnostics for that version received.
+  let version = 1;
+  const replace = async (from: number, to: number, insert: string[]): Promise<number> => {
+    const end = to < lines.length ? { line: to, character: 0 } : { line: to - 1, character: lines[to - 1].length };
+    lines.splice(from, to - from, ...insert);
+    const newText = insert.map((l) => l + '\n').join('');
+    version++;
+    const start = process.hrtime.bigint();
+    await client.edit(uri, { start: { line: from, character: 0 }, end }, newText);
+    await client.until(uri, () => client.diagnosticsVersion.get(uri) === version, 60_000);
+    return ms(start);
+  };
   const inServer = () => Number(/in ([\d.]+) ms$/.exec(client.log[client.log.length - 1] ?? '')?.[1]);
-  const edit: number[] = [];
-  const editServer: number[] = [];
-  for (let i = 0; i < 30; i++) {
-    const line = 2 + ((i * 97) % 5000);
-    const before = client.diagnostics.get(uri);
-    t0 = process.hrtime.bigint();
-    await client.edit(uri, { start: { line, character: 0 }, end: { line, character: lines[line].length } },
-      i % 2 ? lines[line] : lines[line].replace('.weight ->', '.weigh ->'));
-    await client.until(uri, (d) => d !== before, 10_000);
-    edit.push(ms(t0));
-    editServer.push(inServer());
+
+  const byKind = new Map<Kind, number[]>(KINDS.map((k) => [k, []]));
+  const all: number[] = [];
+  const server: number[] = [];
+  const added: number[] = []; // layers of lines added and not yet deleted
+  for (let i = 0; i < EDITS; i++) {
+    const kind = KINDS[i % KINDS.length];
+    const round = Math.floor(i / KINDS.length);
+    const at = HEADER + ((round * 97) % rules);
+    let took: number;
+    if (kind === 'target') {
+      // A rule's target made unknown, then back on the next round (the document keeps its size).
+      const line = lines[at];
+      took = await replace(at, at + 1, [line.includes('.weigh ->') ? line : line.replace(/\.weight$/, '.weigh')]);
+    } else if (kind === 'add') {
+      // A rule for a key no rule maps yet: an unmapped source and target key fewer.
+      const layer = RULE_LAYERS + round;
+      added.push(layer);
+      took = await replace(at, at, [`encoder.layer.${layer % LAYERS}.tensor0.weight -> blocks.${layer % LAYERS}.param0.weight`]);
+    } else if (kind === 'delete') {
+      // The line just added goes again (wherever it is now).
+      const layer = added.pop()!;
+      const where = lines.indexOf(`encoder.layer.${layer % LAYERS}.tensor0.weight -> blocks.${layer % LAYERS}.param0.weight`, HEADER);
+      took = await replace(where, where + 1, []);
+    } else {
+      took = await replace(3, 4, [`set hidden_size = ${64 + round + 1}`]);
+    }
+    byKind.get(kind)!.push(took);
+    all.push(took);
+    server.push(inServer());
   }
+
+  const framework: number[] = [];
+  for (let i = 0; i < FRAMEWORK_EDITS; i++) framework.push(await replace(2, 3, [`framework target ${i % 2 ? 'torch' : 'paddle'}`]));
 
   const completeLeft: number[] = [];
   const completeRight: number[] = [];
   const hover: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    const line = 2 + ((i * 31) % 5000);
+  for (let i = 0; i < REQUESTS; i++) {
+    const line = HEADER + ((i * 31) % rules);
     const arrow = lines[line].indexOf('->');
     t0 = process.hrtime.bigint();
     await client.request('textDocument/completion', { textDocument: { uri }, position: { line, character: 'encoder.layer.'.length + 2 } });
@@ -81,15 +130,22 @@ async function main(): Promise<void> {
   await client.stop();
   rmSync(TMP, { recursive: true, force: true });
 
-  const row = (name: string, xs: number[]) => console.log(`${name.padEnd(46)} p50 ${pct(xs, 50).toFixed(1).padStart(7)} ms   p95 ${pct(xs, 95).toFixed(1).padStart(7)} ms`);
-  console.log(`node ${process.version}; 5,000-line mapping, two checkpoints of ${(LAYERS * PER_LAYER).toLocaleString('en-US')} tensors each`);
-  console.log(`${'first open (reads both headers + analysis)'.padEnd(46)} ${firstOpen.toFixed(0)} ms`);
+  const row = (name: string, xs: number[]) => console.log(`${name.padEnd(50)} p50 ${pct(xs, 50).toFixed(1).padStart(7)} ms   p95 ${pct(xs, 95).toFixed(1).padStart(7)} ms   (n=${xs.length})`);
+  console.log(`${rules.toLocaleString('en-US')}-rule mapping, two checkpoints of ${(LAYERS * PER_LAYER).toLocaleString('en-US')} tensors each`);
+  console.log(`${'first open (reads both headers + analysis)'.padEnd(50)} ${firstOpen.toFixed(0)} ms`);
   row('full analysis (headers cached)', full);
-  row('re-analysis after a one-line edit (round trip)', edit);
-  row('  of which parse + analysis in the server', editServer);
+  row('edit → diagnostics, all four kinds (round trip)', all);
+  for (const k of KINDS) row(`  ${k === 'target' ? "a rule's target" : k === 'add' ? 'a line added' : k === 'delete' ? 'a line deleted' : 'a `set` line'}`, byKind.get(k)!);
+  row('  of which parse + analysis in the server', server);
+  row('`framework` line edit (re-checks every rule)', framework);
   row('completion, left of ->', completeLeft);
   row('completion, right of -> (ranked)', completeRight);
   row('hover', hover);
+  console.log(benchFooter());
 }
 
-void main();
+void main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  rmSync(TMP, { recursive: true, force: true });
+  process.exit(1);
+});

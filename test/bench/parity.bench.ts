@@ -9,6 +9,7 @@
  * The bench model is written here (an MLP of LAYERS × [HIDDEN, HIDDEN] MatMul + Add + Relu), so no
  * Python is needed. The worker is bundled with esbuild first, as the extension ships it.
  * Run: node --import tsx test/bench/parity.bench.ts [--size small|large] [--reps N] [--device cpu|cuda]
+ * (TENSORPORT_BENCH_TINY=1: a 2-layer MLP of width 64, one repetition, for the smoke test)
  */
 import { build } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,15 +22,16 @@ import { generate } from '../../server/src/parity/inputs';
 import { DT, GRAPH, nodeProto, tensorProto } from '../../server/src/parity/onnxModel';
 import { lenField, stringField, varintField } from '../../server/src/parity/protobuf';
 import { OnnxParityRequest } from '../../server/src/parity/types';
+import { benchFooter, benchHeader, size } from './benchEnv';
 
 const TMP = path.join(__dirname, 'tmp', 'parity');
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
 /** `--size large` makes the model's own work dominate, as with real checkpoints. */
 const LARGE = arg('--size', 'small') === 'large';
-const HIDDEN = LARGE ? 2048 : 1024;
-const LAYERS = LARGE ? 16 : 12;
-const BATCH = LARGE ? 2048 : 512;
-const REPS = Number(arg('--reps', '5'));
+const HIDDEN = size(LARGE ? 2048 : 1024, 64);
+const LAYERS = size(LARGE ? 16 : 12, 2);
+const BATCH = size(LARGE ? 2048 : 512, 4);
+const REPS = size(Number(arg('--reps', '5')), 1);
 const device = arg('--device', 'cpu') as 'cpu' | 'cuda';
 
 function valueInfoWithShape(name: string, dims: number[]): Buffer {
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
   mkdirSync(TMP, { recursive: true });
   const workerPath = path.join(TMP, 'parityWorker.js');
   await build({ entryPoints: [path.join(__dirname, '..', '..', 'server', 'src', 'parity', 'parityWorker.ts')], outfile: workerPath, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['onnxruntime-node', 'typescript'], logLevel: 'warning' });
+  console.log(benchHeader());
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, onnxruntime-node ${ort.env.versions.node}\n`);
 
   const ref = path.join(TMP, 'mlp_ref.onnx');
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
     path.join(P, 'ref.onnx'), path.join(P, 'port.onnx'), 'input_ids', [1, 7], false, workerPath,
     { weights: path.join(P, 'port_correct.tpmap'), inputs: [{ name: 'input_ids', file: path.join(P, 'input_ids.npy') }] });
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; });

@@ -5,26 +5,28 @@
  * them) and `tensorport convert` into it, each a cold CLI process as a user runs it, median of 5 — beside
  * what a user otherwise runs to get a target checkpoint to map and convert into: Python importing the
  * framework, building the class at the checkpoint's sizes and saving its random `state_dict()`.
- * Run: npm run build && node --import tsx test/bench/ports.bench.ts
+ * Run: npm run build && node --import tsx test/bench/ports.bench.ts (TENSORPORT_BENCH_TINY=1: one class, one run, for the smoke test)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { BIN } from '../support/cli';
 import { testPython } from '../support/python';
+import { TINY, benchFooter, benchHeader, size } from './benchEnv';
 
 const PORTS = path.join(__dirname, '..', 'fixtures', 'ports');
 const TMP = path.join(__dirname, 'tmp', 'ports');
-const RUNS = 5;
+const RUNS = size(5, 1);
 const PPCLS = path.join(__dirname, '..', 'python', '.venv', 'lib', 'python3.11', 'site-packages', 'paddleclas', 'ppcls', 'arch', 'backbone', 'model_zoo', 'vision_transformer.py');
 
-const CASES: [string, string, string][] = [
+const ALL_CASES: [string, string, string][] = [
   ['vit_tiny', `${PORTS}/paddle_vit.py::VisionTransformer`, 'pdparams'],
   ['vit_tiny', `${PORTS}/torch_vit_plinear.py::ViT`, 'pt'],
   ['vit_tiny', `${PORTS}/torch_vit_flax.py::ViT`, 'safetensors'],
   ['bert_tiny', `${PORTS}/paddle_bert.py::BertModel`, 'pdparams'],
   ['vit_tiny', `${PPCLS}::VisionTransformer`, 'pdparams'],
 ];
+const CASES = size(ALL_CASES, [ALL_CASES[1]]);
 
 function timed(cmd: string, args: string[]): number {
   const t0 = performance.now();
@@ -52,6 +54,8 @@ function pythonSave(spec: string, mapping: string, hf: string, out: string): str
 
 function main(): void {
   const env = testPython();
+  console.log(benchHeader());
+  if (env.skip) console.log(`Python build+save: skipped (${env.skip})`);
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
   console.log(`class                                           map (ms)  convert (ms)  Python build+save (ms)`);
@@ -61,7 +65,7 @@ function main(): void {
     const map: number[] = [];
     const conv: number[] = [];
     const py: number[] = [];
-    for (let i = 0; i <= RUNS; i++) {
+    for (let i = TINY ? 1 : 0; i <= RUNS; i++) {
       const m = timed(process.execPath, [BIN, 'map', path.join(PORTS, hf, 'model.safetensors'), spec, '-o', mapping, '--force']);
       const c = spec.startsWith(PPCLS) ? NaN : timed(process.execPath, [BIN, 'convert', mapping, '-o', out, '--force']);
       // PaddleClas's file imports its package relatively: building it by path is not what its users do.
@@ -73,6 +77,7 @@ function main(): void {
     console.log(`${name.padEnd(46)} ${median(map).toFixed(0).padStart(9)} ${Number.isNaN(median(conv)) ? '            —' : median(conv).toFixed(0).padStart(13)} ${Number.isNaN(median(py)) ? '                      —' : median(py).toFixed(0).padStart(23)}`);
   }
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 main();

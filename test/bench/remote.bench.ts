@@ -4,7 +4,7 @@
  * huggingface_hub's `get_safetensors_metadata` on the same server — requests and bytes as the server
  * counted them, wall time, and the bytes fetched against the bytes of the headers themselves (index +
  * each shard's 8-byte length and JSON header). Numbers go into docs/benchmarks.md.
- * Run: npm run bench:remote
+ * Run: npm run bench:remote (TENSORPORT_BENCH_TINY=1: 2 shards × 50 tensors, for the smoke test)
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,10 +13,11 @@ import * as path from 'node:path';
 import { startFakeHub } from '../support/fakeHub';
 import { testPython } from '../support/python';
 import { safetensorsBytes } from '../support/tmp';
+import { benchFooter, benchHeader, size } from './benchEnv';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'tensorport.js');
-const SHARDS = 10;
-const PER_SHARD = 10_000;
+const SHARDS = size(10, 2);
+const PER_SHARD = size(10_000, 50);
 
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ out: string; ms: number }> {
   const start = process.hrtime.bigint();
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const env = { HF_ENDPOINT: hub.endpoint, HF_HOME: path.join(cache, 'hf'), HF_TOKEN: '', HF_HUB_OFFLINE: '0', HF_HUB_DISABLE_TELEMETRY: '1' };
   const row = (name: string, requests: number, bytes: number, ms: number) =>
     console.log(`${name.padEnd(44)} ${String(requests).padStart(8)} ${(bytes / 2 ** 20).toFixed(2).padStart(9)} MiB ${(bytes / headerBytes).toFixed(2).padStart(6)}× ${ms.toFixed(0).padStart(7)} ms`);
+  console.log(benchHeader());
   console.log(`${SHARDS} shards × ${PER_SHARD} tensors; headers (index + shard headers) ${(headerBytes / 2 ** 20).toFixed(2)} MiB`);
   console.log(`${'reader'.padEnd(44)} requests     bytes  ×headers    wall`);
   try {
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     await hub.close();
     rmSync(cache, { recursive: true, force: true });
   }
+  console.log(benchFooter());
 }
 
 void main();

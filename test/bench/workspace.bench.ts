@@ -5,16 +5,17 @@
  * an open mapping answered meanwhile, with every header read up front against the default
  * `eagerLimit` (1,000) — and the Python way of listing the same run (torch.load of every file, what a
  * script that walks checkpoint folders does), side by side.
- * Run: node --import tsx test/bench/workspace.bench.ts (after npm run build).
+ * Run: node --import tsx test/bench/workspace.bench.ts (after npm run build; TENSORPORT_BENCH_TINY=1: 3 folders, for the smoke test).
  */
 import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { LspClient } from '../support/lspClient';
 import { runPython, testPython } from '../support/python';
 import { FIXTURES } from '../support/tmp';
+import { benchFooter, benchHeader, size } from './benchEnv';
 
 const TMP = path.join(__dirname, 'tmp-workspace');
-const STEPS = 400;
+const STEPS = size(400, 3);
 
 function makeWorkspace(): void {
   rmSync(TMP, { recursive: true, force: true });
@@ -49,15 +50,17 @@ async function serverRun(eagerLimit: number): Promise<{ readyMs: number; worstHo
 }
 
 async function main(): Promise<void> {
+  console.log(benchHeader());
   makeWorkspace();
   console.log(`${STEPS} checkpoint folders × 5 files of a real Trainer run + 1 own file (${STEPS * 5 + 1} files); node ${process.version}`);
-  for (const eagerLimit of [1_000_000, 1_000]) {
+  for (const eagerLimit of [1_000_000, size(1_000, 5)]) {
     const r = await serverRun(eagerLimit);
     console.log(`server, eagerLimit ${String(eagerLimit).padEnd(9)} index ready ${r.readyMs.toFixed(0).padStart(6)} ms  (${r.pending} read on demand)  `
       + `hover during the scan: slowest of ${r.hovers} ${r.worstHoverMs.toFixed(0)} ms`);
   }
   const env = testPython();
-  if (!env.skip) {
+  if (env.skip) console.log(`python: skipped (${env.skip})`);
+  else {
     const out = runPython(env.python!, ['-c', [
       'import glob, sys, time, torch, safetensors.torch',
       't = time.perf_counter(); n = 0',
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
     console.log(`python: torch.load / safetensors load_file of every file       ${out.trim().padStart(6)} ms`);
   }
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 void main();

@@ -36,7 +36,9 @@ export class LspClient {
 
   /** Initialized, the first scan still running: `ready` settles when it ends (for requests made meanwhile). */
   static async launch(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: Promise<IndexReady> }> {
-    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // TENSORPORT_LSP_CPU_PROF=DIR: the server writes a V8 CPU profile there when it exits (for benches).
+    const prof = process.env.TENSORPORT_LSP_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TENSORPORT_LSP_CPU_PROF}`] : [];
+    const proc = spawn(process.execPath, [...prof, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
     conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: PushedDiagnostic[] }) => {
@@ -100,6 +102,10 @@ export class LspClient {
   async stop(): Promise<void> {
     await this.conn.sendRequest('shutdown').catch(() => undefined);
     await this.conn.sendNotification('exit').catch(() => undefined);
+    // A profiled server writes its profile as it exits: give it the moment to leave on its own.
+    if (process.env.TENSORPORT_LSP_CPU_PROF && this.proc.exitCode === null) {
+      await new Promise<void>((resolve) => { const t = setTimeout(resolve, 5000); this.proc.once('exit', () => { clearTimeout(t); resolve(); }); });
+    }
     this.conn.dispose();
     this.proc.kill();
   }
