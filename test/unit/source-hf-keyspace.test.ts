@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { inCheckpointSpace } from '../../server/src/source/hfKeySpace';
+import { checkpointPrefix, inCheckpointSpace } from '../../server/src/source/hfKeySpace';
 import { readModelSource } from '../../server/src/source/readModelSource';
 import { runCli } from '../support/cli';
 import { runPython, testPython } from '../support/python';
@@ -93,4 +93,20 @@ test('map from the saved checkpoint to the class, then check: clean, in the chec
     const doc = JSON.parse(k.out) as { diagnostics: { severity: string; code: string; message: string }[] };
     assert.deepEqual(doc.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning').map((d) => `${d.code}: ${d.message}`), [], c.name);
   }
+});
+
+test('what was not followed is named in the checkpoint key space too: the module prefix is renamed as the keys under its nearest ancestor were', () => {
+  const t = (key: string, checkpointKey?: string) => ({ key, dtype: 'F32', shape: [1], ...(checkpointKey ? { checkpointKey } : {}) });
+  const tensors = [
+    t('model.embeddings.word.weight', 'embeddings.word.weight'),
+    t('model.layers.0.attention.q_proj.weight', 'encoder.layer.0.attention.attention.query.weight'),
+    t('model.layers.0.attention.o_proj.weight', 'encoder.layer.0.attention.output.dense.weight'),
+    t('model.layers.0.mlp.fc1.weight', 'encoder.layer.0.mlp.fc1.weight'),
+    t('head.weight'),
+  ];
+  assert.equal(checkpointPrefix('model.encoder', tensors), 'encoder');
+  assert.equal(checkpointPrefix('model.layers.0.mlp.act', tensors), 'encoder.layer.0.mlp.act');
+  assert.equal(checkpointPrefix('model.layers.0.attention.q_proj.weight', tensors), 'encoder.layer.0.attention.attention.query.weight');
+  assert.equal(checkpointPrefix('head.extra', tensors), 'head.extra');
+  assert.equal(checkpointPrefix('', tensors), '');
 });

@@ -274,7 +274,29 @@ export function withCheckpointSpace(info: CheckpointInfo, modelFile: string, mod
 export function inCheckpointSpace(info: CheckpointInfo): CheckpointInfo {
   if (!info.checkpointSpace) return info;
   const { checkpointSpace: space, ...rest } = info;
-  return { ...rest, tensors: space.tensors, keySpace: 'checkpoint' };
+  // What was not followed is named where the keys now are, so a rule under it still hears of it.
+  const incomplete = info.incomplete?.map((g) => ({ ...g, module: checkpointPrefix(g.module, info.tensors) }));
+  return { ...rest, tensors: space.tensors, keySpace: 'checkpoint', ...(incomplete ? { incomplete } : {}) };
+}
+
+/**
+ * A module prefix in the checkpoint key space: renamed as the keys under its nearest ancestor with a key
+ * were (`model.encoder` → `encoder` when `model.embeddings.x` was saved as `embeddings.x`).
+ */
+export function checkpointPrefix(module: string, tensors: readonly TensorInfo[]): string {
+  if (!module) return module;
+  const parts = module.split('.');
+  for (let n = parts.length; n >= 0; n--) {
+    const prefix = parts.slice(0, n).join('.');
+    for (const t of tensors) {
+      if (n && t.key !== prefix && !t.key.startsWith(`${prefix}.`)) continue;
+      const to = t.checkpointKey ?? t.key;
+      const rest = n ? t.key.slice(prefix.length + 1) : t.key;
+      const head = !rest ? to : to === rest ? '' : to.endsWith(`.${rest}`) ? to.slice(0, to.length - rest.length - 1) : undefined;
+      if (head !== undefined) return [head, ...parts.slice(n)].filter(Boolean).join('.');
+    }
+  }
+  return module;
 }
 
 /**
