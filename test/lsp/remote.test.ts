@@ -17,6 +17,8 @@ import { FIXTURES, scratchDir } from '../support/tmp';
 const VIT = path.join(FIXTURES, 'ports', 'vit_tiny');
 const WEIGHTS = readFileSync(path.join(VIT, 'model.safetensors'));
 const CONFIG = readFileSync(path.join(VIT, 'config.json'));
+/** The tensors its safetensors header lists (`__metadata__` is not one). */
+const TENSORS = Object.keys(JSON.parse(WEIGHTS.subarray(8, 8 + WEIGHTS.readUInt32LE(0)).toString('utf8'))).filter((k) => k !== '__metadata__').length;
 const REMOTE = 'hf://org/vit-tiny/model.safetensors';
 const LOCAL = 'download/model.safetensors';
 const ws = scratchDir('lspremote');
@@ -86,4 +88,34 @@ test('only the header was fetched: the first 64 KiB block of a 97 KiB file, and 
   assert.ok(WEIGHTS.length > 65536 && WEIGHTS.readUInt32LE(0) + 8 < 65536, 'the fixture has tensor data past its first block');
   assert.doesNotMatch(log, /bytes=6553[6-9]|bytes=[7-9]\d{4}-/, 'no range past the first block');
   assert.ok(hub.served.bytes - servedBeforeOpen <= 65536 + CONFIG.length, `${hub.served.bytes - servedBeforeOpen} bytes`);
+});
+
+test('the viewer: the keys request the checkpoint viewer sends takes the hf:// name, and lists what the download lists', async () => {
+  type Keys = { ok: boolean; keys?: { tensors: unknown[]; remote?: { commit: string } }; message?: string };
+  const [local, remote] = await Promise.all([
+    client.request<Keys>('tensorport/keys', { path: path.join(ws.dir, LOCAL) }),
+    client.request<Keys>('tensorport/keys', { path: REMOTE }),
+  ]);
+  assert.ok(remote.ok, remote.message);
+  assert.deepEqual(remote.keys!.tensors, local.keys!.tensors);
+  assert.equal(remote.keys!.remote!.commit, hub.repos.get('org/vit-tiny')!.commit);
+  const missing = await client.request<Keys>('tensorport/keys', { path: 'hf://org/vit-tiny/nope.safetensors' });
+  assert.equal(missing.ok, false);
+  assert.match(missing.message!, /org\/vit-tiny has no file nope\.safetensors at main/);
+});
+
+test('the remote source line is a link that opens the viewer; go to definition goes nowhere on it', async () => {
+  const links = await client.request<{ range: PushedDiagnostic['range']; target: string }[]>('textDocument/documentLink', { textDocument: { uri: uris.remote } });
+  assert.equal(links.length, 1);
+  assert.deepEqual(links[0].range, { start: { line: 0, character: 7 }, end: { line: 0, character: 7 + REMOTE.length } });
+  assert.equal(links[0].target, `command:tensorport.openCheckpoint?${encodeURIComponent(JSON.stringify([REMOTE]))}`);
+  assert.deepEqual(await client.request('textDocument/documentLink', { textDocument: { uri: uris.local } }), []);
+  assert.equal(await client.request('textDocument/definition', { textDocument: { uri: uris.remote }, position: { line: 0, character: 12 } }), null);
+});
+
+test('the Explorer view lists the remote checkpoint an open mapping names, as written, with its tensor count', async () => {
+  const { entries } = await client.request<{ entries: { path: string; label: string; kind: string; detail: string }[] }>('tensorport/workspace', {});
+  const remote = entries.find((e) => e.path === REMOTE);
+  assert.ok(remote, JSON.stringify(entries.map((e) => e.path)));
+  assert.deepEqual([remote!.kind, remote!.label, remote!.detail], ['checkpoint', REMOTE, `safetensors, ${TENSORS} tensors`]);
 });

@@ -34,6 +34,8 @@ before(async () => {
       },
     },
     'org/torch': { files: { 'pytorch_model.bin': fixture('real', 'torch2', 'state_dict.pt'), 'tiny.gguf': fixture('gguf', 'tiny.gguf') } },
+    'org/both': { files: { 'model.safetensors': VIT, 'model.safetensors.index.json': readFileSync(path.join(SHARDS, 'model.safetensors.index.json')) } },
+    'org/binshards': { files: { 'pytorch_model.bin.index.json': Buffer.from('{"weight_map": {}}') } },
     'org/gated': { files: { 'model.safetensors': VIT }, gatedToken: 'hf_secret' },
     'org/huge': { files: { 'model.safetensors': safetensorsBytes({}, 0, 10_000_000_000n) } },
   });
@@ -95,6 +97,12 @@ test('hf://OWNER/REPO picks the weights as transformers does, and says which', a
   assert.match(sharded.notes[0], /as model\.safetensors\.index\.json/);
   const bin = await keysJson('hf://org/torch');
   assert.equal(bin.format, 'torch-zip');
+  // Both: transformers (5.24, _get_resolved_checkpoint_files) asks for model.safetensors first, the index only without it.
+  const both = await keysJson('hf://org/both');
+  assert.equal(both.format, 'safetensors');
+  assert.match(both.notes[0], /org\/both holds its weights as model\.safetensors \(what transformers loads\)/);
+  oneLine(await cli(['keys', 'hf://org/binshards']), /org\/binshards holds its weights as pytorch_model\.bin\.index\.json .*not read here: name one shard/);
+  oneLine(await cli(['keys', 'hf://org/absent']), /org\/absent does not exist, or is private or gated/);
 });
 
 test('a sharded checkpoint is named by its index; every shard comes from the commit the index came from', async () => {
