@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BIN } from '../support/cli';
-import { testPython } from '../support/python';
+import { runPython, testPython } from '../support/python';
 import { FakeHub, startFakeHub } from '../support/fakeHub';
 import { FIXTURES, safetensorsBytes, scratchDir } from '../support/tmp';
 
@@ -282,3 +282,22 @@ test('convert from a remote source streams its tensors with range requests: the 
 
 // The server keeps sockets alive; make sure the test process itself never waits on one.
 http.globalAgent.destroy();
+
+test('a torch zip whose records lie far apart: their headers are fetched together (bounded, in parallel), not one round trip each', async (t) => {
+  const py = testPython();
+  if (!py.python) { t.skip(String(py.skip)); return; }
+  // torch.save itself: 24 storages of 384 KiB, so every record header sits in a 64 KiB block of its own.
+  const file = path.join(tmp.dir, 'far.pt');
+  runPython(py.python, ['-c', `import torch; torch.manual_seed(0); torch.save({f"layer{i}.weight": torch.randn(384, 256) for i in range(24)}, ${JSON.stringify(file)})`], { timeoutMs: 120_000 });
+  const bytes = readFileSync(file);
+  hub.repos.set('org/far', { files: { 'pytorch_model.bin': bytes }, commit: 'f'.repeat(40) });
+  const local = await keysJson(file);
+  const before = { ...hub.served, maxInFlight: 0 };
+  hub.served.maxInFlight = 0;
+  hub.latencyMs = 20;
+  const doc = await keysJson('hf://org/far/pytorch_model.bin', { TENSORPORT_CACHE_DIR: path.join(tmp.dir, 'cache-far') }).finally(() => { hub.latencyMs = 0; });
+  assert.deepEqual(doc.tensors, local.tensors);
+  assert.ok(hub.served.maxInFlight > 1 && hub.served.maxInFlight <= 8, `${hub.served.maxInFlight} requests at once`);
+  assert.ok(hub.served.bytes - before.bytes < bytes.length / 4, `${hub.served.bytes - before.bytes} of ${bytes.length} bytes`);
+  assert.equal(doc.remote.requests, hub.served.requests - before.requests);
+});
