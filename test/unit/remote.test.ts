@@ -270,6 +270,16 @@ test('convert from a remote source streams its tensors with range requests: the 
   // The same tensors and the same data; the headers differ only in the metadata naming the source.
   const data = (f: string) => { const bytes = readFileSync(path.join(tmp.dir, f)); return bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))); };
   assert.ok(data('a.safetensors').equals(data('b.safetensors')));
+  // Header byte for byte the same JSON, but for the metadata naming the source and the mapping file.
+  const header = (f: string) => {
+    const bytes = readFileSync(path.join(tmp.dir, f));
+    const h = JSON.parse(bytes.toString('utf8', 8, 8 + Number(bytes.readBigUInt64LE(0))));
+    assert.equal(typeof h.__metadata__['tensorport.source'], 'string');
+    delete h.__metadata__['tensorport.source'];
+    delete h.__metadata__['tensorport.mapping'];
+    return h;
+  };
+  assert.deepEqual(header('a.safetensors'), header('b.safetensors'));
   assert.deepEqual((await keysJson(path.join(tmp.dir, 'a.safetensors'))).tensors, (await keysJson(path.join(tmp.dir, 'b.safetensors'))).tensors);
   const commit = hub.repos.get('org/vit')!.commit;
   const asked = hub.served.log.slice(mark);
