@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import {
   CHECKPOINT_DIALOG_EXTENSIONS,
-  DIFF_REQUEST, DiffParams, DiffResult, StatusParams, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult,
+  DIFF_REQUEST, DiffParams, DiffResult, OPEN_CHECKPOINT_COMMAND, StatusParams, isRemoteName, WORKSPACE_REQUEST, WorkspaceEntry, WorkspaceResult,
 } from '../../server/src/lsp/protocol';
 
 type Section = { section: 'checkpoint' | 'mapping'; count: number };
@@ -68,6 +68,16 @@ class WorkspaceTree implements vscode.TreeDataProvider<Node> {
       item.id = `group:${node.group.key}`;
       return item;
     }
+    if (isRemoteName(node.path)) {
+      // A remote checkpoint an open mapping names: no file here, opened in the viewer by its name.
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.description = node.detail;
+      item.tooltip = `${node.path}\n${node.detail}\n(read header-only)`;
+      item.iconPath = new vscode.ThemeIcon(node.errors ? 'error' : 'cloud');
+      item.contextValue = node.kind;
+      item.command = { title: 'Open', command: OPEN_CHECKPOINT_COMMAND, arguments: [node.path] };
+      return item;
+    }
     const uri = vscode.Uri.file(node.path);
     const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
     item.label = node.label;
@@ -86,38 +96,39 @@ class WorkspaceTree implements vscode.TreeDataProvider<Node> {
 export function registerWorkspaceView(context: vscode.ExtensionContext, getClient: () => LanguageClient | undefined, onStatus: vscode.Event<StatusParams>): void {
   const tree = new WorkspaceTree(getClient);
   context.subscriptions.push(vscode.window.registerTreeDataProvider('tensorport.workspace', tree));
-  let selected: vscode.Uri | undefined;
+  let selected: string | undefined;
   const refresh = () => void tree.refresh().catch(() => undefined);
   context.subscriptions.push(
     vscode.commands.registerCommand('tensorport.refreshWorkspace', refresh),
     vscode.workspace.onDidSaveTextDocument((d) => { if (d.fileName.endsWith('.tpmap')) refresh(); }),
     vscode.commands.registerCommand('tensorport.selectForCompare', (arg?: WorkspaceEntry | vscode.Uri) => {
-      selected = toUri(arg) ?? vscode.window.activeTextEditor?.document.uri;
+      selected = toName(arg) ?? vscode.window.activeTextEditor?.document.uri.fsPath;
       void vscode.commands.executeCommand('setContext', 'tensorport.compareSelected', selected !== undefined);
     }),
     vscode.commands.registerCommand('tensorport.compareWithSelected', async (arg?: WorkspaceEntry | vscode.Uri) => {
-      const other = toUri(arg);
+      const other = toName(arg);
       if (!selected || !other) return;
       await showDiff(getClient, selected, other);
     }),
     vscode.commands.registerCommand('tensorport.diffCheckpoints', async () => {
       const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', filters: { Checkpoints: [...CHECKPOINT_DIALOG_EXTENSIONS] } });
-      if (picked?.length === 2) await showDiff(getClient, picked[0], picked[1]);
+      if (picked?.length === 2) await showDiff(getClient, picked[0].fsPath, picked[1].fsPath);
       else if (picked) void vscode.window.showWarningMessage('Tensor Port: pick exactly two checkpoints to compare.');
     }),
   );
   context.subscriptions.push(onStatus(refresh));
 }
 
-function toUri(arg?: WorkspaceEntry | vscode.Uri): vscode.Uri | undefined {
+/** A file's path, or a remote checkpoint's name (the server reads either). */
+function toName(arg?: WorkspaceEntry | vscode.Uri): string | undefined {
   if (!arg) return undefined;
-  return arg instanceof vscode.Uri ? arg : vscode.Uri.file(arg.path);
+  return arg instanceof vscode.Uri ? arg.fsPath : arg.path;
 }
 
-async function showDiff(getClient: () => LanguageClient | undefined, a: vscode.Uri, b: vscode.Uri): Promise<void> {
+async function showDiff(getClient: () => LanguageClient | undefined, a: string, b: string): Promise<void> {
   const client = getClient();
   if (!client) return;
-  const r = await client.sendRequest<DiffResult>(DIFF_REQUEST, { a: a.fsPath, b: b.fsPath } satisfies DiffParams);
+  const r = await client.sendRequest<DiffResult>(DIFF_REQUEST, { a, b } satisfies DiffParams);
   if (!r.ok) {
     void vscode.window.showErrorMessage(`Tensor Port: ${r.message}`);
     return;

@@ -18,13 +18,19 @@ export interface FakeRepo {
   branches?: string[];
 }
 
-export interface Served { requests: number; bytes: number; log: string[] }
+export interface Served {
+  requests: number; bytes: number; log: string[];
+  /** The most requests the CDN had open at once (parallel range reads). */
+  maxInFlight: number;
+}
 
 export interface FakeHub {
   endpoint: string;
   cdn: string;
   served: Served;
   repos: Map<string, FakeRepo & { commit: string }>;
+  /** The CDN answers each request this long after it arrives (a network's round trip; 0 by default). */
+  latencyMs: number;
   /** Replaces a handler for a path prefix (hostile servers), on the Hub's port. */
   override(prefix: string, handler: http.RequestListener): void;
   close(): Promise<void>;
@@ -34,17 +40,22 @@ const LFS = /\.(safetensors|bin|gguf|pt|pth|onnx|pdparams)$/;
 const etagOf = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<FakeHub> {
-  const served: Served = { requests: 0, bytes: 0, log: [] };
+  const served: Served = { requests: 0, bytes: 0, log: [], maxInFlight: 0 };
+  let inFlight = 0;
   const table = new Map<string, FakeRepo & { commit: string }>();
   for (const [name, r] of Object.entries(repos)) table.set(name, { ...r, commit: createHash('sha1').update(name).digest('hex') });
   const blobs = new Map<string, Buffer>();
   const overrides = new Map<string, http.RequestListener>();
+  const hub = { latencyMs: 0 } as FakeHub;
 
   const cdnServer = http.createServer((req, res) => {
     count(req);
+    served.maxInFlight = Math.max(served.maxInFlight, ++inFlight);
+    res.on('close', () => { inFlight--; });
     const blob = blobs.get(new URL(req.url!, 'http://x').pathname.slice('/blob/'.length));
-    if (!blob) { res.writeHead(404).end(); return; }
-    sendRanged(req, res, blob, { ETag: `"${etagOf(blob)}"` });
+    const answer = () => (blob ? sendRanged(req, res, blob, { ETag: `"${etagOf(blob)}"` }) : res.writeHead(404).end());
+    if (hub.latencyMs > 0) setTimeout(answer, hub.latencyMs);
+    else answer();
   });
   await listen(cdnServer);
   const cdn = `http://127.0.0.1:${(cdnServer.address() as AddressInfo).port}`;
@@ -101,13 +112,13 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     res.end(head ? undefined : part);
   }
 
-  return {
+  return Object.assign(hub, {
     endpoint, cdn, served, repos: table,
-    override: (prefix, handler) => overrides.set(prefix, handler),
+    override: (prefix: string, handler: http.RequestListener) => { overrides.set(prefix, handler); },
     close: async () => {
       for (const s of [hubServer, cdnServer]) { s.closeAllConnections(); await new Promise((r) => s.close(r)); }
     },
-  };
+  });
 }
 
 function listen(server: http.Server): Promise<void> {

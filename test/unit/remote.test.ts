@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BIN } from '../support/cli';
-import { testPython } from '../support/python';
+import { runPython, testPython } from '../support/python';
 import { FakeHub, startFakeHub } from '../support/fakeHub';
 import { FIXTURES, safetensorsBytes, scratchDir } from '../support/tmp';
 
@@ -34,6 +34,8 @@ before(async () => {
       },
     },
     'org/torch': { files: { 'pytorch_model.bin': fixture('real', 'torch2', 'state_dict.pt'), 'tiny.gguf': fixture('gguf', 'tiny.gguf') } },
+    'org/both': { files: { 'model.safetensors': VIT, 'model.safetensors.index.json': readFileSync(path.join(SHARDS, 'model.safetensors.index.json')) } },
+    'org/binshards': { files: { 'pytorch_model.bin.index.json': Buffer.from('{"weight_map": {}}') } },
     'org/gated': { files: { 'model.safetensors': VIT }, gatedToken: 'hf_secret' },
     'org/huge': { files: { 'model.safetensors': safetensorsBytes({}, 0, 10_000_000_000n) } },
   });
@@ -95,6 +97,12 @@ test('hf://OWNER/REPO picks the weights as transformers does, and says which', a
   assert.match(sharded.notes[0], /as model\.safetensors\.index\.json/);
   const bin = await keysJson('hf://org/torch');
   assert.equal(bin.format, 'torch-zip');
+  // Both: transformers (5.24, _get_resolved_checkpoint_files) asks for model.safetensors first, the index only without it.
+  const both = await keysJson('hf://org/both');
+  assert.equal(both.format, 'safetensors');
+  assert.match(both.notes[0], /org\/both holds its weights as model\.safetensors \(what transformers loads\)/);
+  oneLine(await cli(['keys', 'hf://org/binshards']), /org\/binshards holds its weights as pytorch_model\.bin\.index\.json .*not read here: name one shard/);
+  oneLine(await cli(['keys', 'hf://org/absent']), /org\/absent does not exist, or is private or gated/);
 });
 
 test('a sharded checkpoint is named by its index; every shard comes from the commit the index came from', async () => {
@@ -262,6 +270,16 @@ test('convert from a remote source streams its tensors with range requests: the 
   // The same tensors and the same data; the headers differ only in the metadata naming the source.
   const data = (f: string) => { const bytes = readFileSync(path.join(tmp.dir, f)); return bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))); };
   assert.ok(data('a.safetensors').equals(data('b.safetensors')));
+  // Header byte for byte the same JSON, but for the metadata naming the source and the mapping file.
+  const header = (f: string) => {
+    const bytes = readFileSync(path.join(tmp.dir, f));
+    const h = JSON.parse(bytes.toString('utf8', 8, 8 + Number(bytes.readBigUInt64LE(0))));
+    assert.equal(typeof h.__metadata__['tensorport.source'], 'string');
+    delete h.__metadata__['tensorport.source'];
+    delete h.__metadata__['tensorport.mapping'];
+    return h;
+  };
+  assert.deepEqual(header('a.safetensors'), header('b.safetensors'));
   assert.deepEqual((await keysJson(path.join(tmp.dir, 'a.safetensors'))).tensors, (await keysJson(path.join(tmp.dir, 'b.safetensors'))).tensors);
   const commit = hub.repos.get('org/vit')!.commit;
   const asked = hub.served.log.slice(mark);
@@ -274,3 +292,22 @@ test('convert from a remote source streams its tensors with range requests: the 
 
 // The server keeps sockets alive; make sure the test process itself never waits on one.
 http.globalAgent.destroy();
+
+test('a torch zip whose records lie far apart: their headers are fetched together (bounded, in parallel), not one round trip each', async (t) => {
+  const py = testPython();
+  if (!py.python) { t.skip(String(py.skip)); return; }
+  // torch.save itself: 24 storages of 384 KiB, so every record header sits in a 64 KiB block of its own.
+  const file = path.join(tmp.dir, 'far.pt');
+  runPython(py.python, ['-c', `import torch; torch.manual_seed(0); torch.save({f"layer{i}.weight": torch.randn(384, 256) for i in range(24)}, ${JSON.stringify(file)})`], { timeoutMs: 120_000 });
+  const bytes = readFileSync(file);
+  hub.repos.set('org/far', { files: { 'pytorch_model.bin': bytes }, commit: 'f'.repeat(40) });
+  const local = await keysJson(file);
+  const before = { ...hub.served, maxInFlight: 0 };
+  hub.served.maxInFlight = 0;
+  hub.latencyMs = 20;
+  const doc = await keysJson('hf://org/far/pytorch_model.bin', { TENSORPORT_CACHE_DIR: path.join(tmp.dir, 'cache-far') }).finally(() => { hub.latencyMs = 0; });
+  assert.deepEqual(doc.tensors, local.tensors);
+  assert.ok(hub.served.maxInFlight > 1 && hub.served.maxInFlight <= 8, `${hub.served.maxInFlight} requests at once`);
+  assert.ok(hub.served.bytes - before.bytes < bytes.length / 4, `${hub.served.bytes - before.bytes} of ${bytes.length} bytes`);
+  assert.equal(doc.remote.requests, hub.served.requests - before.requests);
+});

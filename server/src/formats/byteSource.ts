@@ -123,6 +123,14 @@ export class ByteSource {
     await this.fill(target, at, offset, length, what);
   }
 
+  /**
+   * Says which ranges are about to be read (each on its own, in order): a remote file fetches them
+   * together, a local one needs nothing. Ranges outside the file are left to the reads to refuse.
+   */
+  async prefetch(ranges: readonly [number, number][]): Promise<void> {
+    if ('remote' in this.backend) await this.backend.remote.prefetch(ranges.filter(([o, l]) => o >= 0 && l >= 0 && o + l <= this.size));
+  }
+
   /** The range lies in the file, and the read budget allows it. */
   private check(offset: number, length: number, what: string): void {
     if (offset < 0 || length < 0 || offset + length > this.size) {

@@ -24,6 +24,8 @@ const WINDOW = 4096;
  * this it is refused rather than risked. A stored one of any size is read through a window.
  */
 const MAX_INFLATED_PICKLE = 64 * 1024 * 1024;
+/** A zip local file header before its name and extra field (APPNOTE 4.3.7). */
+const LOCAL_HEADER_BYTES = 30;
 
 export async function readTorchZip(path: string, displayName: string): Promise<CheckpointInfo> {
   return withZip(path, displayName, 'the torch zip checkpoint', (src, zip) => readOpened(absoluteName(src.path, resolvePath), displayName, src, zip));
@@ -61,6 +63,8 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
   if (pkls.length > 1 || tops.size > 1) {
     throw unreadable(name, `zip archive has ${pkls.length > 1 ? `${pkls.length} data.pkl entries` : `${tops.size} top-level folders`}; torch.save writes one folder with one data.pkl: ambiguous, refused`);
   }
+  // Every record's local header is read to find where its bytes start (one per storage): fetched together.
+  await src.prefetch([...entries.values()].map((e) => [e.relativeOffsetOfLocalHeader, LOCAL_HEADER_BYTES + e.fileNameLength + e.extraFieldLength]));
   const pklName = pkls[0];
   const top = pklName.includes('/') ? pklName.slice(0, pklName.indexOf('/') + 1) : '';
   const pkl = entries.get(pklName) as yauzl.Entry;

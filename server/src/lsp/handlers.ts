@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CodeActionKind, Connection, FileChangeType, Range, ResponseError, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { isCheckpointPath } from '../formats/fileKinds';
+import { absoluteName, isRemote } from '../formats/remote/remoteName';
 import { keysDocument } from '../formats/keysDocument';
 import { writeFileAtomically } from '../formats/atomicWrite';
 import { diffCheckpoints, formatDiff } from '../index/diff';
@@ -17,6 +18,8 @@ import { analyzeMappingText } from '../mapping/checkFile';
 import { codeActionsAt } from '../mapping/codeActions';
 import { completeAt } from '../mapping/completion';
 import { definitionAt } from '../mapping/definition';
+import { sideDirective } from '../mapping/sides';
+import type { SideDirective } from '../mapping/syntax';
 import { hoverAt } from '../mapping/hover';
 import { foldingRanges, formatMapping, outline } from '../mapping/symbols';
 import { summarizeWorkspace } from '../mapping/workspaceSummary';
@@ -36,6 +39,7 @@ import { cancelledError, honourCancel } from './cancellation';
 import {
   CONVERT_PROGRESS_NOTIFICATION, CONVERT_REQUEST, ConvertParams, ConvertProgressParams, ConvertResult, DIFF_REQUEST, DiffParams, DiffResult, GENERATE_MAPPING_REQUEST, GenerateMappingParams, GenerateMappingResult, KEYS_REQUEST, KeysParams, KeysResult,
   PARITY_LOG_NOTIFICATION, PARITY_PROGRESS_NOTIFICATION, PARITY_REQUEST, ParityParams, ParityReport, ParityResult, PYTHON_INTERPRETER_NOTIFICATION, PYTHON_MODELS_REQUEST, PythonInterpreterParams, PythonModelsResult, TOOL_REQUEST, ToolParams, ToolResult, WORKSPACE_REQUEST, WorkspaceResult,
+  OPEN_CHECKPOINT_COMMAND,
 } from './protocol';
 import { FIX_ALL_KIND, toCodeAction, toMarkdown, toCompletionItem, toDocumentSymbol, toFixAllAction, toRange, toScriptCodeAction, toTextEdit } from './toProtocol';
 import { Workspace, isMapping, isModelSource } from './workspace';
@@ -66,13 +70,14 @@ export function registerHandlers(connection: Connection, documents: TextDocument
   });
 
   connection.onRequest(KEYS_REQUEST, honourCancel(async (params: KeysParams): Promise<KeysResult> => {
-    const entry = await workspace().index.get(path.resolve(params.path));
+    // A remote name (hf://, https://) is read header-only like a path: the viewer opens either.
+    const entry = await workspace().index.get(absoluteName(params.path, path.resolve));
     return entry.ok ? { ok: true, keys: keysDocument(entry.info) } : { ok: false, message: entry.error.message, code: entry.error.code };
   }));
 
   connection.onRequest(DIFF_REQUEST, honourCancel(async (params: DiffParams): Promise<DiffResult> => {
     const ws = workspace();
-    const [a, b] = await Promise.all([ws.index.get(path.resolve(params.a)), ws.index.get(path.resolve(params.b))]);
+    const [a, b] = await Promise.all([ws.index.get(absoluteName(params.a, path.resolve)), ws.index.get(absoluteName(params.b, path.resolve))]);
     if (!a.ok) return { ok: false, message: a.error.message };
     if (!b.ok) return { ok: false, message: b.error.message };
     const d = diffCheckpoints(a.info, b.info);
@@ -157,8 +162,10 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     const ws = workspace();
     const mappings = (await Promise.all(ws.roots.map((r) => findMappings(r, { exclude: ws.settings.exclude })))).flat();
     const open = new Map(ws.mappings.all().map((m) => [m.path, m.analysis.diagnostics]));
+    // Remote checkpoints have no place in the workspace's folders: those an open mapping names are listed too.
+    const remote = ws.mappings.all().flatMap((m) => [m.sides.source, m.sides.target]).flatMap((s) => (s?.ok && isRemote(s.side.path) ? [s.side.path] : []));
     return { entries: await summarizeWorkspace({
-      checkpoints: [...ws.checkpointFiles], mappings, open, maxMappingBytes: ws.maxMappingBytes, pending: ws.pending, relative: (f) => ws.relative(f),
+      checkpoints: [...new Set([...ws.checkpointFiles, ...remote])], mappings, open, maxMappingBytes: ws.maxMappingBytes, pending: ws.pending, relative: (f) => ws.relative(f),
     }, ws.index) };
   }));
 
@@ -220,7 +227,8 @@ export function registerHandlers(connection: Connection, documents: TextDocument
   connection.onDefinition(honourCancel(async ({ textDocument, position }) => {
     const c = await workspace().current(textDocument.uri);
     const d = c ? definitionAt(c.state.file, c.offset(position), c.state.sides) : undefined;
-    if (!d) return null;
+    // A remote checkpoint is no file to go to: its document link opens it in the viewer.
+    if (!d || isRemote(d.file)) return null;
     const r = d.range;
     return { uri: pathToFileURL(d.file).toString(), range: r ? { start: { line: r.line, character: r.column }, end: { line: r.endLine, character: r.endColumn } } : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
   }));
@@ -244,6 +252,17 @@ export function registerHandlers(connection: Connection, documents: TextDocument
     }
     const span = { start: c.offset(range.start), end: c.offset(range.end) };
     return codeActionsAt(c.state.file, c.state.analysis, span, c.state.sides).map((a) => toCodeAction(c.state.file, textDocument.uri, a));
+  }));
+
+  // A remote `source`/`target` is a link that opens it in the checkpoint viewer, header-only.
+  connection.onDocumentLinks(honourCancel(async ({ textDocument }) => {
+    const c = await workspace().current(textDocument.uri);
+    if (!c) return null;
+    return (['source', 'target'] as const).map((k) => sideDirective(c.state.file, k)).filter((d): d is SideDirective => !!d).filter((d) => d.path && !d.className && isRemote(d.path.text)).map((d) => ({
+      range: toRange(c.state.file, d.path!),
+      target: `command:${OPEN_CHECKPOINT_COMMAND}?${encodeURIComponent(JSON.stringify([d.path!.text]))}`,
+      tooltip: 'Open in the checkpoint viewer (header-only)',
+    }));
   }));
 
   connection.onDocumentSymbol(honourCancel(async ({ textDocument }) => {

@@ -48,6 +48,7 @@ connection.onInitialize((params) => {
       definitionProvider: true,
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
       documentSymbolProvider: true,
+      documentLinkProvider: { resolveProvider: false },
       foldingRangeProvider: true,
       documentFormattingProvider: true,
       codeLensProvider: { resolveProvider: false },

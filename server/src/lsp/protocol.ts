@@ -11,6 +11,10 @@ import { DEFAULT_READ_LIMITS } from '../formats/readLimits';
 
 /** Request: the tensors of one checkpoint, as `tensorport keys --json` prints them. */
 export const KEYS_REQUEST = 'tensorport/keys';
+/** The client's command that opens a checkpoint (a path, or a remote hf:// or https:// name) in the viewer; a document link's target. */
+export const OPEN_CHECKPOINT_COMMAND = 'tensorport.openCheckpoint';
+/** Whether a checkpoint name is remote (the client's test; the server parses it properly). */
+export const isRemoteName = (name: string): boolean => /^(hf|https?):\/\//i.test(name);
 export interface KeysParams { path: string }
 export type KeysResult =
   | { ok: true; keys: import('../formats/keysDocument').KeysDocument }

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Connection, DiagnosticSeverity, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { MAPPING_EXTENSION, isSourceName } from '../formats/fileKinds';
+import { isRemote } from '../formats/remote/remoteName';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { displayName, readOrder } from '../index/checkpointGroups';
@@ -67,6 +68,7 @@ export class Workspace {
 
   /** A path as the user knows it: relative to the workspace folder that holds it. */
   relative(file: string): string {
+    if (isRemote(file)) return file;   // hf://… and https://… are shown as written
     for (const r of this.roots) {
       const rel = path.relative(r, file);
       if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel;

@@ -10,8 +10,8 @@
  * asks for `framework source|target NAME`.
  */
 import { statSync } from 'node:fs';
-import * as path from 'node:path';
 import { readRegularFileSync } from '../formats/openRegular';
+import { besidePath } from '../formats/remote/besideFiles';
 import { Framework, TensorInfo } from '../formats/tensorInfo';
 import { linearLayout } from './layout';
 import { keyRole } from './roles';
@@ -24,7 +24,7 @@ export interface FrameworkEvidence {
 
 /** The mtime of the config.json beside a checkpoint (0 when absent): part of what the evidence depends on. */
 export function configJsonStamp(checkpoint: string): number {
-  return statSync(path.join(path.dirname(checkpoint), 'config.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  return statSync(besidePath(checkpoint, 'config.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
 }
 
 export function frameworkFromEvidence(checkpoint: string, tensors: ReadonlyMap<string, TensorInfo>): FrameworkEvidence | undefined {
@@ -34,7 +34,7 @@ export function frameworkFromEvidence(checkpoint: string, tensors: ReadonlyMap<s
 function fromConfig(checkpoint: string): FrameworkEvidence | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(readRegularFileSync(path.join(path.dirname(checkpoint), 'config.json'), 'a config file').toString('utf8'));
+    json = JSON.parse(readRegularFileSync(besidePath(checkpoint, 'config.json'), 'a config file').toString('utf8'));
   } catch {
     return undefined;
   }

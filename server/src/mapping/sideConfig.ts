@@ -5,8 +5,8 @@
  * itself changing.
  */
 import { statSync } from 'node:fs';
-import * as path from 'node:path';
 import { readRegularFileSync } from '../formats/openRegular';
+import { besidePath } from '../formats/remote/besideFiles';
 import { SideData } from './sideData';
 
 type ConfigFile = 'config.json' | 'params.json';
@@ -15,7 +15,7 @@ const FILES: ConfigFile[] = ['config.json', 'params.json'];
 /** That file's JSON object, or undefined when it is absent, unreadable, not JSON or not an object. */
 export function readConfigFile(side: SideData, file: ConfigFile): Record<string, unknown> | undefined {
   try {
-    const json: unknown = JSON.parse(readRegularFileSync(path.join(path.dirname(side.path), file), 'a config file').toString('utf8'));
+    const json: unknown = JSON.parse(readRegularFileSync(besidePath(side.path, file), 'a config file').toString('utf8'));
     return json !== null && typeof json === 'object' && !Array.isArray(json) ? json as Record<string, unknown> : undefined;
   } catch {
     return undefined;
@@ -25,8 +25,7 @@ export function readConfigFile(side: SideData, file: ConfigFile): Record<string,
 /** `mtime:mtime` of the config files beside the side's checkpoint (0 for one that is absent). */
 export function configStamp(side: SideData | undefined): string {
   if (!side) return '';
-  const dir = path.dirname(side.path);
-  return FILES.map((f) => statSync(path.join(dir, f), { throwIfNoEntry: false })?.mtimeMs ?? 0).join(':');
+  return FILES.map((f) => statSync(besidePath(side.path, f), { throwIfNoEntry: false })?.mtimeMs ?? 0).join(':');
 }
 
 /** A per-side cache that recomputes when the side's config files change. */

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { CheckpointIndex } from '../index/checkpointIndex';
+import { fetchBeside } from '../formats/remote/besideFiles';
 import { isRemote } from '../formats/remote/remoteName';
 import { Framework } from '../formats/tensorInfo';
 import { missingClassMessage } from '../source/classNames';
@@ -56,6 +57,8 @@ export async function loadSides(mappingPath: string, file: MappingFile, index: C
     if (classless) return { ok: false, failure: { code: 'unreadable-checkpoint', message: `${d.path.text}: ${classless}` } };
     const entry = await index.get(abs);
     if (!entry.ok) return { ok: false, failure: { code: entry.error.code === 'not-a-checkpoint' ? 'unreadable-checkpoint' : entry.error.code, message: `${d.path.text}: ${entry.error.reason}${entry.error.offset !== undefined ? ` (at byte ${entry.error.offset})` : ''}` } };
+    // The config.json beside a remote checkpoint says what the one beside its download would.
+    await fetchBeside(abs, entry.info.remote?.commit);
     return { ok: true, side: sideFromInfo(entry.info, abs, d.path.text, declaredFramework(file, kind)) };
   };
   const sides: Sides = {};

@@ -4,8 +4,8 @@
  * numbers (`depths`) and of strings (DeBERTa's `pos_att_type`, `layer_types`) by field name (`hidden_size`), nested configs by dotted path
  * (`text_config.hidden_size`). A missing file is no values; a malformed one is no values and a reason.
  */
-import * as path from 'node:path';
 import { readRegularFile } from '../formats/openRegular';
+import { besidePath } from '../formats/remote/besideFiles';
 import type { Binding } from './interpret';
 
 export interface ConfigValues {
@@ -17,7 +17,7 @@ export interface ConfigValues {
 }
 
 export async function readConfigBeside(checkpointPath: string): Promise<ConfigValues | undefined> {
-  return readConfigFile(path.join(path.dirname(checkpointPath), 'config.json'));
+  return readConfigFile(besidePath(checkpointPath, 'config.json'));
 }
 
 /** A named config file; undefined when it cannot be read at all. */

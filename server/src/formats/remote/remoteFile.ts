@@ -17,7 +17,9 @@ import { RemoteName, hfName, parseRemote } from './remoteName';
 
 export const BLOCK = 64 * 1024;
 /** Runs of missing blocks fetched at once (a reader asking for several ranges together). */
-const PARALLEL_RUNS = 4;
+const PARALLEL_RUNS = 8;
+/** A prefetched run of adjacent blocks is at most this many (1 MiB): runs stay parallel, and each answer small. */
+const MAX_RUN_BLOCKS = 16;
 
 /** What one checkpoint read asked of the network, and the commits names resolved to (shards follow their index's). */
 export interface RemoteSession {
@@ -130,17 +132,39 @@ export class RemoteFile {
   }
 
   private async ensure(firstBlock: number, lastBlock: number): Promise<void> {
+    const wanted: number[] = [];
+    for (let b = firstBlock; b <= lastBlock; b++) wanted.push(b);
+    await this.fetchBlocks(wanted, Infinity, true);
+  }
+
+  /**
+   * Fetches ahead the blocks of ranges a reader is about to read one by one (a zip's record headers,
+   * one per tensor): adjacent blocks as one request of at most 1 MiB, several requests at a time,
+   * instead of one round trip per read. Offline it does nothing (the reads say what is missing).
+   */
+  async prefetch(ranges: readonly [number, number][]): Promise<void> {
+    if (isOffline()) return;
+    const wanted = new Set<number>();
+    for (const [offset, length] of ranges) {
+      const end = Math.min(offset + length, this.meta.size);
+      for (let b = Math.floor(offset / BLOCK); b * BLOCK < end; b++) wanted.add(b);
+    }
+    await this.fetchBlocks([...wanted].sort((a, b) => a - b), MAX_RUN_BLOCKS, false);
+  }
+
+  /** The missing blocks of `wanted` (ascending), adjacent ones as one request, PARALLEL_RUNS requests at a time. */
+  private async fetchBlocks(wanted: readonly number[], maxRun: number, offlineFails: boolean): Promise<void> {
     const waits: Promise<void>[] = [];
     const runs: [number, number][] = [];
-    for (let b = firstBlock; b <= lastBlock; b++) {
+    for (const b of wanted) {
       if (this.blocks.has(b)) continue;
       const pending = this.inflight.get(b);
       if (pending) { waits.push(pending); continue; }
       const last = runs[runs.length - 1];
-      if (last && last[1] === b - 1) last[1] = b;
+      if (last && last[1] === b - 1 && b - last[0] < maxRun) last[1] = b;
       else runs.push([b, b]);
     }
-    if (runs.length > 0 && isOffline()) {
+    if (runs.length > 0 && offlineFails && isOffline()) {
       throw unreadable(this.display, `bytes ${runs[0][0] * BLOCK}… are not in the header cache, and offline (--offline or HF_HUB_OFFLINE)`);
     }
     for (let i = 0; i < runs.length; i += PARALLEL_RUNS) {

@@ -2,7 +2,8 @@
  * Generate a mapping file end to end — read both checkpoints, propose, fold into a `.tpmap` with paths
  * relative to its folder, write it atomically — for the CLI (`map -o`) and the editor command alike.
  */
-import { isRemote } from '../../formats/remote/remoteName';
+import { fetchBeside } from '../../formats/remote/besideFiles';
+import { absoluteName, isRemote } from '../../formats/remote/remoteName';
 import * as path from 'node:path';
 import { readCheckpoint } from '../../formats/readCheckpoint';
 import { writeFileAtomically } from '../../formats/atomicWrite';
@@ -23,7 +24,9 @@ export interface GeneratedMapping {
 /** Reads a checkpoint as a side. */
 export async function loadCheckpointSide(file: string): Promise<SideData> {
   const info = await readCheckpoint(file);
-  return sideFromInfo(info, path.resolve(file), file);
+  const abs = absoluteName(file, path.resolve);
+  await fetchBeside(abs, info.remote?.commit);
+  return sideFromInfo(info, abs, file);
 }
 
 /**
