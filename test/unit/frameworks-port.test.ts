@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { keyRole } from '../../server/src/mapping/roles';
 import { checkDiagnostics, runCli } from '../support/cli';
 import { runPython, testPython } from '../support/python';
 import { FIXTURES, scratchDir } from '../support/tmp';
@@ -32,4 +34,39 @@ test('big_vision ViT .npz → HF ViT: converted, loaded by transformers, equal t
   assert.deepEqual(report.shape, [2, 17, 8]);
   assert.ok(report.scale > 0.5, 'the output is not trivially small');
   assert.ok(report.max_abs_diff < 1e-5, `max |HF − Flax| = ${report.max_abs_diff}`);
+});
+
+/** A mapping's rules, one normalised line each (blanks collapsed), without comments and the side lines. */
+function ruleLines(text: string): string[] {
+  return text.split('\n').map((l) => l.replace(/#.*/, '').replace(/\s+/g, ' ').trim()).filter((l) => l.includes('->')).sort();
+}
+
+test('`map` proposes the port by itself: big_vision names → HF ViT, folded into encoderblock_{i} rules, the hand-checked mapping line for line', () => {
+  const out = path.join(scratchDir('frameworks-port-map').dir, 'auto.tpmap');
+  const r = runCli(['map', path.join(PORT, 'vit_bigvision.npz'), path.join(PORT, 'hf_vit', 'model.safetensors'), '-o', out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /38 target tensors mapped \(0 with low confidence\), 0 source tensors dropped, 0 target tensors unmapped/);
+  assert.deepEqual(ruleLines(readFileSync(out, 'utf8')), ruleLines(readFileSync(MAPPING, 'utf8')));
+});
+
+test('roles of big_vision and TF BERT names, as transformers\' converters pair them (convert_siglip_to_hf.py, BERT\'s TF loader)', () => {
+  const role = (k: string) => { const r = keyRole(k); return [r.role, r.normOrder, r.layer]; };
+  // big_vision: LayerNorm_0/1 → layer_norm1/2, MlpBlock_0/Dense_0/1 → fc1/fc2, MultiHeadDotProductAttention_0/{query,key,value,out}.
+  assert.deepEqual(role('params/img/Transformer/encoderblock_3/LayerNorm_0/scale'), ['norm', 1, 3]);
+  assert.deepEqual(role('params/img/Transformer/encoderblock_3/LayerNorm_1/bias'), ['norm', 2, 3]);
+  assert.deepEqual(role('params/img/Transformer/encoderblock_3/MlpBlock_0/Dense_0/kernel'), ['ffn_in', undefined, 3]);
+  assert.deepEqual(role('params/img/Transformer/encoderblock_3/MlpBlock_0/Dense_1/kernel'), ['ffn_out', undefined, 3]);
+  assert.deepEqual(role('params/img/Transformer/encoderblock_3/MultiHeadDotProductAttention_0/key/kernel'), ['k', undefined, 3]);
+  assert.deepEqual(role('params/img/Transformer/encoderblock_3/MultiHeadDotProductAttention_0/out/kernel'), ['o', undefined, 3]);
+  assert.deepEqual(role('params/img/Transformer/encoder_norm/scale'), ['norm', undefined, undefined]);
+  // TF BERT: layer_N is the layer, attention/output/LayerNorm the first norm, output/LayerNorm the second.
+  assert.deepEqual(role('bert/encoder/layer_11/attention/self/query/kernel'), ['q', undefined, 11]);
+  assert.deepEqual(role('bert/encoder/layer_11/attention/output/dense/kernel'), ['o', undefined, 11]);
+  assert.deepEqual(role('bert/encoder/layer_11/intermediate/dense/kernel'), ['ffn_in', undefined, 11]);
+  assert.deepEqual(role('bert/encoder/layer_11/output/dense/kernel'), ['ffn_out', undefined, 11]);
+  assert.deepEqual(role('bert/encoder/layer_11/attention/output/LayerNorm/gamma'), ['norm', 1, 11]);
+  assert.deepEqual(role('bert/encoder/layer_11/output/LayerNorm/beta'), ['norm', 2, 11]);
+  assert.deepEqual(role('bert/embeddings/word_embeddings'), ['embed', undefined, undefined]);
+  // A Flax auto-name outside an MLP block numbers modules, not layers.
+  assert.deepEqual(role('params.Dense_1.kernel'), [undefined, undefined, undefined]);
 });
