@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   spawnSync('sync');
   await compare('Flax msgpack (to_bytes), 300 MiB (128 tensors)', mp, 'flax.serialization.msgpack_restore',
     'from flax import serialization\nimport numpy as np',
-    `t = serialization.msgpack_restore(open(${JSON.stringify(mp)}, "rb").read())\nrows = []\ndef walk(p, v):\n    if isinstance(v, dict):\n        [walk(p + "." + k, x) for k, x in v.items()]\n    else:\n        rows.append((p, v.dtype, v.shape))\nwalk("", t)`);
+    `tree = serialization.msgpack_restore(open(${JSON.stringify(mp)}, "rb").read())\nrows = []\ndef walk(p, v):\n    if isinstance(v, dict):\n        [walk(p + "." + k, x) for k, x in v.items()]\n    else:\n        rows.append((p, v.dtype, v.shape))\nwalk("", tree)`);
 
   const prefix = path.join(TMP, 'tf2', 'ckpt');
   py(`import tensorflow as tf\nvs = [tf.Variable(tf.zeros((1024, 1200))) for _ in range(64)]\nck = tf.train.Checkpoint(layers=vs)\nck.write(${JSON.stringify(prefix)})`);
