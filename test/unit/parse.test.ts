@@ -35,17 +35,39 @@ test('rules: captures, a trailing *, drop, a cat list and transforms with argume
   const f = parseMapping(text);
   assert.deepEqual(f.errors, []);
   const [r1, r2, r3, r4, r5] = rules(text);
-  assert.deepEqual(r1.sources[0].segments[2], { kind: 'capture', name: 'i' });
+  assert.deepEqual(r1.sources[0].segments[2], { kind: 'capture', sep: '.', name: 'i' });
   assert.equal(slice(text, r1.target!), 'blocks.{i}.attn.q.weight');
   assert.equal(r1.transforms[0].name.text, 'transpose');
   assert.equal(r2.bracketed, true);
   assert.deepEqual(r2.sources.map((s) => s.text), ['a.{i}.key.weight', 'a.{i}.value.weight']);
   assert.deepEqual(r2.transforms.map((t) => t.name.text), ['cat', 'transpose']);
   assert.equal(r2.transforms[0].args[0].value, 0);
-  assert.deepEqual(r3.sources[0].segments.at(-1), { kind: 'star' });
+  assert.deepEqual(r3.sources[0].segments.at(-1), { kind: 'star', sep: '.' });
   assert.ok(isDrop(r4.target));
   assert.deepEqual(r5.transforms.map((t) => t.args.map((a) => a.value ?? a.text)), [[3, 0], ['F16'], [-1, 4]]);
   assert.equal(slice(text, r5.transforms[2]), 'reshape(-1, 4)');
+});
+
+test('`/` separates segments too: a capture inside a segment (`encoderblock_{i}`), a `*` after `/`, TF2\'s `/.ATTRIBUTES` tail', () => {
+  const text = [
+    'Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel -> encoder.layer.{i}.intermediate.dense.weight | transpose',
+    'bert/encoder/layer_{i}/attention/* -> encoder.layer.{i}.attention.*',
+    'enc/layers/{i}/kernel/.ATTRIBUTES/VARIABLE_VALUE -> l.{i}.weight',
+  ].join('\n');
+  assert.deepEqual(parseMapping(text).errors, []);
+  const [r1, r2, r3] = rules(text);
+  assert.deepEqual(r1.sources[0].segments.slice(0, 3), [
+    { kind: 'literal', sep: '', text: 'Transformer' },
+    { kind: 'capture', sep: '/', name: 'i', prefix: 'encoderblock_' },
+    { kind: 'literal', sep: '/', text: 'MlpBlock_0' },
+  ]);
+  assert.deepEqual(r2.sources[0].segments.at(-1), { kind: 'star', sep: '/' });
+  assert.deepEqual(r3.sources[0].segments.slice(3).map((s) => s.kind === 'literal' && s.sep + s.text), ['/kernel', '/.ATTRIBUTES', '/VARIABLE_VALUE']);
+  const bad = parseMapping('a/b_{i}_{j}/c -> x.{i}\nTransformer/ -> x\n');
+  assert.deepEqual(bad.errors.map((e) => e.message), [
+    '`b_{i}_{j}`: a capture is written `{name}`, once a segment (`{i}`, `block_{i}`); `*` is a whole last segment',
+    'expected a key segment after `/`',
+  ]);
 });
 
 test('errors say what was expected, on the line at fault, and the other lines still parse', () => {

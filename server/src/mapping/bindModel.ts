@@ -94,10 +94,15 @@ function captureAfter(segments: readonly Segment[], path: string[]): string | un
   if (segments.length <= path.length) return undefined;
   for (let i = 0; i < path.length; i++) {
     const s = segments[i];
-    if (s.kind === 'literal' ? s.text !== path[i] : s.kind !== 'capture' || !/^\d+$/.test(path[i])) return undefined;
+    if (s.kind === 'literal' ? s.text !== path[i] : !wholeCapture(s) || !/^\d+$/.test(path[i])) return undefined;
   }
   const next = segments[path.length];
-  return next.kind === 'capture' ? next.name : undefined;
+  return wholeCapture(next) ? next.name : undefined;
+}
+
+/** A model's ModuleList index is a whole segment: `{i}`, not `block_{i}`. */
+function wholeCapture(s: Segment): s is Segment & { kind: 'capture' } {
+  return s.kind === 'capture' && !s.prefix && !s.suffix;
 }
 
 function bindCounts(first: Inferred, rules: (Rule & { target: KeyPattern })[], role: 'source' | 'target', other: SideData,

@@ -13,6 +13,7 @@ import { expandRule } from './ruleCheck';
 import { Sides } from './sides';
 import { SideData } from './sideData';
 import { MappingFile, Rule, Span } from './syntax';
+import { stemEnd } from './keySegments';
 import { CAST_DTYPES, TRANSFORM_DOCS } from './transforms';
 import { describeSettable, settableValues } from './setValues';
 
@@ -155,9 +156,9 @@ function keyGroups(side: SideData): KeyGroup[] {
 
 /** Keys and `{i}`-folded patterns starting with what is typed, scored by `score` (higher first). */
 function completeKeys(side: SideData, typed: string, range: Span, score: (t: TensorInfo, pattern: boolean) => number): CompletionResult {
-  const stem = typed.slice(0, typed.lastIndexOf('.') + 1);
+  const stem = typed.slice(0, stemEnd(typed));
   const items: CompletionItem[] = [];
-  if (/(^|\.)\d+\./.test(stem) && !stem.includes('{')) {
+  if (/(^|[./])\d+[./]|[A-Za-z]_\d+\//.test(stem) && !stem.includes('{')) {
     // A layer number is typed: the concrete keys under that prefix, found through the trie.
     for (const key of side.trie.keysWithPrefix(stem, MAX_ITEMS + 1)) {
       const t = side.tensors.get(key)!;
@@ -180,9 +181,12 @@ function sortKey(score: number, tier: number, label: string): string {
   return `${String(999 - Math.min(999, Math.max(0, Math.round(score)))).padStart(3, '0')}${tier}${label}`;
 }
 
-/** Layer indices → `{i}`: `encoder.layer.3.attention` → `encoder.layer.{i}.attention` (the first number only). */
+/**
+ * Layer indices → `{i}`, the first number only: `encoder.layer.3.attention` → `encoder.layer.{i}.attention`,
+ * and in a `/` path a numbered segment too (`Transformer/encoderblock_3/…` → `…/encoderblock_{i}/…`).
+ */
 export function foldKey(key: string): string {
-  return key.replace(/(^|\.)(\d+)(?=\.|$)/, '$1{i}');
+  return key.replace(/(^|[./])(\d+)(?=[./]|$)|(?<=(?:^|\/)[A-Za-z]\w*?_)(\d+)(?=\/)/, (_m: string, sep: string | undefined) => (sep !== undefined ? `${sep}{i}` : '{i}'));
 }
 
 function completeTargetKeys(tgt: SideData, src: SideData | undefined, rule: Rule | undefined, typed: string, range: Span): CompletionResult {

@@ -1,11 +1,13 @@
 /**
- * The keys of one side as a trie of dot-separated segments. Patterns (`{i}` captures, a trailing `*`)
- * are matched by walking it, so a 5,000-rule mapping over 100,000 keys costs a walk per rule rather
- * than a scan of every key.
+ * The keys of one side as a trie of segments (split at `.` and `/`, keySegments.ts). Patterns (`{i}`
+ * captures, a trailing `*`) are matched by walking it, so a 5,000-rule mapping over 100,000 keys costs a
+ * walk per rule rather than a scan of every key.
  */
+import { splitKey } from './keySegments';
 import { Segment } from './syntax';
 
 interface Node {
+  /** By the segment with the separator before it (`.layer`, `/kernel`), so `a.b` and `a/b` stay apart. */
   children: Map<string, Node>;
   /** The full key when a key ends at this node. */
   key?: string;
@@ -26,9 +28,10 @@ export class KeyTrie {
     let n = 0;
     for (const key of keys) {
       let node = this.root;
-      for (const seg of key.split('.')) {
-        let next = node.children.get(seg);
-        if (!next) node.children.set(seg, (next = { children: new Map() }));
+      for (const { sep, text } of splitKey(key)) {
+        const label = sep + text;
+        let next = node.children.get(label);
+        if (!next) node.children.set(label, (next = { children: new Map() }));
         node = next;
       }
       node.key = key;
@@ -39,7 +42,7 @@ export class KeyTrie {
 
   match(segments: readonly Segment[]): Match[] {
     const out: Match[] = [];
-    this.walk(this.root, segments, 0, {}, out);
+    this.walk(this.root, segments, 0, 0, {}, out);
     return out;
   }
 
@@ -54,10 +57,10 @@ export class KeyTrie {
       const next: Node[] = [];
       for (const node of level) {
         if (s.kind === 'literal') {
-          const c = node.children.get(s.text);
+          const c = node.children.get(s.sep + s.text);
           if (c) next.push(c);
         } else if (s.kind === 'capture') {
-          for (const [text, c] of node.children) if (/^\d+$/.test(text)) next.push(c);
+          for (const [label, c] of node.children) if (captureValue(s, label) !== undefined) next.push(c);
         }
       }
       if (next.length === 0) break;
@@ -71,11 +74,11 @@ export class KeyTrie {
     return [];
   }
 
-  /** Keys starting with `prefix`, which ends at a segment boundary (`a.b.`) or is empty. */
+  /** Keys starting with `prefix`, which ends at a segment boundary (`a.b.`, `a/b/`) or is empty. */
   keysWithPrefix(prefix: string, limit: number): string[] {
     let node: Node | undefined = this.root;
-    for (const seg of prefix.split('.').slice(0, -1)) {
-      node = node.children.get(seg);
+    for (const { sep, text } of splitKey(prefix).slice(0, -1)) {
+      node = node.children.get(sep + text);
       if (!node) return [];
     }
     const out: string[] = [];
@@ -83,35 +86,57 @@ export class KeyTrie {
     return out;
   }
 
-  private walk(node: Node, segs: readonly Segment[], i: number, bindings: Record<string, number>, out: Match[]): void {
+  /** `at`: the characters of the key the walk has consumed down to `node`. */
+  private walk(node: Node, segs: readonly Segment[], i: number, at: number, bindings: Record<string, number>, out: Match[]): void {
     if (i === segs.length) {
       if (node.key !== undefined) out.push({ key: node.key, bindings: { ...bindings } });
       return;
     }
     const s = segs[i];
     if (s.kind === 'literal') {
-      const next = node.children.get(s.text);
-      if (next) this.walk(next, segs, i + 1, bindings, out);
+      const label = s.sep + s.text;
+      const next = node.children.get(label);
+      if (next) this.walk(next, segs, i + 1, at + label.length, bindings, out);
     } else if (s.kind === 'capture') {
       const bound = bindings[s.name];
       if (bound !== undefined) {
-        const next = node.children.get(String(bound));
-        if (next) this.walk(next, segs, i + 1, bindings, out);
+        const label = s.sep + captureText(s, bound);
+        const next = node.children.get(label);
+        if (next) this.walk(next, segs, i + 1, at + label.length, bindings, out);
         return;
       }
-      for (const [text, next] of node.children) {
-        if (!/^(0|[1-9]\d*)$/.test(text)) continue;
-        bindings[s.name] = Number(text);
-        this.walk(next, segs, i + 1, bindings, out);
+      for (const [label, next] of node.children) {
+        const v = captureValue(s, label);
+        if (v === undefined) continue;
+        bindings[s.name] = v;
+        this.walk(next, segs, i + 1, at + label.length, bindings, out);
         delete bindings[s.name];
       }
     } else {
-      // A trailing `*` matches one or more segments: every key strictly below this node.
+      // A trailing `*` matches one or more segments after its separator: every key strictly below this node.
       const found: string[] = [];
-      for (const child of node.children.values()) collect(child, found, Infinity);
-      for (const key of found) out.push({ key, bindings: { ...bindings }, tail: key.split('.').slice(i).join('.') });
+      for (const [label, child] of node.children) if (label.startsWith(s.sep)) collect(child, found, Infinity);
+      for (const key of found) out.push({ key, bindings: { ...bindings }, tail: key.slice(at + s.sep.length) });
     }
   }
+}
+
+/** The layer number a capture segment reads from a trie label (separator included), if it fits. */
+function captureValue(s: Segment & { kind: 'capture' }, label: string): number | undefined {
+  const pre = s.sep + (s.prefix ?? '');
+  const suf = s.suffix ?? '';
+  if (label.length <= pre.length + suf.length || !label.startsWith(pre) || !label.endsWith(suf)) return undefined;
+  const digits = label.slice(pre.length, label.length - suf.length);
+  return /^(0|[1-9]\d*)$/.test(digits) ? Number(digits) : undefined;
+}
+
+function captureText(s: Segment & { kind: 'capture' }, value: number | string): string {
+  return `${s.prefix ?? ''}${value}${s.suffix ?? ''}`;
+}
+
+/** A segment as written in a pattern, separator included (`/encoderblock_{i}`). */
+export function segmentText(s: Segment): string {
+  return s.sep + (s.kind === 'literal' ? s.text : s.kind === 'capture' ? captureText(s, `{${s.name}}`) : '*');
 }
 
 function collect(node: Node, out: string[], limit: number): void {
@@ -125,19 +150,19 @@ function collect(node: Node, out: string[], limit: number): void {
 
 /** The concrete key a pattern names under some bindings and tail; undefined when a capture is unbound. */
 export function instantiate(segments: readonly Segment[], bindings: Record<string, number>, tail?: string): string | undefined {
-  const parts: string[] = [];
+  let out = '';
   for (const s of segments) {
-    if (s.kind === 'literal') parts.push(s.text);
+    if (s.kind === 'literal') out += s.sep + s.text;
     else if (s.kind === 'capture') {
       const v = bindings[s.name];
       if (v === undefined) return undefined;
-      parts.push(String(v));
+      out += s.sep + captureText(s, v);
     } else {
       if (tail === undefined) return undefined;
-      parts.push(tail);
+      out += s.sep + tail;
     }
   }
-  return parts.join('.');
+  return out;
 }
 
 export function captureNames(segments: readonly Segment[]): string[] {

@@ -4,6 +4,7 @@
  * node could be recovered, so completion and the other lines' diagnostics keep working while typing.
  */
 import { computeLineStarts } from './lineIndex';
+import { splitKey } from './keySegments';
 import {
   FrameworkDirective, Item, KeyPattern, MappingFile, Rule, Segment, SetDirective, SetValue, SideDirective, SyntaxError, Token, Transform,
 } from './syntax';
@@ -290,32 +291,30 @@ function parseTransform(s: Scanner, barStart: number, errors: SyntaxError[]): Tr
   return t;
 }
 
-const CAPTURE = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+/** A capture, the whole segment or inside it: `{i}`, `encoderblock_{i}`, `Dense_{i}`. */
+const CAPTURE = /^([^{}*]*)\{([A-Za-z_][A-Za-z0-9_]*)\}([^{}*]*)$/;
 
 function keyPattern(tok: Token, errors: SyntaxError[]): KeyPattern {
   const text = tok.text;
   const segments: Segment[] = [];
-  let at = 0;
-  // A hand-rolled split: mapping files have thousands of keys and this runs on every keystroke.
-  for (;;) {
-    let end = text.indexOf('.', at);
-    const last = end < 0;
-    if (last) end = text.length;
-    const p = text.slice(at, end);
-    const abs = tok.start + at;
+  const parts = splitKey(text);
+  parts.forEach(({ sep, text: p, start }, i) => {
+    const last = i === parts.length - 1;
+    const abs = tok.start + start;
+    const c = p.includes('{') || p.includes('}') ? CAPTURE.exec(p) : null;
     if (p === '') {
-      errors.push({ start: abs, end: abs + 1, message: last ? 'expected a key segment after `.`' : 'empty key segment (`..`)' });
+      errors.push({ start: abs, end: abs + 1, message: last ? `expected a key segment after \`${sep}\`` : `empty key segment (\`${sep}${parts[i + 1].sep}\`)` });
     } else if (p === '*') {
       if (!last) errors.push({ start: abs, end: abs + 1, message: '`*` may only be the last segment of a key' });
-      segments.push({ kind: 'star' });
-    } else if (p.charCodeAt(0) === 123 /* { */ && CAPTURE.test(p)) {
-      segments.push({ kind: 'capture', name: p.slice(1, -1) });
+      segments.push({ kind: 'star', sep });
+    } else if (c) {
+      segments.push({ kind: 'capture', sep, name: c[2], ...(c[1] ? { prefix: c[1] } : {}), ...(c[3] ? { suffix: c[3] } : {}) });
     } else {
-      if (p.includes('{') || p.includes('}') || p.includes('*')) errors.push({ start: abs, end: abs + p.length, message: `\`${p}\`: a capture is a whole segment written \`{name}\`` });
-      segments.push({ kind: 'literal', text: p });
+      if (p.includes('{') || p.includes('}') || p.includes('*')) {
+        errors.push({ start: abs, end: abs + p.length, message: `\`${p}\`: a capture is written \`{name}\`, once a segment (\`{i}\`, \`block_{i}\`); \`*\` is a whole last segment` });
+      }
+      segments.push({ kind: 'literal', sep, text: p });
     }
-    if (last) break;
-    at = end + 1;
-  }
+  });
   return { start: tok.start, end: tok.end, text, segments };
 }

@@ -5,6 +5,7 @@
  * LLaMA/GPT-NeoX/BLOOM/Falcon/GPT-J/Phi/MPT/Baichuan, Meta LLaMA, llama.cpp's GGUF, PaddleNLP and timm.
  */
 import { table } from '../formats/table';
+import { splitKey } from './keySegments';
 
 export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'head';
 
@@ -57,7 +58,7 @@ const NORM_ORDER: Record<string, 1 | 2> = table({
 
 const ATTENTION = new Set(['attention', 'self_attention', 'attn', 'self_attn']);
 
-const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|output_norm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn)\d*$/;
+const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|output_norm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn|encoder_norm|decoder_norm)\d*$/;
 
 /**
  * Roles depend on the key alone and every analysis asks for the same keys again (5,000 rules × 2 keys
@@ -76,13 +77,14 @@ export function keyRole(key: string): Readonly<KeyRole> {
 }
 
 function computeKeyRole(key: string): KeyRole {
-  const segs = key.split('.');
+  const segs = roleSegments(key);
   const out: KeyRole = {};
   const last = segs[segs.length - 1];
   const body = segs.length > 1 ? segs.slice(0, -1) : segs;
   if (segs.length > 1) out.param = last;
   for (const s of segs) {
-    if (/^\d+$/.test(s)) { out.layer = Number(s); break; }
+    const n = layerIndex(s);
+    if (n !== undefined) { out.layer = n; break; }
   }
   // A parameter that is its own module (`patch_embed.cls_token`, `embeddings.position_embeddings`) plays
   // the role its own name says before any its container's name says.
@@ -93,6 +95,8 @@ function computeKeyRole(key: string): KeyRole {
   const lower = body.map((s) => s.toLowerCase());
   for (let i = lower.length - 1; i >= 0; i--) {
     const s = lower[i];
+    const flax = flaxRole(lower, i);
+    if (flax) return { ...out, ...flax };
     const order = NORM_ORDER[s];
     if (order) { out.role = 'norm'; out.normOrder = order; return out; }
     if (NORM_WORDS.test(s)) {
@@ -100,7 +104,7 @@ function computeKeyRole(key: string): KeyRole {
       out.normOrder = bertNormOrder(lower, i);
       return out;
     }
-    if (s === 'dense' || s === 'proj' || s === 'c_proj' || s === 'output' || s === 'self' || s === 'attention' || s === 'self_attention' || s === 'attn' || s === 'mlp' || s === 'projection') continue;
+    if (s === 'dense' || s === 'proj' || s === 'c_proj' || s === 'output' || s === 'self' || ATTENTION.has(s) || FLAX_ATTENTION.test(s) || s === 'mlp' || s === 'projection') continue;
     // T5 and Meta LLaMA both say `wo`: the attention's output under `attention`/`SelfAttention`, else the MLP's.
     if (s === 'wo') { out.role = lower.slice(0, i).some((x) => x.includes('attention')) ? 'o' : 'ffn_out'; return out; }
     const r = SEGMENT_ROLE[s] ?? EMBEDDING_SPELLINGS.find(([re]) => re.test(s))?.[1];
@@ -115,11 +119,48 @@ function computeKeyRole(key: string): KeyRole {
   else if (lower.at(-1) === 'c_proj') out.role = lower.includes('attn') ? 'o' : lower.includes('mlp') ? 'ffn_out' : undefined;
   else if (lower.at(-1) === 'proj' && lower.includes('attn')) out.role = 'o';
   // Flax-style ports: the attention's output projection is its `out`.
-  else if (lower.at(-1) === 'out' && lower.slice(0, -1).some((s) => ATTENTION.has(s))) out.role = 'o';
+  else if (lower.at(-1) === 'out' && lower.slice(0, -1).some((s) => ATTENTION.has(s) || FLAX_ATTENTION.test(s))) out.role = 'o';
   // Meta LLaMA calls its LM head a top-level `output` (`output.weight`); nested `output`s are BERT's blocks.
   else if (lower.length === 1 && lower[0] === 'output' && segs.length === 2) out.role = 'head';
   if (!out.role) delete out.guessed;
   return out;
+}
+
+/**
+ * A key's segments as roles read them: split at `.` and `/` (TF, Keras, big_vision `.npz`), without a TF2
+ * object-graph name's `.ATTRIBUTES/VARIABLE_VALUE` tail or a TF variable's `:0`.
+ */
+function roleSegments(key: string): string[] {
+  return splitKey(key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').replace(/:\d+$/, '')).map((s) => s.text);
+}
+
+/**
+ * A repeated block's index: a whole integer segment (`layer.3`), or the number of a block named with it
+ * (TF BERT's `layer_3`, big_vision's `encoderblock_3`, HF TF's `layer_._3`). A Flax auto-name (`Dense_1`,
+ * `LayerNorm_0`) is no layer index: it numbers modules of different kinds inside one block.
+ */
+export function layerIndex(seg: string): number | undefined {
+  if (/^\d+$/.test(seg)) return Number(seg);
+  const m = /^(?:\w*block|layers?|blocks?|h)_(?:\._)?(\d+)$/i.exec(seg);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Flax modules named by class and position: `MultiHeadDotProductAttention_0`, `MlpBlock_0/Dense_0`, `LayerNorm_1`. */
+const FLAX_ATTENTION = /^multiheaddotproductattention(_\d+)?$/;
+
+/**
+ * Roles of Flax auto-named modules in a block, as big_vision's ViT and google-research/vision_transformer
+ * name them (transformers' convert_siglip_to_hf.py and convert_vit_timm_to_pytorch.py read them the same
+ * way): the MLP's `Dense_0` is its input and `Dense_1` its output, `LayerNorm_0` the block's first norm and
+ * `LayerNorm_1` (big_vision) or `LayerNorm_2` (the original ViT) its second.
+ */
+function flaxRole(lower: string[], i: number): Pick<KeyRole, 'role' | 'normOrder'> | undefined {
+  const s = lower[i];
+  const dense = /^dense_(\d+)$/.exec(s);
+  if (dense && i > 0 && /^mlpblock(_\d+)?$/.test(lower[i - 1])) return dense[1] === '0' ? { role: 'ffn_in' } : dense[1] === '1' ? { role: 'ffn_out' } : undefined;
+  const norm = /^layernorm_(\d+)$/.exec(s);
+  if (norm && i > 0 && layerIndex(lower[i - 1]) !== undefined) return { role: 'norm', normOrder: norm[1] === '0' ? 1 : 2 };
+  return undefined;
 }
 
 /** BERT's `attention.output.LayerNorm` is the block's first norm, `output.LayerNorm` its second. */

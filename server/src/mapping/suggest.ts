@@ -4,6 +4,7 @@
  * Numbers in the candidates are folded back into the pattern's captures so a suggestion for
  * `encoder.layer.{i}.atention.query` reads `encoder.layer.{i}.attention.query`.
  */
+import { splitKey } from './keySegments';
 import { KeyTrie } from './keyTrie';
 import { KeyPattern } from './syntax';
 
@@ -11,15 +12,22 @@ const CANDIDATE_LIMIT = 4000;
 
 export function closestKeys(pattern: KeyPattern, trie: KeyTrie, max = 3): string[] {
   const pool = trie.keysNear(pattern.segments, max * 4, CANDIDATE_LIMIT);
-  const captureAt = new Map<number, string>();
-  pattern.segments.forEach((s, i) => { if (s.kind === 'capture') captureAt.set(i, `{${s.name}}`); });
-  const hasStar = pattern.segments.at(-1)?.kind === 'star';
+  const segments = pattern.segments;
+  const hasStar = segments.at(-1)?.kind === 'star';
   const want = pattern.text;
   const scored = new Map<string, number>();
   for (const key of pool) {
-    let segs = key.split('.');
-    if (hasStar) segs = segs.slice(0, pattern.segments.length - 1).concat('*');
-    const folded = segs.map((s, i) => (captureAt.has(i) && /^\d+$/.test(s) ? captureAt.get(i)! : s)).join('.');
+    let segs = splitKey(key);
+    if (hasStar) segs = segs.slice(0, segments.length - 1).concat({ sep: segments.at(-1)!.sep, text: '*', start: 0 });
+    // A candidate's layer number goes back into the pattern's capture where the segment is the capture's shape.
+    const folded = segs.map(({ sep, text }, i) => {
+      const s = segments[i];
+      if (s?.kind !== 'capture') return sep + text;
+      const pre = s.prefix ?? '';
+      const suf = s.suffix ?? '';
+      const fits = text.startsWith(pre) && text.endsWith(suf) && /^\d+$/.test(text.slice(pre.length, text.length - suf.length));
+      return sep + (fits ? `${pre}{${s.name}}${suf}` : text);
+    }).join('');
     if (scored.has(folded)) continue;
     const d = levenshtein(want, folded, Math.max(4, Math.floor(want.length / 3)));
     if (d !== undefined) scored.set(folded, d);

@@ -6,6 +6,7 @@ import { Item, MappingFile, Rule, Span } from './syntax';
 import { TextEdit } from './diagnostics';
 import { computeLineStarts } from './lineIndex';
 import { lineOf as lineIndex } from './locate';
+import { segmentText } from './keyTrie';
 
 export interface OutlineSymbol { name: string; detail?: string; kind: 'directive' | 'block' | 'rule'; span: Span; selection: Span; children: OutlineSymbol[] }
 
@@ -15,7 +16,7 @@ export function blockOf(rule: Rule): string {
   if (!p) return '';
   const i = p.segments.findIndex((s) => s.kind === 'capture');
   const upto = i >= 0 ? i + 1 : Math.min(2, Math.max(1, p.segments.length - 1));
-  return p.segments.slice(0, upto).map((s) => (s.kind === 'literal' ? s.text : s.kind === 'capture' ? `{${s.name}}` : '*')).join('.');
+  return p.segments.slice(0, upto).map(segmentText).join('');
 }
 
 export function outline(file: MappingFile): OutlineSymbol[] {

@@ -3,16 +3,20 @@
  * diagnostics, hover and completion can point at a key, a transform or a directive — and a half-typed
  * line still yields a partial node instead of nothing.
  */
+import { Sep } from './keySegments';
 
 export interface Span { start: number; end: number }
 
 export interface Token extends Span { text: string }
 
-/** One dot-separated segment of a key pattern. */
+/**
+ * One segment of a key pattern (split at `.` and `/`, keySegments.ts), with the separator before it. A
+ * capture is a layer number, the whole segment (`{i}`) or inside it (`encoderblock_{i}`, `Dense_{i}`).
+ */
 export type Segment =
-  | { kind: 'literal'; text: string }
-  | { kind: 'capture'; name: string }
-  | { kind: 'star' };
+  | { kind: 'literal'; sep: Sep; text: string }
+  | { kind: 'capture'; sep: Sep; name: string; prefix?: string; suffix?: string }
+  | { kind: 'star'; sep: Sep };
 
 export interface KeyPattern extends Token {
   segments: Segment[];

@@ -4,6 +4,7 @@
  * follows it — and whether each key exists on its side.
  */
 import { SideData } from '../mapping/sideData';
+import { splitKey } from '../mapping/keySegments';
 import { Segment } from '../mapping/syntax';
 import { BranchState, decideBranches } from './branchDecision';
 import { GroupRewrite, KeyLiteral, KeyPair, ScriptScan } from './keyLiterals';
@@ -23,7 +24,7 @@ export interface Candidate {
 }
 
 export function segmentsOf(pattern: string): Segment[] {
-  return pattern.split('.').map((s) => (/^\{\w+\}$/.test(s) ? { kind: 'capture', name: s.slice(1, -1) } : { kind: 'literal', text: s })) as Segment[];
+  return splitKey(pattern).map(({ sep, text }) => (/^\{\w+\}$/.test(text) ? { kind: 'capture', sep, name: text.slice(1, -1) } : { kind: 'literal', sep, text }));
 }
 
 const exists = (side: SideData | undefined, pattern: string) => !!side && side.trie.match(segmentsOf(pattern)).length > 0;

@@ -6,7 +6,8 @@
  */
 import { TensorInfo } from '../../formats/tensorInfo';
 import { ConvLayout, LinearLayout, convLayout, linearLayout } from '../layout';
-import { KeyRole, Role, keyRole } from '../roles';
+import { splitKey } from '../keySegments';
+import { KeyRole, Role, keyRole, layerIndex } from '../roles';
 import { SideData, isModelSourceSide } from '../sideData';
 import { namingKey, tokens } from './names';
 
@@ -49,31 +50,48 @@ export function features(side: SideData): Feature[] {
 }
 
 function featureOf(t: TensorInfo, index: number, side: SideData): Feature {
-  const key = namingKey(t.key);
-  const segs = key.split('.');
-  const last = segs[segs.length - 1];
-  const raw = keyRole(key);
+  const key = t.key;
+  // Names are compared with TF.js's words and generated layer names read as torch's (names.ts namingKey);
+  // the key's own segments, `/` included, give its layer and the rules written.
+  const name = namingKey(key);
+  const parts = splitKey(key);
+  const core = name.split('.');
+  const last = core[core.length - 1];
+  const raw = keyRole(name);
   let r = raw;
-  const paramIsModule = segs.length === 1 || (!WEIGHT_LIKE.has(last) && !BIAS_LIKE.has(last));
+  const paramIsModule = core.length === 1 || (!WEIGHT_LIKE.has(last) && !BIAS_LIKE.has(last));
   // `embeddings.cls_token` is a parameter named like a module: read its role as if it were `cls_token.weight`.
-  if (paramIsModule && !r.role) r = { ...keyRole(`${key}.weight`), layer: r.layer };
-  const pclass = BUFFER.test(key) ? 'buffer' : BIAS_LIKE.has(last) && !paramIsModule ? 'b' : 'w';
-  const layerSeg = segs.findIndex((s) => /^\d+$/.test(s));
+  if (paramIsModule && !r.role) r = { ...keyRole(`${name}.weight`), layer: r.layer };
+  const pclass = BUFFER.test(name) ? 'buffer' : BIAS_LIKE.has(last) && !paramIsModule ? 'b' : 'w';
   const f: Feature = {
-    key: t.key, name: key, tensor: t, index, raw, role: r.role, normOrder: r.normOrder, pclass,
+    key, name, tensor: t, index, raw, role: r.role, normOrder: r.normOrder, pclass,
     layout: linearLayout(t, side.framework, isModelSourceSide(side)),
     conv: convLayout(t, side.framework, isModelSourceSide(side)),
-    local: key, tokens: [], keyTokens: tokens(key),
+    local: key, tokens: [], keyTokens: tokens(name),
   };
-  if (layerSeg >= 0) {
-    f.stack = segs.slice(0, layerSeg).join('.');
-    f.layer = Number(segs[layerSeg]);
-    f.layerSeg = layerSeg;
-    f.local = segs.slice(layerSeg + 1).join('.');
+  const l = layerOfKey(key);
+  if (l) {
+    f.stack = l.stack;
+    f.layer = l.layer;
+    f.layerSeg = l.seg;
+    f.local = l.seg + 1 < parts.length ? key.slice(parts[l.seg + 1].start) : '';
   }
   f.tokens = f.local === key ? f.keyTokens : tokens(f.local);
   if (f.role === 'norm') f.stage = normStage(f.keyTokens);
   return f;
+}
+
+/**
+ * A key's layer: its first segment that is a layer index (roles.ts layerIndex) — `encoder.layer.3.…` is
+ * layer 3 of the stack `encoder.layer`, `Transformer/encoderblock_3/…` of `Transformer/encoderblock`.
+ */
+export function layerOfKey(key: string): { stack: string; seg: number; layer: number } | undefined {
+  const parts = splitKey(key);
+  const seg = parts.findIndex((p) => layerIndex(p.text) !== undefined);
+  if (seg < 0) return undefined;
+  const p = parts[seg];
+  const stem = p.text.replace(/_?(?:\._)?\d+$/, '');
+  return { stack: key.slice(0, Math.max(0, p.start - p.sep.length)) + (stem ? p.sep + stem : ''), seg, layer: layerIndex(p.text)! };
 }
 
 /** A norm outside the blocks is the embeddings' / pre-norm (`early`) or the final one. */

@@ -64,6 +64,22 @@ export function fitShape(s: readonly number[], t: readonly number[], ls?: Linear
 }
 
 /**
+ * A Flax attention projection keeps its heads apart where the target has them merged: q/k/v kernels
+ * [D, H, hd], the output's [H, hd, D], q/k/v biases [H, hd] (flax.linen's MultiHeadDotProductAttention,
+ * big_vision). Reshaped to 2-D (a bias to 1-D) as transformers' big_vision converters do, then the 2-D
+ * rules apply; a kernel is [in, out].
+ */
+export function mergeHeads(s: readonly number[], t: readonly number[], kernel: boolean, lt?: LinearLayout): Fit | undefined {
+  if (open(s, t)) return undefined;
+  const merged = s.length === 3 && t.length === 2 ? [[s[0], s[1] * s[2]], [s[0] * s[1], s[2]]] : s.length === 2 && t.length === 1 ? [[s[0] * s[1]]] : [];
+  for (const r of merged) {
+    const f = fitShape(r, t, r.length === 2 && kernel ? 'in_out' : undefined, lt);
+    if (f && (r.length === 1 || kernel)) return { transforms: [`reshape(${r.join(', ')})`, ...f.transforms], cost: f.cost + 0.2 };
+  }
+  return undefined;
+}
+
+/**
  * squeeze/unsqueeze steps when the shapes differ only by size-1 dimensions (`[1, 1, 768]` → `[768]`),
  * or undefined. Walks both shapes once, keeping equal dimensions and removing/inserting 1s.
  */

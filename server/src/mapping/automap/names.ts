@@ -6,6 +6,7 @@
  * for little.
  */
 import { table } from '../../formats/table';
+import { splitKey } from '../keySegments';
 
 /** Whole segments with a conventional meaning, rewritten before tokenising. */
 const SEGMENT_SYNONYMS: Record<string, string> = table({
@@ -13,6 +14,8 @@ const SEGMENT_SYNONYMS: Record<string, string> = table({
   embed_tokens: 'tok embed', tok_embeddings: 'tok embed', word_embeddings: 'tok embed', token_embedding: 'tok embed',
   embed_positions: 'pos embed', position_embeddings: 'pos embed', position_embedding: 'pos embed', pos_embed: 'pos embed',
   cls_token: 'cls', class_embedding: 'cls', lm_head: 'head',
+  // big_vision / Flax spellings
+  encoder_norm: 'final norm', posembed_input: 'pos embed', pos_embedding: 'pos embed',
 });
 
 const TOKEN_SYNONYMS: Record<string, string> = table({
@@ -20,10 +23,11 @@ const TOKEN_SYNONYMS: Record<string, string> = table({
   tokens: 'tok', token: 'tok', word: 'tok', position: 'pos', positions: 'pos', positional: 'pos',
   layers: 'layer', blocks: 'layer', block: 'layer', h: 'layer', mlp: 'mlp', ffn: 'mlp', feed: 'mlp', forward: 'mlp',
   f: 'final', query: 'q', key: 'k', value: 'v',
+  mlpblock: 'mlp', multiheaddotproductattention: 'attn', encoderblock: 'layer', out: 'o',
 });
 
 /** Tokens that name no particular tensor. */
-const STOP = new Set(['weight', 'bias', 'kernel', 'gamma', 'beta', 'dense', 'proj', 'projection', 'linear', 'self', 'model', 'module', '']);
+const STOP = new Set(['weight', 'bias', 'kernel', 'gamma', 'beta', 'scale', 'dense', 'proj', 'projection', 'linear', 'self', 'model', 'module', '']);
 
 const NORM_SPELLINGS = /layer_?norm|layrnorm|rms_?norm|^ln(?=_|\d|$)/g;
 
@@ -42,14 +46,17 @@ const TFJS_GENERATED = /^([a-z][a-z0-9_]*)_([A-Z][A-Za-z0-9]*?)(\d+)$/;
  */
 export function namingKey(key: string): string {
   if (!key.includes('/')) return key;
-  const segs = key.split('/').filter((x) => x !== '');
+  // TF2's object-graph tail and a TF variable's `:0` name no parameter.
+  const segs = key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').replace(/:\d+$/, '').split('/').filter((x) => x !== '');
   const last = segs.length - 1;
   return segs.map((seg, i) => (i === last ? SLASH_PARAMS[seg] ?? seg : seg.replace(TFJS_GENERATED, '$1$3'))).join('.');
 }
 
 export function tokens(name: string): string[] {
   const out: string[] = [];
-  for (const raw of name.split('.')) {
+  // Segments at `.` and `/` (TF, big_vision), without TF2's object-graph tail or a TF variable's `:0`.
+  const bare = name.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').replace(/:\d+$/, '');
+  for (const { text: raw } of splitKey(bare)) {
     const seg = raw.toLowerCase();
     const syn = SEGMENT_SYNONYMS[seg];
     const text = syn ?? seg.replace(NORM_SPELLINGS, '_norm_');

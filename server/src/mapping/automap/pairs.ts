@@ -9,7 +9,7 @@
  */
 import { Role, keyRoleConflict } from '../roles';
 import { Feature } from './features';
-import { Fit, castFor, fitShape, outDim } from './fit';
+import { Fit, castFor, fitShape, mergeHeads, outDim } from './fit';
 import { TokenWeights } from './names';
 
 export interface SrcItem {
@@ -154,7 +154,11 @@ function fitItem(item: SrcItem, t: Feature): Fit | undefined {
   if (!dtype) return undefined;
   const withCast = (f: Fit | undefined, pre: string[]): Fit | undefined => (f ? { transforms: [...pre, ...f.transforms, ...dtype], cost: f.cost + (dtype.length ? 0.1 : 0) } : undefined);
   const shape = s.tensor.shape;
-  if (item.kind === 'plain') return withCast(fitShape(shape, t.tensor.shape, s.layout, t.layout, s.conv, t.conv), []);
+  if (item.kind === 'plain') {
+    const heads = s.role === 'q' || s.role === 'k' || s.role === 'v' || s.role === 'o';
+    return withCast(fitShape(shape, t.tensor.shape, s.layout, t.layout, s.conv, t.conv)
+      ?? (heads ? mergeHeads(shape, t.tensor.shape, s.raw.param === 'kernel', t.layout) : undefined), []);
+  }
   if (item.kind === 'chunk') {
     const n = item.n!;
     const dims = shape.length === 1 ? [0] : s.layout ? [outDim(s.layout)] : [0, 1];

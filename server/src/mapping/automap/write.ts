@@ -5,6 +5,8 @@
  * source tensors left out get `-> drop` lines with the reason, and the target tensors nothing writes
  * are listed in a comment. The text checks clean with the analysis when the proposal is right.
  */
+import { splitKey } from '../keySegments';
+import { layerOfKey } from './features';
 import { formatSetValue } from '../parse';
 import type { SetValue } from '../syntax';
 import { MappingProposal } from './propose';
@@ -142,11 +144,9 @@ class LayerInfo {
     }
   }
 
-  /** The layer segment of a key or pattern: its first integer segment. */
+  /** The layer segment of a key or pattern, as the features read it (features.ts layerOfKey). */
   static layerOf(key: string): { stack: string; seg: number; layer: number } | undefined {
-    const segs = key.split('.');
-    const seg = segs.findIndex((s) => /^\d+$/.test(s));
-    return seg < 0 ? undefined : { stack: segs.slice(0, seg).join('.'), seg, layer: Number(segs[seg]) };
+    return layerOfKey(key);
   }
 
   /** For a rule: the stack pair all its keys sit in, at one layer, when that pair folds. */
@@ -297,9 +297,8 @@ function foldLayers(units: Unit[], stackOf: (u: Unit) => { count: number } | und
 function withCapture(key: string): string {
   const l = LayerInfo.layerOf(key);
   if (!l) return key;
-  const segs = key.split('.');
-  segs[l.seg] = '{i}';
-  return segs.join('.');
+  // `3` → `{i}`, `encoderblock_3` → `encoderblock_{i}`.
+  return splitKey(key).map((p, i) => p.sep + (i === l.seg ? p.text.replace(/\d+$/, '{i}') : p.text)).join('');
 }
 
 /** Rules are grouped by the module that holds their target: a stack (all layers, or one), or a top-level module. */
@@ -315,7 +314,7 @@ function blockOf(target: string, layers: LayerInfo): string {
 
 /** Keys the mapping language can spell: no blanks, none of its punctuation, no empty segment. */
 function writableKey(key: string): boolean {
-  return key.length > 0 && !/[\s,[\]|()=#"{}*]|->/.test(key) && !key.split('.').includes('') && key !== 'drop';
+  return key.length > 0 && !/[\s,[\]|()=#"{}*]|->/.test(key) && !splitKey(key).some((p) => p.text === '') && key !== 'drop';
 }
 
 function quotePath(p: string): string {
