@@ -30,7 +30,7 @@ export type CheckpointFormat =
   | 'ts-source';
 
 /** The layout convention a file's writer uses for Linear weights and convolutions. */
-export type Framework = 'torch' | 'paddle' | 'jax' | 'tf' | 'keras' | 'mlx' | 'onnx' | 'gguf';
+export type Framework = 'torch' | 'paddle' | 'jax' | 'tf' | 'keras' | 'tfjs' | 'mlx' | 'onnx' | 'gguf';
 
 /** Where a tensor's bytes live, so the converter can stream them later without re-reading headers. */
 export interface TensorLocation {

@@ -54,7 +54,7 @@ export async function readModelSource(arg: string, bindings: ReadonlyMap<string,
     else if (cfg?.problem) info.notes.unshift(`config.json beside the file was not used: ${cfg.problem}`);
     return info;
   } catch (e) {
-    const reason = e instanceof SourceError ? e.message.replace(/^[^:]*\.(py|pyi|ts|mts|cts|tsx): /, '') : (e as Error).message;
+    const reason = e instanceof SourceError ? e.message.replace(/^[^:]*\.(py|pyi|ts|mts|cts|tsx|js|mjs|cjs|jsx): /, '') : (e as Error).message;
     throw new ReaderError('unreadable-checkpoint', arg, reason);
   }
 }

@@ -82,7 +82,7 @@ export interface ConvertSummary {
 }
 
 /** The safetensors `format` each layout convention is written as (`pt` is what transformers expects). */
-const FORMAT: Record<Framework, string> = { torch: 'pt', paddle: 'paddle', jax: 'flax', tf: 'tf', keras: 'keras', mlx: 'mlx', onnx: 'onnx', gguf: 'gguf' };
+const FORMAT: Record<Framework, string> = { torch: 'pt', paddle: 'paddle', jax: 'flax', tf: 'tf', keras: 'keras', tfjs: 'tfjs', mlx: 'mlx', onnx: 'onnx', gguf: 'gguf' };
 
 export async function convertMapping(mappingPath: string, outPath: string, opts: ConvertOptions = {}): Promise<ConvertSummary> {
   const t0 = performance.now();
