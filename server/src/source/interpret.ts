@@ -159,7 +159,11 @@ export class Interpreter {
     for (const p of root.fn.params) if (p.kind === 'plain') for (const q of p.fields ?? [p]) args.kw.set(q.name, this.rootFnArg(q, root.file));
     this.ownDecorators(root.fn, root.file);
     const v = this.callFunction(root.fn, root.file, args);
-    if (v.t === 'tf' && v.o instanceof TfLayer) return this.tf.rootNode(v.o, { file: root.file.path, pos: root.fn.pos });
+    if (v.t === 'tf' && v.o instanceof TfLayer) {
+      const node = this.tf.rootNode(v.o, { file: root.file.path, pos: root.fn.pos });
+      for (const n of this.tf.notes) this.note(n);
+      return node;
+    }
     if (v.t !== 'module') throw new Error(`\`${root.fn.name}\` does not return a model that inference can follow`);
     return v.node;
   }

@@ -29,9 +29,13 @@ const F32 = 'F32';
 
 export class TfjsRuntime {
   readonly state = new TfState();
+  /** What the listing says beside its keys (interpret.ts adds them to its notes). */
+  readonly notes: string[] = [];
   /** User layer instances (`new MyLayer(…)`): the interpreter's module for `this`, and the TF.js layer it is. */
   private readonly custom = new WeakMap<ModNode, TfLayer>();
   private readonly selfOf = new WeakMap<TfLayer, Value>();
+  /** Layers named by TF.js's counters rather than by the code. */
+  private readonly automatic = new WeakSet<TfLayer>();
 
   constructor(private readonly host: TfHost) {}
 
@@ -79,6 +83,7 @@ export class TfjsRuntime {
     const { opts, unfollowed } = this.options(args.pos[0] ?? NONE);
     const given = typeof opts.get('name') === 'string' ? (opts.get('name') as string) : undefined;
     const layer = new TfLayer(this.state.nextId(), given ?? (className ? this.state.layerName(className) : classLabel), undefined, opts, site, batchShape(opts));
+    if (!given) this.automatic.add(layer);
     if (!given && !className) layer.gaps.push({ site, message: `\`${classLabel}\` has no \`static className\`: TF.js cannot name it (its constructor throws without a \`name\`)` });
     this.optionGaps(layer, unfollowed, site);
     if (opts.get('trainable') === false) layer.trainable = false;
@@ -126,6 +131,8 @@ export class TfjsRuntime {
       }
     };
     walk(model);
+    const auto = [...seen].find((l) => this.automatic.has(l) && (l.trainableW.length || l.nonTrainableW.length));
+    if (auto) this.notes.push(`automatic layer names (\`${auto.name}\`) are those of this model built first in a fresh process: TF.js numbers unnamed layers per class across the whole process, so a model built after others gets higher numbers (give layers a \`name\` to fix them)`);
     return node;
   }
 
@@ -133,6 +140,7 @@ export class TfjsRuntime {
     const { opts, unfollowed } = this.options(v);
     const given = typeof opts.get('name') === 'string' ? (opts.get('name') as string) : undefined;
     const layer = new TfLayer(this.state.nextId(), this.state.layerName(kind.cls, given), kind, opts, site, batchShape(opts, kind.cls));
+    if (!given) this.automatic.add(layer);
     this.optionGaps(layer, unfollowed, site);
     if (opts.get('trainable') === false) layer.trainable = false;
     return layer;
