@@ -26,6 +26,7 @@ const MODELS: [string, string][] = [
   ['autoencoder.ts', 'buildDecoder'], // dense → reshape → conv2dTranspose (same/valid)
   ['autoencoder.ts', 'buildSignal'], // conv1d, maxPooling1d, causal dilated conv1d, flatten
   ['plain.js', 'buildJs'], // plain JavaScript with require and a for…of loop
+  ['vit.ts', 'buildVit'], // a ViT: custom layers for the class token and positions, blocks in a loop, array destructuring
 ];
 
 const dtypeOf = (d: string) => ({ float32: 'F32', int32: 'I32' })[d] ?? d;

@@ -95,7 +95,27 @@ class Lowerer {
   }
 
   declaration(d: TS.VariableDeclaration, pos: Pos): Stmt[] {
-    return d.initializer && ts.isIdentifier(d.name) ? [{ k: 'assign', targets: [{ k: 'name', id: d.name.text, pos: this.pos(d.name) }], value: this.expr(d.initializer), pos }] : [];
+    if (!d.initializer) return [];
+    if (ts.isIdentifier(d.name)) return [{ k: 'assign', targets: [{ k: 'name', id: d.name.text, pos: this.pos(d.name) }], value: this.expr(d.initializer), pos }];
+    // `const [q, k, v] = …`: unpacked as Python unpacks a tuple (holes and nested patterns are not followed).
+    if (ts.isArrayBindingPattern(d.name) && d.name.elements.every((e) => ts.isBindingElement(e) && ts.isIdentifier(e.name) && !e.initializer)) {
+      const items: Expr[] = d.name.elements.map((e) => {
+        const b = e as TS.BindingElement;
+        const name: Expr = { k: 'name', id: (b.name as TS.Identifier).text, pos: this.pos(b) };
+        return b.dotDotDotToken ? { k: 'splat', e: name, pos: this.pos(b) } : name;
+      });
+      return [{ k: 'assign', targets: [{ k: 'list', items, tuple: true, pos: this.pos(d.name) }], value: this.expr(d.initializer), pos }];
+    }
+    // `const { units, name = 'x' } = config`: each a property of the object (JavaScript's `??` for a default).
+    if (ts.isObjectBindingPattern(d.name) && d.name.elements.every((e) => ts.isIdentifier(e.name) && !e.dotDotDotToken && (!e.propertyName || ts.isIdentifier(e.propertyName)))) {
+      const obj: Expr = { k: 'name', id: `$object${pos.line}_${pos.column}`, pos };
+      return [{ k: 'assign', targets: [obj], value: this.expr(d.initializer), pos }, ...d.name.elements.map((e): Stmt => {
+        const at = this.pos(e);
+        const read: Expr = { k: 'attr', obj, name: ((e.propertyName ?? e.name) as TS.Identifier).text, pos: at };
+        return { k: 'assign', targets: [{ k: 'name', id: (e.name as TS.Identifier).text, pos: at }], value: e.initializer ? { k: 'boolop', op: 'or', l: read, r: this.expr(e.initializer), pos: at } : read, pos: at };
+      })];
+    }
+    return [{ k: 'other', pos }];
   }
 
   classDef(c: TS.ClassDeclaration): ClassDef {
@@ -286,8 +306,10 @@ class Lowerer {
       return { k: 'list', items: e.elements.map((x) => (ts.isSpreadElement(x) ? { k: 'splat' as const, e: this.expr(x.expression), pos: this.pos(x) } : this.expr(x))), tuple: false, pos };
     }
     if (ts.isObjectLiteralExpression(e)) {
-      const entries: { key: Expr; value: Expr }[] = [];
+      const entries: { key: Expr; value: Expr; splat?: boolean }[] = [];
       for (const p of e.properties) {
+        // `{ ...base, units: 4 }`: the spread object's properties, then the rest over them (Python's `**base`).
+        if (ts.isSpreadAssignment(p)) { entries.push({ key: { k: 'none', pos: this.pos(p) }, value: this.expr(p.expression), splat: true }); continue; }
         const name = p.name?.getText(this.sf).replace(/^['"]|['"]$/g, '');
         if (!name) continue;
         const key: Expr = { k: 'str', v: name, pos: this.pos(p) };
@@ -340,15 +362,10 @@ class Lowerer {
     return { k: 'call', fn: this.expr(callee), args: this.args(argsIn), pos };
   }
 
-  /** A trailing object literal is an options bag: its properties become keyword arguments. */
+  /** Arguments in order: an object literal is one value, as JavaScript passes it (`{ units: 8 }`). */
   private args(argsIn: readonly TS.Expression[]): Arg[] {
     const out: Arg[] = [];
-    argsIn.forEach((a, i) => {
-      if (i === argsIn.length - 1 && i > 0 && ts.isObjectLiteralExpression(a) && a.properties.every((p) => ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p))) {
-        const d = this.expr(a);
-        if (d.k === 'dict') for (const { key, value } of d.entries) out.push({ name: (key as { v: string }).v, value });
-        return;
-      }
+    argsIn.forEach((a) => {
       if (ts.isSpreadElement(a)) out.push({ value: this.expr(a.expression), splat: '*' });
       else out.push({ value: this.expr(a) });
     });
