@@ -31,11 +31,17 @@ function transpiled(): string {
   return (built = out);
 }
 
-/** `model.weights` of `file`'s `fn()` built by TF.js in a new process: names as saved (`originalName`), shapes, dtypes. */
-export function tfjsWeights(file: string, fn: string, args: unknown[] = []): TruthWeight[] {
+/** The Node command that builds `file`'s `fn(...args)` with TF.js and prints its `model.weights` as JSON (names as saved: `originalName`). */
+export function tfjsBuildCommand(file: string, fn: string, args: unknown[] = []): { argv: string[]; env: NodeJS.ProcessEnv } {
   const mod = path.join(transpiled(), file.replace(/\.ts$/, '.js'));
   const script = `const m = require(${JSON.stringify(mod)})[${JSON.stringify(fn)}](...${JSON.stringify(args)});
 process.stdout.write(JSON.stringify(m.weights.map((w) => ({ name: w.originalName, shape: w.shape, dtype: w.dtype }))));`;
-  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_PATH: NODE_MODULES }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { argv: ['-e', script], env: { ...process.env, NODE_PATH: NODE_MODULES } };
+}
+
+/** `model.weights` of `file`'s `fn()` built by TF.js in a new process: names as saved, shapes, dtypes. */
+export function tfjsWeights(file: string, fn: string, args: unknown[] = []): TruthWeight[] {
+  const { argv, env } = tfjsBuildCommand(file, fn, args);
+  const out = execFileSync(process.execPath, argv, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return JSON.parse(out) as TruthWeight[];
 }

@@ -94,3 +94,11 @@ test('naming a tf.layers.Layer subclass as the root says to name a function that
   assert.deepEqual(info.tensors, []);
   assert.match(info.stopped ?? '', /`ScaleShift` is a TF\.js layer: TF\.js makes its weights when it is applied, so name a function that builds a model with it/);
 });
+
+test('a TypeScript or JavaScript file named without ::name is refused with the functions it defines', () => {
+  const r = runCli(['keys', path.join(TFJS_SOURCE, 'vit.ts')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /model source needs the function that builds the model, as FILE::name, e\.g\. .*vit\.ts::buildVit \(its functions: mlp, block, buildVit\)/);
+  const js = runCli(['keys', path.join(TFJS_SOURCE, 'plain.js')]);
+  assert.match(js.err, /e\.g\. .*plain\.js::buildJs \(its functions: block, buildJs\)/);
+});
