@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../support/cli';
+import { checkDiagnostics, runCli } from '../support/cli';
+import { scratchDir } from '../support/tmp';
 import { TFJS_SOURCE, tfjsWeights } from '../support/tfjsTruth';
 import { readModelSource } from '../../server/src/source/readModelSource';
 
@@ -101,4 +102,18 @@ test('a TypeScript or JavaScript file named without ::name is refused with the f
   assert.match(r.err, /model source needs the function that builds the model, as FILE::name, e\.g\. .*vit\.ts::buildVit \(its functions: mlp, block, buildVit\)/);
   const js = runCli(['keys', path.join(TFJS_SOURCE, 'plain.js')]);
   assert.match(js.err, /e\.g\. .*plain\.js::buildJs \(its functions: block, buildJs\)/);
+});
+
+test('a TF.js function is a mapping side: its sizes bind from the other side, and a transpose too many is caught', () => {
+  const tmp = scratchDir('source-tfjs');
+  const side = path.join(TFJS_SOURCE, 'mlp.ts::buildMlp');
+  const keys = ['dense_Dense1/kernel', 'dense_Dense1/bias', 'dense_Dense2/kernel', 'dense_Dense2/bias', 'dense_Dense3/kernel'];
+  const rules = (extra: (k: string) => string) => keys.map((k) => `${k} -> ${k}${extra(k)}`).join('\n');
+  const clean = tmp.file('clean.tpmap', `source ${side}\ntarget ${side}\n\n${rules(() => '')}\n`);
+  assert.deepEqual(checkDiagnostics(clean), []);
+  const bad = tmp.file('bad.tpmap', `source ${side}\ntarget ${side}\n\n${rules((k) => (k === 'dense_Dense2/kernel' ? ' | transpose' : ''))}\n`);
+  const d = checkDiagnostics(bad);
+  assert.equal(d.length, 1, JSON.stringify(d));
+  assert.equal(d[0].code, 'shape-mismatch');
+  assert.match(d[0].message, /`dense_Dense2\/kernel` \[128, 64\] becomes \[64, 128\].*`hidden` is 128/);
 });
