@@ -658,7 +658,7 @@ export class Interpreter {
 
   /** A user class extending TF.js's `tf.layers.Layer`. */
   private tfLayerClass(cls: ClassRef): boolean {
-    return this.mro(cls).external.some((q) => q === 'tfjs.layers.Layer');
+    return cls.file.language === 'ts' && this.mro(cls).external.some((q) => q === 'tfjs.layers.Layer');
   }
 
   /** TF.js's `getClassName()`: the class's `static className` (or a user base's), as a string literal. */
