@@ -19,6 +19,7 @@ let client: LspClient;
 
 before(async () => {
   cpSync(path.join(FIXTURES, 'source'), path.join(ws.dir, 'source'), { recursive: true });
+  cpSync(path.join(FIXTURES, 'tfjs-source'), path.join(ws.dir, 'tfjs-source'), { recursive: true });
   cpSync(path.join(FIXTURES, 'mapping', 'vit_hf.safetensors'), path.join(ws.dir, 'vit_hf.safetensors'));
   ({ client } = await LspClient.start(ws.dir));
 });
@@ -55,15 +56,16 @@ test('hover on a layer definition in Python shows the keys the model will have',
   assert.match(h!.contents.value, /\[in, out\]/);
 });
 
-test('hover on a layer in a TypeScript model shows its key and shape too', async () => {
-  const file = path.join(ws.dir, 'source', 'vit_small.ts');
+test('hover on a layer in a TF.js model shows its weights\' keys and shapes too', async () => {
+  const file = path.join(ws.dir, 'tfjs-source', 'vit.ts');
   const text = readFileSync(file, 'utf8');
   const uri = pathToFileURL(file).toString();
   await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
-  const line = text.split('\n').findIndex((l) => /this\.q_proj = new Linear/.test(l));
-  const h = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: { line, character: text.split('\n')[line].indexOf('Linear') + 2 } });
+  const line = text.split('\n').findIndex((l) => /name: 'patch_embed'/.test(l));
+  const h = await client.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: { line, character: text.split('\n')[line].indexOf('conv2d') + 2 } });
   assert.ok(h, 'a hover');
-  assert.match(h!.contents.value, /q_proj\.weight/);
+  assert.match(h!.contents.value, /patch_embed\/kernel/);
+  assert.match(h!.contents.value, /\[8, 8, 3, 64\]/);
 });
 
 test('go to definition on a model-source key opens the Python line that defines it', async () => {

@@ -37,13 +37,14 @@ test('keys on HF-style source without a config: open dimensions are strings nami
   assert.ok(doc.notes.some((n: string) => /num_hidden_layers/.test(n)));
 });
 
-test('keys FILE.ts::Class prints the people\'s table', () => {
-  const r = run('keys', path.join(SRC, 'vit_small.ts::VisionTransformer'));
+test('keys FILE.ts::function prints the people\'s table of a TF.js model', () => {
+  const r = run('keys', path.join(FIXTURES, 'tfjs-source', 'vit.ts::buildVit'));
   assert.equal(r.code, 0, r.err);
   const lines = r.out.split('\n');
   assert.match(lines[0], /^key\s+dtype\s+shape\s+layout\s+line$/);
-  assert.match(r.out, /\nblocks\.11\.mlp\.fc1\.weight\s+F32\s+\[3072, 768\]\s+out_in\s+\d+\n/);
-  assert.match(r.out, /\n186 tensors, 85,789,440 parameters \(ts-source, torch layout\)\n/);
+  assert.match(r.out, /\nblock1_fc1\/kernel\s+F32\s+\[64, 256\]\s+in_out\s+\d+\n/);
+  assert.match(r.out, /\npatch_embed\/kernel\s+F32\s+\[8, 8, 3, 64\]\s+HWIO\s+\d+\n/);
+  assert.match(r.out, /\n36 tensors, 113,472 parameters \(ts-source, tfjs layout\)\n/);
 });
 
 test('keys on a missing class or file exits 2 with one line naming it', () => {

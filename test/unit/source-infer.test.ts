@@ -1,8 +1,8 @@
 /**
  * Keys, dtypes and shapes inferred from model source equal what the model really has: for every
  * torch fixture, the state_dict() of the same model instantiated with Debian torch by
- * test/fixtures/gen/source_models.py (order included); for the Paddle ViT and the TypeScript module,
- * lists written by hand (no paddle here). Open dimensions stay named; layouts, frameworks and
+ * test/fixtures/gen/source_models.py (order included); for the Paddle ViT, lists written by hand (no
+ * paddle here; TF.js models are checked against TF.js itself in source-tfjs.test.ts). Open dimensions stay named; layouts, frameworks and
  * defining lines are right; bad input is a clear error.
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,7 @@
 /**
  * The classes a model-source file defines at the top level (`class X` in Python, `[export] class X` in
- * TypeScript), for `FILE.py::` completion. A line scan, not a parse: completion wants it instantly,
+ * TypeScript) — for TypeScript/JavaScript, the functions first, which build TF.js models — for `FILE.py::`
+ * completion. A line scan, not a parse: completion wants it instantly,
  * and a class the scan misses can still be typed.
  */
 import { readRegularFileSync } from '../formats/openRegular';
@@ -10,9 +11,15 @@ export function classNamesIn(text: string): string[] {
   return [...text.matchAll(/^(?:export\s+)?class\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]);
 }
 
+/** `[export] function build(`, `[export] const build = (…) =>` / `= function`: a TF.js model's builders. */
+export function functionNamesIn(text: string): string[] {
+  return [...text.matchAll(/^(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)|^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*(?::[^=]*)?=>|[A-Za-z_$][\w$]*\s*=>)/gm)].map((m) => m[1] ?? m[2]);
+}
+
 /** From the editor's unsaved text when it has the file, else from disk; an unreadable file has none. */
 export function classNamesOf(file: string, overlay?: ReadonlyMap<string, string>): string[] {
-  return classNamesIn(sourceText(file, overlay));
+  const text = sourceText(file, overlay);
+  return languageOf(file) === 'ts' ? [...functionNamesIn(text), ...classNamesIn(text)] : classNamesIn(text);
 }
 
 function sourceText(file: string, overlay?: ReadonlyMap<string, string>): string {
@@ -50,6 +57,12 @@ export function missingClassMessage(arg: string, display = arg): string | undefi
   if (!languageOf(file)) return undefined;
   const names = classNamesOf(file);
   const shownAt = display.lastIndexOf('::');
+  // TypeScript/JavaScript: a TF.js model is built by a function, named as a class is.
+  if (languageOf(file) === 'ts') {
+    const fns = functionNamesIn(sourceText(file));
+    const example = `${shownAt < 0 ? display : display.slice(0, shownAt)}::${fns.at(-1) ?? 'buildModel'}`;
+    return `model source needs the function that builds the model, as FILE::name, e.g. ${example} (${fns.length ? `its functions: ${fns.slice(0, 12).join(', ')}${fns.length > 12 ? `, … (${fns.length})` : ''}` : 'no top-level function was found in it'})`;
+  }
   const example = `${shownAt < 0 ? display : display.slice(0, shownAt)}::${names.at(-1) ?? 'ClassName'}`;
   const found = names.length === 0 ? 'no top-level class was found in it' : `its classes: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, … (${names.length})` : ''}`;
   // The model a file exists for is usually its last class, after the blocks it is built from.

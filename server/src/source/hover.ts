@@ -28,7 +28,7 @@ export interface HoverOptions {
   checkpoints?: CheckpointInfo[];
 }
 
-/** Hover at a 0-based line/column of a .py/.ts file; undefined when nothing there defines a tensor. */
+/** Hover at a 0-based line/column of a .py/.ts/.js file; undefined when nothing there defines a tensor. */
 export async function hoverModelSource(file: string, line: number, column: number, opts: HoverOptions = {}): Promise<SourceHover | undefined> {
   const roots = await rootsOf(file, opts.overlay).catch(() => [] as string[]);
   const hits: { root: string; tensors: TensorInfo[] }[] = [];
@@ -95,6 +95,12 @@ async function rootsOf(file: string, overlay?: ReadonlyMap<string, string>): Pro
     for (const v of Object.values(o)) if (typeof v === 'object') visit(v);
   };
   for (const c of f.classes.values()) for (const m of c.methods.values()) visit(m.body);
+  // A TF.js model is built by a function (its classes are layers): the functions no other one calls.
+  if (f.language === 'ts') {
+    for (const fn of f.functions.values()) visit(fn.body);
+    const fns = [...f.functions.keys()].filter((n) => !used.has(n));
+    if (fns.length) return fns;
+  }
   const roots = [...f.classes.keys()].filter((c) => !used.has(c));
   return roots.length ? roots : [...f.classes.keys()];
 }

@@ -123,9 +123,9 @@ function collect(node: ModNode, prefix: string, out: InferredTensor[], lists: In
   path.delete(node);
 }
 
-/** torch or paddle, from the imports of the files that make up the model. */
+/** torch or paddle, from the imports of the files that make up the model; TF.js for TypeScript and JavaScript. */
 export function frameworkOf(model: LoadedModel): Framework | undefined {
-  if (model.language === 'ts') return 'torch';
+  if (model.language === 'ts') return 'tfjs';
   const seen = new Set<string>();
   for (const f of model.files.values()) {
     for (const i of f.imports) if (i.level === 0) seen.add(i.module.split('.')[0]);

@@ -26,6 +26,8 @@ import { autoModelNames } from './hfAutoModel';
 import { transformersRootOf } from './hfConversions';
 import type { PretrainedModule } from './hfKeySpace';
 import { LoopExit, LoopFrame } from './loopControl';
+import { TfLayer } from './tfjsGraph';
+import { TfjsRuntime } from './tfjsRuntime';
 import { fromIterable, keyOf, missingKey, setOrDequeMethod } from './pyContainers';
 
 /** A value given for a root argument or config field: `set NAME = INT`, or a config.json's (`depths: [2, 2, 6, 2]`). */
@@ -128,7 +130,18 @@ export class Interpreter {
   /** The conditions in force when each module was made: what it registers is conditional only on those beyond. */
   private readonly condAt = new WeakMap<ModNode, string[]>();
 
-  constructor(private readonly host: Host, private readonly opts: InterpOptions) {}
+  /** TF.js's Layers API (TypeScript and JavaScript models): a fresh process's layer counters and graph. */
+  private readonly tf: TfjsRuntime;
+
+  constructor(private readonly host: Host, private readonly opts: InterpOptions) {
+    this.tf = new TfjsRuntime({
+      userMethod: (self, name, args) => {
+        const cls = self.t === 'module' ? self.node.cls : undefined;
+        const m = cls && this.findMethod(cls, name);
+        return m ? this.callFunction(m.fn, m.owner.file, { pos: args, kw: new Map() }, self, m.owner) : undefined;
+      },
+    });
+  }
 
   /** Where the statement running when inference stopped is: `path:line` (1-based), with the root built so far. */
   stopped(): { at: string; site: Site; root?: ModNode } {
@@ -144,9 +157,14 @@ export class Interpreter {
   root(root: ClassRef | { fn: FunctionDef; file: SourceFile }): ModNode {
     if ('def' in root) return this.rootClass(root);
     const args: CallArgs = { pos: [], kw: new Map() };
-    for (const p of root.fn.params) if (p.kind === 'plain') args.kw.set(p.name, this.rootFnArg(p, root.file));
+    for (const p of root.fn.params) if (p.kind === 'plain') for (const q of p.fields ?? [p]) args.kw.set(q.name, this.rootFnArg(q, root.file));
     this.ownDecorators(root.fn, root.file);
     const v = this.callFunction(root.fn, root.file, args);
+    if (v.t === 'tf' && v.o instanceof TfLayer) {
+      const node = this.tf.rootNode(v.o, { file: root.file.path, pos: root.fn.pos });
+      for (const n of this.tf.notes) this.note(n);
+      return node;
+    }
     if (v.t !== 'module') throw new Error(`\`${root.fn.name}\` does not return a model that inference can follow`);
     return v.node;
   }
@@ -170,6 +188,7 @@ export class Interpreter {
       }
     }
     const v = this.instantiate(cls, args, { file: cls.file.path, pos: cls.def.pos });
+    if (this.tfLayerClass(cls)) throw new Error(`\`${cls.def.name}\` is a TF.js layer: TF.js makes its weights when it is applied, so name a function that builds a model with it`);
     return v.node;
   }
 
@@ -635,7 +654,21 @@ export class Interpreter {
       const root = i.module.split('.')[0];
       if (i.level === 0 && (root === 'torch' || root === 'paddle')) return root;
     }
-    return file.language === 'ts' ? 'torch' : undefined;
+    return undefined;
+  }
+
+  /** A user class extending TF.js's `tf.layers.Layer`. */
+  private tfLayerClass(cls: ClassRef): boolean {
+    return cls.file.language === 'ts' && this.mro(cls).external.some((q) => q === 'tfjs.layers.Layer');
+  }
+
+  /** TF.js's `getClassName()`: the class's `static className` (or a user base's), as a string literal. */
+  private tfClassName(cls: ClassRef): string | undefined {
+    for (const c of this.mro(cls).user) {
+      const f = c.def.fields?.find((x) => x.name === 'className' && x.classVar);
+      if (f?.value?.k === 'str') return f.value.v;
+    }
+    return undefined;
   }
 
   /** Parameters no framework layer gave a layout: the layout the class's methods use them in, if they say. */
@@ -759,7 +792,8 @@ export class Interpreter {
       let v: Value | undefined;
       if (pos.length) v = pos.shift();
       else if (kw.has(p.name)) { v = kw.get(p.name); kw.delete(p.name); }
-      env.vars.set(p.name, v ?? (p.default ? this.eval(p.default, this.moduleEnv(file)) : UNKNOWN));
+      // An argument JavaScript is not given is `undefined`.
+      env.vars.set(p.name, v ?? (p.default ? this.eval(p.default, this.moduleEnv(file)) : file.language === 'ts' ? NONE : UNKNOWN));
     }
     this.depth++;
     let out: Value = NONE;
@@ -782,10 +816,13 @@ export class Interpreter {
 
   call(fn: Value, args: CallArgs, site: Site, env: Env): Value {
     switch (fn.t) {
-      case 'class':
+      case 'class': {
         // Paddle's own ParamAttr read from its installed source: what it holds is no parameter.
         if (this.paddleParamAttr(fn)) return PARAM_ATTR;
-        return this.instantiate({ def: fn.def, file: fn.file }, args, site);
+        const cls = { def: fn.def, file: fn.file };
+        const v = this.instantiate(cls, args, site);
+        return this.tfLayerClass(cls) ? this.tf.customLayer(v, this.tfClassName(cls), fn.def.name, args, site) : v;
+      }
       case 'func':
         if (!fn.self && !fn.cls) this.ownDecorators(fn.fn, fn.file);
         return this.callFunction(fn.fn, fn.file, args, fn.self, fn.cls, fn.closure ? { vars: fn.closure, file: fn.file } : undefined);
@@ -809,11 +846,12 @@ export class Interpreter {
     const root = parts[0];
     const last = parts[parts.length - 1];
     if (root === 'builtins') return this.builtin(last, args, env, site);
+    if (root === 'tfjs') return this.tf.call(parts.slice(1), args, site);
     const real = this.installed(q);
     if (real) return this.call(real, args, site, env);
-    if (root === 'torch' || root === 'paddle' || root === 'tsnn') {
+    if (root === 'torch' || root === 'paddle') {
       const fw: Framework = root === 'paddle' ? 'paddle' : 'torch';
-      const nn = parts[1] === 'nn' || root === 'tsnn';
+      const nn = parts[1] === 'nn';
       if (parts[2] === 'functional' || parts[1] === 'functional') return UNKNOWN;
       if (nn && CONTAINERS.has(last)) return this.container(fw, last, args, site);
       if (last === 'Parameter' && (nn || root === 'torch')) return this.parameter(args, site);
@@ -829,7 +867,6 @@ export class Interpreter {
       if (nn && /^[A-Z]/.test(last) && !['initializer', 'init', 'utils', 'parameter'].includes(parts[2])) {
         const built = buildLayer(fw, last, args, site);
         if (built) return { t: 'module', node: built.node };
-        if (root === 'tsnn') return this.tsFactory(last, args, site) ?? this.outside(q, last, site, args);
         // Without an environment to read the layer's source from, say how to give one.
         const how = this.host.resolveQualified ? '' : ' (no Python environment to read its source from: `--python PATH`, or a .venv above the model file)';
         return this.opaque(site, `\`${q}\` is not a layer Tensor Port knows${how}`);
@@ -838,7 +875,7 @@ export class Interpreter {
       if (root === 'paddle' && (last === 'ParamAttr' || last === 'WeightNormParamAttr')) return PARAM_ATTR;
       // `ParamAttr._to_attr(arg)`, how Paddle's own layers normalise `weight_attr`/`bias_attr`.
       if (root === 'paddle' && last === '_to_attr' && parts[parts.length - 2] === 'ParamAttr') return toParamAttr(args.pos[0] ?? NONE);
-      if (parts.length === 2 || root === 'tsnn') {
+      if (parts.length === 2) {
         const t = tensorFactory(fw, last, args, site);
         if (t) return t;
       }
@@ -941,12 +978,6 @@ export class Interpreter {
     if (q.split('.').slice(1).some((p) => /^[A-Z]\w*Config$/.test(p))) return UNKNOWN;
     if (/(^|\.)activations\.get_activation$/.test(q)) return this.activation(q, bindArgs(args, ['activation_string']).get('activation_string') ?? UNKNOWN, site);
     return this.opaque(site, /^[A-Z]/.test(last) ? `\`${q}\` is outside the code Tensor Port reads` : `\`${q}(…)\` is outside the code Tensor Port reads`);
-  }
-
-  /** TypeScript layer libraries: tensor factories by their usual names. */
-  private tsFactory(name: string, args: CallArgs, site: Site): Value | undefined {
-    const lower = name[0].toLowerCase() + name.slice(1);
-    return tensorFactory('torch', lower, args, site);
   }
 
   private container(fw: Framework, kind: string, args: CallArgs, site: Site): Value {
@@ -1248,6 +1279,8 @@ export class Interpreter {
 
   private callMethod(recv: Value, name: string, args: CallArgs, site: Site): Value {
     if (name === '__noop__') return NONE;
+    if (recv.t === 'tf') return this.tf.method(recv.o, name, args, site);
+    if (recv.t === 'module' && name === 'addWeight' && this.tf.isCustom(recv.node)) return this.tf.addWeight(recv.node, args, site);
     if (name === '__keep_config__' && recv.t === 'module') {
       const cfg = args.pos[0] ?? args.kw.get('config');
       if (cfg && recv.node.attrs.get('config') === undefined) recv.node.attrs.set('config', cfg);
@@ -1526,14 +1559,6 @@ export class Interpreter {
         // `encoder_config.is_decoder = False` on a (copied) config object.
         if (obj.t === 'sym') { this.configAssign(obj, target.name, v); return; }
         if (obj.t !== 'module') return;
-        // TypeScript modules keep sub-layers in plain arrays; they register like a ModuleList.
-        if (env.file.language === 'ts' && v.t === 'list' && v.items.every((x) => x.t === 'module')) {
-          const list = new ModNode('Array', { file: env.file.path, pos: target.pos }, 'torch', undefined, true);
-          v.items.forEach((x, i) => this.register(list, String(i), x));
-          if (v.count !== undefined) list.count = v.count;
-          obj.node.setAttr(target.name, { t: 'module', node: list });
-          return;
-        }
         this.setOn(obj.node, target.name, v, { file: env.file.path, pos: target.pos });
         return;
       }
@@ -1732,6 +1757,7 @@ export class Interpreter {
         if ((name === 'get' || name === 'get_text_config') && !obj.over?.has(name)) return { t: 'method', recv: obj, name };
         return (obj.cfg && this.subConfig(obj.fields, obj.cfg, name)) || (obj.over?.get(name) ?? this.configField(obj.fields, name, undefined, obj.cfg, obj));
       case 'tensor': return tensorAttr(obj, name) ?? { t: 'method', recv: obj, name };
+      case 'tf': return this.tf.attr(obj.o, name) ?? { t: 'method', recv: obj, name };
       case 'dict': return (obj.record && obj.entries.get(name)) || { t: 'method', recv: obj, name };
       case 'list': case 'str': return { t: 'method', recv: obj, name };
       case 'file': {
@@ -1775,6 +1801,8 @@ export class Interpreter {
       case 'attr': {
         const obj = this.eval(e.obj, env);
         if (obj.t === 'alt') return alt(obj.cond, this.attr(obj.a, e.name) ?? UNKNOWN, this.attr(obj.b, e.name) ?? UNKNOWN);
+        // A JavaScript object's property (`config.units`); one it lacks is `undefined`.
+        if (obj.t === 'dict' && !obj.record && env.file.language === 'ts') return obj.entries.get(e.name) ?? (obj.partial ? UNKNOWN : NONE);
         return obj.t === 'unknown' && obj.gap ? obj : this.attr(obj, e.name) ?? UNKNOWN;
       }
       case 'call': {

@@ -19,7 +19,7 @@ export function isProbe(test: Expr): boolean {
 
 /** An outside base class that makes a class a module: torch's and Paddle's, transformers' layers and models. */
 export function isModuleBase(q: string): boolean {
-  return /^(torch|paddle)\.nn\.[A-Z]\w*$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q) || q.startsWith('tsnn.')
+  return /^(torch|paddle)\.nn\.[A-Z]\w*$|\.(Module|Layer|PreTrainedModel|PretrainedModel)$/.test(q)
     || /^transformers\..*(Layer|PreTrainedModel|Module)$/.test(q);
 }
 
@@ -38,7 +38,7 @@ export function fromInstalledSource(q: string): boolean {
   const [root, last] = [parts[0], parts[parts.length - 1]];
   // transformers' generic heads (`GenericForSequenceClassification`…): model code the library keeps beside its utilities.
   if (/^transformers\.modeling_layers\.GenericFor\w+$/.test(q)) return true;
-  if (parts.length < 2 || STDLIB.has(root) || ['builtins', 'copy', 'numpy', 'transformers', 'tsnn', 'workspace'].includes(root) || /Config$/.test(last)) return false;
+  if (parts.length < 2 || STDLIB.has(root) || ['builtins', 'copy', 'numpy', 'transformers', 'tfjs', 'workspace'].includes(root) || /Config$/.test(last)) return false;
   if (root === 'torch' || root === 'paddle') {
     if (parts.includes('models')) return true;
     return parts[1] === 'nn' && /^[A-Z]/.test(last) && !['initializer', 'init', 'utils', 'parameter', 'functional', 'quant'].includes(parts[2])

@@ -64,7 +64,8 @@ export function resetSourceCaches(): void {
 
 export function languageOf(file: string): 'python' | 'ts' | undefined {
   if (/\.pyi?$/.test(file)) return 'python';
-  if (/\.(ts|mts|cts|tsx)$/.test(file)) return 'ts';
+  // JavaScript is read by the same parser, into the same tree: a TF.js model is written in either.
+  if (/\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/.test(file)) return 'ts';
   return undefined;
 }
 
@@ -105,7 +106,7 @@ export async function loadModelSource(absPath: string, className: string, opts: 
 
 async function load(absPath: string, className: string, opts: LoadOptions, stamps: Map<string, string>, env: EnvAnswer): Promise<LoadedModel> {
   const language = languageOf(absPath);
-  if (!language) throw new SourceError(`${absPath}: model source must be a .py or .ts file`);
+  if (!language) throw new SourceError(`${absPath}: model source must be a .py, .ts or .js file`);
   const files = new Map<string, SourceFile>();
   const readOne = async (p: string): Promise<SourceFile> => {
     const stamp = await stampOf(p, opts.overlay);
@@ -317,7 +318,7 @@ function externalConfigClass(q: string, files: Map<string, SourceFile>): { def: 
 /** One file lowered to the common tree, for callers that need its classes without a root (hover). */
 export async function lowerFile(p: string, overlay?: ReadonlyMap<string, string>): Promise<SourceFile> {
   const lang = languageOf(p);
-  if (!lang) throw new SourceError(`${p}: model source must be a .py or .ts file`);
+  if (!lang) throw new SourceError(`${p}: model source must be a .py, .ts or .js file`);
   const text = overlay?.get(p) ?? await readRegularFile(p, 'a model source file');
   return lang === 'python' ? lowerPython(p, text) : lowerTypeScript(p, text);
 }
@@ -360,7 +361,7 @@ function candidates(from: SourceFile, b: ImportBinding): { path: string; member:
   if (from.language === 'ts') {
     if (!b.module.startsWith('.')) return [];
     const base = path.resolve(dir, b.module.replace(/\.(js|mjs|cjs)$/, ''));
-    return [`${base}.ts`, `${base}.mts`, path.join(base, 'index.ts')].map((p) => ({ path: p, member: b.name !== undefined }));
+    return [`${base}.ts`, `${base}.mts`, path.join(base, 'index.ts'), `${base}.js`, `${base}.mjs`, `${base}.cjs`, path.join(base, 'index.js')].map((p) => ({ path: p, member: b.name !== undefined }));
   }
   const parts = b.module ? b.module.split('.') : [];
   const bases: string[] = [];
@@ -398,9 +399,22 @@ function resolve(files: Map<string, SourceFile>, from: SourceFile, b: ImportBind
     if (again && again !== b) return resolve(files, f, again);
     return { t: 'unknown' };
   }
-  if (from.language === 'ts') return { t: 'ref', q: b.name ? `tsnn.${b.name}` : 'tsnn' };
+  if (from.language === 'ts') return packageRef(b);
   const lib = libraryModule(from, b);
   if (lib) return { t: 'ref', q: b.name ? `${lib}.${b.name}` : lib };
   const q = [b.module, b.name].filter(Boolean).join('.');
   return { t: 'ref', q: b.level > 0 ? `workspace.${q}` : q };
+}
+
+/** TF.js's packages, each exporting the Layers API as `tf.layers`, `tf.sequential`, `tf.model`, `tf.input`. */
+const TFJS = /^@tensorflow\/tfjs(-node|-node-gpu|-layers)?$/;
+
+/**
+ * A TypeScript/JavaScript import of a package: TF.js by the name `tfjs` (interpret.ts follows its Layers
+ * API), anything else by the package's name, outside the code Tensor Port reads.
+ */
+function packageRef(b: ImportBinding): Value {
+  const member = b.name && b.name !== 'default' ? b.name : undefined;
+  const root = TFJS.test(b.module) ? 'tfjs' : b.module;
+  return { t: 'ref', q: member ? `${root}.${member}` : root };
 }

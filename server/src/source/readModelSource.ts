@@ -30,7 +30,7 @@ export interface ModelSourceOptions {
 
 export async function readModelSource(arg: string, bindings: ReadonlyMap<string, Binding> = new Map(), opts: ModelSourceOptions = {}): Promise<CheckpointInfo> {
   const spec = parseModelSpec(arg);
-  if (!spec) throw new ReaderError('unreadable-checkpoint', arg, 'expected FILE.py::ClassName or FILE.ts::ClassName');
+  if (!spec) throw new ReaderError('unreadable-checkpoint', arg, 'expected FILE.py::ClassName, or FILE.ts::buildModel / FILE.js::buildModel for a TF.js model');
   // A model that ships its code beside its config (a hub repo with remote code) is built with that config.
   const cfgPath = opts.config ?? path.join(path.dirname(spec.file), 'config.json');
   const cfg = await readConfigFile(path.resolve(cfgPath));
@@ -54,7 +54,7 @@ export async function readModelSource(arg: string, bindings: ReadonlyMap<string,
     else if (cfg?.problem) info.notes.unshift(`config.json beside the file was not used: ${cfg.problem}`);
     return info;
   } catch (e) {
-    const reason = e instanceof SourceError ? e.message.replace(/^[^:]*\.(py|pyi|ts|mts|cts|tsx): /, '') : (e as Error).message;
+    const reason = e instanceof SourceError ? e.message.replace(/^[^:]*\.(py|pyi|ts|mts|cts|tsx|js|mjs|cjs|jsx): /, '') : (e as Error).message;
     throw new ReaderError('unreadable-checkpoint', arg, reason);
   }
 }

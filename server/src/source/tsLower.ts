@@ -1,12 +1,12 @@
 /**
- * TypeScript → the common tree (ir.ts), through the TypeScript compiler's parser. The model style it
- * reads is a transformers.js/tfjs-like module: a class whose constructor assigns
- * `this.q_proj = new Linear(d, d)`, lists built with `Array.from({ length: n }, …)` or a counted
- * `for`, options objects (`new Linear(a, b, { bias: false })` passes `bias` by name). `this` becomes
- * Python's `self`, `super(…)` becomes `super().__init__(…)`.
+ * TypeScript and JavaScript → the common tree (ir.ts), through the TypeScript compiler's parser: the
+ * functions, arrow functions and classes of a TF.js model file (tfjsRuntime.ts gives the Layers API its
+ * meaning), lists built with `Array.from({ length: n }, …)`, `.map` or a counted `for`, options objects,
+ * ES imports and `require`. `this` becomes Python's `self`, `super(…)` becomes `super().__init__(…)`,
+ * `x.length` is `len(x)`; a class's `static` fields are class attributes (`static className`).
  */
 import type TS from 'typescript';
-import { Arg, ClassDef, Expr, FunctionDef, ImportBinding, Param, Pos, SourceFile, Stmt } from './ir';
+import { Arg, ClassDef, ClassField, Expr, FunctionDef, ImportBinding, Param, Pos, SourceFile, Stmt } from './ir';
 
 // The compiler is large: loaded on the first TypeScript model, not when the server or CLI starts.
 let ts: typeof TS;
@@ -29,7 +29,8 @@ async function loadCompiler(): Promise<void> {
 
 export async function lowerTypeScript(path: string, text: string): Promise<SourceFile> {
   await loadCompiler();
-  const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const kind = /\.[mc]?jsx?$/.test(path) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
+  const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, kind);
   const l = new Lowerer(sf);
   // The compiler recovers from syntax errors; the first is a problem of the file (as tree-sitter's are for Python).
   const bad = (sf as TS.SourceFile & { parseDiagnostics?: readonly TS.DiagnosticWithLocation[] }).parseDiagnostics?.[0];
@@ -39,7 +40,15 @@ export async function lowerTypeScript(path: string, text: string): Promise<Sourc
     if (ts.isImportDeclaration(s)) file.imports.push(...l.imports(s));
     else if (ts.isClassDeclaration(s) && s.name) file.classes.set(s.name.text, l.classDef(s));
     else if (ts.isFunctionDeclaration(s) && s.name && s.body) file.functions.set(s.name.text, l.func(s.name.text, s.parameters, s.body, s, false));
-    else file.top.push(...l.stmt(s));
+    else if (ts.isVariableStatement(s)) {
+      for (const d of s.declarationList.declarations) {
+        const required = l.required(d);
+        const fn = l.arrowDef(d);
+        if (required) file.imports.push(...required);
+        else if (fn) file.functions.set(fn.name, fn);
+        else file.top.push(...l.declaration(d, l.pos(s)));
+      }
+    } else file.top.push(...l.stmt(s));
   }
   return file;
 }
@@ -65,9 +74,61 @@ class Lowerer {
     return out;
   }
 
+  /** `const tf = require('@tensorflow/tfjs')`, `const { layers } = require(…)`: CommonJS imports. */
+  required(d: TS.VariableDeclaration): ImportBinding[] | undefined {
+    const init = d.initializer;
+    if (!init || !ts.isCallExpression(init) || !ts.isIdentifier(init.expression) || init.expression.text !== 'require' || init.arguments.length !== 1 || !ts.isStringLiteral(init.arguments[0])) return undefined;
+    const module = init.arguments[0].text;
+    if (ts.isIdentifier(d.name)) return [{ local: d.name.text, module, level: 0 }];
+    if (!ts.isObjectBindingPattern(d.name)) return [];
+    return d.name.elements.flatMap((e) => (ts.isIdentifier(e.name) ? [{ local: e.name.text, module, level: 0, name: (e.propertyName && ts.isIdentifier(e.propertyName) ? e.propertyName : e.name).text }] : []));
+  }
+
+  /** `const build = (…) => …` / `= function (…) {…}`: a function by that name. */
+  arrowDef(d: TS.VariableDeclaration): FunctionDef | undefined {
+    const init = d.initializer && (ts.isParenthesizedExpression(d.initializer) ? d.initializer.expression : d.initializer);
+    if (!init || !ts.isIdentifier(d.name) || (!ts.isArrowFunction(init) && !ts.isFunctionExpression(init))) return undefined;
+    const name = d.name.text;
+    if (ts.isBlock(init.body)) return this.func(name, init.parameters, init.body, d, false);
+    const pos = this.pos(init.body);
+    return { name, params: init.parameters.map((p) => this.param(p)), body: [{ k: 'return', value: this.expr(init.body), pos }], pos: this.pos(d) };
+  }
+
+  declaration(d: TS.VariableDeclaration, pos: Pos): Stmt[] {
+    if (!d.initializer) return [];
+    if (ts.isIdentifier(d.name)) return [{ k: 'assign', targets: [{ k: 'name', id: d.name.text, pos: this.pos(d.name) }], value: this.expr(d.initializer), pos }];
+    // `const [q, k, v] = …`: unpacked as Python unpacks a tuple (holes and nested patterns are not followed).
+    if (ts.isArrayBindingPattern(d.name) && d.name.elements.every((e) => ts.isBindingElement(e) && ts.isIdentifier(e.name) && !e.initializer)) {
+      const items: Expr[] = d.name.elements.map((e) => {
+        const b = e as TS.BindingElement;
+        const name: Expr = { k: 'name', id: (b.name as TS.Identifier).text, pos: this.pos(b) };
+        return b.dotDotDotToken ? { k: 'splat', e: name, pos: this.pos(b) } : name;
+      });
+      return [{ k: 'assign', targets: [{ k: 'list', items, tuple: true, pos: this.pos(d.name) }], value: this.expr(d.initializer), pos }];
+    }
+    // `const { units, name = 'x' } = config`: each a property of the object (JavaScript's `??` for a default).
+    if (ts.isObjectBindingPattern(d.name) && d.name.elements.every((e) => ts.isIdentifier(e.name) && !e.dotDotDotToken && (!e.propertyName || ts.isIdentifier(e.propertyName)))) {
+      const obj: Expr = { k: 'name', id: `$object${pos.line}_${pos.column}`, pos };
+      return [{ k: 'assign', targets: [obj], value: this.expr(d.initializer), pos }, ...d.name.elements.map((e): Stmt => {
+        const at = this.pos(e);
+        const read: Expr = { k: 'attr', obj, name: ((e.propertyName ?? e.name) as TS.Identifier).text, pos: at };
+        return { k: 'assign', targets: [{ k: 'name', id: (e.name as TS.Identifier).text, pos: at }], value: e.initializer ? { k: 'boolop', op: 'or', l: read, r: this.expr(e.initializer), pos: at } : read, pos: at };
+      })];
+    }
+    return [{ k: 'other', pos }];
+  }
+
   classDef(c: TS.ClassDeclaration): ClassDef {
     const methods = new Map<string, FunctionDef>();
     const fields: Stmt[] = [];
+    const statics: ClassField[] = [];
+    for (const m of c.members) {
+      if (!ts.canHaveModifiers(m) || !ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword) || !m.name || !ts.isIdentifier(m.name)) continue;
+      // `static className = 'MyLayer'`, or a getter returning it: what TF.js names the class by.
+      const ret = ts.isGetAccessorDeclaration(m) && m.body?.statements.length === 1 && ts.isReturnStatement(m.body.statements[0]) ? m.body.statements[0].expression : undefined;
+      const value = ts.isPropertyDeclaration(m) ? m.initializer : ret;
+      if (value) statics.push({ name: m.name.text, value: this.expr(value), annotated: false, classVar: true, pos: this.pos(m) });
+    }
     for (const m of c.members) {
       if (ts.isPropertyDeclaration(m) && m.initializer && ts.isIdentifier(m.name) && !m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)) {
         const pos = this.pos(m);
@@ -81,7 +142,7 @@ class Lowerer {
     // Fields with initialisers and no constructor: TypeScript runs them as an implicit constructor.
     if (!methods.has('__init__') && fields.length) methods.set('__init__', { name: '__init__', params: [{ name: 'self', kind: 'plain' }], body: fields, pos: this.pos(c) });
     const ext = c.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0];
-    return { name: c.name!.text, bases: ext ? [this.expr(ext.expression)] : [], methods, pos: this.pos(c) };
+    return { name: c.name!.text, bases: ext ? [this.expr(ext.expression)] : [], methods, pos: this.pos(c), ...(statics.length ? { fields: statics } : {}) };
   }
 
   func(name: string, ps: readonly TS.ParameterDeclaration[], body: TS.Block, n: TS.Node, method: boolean, fields: Stmt[] = []): FunctionDef {
@@ -130,8 +191,10 @@ class Lowerer {
       return [{ k: 'expr', e: this.expr(e), pos }];
     }
     if (ts.isVariableStatement(s)) {
-      return s.declarationList.declarations.flatMap((d): Stmt[] =>
-        d.initializer && ts.isIdentifier(d.name) ? [{ k: 'assign', targets: [{ k: 'name', id: d.name.text, pos: this.pos(d.name) }], value: this.expr(d.initializer), pos }] : []);
+      return s.declarationList.declarations.flatMap((d): Stmt[] => {
+        const fn = d.initializer && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer)) && ts.isBlock(d.initializer.body) ? this.arrowDef(d) : undefined;
+        return fn ? [{ k: 'def', fn, pos }] : this.declaration(d, pos);
+      });
     }
     if (ts.isIfStatement(s)) {
       return [{ k: 'if', test: this.expr(s.expression), body: this.block(s.thenStatement), orelse: s.elseStatement ? this.block(s.elseStatement) : [], pos }];
@@ -212,9 +275,15 @@ class Lowerer {
     if (e.kind === ts.SyntaxKind.ThisKeyword) return { k: 'name', id: 'self', pos };
     if (ts.isNumericLiteral(e)) return { k: 'num', v: Number(e.text), pos };
     if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { k: 'str', v: e.text, pos };
+    if (ts.isTemplateExpression(e)) {
+      const parts: (string | { e: Expr })[] = [e.head.text];
+      for (const span of e.templateSpans) parts.push({ e: this.expr(span.expression) }, span.literal.text);
+      return { k: 'fstr', parts: parts.filter((p) => p !== ''), pos };
+    }
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { k: 'bool', v: true, pos };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { k: 'bool', v: false, pos };
     if (e.kind === ts.SyntaxKind.NullKeyword) return { k: 'none', pos };
+    if (ts.isPropertyAccessExpression(e) && e.name.text === 'length') return { k: 'call', fn: { k: 'name', id: 'len', pos }, args: [{ value: this.expr(e.expression) }], pos };
     if (ts.isPropertyAccessExpression(e)) return { k: 'attr', obj: this.expr(e.expression), name: e.name.text, pos };
     if (ts.isElementAccessExpression(e)) return { k: 'index', obj: this.expr(e.expression), index: this.expr(e.argumentExpression), pos };
     if (ts.isCallExpression(e) || ts.isNewExpression(e)) return this.call(e, pos) ?? unknown();
@@ -237,8 +306,10 @@ class Lowerer {
       return { k: 'list', items: e.elements.map((x) => (ts.isSpreadElement(x) ? { k: 'splat' as const, e: this.expr(x.expression), pos: this.pos(x) } : this.expr(x))), tuple: false, pos };
     }
     if (ts.isObjectLiteralExpression(e)) {
-      const entries: { key: Expr; value: Expr }[] = [];
+      const entries: { key: Expr; value: Expr; splat?: boolean }[] = [];
       for (const p of e.properties) {
+        // `{ ...base, units: 4 }`: the spread object's properties, then the rest over them (Python's `**base`).
+        if (ts.isSpreadAssignment(p)) { entries.push({ key: { k: 'none', pos: this.pos(p) }, value: this.expr(p.expression), splat: true }); continue; }
         const name = p.name?.getText(this.sf).replace(/^['"]|['"]$/g, '');
         if (!name) continue;
         const key: Expr = { k: 'str', v: name, pos: this.pos(p) };
@@ -291,15 +362,10 @@ class Lowerer {
     return { k: 'call', fn: this.expr(callee), args: this.args(argsIn), pos };
   }
 
-  /** A trailing object literal is an options bag: its properties become keyword arguments. */
+  /** Arguments in order: an object literal is one value, as JavaScript passes it (`{ units: 8 }`). */
   private args(argsIn: readonly TS.Expression[]): Arg[] {
     const out: Arg[] = [];
-    argsIn.forEach((a, i) => {
-      if (i === argsIn.length - 1 && i > 0 && ts.isObjectLiteralExpression(a) && a.properties.every((p) => ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p))) {
-        const d = this.expr(a);
-        if (d.k === 'dict') for (const { key, value } of d.entries) out.push({ name: (key as { v: string }).v, value });
-        return;
-      }
+    argsIn.forEach((a) => {
       if (ts.isSpreadElement(a)) out.push({ value: this.expr(a.expression), splat: '*' });
       else out.push({ value: this.expr(a) });
     });

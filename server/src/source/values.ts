@@ -6,6 +6,7 @@
  */
 import { Dim } from './dims';
 import { ClassDef, FunctionDef, Pos, SourceFile } from './ir';
+import type { TfLayer, TfTensor } from './tfjsGraph';
 
 /** Where something was written: a file and a range in it. */
 export interface Site { file: string; pos: Pos }
@@ -25,7 +26,7 @@ export interface TensorVal {
   buffer?: { persistent: boolean };
 }
 
-export type Framework = 'torch' | 'paddle';
+export type Framework = 'torch' | 'paddle' | 'tfjs';
 
 /** What a value registered on a module leaves unfollowed: an unknown that may be a layer, or an instance of an unread base. */
 export const gapOf = (v: Value): Gap | undefined => (v.t === 'unknown' ? v.gap : v.t === 'module' ? v.node.baseGap : undefined);
@@ -176,7 +177,9 @@ export type Value =
    * One of two values by a condition nothing decides (`A if c else B`, a function returning early in
    * an undecided branch): `a` where `cond` holds, `b` where it does not.
    */
-  | { t: 'alt'; cond: string; a: Value; b: Value };
+  | { t: 'alt'; cond: string; a: Value; b: Value }
+  /** A TF.js layer or model (`tf.layers.dense(…)`, `tf.sequential()`), or a symbolic tensor one made (tfjsGraph.ts). */
+  | { t: 'tf'; o: TfLayer | TfTensor };
 
 /** A configuration class (`BertConfig`, a user `@dataclass`): read for its fields, never instantiated. */
 export interface ConfigClass { def: ClassDef; file: SourceFile }
