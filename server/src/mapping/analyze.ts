@@ -234,7 +234,7 @@ function checkUnmappedSource(src: SideData, at: Span, read: KeyCounts, out: Mapp
   // A tied key of a model-source side is read through the key it shares its tensor with.
   const viaTie = new Set([...src.tied].filter(([key, to]) => !read.has(key) && read.has(to)).map(([key]) => key));
   // Keys of a branch nothing decided are alternatives, not tensors the model surely has.
-  for (const key of src.keys) if (src.tensors.get(key)?.conditional && !read.has(key)) viaTie.add(key);
+  for (const key of src.conditional.keys()) if (!read.has(key)) viaTie.add(key);
   const total = src.keys.length - read.distinct - viaTie.size; // reads are real keys of this side, so this is exact
   let listed = 0;
   for (const key of src.keys) {
@@ -264,9 +264,8 @@ function checkUnmappedTarget(tgt: SideData, at: Span, written: KeyCounts, out: M
   }
   // A model-source key that exists only if a condition nothing decided holds: the checkpoint, writing none
   // of it, shows that branch was not taken.
-  for (const key of tgt.keys) {
-    const cond = tgt.tensors.get(key)?.conditional;
-    if (!cond || written.has(key) || viaTie.has(key) || tgt.rebuilt.has(key)) continue;
+  for (const [key, cond] of tgt.conditional) {
+    if (written.has(key) || viaTie.has(key) || tgt.rebuilt.has(key)) continue;
     viaTie.add(key);
     out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target \`${key}\` exists only if ${cond}; no rule writes it, so that branch is taken as not chosen` });
   }
