@@ -45,7 +45,7 @@ async function serverRss(ws: string): Promise<{ rss: number; peak: number }> {
   const text = `source src.safetensors\ntarget tgt.safetensors\nencoder.layer.{i}.block{k}.weight -> blocks.{i}.block{k}.weight\nno.such.key -> blocks.0.block0.weight\n`;
   const uri = await client.open(path.join(ws, 'm.tpmap'), text);
   // The rule that reads a missing key makes a diagnostic once both sides are read and analysed.
-  await client.until(uri, (d) => d.some((x) => x.message.includes("no.such.key")), 120_000);
+  await client.until(uri, (d) => d.some((x) => x.message.includes('no.such.key')), 120_000);
   await sleep(3000);
   const m = rssOf(client.proc.pid!);
   await client.stop();
