@@ -3,19 +3,21 @@
  *  1. a synthetic safetensors with 100,000 tensors;
  *  2. a sparse 10 GB safetensors (made with truncate: no disk used) against a 10 MB one — header
  *     reading must not grow with the data;
+ *     beside safetensors' `safe_open` listing the same file (test/python/.venv), runs interleaved;
  *  3. a ~1 GB torch zip against `python3 -c 'torch.load(...)'` where Debian's torch is installed.
  * Each run is the real CLI in a child process; we report wall time and peak RSS (from /usr/bin/time
  * where present, else process.resourceUsage of the child via a wrapper).
  * Run: npm run bench (TENSORPORT_BENCH_TINY=1: small files, one run each, for the smoke test)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { withSource } from '../../server/src/formats/byteSource';
 import { readSafetensors } from '../../server/src/formats/safetensors';
 import { sparseSafetensors as writeSparse } from '../support/sparse';
+import { testPython } from '../support/python';
 import { benchFooter, benchHeader, size } from './benchEnv';
-import { measure as measureRuns, report } from './measure';
+import { Measure, measure as measureRuns, report } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'tensorport.js');
@@ -40,7 +42,25 @@ console.log(`node ${process.version}, ${process.platform}; best of ${RUNS} runs;
 const many = path.join(TMP, 'many.safetensors');
 const MANY = size(100_000, 200);
 sparseSafetensors(many, MANY, 16);
-report(`keys: ${MANY.toLocaleString('en-US')} tensors (safetensors)`, measure(process.execPath, keys(many)));
+// Side by side with safetensors' own listing (name, dtype, shape) from the Python test environment,
+// interleaved run by run so both see the same machine load; medians of 5 (tiny mode: one).
+const venv = testPython();
+if (venv.python) {
+  const listing = `from safetensors import safe_open\nwith safe_open(${JSON.stringify(many)}, "numpy") as h:\n    rows = [(k, h.get_slice(k).get_dtype(), h.get_slice(k).get_shape()) for k in h.keys()]`;
+  const ours: Measure[] = [], theirs: Measure[] = [];
+  const rounds = size(5, 1);
+  for (let i = 0; i < rounds; i++) {
+    ours.push(measureRuns(process.execPath, keys(many), 1));
+    theirs.push(measureRuns(venv.python, ['-c', listing], 1));
+  }
+  const med = (ms: Measure[]) => [...ms].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(rounds / 2)];
+  report(`keys --json: ${MANY.toLocaleString('en-US')} tensors (safetensors), median of ${rounds}`, med(ours));
+  report('safe_open listing the same file (name, dtype, shape)', med(theirs));
+  console.log(`  whole process: tensorport / safe_open = ${(med(ours).wallMs / med(theirs).wallMs).toFixed(2)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+} else {
+  report(`keys: ${MANY.toLocaleString('en-US')} tensors (safetensors)`, measure(process.execPath, keys(many)));
+  console.log(`safe_open side by side: not measured (${venv.skip})`);
+}
 
 // In process, the reader alone: the byte scanner against the general JSON.parse path on the same file.
 async function readMedian(general: boolean, runs = size(9, 1)): Promise<number> {

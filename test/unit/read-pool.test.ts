@@ -14,7 +14,7 @@ import { decodeTensors, encodeTensors } from '../../server/src/index/tensorTable
 import { sparseSafetensors } from '../support/sparse';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
-const pool = new ReadPool({ size: 2 });
+const pool = new ReadPool({ size: 2, idleMs: 60_000 });
 after(() => pool.close());
 const tmp = scratchDir('pool');
 
@@ -34,7 +34,7 @@ test('a pooled read equals an in-thread read for every format', async () => {
 });
 
 test('a sharded index is merged in this thread from shards read by the pool, as an in-thread read gives it', async () => {
-  const shardPool = new ReadPool({ size: 2 });
+  const shardPool = new ReadPool({ size: 2, idleMs: 60_000 });
   const read = pooledReader(shardPool);
   try {
     for (const name of ['model.safetensors.index.json', 'stale.safetensors.index.json']) {

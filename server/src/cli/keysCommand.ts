@@ -2,11 +2,10 @@
  * `tensorport keys FILE [--json]`: the checkpoint's tensors, as JSON (spec'd) or an aligned table for
  * people. `FILE.py::Class` / `FILE.ts::Class` lists what model source will have (server/src/source/).
  */
-import { printableJson } from '../formats/printable';
-import { keysDocument } from '../formats/keysDocument';
 import { parseCommandArgs, usePython } from './args';
 import { KEYS } from './commandSpecs';
 import { EXIT, UsageError } from './exit';
+import { writeKeysJson } from './keysJson';
 import { formatKeysTable } from './keysTable';
 import { formatSourceTable } from '../source/sourceTable';
 import { readKeys } from '../tools/keysTool';
@@ -25,7 +24,7 @@ export async function runKeys(args: string[]): Promise<number> {
   // transformers saves some models under other keys than their modules have: the checkpoint's on request.
   const info = space === 'checkpoint' ? inCheckpointSpace(read.info) : read.info;
   if (parsed.values.json) {
-    process.stdout.write(printableJson(JSON.stringify(keysDocument(info), null, 1)) + '\n');
+    writeKeysJson(info, (chunk) => process.stdout.write(chunk));
   } else {
     process.stdout.write((isSource ? formatSourceTable : formatKeysTable)(info, { color: process.stdout.isTTY === true }));
   }

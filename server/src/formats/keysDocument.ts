@@ -4,7 +4,7 @@
  * language server answers `tensorport/keys` with it (the checkpoint viewer), and its type is the
  * protocol's.
  */
-import { CheckpointInfo, tensorBytes } from './tensorInfo';
+import { CheckpointInfo, TensorInfo, tensorBytes } from './tensorInfo';
 
 export interface KeysDocumentTensor {
   key: string;
@@ -68,19 +68,7 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     ...(info.framework ? { framework: info.framework } : {}),
     ...(info.shapeOrder === 'ggml' ? { shapeOrder: 'ggml' as const } : {}),
     ...(info.content ? { content: info.content } : {}),
-    tensors: info.tensors.map((t) => ({
-      key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape, bytes: t.dims?.some((d) => typeof d === 'string') ? 0 : tensorBytes(t),
-      ...(t.layout ? { layout: t.layout } : {}),
-      ...(t.layoutWhy ? { layoutWhy: t.layoutWhy } : {}),
-      ...(t.quantization ? { quantization: t.quantization } : {}),
-      ...(t.constant ? { constant: true as const } : {}),
-      ...(t.graph ? { graph: t.graph } : {}),
-      ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),
-      ...(t.tiedTo ? { tiedTo: t.tiedTo } : {}),
-      ...(t.conditional ? { conditional: t.conditional } : {}),
-      ...(t.checkpointKey ? { checkpointKey: t.checkpointKey } : {}),
-      ...(t.checkpointConversion ? { checkpointConversion: t.checkpointConversion } : {}),
-    })),
+    tensors: info.tensors.map(documentTensor),
     ...(info.bindings ? { config: Object.fromEntries(Object.entries(info.bindings).map(([k, b]) => [k, b.value])) } : {}),
     ...(info.metadata ? { metadata: info.metadata } : {}),
     ...(info.notes.length ? { notes: info.notes } : {}),
@@ -88,5 +76,22 @@ export function keysDocument(info: CheckpointInfo): KeysDocument {
     ...(info.keySpace ? { keySpace: info.keySpace } : {}),
     ...(info.remote ? { remote: info.remote } : {}),
     ...(info.incomplete?.length ? { incomplete: info.incomplete.map((g) => ({ module: g.module, message: g.message, file: g.at.file, line: g.at.line + 1, column: g.at.column + 1 })) } : {}),
+  };
+}
+
+/** One tensor of the document. */
+export function documentTensor(t: TensorInfo): KeysDocumentTensor {
+  return {
+    key: t.key, dtype: t.dtype, shape: t.dims ?? t.shape, bytes: t.dims?.some((d) => typeof d === 'string') ? 0 : tensorBytes(t),
+    ...(t.layout ? { layout: t.layout } : {}),
+    ...(t.layoutWhy ? { layoutWhy: t.layoutWhy } : {}),
+    ...(t.quantization ? { quantization: t.quantization } : {}),
+    ...(t.constant ? { constant: true as const } : {}),
+    ...(t.graph ? { graph: t.graph } : {}),
+    ...(t.definition ? { definition: { line: t.definition.line + 1, column: t.definition.column + 1 } } : {}),
+    ...(t.tiedTo ? { tiedTo: t.tiedTo } : {}),
+    ...(t.conditional ? { conditional: t.conditional } : {}),
+    ...(t.checkpointKey ? { checkpointKey: t.checkpointKey } : {}),
+    ...(t.checkpointConversion ? { checkpointConversion: t.checkpointConversion } : {}),
   };
 }

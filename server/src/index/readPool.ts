@@ -15,14 +15,19 @@ import { ReaderError, unreadable } from '../formats/readerError';
 import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
-import { decodeTensors, tableBuffers } from './tensorTable';
+import { columnarInfo, TensorColumns } from './tensorColumns';
+import { tableBuffers } from './tensorTable';
 
 export interface PoolOptions {
   /** Threads at most; by default one per core but one, between 1 and 4. */
   size?: number;
   /** Heap cap per worker in MiB (a read that needs more fails with that reason). */
   maxHeapMB?: number;
-  /** An idle worker is stopped after this long, giving its memory back. */
+  /**
+   * An idle worker is stopped after this long (default 1 s), giving its memory back: a worker that parsed a
+   * 100,000-tensor header holds ~100 MiB of heap it would otherwise keep. A scan's reads follow each other
+   * without a gap, so they still share workers; a read after a pause pays a thread start (~30 ms).
+   */
   idleMs?: number;
   /** The worker script; by default dist/readWorker.js beside the bundle, or the .ts source under tsx. */
   workerFile?: string;
@@ -55,7 +60,7 @@ export class ReadPool {
   async read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
     const reply = await this.run({ op: 'read', file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind, identity: opts.identity }, opts.timeoutMs);
     if (!('table' in reply)) throw new Error('unexpected reply');
-    return { ...reply.info, tensors: decodeTensors(reply.table) };
+    return columnarInfo(reply.info, new TensorColumns(reply.table));
   }
 
   /**
@@ -75,7 +80,7 @@ export class ReadPool {
     const transfer = Object.values(shards).flatMap((o) => (o.ok ? tableBuffers(o.table) : []));
     const merged = await this.run({ op: 'merge', file, displayName, shards }, opts.timeoutMs, transfer);
     if (!('table' in merged)) throw new Error('unexpected reply');
-    return { ...merged.info, tensors: decodeTensors(merged.table) };
+    return columnarInfo(merged.info, new TensorColumns(merged.table));
   }
 
   private run(job: ReadJob, timeoutMs?: number, transfer: ArrayBuffer[] = []): Promise<Done> {
@@ -146,7 +151,7 @@ export class ReadPool {
     slot.worker.unref();
     if (reply.ok) job.resolve(reply);
     else job.reject(new ReaderError(reply.error.code, reply.error.file, reply.error.reason, reply.error.offset));
-    slot.idleTimer = setTimeout(() => { if (!slot.job) void this.retire(slot); }, this.opts.idleMs ?? 30_000);
+    slot.idleTimer = setTimeout(() => { if (!slot.job) void this.retire(slot); }, this.opts.idleMs ?? 1_000);
     slot.idleTimer.unref();
     this.dispatch();
   }

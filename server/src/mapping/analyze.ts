@@ -168,14 +168,6 @@ function layoutDecides(side: SideData): boolean {
   return r;
 }
 
-/** Keys that exist only under a condition nothing decided, in key order, per side read: found once, not per keystroke. */
-const conditionalMemo = new WeakMap<SideData, string[]>();
-function conditionalKeys(side: SideData): string[] {
-  let r = conditionalMemo.get(side);
-  if (!r) conditionalMemo.set(side, r = side.keys.filter((k) => side.tensors.get(k)?.conditional));
-  return r;
-}
-
 /**
  * A model-source side built with a value its checkpoint's config.json gives otherwise (ctorValues.ts):
  * every tensor may be in place and the outputs still differ. A warning on the side's line, with a fix
@@ -242,7 +234,7 @@ function checkUnmappedSource(src: SideData, at: Span, read: KeyCounts, out: Mapp
   // A tied key of a model-source side is read through the key it shares its tensor with.
   const viaTie = new Set([...src.tied].filter(([key, to]) => !read.has(key) && read.has(to)).map(([key]) => key));
   // Keys of a branch nothing decided are alternatives, not tensors the model surely has.
-  for (const key of conditionalKeys(src)) if (!read.has(key)) viaTie.add(key);
+  for (const key of src.conditional.keys()) if (!read.has(key)) viaTie.add(key);
   const total = src.keys.length - read.distinct - viaTie.size; // reads are real keys of this side, so this is exact
   let listed = 0;
   for (const key of src.keys) {
@@ -272,8 +264,7 @@ function checkUnmappedTarget(tgt: SideData, at: Span, written: KeyCounts, out: M
   }
   // A model-source key that exists only if a condition nothing decided holds: the checkpoint, writing none
   // of it, shows that branch was not taken.
-  for (const key of conditionalKeys(tgt)) {
-    const cond = tgt.tensors.get(key)!.conditional;
+  for (const [key, cond] of tgt.conditional) {
     if (written.has(key) || viaTie.has(key) || tgt.rebuilt.has(key)) continue;
     viaTie.add(key);
     out.push({ ...at, severity: 'information', code: 'unmapped-target-key', key, message: `target \`${key}\` exists only if ${cond}; no rule writes it, so that branch is taken as not chosen` });

@@ -3,6 +3,7 @@
  * a rule, the shape after each transform next to the target's; for a transform, what it does; for a
  * `set` line's name, the constructor parameter it binds, with its default.
  */
+import { tensorCount } from '../index/tensorColumns';
 import { fmtShape, tensorShape } from './diagnostics';
 import { expandRule, traceTransforms } from './ruleCheck';
 import { Sides } from './sides';
@@ -31,7 +32,7 @@ export function hoverAt(file: MappingFile, offset: number, sides: Sides): HoverR
       if (!s.ok) return { span, markdown: `**${at.directive.kind}**: cannot be read — ${s.failure.message}` };
       const info = s.side.info;
       return { span, markdown: [`**${at.directive.kind}** \`${s.side.written}\``, '',
-        `${info.format}${s.side.framework ? `, ${s.side.framework} layout` : ''} — ${info.tensors.length} tensors`,
+        `${info.format}${s.side.framework ? `, ${s.side.framework} layout` : ''} — ${tensorCount(info)} tensors`,
         ...(info.notes.length ? ['', ...info.notes.map((n) => `- ${n}`)] : [])].join('\n') };
     }
     case 'source-key':

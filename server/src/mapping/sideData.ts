@@ -4,6 +4,7 @@
  * buffers a model rebuilds itself. Plain data below every module that loads or analyses sides.
  */
 import { CheckpointInfo, Framework, TensorInfo } from '../formats/tensorInfo';
+import { ColumnMap, columnsOf } from '../index/tensorColumns';
 import { configJsonStamp, frameworkFromEvidence } from './frameworkEvidence';
 import { KeyTrie } from './keyTrie';
 
@@ -16,13 +17,19 @@ export interface SideData {
   framework?: Framework;
   /** Where the file does not say its framework: what decided it (frameworkEvidence.ts), for the note. */
   frameworkWhy?: string;
-  tensors: Map<string, TensorInfo>;
+  /**
+   * Tensors by key. For a checkpoint the read pool returned, a view over its columns (tensorColumns.ts):
+   * each `get` makes a fresh object, so hold what you need, not the map's answers for every key.
+   */
+  tensors: ReadonlyMap<string, TensorInfo>;
   keys: string[];
   trie: KeyTrie;
   /** Keys that are buffers a model rebuilds itself (`position_ids`, …): unmapped, they are information only. */
   rebuilt: Set<string>;
   /** Model source: tied keys (target → the key it shares its tensor with); written through that key. */
   tied: Map<string, string>;
+  /** Model source: keys that exist only if a condition nothing decided holds (key → the condition). */
+  conditional: Map<string, string>;
 }
 
 /** Buffers a model rebuilds itself: unmapped, they are information, not errors (tpmap.md). */
@@ -46,21 +53,27 @@ export function sideFromInfo(info: CheckpointInfo, absPath: string, written: str
 
 function buildSide(info: CheckpointInfo, absPath: string, written: string, declared?: Framework): SideData {
   const ggml = info.shapeOrder === 'ggml';
-  const tensors = new Map<string, TensorInfo>();
-  for (const t of info.tensors) {
-    // An ONNX Constant node's value is part of the graph: weight injection (parity) replaces initializers
-    // only, so a mapping neither reads nor must write it. `keys` and the viewer still list it.
-    if (t.constant) continue;
-    tensors.set(t.key, ggml ? { ...t, shape: [...t.shape].reverse() } : t);
-  }
+  const cols = columnsOf(info);
+  // An ONNX Constant node's value is part of the graph: weight injection (parity) replaces initializers
+  // only, so a mapping neither reads nor must write it. `keys` and the viewer still list it.
+  const tensors = cols ? new ColumnMap(cols, ggml, (t) => !!t.constant) : objectMap(info.tensors, ggml);
   const keys = [...tensors.keys()];
   const rebuilt = new Set(keys.filter((k) => REBUILT_BUFFER.test(k)));
-  const tied = new Map(info.tensors.flatMap((t) => (t.tiedTo ? [[t.key, t.tiedTo] as [string, string]] : [])));
+  // Only tensors that did not fit the columns can carry model-source fields.
+  const special = cols ? [...cols.extras()] : info.tensors;
+  const tied = new Map(special.flatMap((t) => (t.tiedTo ? [[t.key, t.tiedTo] as [string, string]] : [])));
+  const conditional = new Map(special.flatMap((t) => (t.conditional && !t.constant ? [[t.key, t.conditional] as [string, string]] : [])));
   const evidence = !declared && !info.framework && !isSourceFormat(info) ? frameworkFromEvidence(absPath, tensors) : undefined;
   return {
     path: absPath, written, info, framework: declared ?? info.framework ?? evidence?.framework, ...(evidence ? { frameworkWhy: evidence.why } : {}),
-    tensors, keys, trie: new KeyTrie(keys), rebuilt, tied,
+    tensors, keys, trie: new KeyTrie(keys), rebuilt, tied, conditional,
   };
+}
+
+function objectMap(list: readonly TensorInfo[], ggml: boolean): Map<string, TensorInfo> {
+  const tensors = new Map<string, TensorInfo>();
+  for (const t of list) if (!t.constant) tensors.set(t.key, ggml ? { ...t, shape: [...t.shape].reverse() } : t);
+  return tensors;
 }
 
 const isSourceFormat = (info: CheckpointInfo) => info.format === 'python-source' || info.format === 'ts-source';

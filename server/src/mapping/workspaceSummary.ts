@@ -3,6 +3,7 @@
  * tensor count or why it cannot be read, every mapping file with its error and warning counts — from
  * the open document's analysis when the editor has it, else from the file on disk.
  */
+import { tensorCount } from '../index/tensorColumns';
 import { CheckpointGroup, checkpointGroup, nameInGroup } from '../index/checkpointGroups';
 import { CheckpointIndex, IndexEntry } from '../index/checkpointIndex';
 import { checkMappingFile } from './checkFile';
@@ -41,7 +42,7 @@ function checkpointEntry(file: string, e: IndexEntry | undefined, relative: (f: 
   if (!e) return { ...base, ok: true, detail: 'not read yet' };
   if (e.ok) {
     const what = e.info.content ? `, ${CONTENT_LABEL[e.info.content]}` : '';
-    return { ...base, ok: true, detail: `${e.info.format}${what}, ${plural(e.info.tensors.length, 'tensor')}` };
+    return { ...base, ok: true, detail: `${e.info.format}${what}, ${plural(tensorCount(e.info), 'tensor')}` };
   }
   return e.error.code === 'not-a-checkpoint' ? { ...base, ok: false, detail: e.error.reason, infos: 1 } : { ...base, ok: false, detail: e.error.reason, errors: 1 };
 }

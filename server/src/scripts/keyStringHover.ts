@@ -98,7 +98,7 @@ interface Row { label: string; tensor: TensorInfo }
  * One row per distinct dtype and shape: `blocks.{0–11}.norm1.weight` when the layers agree. Suffix
  * matches fold the numbers in their keys the same way (`blocks.{0–11}.attn.proj.weight`).
  */
-function fold(matches: Match[], tensors: Map<string, TensorInfo>, suffix: boolean): Row[] {
+function fold(matches: Match[], tensors: ReadonlyMap<string, TensorInfo>, suffix: boolean): Row[] {
   const groups = new Map<string, { tensor: TensorInfo; keys: string[] }>();
   for (const m of matches) {
     const t = tensors.get(m.key)!;

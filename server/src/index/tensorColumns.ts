@@ -1,0 +1,210 @@
+/**
+ * The tensor list the server keeps: a TensorTable (one key arena, dtypes, shapes and byte ranges in
+ * typed arrays) with a hash index over the arena, so a key is found without a string or an object per
+ * tensor. A TensorInfo is made only when asked for and not kept: 100,000 tensors held as objects cost
+ * the server ~2 KB each (key, shape array, location, map entry, trie node); as columns ~60 bytes.
+ */
+import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
+import { TensorTable } from './tensorTable';
+
+export class TensorColumns {
+  /** Where each tensor's dimensions start in `table.dims`. */
+  private readonly dimStart: Uint32Array;
+  /** Open addressing: position + 1 of the tensor whose key hashes there, 0 for empty. */
+  private readonly slots: Int32Array;
+  private readonly extraAt = new Map<number, TensorInfo>();
+  /** Positions whose key a later tensor repeats (a Map keeps the last value): skipped when iterating. */
+  private readonly shadowed = new Set<number>();
+
+  constructor(readonly table: TensorTable) {
+    const n = table.count;
+    for (const [i, t] of table.extras) this.extraAt.set(i, t);
+    this.dimStart = new Uint32Array(n);
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      this.dimStart[i] = q;
+      if (!this.extraAt.has(i)) q += table.ndim[i];
+    }
+    let size = 16;
+    while (size < n * 2) size *= 2;
+    this.slots = new Int32Array(size);
+    for (let i = 0; i < n; i++) this.insert(i);
+  }
+
+  get count(): number {
+    return this.table.count;
+  }
+
+  keyAt(i: number): string {
+    const extra = this.extraAt.get(i);
+    return extra ? extra.key : this.table.keys.slice(this.keyStart(i), this.table.keyEnds[i]);
+  }
+
+  /** A fresh TensorInfo for position i; `reversed` gives the shape last dimension first (GGUF's order flipped). */
+  at(i: number, reversed = false): TensorInfo {
+    const extra = this.extraAt.get(i);
+    if (extra) return reversed ? { ...extra, shape: [...extra.shape].reverse() } : extra;
+    const t = this.table;
+    const k = t.ndim[i], s = this.dimStart[i];
+    const shape = new Array<number>(k);
+    for (let j = 0; j < k; j++) shape[j] = t.dims[reversed ? s + k - 1 - j : s + j];
+    const key = t.keys.slice(this.keyStart(i), t.keyEnds[i]), dtype = t.dtypes[t.dtype[i]], f = t.file[i];
+    return f < 0 ? { key, dtype, shape } : { key, dtype, shape, location: { file: t.files[f], offset: t.offset[i], length: t.length[i] } };
+  }
+
+  /** The position of `key` (its last occurrence), or -1. */
+  indexOf(key: string): number {
+    const mask = this.slots.length - 1;
+    for (let h = hash(key, 0, key.length) & mask; ; h = (h + 1) & mask) {
+      const p = this.slots[h];
+      if (p === 0) return -1;
+      if (this.equals(p - 1, key)) return p - 1;
+    }
+  }
+
+  /** Whether position i is the one its key finds (false for an earlier duplicate). */
+  isLive(i: number): boolean {
+    return !this.shadowed.has(i);
+  }
+
+  /** The tensors that did not fit the columns, as they were read. */
+  *extras(): Generator<TensorInfo> {
+    for (const [, t] of this.table.extras) yield t;
+  }
+
+  /** Every tensor as objects, in file order (for callers that want the array: the CLI, a converter). */
+  decode(): TensorInfo[] {
+    const out = new Array<TensorInfo>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.at(i);
+    return out;
+  }
+
+  /** The tensor at i as it was read, when it did not fit the columns (ONNX consumers, model-source fields, strides). */
+  extraOf(i: number): TensorInfo | undefined {
+    return this.extraAt.get(i);
+  }
+
+  private keyStart(i: number): number {
+    return i === 0 ? 0 : this.table.keyEnds[i - 1];
+  }
+
+  private insert(i: number): void {
+    const extra = this.extraAt.get(i);
+    const mask = this.slots.length - 1;
+    const h0 = extra ? hash(extra.key, 0, extra.key.length) : hashArena(this.table.keys, this.keyStart(i), this.table.keyEnds[i]);
+    for (let h = h0 & mask; ; h = (h + 1) & mask) {
+      const p = this.slots[h];
+      if (p === 0) {
+        this.slots[h] = i + 1;
+        return;
+      }
+      if (this.equals(p - 1, this.keyAt(i))) {
+        this.shadowed.add(p - 1);
+        this.slots[h] = i + 1;
+        return;
+      }
+    }
+  }
+
+  private equals(i: number, key: string): boolean {
+    const extra = this.extraAt.get(i);
+    if (extra) return extra.key === key;
+    const start = this.keyStart(i);
+    return this.table.keyEnds[i] - start === key.length && this.table.keys.startsWith(key, start);
+  }
+}
+
+/** FNV-1a over UTF-16 code units. */
+function hash(s: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const hashArena = hash;
+
+/**
+ * The tensors of one side as a read-only map over columns: `get` makes a TensorInfo each time (callers
+ * that ask twice get equal, not identical, objects). ONNX Constant values are left out (a mapping neither
+ * reads nor writes them); GGUF shapes are given row-major.
+ */
+export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
+  readonly size: number;
+
+  constructor(private readonly cols: TensorColumns, private readonly reversed: boolean, private readonly skip: (t: TensorInfo) => boolean) {
+    let n = 0;
+    for (let i = 0; i < cols.count; i++) if (this.included(i)) n++;
+    this.size = n;
+  }
+
+  get(key: string): TensorInfo | undefined {
+    const i = this.cols.indexOf(key);
+    return i >= 0 && this.included(i) ? this.cols.at(i, this.reversed) : undefined;
+  }
+
+  has(key: string): boolean {
+    const i = this.cols.indexOf(key);
+    return i >= 0 && this.included(i);
+  }
+
+  *keys(): MapIterator<string> {
+    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.cols.keyAt(i);
+  }
+
+  *values(): MapIterator<TensorInfo> {
+    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.cols.at(i, this.reversed);
+  }
+
+  *entries(): MapIterator<[string, TensorInfo]> {
+    for (let i = 0; i < this.cols.count; i++) {
+      if (!this.included(i)) continue;
+      const t = this.cols.at(i, this.reversed);
+      yield [t.key, t];
+    }
+  }
+
+  [Symbol.iterator](): MapIterator<[string, TensorInfo]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: TensorInfo, key: string, map: ReadonlyMap<string, TensorInfo>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+
+  private included(i: number): boolean {
+    if (!this.cols.isLive(i)) return false;
+    const extra = this.cols.extraOf(i);
+    return !extra || !this.skip(extra);
+  }
+}
+
+/** The columns behind a checkpoint the read pool returned; undefined for one read as objects. */
+const registry = new WeakMap<CheckpointInfo, TensorColumns>();
+
+export function columnsOf(info: CheckpointInfo): TensorColumns | undefined {
+  return registry.get(info);
+}
+
+/**
+ * A CheckpointInfo whose `tensors` array is made from the columns when first read and held only weakly:
+ * the index keeps the columns, and the array lives while a caller (a conversion, `keys`) uses it.
+ */
+export function columnarInfo(info: Omit<CheckpointInfo, 'tensors'>, cols: TensorColumns): CheckpointInfo {
+  const out = { ...info } as CheckpointInfo;
+  let held: WeakRef<TensorInfo[]> | undefined;
+  Object.defineProperty(out, 'tensors', {
+    enumerable: true,
+    get(): TensorInfo[] {
+      let a = held?.deref();
+      if (!a) held = new WeakRef(a = cols.decode());
+      return a;
+    },
+  });
+  registry.set(out, cols);
+  return out;
+}
+
+/** How many tensors a checkpoint lists, without making them. */
+export function tensorCount(info: CheckpointInfo): number {
+  return columnsOf(info)?.count ?? info.tensors.length;
+}
