@@ -6,7 +6,7 @@
  *  2. `tensorport keys --json` peak RSS on the 100,000-tensor safetensors file, beside `safe_open`, and on
  *     a GGUF beside gguf-py's GGUFReader (both from test/python/.venv, where it is made).
  * Servers run one after another, interleaved over rounds; medians are reported.
- * Run: npm run build && node --import tsx test/bench/memory.bench.ts [rounds]
+ * Run: npm run build && node --import tsx test/bench/memory.bench.ts [rounds] (TENSORPORT_BENCH_TINY=1: 200-tensor sides, one round, for the smoke test)
  */
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -14,13 +14,16 @@ import { LspClient } from '../support/lspClient';
 import { runPython, testPython } from '../support/python';
 import { sparseSafetensors } from '../support/sparse';
 import { llamaGgufScript } from './llamaGguf';
+import { benchFooter, benchHeader, size } from './benchEnv';
 import { measure } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'tensorport.js');
 const PY = testPython().python;
 const TMP = path.join(__dirname, 'tmp-memory');
-const ROUNDS = Number(process.argv[2] ?? 3);
+const ROUNDS = Number(process.argv[2] ?? size(3, 1));
+/** Layers of 100 tensors on a large side (tiny mode: 2). */
+const BIG = size(1000, 2);
 
 function* keys(prefix: string, layers: number, perLayer: number): Generator<[string, number[]]> {
   for (let l = 0; l < layers; l++) for (let k = 0; k < perLayer; k++) yield [`${prefix}.${l}.block${k}.weight`, [64, 64]];
@@ -55,11 +58,12 @@ async function serverRss(ws: string): Promise<{ rss: number; peak: number }> {
 async function main(): Promise<void> {
   rmSync(TMP, { recursive: true, force: true });
   mkdirSync(TMP, { recursive: true });
+  console.log(benchHeader());
   // One workspace per case: the server indexes every checkpoint in its workspace, not only the mapping's.
   const cases: [string, number, number][] = [
     ['both sides 10 tensors', 1, 1],
-    ['source 100,000 tensors, target 10', 1000, 1],
-    ['both sides 100,000 tensors', 1000, 1000],
+    [`source ${(BIG * 100).toLocaleString('en-US')} tensors, target 10`, BIG, 1],
+    [`both sides ${(BIG * 100).toLocaleString('en-US')} tensors`, BIG, BIG],
   ];
   const dirs = cases.map(([, s, t], i) => {
     const ws = path.join(TMP, `case${i}`);
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
 
   const big = path.join(dirs[2], 'src.safetensors');
   const keysBig = measure(process.execPath, [BIN, 'keys', big, '--json'], ROUNDS);
-  console.log(`keys --json, 100,000 tensors: peak RSS ${keysBig.peakRssMiB.toFixed(0)} MiB (${keysBig.wallMs.toFixed(0)} ms)`);
+  console.log(`keys --json, ${(BIG * 100).toLocaleString('en-US')} tensors: peak RSS ${keysBig.peakRssMiB.toFixed(0)} MiB (${keysBig.wallMs.toFixed(0)} ms)`);
   if (PY) {
     const so = measure(PY, ['-c', `from safetensors import safe_open\nf = safe_open(${JSON.stringify(big)}, 'numpy')\nfor k in f.keys():\n  s = f.get_slice(k); (k, s.get_dtype(), s.get_shape())`], ROUNDS);
     console.log(`safe_open listing the same file: peak RSS ${so.peakRssMiB.toFixed(0)} MiB (${so.wallMs.toFixed(0)} ms)`);
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
     console.log(`safe_open and gguf-py: skipped (${testPython().skip})`);
   }
   rmSync(TMP, { recursive: true, force: true });
+  console.log(benchFooter());
 }
 
 
