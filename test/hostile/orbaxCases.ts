@@ -71,6 +71,13 @@ function zstdFrame(size: bigint, data: Buffer): Buffer {
   return Buffer.concat([head, fcs, block, data]);
 }
 
+/** A frame that declares no size (as tensorstore streams larger nodes): window descriptor, one raw last block. */
+function zstdStreamed(windowDescriptor: number, data: Buffer): Buffer {
+  const block = Buffer.alloc(3);
+  block.writeUIntLE((data.length << 3) | 1, 0, 3);
+  return Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, windowDescriptor]), block, data]);
+}
+
 export function orbaxCases(add: Add): void {
   const good = () => record(BTREE, leaf([['w/.zarray', ZARRAY]]));
   add('Orbax OCDBT, hand-built, one array', 'listed', (dir) => folder(dir, good()), /w\s+F32\s+\[2, 3\]/);
@@ -80,6 +87,8 @@ export function orbaxCases(add: Add): void {
     return folder(dir, record(BTREE, interior('d/n', { offset: 0, length: size })), { height: 1 });
   }, /height 1 where 0 was expected/);
   add('Orbax OCDBT zstd bomb (a node declaring 8 GiB decompressed)', 'refused', (dir) => folder(dir, record(BTREE, zstdFrame(8n * 2n ** 30n, Buffer.alloc(16)), 1)), /decompression bomb/);
+  add('Orbax OCDBT zstd node without a declared size (streamed)', 'listed', (dir) => folder(dir, record(BTREE, zstdStreamed(0, leaf([['w/.zarray', ZARRAY]])), 1)), /w\s+F32\s+\[2, 3\]/);
+  add('Orbax OCDBT zstd node asking for a 3.75 TiB window', 'refused', (dir) => folder(dir, record(BTREE, zstdStreamed(0xff, Buffer.alloc(8)), 1)), /window, over the/);
   add('Orbax OCDBT zstd frame decompressing past its declared size', 'refused', (dir) => folder(dir, record(BTREE, zstdFrame(4n, leaf([['w/.zarray', ZARRAY]])), 1)), /ckpt\/d\/n.*zstd/);
   add('Orbax OCDBT manifest root past the end of its data file', 'refused', (dir) => folder(dir, good(), { rootLength: 1_000_000 }), /runs past the end of the file/);
   add('Orbax OCDBT node length that lies', 'refused', (dir) => {
