@@ -13,6 +13,7 @@ import { safetensorsBytes } from '../support/tmp';
 import {
   P, ascii, ggufHeader, ggufString, ggufTensorInfo, legacyTorch, len, onnxInit, onnxModel, pickle, pstr, u32, u64, varint, vint, zip,
 } from './builders';
+import { orbaxCases } from './orbaxCases';
 
 export type Expect = 'refused' | 'listed' | 'either';
 
@@ -320,6 +321,8 @@ add('TF.js weight names that are escape sequences and Object keys', 'listed', (d
 add('TF.js JSON without weightsManifest', 'refused', (dir) => write(dir, 'config.json', '{"hidden_size": 8}'), /not a TF\.js model\.json/);
 add('TF.js model.json that is not JSON', 'refused', (dir) => write(dir, 'model.json', '{"weightsManifest": [' + '['.repeat(100_000)), /not valid JSON/);
 add('TF.js weights-only manifest, a weight spanning two shards', 'listed', (dir) => tfjsModel(dir, JSON.stringify([{ paths: ['a.bin', 'b.bin'], weights: [w('x', [3]), w('y', [2])] }]), { 'a.bin': 6, 'b.bin': 14 }, 'weights_manifest.json'), /2 tensors/);
+
+orbaxCases(add);
 
 export function hostileCases(): HostileCase[] {
   return cases;

@@ -11,6 +11,8 @@ export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'torch' | 'pa
   | 'npy' | 'npz' | 'flax-msgpack' | 'tf-checkpoint' | 'keras-h5' | 'keras'
   /** TF.js `model.json`: a `.json` named explicitly, recognised by its content (readCheckpoint.ts), never by name. */
   | 'tfjs'
+  /** An Orbax checkpoint: named by its folder or the `_METADATA` in it (readCheckpoint.ts). */
+  | 'orbax'
   /** A Hugging Face download still in progress (or broken off): listed, so the user hears it is not there yet. */
   | 'unfinished-download';
 
@@ -29,6 +31,9 @@ export const CHECKPOINT_EXTENSIONS: Readonly<Record<string, CheckpointKind>> = O
   '.index': 'tf-checkpoint',
   '.h5': 'keras-h5', '.keras': 'keras',
 }));
+
+/** The file that makes a folder an Orbax checkpoint (orbax.checkpoint's tree metadata). */
+export const ORBAX_METADATA_NAME = '_METADATA';
 
 /** A sharded safetensors checkpoint is named by its index. */
 export const SHARD_INDEX_SUFFIX = '.safetensors.index.json';
@@ -49,6 +54,7 @@ export function checkpointKindByName(file: string): CheckpointKind | undefined {
   if (unfinishedDownload(file)) return 'unfinished-download';
   const name = baseName(file).toLowerCase();
   if (name.endsWith(SHARD_INDEX_SUFFIX)) return 'safetensors-index';
+  if (baseName(file) === ORBAX_METADATA_NAME) return 'orbax';
   const dot = name.lastIndexOf('.');
   return dot < 0 ? undefined : CHECKPOINT_EXTENSIONS[name.slice(dot)];
 }

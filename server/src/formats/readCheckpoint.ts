@@ -3,12 +3,14 @@
  * that whatever goes wrong comes back as a ReaderError naming the file — the index, the CLI and the
  * mapping analysis never see any other failure.
  */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { ByteSource, readBudget, traced, withSource } from './byteSource';
 import { unfinishedDownload, unfinishedDownloadReason } from './hubCache';
 import { resolveHubRepo } from './remote/hubRepo';
 import { newSession, remoteSession } from './remote/remoteFile';
 import { isRemote } from './remote/remoteName';
-import { CHECKPOINT_EXTENSIONS, CheckpointKind, SHARD_INDEX_SUFFIX, checkpointKindByName } from './fileKinds';
+import { CHECKPOINT_EXTENSIONS, CheckpointKind, ORBAX_METADATA_NAME, SHARD_INDEX_SUFFIX, checkpointKindByName } from './fileKinds';
 import { readGguf } from './gguf';
 import { readFlaxMsgpack } from './flax/flaxMsgpack';
 import { readKerasH5, readKerasZip } from './hdf5/kerasH5';
@@ -17,6 +19,7 @@ import { readTfCheckpoint } from './tf/tfCheckpoint';
 import { readTfjsModel } from './tfjs/modelJson';
 import { readNpz } from './numpy/npz';
 import { readOnnx } from './onnx/onnxReader';
+import { readOrbax } from './orbax/orbaxCheckpoint';
 import { readPaddleInference } from './paddleInference';
 import { readPaddlePickle } from './paddlePickle';
 import { internalError, ReaderError, unreadable } from './readerError';
@@ -117,6 +120,7 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
   const byName = opts.kind ?? checkpointKindByName(kindName(file));
   if (byName === 'safetensors-index') return readSafetensorsIndex(file, display);
   if (byName === 'paddle-inference') return readPaddleInference(file, display);
+  if (byName === 'orbax' || (!byName && await orbaxFolder(file, display))) return readOrbax(file, display);
   if (byName === 'unfinished-download') {
     const size = await withSource(file, display, async (src) => src.size);
     throw new ReaderError('not-a-checkpoint', display, unfinishedDownloadReason(unfinishedDownload(file) ?? {}, formatSize(size)));
@@ -150,6 +154,15 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
 function kindName(file: string): string {
   if (!isRemote(file) || file.startsWith('hf://')) return file;
   try { return decodeURIComponent(new URL(file).pathname); } catch { return file; }
+}
+
+/** A local folder is a checkpoint only as an Orbax one (`_METADATA` in it); any other folder is refused here. */
+async function orbaxFolder(file: string, display: string): Promise<boolean> {
+  if (isRemote(file)) return false;
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st?.isDirectory()) return false;
+  if (await fs.stat(join(file, ORBAX_METADATA_NAME)).then((m) => m.isFile(), () => false)) return true;
+  throw unreadable(display, `is a folder with no ${ORBAX_METADATA_NAME} in it: not an Orbax checkpoint (name a checkpoint file, or an Orbax checkpoint folder)`);
 }
 
 /** Files with an unfamiliar name are recognised by their first bytes where the format has a magic number. */

@@ -27,6 +27,8 @@ export type CheckpointFormat =
   | 'keras-h5'
   /** TF.js `model.json` (or a weights-only manifest): weights stored back to back across `.bin` shards. */
   | 'tfjs-model'
+  /** An Orbax checkpoint folder (`_METADATA` + OCDBT or zarr arrays): pytree paths joined with `.`. */
+  | 'orbax'
   /** Model source (`FILE.py::Class`, `FILE.ts::Class`): keys and shapes inferred from the code (server/src/source/). */
   | 'python-source'
   | 'ts-source';
