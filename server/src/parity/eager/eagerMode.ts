@@ -125,7 +125,10 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
 function withMappingErrors(e: unknown, mapping: EagerMapping | undefined): unknown {
   if (!(e instanceof ParityError) || e instanceof ParityCancelled || !mapping?.errors.length) return e;
   const n = mapping.errors.length;
-  return new ParityError(`${e.message}\nthe mapping check reports ${n} error${n === 1 ? '' : 's'}: ${mapping.errors.slice(0, 3).join('; ')}${n > 3 ? '; …' : ''}`);
+  // A rule's own error (a misspelt key) before the unmapped targets it leaves, which only repeat the refusal.
+  const consequence = (x: string) => /^line \d+: unmapped-(target|source)-key:/.test(x);
+  const shown = [...mapping.errors.filter((x) => !consequence(x)), ...mapping.errors.filter(consequence)].slice(0, 3);
+  return new ParityError(`${e.message}\nthe mapping check reports ${n} error${n === 1 ? '' : 's'}: ${shown.join('; ')}${n > 3 ? '; …' : ''}`);
 }
 
 /** The names `save_pretrained` (and Paddle's save) give a model's checkpoint in its folder, sharded first. */
