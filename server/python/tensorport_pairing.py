@@ -16,6 +16,7 @@
 The k-th call of a module pairs with the k-th call of its partner. The roots are the models' outputs,
 compared apart.
 """
+import re
 
 
 def _depth(name):
@@ -176,7 +177,7 @@ def pair_calls(ref_calls, cand_calls, rules):
     for (i0, j0), (i1, j1) in zip(bounds, bounds[1:]):
         rs = [i for i in range(i0 + 1, i1) if free_r(i)]
         cs = [j for j in range(j0 + 1, j1) if free_c(j)]
-        for i, j in _lcs(rs, cs, lambda i, j: ref_calls[i]["shape"] == cand_calls[j]["shape"]):
+        for i, j in _lcs(rs, cs, lambda i, j: ref_calls[i]["shape"] == cand_calls[j]["shape"] and _same_block(ref_calls[i]["name"], cand_calls[j]["name"])):
             pairs.append((i, j, "order"))
             used_r.add(i)
             used_c.add(j)
@@ -221,6 +222,17 @@ def _longest_forward_chain(anchors):
         out.append(anchors[k])
         k = prev[k]
     return out[::-1]
+
+
+_BLOCK = re.compile(r"(?:^|\.)(\d+)(?:\.|$)")
+
+
+def _same_block(a, b):
+    """Whether two modules may pair by order: in the same numbered block where both are in one. A dropout of
+    the reference's block 1 and one of the candidate's block 0 have the same shape and, with nothing to
+    anchor them, would line up by order alone."""
+    x, y = _BLOCK.search(a), _BLOCK.search(b)
+    return x is None or y is None or x.group(1) == y.group(1)
 
 
 def _lcs(a, b, same):

@@ -217,6 +217,23 @@ test('embedding tables under other spellings play their role: `positional_embedd
   assert.ok(p.rules.every((r) => r.confidence >= 0.8), JSON.stringify(p.rules));
 });
 
+test('DeiT\'s second token: HF\'s `distillation_token` takes PaddleClas\'s `dist_token`, and the class token stays with the class token', async () => {
+  st('deit_src.safetensors', { 'embeddings.cls_token': [1, 1, 4], 'embeddings.distillation_token': [1, 1, 4], 'embeddings.position_embeddings': [1, 6, 4], 'layernorm.weight': [4] });
+  st('deit_tgt.safetensors', { 'cls_token': [1, 1, 4], 'dist_token': [1, 1, 4], 'pos_embed': [1, 6, 4], 'norm.weight': [4] });
+  const { src, tgt } = await sides(path.join(tmp.dir, 'deit.tpmap'), 'deit_src.safetensors', 'deit_tgt.safetensors');
+  const p = proposeMapping(src, tgt);
+  assert.deepEqual(p.rules.map((r) => `${r.sources[0]} -> ${r.target}`).sort(), [
+    'embeddings.cls_token -> cls_token', 'embeddings.distillation_token -> dist_token', 'embeddings.position_embeddings -> pos_embed', 'layernorm.weight -> norm.weight']);
+  assert.deepEqual(p.unmappedTarget, []);
+  // Crossed by hand, the two tokens' roles disagree.
+  const m = path.join(tmp.dir, 'deit-crossed.tpmap');
+  const file = parseMapping('source deit_src.safetensors\ntarget deit_tgt.safetensors\nembeddings.distillation_token -> cls_token\nembeddings.cls_token -> dist_token\n');
+  const ds = analyzeMapping(file, await loadSides(m, file, index)).diagnostics.filter((d) => d.code === 'suspicious-pairing');
+  assert.deepEqual(ds.map((d) => d.message), [
+    '`embeddings.distillation_token` → `cls_token`: the distillation token is mapped to the class token',
+    '`embeddings.cls_token` → `dist_token`: the class token is mapped to the distillation token']);
+});
+
 test('a target left over beside a source of a fitting shape says so instead of "no source tensor fits"', async () => {
   st('pool_src.safetensors', { 'pooler.dense.weight': [4, 4], 'final.norm.weight': [4] });
   st('pool_tgt.safetensors', { 'visual_projection.weight': [4, 4], 'final.norm.weight': [4] });

@@ -98,4 +98,6 @@ test('--command runs a script and reads its protocol', { skip: PY ? false : 'no 
   const dead = parity('--command', `${PY} bad_scripts.py dies`, '--cwd', path.join(P, 'command'));
   assert.equal(dead.code, 2);
   assert.match(dead.err, /tensorport: `.*bad_scripts\.py dies` exited with code 3 before sending \{"event":"done"\}/);
+  // The reasons after the first line stay lines of their own, not `\x0a` inside one.
+  assert.match(dead.err, /\(after 1 event\)\nlast lines of its stderr:\nTraceback \(most recent call last\):\n {2}RuntimeError: CUDA out of memory\n$/);
 });

@@ -133,3 +133,22 @@ print(json.dumps([run([32, 32, 32]), run([32, 32, 16])]))`;
   assert.deepEqual(bad[0], []);
   assert.deepEqual(bad[1], [['attn.c_attn', 'attn.k'], ['attn.c_attn', 'attn.q'], ['attn.c_attn', 'attn.v']]);
 });
+
+test('pairing by order stays within a numbered block: the reference\'s block-1 dropout never pairs with the candidate\'s block-0 drop_path of the same shape', { skip }, () => {
+  const script = `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'server', 'python'))})
+from tensorport_pairing import pair_calls
+def call(name, k=0):
+    return {"name": name, "call": k, "shape": [2, 18, 48], "keys": frozenset(), "id": id(name) + k}
+# HF DeiT against PaddleClas: no mapping anchors these parameterless modules, and the candidate's blocks run more of them.
+ref = [call("layers.0.dropout"), call("layers.0.dropout", 1), call("layers.1.dropout"), call("layers.1.dropout", 1)]
+cand = [call("blocks.0.attn.proj_drop"), call("blocks.0.drop_path"), call("blocks.0.mlp.drop", 1), call("blocks.0.drop_path", 1),
+        call("blocks.1.attn.proj_drop"), call("blocks.1.drop_path"), call("blocks.1.mlp.drop", 1), call("blocks.1.drop_path", 1)]
+pairs, _ = pair_calls(ref, cand, [])
+print(json.dumps([[p["reference"]["name"], p["candidate"]["name"]] for p in pairs]))`;
+  const pairs = JSON.parse(runPython(py.python!, ['-c', script])) as [string, string][];
+  assert.ok(pairs.length >= 2, JSON.stringify(pairs));
+  for (const [r, c] of pairs) assert.equal(r.split('.')[1], c.split('.')[1], `${r} ↔ ${c}`);
+  assert.ok(pairs.some(([r]) => r === 'layers.1.dropout'), JSON.stringify(pairs));
+});

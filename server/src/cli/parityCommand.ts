@@ -61,8 +61,9 @@ export async function runParity(args: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof ParityError)) throw e;
     if (tty) process.stderr.write('\r\x1b[K');
-    // Cannot run: one line (or the script's stderr tail after it), exit 2.
-    process.stderr.write(`tensorport: ${printable(e.message)}\n`);
+    // Cannot run: one line per reason (the weights' problems, the mapping check's errors, the script's
+    // stderr tail), each escaped but kept on its own line, exit 2.
+    process.stderr.write(`tensorport: ${printable(e.message, { keepNewlines: true })}\n`);
     return EXIT.usage;
   }
   process.stdout.write(v.json ? printableJson(reportJson(report)) + '\n' : printable(formatReport(report), { keepNewlines: true }));

@@ -12,7 +12,8 @@ import { RuleResult, checkRule } from './ruleCheck';
 import { linearLayout } from './layout';
 import { configStamp } from './sideConfig';
 import { SideResult, Sides, declaredFramework } from './sides';
-import { SideData } from './sideData';
+import { frameworkFromOtherSide } from './otherSideEvidence';
+import { SideData, isModelSourceSide } from './sideData';
 import { MappingFile, Rule, SetDirective, SideDirective, Span } from './syntax';
 
 /** Past this many, unmapped keys are summarised in one diagnostic instead of one each. */
@@ -60,8 +61,12 @@ export interface ModelSideSummary { role: 'source' | 'target'; side: string; com
 export function analyzeMapping(file: MappingFile, sides: Sides, cache = new RuleCache()): Analysis {
   const diagnostics: MappingDiagnostic[] = file.errors.map((e) => ({ start: e.start, end: e.end, severity: 'error', code: 'parse-error', message: e.message }));
   const directives = checkDirectives(file, diagnostics);
-  const src = sideData(sides.source, directives.source, 'source', diagnostics);
-  const tgt = sideData(sides.target, directives.target, 'target', diagnostics);
+  let src = sideData(sides.source, directives.source, 'source', diagnostics);
+  let tgt = sideData(sides.target, directives.target, 'target', diagnostics);
+  if (src && tgt) {
+    src = decidedByOtherSide('source', src, tgt, file);
+    tgt = decidedByOtherSide('target', src, tgt, file);
+  }
   if (src && directives.source) checkIncomplete(src, directives.source, diagnostics);
   if (tgt && directives.target) checkIncomplete(tgt, directives.target, diagnostics);
   if (src && directives.source) checkFrameworkEvidence(src, directives.source, file, diagnostics);
@@ -155,9 +160,32 @@ function checkFrameworkEvidence(side: SideData, d: SideDirective, file: MappingF
   }
   if (!layoutDecides(side)) return;
   out.push({ ...d.path, severity: 'warning', code: 'framework-unknown',
-    message: `${d.kind} \`${side.written}\` does not say its framework and nothing else does (no config.json with \`transformers_version\` beside it, no buffer only one framework writes, no non-square Linear weight whose bias or width shows its layout): ` +
+    message: `${d.kind} \`${side.written}\` does not say its framework and nothing else does (no config.json with \`transformers_version\` beside it, no buffer only one framework writes, no non-square Linear weight whose bias or width shows its layout, no rule pairing one with a Linear weight of known layout on the other side): ` +
       `its Linear weights' transposes cannot be checked; add \`framework ${d.kind} torch\` for [out, in] weights (torch, MLX) or \`framework ${d.kind} paddle\` for [in, out] (Paddle, JAX)`,
     fixes: [write('torch'), write('paddle')] });
+}
+
+/** Sides whose framework the other side decided, per side read and decision: the rule cache keys on the side object. */
+const decided = new WeakMap<SideData, Map<string, SideData>>();
+
+/**
+ * A checkpoint nothing in or beside it decides, while its Linear weights' layout matters: the rules'
+ * pairs with the other side's known layouts may (otherSideEvidence.ts); the side then reads as decided,
+ * with that as the note's reason.
+ */
+function decidedByOtherSide(which: 'source' | 'target', src: SideData, tgt: SideData, file: MappingFile): SideData {
+  const side = which === 'source' ? src : tgt;
+  if (side.framework || side.info.framework || isModelSourceSide(side) || declaredFramework(file, which) || !layoutDecides(side)) return side;
+  const rules = file.items.filter((i): i is Rule => i.kind === 'rule');
+  const evidence = frameworkFromOtherSide(which, src, tgt, rules);
+  if (!evidence) return side;
+  const key = `${evidence.framework}\0${evidence.why}`;
+  let perSide = decided.get(side);
+  if (!perSide) decided.set(side, (perSide = new Map()));
+  if (perSide.size >= 16) perSide.clear();   // reasons an editing session left behind
+  let out = perSide.get(key);
+  if (!out) perSide.set(key, (out = { ...side, framework: evidence.framework, frameworkWhy: evidence.why }));
+  return out;
 }
 
 /** Whether the side has a tensor whose layout torch and Paddle read differently (a 2-D Linear weight), per side read. */

@@ -7,7 +7,7 @@
 import { table } from '../formats/table';
 import { splitKey } from './keySegments';
 
-export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'head';
+export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'dist' | 'head';
 
 export interface KeyRole {
   role?: Role;
@@ -38,6 +38,8 @@ const SEGMENT_ROLE: Record<string, Role> = table({
   position_embeddings: 'pos_embed', position_embedding: 'pos_embed', wpe: 'pos_embed', pos_embed: 'pos_embed', embed_positions: 'pos_embed', position_embd: 'pos_embed',
   patch_embeddings: 'patch', patch_embedding: 'patch', patch_embed: 'patch',
   cls_token: 'cls', class_embedding: 'cls',
+  // DeiT's second token (HF `distillation_token`, PaddleClas/timm `dist_token`).
+  distillation_token: 'dist', dist_token: 'dist',
   lm_head: 'head', classifier: 'head', head: 'head', embed_out: 'head',
 });
 
@@ -203,7 +205,7 @@ function compatibleRoles(a: Role, b: Role): boolean {
 const ROLE_WORDS: Record<Role, string> = {
   q: 'the attention query', k: 'the attention key', v: 'the attention value', o: 'the attention output',
   qkv: 'the fused qkv', kv: 'the fused kv', ffn_in: 'the MLP input (fc1)', ffn_gate: 'the MLP gate', ffn_out: 'the MLP output (fc2)',
-  norm: 'a norm', embed: 'the token embedding', pos_embed: 'the position embedding', patch: 'the patch embedding', cls: 'the class token', head: 'the output head',
+  norm: 'a norm', embed: 'the token embedding', pos_embed: 'the position embedding', patch: 'the patch embedding', cls: 'the class token', dist: 'the distillation token', head: 'the output head',
 };
 
 function describe(r: KeyRole): string {

@@ -11,6 +11,7 @@ import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sam
 import { Match, captureNames, instantiate } from './keyTrie';
 import { describeLinear, linearLayout } from './layout';
 import { catAcrossInputs, convProblem, conventions, perHeadProblem, renderTransform, rotaryProblem } from './layoutProblems';
+import { partOrderProblem } from './partOrder';
 import { KeyRole, keyRole, roleConflict } from './roles';
 import { SideData, isModelSourceSide } from './sideData';
 import { closestKeys } from './suggest';
@@ -273,6 +274,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
   const layoutProblem = perHeadProblem(rule, sources, target, src, tgt, related) ?? rotaryProblem(rule, sources, target, src, tgt, related);
   if (layoutProblem) problems.push(layoutProblem);
   const fused = rule.transforms.some((t) => t.name.text === 'cat' || t.name.text === 'chunk');
+  const partOrder = fused ? partOrderProblem(rule, sources.map((s) => s.key), target.key, related) : undefined;
+  if (partOrder) problems.push(partOrder);
   const conflict = fused ? undefined : roleConflict(sources[0].key, target.key);
   const a = keyRole(sources[0].key).layer;
   const b = keyRole(target.key).layer;

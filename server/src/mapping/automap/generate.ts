@@ -10,7 +10,9 @@ import { writeFileAtomically } from '../../formats/atomicWrite';
 import { loadModelSide } from '../modelSide';
 import { parseModelSpec } from '../../source/readModelSource';
 import { parseMapping } from '../parse';
-import { SideData, sideFromInfo } from '../sideData';
+import { frameworkFromOtherSide } from '../otherSideEvidence';
+import { SideData, isModelSourceSide, sideFromInfo } from '../sideData';
+import { Rule } from '../syntax';
 import { MappingProposal, proposeMapping } from './propose';
 import { LOW_CONFIDENCE, writeTpmap } from './write';
 import { BoundSize, bindSizesFromPairs } from './bindSizes';
@@ -62,8 +64,21 @@ async function loadSidesFor(source: string, target: string): Promise<[SideData, 
 
 /** The proposal and its `.tpmap` text, with `source`/`target` written relative to `relativeTo` (a folder) when given. */
 export async function generateMapping(source: string, target: string, relativeTo?: string): Promise<GeneratedMapping> {
-  const [src, tgt, sets, defaults] = await loadSidesFor(source, target);
-  const proposal = proposeMapping(src, tgt);
+  const loaded = await loadSidesFor(source, target);
+  let [src, tgt] = loaded;
+  const [, , sets, defaults] = loaded;
+  let proposal = proposeMapping(src, tgt);
+  // A checkpoint nothing in or beside it decides: the first proposal's pairs with the other side may (otherSideEvidence.ts).
+  for (const which of ['source', 'target'] as const) {
+    const side = which === 'source' ? src : tgt;
+    if (side.framework || isModelSourceSide(side)) continue;
+    const rules = parseMapping(writeTpmap(proposal, { sourcePath: 'a', targetPath: 'b' })).items.filter((i): i is Rule => i.kind === 'rule');
+    const evidence = frameworkFromOtherSide(which, src, tgt, rules);
+    if (!evidence) continue;
+    const decided = { ...side, framework: evidence.framework, frameworkWhy: evidence.why };
+    if (which === 'source') src = decided; else tgt = decided;
+    proposal = proposeMapping(src, tgt);
+  }
   const rel = (p: string) => {
     if (!relativeTo || isRemote(p)) return p;
     const spec = parseModelSpec(p);

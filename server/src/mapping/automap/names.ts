@@ -13,7 +13,7 @@ const SEGMENT_SYNONYMS: Record<string, string> = table({
   ln_f: 'final norm', norm_f: 'final norm', wte: 'tok embed', wpe: 'pos embed', shared: 'tok embed',
   embed_tokens: 'tok embed', tok_embeddings: 'tok embed', word_embeddings: 'tok embed', token_embedding: 'tok embed',
   embed_positions: 'pos embed', position_embeddings: 'pos embed', position_embedding: 'pos embed', pos_embed: 'pos embed',
-  cls_token: 'cls', class_embedding: 'cls', lm_head: 'head',
+  cls_token: 'cls', class_embedding: 'cls', lm_head: 'head', distillation_token: 'dist token',
   // big_vision / Flax spellings
   encoder_norm: 'final norm', posembed_input: 'pos embed', pos_embedding: 'pos embed',
 });

@@ -97,7 +97,7 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
     writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
     const prepareMs = performance.now() - t0;
 
-    const events = await runProbe(req, configFile, cwd, opts);
+    const events = await runProbe(req, configFile, cwd, opts).catch((e: unknown) => { throw withMappingErrors(e, mapping); });
     let backward;
     const grads = events.done?.gradients as GradientFiles | null | undefined;
     if (req.backward && grads) {
@@ -116,6 +116,19 @@ export async function runEagerParity(req: EagerParityRequest, opts: EagerRunOpti
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * A run the probe refused (a tensor no rule gives a value, a shape the model does not take) under a mapping
+ * `check` finds errors in: those errors are the likely cause, so the refusal names their lines too.
+ */
+function withMappingErrors(e: unknown, mapping: EagerMapping | undefined): unknown {
+  if (!(e instanceof ParityError) || e instanceof ParityCancelled || !mapping?.errors.length) return e;
+  const n = mapping.errors.length;
+  // A rule's own error (a misspelt key) before the unmapped targets it leaves, which only repeat the refusal.
+  const consequence = (x: string) => /^line \d+: unmapped-(target|source)-key:/.test(x);
+  const shown = [...mapping.errors.filter((x) => !consequence(x)), ...mapping.errors.filter(consequence)].slice(0, 3);
+  return new ParityError(`${e.message}\nthe mapping check reports ${n} error${n === 1 ? '' : 's'}: ${shown.join('; ')}${n > 3 ? '; …' : ''}`);
 }
 
 /** The names `save_pretrained` (and Paddle's save) give a model's checkpoint in its folder, sharded first. */

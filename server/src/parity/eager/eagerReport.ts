@@ -176,7 +176,9 @@ export function buildEagerReport(x: EagerReportInput): ParityReport {
     const shown = ev.notComparable.slice(0, 4).map(([r, c]) => `${r} ↔ ${c}`);
     notes.push(`not comparable: parts of a fused module whose output sizes do not add up to its output's (${shown.join('; ')}${ev.notComparable.length > 4 ? '; …' : ''})`);
   }
-  if (ev.crossing?.length) {
+  // Modules run in another order matter only where something diverges: independent ones (BERT's token-type
+  // and position embeddings, looked up in either order) agree pair by pair and downstream alike.
+  if (ev.crossing?.length && (firstDivergence || outputs.some((o) => !o.pass))) {
     const shown = ev.crossing.slice(0, 4).map(([r, c]) => {
       const lines = mappingLinesFor(x.rules, r, c).map((m) => m.line);
       return `${r} ↔ ${c}${lines.length ? ` (mapping line${lines.length > 1 ? 's' : ''} ${lines.join(', ')})` : ''}`;
