@@ -24,7 +24,7 @@ const page = z.object({
 }).optional().describe('Present when the list is a page or filtered: the total, and the offset to ask for next');
 
 export const keysInput = z.strictObject({
-  file: path('A checkpoint (.safetensors, *.safetensors.index.json, .bin/.pt/.pth, .pdparams, .pdiparams, .onnx, .gguf) or model source as FILE.py::Class, or FILE.ts::buildModel / FILE.js::buildModel (a TF.js model built by that function)'),
+  file: path('A checkpoint (.safetensors, *.safetensors.index.json, .bin/.pt/.pth, .pdparams, .pdiparams, .onnx, .gguf, .npz/.npy, Flax .msgpack, a TF checkpoint PREFIX.index, .weights.h5/.keras, an Orbax folder, a TF.js model.json) or model source as FILE.py::Class, or FILE.ts::buildModel / FILE.js::buildModel (a TF.js model built by that function)'),
   config: path('Model source only: the config.json whose values size the model').optional(),
   filter: z.string().min(1).optional().describe('List only keys containing this text; * matches any run of characters (e.g. "layer.1.*weight")'),
   offset, limit,
