@@ -19,7 +19,9 @@ ${Object.values(COMMANDS).map((c) => `  ${c.name.padEnd(9)}${wrap(firstSentence(
 
 FILE may be .safetensors, *.safetensors.index.json, .bin/.pt/.pth (torch.save, zip or legacy),
 .pdparams (Paddle), .pdiparams (a Paddle inference model, named by the .json/.pdmodel beside it),
-.onnx or .gguf — or model source, FILE.py::Class or a TF.js model FILE.ts::buildModel.
+.onnx, .gguf, .npz/.npy (NumPy, big_vision, MLX), .msgpack (Flax), a TensorFlow checkpoint's
+PREFIX.index, .weights.h5/.keras (Keras 3), an Orbax checkpoint folder, a TF.js model.json — or model
+source, FILE.py::Class or a TF.js model FILE.ts::buildModel.
 A checkpoint may also be remote, read header-only: hf://OWNER/REPO[@REVISION][/PATH] or an https:// URL;
 --offline (or HF_HUB_OFFLINE=1) answers from the header cache only.
 The reference: docs/cli.md (every option, exit code and JSON document) and docs/mapping-language.md.`;
