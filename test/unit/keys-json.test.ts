@@ -22,7 +22,8 @@ function streamed(info: CheckpointInfo): { text: string; chunks: number } {
 }
 
 test('the streamed document equals the whole one on real files of every format', async () => {
-  for (const rel of ['safetensors/vit_tiny.safetensors', 'torch/vit_tiny.pt', 'paddle/odd_arrays.pdparams', 'onnx/tiny_attn.onnx', 'gguf/tiny.gguf', 'safetensors/sharded/model.safetensors.index.json']) {
+  for (const rel of ['safetensors/vit_tiny.safetensors', 'torch/vit_tiny.pt', 'paddle/odd_arrays.pdparams', 'onnx/tiny_attn.onnx', 'gguf/tiny.gguf', 'safetensors/sharded/model.safetensors.index.json',
+    'tfjs/quantized/model.json', 'tfjs/dense/model.json', 'frameworks/numpy/vit_deflated.npz', 'frameworks/flax/block.msgpack', 'frameworks/keras/model.keras', 'frameworks/orbax/params_ocdbt', 'frameworks/tf2/ckpt.index']) {
     const info = await readCheckpoint(path.join(FIXTURES, rel), { displayName: rel });
     assert.equal(streamed(info).text, whole(info), rel);
   }

@@ -42,7 +42,7 @@ function tensorJson(t: TensorInfo): string {
  * with strings that need no escaping and a finite numeric shape.
  */
 function isPlain(t: TensorInfo): boolean {
-  if (t.dims || t.layout || t.layoutWhy || t.constant || t.graph || t.definition || t.tiedTo || t.conditional || t.checkpointKey || t.checkpointConversion) return false;
+  if (t.dims || t.layout || t.layoutWhy || t.quantization || t.constant || t.graph || t.definition || t.tiedTo || t.conditional || t.checkpointKey || t.checkpointConversion) return false;
   if (!PLAIN.test(t.key) || !PLAIN.test(t.dtype)) return false;
   for (const d of t.shape) if (!Number.isFinite(d)) return false;
   return true;
