@@ -27,7 +27,7 @@ const PARALLEL = 8;
 interface Span { start: number; end: number; entries: yauzl.Entry[] }
 
 /** The offset where each entry's data begins; the first bad header (in `entries`' order) fails the read. */
-export async function dataStarts(src: ByteSource, entries: readonly yauzl.Entry[], name: string): Promise<Map<yauzl.Entry, number>> {
+export async function dataStarts(src: Pick<ByteSource, 'size' | 'read' | 'prefetch'>, entries: readonly yauzl.Entry[], name: string): Promise<Map<yauzl.Entry, number>> {
   for (const e of entries) {
     const at = e.relativeOffsetOfLocalHeader;
     if (at + LOCAL_HEADER_BYTES > src.size) {
