@@ -87,3 +87,15 @@ test('a member whose data would run past the end of the file fails the read', as
   );
   assert.ok(readFileSync(p).length < 0xffff);
 });
+
+test('a member whose local header lies past the end of the file fails the read as truncated', async () => {
+  const bytes = zip([{ name: 'a', data: Buffer.alloc(16) }, { name: 'b', data: Buffer.alloc(16) }]);
+  // Point the directory's record of `b` (its local header offset, 42 bytes into the record) past the end.
+  const record = bytes.indexOf(Buffer.from('PK\x01\x02', 'latin1'), bytes.indexOf(Buffer.from('PK\x01\x02', 'latin1')) + 1);
+  bytes.writeUInt32LE(bytes.length + 100, record + 42);
+  const p = file('past.zip', bytes);
+  await assert.rejects(
+    withZip(p, 'past.zip', 'the test zip', async (src, z) => dataStarts(src, [...(await listEntries(z, 'past.zip')).values()], 'past.zip')),
+    (e: unknown) => e instanceof ReaderError && /zip entry b: its local header .* runs past the end of the file .*truncated\?/.test(e.message),
+  );
+});

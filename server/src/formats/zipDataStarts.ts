@@ -28,13 +28,7 @@ interface Span { start: number; end: number; entries: yauzl.Entry[] }
 
 /** The offset where each entry's data begins; the first bad header (in `entries`' order) fails the read. */
 export async function dataStarts(src: Pick<ByteSource, 'size' | 'read' | 'prefetch'>, entries: readonly yauzl.Entry[], name: string): Promise<Map<yauzl.Entry, number>> {
-  for (const e of entries) {
-    const at = e.relativeOffsetOfLocalHeader;
-    if (at + LOCAL_HEADER_BYTES > src.size) {
-      throw unreadable(name, `zip entry ${e.fileName}: its local header (${LOCAL_HEADER_BYTES} bytes at byte ${at}) runs past the end of the file (${src.size} bytes): truncated?`);
-    }
-  }
-  const spans = spansOf(entries);
+  const spans = spansOf(entries.filter((e) => e.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES <= src.size));
   await src.prefetch(spans.map((s) => [s.start, s.end - s.start]));
   const read = await mapLimit(spans, PARALLEL, (s) => src.read(s.start, s.end - s.start, 'zip local headers'));
   const headerAt = new Map<yauzl.Entry, Buffer>();
@@ -43,7 +37,10 @@ export async function dataStarts(src: Pick<ByteSource, 'size' | 'read' | 'prefet
   });
   const out = new Map<yauzl.Entry, number>();
   for (const e of entries) {
-    const h = headerAt.get(e) as Buffer;
+    const h = headerAt.get(e);
+    if (!h) {
+      throw unreadable(name, `zip entry ${e.fileName}: its local header (${LOCAL_HEADER_BYTES} bytes at byte ${e.relativeOffsetOfLocalHeader}) runs past the end of the file (${src.size} bytes): truncated?`);
+    }
     const signature = h.readUInt32LE(0);
     if (signature !== LOCAL_HEADER_SIGNATURE) throw unreadable(name, `zip entry ${e.fileName}: invalid local file header signature: 0x${signature.toString(16)}`);
     const start = e.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES + h.readUInt16LE(26) + h.readUInt16LE(28);
