@@ -162,7 +162,7 @@ function zipReason(e: unknown): string {
  * every other format's bytes.
  */
 class SourceReader extends yauzl.RandomAccessReader {
-  /** The last window read: yauzl asks for each directory record and local header separately (three small reads per tensor). */
+  /** The last window read: yauzl asks for each directory record in two small reads (and a local header, where it reads one). */
   private window?: { start: number; bytes: Buffer };
   /** The next window's size: it doubles while yauzl reads on from the last one (the central directory). */
   private next = WINDOW;

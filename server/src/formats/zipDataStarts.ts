@@ -15,8 +15,8 @@ import { unreadable } from './readerError';
 const LOCAL_HEADER_BYTES = 30;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 /**
- * Headers at most this far apart share a span. One read per header used to pull in a 4 KiB window, so
- * a span never reads more bytes per header than that did (the header budget sees no difference).
+ * Headers at most this far apart share a span, so a span reads at most 4 KiB per header it holds — what
+ * the 4 KiB window read per header before: the header budget (maxHeaderMB) sees no more bytes.
  */
 const MAX_GAP = 4096 - LOCAL_HEADER_BYTES;
 /** No span longer than this: many small storages still arrive in several reads that run side by side. */
