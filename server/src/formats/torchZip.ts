@@ -14,11 +14,13 @@ import { stateContent } from './pickle/stateKinds';
 import { type StorageBytes, classifyTorch, storageFromPid, tensorInfo } from './pickle/torchTensors';
 import { runPickle } from './pickle/vm';
 import { internalError, ReaderError, unreadable } from './readerError';
+import { dataStarts } from './zipDataStarts';
 import { type CheckpointInfo, DTYPE_SIZE, type TensorInfo } from './tensorInfo';
 
 const MAX_ENTRIES = 1_000_000;
-/** Bytes each metadata read pulls in (see SourceReader.read). */
+/** Bytes a metadata read pulls in at first, and at most (see SourceReader.read). */
 const WINDOW = 4096;
+const MAX_WINDOW = 1 << 20;
 /**
  * A deflated data.pkl (torch.save stores it, never deflates it) has to be inflated into memory; beyond
  * this it is refused rather than risked. A stored one of any size is read through a window.
@@ -71,8 +73,11 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
 
   let bigEndian = false;
   const byteorder = entries.get(`${top}byteorder`);
-  if (byteorder && byteorder.compressionMethod === 0 && byteorder.compressedSize <= 16) {
-    const at = await dataStart(zip, byteorder, name);
+  const readsByteorder = byteorder !== undefined && byteorder.compressionMethod === 0 && byteorder.compressedSize <= 16;
+  // The two headers wanted before the pickle runs, read together.
+  const first = await dataStarts(src, [...(readsByteorder ? [byteorder] : []), ...(pkl.compressionMethod === 0 ? [pkl] : [])], name);
+  if (readsByteorder) {
+    const at = first.get(byteorder) as number;
     bigEndian = (await src.read(at, byteorder.compressedSize, 'byteorder entry')).toString('latin1').trim() === 'big';
     if (bigEndian) notes.push('storages are big-endian (the `byteorder` entry says so), so no byte locations are given');
   }
@@ -81,7 +86,7 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
   let start = 0;
   let end: number;
   if (pkl.compressionMethod === 0) {
-    start = await dataStart(zip, pkl, name);
+    start = first.get(pkl) as number;
     end = start + pkl.compressedSize;
   } else {
     pickleSrc = new BufferSource(`${name} (${pklName})`, await inflate(zip, pkl, name));
@@ -95,6 +100,16 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
 
   const flat = flattenTensors(name, value, classifyTorch, end - start);
   notes.push(...flat.notes);
+  // The records of the storages the tensors use (only those: an unused record is never looked at), their headers read together.
+  const records = new Map<string, yauzl.Entry>();
+  if (!bigEndian) {
+    for (const leaf of flat.leaves) {
+      const key = leaf.value.storage?.key;
+      const entry = key === undefined ? undefined : entries.get(`${top}data/${key}`);
+      if (key !== undefined && entry?.compressionMethod === 0) records.set(key, entry);
+    }
+  }
+  const starts = await dataStarts(src, [...records.values()], name);
   const located = new Map<string, StorageBytes | undefined>();
   const missing = new Set<string>();
   const compressed = new Set<string>();
@@ -112,7 +127,7 @@ async function readOpened(absPath: string, name: string, src: ByteSource, zip: y
         if (!entry) missing.add(key);
         else if (entry.compressionMethod !== 0) compressed.add(key);
         else {
-          where = { file: absPath, offset: await dataStart(zip, entry, name), length: entry.compressedSize };
+          where = { file: absPath, offset: starts.get(entry) as number, length: entry.compressedSize };
           const declared = t.storage.numel * (DTYPE_SIZE[t.storage.dtype] ?? 0);
           if (declared > entry.compressedSize) short.push(`\`${top}data/${key}\` declares ${declared} bytes, its record holds ${entry.compressedSize}`);
         }
@@ -147,8 +162,10 @@ function zipReason(e: unknown): string {
  * every other format's bytes.
  */
 class SourceReader extends yauzl.RandomAccessReader {
-  /** The last window read: yauzl asks for each directory record and local header separately (three small reads per tensor). */
+  /** The last window read: yauzl asks for each directory record in two small reads (and a local header, where it reads one). */
   private window?: { start: number; bytes: Buffer };
+  /** The next window's size: it doubles while yauzl reads on from the last one (the central directory). */
+  private next = WINDOW;
 
   constructor(private readonly src: ByteSource) {
     super();
@@ -160,9 +177,10 @@ class SourceReader extends yauzl.RandomAccessReader {
   }
 
   /**
-   * yauzl reads its directory and local headers through this. They come in file order and a few dozen
-   * bytes each, so each read pulls in a small window that serves the next ones: a zip of 5,000 small
-   * tensors took 15,000 reads. Windows stay small so big tensors between headers cost little budget.
+   * yauzl reads its directory and local headers through this, a few dozen bytes at a time, so each read
+   * pulls in a window that serves the next ones: a zip of 5,000 small tensors took 15,000 reads. A window
+   * starts small (big tensors between local headers cost little budget) and doubles while the reads go
+   * on from it, so a directory of thousands of records comes in a few reads, not one per 4 KiB.
    */
   read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
     const w = this.window;
@@ -171,8 +189,10 @@ class SourceReader extends yauzl.RandomAccessReader {
       process.nextTick(callback, null);
       return;
     }
+    const onFrom = w !== undefined && position >= w.start && position <= w.start + w.bytes.length;
+    this.next = onFrom ? Math.min(this.next * 2, MAX_WINDOW) : WINDOW;
     // Never less than asked: a read past the end must still fail as one (`truncated?`).
-    const size = Math.max(length, Math.min(WINDOW, this.src.size - position));
+    const size = Math.max(length, Math.min(this.next, this.src.size - position));
     this.src.read(position, size, 'zip data').then((bytes) => {
       this.window = { start: position, bytes };
       bytes.copy(buffer, offset, 0, length);

@@ -11,7 +11,8 @@ import type yauzl from 'yauzl';
 import { ByteSource } from '../byteSource';
 import { unreadable } from '../readerError';
 import type { CheckpointInfo, TensorInfo } from '../tensorInfo';
-import { dataStart, listEntries, withZip } from '../torchZip';
+import { listEntries, withZip } from '../torchZip';
+import { dataStarts } from '../zipDataStarts';
 import { NPY_MAX_HEADER, parseNpyHeader } from './npyHeader';
 import { npyTensor } from './npyTensor';
 import { frameworkByNames } from './naming';
@@ -30,13 +31,14 @@ async function readMembers(absPath: string, src: ByteSource, zip: yauzl.ZipFile)
   const problems: string[] = [];
   const others: string[] = [];
   let deflated = 0;
+  const starts = await dataStarts(src, [...entries].filter(([member]) => member.endsWith('.npy')).map(([, entry]) => entry), name);
   for (const [member, entry] of entries) {
     if (!member.endsWith('.npy')) {
       if (!member.endsWith('/')) others.push(member);
       continue;
     }
     const key = member.slice(0, -4);
-    const start = await dataStart(zip, entry, name);
+    const start = starts.get(entry) as number;
     let head: Buffer;
     if (entry.compressionMethod === 0) head = await src.read(start, Math.min(entry.compressedSize, NPY_MAX_HEADER + 12), `the header of ${member}`);
     else if (entry.compressionMethod === 8) { head = await inflateHead(src, start, entry, member); deflated++; }

@@ -1,7 +1,8 @@
 /**
- * A forward-reading cursor over one byte range of a file, read through 1 MiB windows. Pickles of
- * Paddle checkpoints carry every tensor inline, so big payloads are skipped by moving the position
- * (never read) and small fields are served from the current window without a file read each.
+ * A forward-reading cursor over one byte range of a file, read through windows of up to 1 MiB (a range
+ * that fits in one is read whole at once). Pickles of Paddle checkpoints carry every tensor inline, so
+ * big payloads are skipped by moving the position (never read) and small fields are served from the
+ * current window without a file read each.
  */
 import { unreadable } from '../readerError';
 
@@ -58,7 +59,9 @@ export class Cursor {
   async fill(n: number): Promise<void> {
     const sequential = this.pos === this.bufStart + this.buf.length;
     this.next = sequential ? Math.min(this.next * 2, this.window) : MIN_WINDOW;
-    const len = Math.min(Math.max(n, this.next), this.end - this.pos);
+    // A pickle no longer than one window (a torch data.pkl, a small .pdparams) comes in one read, not a few growing ones.
+    const whole = this.buf === EMPTY && this.end - this.pos <= this.window;
+    const len = whole ? this.end - this.pos : Math.min(Math.max(n, this.next), this.end - this.pos);
     if (len <= 0) return;
     this.buf = await this.src.read(this.pos, len, 'pickle data');
     this.bufStart = this.pos;
