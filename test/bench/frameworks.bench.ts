@@ -18,9 +18,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { testJaxPython } from '../support/python';
 import { benchFooter, benchHeader, size } from './benchEnv';
+import { ours, pyListing, pythonRunner } from './pythonSide';
 import { measure, report } from './measure';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,27 +35,7 @@ if (env.skip !== false) {
 const PY: string = env.python;
 const PYENV = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', JAX_PLATFORMS: 'cpu' };
 
-function py(code: string): string {
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', maxBuffer: 1 << 28, env: PYENV });
-  if (r.status !== 0) throw new Error(r.stderr.slice(-3000));
-  return r.stdout;
-}
-
-function pyListing(setup: string, list: string): string {
-  return `${setup}\nimport time\nt = time.perf_counter()\n${list}\nprint(len(rows), (time.perf_counter() - t) * 1000)`;
-}
-
-async function ours(file: string): Promise<{ count: number; ms: number }> {
-  await readCheckpoint(file);
-  const times: number[] = [];
-  let count = 0;
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    count = (await readCheckpoint(file)).tensors.length;
-    times.push(performance.now() - t);
-  }
-  return { count, ms: times.sort((a, b) => a - b)[2] };
-}
+const py = pythonRunner(PY, PYENV);
 
 /** TENSORPORT_BENCH_ONLY=npz|flax|tf2|orbax runs that case alone. */
 function wanted(name: string): boolean {

@@ -15,12 +15,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { testPython } from '../support/python';
 import { sparseSafetensors } from '../support/sparse';
 import { benchFooter, benchHeader, size } from './benchEnv';
 import { llamaGgufScript } from './llamaGguf';
 import { type FirstReadBundle, firstRead, firstReadBundles, median } from './firstReadBundle';
+import { ours, pyListing, pythonRunner } from './pythonSide';
 import { measure as measureRuns, report } from './measure';
 
 const measure = (cmd: string, args: string[]) => measureRuns(cmd, args, size(3, 1));
@@ -37,28 +37,7 @@ if (env.skip !== false) {
 const PY: string = env.python;
 let bundles: FirstReadBundle[] = [];
 
-function py(code: string): string {
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, GLOG_minloglevel: '3' } });
-  if (r.status !== 0) throw new Error(r.stderr.slice(-3000));
-  return r.stdout;
-}
-
-/** The listing alone in Python: `setup` imports, `list` leaves `rows`; prints count and ms. */
-function pyListing(setup: string, list: string): string {
-  return `${setup}\nimport time\nt = time.perf_counter()\n${list}\nprint(len(rows), (time.perf_counter() - t) * 1000)`;
-}
-
-async function ours(file: string): Promise<{ count: number; ms: number }> {
-  await readCheckpoint(file);
-  const times: number[] = [];
-  let count = 0;
-  for (let i = 0; i < size(5, 1); i++) {
-    const t = performance.now();
-    count = (await readCheckpoint(file)).tensors.length;
-    times.push(performance.now() - t);
-  }
-  return { count, ms: times.sort((a, b) => a - b)[times.length >> 1] };
-}
+const py = pythonRunner(PY, { ...process.env, GLOG_minloglevel: '3' });
 
 async function compare(title: string, file: string, loader: string, setup: string, list: string): Promise<void> {
   console.log(`\n${title}`);
