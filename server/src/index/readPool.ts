@@ -19,7 +19,10 @@ import { columnarInfo, TensorColumns } from './tensorColumns';
 import { tableBuffers } from './tensorTable';
 
 export interface PoolOptions {
-  /** Threads at most; by default one per core but one, between 1 and 4. */
+  /**
+   * Threads at most; by default one per core but one, between 2 and 4. Two even on two cores: a mapping's
+   * two sides are read at once, and this thread waits on them rather than competing for a core.
+   */
   size?: number;
   /** Heap cap per worker in MiB (a read that needs more fails with that reason). */
   maxHeapMB?: number;
@@ -53,7 +56,7 @@ export class ReadPool {
   private readonly size: number;
 
   constructor(private readonly opts: PoolOptions = {}) {
-    this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(1, availableParallelism() - 1)));
+    this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(2, availableParallelism() - 1)));
   }
 
   /** One checkpoint, read in a worker. */

@@ -52,6 +52,20 @@ export class TensorColumns {
     return f < 0 ? { key, dtype, shape } : { key, dtype, shape, location: { file: t.files[f], offset: t.offset[i], length: t.length[i] } };
   }
 
+  /** How many dimensions the tensor at i has, without making it. */
+  rank(i: number): number {
+    const extra = this.extraAt.get(i);
+    return extra ? extra.shape.length : this.table.ndim[i];
+  }
+
+  /** Dimension j of the tensor at i (`reversed`: counted from the last), without making it. */
+  dim(i: number, j: number, reversed = false): number {
+    const extra = this.extraAt.get(i);
+    const k = this.rank(i);
+    const at = reversed ? k - 1 - j : j;
+    return extra ? extra.shape[at] : this.table.dims[this.dimStart[i] + at];
+  }
+
   /** The position of `key` (its last occurrence), or -1. */
   indexOf(key: string): number {
     const mask = this.slots.length - 1;
@@ -158,6 +172,22 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
   *entries(): MapIterator<[string, TensorInfo]> {
     for (let i = 0; i < this.cols.count; i++) {
       if (!this.included(i)) continue;
+      const t = this.cols.at(i, this.reversed);
+      yield [t.key, t];
+    }
+  }
+
+  /**
+   * The tensors of one rank whose shape `keep` accepts, made only for those: a side's first build
+   * looks at its 1-D and non-square 2-D tensors without making 100,000 objects. `keep` sees one
+   * array reused for every tensor.
+   */
+  *entriesOfRank(rank: number, keep: (shape: readonly number[]) => boolean = () => true): Generator<[string, TensorInfo]> {
+    const shape = new Array<number>(rank);
+    for (let i = 0; i < this.cols.count; i++) {
+      if (this.cols.rank(i) !== rank || !this.included(i)) continue;
+      for (let j = 0; j < rank; j++) shape[j] = this.cols.dim(i, j, this.reversed);
+      if (!keep(shape)) continue;
       const t = this.cols.at(i, this.reversed);
       yield [t.key, t];
     }
