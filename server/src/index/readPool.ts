@@ -94,6 +94,15 @@ export class ReadPool {
     });
   }
 
+  /**
+   * Starts the threads now, ahead of reads the caller knows are coming (the server's first scan): a
+   * thread takes ~100 ms to load its reader, which then overlaps the caller's own start-up. Unused, they
+   * stop when idle like any other.
+   */
+  warm(): void {
+    while (!this.closed && this.slots.size < this.size) this.park(this.spawn());
+  }
+
   /** Threads alive now (busy or idle), for tests and the log. */
   get threads(): number {
     return this.slots.size;
@@ -154,9 +163,14 @@ export class ReadPool {
     slot.worker.unref();
     if (reply.ok) job.resolve(reply);
     else job.reject(new ReaderError(reply.error.code, reply.error.file, reply.error.reason, reply.error.offset));
+    this.park(slot);
+    this.dispatch();
+  }
+
+  /** An idle thread stops after idleMs unless a job comes first. */
+  private park(slot: Slot): void {
     slot.idleTimer = setTimeout(() => { if (!slot.job) void this.retire(slot); }, this.opts.idleMs ?? 1_000);
     slot.idleTimer.unref();
-    this.dispatch();
   }
 
   private fail(slot: Slot, reason: string): void {
