@@ -20,8 +20,9 @@ import { tableBuffers } from './tensorTable';
 
 export interface PoolOptions {
   /**
-   * Threads at most; by default one per core but one, between 2 and 4. Two even on two cores: a mapping's
-   * two sides are read at once, and this thread waits on them rather than competing for a core.
+   * Threads at most; by default one per core but one, between 1 and 4. Not two on two cores: measured
+   * (docs/benchmarks.md), reading a mapping's two 100,000-tensor sides at once gave no first open
+   * faster beyond the noise of a shared machine, and held two reader heaps at once (RSS +70 MiB).
    */
   size?: number;
   /** Heap cap per worker in MiB (a read that needs more fails with that reason). */
@@ -56,7 +57,7 @@ export class ReadPool {
   private readonly size: number;
 
   constructor(private readonly opts: PoolOptions = {}) {
-    this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(2, availableParallelism() - 1)));
+    this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(1, availableParallelism() - 1)));
   }
 
   /** One checkpoint, read in a worker. */

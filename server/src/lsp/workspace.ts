@@ -161,9 +161,6 @@ export class Workspace {
     if (!state) return;
     this.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: state.analysis.diagnostics.map((d) => toDiagnostic(state.file, doc.uri, d)) });
     this.connection.console.debug(`analysed ${this.relative(state.path)} v${doc.version}: ${state.analysis.rules.length} rules, ${state.analysis.diagnostics.length} diagnostics in ${state.analysisMs.toFixed(1)} ms`);
-    // The key tries are built after the diagnostics are out, not before: completion, hover and the next
-    // edit's patterns walk them, the first diagnostics of literal rules need none (keyTrie.ts).
-    setImmediate(() => { for (const r of [state.sides.source, state.sides.target]) if (r?.ok) r.side.trie.build(); });
   }
 
   /** Every open mapping, again: a checkpoint, a config.json or a model source one of them reads has changed. */

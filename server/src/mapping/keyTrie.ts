@@ -34,23 +34,9 @@ export class KeyTrie {
   private nodes = 0;
   /** Children by segment id, for nodes with many (a layer list of 1,000). */
   private readonly wide = new Map<number, Map<number, number>>();
-  private built = false;
 
-  /**
-   * `has`: whether a key is one of `keys` (the side's map), given when there is one. The nodes are then
-   * built on the first walk that needs them: a pattern of literal segments only (most rules) is one
-   * lookup, so a side's first analysis does not wait ~100 ms per 100,000 keys on a trie it may not use.
-   */
-  constructor(keys: Iterable<string>, private readonly has?: (key: string) => boolean) {
+  constructor(keys: Iterable<string>) {
     this.keys = Array.isArray(keys) ? keys as string[] : [...keys];
-    this.size = this.keys.length;
-    if (!has) this.build();
-  }
-
-  /** Builds the nodes now (the server does it once the first diagnostics are out). */
-  build(): void {
-    if (this.built) return;
-    this.built = true;
     const root = this.node(-1);
     const last: number[] = [-1];   // last child per node while building, for insertion order
     const count: number[] = [0];
@@ -83,6 +69,7 @@ export class KeyTrie {
       }
       this.keyAt[node] = k;
     }
+    this.size = this.keys.length;
     // Only what the walks need stays: the arrays trimmed to the nodes made.
     this.seg = this.seg.slice(0, this.nodes);
     this.first = this.first.slice(0, this.nodes);
@@ -91,13 +78,6 @@ export class KeyTrie {
   }
 
   match(segments: readonly Segment[]): Match[] {
-    if (this.has && segments.every((x) => x.kind === 'literal')) {
-      // Keys split into segments that join back to the key (keySegments.ts), so the walk would find
-      // exactly the key the segments spell.
-      const key = instantiate(segments, {});
-      return key !== undefined && this.has(key) ? [{ key, bindings: {} }] : [];
-    }
-    this.build();
     const out: Match[] = [];
     this.walk(0, segments, 0, 0, {}, out);
     return out;
@@ -108,7 +88,6 @@ export class KeyTrie {
    * (a capture walks into every numbered child), backing off to ancestors until there are `want` keys.
    */
   keysNear(segments: readonly Segment[], want: number, limit: number): string[] {
-    this.build();
     const path: number[][] = [[0]];
     for (const s of segments) {
       const level = path[path.length - 1];
@@ -134,7 +113,6 @@ export class KeyTrie {
 
   /** Keys starting with `prefix`, which ends at a segment boundary (`a.b.`, `a/b/`) or is empty. */
   keysWithPrefix(prefix: string, limit: number): string[] {
-    this.build();
     let node = 0;
     for (const { sep, text } of splitKey(prefix).slice(0, -1)) {
       node = this.childNamed(node, sep + text);

@@ -66,7 +66,7 @@ function buildSide(info: CheckpointInfo, absPath: string, written: string, decla
   const evidence = !declared && !info.framework && !isSourceFormat(info) ? frameworkFromEvidence(absPath, tensors) : undefined;
   return {
     path: absPath, written, info, framework: declared ?? info.framework ?? evidence?.framework, ...(evidence ? { frameworkWhy: evidence.why } : {}),
-    tensors, keys, trie: new KeyTrie(keys, (k) => tensors.has(k)), rebuilt, tied, conditional,
+    tensors, keys, trie: new KeyTrie(keys), rebuilt, tied, conditional,
   };
 }
 
