@@ -38,7 +38,8 @@ export function expandRule(rule: Rule, src: SideData): Instance[] {
   const target = rule.target && !isDrop(rule.target) ? rule.target : undefined;
   return src.trie.match(rule.sources[0].segments).map((m) => ({
     match: m,
-    sources: rule.sources.map((p) => instantiate(p.segments, m.bindings, m.tail) ?? p.text),
+    // The first source is the key matched: the side's own string, not a copy spelled again per instance.
+    sources: rule.sources.map((p, i) => (i === 0 ? m.key : instantiate(p.segments, m.bindings, m.tail) ?? p.text)),
     target: target ? instantiate(target.segments, m.bindings, m.tail) : undefined,
   }));
 }
