@@ -40,15 +40,18 @@ export class TensorColumns {
     return extra ? extra.key : this.table.keys.slice(this.keyStart(i), this.table.keyEnds[i]);
   }
 
-  /** A fresh TensorInfo for position i; `reversed` gives the shape last dimension first (GGUF's order flipped). */
-  at(i: number, reversed = false): TensorInfo {
+  /**
+   * A fresh TensorInfo for position i; `reversed` gives the shape last dimension first (GGUF's order
+   * flipped). `known`: the key at i, when the caller has it (a lookup by key), used rather than a copy.
+   */
+  at(i: number, reversed = false, known?: string): TensorInfo {
     const extra = this.extraAt.get(i);
     if (extra) return reversed ? { ...extra, shape: [...extra.shape].reverse() } : extra;
     const t = this.table;
     const k = t.ndim[i], s = this.dimStart[i];
     const shape = new Array<number>(k);
     for (let j = 0; j < k; j++) shape[j] = t.dims[reversed ? s + k - 1 - j : s + j];
-    const key = t.keys.slice(this.keyStart(i), t.keyEnds[i]), dtype = t.dtypes[t.dtype[i]], f = t.file[i];
+    const key = known ?? t.keys.slice(this.keyStart(i), t.keyEnds[i]), dtype = t.dtypes[t.dtype[i]], f = t.file[i];
     return f < 0 ? { key, dtype, shape } : { key, dtype, shape, location: { file: t.files[f], offset: t.offset[i], length: t.length[i] } };
   }
 
@@ -153,7 +156,8 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
 
   get(key: string): TensorInfo | undefined {
     const i = this.cols.indexOf(key);
-    return i >= 0 && this.included(i) ? this.cols.at(i, this.reversed) : undefined;
+    // The caller's string is the key: what keeps the answer (a rule's roles, its reads) keeps no copy.
+    return i >= 0 && this.included(i) ? this.cols.at(i, this.reversed, key) : undefined;
   }
 
   has(key: string): boolean {
