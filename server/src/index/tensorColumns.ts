@@ -147,6 +147,11 @@ const hashArena = hash;
  */
 export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
   readonly size: number;
+  /**
+   * The keys as strings by position, once `keys()` has made them (a side lists them anyway): `get`
+   * then answers with these, so what keeps its answers (a rule's writes, the role memo) keeps no copy.
+   */
+  private names?: string[];
 
   constructor(private readonly cols: TensorColumns, private readonly reversed: boolean, private readonly skip: (t: TensorInfo) => boolean) {
     let n = 0;
@@ -156,8 +161,7 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
 
   get(key: string): TensorInfo | undefined {
     const i = this.cols.indexOf(key);
-    // The caller's string is the key: what keeps the answer (a rule's roles, its reads) keeps no copy.
-    return i >= 0 && this.included(i) ? this.cols.at(i, this.reversed, key) : undefined;
+    return i >= 0 && this.included(i) ? this.cols.at(i, this.reversed, this.names?.[i] ?? key) : undefined;
   }
 
   has(key: string): boolean {
@@ -166,7 +170,12 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
   }
 
   *keys(): MapIterator<string> {
-    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.cols.keyAt(i);
+    if (!this.names) {
+      const names = new Array<string>(this.cols.count);
+      for (let i = 0; i < this.cols.count; i++) if (this.included(i)) names[i] = this.cols.keyAt(i);
+      this.names = names;
+    }
+    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.names[i];
   }
 
   *values(): MapIterator<TensorInfo> {

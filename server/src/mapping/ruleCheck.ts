@@ -120,7 +120,7 @@ export function checkRule(rule: Rule, src: SideData | undefined, tgt: SideData |
       if (!isExplained) missingTarget.push(inst.target);
       continue;
     }
-    result.writes.push(inst.target);
+    result.writes.push(tt.key); // the side's own string (tensorColumns.ts), not this instance's spelling
     if (srcTensors.length !== rule.sources.length) continue;
     for (const p of checkPair(rule, tpat, srcTensors, tt, src, tgt)) note(p);
   }
