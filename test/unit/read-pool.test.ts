@@ -114,3 +114,19 @@ test('a closed pool refuses new reads with a reason', async () => {
   await closed.close();
   await assert.rejects(closed.read('/x.safetensors'), /the reader pool has been shut down/);
 });
+
+test('warmed threads wait for the reads to come, stop when nothing comes, and the pool still reads after', async () => {
+  const warmed = new ReadPool({ size: 2, idleMs: 2_000 });
+  try {
+    warmed.warm();
+    assert.equal(warmed.threads, 2, 'both threads started before any read');
+    const file = path.join(FIXTURES, 'safetensors/vit_tiny.safetensors');
+    assert.deepEqual(await warmed.read(file), await readCheckpoint(file));
+    assert.equal(warmed.threads, 2, 'the read ran on a warmed thread, none was added');
+    for (let waited = 0; warmed.threads > 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(warmed.threads, 0, 'idle warmed threads stopped');
+    assert.deepEqual(await warmed.read(file), await readCheckpoint(file));
+  } finally {
+    await warmed.close();
+  }
+});

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointInfo, TensorInfo } from '../../server/src/formats/tensorInfo';
 import { ReadPool } from '../../server/src/index/readPool';
-import { columnarInfo, columnsOf, TensorColumns, tensorCount } from '../../server/src/index/tensorColumns';
+import { ColumnMap, columnarInfo, columnsOf, TensorColumns, tensorCount } from '../../server/src/index/tensorColumns';
 import { encodeTensors } from '../../server/src/index/tensorTable';
 import { sideFromInfo } from '../../server/src/mapping/sideData';
 import { Sep } from '../../server/src/mapping/keySegments';
@@ -75,6 +75,27 @@ test('a side over the columns equals a side over the objects', async () => {
     const under = cols.trie.match([...parent.map((text, i) => ({ kind: 'literal', sep: i === 0 ? '' : '.', text }) as Segment), { kind: 'star', sep: '.' }]).map((m) => m.key);
     assert.deepEqual(new Set(under), new Set(cols.keys.filter((k) => k.startsWith(`${parent.join('.')}.`))), `${rel}: ${parent.join('.')}.*`);
   }
+});
+
+test('the framework read from evidence over the columns is the one read over the objects', async () => {
+  let byShapes = 0;
+  for (const rel of FILES) {
+    // As if the file did not say its framework (safetensors.torch.save_file writes none), nor the mapping,
+    // and no config.json at /abs: buffer names, then the shapes decide.
+    const info = { ...await readCheckpoint(path.join(FIXTURES, rel), { displayName: rel }), framework: undefined };
+    const objects = sideFromInfo(info, `/abs/${rel}`, rel);
+    const cols = sideFromInfo(columnar(info), `/abs/${rel}`, rel);
+    assert.equal(cols.framework, objects.framework, rel);
+    assert.equal(cols.frameworkWhy, objects.frameworkWhy, rel);
+    if (objects.frameworkWhy?.includes('Linear weights are stored')) byShapes++;
+    // Only the tensors of a rank (and shape) asked for are made, and they are the map's own, in its order.
+    const map = cols.tensors as ColumnMap;
+    for (const rank of [1, 2, 4]) {
+      assert.deepEqual([...map.entriesOfRank(rank)], [...objects.tensors].filter(([, t]) => t.shape.length === rank), `${rel}: rank ${rank}`);
+    }
+    assert.deepEqual([...map.entriesOfRank(2, (sh) => sh[0] > sh[1])], [...objects.tensors].filter(([, t]) => t.shape.length === 2 && t.shape[0] > t.shape[1]), `${rel}: wide`);
+  }
+  assert.ok(byShapes > 0, 'some fixture is decided by its Linear weights\' shapes');
 });
 
 test('tensors that do not fit the columns keep every field; constants, ties, conditions and duplicates behave as a Map', () => {

@@ -19,7 +19,11 @@ import { columnarInfo, TensorColumns } from './tensorColumns';
 import { tableBuffers } from './tensorTable';
 
 export interface PoolOptions {
-  /** Threads at most; by default one per core but one, between 1 and 4. */
+  /**
+   * Threads at most; by default one per core but one, between 1 and 4. Not two on two cores: measured
+   * (docs/benchmarks.md), reading a mapping's two 100,000-tensor sides at once gave no first open
+   * faster beyond the noise of a shared machine, and held two reader heaps at once (RSS +70 MiB).
+   */
   size?: number;
   /** Heap cap per worker in MiB (a read that needs more fails with that reason). */
   maxHeapMB?: number;
@@ -91,6 +95,15 @@ export class ReadPool {
     });
   }
 
+  /**
+   * Starts the threads now, ahead of reads the caller knows are coming (the server's first scan): a
+   * thread takes ~100 ms to load its reader, which then overlaps the caller's own start-up. Unused, they
+   * stop when idle like any other.
+   */
+  warm(): void {
+    while (!this.closed && this.slots.size < this.size) this.park(this.spawn());
+  }
+
   /** Threads alive now (busy or idle), for tests and the log. */
   get threads(): number {
     return this.slots.size;
@@ -151,9 +164,14 @@ export class ReadPool {
     slot.worker.unref();
     if (reply.ok) job.resolve(reply);
     else job.reject(new ReaderError(reply.error.code, reply.error.file, reply.error.reason, reply.error.offset));
+    this.park(slot);
+    this.dispatch();
+  }
+
+  /** An idle thread stops after idleMs unless a job comes first. */
+  private park(slot: Slot): void {
     slot.idleTimer = setTimeout(() => { if (!slot.job) void this.retire(slot); }, this.opts.idleMs ?? 1_000);
     slot.idleTimer.unref();
-    this.dispatch();
   }
 
   private fail(slot: Slot, reason: string): void {

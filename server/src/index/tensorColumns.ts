@@ -40,16 +40,33 @@ export class TensorColumns {
     return extra ? extra.key : this.table.keys.slice(this.keyStart(i), this.table.keyEnds[i]);
   }
 
-  /** A fresh TensorInfo for position i; `reversed` gives the shape last dimension first (GGUF's order flipped). */
-  at(i: number, reversed = false): TensorInfo {
+  /**
+   * A fresh TensorInfo for position i; `reversed` gives the shape last dimension first (GGUF's order
+   * flipped). `known`: the key at i, when the caller has it (a lookup by key), used rather than a copy.
+   */
+  at(i: number, reversed = false, known?: string): TensorInfo {
     const extra = this.extraAt.get(i);
     if (extra) return reversed ? { ...extra, shape: [...extra.shape].reverse() } : extra;
     const t = this.table;
     const k = t.ndim[i], s = this.dimStart[i];
     const shape = new Array<number>(k);
     for (let j = 0; j < k; j++) shape[j] = t.dims[reversed ? s + k - 1 - j : s + j];
-    const key = t.keys.slice(this.keyStart(i), t.keyEnds[i]), dtype = t.dtypes[t.dtype[i]], f = t.file[i];
+    const key = known ?? t.keys.slice(this.keyStart(i), t.keyEnds[i]), dtype = t.dtypes[t.dtype[i]], f = t.file[i];
     return f < 0 ? { key, dtype, shape } : { key, dtype, shape, location: { file: t.files[f], offset: t.offset[i], length: t.length[i] } };
+  }
+
+  /** How many dimensions the tensor at i has, without making it. */
+  rank(i: number): number {
+    const extra = this.extraAt.get(i);
+    return extra ? extra.shape.length : this.table.ndim[i];
+  }
+
+  /** Dimension j of the tensor at i (`reversed`: counted from the last), without making it. */
+  dim(i: number, j: number, reversed = false): number {
+    const extra = this.extraAt.get(i);
+    const k = this.rank(i);
+    const at = reversed ? k - 1 - j : j;
+    return extra ? extra.shape[at] : this.table.dims[this.dimStart[i] + at];
   }
 
   /** The position of `key` (its last occurrence), or -1. */
@@ -130,6 +147,11 @@ const hashArena = hash;
  */
 export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
   readonly size: number;
+  /**
+   * The keys as strings by position, once `keys()` has made them (a side lists them anyway): `get`
+   * then answers with these, so what keeps its answers (a rule's writes, the role memo) keeps no copy.
+   */
+  private names?: string[];
 
   constructor(private readonly cols: TensorColumns, private readonly reversed: boolean, private readonly skip: (t: TensorInfo) => boolean) {
     let n = 0;
@@ -139,7 +161,7 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
 
   get(key: string): TensorInfo | undefined {
     const i = this.cols.indexOf(key);
-    return i >= 0 && this.included(i) ? this.cols.at(i, this.reversed) : undefined;
+    return i >= 0 && this.included(i) ? this.cols.at(i, this.reversed, this.names?.[i] ?? key) : undefined;
   }
 
   has(key: string): boolean {
@@ -148,7 +170,12 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
   }
 
   *keys(): MapIterator<string> {
-    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.cols.keyAt(i);
+    if (!this.names) {
+      const names = new Array<string>(this.cols.count);
+      for (let i = 0; i < this.cols.count; i++) if (this.included(i)) names[i] = this.cols.keyAt(i);
+      this.names = names;
+    }
+    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.names[i];
   }
 
   *values(): MapIterator<TensorInfo> {
@@ -158,6 +185,22 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
   *entries(): MapIterator<[string, TensorInfo]> {
     for (let i = 0; i < this.cols.count; i++) {
       if (!this.included(i)) continue;
+      const t = this.cols.at(i, this.reversed);
+      yield [t.key, t];
+    }
+  }
+
+  /**
+   * The tensors of one rank whose shape `keep` accepts, made only for those: a side's first build
+   * looks at its 1-D and non-square 2-D tensors without making 100,000 objects. `keep` sees one
+   * array reused for every tensor.
+   */
+  *entriesOfRank(rank: number, keep: (shape: readonly number[]) => boolean = () => true): Generator<[string, TensorInfo]> {
+    const shape = new Array<number>(rank);
+    for (let i = 0; i < this.cols.count; i++) {
+      if (this.cols.rank(i) !== rank || !this.included(i)) continue;
+      for (let j = 0; j < rank; j++) shape[j] = this.cols.dim(i, j, this.reversed);
+      if (!keep(shape)) continue;
       const t = this.cols.at(i, this.reversed);
       yield [t.key, t];
     }

@@ -58,6 +58,8 @@ connection.onInitialize((params) => {
 });
 
 connection.onInitialized(async () => {
+  // The scan reads every checkpoint next: the read threads load while it lists the folders.
+  readPool.warm();
   // Watching is the client's job in VS Code; registering here covers other editors too.
   connection.client.register(DidChangeWatchedFilesNotification.type, {
     watchers: [...CHECKPOINT_GLOBS.map((globPattern) => ({ globPattern })), { globPattern: '**/{config,params}.json' }],

@@ -13,6 +13,7 @@ import { statSync } from 'node:fs';
 import { readRegularFileSync } from '../formats/openRegular';
 import { besidePath } from '../formats/remote/besideFiles';
 import { Framework, TensorInfo } from '../formats/tensorInfo';
+import { ColumnMap } from '../index/tensorColumns';
 import { linearLayout } from './layout';
 import { keyRole } from './roles';
 
@@ -64,8 +65,8 @@ const WRITES_WIDTH = new Set(['o', 'ffn_out']);
 function votes(tensors: ReadonlyMap<string, TensorInfo>): Vote[] {
   const width = modelWidth(tensors);
   const out: Vote[] = [];
-  for (const [key, t] of tensors) {
-    if (t.shape.length !== 2 || t.shape[0] === t.shape[1] || !/(^|\.)weight$/.test(key)) continue;
+  for (const [key, t] of ofRank(tensors, 2, (s) => s[0] !== s[1])) {
+    if (!/(^|\.)weight$/.test(key)) continue;
     const [a, b] = t.shape;
     const bias = tensors.get(key.replace(/weight$/, 'bias'));
     if (bias?.shape.length === 1) {
@@ -84,10 +85,19 @@ function votes(tensors: ReadonlyMap<string, TensorInfo>): Vote[] {
   return out;
 }
 
+/** The tensors of one rank whose shape `keep` accepts; over columns, only those are made (tensorColumns.ts). */
+function* ofRank(tensors: ReadonlyMap<string, TensorInfo>, rank: number, keep: (shape: readonly number[]) => boolean = () => true): Generator<[string, TensorInfo]> {
+  if (tensors instanceof ColumnMap) {
+    yield* tensors.entriesOfRank(rank, keep);
+    return;
+  }
+  for (const [key, t] of tensors) if (t.shape.length === rank && keep(t.shape)) yield [key, t];
+}
+
 /** The length most 1-D norm weights have: the model's hidden size. */
 function modelWidth(tensors: ReadonlyMap<string, TensorInfo>): number | undefined {
   const counts = new Map<number, number>();
-  for (const [key, t] of tensors) if (t.shape.length === 1 && keyRole(key).role === 'norm') counts.set(t.shape[0], (counts.get(t.shape[0]) ?? 0) + 1);
+  for (const [key, t] of ofRank(tensors, 1)) if (keyRole(key).role === 'norm') counts.set(t.shape[0], (counts.get(t.shape[0]) ?? 0) + 1);
   let best: number | undefined;
   for (const [n, c] of counts) if (best === undefined || c > counts.get(best)!) best = n;
   return best;

@@ -69,11 +69,24 @@ const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_l
 const roleMemo = new Map<string, Readonly<KeyRole>>();
 const ROLE_MEMO_MAX = 500_000;
 
+/**
+ * Equal roles as one object: 100,000 keys of a side have a few thousand distinct roles (a layer
+ * index times a parameter), so the memo holds an entry per key, not an object per key (~100 bytes each).
+ */
+const distinctRoles = new Map<string, Readonly<KeyRole>>();
+
 export function keyRole(key: string): Readonly<KeyRole> {
   let r = roleMemo.get(key);
   if (r === undefined) {
-    if (roleMemo.size >= ROLE_MEMO_MAX) roleMemo.clear();
-    roleMemo.set(key, r = Object.freeze(computeKeyRole(key)));
+    if (roleMemo.size >= ROLE_MEMO_MAX) {
+      roleMemo.clear();
+      distinctRoles.clear();
+    }
+    const c = computeKeyRole(key);
+    const id = `${c.role ?? ''}|${c.normOrder ?? ''}|${c.param ?? ''}|${c.layer ?? ''}|${c.guessed ?? ''}`;
+    r = distinctRoles.get(id);
+    if (r === undefined) distinctRoles.set(id, r = Object.freeze(c));
+    roleMemo.set(key, r);
   }
   return r;
 }

@@ -39,7 +39,8 @@ export function expandRule(rule: Rule, src: SideData): Instance[] {
   const target = rule.target && !isDrop(rule.target) ? rule.target : undefined;
   return src.trie.match(rule.sources[0].segments).map((m) => ({
     match: m,
-    sources: rule.sources.map((p) => instantiate(p.segments, m.bindings, m.tail) ?? p.text),
+    // The first source is the key matched: the side's own string, not a copy spelled again per instance.
+    sources: rule.sources.map((p, i) => (i === 0 ? m.key : instantiate(p.segments, m.bindings, m.tail) ?? p.text)),
     target: target ? instantiate(target.segments, m.bindings, m.tail) : undefined,
   }));
 }
@@ -120,7 +121,7 @@ export function checkRule(rule: Rule, src: SideData | undefined, tgt: SideData |
       if (!isExplained) missingTarget.push(inst.target);
       continue;
     }
-    result.writes.push(inst.target);
+    result.writes.push(tt.key); // the side's own string (tensorColumns.ts), not this instance's spelling
     if (srcTensors.length !== rule.sources.length) continue;
     for (const p of checkPair(rule, tpat, srcTensors, tt, src, tgt)) note(p);
   }
