@@ -10,6 +10,7 @@
  */
 import { setOwn } from './table';
 import { DTYPE_SIZE, SUB_BYTE_BITS, TensorInfo } from './tensorInfo';
+import { TensorTable } from './tensorTable';
 
 export interface ScannedHeader {
   /**
@@ -17,6 +18,8 @@ export interface ScannedHeader {
    * plus `base`, and `location.length` is end − begin (negative when the offsets are reversed).
    */
   tensors: TensorInfo[];
+  /** With `table`: the same tensors as columns instead (`tensors` is empty), for callers that never need objects. */
+  table?: TensorTable;
   /** `__metadata__` when present (an object of strings: anything else leaves for JSON.parse). */
   metadata?: Record<string, string>;
 }
@@ -34,10 +37,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 class NotCanonical extends Error {}
 const bail = new NotCanonical();
 
-/** `file` is the absolute path locations name; `base` is where the data buffer starts in it. */
-export function scanHeader(bytes: Uint8Array, file: string, base: number): ScannedHeader | undefined {
+/**
+ * `file` is the absolute path locations name; `base` is where the data buffer starts in it. `table`:
+ * fill columns, not objects (no object per tensor; a shape of more than 255 dimensions leaves for JSON.parse).
+ */
+export function scanHeader(bytes: Uint8Array, file: string, base: number, table = false): ScannedHeader | undefined {
   try {
-    return new Scanner(bytes, file, base).header();
+    return new Scanner(bytes, file, base, table ? new Columns() : undefined).header();
   } catch (e) {
     if (e === bail) return undefined;
     throw e;
@@ -56,7 +62,9 @@ class Scanner {
   /** The whole header is printable ASCII without backslashes (one regex pass, native speed). */
   private readonly plain: boolean;
   private readonly shapes = new Map<number, number[][]>();
-  constructor(private readonly bytes: Uint8Array, private readonly file: string, private readonly base: number) {
+  /** Every name so far, in order (the duplicate check compares against them). */
+  private readonly names: string[] = [];
+  constructor(private readonly bytes: Uint8Array, private readonly file: string, private readonly base: number, private readonly cols?: Columns) {
     this.s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     this.n = this.s.length;
     this.plain = !NOT_PLAIN.test(this.s);
@@ -78,34 +86,44 @@ class Scanner {
           if (metadata) throw bail;
           metadata = this.stringMap();
         } else {
-          if (!seen.add(key, tensors.length, tensors)) throw bail;   // JSON.parse would overwrite it
-          tensors.push(this.entry(key));
+          if (!seen.add(key, this.names)) throw bail;   // JSON.parse would overwrite it
+          this.names.push(key);
+          const t = this.entry(key);
+          if (t) tensors.push(t);
         }
         if (this.sep(RBRACE)) break;
       }
     }
     this.ws();
     if (this.i !== this.n) throw bail;
-    return { tensors, metadata };
+    return this.cols ? { tensors, metadata, table: this.cols.table(this.names, this.file) } : { tensors, metadata };
   }
 
-  private entry(key: string): TensorInfo {
-    let dtype: string | undefined, shape: number[] | undefined, begin = -1, end = -1;
+  /** The entry as an object, or (filling columns) undefined. */
+  private entry(key: string): TensorInfo | undefined {
+    let dtype: string | undefined, shape: number[] | undefined, ndim = -1, begin = -1, end = -1;
     this.expect(LBRACE);
     for (;;) {
       const field = this.field();
       this.expect(COLON);
       if (field === DTYPE && dtype === undefined) dtype = this.dtype();
-      else if (field === SHAPE && shape === undefined) shape = this.shape(this.counts());
-      else if (field === OFFSETS && begin < 0) {
+      else if (field === SHAPE && ndim < 0) {
+        ndim = this.counts();
+        if (this.cols) this.cols.dims(this.scratch, ndim);
+        else shape = this.shape(ndim);
+      } else if (field === OFFSETS && begin < 0) {
         if (this.counts() !== 2) throw bail;
         [begin, end] = this.scratch;
       }
       else throw bail;
       if (this.sep(RBRACE)) break;
     }
-    if (dtype === undefined || shape === undefined || begin < 0) throw bail;
-    return { key, dtype, shape, location: { file: this.file, offset: this.base + begin, length: end - begin } };
+    if (dtype === undefined || ndim < 0 || begin < 0) throw bail;
+    if (this.cols) {
+      this.cols.tensor(dtype, this.base + begin, end - begin);
+      return undefined;
+    }
+    return { key, dtype, shape: shape!, location: { file: this.file, offset: this.base + begin, length: end - begin } };
   }
 
   /** Which of the three entry fields comes next, compared in place (no string made per field). */
@@ -270,8 +288,9 @@ class KeySet {
     this.mask = size - 1;
   }
 
-  /** Records `key` as tensor `index`; false when a tensor of that name is already there. */
-  add(key: string, index: number, tensors: readonly TensorInfo[]): boolean {
+  /** Records `key` as the next of `names`; false when a tensor of that name is already there. */
+  add(key: string, names: readonly string[]): boolean {
+    const index = names.length;
     // Never more than half full (the probe below must find an empty slot): beyond, leave for JSON.parse.
     if (++this.count * 2 > this.slots.length) throw bail;
     let h = 0x811c9dc5;
@@ -279,8 +298,44 @@ class KeySet {
     for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
       const at = this.slots[slot];
       if (at === 0) { this.slots[slot] = index + 1; return true; }
-      if (tensors[at - 1].key === key) return false;
+      if (names[at - 1] === key) return false;
     }
+  }
+}
+
+/** The tensors as they are scanned, into growing arrays that become a TensorTable at the end. */
+class Columns {
+  private readonly dtypeIds = new Map<string, number>();
+  private readonly dtype: number[] = [];
+  private readonly ndim: number[] = [];
+  private readonly dimList: number[] = [];
+  private readonly offset: number[] = [];
+  private readonly length: number[] = [];
+
+  dims(scratch: readonly number[], k: number): void {
+    if (k > 255) throw bail;   // the table's ndim is a byte
+    for (let i = 0; i < k; i++) this.dimList.push(scratch[i]);
+    this.ndim.push(k);
+  }
+
+  tensor(dtype: string, offset: number, length: number): void {
+    let d = this.dtypeIds.get(dtype);
+    if (d === undefined) this.dtypeIds.set(dtype, d = this.dtypeIds.size);
+    this.dtype.push(d);
+    this.offset.push(offset);
+    this.length.push(length);
+  }
+
+  table(names: readonly string[], file: string): TensorTable {
+    const n = names.length;
+    const keyEnds = new Uint32Array(n);
+    let end = 0;
+    for (let i = 0; i < n; i++) keyEnds[i] = end += names[i].length;
+    return {
+      count: n, keys: names.join(''), keyEnds, dtypes: [...this.dtypeIds.keys()], dtype: Uint16Array.from(this.dtype),
+      ndim: Uint8Array.from(this.ndim), dims: Float64Array.from(this.dimList), files: [file], file: new Int32Array(n),
+      offset: Float64Array.from(this.offset), length: Float64Array.from(this.length), extras: [],
+    };
   }
 }
 

@@ -16,7 +16,7 @@ import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
 import { columnarInfo, TensorColumns } from './tensorColumns';
-import { tableBuffers } from './tensorTable';
+import { tableBuffers } from '../formats/tensorTable';
 
 export interface PoolOptions {
   /** Threads at most; by default one per core but one, between 1 and 4. */
