@@ -8,7 +8,7 @@ import { table } from './table';
 import { ByteSource } from './byteSource';
 import { unreadable } from './readerError';
 import { JsonSyntax } from './jsonSyntax';
-import { scanHeader } from './safetensorsScan';
+import { COMPACT_ENTRY, scanHeader } from './safetensorsScan';
 import { CheckpointInfo, Framework, TensorInfo, dtypeBits, numel } from './tensorInfo';
 import { TensorTable, decodeTensors, tabledInfo } from './tensorTable';
 
@@ -104,7 +104,7 @@ const HEADER_PIECE = 1024 * 1024;
  */
 async function readHeaderChecked(src: ByteSource, headerLen: number): Promise<Buffer> {
   const bytes = Buffer.allocUnsafe(headerLen);
-  const syntax = new JsonSyntax();
+  const syntax = new JsonSyntax(COMPACT_ENTRY);
   for (let at = 0; at < headerLen; at += HEADER_PIECE) {
     const n = Math.min(HEADER_PIECE, headerLen - at);
     await src.readInto(bytes, at, 8 + at, n, 'JSON header');
