@@ -68,8 +68,12 @@ class Scanner {
   private readonly s: string;
   private readonly n: number;
   private readonly scratch: number[] = [];
-  /** The whole header is printable ASCII without backslashes (one regex pass, native speed). */
-  private readonly plain: boolean;
+  /**
+   * Whether the whole header is printable ASCII without backslashes (one regex pass, native speed),
+   * once string() has been called often enough to pay for it: a header of compact entries never does.
+   */
+  private plain: boolean | undefined;
+  private strings = 0;
   private readonly shapes = new Map<number, number[][]>();
   /** Where the last string() read lies in the bytes, and its length in UTF-16 units. */
   private lastStart = 0;
@@ -78,7 +82,6 @@ class Scanner {
   constructor(private readonly bytes: Uint8Array, private readonly file: string, private readonly base: number, private readonly cols?: Columns) {
     this.s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     this.n = this.s.length;
-    this.plain = !NOT_PLAIN.test(this.s);
   }
 
   header(): ScannedHeader {
@@ -112,7 +115,7 @@ class Scanner {
     }
     this.ws();
     if (this.i !== this.n) throw bail;
-    return this.cols ? { tensors, metadata, table: this.cols.table(this.bytes, this.plain, this.file) } : { tensors, metadata };
+    return this.cols ? { tensors, metadata, table: this.cols.table(this.bytes, this.file) } : { tensors, metadata };
   }
 
   /**
@@ -288,6 +291,7 @@ class Scanner {
     this.expect(QUOTE);
     const s = this.s;
     const start = this.i;
+    if (this.plain === undefined && ++this.strings > 64) this.plain = !NOT_PLAIN.test(s);
     if (this.plain) {
       // No escape, control or non-ASCII byte anywhere: the closing quote is the next quote.
       const end = s.indexOf('"', start);
@@ -458,6 +462,8 @@ class Columns {
   private length: Float64Array;
   private dimList: Float64Array;
   private utf16 = 0;
+  /** Every name so far is ASCII (as many UTF-16 units as bytes): the arena decodes as Latin-1, faster. */
+  private ascii = true;
 
   /** For a header of `bytes` bytes. */
   constructor(bytes: number) {
@@ -487,6 +493,7 @@ class Columns {
     this.keyStart[this.n] = start;
     this.keyEnd[this.n] = end;
     this.keyEnds[this.n] = this.utf16 += length;
+    if (length !== end - start) this.ascii = false;
   }
 
   dims(scratch: readonly number[], k: number): void {
@@ -504,8 +511,7 @@ class Columns {
     this.length[this.n++] = length;
   }
 
-  /** `ascii`: no byte of the header is 0x80 or above, so the arena decodes as Latin-1 (faster, the same). */
-  table(bytes: Uint8Array, ascii: boolean, file: string): TensorTable {
+  table(bytes: Uint8Array, file: string): TensorTable {
     const n = this.n;
     let total = 0;
     for (let i = 0; i < n; i++) total += this.keyEnd[i] - this.keyStart[i];
@@ -515,7 +521,7 @@ class Columns {
       for (let j = this.keyStart[i], end = this.keyEnd[i]; j < end; j++) arena[at++] = bytes[j];
     }
     return {
-      count: n, keys: arena.toString(ascii ? 'latin1' : 'utf8'), keyEnds: this.keyEnds.slice(0, n), dtypes: [...this.dtypeIds.keys()],
+      count: n, keys: arena.toString(this.ascii ? 'latin1' : 'utf8'), keyEnds: this.keyEnds.slice(0, n), dtypes: [...this.dtypeIds.keys()],
       dtype: this.dtype.slice(0, n), ndim: this.ndim.slice(0, n), dims: this.dimList.slice(0, this.nd), files: [file],
       file: new Int32Array(n), offset: this.offset.slice(0, n), length: this.length.slice(0, n), extras: [],
     };
