@@ -62,13 +62,14 @@ if (venv.python) {
   console.log(`safe_open side by side: not measured (${venv.skip})`);
 }
 
-// In process, the reader alone: the byte scanner against the general JSON.parse path on the same file.
-async function readMedian(general: boolean, runs = size(9, 1)): Promise<number> {
+// In process, the reader alone: the byte scanner (into objects, and into columns as `keys` reads) against
+// the general JSON.parse path on the same file.
+async function readMedian(general: boolean, runs = size(9, 1), table = false): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < 2; i++) await withSource(many, 'many.safetensors', (src) => readSafetensors(src, { general }));   // warm-up (JIT)
+  for (let i = 0; i < 2; i++) await withSource(many, 'many.safetensors', (src) => readSafetensors(src, { general, table }));   // warm-up (JIT)
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    await withSource(many, 'many.safetensors', (src) => readSafetensors(src, { general }));
+    await withSource(many, 'many.safetensors', (src) => readSafetensors(src, { general, table }));
     times.push(performance.now() - t);
   }
   return times.sort((a, b) => a - b)[runs >> 1];
@@ -82,8 +83,8 @@ report('keys: 10 MB safetensors (100 tensors)', measure(process.execPath, keys(s
 report('keys: 10 GB sparse safetensors (100 tensors)', measure(process.execPath, keys(big)));
 
 async function main(): Promise<void> {
-  const fast = await readMedian(false), general = await readMedian(true);
-  console.log(`read header in process, ${MANY.toLocaleString('en-US')} tensors: scanner ${fast.toFixed(0)} ms, JSON.parse path ${general.toFixed(0)} ms (median of ${size(9, 1)} after 2 warm-ups; ${(general / fast).toFixed(1)}×)`);
+  const fast = await readMedian(false), general = await readMedian(true), columns = await readMedian(false, size(9, 1), true);
+  console.log(`read header in process, ${MANY.toLocaleString('en-US')} tensors: scanner ${fast.toFixed(0)} ms (into columns ${columns.toFixed(0)} ms), JSON.parse path ${general.toFixed(0)} ms (median of ${size(9, 1)} after 2 warm-ups; ${(general / fast).toFixed(1)}×)`);
 
   const python = '/usr/bin/python3';
   const haveTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
