@@ -86,7 +86,8 @@ class Scanner {
 
   header(): ScannedHeader {
     const tensors: TensorInfo[] = [];
-    const seen = new KeySet(this.s, this.n);
+    // Filling columns, the names are checked as they are copied into the arena (Columns.table): one pass.
+    const seen = this.cols ? undefined : new KeySet(this.bytes, capacity(this.n));
     let metadata: Record<string, string> | undefined;
     this.expect(LBRACE);
     if (this.peek() === RBRACE) {
@@ -105,7 +106,7 @@ class Scanner {
           if (metadata) throw bail;
           metadata = this.stringMap();
         } else {
-          if (!seen.add(this.lastStart, this.lastEnd)) throw bail;   // JSON.parse would overwrite it
+          if (seen && !seen.add(this.lastStart, this.lastEnd)) throw bail;   // JSON.parse would overwrite it
           this.cols?.key(this.lastStart, this.lastEnd, this.lastLength);
           const t = this.entry(key);
           if (t) tensors.push(t);
@@ -124,7 +125,7 @@ class Scanner {
    * warmed up, which a one-shot `keys` never gets past. False (nothing read) for anything else, and for
    * names the general path treats specially.
    */
-  private compact(seen: KeySet, tensors: TensorInfo[]): boolean {
+  private compact(seen: KeySet | undefined, tensors: TensorInfo[]): boolean {
     const s = this.s, start = this.i + 1;
     COMPACT_ENTRY.lastIndex = this.i;
     if (!COMPACT_ENTRY.test(s)) return false;
@@ -132,7 +133,7 @@ class Scanner {
     const c = s.charCodeAt(start);
     if (c >= 0x30 && c <= 0x39 && isArrayIndex(s.slice(start, end))) return false;
     if (end - start === 12 && s.startsWith('__metadata__', start)) return false;
-    if (!seen.add(start, end)) throw bail;   // JSON.parse would overwrite it
+    if (seen && !seen.add(start, end)) throw bail;   // JSON.parse would overwrite it
     // `":{"dtype":` after the name, `,"shape":` after the dtype, `,"data_offsets":` after the shape.
     this.i = end + 11;
     const dtype = this.dtype();
@@ -371,9 +372,9 @@ class KeySet {
   private ends: Uint32Array;
   private count = 0;
 
-  /** `s` is the header as a one-byte string (a code unit per byte), `n` its length. */
-  constructor(private readonly s: string, n: number) {
-    const names = capacity(n);
+  /** Names are byte ranges of `s`; room for `names` of them before growing. */
+  constructor(private readonly s: Uint8Array, names: number) {
+    names = Math.max(16, names);
     let size = 16;
     while (size < names * 2) size *= 2;
     this.slots = new Int32Array(size);
@@ -386,7 +387,12 @@ class KeySet {
   add(start: number, end: number): boolean {
     const s = this.s;
     let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    for (let i = start; i < end; i++) h = Math.imul(h ^ s[i], 0x01000193);
+    return this.hashed(h, start, end);
+  }
+
+  /** add() for a name whose FNV-1a hash the caller computed. */
+  hashed(h: number, start: number, end: number): boolean {
     if (this.count === this.starts.length) this.grow();
     const mask = this.slots.length - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
@@ -406,7 +412,7 @@ class KeySet {
     const a = this.starts[k];
     if (this.ends[k] - a !== end - start) return false;
     const s = this.s;
-    for (let i = 0; i < end - start; i++) if (s.charCodeAt(a + i) !== s.charCodeAt(start + i)) return false;
+    for (let i = 0; i < end - start; i++) if (s[a + i] !== s[start + i]) return false;
     return true;
   }
 
@@ -516,9 +522,17 @@ class Columns {
     let total = 0;
     for (let i = 0; i < n; i++) total += this.keyEnd[i] - this.keyStart[i];
     const arena = Buffer.allocUnsafe(total);
+    const seen = new KeySet(arena, n);
     let at = 0;
     for (let i = 0; i < n; i++) {
-      for (let j = this.keyStart[i], end = this.keyEnd[i]; j < end; j++) arena[at++] = bytes[j];
+      const from = at;
+      let h = 0x811c9dc5;
+      for (let j = this.keyStart[i], end = this.keyEnd[i]; j < end; j++) {
+        const c = bytes[j];
+        arena[at++] = c;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      if (!seen.hashed(h, from, at)) throw bail;   // JSON.parse would overwrite it
     }
     return {
       count: n, keys: arena.toString(this.ascii ? 'latin1' : 'utf8'), keyEnds: this.keyEnds.slice(0, n), dtypes: [...this.dtypeIds.keys()],
