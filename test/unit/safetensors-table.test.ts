@@ -1,13 +1,14 @@
 /**
  * The safetensors reader filling columns (readCheckpoint's `table` option, used by `keys`) gives what
- * the objects' path gives: the same tensors in the same order, the same `keys --json` bytes, the same
- * refusal — on every real safetensors fixture and on headers that leave the columns' fast path.
+ * the objects' path gives: the same tensors in the same order, the same `keys --json` bytes and table,
+ * the same refusal — on every real safetensors fixture and on headers that leave the columns' fast path.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { writeKeysJson } from '../../server/src/cli/keysJson';
+import { formatKeysTable } from '../../server/src/cli/keysTable';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointInfo } from '../../server/src/formats/tensorInfo';
 import { tableOf } from '../../server/src/formats/tensorTable';
@@ -34,6 +35,7 @@ async function bothWays(file: string): Promise<CheckpointInfo> {
   const tabled = await readCheckpoint(file, { table: true });
   const json = keysJson(tabled);   // first, while only the columns exist
   assert.equal(json, keysJson(objects), file);
+  assert.equal(formatKeysTable(tabled, { color: false }), formatKeysTable(objects, { color: false }), file);
   assert.deepEqual(tabled.tensors, objects.tensors, file);
   assert.deepEqual({ ...tabled, tensors: [] }, { ...objects, tensors: [] }, file);
   return tabled;
