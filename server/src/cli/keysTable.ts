@@ -57,7 +57,8 @@ function widen(widths: number[], i: number, s: string): void {
 /** Each tensor's cells (names and dtypes escaped: they are the file's words) without an object per tensor. */
 function forEachRow(info: CheckpointInfo, fn: RowFn): void {
   const t = tableOf(info);
-  if (!t || t.extras.length) {
+  // Columns whose every tensor has its bytes located (a reader's): the span is the size.
+  if (!t || t.extras.length || t.file.includes(-1)) {
     for (const x of info.tensors) {
       // A quantized TF.js weight: what loading yields, then what is stored.
       const dtype = x.quantization ? `${x.dtype} (${x.quantization.dtype})` : x.dtype;
@@ -75,7 +76,6 @@ function forEachRow(info: CheckpointInfo, fn: RowFn): void {
       shape += j ? `, ${d}` : `${d}`;
       p *= d;
     }
-    // Columns hold a location for every tensor a reader put there: its length is the size.
     fn(printable(t.keys.slice(start, end)), dtypes[t.dtype[i]], `${shape}]`, t.length[i], p);
     start = end;
   }
