@@ -4,14 +4,16 @@ import { existsSync } from 'node:fs';
 
 export interface Measure { wallMs: number; peakRssMiB: number }
 
-export function measure(cmd: string, args: string[], runs = 3): Measure {
+/** `discard`: the command's stdout goes to /dev/null rather than through a pipe into this process. */
+export function measure(cmd: string, args: string[], runs = 3, opts: { discard?: boolean } = {}): Measure {
+  const stdio: ('pipe' | 'ignore')[] = ['pipe', opts.discard ? 'ignore' : 'pipe', 'pipe'];
   const haveTime = existsSync('/usr/bin/time');
   let best: Measure = { wallMs: Infinity, peakRssMiB: NaN };
   for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
     const r = haveTime
-      ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
-      : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+      ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 30, stdio })
+      : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio });
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
     const rssKiB = haveTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JsonSyntax, MAX_JSON_DEPTH } from '../../server/src/formats/jsonSyntax';
+import { COMPACT_ENTRY } from '../../server/src/formats/safetensorsScan';
 
-function verdict(bytes: Buffer, piece: number): string | undefined {
-  const s = new JsonSyntax();
+function verdict(bytes: Buffer, piece: number, member?: RegExp): string | undefined {
+  const s = new JsonSyntax(member);
   for (let i = 0; i < bytes.length; i += piece) {
     const why = s.feed(bytes.subarray(i, i + piece));
     if (why) return why;
@@ -59,4 +60,20 @@ test('the same verdict as JSON.parse on mutated headers', () => {
 test(`nesting deeper than ${MAX_JSON_DEPTH} levels is refused, as the reference implementation does`, () => {
   assert.equal(verdict(Buffer.from(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`), 64), undefined);
   assert.match(verdict(Buffer.from(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`), 64) ?? '', /nested deeper than 128/);
+});
+
+test('skipping safetensors entries in compact form gives the same verdict and reason, whatever the pieces', () => {
+  const entries = Array.from({ length: 40 }, (_, i) => [`layers.${i}.w`, { dtype: i % 2 ? 'F32' : 'BF16', shape: [i, 3], data_offsets: [i, i + 7] }]);
+  const base = Buffer.from(JSON.stringify({ __metadata__: { format: 'pt' }, ...Object.fromEntries(entries) }));
+  let seed = 777;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const alphabet = Buffer.from('{}[]:,"\\ 0123456789.eE+-\x00\tab');
+  for (const t of [...VALID, ...INVALID]) assert.equal(verdict(Buffer.from(t, 'latin1'), 5, COMPACT_ENTRY), verdict(Buffer.from(t, 'latin1'), 5), t);
+  assert.equal(verdict(base, 1 << 20, COMPACT_ENTRY), undefined);
+  for (let k = 0; k < 5_000; k++) {
+    const b = Buffer.from(base);
+    for (let m = 1 + rnd(3); m > 0; m--) b[rnd(b.length)] = alphabet[rnd(alphabet.length)];
+    const piece = 1 + rnd(400);
+    assert.equal(verdict(b, piece, COMPACT_ENTRY), verdict(b, piece), b.toString('latin1'));
+  }
 });

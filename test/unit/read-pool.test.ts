@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { ReaderError } from '../../server/src/formats/readerError';
 import { pooledReader, ReadPool } from '../../server/src/index/readPool';
-import { decodeTensors, encodeTensors } from '../../server/src/index/tensorTable';
+import { decodeTensors, encodeTensors } from '../../server/src/formats/tensorTable';
 import { sparseSafetensors } from '../support/sparse';
 import { FIXTURES, scratchDir } from '../support/tmp';
 

@@ -1,7 +1,8 @@
 /**
  * The safetensors fast path (a byte scanner) against the general path (JSON.parse): on generated
  * headers — odd names, escapes, whitespace, extra or repeated fields, bad numbers, metadata of every
- * kind, reordered and broken offsets — both must list the same tensors or fail with the same message.
+ * kind, reordered and broken offsets — both must list the same tensors or fail with the same message,
+ * and so must the scanner filling columns (readSafetensors' `table`).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -56,9 +57,10 @@ function header(r: () => number): { text: string; dataLen: number } {
   return { text, dataLen: offset + (r() < 0.05 ? 3 : 0) };
 }
 
-async function outcome(file: string, general: boolean): Promise<unknown> {
+async function outcome(file: string, general: boolean, table = false): Promise<unknown> {
   try {
-    return await withSource(file, 'h.safetensors', (src) => readSafetensors(src, { general }));
+    // A spread copy: a table-backed info's `tensors` is read (made from the columns) like any other.
+    return { ...await withSource(file, 'h.safetensors', (src) => readSafetensors(src, { general, table })) };
   } catch (e) {
     return { error: (e as Error).message };
   }
@@ -77,6 +79,7 @@ test(`fast and general header paths agree on ${RUNS} generated headers`, async (
     const a = await outcome(file, false);
     const b = await outcome(file, true);
     assert.deepEqual(a, b, `header ${i}: ${text}`);
+    assert.deepEqual(await outcome(file, false, true), b, `header ${i} into columns: ${text}`);
     if (!(a as { error?: string }).error) accepted++;
   }
   // The generator must exercise both paths and both outcomes, or this test proves nothing.

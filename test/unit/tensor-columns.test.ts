@@ -10,7 +10,7 @@ import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { CheckpointInfo, TensorInfo } from '../../server/src/formats/tensorInfo';
 import { ReadPool } from '../../server/src/index/readPool';
 import { ColumnMap, columnarInfo, columnsOf, TensorColumns, tensorCount } from '../../server/src/index/tensorColumns';
-import { encodeTensors } from '../../server/src/index/tensorTable';
+import { encodeTensors } from '../../server/src/formats/tensorTable';
 import { sideFromInfo } from '../../server/src/mapping/sideData';
 import { Sep } from '../../server/src/mapping/keySegments';
 import { Segment } from '../../server/src/mapping/syntax';

@@ -6,7 +6,7 @@ import { parseCommandArgs, usePython } from './args';
 import { KEYS } from './commandSpecs';
 import { EXIT, UsageError } from './exit';
 import { writeKeysJson } from './keysJson';
-import { formatKeysTable } from './keysTable';
+import { writeKeysTable } from './keysTable';
 import { formatSourceTable } from '../source/sourceTable';
 import { readKeys } from '../tools/keysTool';
 import { inCheckpointSpace } from '../source/hfKeySpace';
@@ -26,7 +26,9 @@ export async function runKeys(args: string[]): Promise<number> {
   if (parsed.values.json) {
     writeKeysJson(info, (chunk) => process.stdout.write(chunk));
   } else {
-    process.stdout.write((isSource ? formatSourceTable : formatKeysTable)(info, { color: process.stdout.isTTY === true }));
+    const color = process.stdout.isTTY === true;
+    if (isSource) process.stdout.write(formatSourceTable(info, { color }));
+    else writeKeysTable(info, { color }, (chunk) => process.stdout.write(chunk));
   }
   return EXIT.ok;
 }

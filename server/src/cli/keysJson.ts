@@ -3,22 +3,32 @@
  * the tensor list in chunks, so 100,000 tensors never become one 12 MB string to build, escape with a
  * regular expression and write at once (that alone cost the command as much as reading the header).
  * A key of printable ASCII without `"` or `\` needs no escaping and is written as it is; anything else
- * goes through JSON.stringify and printableJson, as the whole document did before.
+ * goes through JSON.stringify and printableJson, as the whole document did before. A reader's columns
+ * (tableOf) are written from directly: no object per tensor between the header bytes and the output.
  */
 import { documentTensor, keysDocument } from '../formats/keysDocument';
 import { printableJson } from '../formats/printable';
 import { CheckpointInfo, TensorInfo, tensorBytes } from '../formats/tensorInfo';
+import { TensorTable, tableOf } from '../formats/tensorTable';
 
 const CHUNK = 1 << 16;
 /** Printable ASCII except `"` and `\`: JSON writes it unchanged and no terminal escaping applies. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 export function writeKeysJson(info: CheckpointInfo, write: (chunk: string) => void): void {
-  const tensors = info.tensors;
-  const frame = printableJson(JSON.stringify(keysDocument({ ...info, tensors: [] })));
+  const table = tableOf(info);
+  // The frame without `tensors` read: on a table-backed info that would make every object.
+  const rest: Record<string, unknown> = {};
+  for (const k of Object.keys(info)) if (k !== 'tensors') rest[k] = info[k as keyof CheckpointInfo];
+  const frame = printableJson(JSON.stringify(keysDocument({ ...(rest as Omit<CheckpointInfo, 'tensors'>), tensors: [] })));
   // The first `"tensors":[]` is the field itself: inside a JSON string a quote is always escaped.
   const at = frame.indexOf('"tensors":[]') + '"tensors":['.length;
-  let out = frame.slice(0, at);
+  const out = table && !table.extras.length ? tableJson(table, frame.slice(0, at), write) : objectsJson(info.tensors, frame.slice(0, at), write);
+  write(`${out}${frame.slice(at)}\n`);
+}
+
+/** Writes the tensors after `out` in chunks; returns what is left unwritten. */
+function objectsJson(tensors: readonly TensorInfo[], out: string, write: (chunk: string) => void): string {
   for (let i = 0; i < tensors.length; i++) {
     if (i > 0) out += ',';
     out += tensorJson(tensors[i]);
@@ -27,7 +37,40 @@ export function writeKeysJson(info: CheckpointInfo, write: (chunk: string) => vo
       out = '';
     }
   }
-  write(`${out}${frame.slice(at)}\n`);
+  return out;
+}
+
+function tableJson(t: TensorTable, out: string, write: (chunk: string) => void): string {
+  // One test of the whole key arena: when it passes, every key is plain.
+  const allPlain = PLAIN.test(t.keys);
+  const plainDtype = t.dtypes.map((d) => PLAIN.test(d));
+  let start = 0, q = 0;
+  for (let i = 0; i < t.count; i++) {
+    if (i > 0) out += ',';
+    const end = t.keyEnds[i], k = t.ndim[i];
+    const key = t.keys.slice(start, end);
+    let shape = '', finite = true;
+    for (let j = 0; j < k; j++) {
+      const d = t.dims[q + j];
+      if (!Number.isFinite(d)) finite = false;
+      shape += j ? `,${d}` : `${d}`;
+    }
+    if (finite && t.file[i] >= 0 && plainDtype[t.dtype[i]] && (allPlain || PLAIN.test(key))) {
+      out += `{"key":"${key}","dtype":"${t.dtypes[t.dtype[i]]}","shape":[${shape}],"bytes":${t.length[i]}}`;
+    } else {
+      const f = t.file[i];
+      const tensor: TensorInfo = { key, dtype: t.dtypes[t.dtype[i]], shape: Array.from(t.dims.subarray(q, q + k)) };
+      if (f >= 0) tensor.location = { file: t.files[f], offset: t.offset[i], length: t.length[i] };
+      out += tensorJson(tensor);
+    }
+    start = end;
+    q += k;
+    if (out.length >= CHUNK) {
+      write(out);
+      out = '';
+    }
+  }
+  return out;
 }
 
 function tensorJson(t: TensorInfo): string {

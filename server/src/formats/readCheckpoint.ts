@@ -41,6 +41,11 @@ export interface ReadOptions {
   kind?: CheckpointKind;
   /** Record what the reader looked at as `info.identity` (the index's cache wants it; a one-shot CLI read does not). */
   identity?: boolean;
+  /**
+   * Fill columns rather than objects where the reader can (safetensors): tableOf(info) gives them, and
+   * `info.tensors` is made only when read. For a caller that writes straight from the columns (`keys`).
+   */
+  table?: boolean;
 }
 
 /**
@@ -127,7 +132,7 @@ async function dispatchByKind(file: string, display: string, opts: ReadOptions):
   }
   const kind = byName ?? await sniff(file, display);
   switch (kind) {
-    case 'safetensors': return withSource(file, display, readSafetensors);
+    case 'safetensors': return withSource(file, display, (src) => readSafetensors(src, { table: opts.table }));
     case 'onnx': return readOnnx(file, display);
     case 'gguf': return withSource(file, display, readGguf);
     case 'npy': return withSource(file, display, readNpy);

@@ -8,8 +8,9 @@ import { table } from './table';
 import { ByteSource } from './byteSource';
 import { unreadable } from './readerError';
 import { JsonSyntax } from './jsonSyntax';
-import { scanHeader } from './safetensorsScan';
+import { COMPACT_ENTRY, scanHeader } from './safetensorsScan';
 import { CheckpointInfo, Framework, TensorInfo, dtypeBits, numel } from './tensorInfo';
+import { TensorTable, decodeTensors, tabledInfo } from './tensorTable';
 
 /** The reference implementation's cap on the JSON header. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -21,8 +22,11 @@ const FRAMEWORK_BY_FORMAT: Record<string, Framework> = table({
 
 interface RawEntry { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
 
-/** `general` forces the JSON.parse path (tests check that both paths agree). */
-export async function readSafetensors(src: ByteSource, opts: { general?: boolean } = {}): Promise<CheckpointInfo> {
+/**
+ * `general` forces the JSON.parse path (tests check that both paths agree). `table`: the tensors as
+ * columns where the header allows (tableOf(info)), made into objects only if `info.tensors` is read.
+ */
+export async function readSafetensors(src: ByteSource, opts: { general?: boolean; table?: boolean } = {}): Promise<CheckpointInfo> {
   const file = src.displayName;
   if (src.size < 8) throw unreadable(file, `file is ${src.size} bytes, too short for a safetensors header length (8 bytes)`);
   const n = (await src.read(0, 8, 'header length')).readBigUInt64LE(0);
@@ -34,10 +38,17 @@ export async function readSafetensors(src: ByteSource, opts: { general?: boolean
   const headerBytes = await readHeaderChecked(src, headerLen);
   const bufferLen = src.size - 8 - headerLen;
   const base = 8 + headerLen;
-  const scanned = opts.general ? undefined : scanHeader(headerBytes, src.path, base);
+  const scanned = opts.general ? undefined : scanHeader(headerBytes, src.path, base, opts.table);
   let metadata: Record<string, string> | undefined;
   let tensors: TensorInfo[];
-  if (scanned) {
+  if (scanned?.table) {
+    metadata = scanned.metadata;
+    const info = { file, format: 'safetensors' as const, metadata, framework: frameworkOf(metadata), notes: [] };
+    if (tilesInOrder(scanned.table, base, bufferLen)) return tabledInfo(info, scanned.table);
+    // Out of offset order, or wrong: the objects' path sorts, or names the first fault as it always has.
+    tensors = decodeTensors(scanned.table);
+    for (const t of tensors) checkTensor(file, t, base);
+  } else if (scanned) {
     metadata = scanned.metadata;
     tensors = scanned.tensors;
     for (const t of tensors) checkTensor(file, t, base);
@@ -57,8 +68,30 @@ export async function readSafetensors(src: ByteSource, opts: { general?: boolean
   // The JSON object's order is the writer's order; the reference lists tensors by offset, which is file order.
   if (!ordered) tensors.sort((a, b) => a.location!.offset - b.location!.offset || a.location!.length - b.location!.length);
   checkCoverage(file, tensors, base, bufferLen);
-  const framework = metadata?.format ? FRAMEWORK_BY_FORMAT[metadata.format.toLowerCase()] : undefined;
-  return { file, format: 'safetensors', tensors, metadata, framework, notes: [] };
+  return { file, format: 'safetensors', tensors, metadata, framework: frameworkOf(metadata), notes: [] };
+}
+
+function frameworkOf(metadata: Record<string, string> | undefined): Framework | undefined {
+  return metadata?.format ? FRAMEWORK_BY_FORMAT[metadata.format.toLowerCase()] : undefined;
+}
+
+/**
+ * checkTensor and checkCoverage on columns, for a header in offset order: every dtype known, every
+ * span the size its shape says, the spans tiling the buffer exactly. False for anything else.
+ */
+function tilesInOrder(t: TensorTable, base: number, bufferLen: number): boolean {
+  const bits = t.dtypes.map(dtypeBits);
+  let expected = 0, q = 0;
+  for (let i = 0; i < t.count; i++) {
+    const b = bits[t.dtype[i]];
+    let n = 1;
+    for (let k = t.ndim[i]; k > 0; k--) n *= t.dims[q++];
+    if (b === undefined || t.offset[i] - base !== expected) return false;
+    const totalBits = n * b;
+    if (totalBits % 8 !== 0 || totalBits / 8 !== t.length[i] || !Number.isSafeInteger(totalBits / 8)) return false;
+    expected += t.length[i];
+  }
+  return expected === bufferLen;
 }
 
 /** Header bytes are read and checked in pieces of this size. */
@@ -71,7 +104,7 @@ const HEADER_PIECE = 1024 * 1024;
  */
 async function readHeaderChecked(src: ByteSource, headerLen: number): Promise<Buffer> {
   const bytes = Buffer.allocUnsafe(headerLen);
-  const syntax = new JsonSyntax();
+  const syntax = new JsonSyntax(COMPACT_ENTRY);
   for (let at = 0; at < headerLen; at += HEADER_PIECE) {
     const n = Math.min(HEADER_PIECE, headerLen - at);
     await src.readInto(bytes, at, 8 + at, n, 'JSON header');

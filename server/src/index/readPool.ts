@@ -16,7 +16,7 @@ import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
 import { columnarInfo, TensorColumns } from './tensorColumns';
-import { tableBuffers } from './tensorTable';
+import { tableBuffers } from '../formats/tensorTable';
 
 export interface PoolOptions {
   /**

@@ -6,7 +6,7 @@
 import type { CheckpointKind } from '../formats/fileKinds';
 import type { ReaderErrorCode } from '../formats/readerError';
 import type { CheckpointInfo } from '../formats/tensorInfo';
-import type { TensorTable } from './tensorTable';
+import type { TensorTable } from '../formats/tensorTable';
 
 export interface ErrorFields { code: ReaderErrorCode; file: string; reason: string; offset?: number }
 

@@ -9,7 +9,7 @@ import { ReaderError } from '../formats/readerError';
 import { readIndexPlan, readSafetensorsIndex } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
-import { decodeTensors, encodeTensors, tableBuffers } from './tensorTable';
+import { decodeTensors, encodeTensors, tableBuffers } from '../formats/tensorTable';
 
 parentPort?.on('message', (req: ReadRequest) => {
   run(req).then(

@@ -5,7 +5,7 @@
  * the server ~2 KB each (key, shape array, location, map entry, trie node); as columns ~60 bytes.
  */
 import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
-import { TensorTable } from './tensorTable';
+import { TensorTable } from '../formats/tensorTable';
 
 export class TensorColumns {
   /** Where each tensor's dimensions start in `table.dims`. */

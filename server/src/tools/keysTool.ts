@@ -10,13 +10,16 @@ import { InputError, OptionName, cliOption } from './inputError';
 
 export interface KeysInput { file: string; config?: string }
 
-/** What the file holds (or model source will hold); `isSource` picks the CLI's table. */
+/**
+ * What the file holds (or model source will hold); `isSource` picks the CLI's table. A safetensors file's
+ * tensors come as columns (tableOf(info)): the CLI writes from them without an object per tensor.
+ */
 export async function readKeys(input: KeysInput, option: OptionName = cliOption): Promise<{ info: CheckpointInfo; isSource: boolean }> {
   const isSource = parseModelSpec(input.file) !== undefined;
   const classless = isSource ? undefined : missingClassMessage(input.file);
   if (classless) throw new ReaderError('unreadable-checkpoint', input.file, classless);
   if (input.config !== undefined && !isSource) throw new InputError(`${option('config')} applies to model source (FILE.py::Class): a checkpoint lists what it holds`);
-  const info = isSource ? await readModelSource(input.file, undefined, { config: input.config }) : await readCheckpoint(input.file, DEFAULT_READ_LIMITS);
+  const info = isSource ? await readModelSource(input.file, undefined, { config: input.config }) : await readCheckpoint(input.file, { ...DEFAULT_READ_LIMITS, table: true });
   return { info, isSource };
 }
 

@@ -5,7 +5,7 @@
  * not copied. Tensors with anything beyond key, dtype, shape and a plain location (ONNX consumers,
  * torch strides, model-source fields) travel beside it as they are.
  */
-import { TensorInfo } from '../formats/tensorInfo';
+import { CheckpointInfo, TensorInfo } from './tensorInfo';
 
 export interface TensorTable {
   count: number;
@@ -84,6 +84,31 @@ export function decodeTensors(t: TensorTable): TensorInfo[] {
       : { key: t.keys.slice(start, end), dtype: t.dtypes[t.dtype[i]], shape, location: { file: t.files[f], offset: t.offset[i], length: t.length[i] } };
     start = end;
   }
+  return out;
+}
+
+/** The table a reader filled instead of objects (readCheckpoint's `table` option); undefined for objects. */
+const tables = new WeakMap<CheckpointInfo, TensorTable>();
+
+export function tableOf(info: CheckpointInfo): TensorTable | undefined {
+  return tables.get(info);
+}
+
+/**
+ * A CheckpointInfo over a table: `tensors` is made (once, then kept) only if a caller reads it, so a
+ * caller that writes from the table (`keys --json`) never makes an object per tensor. The property is
+ * enumerable: a spread copy reads it and gets the objects, correct if not fast.
+ */
+export function tabledInfo(info: Omit<CheckpointInfo, 'tensors'>, table: TensorTable): CheckpointInfo {
+  const out = { ...info } as CheckpointInfo;
+  let made: TensorInfo[] | undefined;
+  Object.defineProperty(out, 'tensors', {
+    enumerable: true,
+    configurable: true,
+    get: (): TensorInfo[] => (made ??= decodeTensors(table)),
+    set: (v: TensorInfo[]) => { made = v; tables.delete(out); },
+  });
+  tables.set(out, table);
   return out;
 }
 
