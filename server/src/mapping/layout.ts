@@ -7,6 +7,7 @@
  * — and a 3×3 convolution over 3 channels has the same shape in all three.
  */
 import { Framework, TensorInfo } from '../formats/tensorInfo';
+import { kerasNamedKey } from './kerasVars';
 
 export type LinearLayout = 'out_in' | 'in_out';
 
@@ -44,10 +45,11 @@ export function linearLayout(t: TensorInfo, framework: Framework | undefined, mo
 
 /**
  * A key's module path: `.` (PyTorch, Paddle, Flax msgpack) or `/` (TensorFlow, big_vision `.npz`, HDF5)
- * separated; a TF2 object-graph name's `/.ATTRIBUTES/VARIABLE_VALUE` tail is no part of it.
+ * separated; a TF2 object-graph name's `/.ATTRIBUTES/VARIABLE_VALUE` tail is no part of it, and a Keras 3
+ * `vars/N` is the parameter it is (kerasVars.ts: `dense/vars/0` is a `kernel`).
  */
 function keySegments(key: string): string[] {
-  return key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').split(/[./]/);
+  return kerasNamedKey(key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '')).split(/[./]/);
 }
 
 /** A convolution weight's dimension order, one letter per dimension (O out, I in, H/W kernel). */

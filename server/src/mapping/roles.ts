@@ -5,6 +5,7 @@
  * LLaMA/GPT-NeoX/BLOOM/Falcon/GPT-J/Phi/MPT/Baichuan, Meta LLaMA, llama.cpp's GGUF, PaddleNLP and timm.
  */
 import { table } from '../formats/table';
+import { kerasNamedKey } from './kerasVars';
 import { splitKey } from './keySegments';
 
 export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'dist' | 'head';
@@ -60,7 +61,7 @@ const NORM_ORDER: Record<string, 1 | 2> = table({
 
 const ATTENTION = new Set(['attention', 'self_attention', 'attn', 'self_attn']);
 
-const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|output_norm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn|encoder_norm|decoder_norm)\d*$/;
+const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_layernorm|output_norm|post_layernorm|pre_layrnorm|pre_layernorm|rmsnorm|batchnorm|bn|groupnorm|gn|encoder_norm|decoder_norm)\d*$|^(layer|batch|group|rms)_normalization(_\d+)?$/;
 
 /**
  * Roles depend on the key alone and every analysis asks for the same keys again (5,000 rules × 2 keys
@@ -143,10 +144,11 @@ function computeKeyRole(key: string): KeyRole {
 
 /**
  * A key's segments as roles read them: split at `.` and `/` (TF, Keras, big_vision `.npz`), without a TF2
- * object-graph name's `.ATTRIBUTES/VARIABLE_VALUE` tail or a TF variable's `:0`.
+ * object-graph name's `.ATTRIBUTES/VARIABLE_VALUE` tail or a TF variable's `:0`, a Keras 3 `vars/N` read
+ * as the parameter it is (kerasVars.ts).
  */
 function roleSegments(key: string): string[] {
-  return splitKey(key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').replace(/:\d+$/, '')).map((s) => s.text);
+  return splitKey(kerasNamedKey(key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').replace(/:\d+$/, ''))).map((s) => s.text);
 }
 
 /**

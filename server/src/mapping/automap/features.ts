@@ -7,6 +7,7 @@
 import { TensorInfo } from '../../formats/tensorInfo';
 import { ConvLayout, LinearLayout, convLayout, linearLayout } from '../layout';
 import { splitKey } from '../keySegments';
+import { ModuleKind, kerasVar } from '../kerasVars';
 import { KeyRole, Role, keyRole, layerIndex } from '../roles';
 import { SideData, isModelSourceSide } from '../sideData';
 import { namingKey, tokens } from './names';
@@ -38,6 +39,13 @@ export interface Feature {
   keyTokens: string[];
   /** For norms outside the stacks: `early` (embedding / pre-norm) or `final`. */
   stage?: 'early' | 'final';
+  /**
+   * The kind of module the tensor belongs to: said by the layer's class for a Keras 3 positional weight
+   * (`kindSaid`), else read from its layout or role (a bias from its module's weight). Keras' names say
+   * nothing else (`dense_1/vars/0`), so there the class is the evidence a pairing rests on.
+   */
+  kind?: ModuleKind;
+  kindSaid?: boolean;
 }
 
 const WEIGHT_LIKE = new Set(['weight', 'kernel', 'gamma', 'scale']);
@@ -46,7 +54,21 @@ const BIAS_LIKE = new Set(['bias', 'beta']);
 const BUFFER = /(^|\.)(position_ids|num_batches_tracked|inv_freq|token_type_ids|relative_position_index|masked_bias|running_mean|running_var|freqs)$|\.attn\.bias$/;
 
 export function features(side: SideData): Feature[] {
-  return side.keys.map((key, index) => featureOf(side.tensors.get(key)!, index, side));
+  const fs = side.keys.map((key, index) => featureOf(side.tensors.get(key)!, index, side));
+  const moduleKind = new Map<string, ModuleKind>();
+  const moduleOf = (f: Feature) => f.name.slice(0, f.name.lastIndexOf('.'));
+  for (const f of fs) if (f.kind && f.pclass === 'w') moduleKind.set(moduleOf(f), f.kind);
+  for (const f of fs) if (!f.kind && f.pclass === 'b') f.kind = moduleKind.get(moduleOf(f));
+  return fs;
+}
+
+function kindOf(f: Feature): ModuleKind | undefined {
+  if (f.layout) return 'linear';
+  if (f.conv) return 'conv';
+  // A patch embedding is a convolution whose name keeps layout.ts from saying its layout (`embed`).
+  if (f.role === 'patch' && f.tensor.shape.length >= 3) return 'conv';
+  if (f.role === 'norm') return 'norm';
+  return f.role === 'embed' || f.role === 'pos_embed' ? 'embed' : undefined;
 }
 
 function featureOf(t: TensorInfo, index: number, side: SideData): Feature {
@@ -78,6 +100,8 @@ function featureOf(t: TensorInfo, index: number, side: SideData): Feature {
   }
   f.tokens = f.local === key ? f.keyTokens : tokens(f.local);
   if (f.role === 'norm') f.stage = normStage(f.keyTokens);
+  const keras = kerasVar(key)?.kind;
+  if (keras) { f.kind = keras; f.kindSaid = true; } else f.kind = kindOf(f);
   return f;
 }
 

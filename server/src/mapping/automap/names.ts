@@ -6,6 +6,7 @@
  * for little.
  */
 import { table } from '../../formats/table';
+import { kerasVar } from '../kerasVars';
 import { splitKey } from '../keySegments';
 
 /** Whole segments with a conventional meaning, rewritten before tokenising. */
@@ -39,15 +40,25 @@ const SLASH_PARAMS: Record<string, string> = table({
 /** A layer name TF.js makes up: the class in snake case, `_`, the class, a counter (`dense_Dense4`, `conv2d_Conv2D1`). */
 const TFJS_GENERATED = /^([a-z][a-z0-9_]*)_([A-Z][A-Za-z0-9]*?)(\d+)$/;
 
+/** Keras 3 layer classes in the words torch names spell them with. */
+const KERAS_WORD: Record<string, string> = table({
+  dense: 'dense', conv1d: 'conv', conv2d: 'conv', conv3d: 'conv', embedding: 'embedding', layer_normalization: 'layernorm', batch_normalization: 'batchnorm',
+});
+
 /**
  * The name a key is compared by. `/`-separated keys (TF.js, Keras, TensorFlow) become dotted like
  * everyone else's; their parameter names take torch's words where those differ, and a layer name TF.js
- * generated is its kind and counter (`dense_Dense4` → `dense4`), not a word repeated twice.
+ * generated is its kind and counter (`dense_Dense4` → `dense4`), not a word repeated twice. A Keras 3
+ * positional weight (`layer_normalization_1/vars/0`) is its parameter under its class's word and its
+ * place in creation order counted from 1, as torch authors count (`layernorm2.gamma`): Keras' own
+ * counter starts at an unnumbered first instance, and its `_1` would read as torch's `norm1`.
  */
 export function namingKey(key: string): string {
   if (!key.includes('/')) return key;
   // TF2's object-graph tail and a TF variable's `:0` name no parameter.
   const segs = key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '').replace(/:\d+$/, '').split('/').filter((x) => x !== '');
+  const keras = kerasVar(key);
+  if (keras) segs.splice(segs.length - 3, 3, `${KERAS_WORD[keras.cls]}${keras.counter + 1}`, keras.param);
   const last = segs.length - 1;
   return segs.map((seg, i) => (i === last ? SLASH_PARAMS[seg] ?? seg : seg.replace(TFJS_GENERATED, '$1$3'))).join('.');
 }

@@ -111,6 +111,10 @@ export function scorePair(item: SrcItem, t: Feature, ctx: GroupContext): Scored 
   const orderEq = so !== undefined && to !== undefined && so.order === to.order;
   if (ctx.global && s.stage && t.stage && s.stage !== t.stage) return undefined;
 
+  // A Keras 3 layer's class is its weights' only name: a Dense kernel pairs with a Linear weight, never a convolution's.
+  const kindSaid = (s.kindSaid || t.kindSaid) && s.kind !== undefined && t.kind !== undefined;
+  if (kindSaid && s.kind !== t.kind) return undefined;
+  const kindEq = kindSaid && s.kind === t.kind;
   const fit = fitItem(item, t);
   if (!fit) return undefined;
   const toks = (f: Feature) => (ctx.global ? f.keyTokens : f.tokens);
@@ -118,9 +122,9 @@ export function scorePair(item: SrcItem, t: Feature, ctx: GroupContext): Scored 
   const exact = item.kind === 'plain' && sameName(s, t, ctx.global);
   // The leaf's own name with an exact shape (or its transpose) is evidence under any container's name.
   const leaf = item.kind === 'plain' && !exact && fit.cost === 0 && sameLeaf(s, t);
-  if (!roleEq && sim < 0.3 && !exact && !leaf) return undefined;
+  if (!roleEq && sim < 0.3 && !exact && !leaf && !kindEq) return undefined;
   const order = 1 - Math.abs((ctx.rank.get(s) ?? 0) - (ctx.rank.get(t) ?? 0));
-  const score = 1 + (roleEq ? 4 : 0) + (orderEq ? 1 : 0) + 3 * sim + (exact ? 2 : 0) + (leaf ? 1.5 : 0)
+  const score = 1 + (roleEq ? 4 : 0) + (orderEq ? 1 : 0) + 3 * sim + (exact ? 2 : 0) + (leaf ? 1.5 : 0) + (kindEq ? 1 : 0)
     + 0.5 * order + (s.tensor.dtype === t.tensor.dtype ? 0.2 : 0) - fit.cost;
   return { score, transforms: fit.transforms };
 }
