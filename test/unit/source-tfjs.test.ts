@@ -75,6 +75,16 @@ test('a layer factory Tensor Port does not know is a gap, and so is the input sh
   assert.ok(gaps.some((g) => /^dense_Dense1\/kernel: the input shape of `dense_Dense1` could not be followed/.test(g)), gaps.join('\n'));
 });
 
+test('a wrapper around a layer Tensor Port does not know is a gap, never an empty wrapper', async () => {
+  const truth = tfjsWeights('gaps.ts', 'buildWrappedUnknown');
+  assert.ok(truth.some((w) => w.name.startsWith('time_distributed_TimeDistributed1/')), JSON.stringify(truth));
+  const info = await readModelSource(path.join(TFJS_SOURCE, 'gaps.ts::buildWrappedUnknown'));
+  assert.ok(!info.tensors.some((t) => t.key.startsWith('time_distributed')));
+  const gaps = (info.incomplete ?? []).map((g) => g.message);
+  assert.ok(gaps.some((g) => /the layer `tf\.layers\.timeDistributed` wraps could not be followed/.test(g)), gaps.join('\n'));
+  assert.deepEqual(info.tensors.find((t) => t.key === 'dense_Dense1/kernel')!.dims, ['?']);
+});
+
 test('a Sequential model whose first layer has no inputShape: TF.js refuses it, and so does the listing', async () => {
   assert.throws(() => tfjsWeights('gaps.ts', 'buildNoInputShape'), /must get an `inputShape` or `batchInputShape`/);
   const info = await readModelSource(path.join(TFJS_SOURCE, 'gaps.ts::buildNoInputShape'));
