@@ -65,14 +65,24 @@ test('a model whose layers are all named carries no note about TF.js\'s per-proc
 test('a layer factory Tensor Port does not know is a gap, and so is the input shape of the layer after it', async () => {
   const truth = tfjsWeights('gaps.ts', 'buildWrapped');
   const info = await readModelSource(path.join(TFJS_SOURCE, 'gaps.ts::buildWrapped'));
-  // What is listed is TF.js's, by name and order; the bidirectional wrapper's weights are the gap.
+  // What is listed is TF.js's, by name and order; the RNN's weights are the gap.
   const listed = info.tensors.map((t) => t.key);
   assert.deepEqual(listed, truth.map((w) => w.name).filter((n) => listed.includes(n)));
-  assert.ok(truth.some((w) => w.name.startsWith('bidirectional')));
+  assert.ok(truth.some((w) => w.name.startsWith('rnn')), JSON.stringify(truth));
   assert.deepEqual(info.tensors.find((t) => t.key === 'dense_Dense1/kernel')!.dims, ['?']);
   const gaps = (info.incomplete ?? []).map((g) => `${g.module}: ${g.message}`);
-  assert.ok(gaps.some((g) => /^: `tf\.layers\.bidirectional` is not a layer Tensor Port knows/.test(g)), gaps.join('\n'));
+  assert.ok(gaps.some((g) => /^: `tf\.layers\.rnn` is not a layer Tensor Port knows/.test(g)), gaps.join('\n'));
   assert.ok(gaps.some((g) => /^dense_Dense1\/kernel: the input shape of `dense_Dense1` could not be followed/.test(g)), gaps.join('\n'));
+});
+
+test('a wrapper around a layer Tensor Port does not know is a gap, never an empty wrapper', async () => {
+  const truth = tfjsWeights('gaps.ts', 'buildWrappedUnknown');
+  assert.ok(truth.some((w) => w.name.startsWith('time_distributed_TimeDistributed1/')), JSON.stringify(truth));
+  const info = await readModelSource(path.join(TFJS_SOURCE, 'gaps.ts::buildWrappedUnknown'));
+  assert.ok(!info.tensors.some((t) => t.key.startsWith('time_distributed')));
+  const gaps = (info.incomplete ?? []).map((g) => g.message);
+  assert.ok(gaps.some((g) => /the layer `tf\.layers\.timeDistributed` wraps could not be followed/.test(g)), gaps.join('\n'));
+  assert.deepEqual(info.tensors.find((t) => t.key === 'dense_Dense1/kernel')!.dims, ['?']);
 });
 
 test('a Sequential model whose first layer has no inputShape: TF.js refuses it, and so does the listing', async () => {

@@ -312,6 +312,20 @@ export const TF_LAYERS: Record<string, LayerKind> = {
   average: merge('Average'),
   maximum: merge('Maximum'),
   minimum: merge('Minimum'),
+  dot: {
+    cls: 'Dot',
+    multi: true,
+    // Dot.computeOutputShape: each input loses its axis, the second its batch too; rank 3 at most.
+    output: (o, xs) => {
+      const v = o.get('axes');
+      const given = Array.isArray(v) ? v : [v, v];
+      if (xs.length !== 2 || given.length !== 2 || xs.some((x) => x.length > 3)) return undefined;
+      const ax = given.map((a, i) => (typeof a === 'number' && Number.isInteger(a) ? (a < 0 ? a + xs[i].length : a) : undefined));
+      if (ax.some((a, i) => a === undefined || a < 0 || a >= xs[i].length)) return undefined;
+      const out = [...xs[0].filter((_d, i) => i !== ax[0]), ...xs[1].filter((_d, i) => i !== ax[1]).slice(1)];
+      return out.length === 1 ? [...out, 1] : out;
+    },
+  },
   concatenate: {
     cls: 'Concatenate',
     multi: true,
@@ -327,3 +341,10 @@ export const TF_LAYERS: Record<string, LayerKind> = {
     },
   },
 };
+
+/** The aliases @tensorflow/tfjs-layers exports beside the factories (exports_layers.js). */
+const ALIASES: Record<string, string> = {
+  avgPool1d: 'averagePooling1d', avgPooling1d: 'averagePooling1d', avgPool2d: 'averagePooling2d', avgPooling2d: 'averagePooling2d',
+  globalMaxPool1d: 'globalMaxPooling1d', globalMaxPool2d: 'globalMaxPooling2d', maxPool1d: 'maxPooling1d', maxPool2d: 'maxPooling2d',
+};
+for (const [alias, name] of Object.entries(ALIASES)) TF_LAYERS[alias] = TF_LAYERS[name];

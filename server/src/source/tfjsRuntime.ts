@@ -7,6 +7,7 @@
  */
 import { asDim, asDtype, bindArgs } from './coerce';
 import { Dim, symDim } from './dims';
+import { TF_WRAPPERS } from './tfjsWrappers';
 import { TF_LAYERS, LayerKind, Opt, Opts, TfShape, WeightSpec } from './tfjsLayers';
 import { Gap, TfLayer, TfModel, TfState, TfTensor, isTensor, orderLayers } from './tfjsGraph';
 import { CallArgs, ModNode, NONE, Site, UNKNOWN, Value } from './values';
@@ -46,6 +47,7 @@ export class TfjsRuntime {
     if (ns === 'layers' && path.length === 2) {
       const kind = TF_LAYERS[name];
       if (kind) return { t: 'tf', o: this.layer(kind, opts, site) };
+      if (TF_WRAPPERS[name]) return { t: 'tf', o: this.wrapper(name, opts, site) };
       return { t: 'tf', o: this.opaque(site, `\`tf.layers.${name}\` is not a layer Tensor Port knows: its weights are not listed`) };
     }
     if (path.length === 1 && ns === 'sequential') return { t: 'tf', o: this.sequential(opts, site) };
@@ -58,7 +60,7 @@ export class TfjsRuntime {
   /** A method called on a TF.js value. */
   method(o: TfLayer | TfTensor, name: string, args: CallArgs, site: Site): Value {
     if (!(o instanceof TfLayer)) return UNKNOWN;
-    if (name === 'apply') return this.apply(o, args.pos[0] ?? NONE, site);
+    if (name === 'apply') return this.apply(o, args.pos[0] ?? NONE, site, args.pos[1]);
     if (name === 'add' && o instanceof TfModel && o.sequential) { this.add(o, args.pos[0] ?? NONE, site); return NONE; }
     if (name === 'getLayer' && o instanceof TfModel) {
       const n = args.pos[0];
@@ -146,6 +148,14 @@ export class TfjsRuntime {
     return layer;
   }
 
+  /** `tf.layers.timeDistributed({layer})` / `bidirectional({layer})`: known only around a `tf.layers.*` layer. */
+  private wrapper(name: string, v: Value, site: Site): TfLayer {
+    const inner = v.t === 'dict' ? v.entries.get('layer') : undefined;
+    const layer = inner?.t === 'tf' && inner.o instanceof TfLayer && !(inner.o instanceof TfModel) && inner.o.kind ? inner.o : undefined;
+    if (!layer?.kind) return this.opaque(site, `the layer \`tf.layers.${name}\` wraps could not be followed (Tensor Port follows a \`tf.layers.*\` layer there): its weights are not listed`);
+    return this.layer(TF_WRAPPERS[name]({ kind: layer.kind, opts: layer.opts, name: layer.name }), v, site);
+  }
+
   private optionGaps(layer: TfLayer, unfollowed: string[], site: Site): void {
     for (const k of unfollowed.filter((x) => SHAPING.has(x))) layer.gaps.push({ site, message: `its option \`${k}\` could not be followed: what it decides is taken as TF.js's default` });
   }
@@ -184,13 +194,26 @@ export class TfjsRuntime {
     return this.state.node(layer, [], [shape], F32).outputs[0];
   }
 
-  /** `layer.apply(x)`: built on its first call with x's shape, under its name's scope; a new node. */
-  private apply(layer: TfLayer, v: Value, site: Site): Value {
+  /**
+   * `layer.apply(x, kwargs)`: built on its first call with x's shape, under its name's scope; a new node.
+   * An RNN's `initialState` (and `constants`) tensors are inputs of the node too (RNN.apply appends them),
+   * so the layers that make them come first in `model.weights`; they shape no weight.
+   */
+  private apply(layer: TfLayer, v: Value, site: Site, kwargs?: Value): Value {
     const items = v.t === 'list' ? v.items : [v];
-    const inputs = items.map((x): TfTensor | Gap => (x.t === 'tf' && !(x.o instanceof TfLayer) ? x.o : {
+    const tensor = (x: Value): TfTensor | Gap => (x.t === 'tf' && !(x.o instanceof TfLayer) ? x.o : {
       site, message: x.t === 'unknown' && x.gap ? x.gap.message : `the input given to \`${layer.name || 'a layer'}\` here could not be followed: the layers before it are not listed`,
-    }));
+    });
+    const inputs = items.map(tensor);
     const shapes = inputs.map((x) => (isTensor(x) ? x.shape : undefined));
+    const extra: (TfTensor | Gap)[] = [];
+    if (kwargs?.t === 'dict') {
+      for (const key of ['initialState', 'constants']) {
+        const given = kwargs.entries.get(key);
+        if (given === undefined || given.t === 'none') continue;
+        extra.push(...(given.t === 'list' ? given.items : [given]).map(tensor));
+      }
+    } else if (kwargs && kwargs.t !== 'none') extra.push({ site, message: `the options given to \`${layer.name || 'a layer'}\`'s \`apply\` here could not be followed: the layers that make its state may be missing or out of order` });
     if (!layer.built) this.build(layer, shapes, v.t === 'list', site);
     let out: TfShape | undefined;
     if (shapes.every((s) => s !== undefined)) {
@@ -202,7 +225,7 @@ export class TfjsRuntime {
         out = r === undefined ? given[0] : tfShape(r);
       }
     }
-    const node = this.state.node(layer, inputs, [out], F32);
+    const node = this.state.node(layer, [...inputs, ...extra], [out], F32);
     return { t: 'tf', o: node.outputs[0] };
   }
 

@@ -351,6 +351,11 @@ class Lowerer {
         if (argsIn.length === 1) return iter;
         return this.mapOver(iter, argsIn[1], n !== undefined, pos);
       }
+      // `Array.isArray(x)` asks what Python's `isinstance(x, (list, tuple))` does: a JS array lowers to either.
+      if (recvText === 'Array' && name === 'isArray' && argsIn.length === 1) {
+        const types: Expr = { k: 'list', tuple: true, items: [{ k: 'name', id: 'list', pos }, { k: 'name', id: 'tuple', pos }], pos };
+        return { k: 'call', fn: { k: 'name', id: 'isinstance', pos }, args: [{ value: this.expr(argsIn[0]) }, { value: types }], pos };
+      }
       if (name === 'map' && argsIn.length === 1) {
         const n = this.arrayLength(callee.expression);
         return this.mapOver(n ? this.range(n, pos) : this.expr(callee.expression), argsIn[0], n !== undefined, pos);
