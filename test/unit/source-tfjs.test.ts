@@ -127,3 +127,24 @@ test('a TF.js function is a mapping side: its sizes bind from the other side, an
   assert.equal(d[0].code, 'shape-mismatch');
   assert.match(d[0].message, /`dense_Dense2\/kernel` \[128, 64\] becomes \[64, 128\].*`hidden` is 128/);
 });
+
+test('a size argument nothing binds that may be a number or a list: the branch is undecided and the layers a loop over it would add are a reported gap, never one layer listed as if certain', () => {
+  const s = scratchDir('tfjs-unbound-sizes');
+  s.file('lm.ts', `import * as tf from '@tensorflow/tfjs';
+export function buildLm(lstmLayerSizes: number | number[], vocab: number) {
+  const model = tf.sequential();
+  if (Array.isArray(lstmLayerSizes)) {
+    for (let i = 0; i < lstmLayerSizes.length; i++) {
+      model.add(tf.layers.lstm({ units: lstmLayerSizes[i], returnSequences: i < lstmLayerSizes.length - 1, inputShape: i === 0 ? [10, vocab] : undefined }));
+    }
+  } else {
+    model.add(tf.layers.lstm({ units: lstmLayerSizes, inputShape: [10, vocab] }));
+  }
+  model.add(tf.layers.dense({ units: vocab }));
+  return model;
+}
+`);
+  const doc = JSON.parse(runCli(['keys', path.join(s.dir, 'lm.ts::buildLm'), '--json']).out);
+  assert.equal(doc.complete, false);
+  assert.deepEqual(doc.incomplete.map((g: { line: number; message: string }) => [g.line, /for` loop/.test(g.message)]), [[5, true]]);
+});

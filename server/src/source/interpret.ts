@@ -1226,6 +1226,9 @@ export class Interpreter {
         const kind = a0?.t === 'str' ? ['str'] : a0?.t === 'bool' ? ['bool', 'int'] : a0?.t === 'none' ? ['NoneType']
           : a0?.t === 'list' ? (a0.tuple ? ['tuple', 'Sequence', 'Iterable'] : ['list', 'Sequence', 'Iterable']) : a0?.t === 'dict' ? ['dict', 'Mapping', 'Iterable'] : undefined;
         if (kind && names.length && names.every((n) => n !== '')) return { t: 'bool', v: names.some((n) => kind.includes(n)) };
+        // A root argument nothing binds and with no default may be a number or a list (`lstmLayerSizes`):
+        // undecided, so both branches are listed as conditional, never one taken silently.
+        if (a0?.t === 'sym' && !a0.over && !a0.cfg && a0.dflt === undefined && a0.fields === '' && names.some((n) => ['Iterable', 'tuple', 'list', 'Sequence'].includes(n))) return UNKNOWN;
         if (a0?.t === 'num' || (a0?.t === 'sym' && !a0.over)) {
           if (names.some((n) => ['int', 'float', 'Number', 'Integral', 'Real'].includes(n))) return { t: 'bool', v: true };
           if (names.length && names.every((n) => ['Iterable', 'tuple', 'list', 'Sequence', 'str', 'dict', 'Tensor'].includes(n))) return { t: 'bool', v: false };
@@ -1467,7 +1470,7 @@ export class Interpreter {
         if (!it) {
           const why = `a \`for\` loop over \`${exprText(s.iter)}\`, which inference cannot list, was skipped`;
           this.markFilled(s.body, env, { site: { file: env.file.path, pos: s.pos }, message: why });
-          if (registers(s.body)) this.gap({ file: env.file.path, pos: s.pos }, why);
+          if (registers(s.body, env.file.language === 'ts')) this.gap({ file: env.file.path, pos: s.pos }, why);
           else this.note(`${why} (line ${s.pos.line + 1})`);
           return;
         }
@@ -2092,16 +2095,17 @@ function flatVars(env: Env): [string, Value][] {
 }
 
 /** Whether statements may register something on a module: an attribute or index assigned, a layer added. */
-function registers(stmts: Stmt[]): boolean {
-  const adds = /^(append|extend|insert|add_module|add_sublayer|register_module|register_buffer|register_parameter|add_parameter|create_parameter|update)$/;
+function registers(stmts: Stmt[], tfjs = false): boolean {
+  // TF.js builds by `model.add(layer)` and `layer.apply(x)`.
+  const adds = tfjs ? /^(push|add|apply|addWeight)$/ : /^(append|extend|insert|add_module|add_sublayer|register_module|register_buffer|register_parameter|add_parameter|create_parameter|update)$/;
   const inExpr = (e: Expr): boolean => e.k === 'call' && ((e.fn.k === 'attr' && adds.test(e.fn.name)) || (e.fn.k === 'name' && e.fn.id === 'setattr'));
   return stmts.some((s) => {
     switch (s.k) {
       case 'assign': return s.targets.some((t) => t.k === 'attr' || t.k === 'index') || inExpr(s.value);
       case 'augassign': return s.target.k === 'attr' || s.target.k === 'index';
       case 'expr': return inExpr(s.e);
-      case 'if': return registers(s.body) || registers(s.orelse);
-      case 'for': return registers(s.body) || registers(s.orelse ?? []);
+      case 'if': return registers(s.body, tfjs) || registers(s.orelse, tfjs);
+      case 'for': return registers(s.body, tfjs) || registers(s.orelse ?? [], tfjs);
       default: return false;
     }
   });
