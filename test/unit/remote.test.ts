@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -38,6 +38,7 @@ before(async () => {
     'org/binshards': { files: { 'pytorch_model.bin.index.json': Buffer.from('{"weight_map": {}}') } },
     'org/gated': { files: { 'model.safetensors': VIT }, gatedToken: 'hf_secret' },
     'org/huge': { files: { 'model.safetensors': safetensorsBytes({}, 0, 10_000_000_000n) } },
+    'org/cfgdown': { files: { 'model.safetensors': VIT, 'config.json': Buffer.from('{}') } },
   });
 });
 after(() => hub.close());
@@ -310,4 +311,19 @@ test('a torch zip whose records lie far apart: their headers are fetched togethe
   assert.ok(hub.served.maxInFlight > 1 && hub.served.maxInFlight <= 8, `${hub.served.maxInFlight} requests at once`);
   assert.ok(hub.served.bytes - before.bytes < bytes.length / 4, `${hub.served.bytes - before.bytes} of ${bytes.length} bytes`);
   assert.equal(doc.remote.requests, hub.served.requests - before.requests);
+});
+
+test('a config.json beside a remote checkpoint that cannot be fetched is a warning on the side, not checks quietly skipped', async () => {
+  hub.override(`/org/cfgdown/resolve/${hub.repos.get('org/cfgdown')!.commit}/config.json`, (_req, res) => res.writeHead(503).end());
+  const local = path.join(FIXTURES, 'safetensors', 'vit_tiny.safetensors');
+  const diagnosticsOf = async (remote: string, cache: string) => {
+    const mapping = path.join(tmp.dir, `${cache}.tpmap`);
+    writeFileSync(mapping, `source ${remote}\ntarget ${local}\n\nembeddings.cls_token -> embeddings.cls_token\n`);
+    const r = await cli(['check', mapping, '--json'], { TENSORPORT_CACHE_DIR: path.join(tmp.dir, cache) });
+    return (JSON.parse(r.out).diagnostics as { line: number; code: string; severity: string; message: string }[]);
+  };
+  const down = (await diagnosticsOf('hf://org/cfgdown/model.safetensors', 'cache-cfgdown')).filter((d) => d.code === 'remote-config-unavailable');
+  assert.deepEqual(down.map((d) => [d.line, d.severity]), [[1, 'warning']]);
+  assert.match(down[0].message, /config\.json: .*the checks that read the files beside a checkpoint/);
+  assert.equal((await diagnosticsOf('hf://org/vit/model.safetensors', 'cache-cfgfine')).filter((d) => d.code === 'remote-config-unavailable').length, 0);
 });

@@ -4,6 +4,7 @@
  * targets and unmapped keys. Pure: a parsed file and the loaded sides in, plain diagnostics out.
  * The language server and `tensorport check` both call this.
  */
+import { besideProblem } from '../formats/remote/besideFiles';
 import * as path from 'node:path';
 import { IncompleteSource } from '../formats/tensorInfo';
 import { MappingDiagnostic, Related, shift } from './diagnostics';
@@ -69,6 +70,11 @@ export function analyzeMapping(file: MappingFile, sides: Sides, cache = new Rule
   }
   if (src && directives.source) checkIncomplete(src, directives.source, diagnostics);
   if (tgt && directives.target) checkIncomplete(tgt, directives.target, diagnostics);
+  for (const [side, d] of [[src, directives.source], [tgt, directives.target]] as const) {
+    const problem = side && d?.path ? besideProblem(side.path) : undefined;
+    if (problem) diagnostics.push({ ...d!.path!, severity: 'warning', code: 'remote-config-unavailable',
+      message: `${d!.kind} \`${side!.written}\`: ${problem} — the checks that read the files beside a checkpoint (its framework, head counts, a model class's sizes, config-value-differs) ran without it` });
+  }
   if (src && directives.source) checkFrameworkEvidence(src, directives.source, file, diagnostics);
   if (tgt && directives.target) checkFrameworkEvidence(tgt, directives.target, file, diagnostics);
   if (src && directives.source) checkConfigDiffers(src, directives.source, file, diagnostics);

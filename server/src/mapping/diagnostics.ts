@@ -7,7 +7,7 @@ export type DiagnosticCode =
   | 'parse-error' | 'unreadable-checkpoint' | 'unsafe-pickle' | 'unknown-source-key' | 'unknown-target-key'
   | 'shape-mismatch' | 'missing-transpose' | 'extra-transpose' | 'dtype-mismatch' | 'layer-count-mismatch'
   | 'duplicate-target' | 'suspicious-pairing' | 'unmapped-source-key' | 'unmapped-target-key' | 'fp16-mask-float32'
-  | 'incomplete-model-source' | 'config-value-differs' | 'framework-inferred' | 'framework-unknown';
+  | 'incomplete-model-source' | 'config-value-differs' | 'framework-inferred' | 'framework-unknown' | 'remote-config-unavailable';
 
 export interface TextEdit extends Span { newText: string }
 

@@ -35,6 +35,17 @@ function folderKey(checkpoint: string): string {
 }
 
 const fetched = new Map<string, Promise<void>>();
+/** Why a file beside a remote checkpoint could not be had, by checkpoint (a file the server lacks is no problem). */
+const problems = new Map<string, string>();
+
+/**
+ * The reason the files beside a remote checkpoint are not all there to read, when one could not be fetched
+ * or kept (offline with no copy, a server error, a header cache that cannot be written): checks that read
+ * them did not run, and a mapping says so.
+ */
+export function besideProblem(checkpoint: string): string | undefined {
+  return problems.get(checkpoint);
+}
 
 /**
  * Fetches the files beside a remote checkpoint into their copies, once per process for one commit
@@ -75,7 +86,10 @@ async function fetchOne(checkpoint: string, commit: string | undefined, name: Be
     const tmp = `${copy}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await fs.writeFile(tmp, bytes);
     await fs.rename(tmp, copy);
+    problems.delete(checkpoint);
   } catch (e) {
     if (e instanceof ReaderError && missingFiles.has(e)) await fs.rm(copy, { force: true }).catch(() => undefined);
+    // A copy from an earlier fetch still answers; without one, the checks that read the file go without it.
+    else if (!(await fs.stat(copy).then(() => true, () => false))) problems.set(checkpoint, `${name}: ${e instanceof ReaderError ? e.reason : (e as Error).message}`);
   }
 }
