@@ -5,16 +5,14 @@
  * other transpose in the file makes it "loose": no pair is then taken as untransposed.
  */
 import type TS from 'typescript';
+import { typescriptCompiler } from '../source/typescriptCompiler';
 import { Pos } from '../source/ir';
 import { KeyLiteral, KeyPair, ScriptScan, TemplatePart, Transposition, patternOf, splitPlaceholders } from './keyLiterals';
 
 let ts: typeof TS | undefined;
 
 async function compiler(): Promise<typeof TS> {
-  if (!ts) {
-    const mod = await import('typescript');
-    ts = (mod as { default?: typeof TS }).default ?? (mod as unknown as typeof TS);
-  }
+  ts ??= typescriptCompiler();
   return ts;
 }
 

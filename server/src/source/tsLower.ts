@@ -6,6 +6,7 @@
  * `x.length` is `len(x)`; a class's `static` fields are class attributes (`static className`).
  */
 import type TS from 'typescript';
+import { typescriptCompiler } from './typescriptCompiler';
 import { Arg, ClassDef, ClassField, Expr, FunctionDef, ImportBinding, Param, Pos, SourceFile, Stmt } from './ir';
 
 // The compiler is large: loaded on the first TypeScript model, not when the server or CLI starts.
@@ -16,8 +17,7 @@ let CMP: Partial<Record<TS.SyntaxKind, string>>;
 
 async function loadCompiler(): Promise<void> {
   if (ts) return;
-  const mod = await import('typescript');
-  ts = (mod as { default?: typeof TS }).default ?? (mod as unknown as typeof TS);
+  ts = typescriptCompiler();
   const K = ts.SyntaxKind;
   PARAM_PROPERTY = new Set([K.PublicKeyword, K.PrivateKeyword, K.ProtectedKeyword, K.ReadonlyKeyword]);
   BIN = { [K.PlusToken]: '+', [K.MinusToken]: '-', [K.AsteriskToken]: '*', [K.SlashToken]: '/', [K.PercentToken]: '%', [K.AsteriskAsteriskToken]: '**' };
