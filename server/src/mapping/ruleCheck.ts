@@ -10,6 +10,7 @@ import { TensorInfo } from '../formats/tensorInfo';
 import { DiagnosticCode, Fix, MappingDiagnostic, Problem, Related, fmtShape, sameShape, tensorShape } from './diagnostics';
 import { Match, captureNames, instantiate } from './keyTrie';
 import { describeLinear, linearLayout } from './layout';
+import { mergedKernelLayout } from './denseGeneral';
 import { catAcrossInputs, convProblem, conventions, perHeadProblem, renderTransform, rotaryProblem } from './layoutProblems';
 import { partOrderProblem } from './partOrder';
 import { KeyRole, keyRole, roleConflict } from './roles';
@@ -221,8 +222,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes,
         message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${wrongCat ? '' : symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
     }
-  } else if (out.shape.length === 2 && rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text))) {
-    const from = linearLayout(sources[0], src.framework, isModelSource(src));
+  } else if (out.shape.length === 2 && (rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text)) || mergedKernelLayout(rule, sources))) {
+    const from = mergedKernelLayout(rule, sources) ?? linearLayout(sources[0], src.framework, isModelSource(src));
     const to = linearLayout(target, tgt.framework, isModelSource(tgt));
     if (from && to) {
       const need = from !== to;
