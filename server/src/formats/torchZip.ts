@@ -247,15 +247,6 @@ export function listEntries(zip: yauzl.ZipFile, name: string): Promise<Map<strin
   });
 }
 
-export function dataStart(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    zip.readLocalFileHeader(entry, { minimal: true }, (err, header) => {
-      if (err) reject(unreadable(name, `zip entry ${entry.fileName}: ${err.message}`));
-      else resolve(header.fileDataStart);
-    });
-  });
-}
-
 function inflate(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string): Promise<Buffer> {
   if (entry.uncompressedSize > MAX_INFLATED_PICKLE) {
     return Promise.reject(unreadable(name, `${entry.fileName} is compressed and ${entry.uncompressedSize} bytes inflated, over the ${MAX_INFLATED_PICKLE}-byte limit`));

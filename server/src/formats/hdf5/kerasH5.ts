@@ -8,7 +8,8 @@ import { resolve as resolvePath } from 'node:path';
 import { ByteSource } from '../byteSource';
 import { unreadable } from '../readerError';
 import type { CheckpointInfo } from '../tensorInfo';
-import { dataStart, listEntries, withZip } from '../torchZip';
+import { listEntries, withZip } from '../torchZip';
+import { dataStarts } from '../zipDataStarts';
 import { readHdf5 } from './hdf5';
 
 export async function readKerasH5(src: ByteSource): Promise<CheckpointInfo> {
@@ -25,7 +26,7 @@ export async function readKerasZip(path: string, displayName: string): Promise<C
     const entry = entries.get('model.weights.h5');
     if (!entry) throw unreadable(displayName, 'the zip has no model.weights.h5: not a Keras 3 `.keras` file');
     if (entry.compressionMethod !== 0) throw unreadable(displayName, 'model.weights.h5 is compressed inside the zip; Keras stores it uncompressed, and HDF5 metadata cannot be read in place from a deflated member');
-    const start = await dataStart(zip, entry, displayName);
+    const start = (await dataStarts(src, [entry], displayName)).get(entry)!;
     const { tensors, notes } = await readHdf5({
       name: `${displayName} (model.weights.h5)`, file: resolvePath(path), start, size: entry.compressedSize,
       read: (offset, length, what) => src.read(start + offset, length, what),
