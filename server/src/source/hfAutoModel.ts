@@ -5,22 +5,18 @@
  * lowered and its string pairs taken, never imported. A tuple of classes (`("funnel", ("FunnelModel",
  * "FunnelBaseModel"))`) gives its first, as `_get_model_class` does without `architectures`.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Expr } from './ir';
 import { lowerPythonSync } from './pyLower';
-
-const cache = new Map<string, { stamp: string; names: Map<string, string> }>();
+import { readStamped } from './stampedFile';
 
 /** `model_type` → base model class name, from the transformers package at `root`; undefined when it cannot be read. */
 export function autoModelNames(root: string): Map<string, string> | undefined {
   const file = path.join(root, 'models', 'auto', 'modeling_auto.py');
-  let st: fs.Stats;
-  try { st = fs.statSync(file); } catch { return undefined; }
-  const stamp = `${st.size}:${st.mtimeMs}`;
-  const hit = cache.get(file);
-  if (hit?.stamp === stamp) return hit.names;
-  const text = fs.readFileSync(file, 'utf8');
+  return readStamped(file, (text) => mappingNames(file, text));
+}
+
+function mappingNames(file: string, text: string): Map<string, string> | undefined {
   // The one assignment, cut out of a 120 KB file: from its line to the `)` that closes it at column 0.
   const m = /^MODEL_MAPPING_NAMES\s*=[\s\S]*?^\)/m.exec(text);
   if (!m) return undefined;
@@ -34,7 +30,6 @@ export function autoModelNames(root: string): Map<string, string> | undefined {
     const cls = firstName(item.items[1]);
     if (cls) names.set(item.items[0].v, cls);
   }
-  cache.set(file, { stamp, names });
   return names;
 }
 

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Expr, Stmt } from './ir';
 import { lowerPythonSync } from './pyLower';
+import { readStamped } from './stampedFile';
 
 /** A transform or an operation as written: its class name and its arguments, evaluated. */
 export interface PyCall { cls: string; pos: PyVal[]; kw: Map<string, PyVal> }
@@ -37,20 +38,10 @@ export function transformersRootOf(file: string): string | undefined {
   return undefined;
 }
 
-const cache = new Map<string, { stamp: string; table: ConversionTable }>();
-
 /** The rules of the transformers installed at `root`; cached by the file's size and mtime. */
 export function conversionTable(root: string): ConversionTable | undefined {
   const file = path.join(root, 'conversion_mapping.py');
-  let st: fs.Stats;
-  try { st = fs.statSync(file); } catch { return undefined; }
-  const stamp = `${st.size}:${st.mtimeMs}`;
-  const hit = cache.get(file);
-  if (hit?.stamp === stamp) return hit.table;
-  const text = fs.readFileSync(file, 'utf8');
-  const table = evaluate(file, text);
-  cache.set(file, { stamp, table });
-  return table;
+  return readStamped(file, (text) => evaluate(file, text));
 }
 
 function evaluate(file: string, text: string): ConversionTable {
