@@ -6,7 +6,7 @@
  * goes through JSON.stringify and printableJson, as the whole document did before. A reader's columns
  * (tableOf) are written from directly: no object per tensor between the header bytes and the output.
  */
-import { documentTensor, keysDocument } from '../formats/keysDocument';
+import { documentTensor, hasOptionalFields, keysDocument } from '../formats/keysDocument';
 import { printableJson } from '../formats/printable';
 import { CheckpointInfo, TensorInfo, tensorBytes } from '../formats/tensorInfo';
 import { TensorTable, tableOf } from '../formats/tensorTable';
@@ -85,7 +85,7 @@ function tensorJson(t: TensorInfo): string {
  * with strings that need no escaping and a finite numeric shape.
  */
 function isPlain(t: TensorInfo): boolean {
-  if (t.dims || t.layout || t.layoutWhy || t.quantization || t.constant || t.graph || t.definition || t.tiedTo || t.conditional || t.checkpointKey || t.checkpointConversion) return false;
+  if (hasOptionalFields(t)) return false;
   if (!PLAIN.test(t.key) || !PLAIN.test(t.dtype)) return false;
   for (const d of t.shape) if (!Number.isFinite(d)) return false;
   return true;

@@ -95,3 +95,8 @@ export function documentTensor(t: TensorInfo): KeysDocumentTensor {
     ...(t.checkpointConversion ? { checkpointConversion: t.checkpointConversion } : {}),
   };
 }
+
+/** Whether documentTensor writes more than key, dtype, shape and bytes for `t`: every optional field above, kept beside it. */
+export function hasOptionalFields(t: TensorInfo): boolean {
+  return !!(t.dims || t.layout || t.layoutWhy || t.quantization || t.constant || t.graph || t.definition || t.tiedTo || t.conditional || t.checkpointKey || t.checkpointConversion);
+}

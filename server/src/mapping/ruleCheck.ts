@@ -207,6 +207,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
     problems.push(conv);
     return problems;
   }
+  // A Flax DenseGeneral kernel the rule's reshape merges into a matrix is an [in, out] Linear weight from there on.
+  const merged = mergedKernelLayout(rule, sources);
   if (!sameShape(out.shape, target.shape)) {
     const transposed = out.shape.length === 2 && out.shape[0] === target.shape[1] && out.shape[1] === target.shape[0];
     if (transposed && transposes.length === 0) {
@@ -222,8 +224,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
       problems.push({ code: 'shape-mismatch', severity: 'error', span: tpat, related, fixes,
         message: `source \`${sources[0].key}\` ${sources.length === 1 ? fmtShape(sources[0].shape) : `(${sources.length} tensors)`}${rule.transforms.length ? ` becomes ${fmtShape(out.shape)}` : ''} but target \`${target.key}\` is ${fmtShape(target.shape)}${hint}${wrongCat ? '' : symbolConflict(out.shape, target, tgt, sources[0], src, rule.transforms.every((t) => t.name.text === 'cast'))}` });
     }
-  } else if (out.shape.length === 2 && (rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text)) || mergedKernelLayout(rule, sources))) {
-    const from = mergedKernelLayout(rule, sources) ?? linearLayout(sources[0], src.framework, isModelSource(src));
+  } else if (out.shape.length === 2 && (rule.transforms.every((t) => ['transpose', 'cast', 'chunk', 'cat'].includes(t.name.text)) || merged)) {
+    const from = merged ?? linearLayout(sources[0], src.framework, isModelSource(src));
     const to = linearLayout(target, tgt.framework, isModelSource(tgt));
     if (from && to) {
       const need = from !== to;
