@@ -13,7 +13,7 @@ import { listenForConvertProgress } from './convertMapping';
 import { chosenInterpreter, followInterpreter } from './serverInterpreter';
 import { createStatusBar } from './statusBar';
 import { registerWorkspaceView } from './workspaceView';
-import { CHECKPOINT_GLOBS, DEFAULT_SETTINGS, STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
+import { CHECKPOINT_GLOBS, DEFAULT_SETTINGS, SERVER_PROCESS, STATUS_NOTIFICATION, ServerSettings, StatusParams } from '../../server/src/lsp/protocol';
 
 let client: LanguageClient | undefined;
 
@@ -22,8 +22,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(output);
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+    run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_PROCESS.execArgv], env: { ...process.env, ...SERVER_PROCESS.env } } },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_PROCESS.execArgv, '--nolazy', '--inspect=6011'], env: { ...process.env, ...SERVER_PROCESS.env } } },
   };
   const config = vscode.workspace.getConfiguration('tensorport');
   const initializationOptions: ServerSettings = {

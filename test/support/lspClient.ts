@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { SERVER_PROCESS } from '../../server/src/lsp/protocol';
 
 export const SERVER = path.join(__dirname, '..', '..', 'dist', 'server.js');
 
@@ -38,7 +39,8 @@ export class LspClient {
   static async launch(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: Promise<IndexReady> }> {
     // TENSORPORT_LSP_CPU_PROF=DIR: the server writes a V8 CPU profile there when it exits (for benches).
     const prof = process.env.TENSORPORT_LSP_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TENSORPORT_LSP_CPU_PROF}`] : [];
-    const proc = spawn(process.execPath, [...prof, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Started as the extension starts it (SERVER_PROCESS: its V8 flags and environment).
+    const proc = spawn(process.execPath, [...SERVER_PROCESS.execArgv, ...prof, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...SERVER_PROCESS.env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
     conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: PushedDiagnostic[] }) => {

@@ -9,11 +9,16 @@ export function sparseSafetensors(file: string, keys: Iterable<[string, number[]
     header[key] = { dtype, shape, data_offsets: [off, off + len] };
     off += len;
   }
-  const json = Buffer.from(JSON.stringify(header));
+  writeSafetensorsHeader(file, JSON.stringify(header), off);
+}
+
+/** A safetensors file of this header JSON, written as it is, and `dataBytes` of zeros left as a hole. */
+export function writeSafetensorsHeader(file: string, headerJson: string, dataBytes: number): void {
+  const json = Buffer.from(headerJson);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   writeFileSync(file, Buffer.concat([len, json]));
   const fd = openSync(file, 'r+');
-  ftruncateSync(fd, 8 + json.length + off);
+  ftruncateSync(fd, 8 + json.length + dataBytes);
   closeSync(fd);
 }

@@ -11,7 +11,7 @@ import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
 import { ReaderError } from '../../server/src/formats/readerError';
 import { pooledReader, ReadPool } from '../../server/src/index/readPool';
 import { decodeTensors, encodeTensors } from '../../server/src/formats/tensorTable';
-import { sparseSafetensors } from '../support/sparse';
+import { sparseSafetensors, writeSafetensorsHeader } from '../support/sparse';
 import { FIXTURES, scratchDir } from '../support/tmp';
 
 const pool = new ReadPool({ size: 2, idleMs: 60_000 });
@@ -95,9 +95,17 @@ test('a read over its time is stopped, its thread replaced, and the next read se
 });
 
 test('a header that needs more memory than a worker may use fails alone', async () => {
-  // 200,000 tensors of distinct shapes (equal shapes are shared, and would make this one small): ~60 MiB of objects.
+  // 200,000 tensors of distinct shapes listed last byte first: a header out of offset order is read as
+  // objects (to sort them), ~60 MiB of them, where a worker may use 16.
   const many = path.join(tmp.dir, 'many-oom.safetensors');
-  sparseSafetensors(many, (function* () { for (let i = 0; i < 200_000; i++) yield [`layers.${i}.weight`, [1, i + 1]] as [string, number[]]; })(), 'U8', 1);
+  const entries: string[] = [];
+  let end = 0;
+  for (let i = 0; i < 200_000; i++) end += i + 1;
+  for (let i = 199_999; i >= 0; i--) {
+    entries.push(`"layers.${i}.weight":{"dtype":"U8","shape":[1,${i + 1}],"data_offsets":[${end - (i + 1)},${end}]}`);
+    end -= i + 1;
+  }
+  writeSafetensorsHeader(many, `{${entries.join(',')}}`, 200_000 * 200_001 / 2);
   const tight = new ReadPool({ size: 1, maxHeapMB: 16 });
   try {
     await assert.rejects(tight.read(many, { displayName: 'many-oom.safetensors' }),

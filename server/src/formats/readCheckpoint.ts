@@ -28,6 +28,7 @@ import { readSafetensorsIndex } from './safetensorsIndex';
 import { readTorchLegacy } from './torchLegacy';
 import { readTorchZip } from './torchZip';
 import { CheckpointInfo } from './tensorInfo';
+import { withFields } from './tensorTable';
 
 
 export interface ReadOptions {
@@ -71,11 +72,10 @@ async function readRemote(name: string, opts: ReadOptions): Promise<CheckpointIn
     }), display, timeoutMs);
     const info = await readLocal(picked.file, { ...opts, displayName: display, timeoutMs });
     const first = session.first;
-    return {
-      ...info,
+    return withFields(info, {
       notes: picked.note ? [picked.note, ...info.notes] : info.notes,
       ...(first ? { remote: { url: first.url, ...(first.commit ? { commit: first.commit } : {}), requests: session.requests, bytes: session.bytes } } : {}),
-    };
+    });
   });
 }
 
@@ -84,7 +84,7 @@ async function readLocal(file: string, opts: ReadOptions): Promise<CheckpointInf
   const read = async () => {
     if (!opts.identity) return dispatch(file, display, opts);
     const { result, identity } = await traced(file, () => dispatch(file, display, opts));
-    return identity ? { ...result, identity } : result;
+    return identity ? withFields(result, { identity }) : result;
   };
   const started = opts.maxHeaderBytes ? readBudget.run({ limit: opts.maxHeaderBytes, used: 0 }, read) : read();
   const work = started.catch((e: unknown) => {

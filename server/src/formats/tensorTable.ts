@@ -112,6 +112,24 @@ export function tabledInfo(info: Omit<CheckpointInfo, 'tensors'>, table: TensorT
   return out;
 }
 
+/** The info's fields but its tensors, read without making them (a spread would call the getter). */
+export function fieldsOf(info: CheckpointInfo): Omit<CheckpointInfo, 'tensors'> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(info)) if (k !== 'tensors') out[k] = (info as unknown as Record<string, unknown>)[k];
+  return out as unknown as Omit<CheckpointInfo, 'tensors'>;
+}
+
+/** `info` with `extra` fields added, keeping its table if it has one (`{ ...info, ...extra }` would make the objects). */
+export function withFields(info: CheckpointInfo, extra: Partial<Omit<CheckpointInfo, 'tensors'>>): CheckpointInfo {
+  const table = tableOf(info);
+  return table ? tabledInfo({ ...fieldsOf(info), ...extra }, table) : { ...info, ...extra };
+}
+
+/** The tensors as a table: the one the reader filled, else packed from the objects. */
+export function tableFor(info: CheckpointInfo): TensorTable {
+  return tableOf(info) ?? encodeTensors(info.tensors);
+}
+
 /** Key, dtype, shape and at most a location of file, offset and length: nothing the columns would drop. */
 function plain(t: TensorInfo): boolean {
   if (ownKeys(t) !== (t.location ? 4 : 3) || t.shape.length > 255) return false;

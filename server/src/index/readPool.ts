@@ -62,9 +62,9 @@ export class ReadPool {
 
   /** One checkpoint, read in a worker. */
   async read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
-    const reply = await this.run({ op: 'read', file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind, identity: opts.identity }, opts.timeoutMs);
+    const reply = await this.run({ op: 'read', file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind, identity: opts.identity, index: true }, opts.timeoutMs);
     if (!('table' in reply)) throw new Error('unexpected reply');
-    return columnarInfo(reply.info, new TensorColumns(reply.table));
+    return columnarInfo(reply.info, new TensorColumns(reply.table, reply.index));
   }
 
   /**
@@ -84,7 +84,7 @@ export class ReadPool {
     const transfer = Object.values(shards).flatMap((o) => (o.ok ? tableBuffers(o.table) : []));
     const merged = await this.run({ op: 'merge', file, displayName, shards }, opts.timeoutMs, transfer);
     if (!('table' in merged)) throw new Error('unexpected reply');
-    return columnarInfo(merged.info, new TensorColumns(merged.table));
+    return columnarInfo(merged.info, new TensorColumns(merged.table, merged.index));
   }
 
   private run(job: ReadJob, timeoutMs?: number, transfer: ArrayBuffer[] = []): Promise<Done> {

@@ -7,14 +7,15 @@ import type { CheckpointKind } from '../formats/fileKinds';
 import type { ReaderErrorCode } from '../formats/readerError';
 import type { CheckpointInfo } from '../formats/tensorInfo';
 import type { TensorTable } from '../formats/tensorTable';
+import type { TableIndex } from '../formats/tableIndex';
 
 export interface ErrorFields { code: ReaderErrorCode; file: string; reason: string; offset?: number }
 
-/** One file read: its info (tensors packed in `table`) or why it failed. */
-export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable } | { ok: false; error: ErrorFields };
+/** One file read: its info (tensors packed in `table`, with its lookup `index` when asked) or why it failed. */
+export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable; index?: TableIndex } | { ok: false; error: ErrorFields };
 
 export type ReadJob =
-  | { op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind; identity?: boolean }
+  | { op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind; identity?: boolean; index?: boolean }
   /** A sharded index's shard names, as written in it. */
   | { op: 'plan'; file: string; displayName: string }
   /** The index read with the shards already read, by absolute path. */

@@ -9,7 +9,8 @@ import { ReaderError } from '../formats/readerError';
 import { readIndexPlan, readSafetensorsIndex } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
-import { decodeTensors, encodeTensors, tableBuffers } from '../formats/tensorTable';
+import { decodeTensors, fieldsOf, tableBuffers, tableFor } from '../formats/tensorTable';
+import { indexBuffers, indexTable } from '../formats/tableIndex';
 
 parentPort?.on('message', (req: ReadRequest) => {
   run(req).then(
@@ -25,16 +26,18 @@ parentPort?.on('message', (req: ReadRequest) => {
 async function run(job: ReadJob): Promise<ReadOutcome | { ok: true; plan: string[] }> {
   switch (job.op) {
     case 'read':
-      return packed(await readCheckpoint(job.file, { displayName: job.displayName, maxHeaderBytes: job.maxHeaderBytes, kind: job.kind, identity: job.identity }));
+      return packed(await readCheckpoint(job.file, { displayName: job.displayName, maxHeaderBytes: job.maxHeaderBytes, kind: job.kind, identity: job.identity, table: true }), job.index);
     case 'plan':
       return { ok: true, plan: (await readIndexPlan(job.file, job.displayName)).shards };
     case 'merge':
-      return packed(await readSafetensorsIndex(job.file, job.displayName, async (file) => unpack(job.shards[file])));
+      return packed(await readSafetensorsIndex(job.file, job.displayName, async (file) => unpack(job.shards[file])), true);
   }
 }
 
-function packed(info: CheckpointInfo): ReadOutcome {
-  return { ok: true, info: { ...info, tensors: [] }, table: encodeTensors(info.tensors) };
+/** The reader's columns as they are (a safetensors header is scanned into them), else packed from its objects. */
+function packed(info: CheckpointInfo, withIndex = false): ReadOutcome {
+  const table = tableFor(info);
+  return { ok: true, info: { ...fieldsOf(info), tensors: [] }, table, ...(withIndex ? { index: indexTable(table) } : {}) };
 }
 
 function unpack(outcome: ReadOutcome | undefined): CheckpointInfo {
@@ -45,5 +48,6 @@ function unpack(outcome: ReadOutcome | undefined): CheckpointInfo {
 
 function post(id: number, result: ReadOutcome | { ok: true; plan: string[] }): void {
   const reply = { id, ...result } as ReadReply;
-  parentPort!.postMessage(reply, 'table' in result ? tableBuffers(result.table) : []);
+  const transfer = 'table' in result ? [...tableBuffers(result.table), ...(result.index ? indexBuffers(result.index) : [])] : [];
+  parentPort!.postMessage(reply, transfer);
 }

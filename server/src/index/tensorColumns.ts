@@ -6,29 +6,20 @@
  */
 import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
 import { TensorTable } from '../formats/tensorTable';
+import { indexTable, keyHash, TableIndex } from '../formats/tableIndex';
 
 export class TensorColumns {
-  /** Where each tensor's dimensions start in `table.dims`. */
   private readonly dimStart: Uint32Array;
-  /** Open addressing: position + 1 of the tensor whose key hashes there, 0 for empty. */
   private readonly slots: Int32Array;
   private readonly extraAt = new Map<number, TensorInfo>();
-  /** Positions whose key a later tensor repeats (a Map keeps the last value): skipped when iterating. */
-  private readonly shadowed = new Set<number>();
+  private readonly shadowed: Set<number>;
 
-  constructor(readonly table: TensorTable) {
-    const n = table.count;
+  /** `index`: built where the table was read (a read worker); built here if not given. */
+  constructor(readonly table: TensorTable, index: TableIndex = indexTable(table)) {
     for (const [i, t] of table.extras) this.extraAt.set(i, t);
-    this.dimStart = new Uint32Array(n);
-    let q = 0;
-    for (let i = 0; i < n; i++) {
-      this.dimStart[i] = q;
-      if (!this.extraAt.has(i)) q += table.ndim[i];
-    }
-    let size = 16;
-    while (size < n * 2) size *= 2;
-    this.slots = new Int32Array(size);
-    for (let i = 0; i < n; i++) this.insert(i);
+    this.dimStart = index.dimStart;
+    this.slots = index.slots;
+    this.shadowed = new Set(index.shadowed);
   }
 
   get count(): number {
@@ -72,7 +63,7 @@ export class TensorColumns {
   /** The position of `key` (its last occurrence), or -1. */
   indexOf(key: string): number {
     const mask = this.slots.length - 1;
-    for (let h = hash(key, 0, key.length) & mask; ; h = (h + 1) & mask) {
+    for (let h = keyHash(key, 0, key.length) & mask; ; h = (h + 1) & mask) {
       const p = this.slots[h];
       if (p === 0) return -1;
       if (this.equals(p - 1, key)) return p - 1;
@@ -105,24 +96,6 @@ export class TensorColumns {
     return i === 0 ? 0 : this.table.keyEnds[i - 1];
   }
 
-  private insert(i: number): void {
-    const extra = this.extraAt.get(i);
-    const mask = this.slots.length - 1;
-    const h0 = extra ? hash(extra.key, 0, extra.key.length) : hashArena(this.table.keys, this.keyStart(i), this.table.keyEnds[i]);
-    for (let h = h0 & mask; ; h = (h + 1) & mask) {
-      const p = this.slots[h];
-      if (p === 0) {
-        this.slots[h] = i + 1;
-        return;
-      }
-      if (this.equals(p - 1, this.keyAt(i))) {
-        this.shadowed.add(p - 1);
-        this.slots[h] = i + 1;
-        return;
-      }
-    }
-  }
-
   private equals(i: number, key: string): boolean {
     const extra = this.extraAt.get(i);
     if (extra) return extra.key === key;
@@ -130,15 +103,6 @@ export class TensorColumns {
     return this.table.keyEnds[i] - start === key.length && this.table.keys.startsWith(key, start);
   }
 }
-
-/** FNV-1a over UTF-16 code units. */
-function hash(s: string, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-const hashArena = hash;
 
 /**
  * The tensors of one side as a read-only map over columns: `get` makes a TensorInfo each time (callers
@@ -176,6 +140,16 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
       this.names = names;
     }
     for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.names[i];
+  }
+
+  /**
+   * The keys as one array, in file order: the array `get` answers from when every position is included
+   * (the common case), so a side's key list and this map share one array of 100,000 strings, not two.
+   */
+  keyList(): string[] {
+    if (!this.names) this.keys().next();
+    if (this.size === this.cols.count) return this.names!;
+    return [...this.keys()];
   }
 
   *values(): MapIterator<TensorInfo> {

@@ -9,6 +9,19 @@
 export { CHECKPOINT_DIALOG_EXTENSIONS, CHECKPOINT_EXTENSIONS, CHECKPOINT_GLOBS, SHARD_INDEX_SUFFIX } from '../formats/fileKinds';
 import { DEFAULT_READ_LIMITS } from '../formats/readLimits';
 
+/**
+ * How the client starts the server process (the tests and benches start it the same way). Measured with
+ * both sides of a mapping at 100,000 tensors (docs/benchmarks.md): glibc raises its mmap threshold to the
+ * largest block freed, so after the read thread frees a 15 MB header the next large blocks come from
+ * heaps it keeps (~45 MiB of RSS held for nothing); a fixed threshold returns them. V8's young
+ * generation grows to 32 MiB under the first analysis and stays; 4 MiB semi-spaces cap it at 8. And
+ * `gc` is exposed so the server collects the garbage of a large read once it is idle (idleCollect.ts).
+ */
+export const SERVER_PROCESS = {
+  execArgv: ['--max-semi-space-size=4', '--expose-gc'],
+  env: { MALLOC_MMAP_THRESHOLD_: '131072' },
+} as const;
+
 /** Request: the tensors of one checkpoint, as `tensorport keys --json` prints them. */
 export const KEYS_REQUEST = 'tensorport/keys';
 /** The client's command that opens a checkpoint (a path, or a remote hf:// or https:// name) in the viewer; a document link's target. */

@@ -21,6 +21,7 @@ import { KeySide, checkpointSides } from '../scripts/keyStringHover';
 import { ScriptDiagnostic, checkScript } from '../scripts/scriptPairs';
 import { scriptSides } from '../scripts/scriptSides';
 import { lintMaskDtypes } from '../source/maskLint';
+import { IdleCollector } from './idleCollect';
 import { MappingDocuments, MappingState } from './mappingDocuments';
 import { INDEX_READY_NOTIFICATION, IndexReadyParams, STATUS_NOTIFICATION, ServerSettings, StatusParams } from './protocol';
 import { checkpointDiagnostics, scriptDiagnostic, sourceDiagnostic, toDiagnostic } from './toProtocol';
@@ -45,6 +46,8 @@ export class Workspace {
   readonly pending = new Set<string>();
   /** Open conversion scripts' checks by document version (scriptDiagnostics). */
   private readonly scripts = new Map<string, { version: number; diagnostics: Promise<ScriptDiagnostic[]> }>();
+  /** A full GC once quiet after a burst that grew the heap (a large side read and analysed). */
+  private readonly collector = new IdleCollector();
 
   constructor(
     readonly connection: Connection,
@@ -160,6 +163,7 @@ export class Workspace {
     const state = await this.mappings.update(doc.uri, fileURLToPath(doc.uri), doc.version, text, this.overlay());
     if (!state) return;
     this.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: state.analysis.diagnostics.map((d) => toDiagnostic(state.file, doc.uri, d)) });
+    this.collector.touch();
     this.connection.console.debug(`analysed ${this.relative(state.path)} v${doc.version}: ${state.analysis.rules.length} rules, ${state.analysis.diagnostics.length} diagnostics in ${state.analysisMs.toFixed(1)} ms`);
   }
 

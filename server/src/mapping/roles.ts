@@ -7,6 +7,7 @@
 import { table } from '../formats/table';
 import { kerasNamedKey } from './kerasVars';
 import { splitKey } from './keySegments';
+import { fillShape, nthNumber, NumberShapes } from './numberShapes';
 
 export type Role = 'q' | 'k' | 'v' | 'o' | 'qkv' | 'kv' | 'ffn_in' | 'ffn_gate' | 'ffn_out' | 'norm' | 'embed' | 'pos_embed' | 'patch' | 'cls' | 'dist' | 'head';
 
@@ -66,9 +67,25 @@ const NORM_WORDS = /^(layernorm|layer_norm|ln|norm|ln_f|final_layer_norm|final_l
 /**
  * Roles depend on the key alone and every analysis asks for the same keys again (5,000 rules × 2 keys
  * on each pass): remembered, bounded so a stream of distinct keys cannot grow it without end.
+ *
+ * Keys with whole-number segments (`layers.17.mlp.weight`) are remembered by their shape instead
+ * (`layers.#.mlp.weight`): a number segment reaches a role only as the layer index (the first one) or as
+ * "a layer index is here", never by its value otherwise, so one shape holds for every layer. Per key, two
+ * 100,000-key sides held a 200,000-entry Map (7 MiB) for a few hundred shapes; keyed by shape, the memo
+ * stays small (numberShapes.ts). A key ending in a number (`history.0`: its `param`) and a Keras `vars/N`
+ * key (its number names the parameter) are remembered per key.
  */
 const roleMemo = new Map<string, Readonly<KeyRole>>();
 const ROLE_MEMO_MAX = 500_000;
+/** A shape's role, and which of its number segments (by position among them) gives the layer, or -1. */
+const shapeMemo = new NumberShapes<ShapeRole>();
+
+interface ShapeRole {
+  role: Readonly<KeyRole>;
+  layerFrom: number;
+  /** The role with each layer index seen, made once. */
+  byLayer: Readonly<KeyRole>[];
+}
 
 /**
  * Equal roles as one object: 100,000 keys of a side have a few thousand distinct roles (a layer
@@ -78,18 +95,44 @@ const distinctRoles = new Map<string, Readonly<KeyRole>>();
 
 export function keyRole(key: string): Readonly<KeyRole> {
   let r = roleMemo.get(key);
-  if (r === undefined) {
-    if (roleMemo.size >= ROLE_MEMO_MAX) {
-      roleMemo.clear();
-      distinctRoles.clear();
-    }
-    const c = computeKeyRole(key);
-    const id = `${c.role ?? ''}|${c.normOrder ?? ''}|${c.param ?? ''}|${c.layer ?? ''}|${c.guessed ?? ''}`;
-    r = distinctRoles.get(id);
-    if (r === undefined) distinctRoles.set(id, r = Object.freeze(c));
-    roleMemo.set(key, r);
+  if (r !== undefined) return r;
+  if (roleMemo.size + shapeMemo.size >= ROLE_MEMO_MAX) {
+    roleMemo.clear();
+    shapeMemo.clear();
+    distinctRoles.clear();
   }
+  const known = key.includes('/vars/') ? undefined : shapeMemo.get(key, probeShape);
+  if (known === undefined) {
+    roleMemo.set(key, r = shared(computeKeyRole(key)));
+    return r;
+  }
+  if (known.layerFrom < 0) return known.role;
+  const layer = nthNumber(key, known.layerFrom);
+  return known.byLayer[layer] ??= shared({ ...known.role, layer });
+}
+
+function shared(c: KeyRole): Readonly<KeyRole> {
+  const id = `${c.role ?? ''}|${c.normOrder ?? ''}|${c.param ?? ''}|${c.layer ?? ''}|${c.guessed ?? ''}`;
+  let r = distinctRoles.get(id);
+  if (r === undefined) distinctRoles.set(id, r = Object.freeze(c));
   return r;
+}
+
+/** Values no real layer index has, one per number segment, so the probe says which one the layer came from. */
+const PROBE_BASE = 1_000_000_001;
+
+function probeShape(shape: string, count: number): ShapeRole {
+  const role = computeKeyRole(fillShape(shape, (j) => String(PROBE_BASE + j)));
+  const layerFrom = role.layer !== undefined && role.layer >= PROBE_BASE && role.layer < PROBE_BASE + count ? role.layer - PROBE_BASE : -1;
+  if (layerFrom < 0) return { role: shared(role), layerFrom, byLayer: [] };
+  const rest = { ...role };
+  delete rest.layer;
+  return { role: rest, layerFrom, byLayer: [] };
+}
+
+/** The role computed directly, without the memo (the property test holds the memo to it). */
+export function keyRoleUncached(key: string): KeyRole {
+  return computeKeyRole(key);
 }
 
 function computeKeyRole(key: string): KeyRole {

@@ -22,7 +22,8 @@ export interface SideData {
    * each `get` makes a fresh object, so hold what you need, not the map's answers for every key.
    */
   tensors: ReadonlyMap<string, TensorInfo>;
-  keys: string[];
+  /** In file order; shared with the tensors' map (tensorColumns.ts), so never changed. */
+  keys: readonly string[];
   trie: KeyTrie;
   /** Keys that are buffers a model rebuilds itself (`position_ids`, …): unmapped, they are information only. */
   rebuilt: Set<string>;
@@ -57,7 +58,7 @@ function buildSide(info: CheckpointInfo, absPath: string, written: string, decla
   // An ONNX Constant node's value is part of the graph: weight injection (parity) replaces initializers
   // only, so a mapping neither reads nor must write it. `keys` and the viewer still list it.
   const tensors = cols ? new ColumnMap(cols, ggml, (t) => !!t.constant) : objectMap(info.tensors, ggml);
-  const keys = [...tensors.keys()];
+  const keys = tensors instanceof ColumnMap ? tensors.keyList() : [...tensors.keys()];
   const rebuilt = new Set(keys.filter((k) => REBUILT_BUFFER.test(k)));
   // Only tensors that did not fit the columns can carry model-source fields.
   const special = cols ? [...cols.extras()] : info.tensors;
