@@ -43,8 +43,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One server: open the mapping, wait for its diagnostics and for the workers to go idle, read /proc. */
-async function serverRss(ws: string): Promise<{ rss: number; peak: number }> {
-  const { client } = await LspClient.start(ws);
+async function serverRss(ws: string, bare = false): Promise<{ rss: number; peak: number }> {
+  const { client } = await LspClient.start(ws, undefined, bare);
   const text = `source src.safetensors\ntarget tgt.safetensors\nencoder.layer.{i}.block{k}.weight -> blocks.{i}.block{k}.weight\nno.such.key -> blocks.0.block0.weight\n`;
   const uri = await client.open(path.join(ws, 'm.tpmap'), text);
   // The rule that reads a missing key makes a diagnostic once both sides are read and analysed.
@@ -91,6 +91,9 @@ async function main(): Promise<void> {
     const rss = median(got[i].rss);
     console.log(`server: ${name.padEnd(36)} RSS ${rss.toFixed(0).padStart(4)} MiB  peak ${median(got[i].peak).toFixed(0).padStart(4)} MiB  (goal ≤ ${budget.toFixed(0)} MiB)`);
   }
+  // The same server started bare (`node dist/server.js --stdio`, as another editor may): what the launch settings save.
+  const bare = [await serverRss(dirs[0], true), await serverRss(dirs[2], true)];
+  console.log(`server started bare (no SERVER_PROCESS settings): both sides 10 tensors RSS ${bare[0].rss.toFixed(0)} MiB, both sides ${(BIG * 100).toLocaleString('en-US')} RSS ${bare[1].rss.toFixed(0)} MiB (one round)`);
 
   const big = path.join(dirs[2], 'src.safetensors');
   const keysBig = measure(process.execPath, [BIN, 'keys', big, '--json'], ROUNDS);

@@ -30,17 +30,19 @@ export class LspClient {
 
   private constructor(readonly proc: ChildProcess, readonly conn: MessageConnection) {}
 
-  static async start(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: IndexReady }> {
-    const { client, ready } = await LspClient.launch(workspace, initializationOptions);
+  static async start(workspace: string, initializationOptions?: object, bare = false): Promise<{ client: LspClient; ready: IndexReady }> {
+    const { client, ready } = await LspClient.launch(workspace, initializationOptions, bare);
     return { client, ready: await ready };
   }
 
   /** Initialized, the first scan still running: `ready` settles when it ends (for requests made meanwhile). */
-  static async launch(workspace: string, initializationOptions?: object): Promise<{ client: LspClient; ready: Promise<IndexReady> }> {
+  static async launch(workspace: string, initializationOptions?: object, bare = false): Promise<{ client: LspClient; ready: Promise<IndexReady> }> {
     // TENSORPORT_LSP_CPU_PROF=DIR: the server writes a V8 CPU profile there when it exits (for benches).
     const prof = process.env.TENSORPORT_LSP_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TENSORPORT_LSP_CPU_PROF}`] : [];
-    // Started as the extension starts it (SERVER_PROCESS: its V8 flags and environment).
-    const proc = spawn(process.execPath, [...SERVER_PROCESS.execArgv, ...prof, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...SERVER_PROCESS.env } });
+    // Started as the extension starts it (SERVER_PROCESS: its V8 flags and environment); `bare`, as another
+    // editor starting `node dist/server.js --stdio` would (the memory bench compares the two).
+    const launch = bare ? { execArgv: [], env: {} } : SERVER_PROCESS;
+    const proc = spawn(process.execPath, [...launch.execArgv, ...prof, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
     conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: PushedDiagnostic[] }) => {

@@ -6,6 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { splitKey } from '../../server/src/mapping/keySegments';
+import { indexTable } from '../../server/src/formats/tableIndex';
+import { encodeTensors } from '../../server/src/formats/tensorTable';
+import { tableTrie } from '../../server/src/index/trieData';
+import { ColumnMap, TensorColumns } from '../../server/src/index/tensorColumns';
 import { KeyTrie } from '../../server/src/mapping/keyTrie';
 import { Segment } from '../../server/src/mapping/syntax';
 
@@ -103,4 +107,25 @@ test('children keep the order their keys were given in', () => {
   const trie = new KeyTrie(keys);
   assert.deepEqual(trie.keysWithPrefix('', 10), ['b.2.x', 'b.2.w', 'b.10.y', 'a.1', 'a.0']);
   assert.deepEqual(trie.match([{ kind: 'literal', sep: '', text: 'b' }, { kind: 'capture', sep: '.', name: 'i' }, { kind: 'star', sep: '.' }]).map((m) => m.key), ['b.2.x', 'b.2.w', 'b.10.y']);
+});
+
+test("a read worker's trie, built from the key arena over table positions, answers as one built from the side's keys", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const r = rng(seed);
+    // Duplicates included: a later tensor of the same key shadows the earlier one, in the map and the trie.
+    const raw = Array.from({ length: 300 }, () => randomKey(r));
+    const table = encodeTensors(raw.map((key) => ({ key, dtype: 'F32', shape: [1] })));
+    const index = indexTable(table);
+    const map = new ColumnMap(new TensorColumns(table, index), false, () => false);
+    const keys = [...map.keys()];
+    const fromWorker = new KeyTrie(map.byPosition(), tableTrie(table, index));
+    const fromKeys = new KeyTrie(keys);
+    assert.equal(fromWorker.size, fromKeys.size);
+    for (let q = 0; q < 60; q++) {
+      const pattern = patternFrom(keys[Math.floor(r() * keys.length)], r);
+      assert.deepEqual(fromWorker.match(pattern), fromKeys.match(pattern), `seed ${seed}: ${JSON.stringify(pattern)}`);
+      assert.deepEqual(fromWorker.keysNear(pattern, 5, 20), fromKeys.keysNear(pattern, 5, 20));
+    }
+    assert.deepEqual(fromWorker.keysWithPrefix('', Infinity), fromKeys.keysWithPrefix('', Infinity));
+  }
 });

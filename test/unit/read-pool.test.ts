@@ -138,3 +138,19 @@ test('warmed threads wait for the reads to come, stop when nothing comes, and th
     await warmed.close();
   }
 });
+
+test('a read someone waits on goes ahead of the reads queued before it', async () => {
+  const one = new ReadPool({ size: 1, idleMs: 60_000 });
+  try {
+    const files = FILES.filter((f) => !f.endsWith('.json')).map((f) => path.join(FIXTURES, f));
+    const done: string[] = [];
+    const reads = files.map((f) => one.read(f).then(() => { done.push(f); }));
+    const last = files[files.length - 1];
+    one.prioritize(last);
+    await Promise.all(reads);
+    // The first was already on the thread; the one asked for comes next, not last.
+    assert.equal(done.indexOf(last), 1, done.map((f) => path.basename(f)).join(', '));
+  } finally {
+    await one.close();
+  }
+});

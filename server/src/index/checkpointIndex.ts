@@ -32,6 +32,8 @@ export interface IndexOptions {
   reader?: (path: string, opts: ReadOptions) => Promise<CheckpointInfo>;
   /** Told of every entry a read produced (not of one kept because its header bytes were unchanged). */
   onRead?: (entry: IndexEntry) => void;
+  /** Moves a queued read of this file ahead of the others (the pool's); for `get(path, { urgent: true })`. */
+  prioritize?: (path: string) => void;
 }
 
 interface Cached { stamp: string; entry: Promise<IndexEntry>; suspect?: boolean; settled?: IndexEntry }
@@ -46,15 +48,22 @@ export class CheckpointIndex {
     this.opts = { timeoutMs: DEFAULT_READ_LIMITS.timeoutMs, maxHeaderBytes: DEFAULT_READ_LIMITS.maxHeaderBytes, ...opts };
   }
 
-  /** The entry for `path`, read now if it is new or changed on disk since the last read. */
-  async get(path: string): Promise<IndexEntry> {
+  /**
+   * The entry for `path`, read now if it is new or changed on disk since the last read. `urgent`: someone
+   * waits on it (an open mapping's side), so a read still queued behind the workspace scan's goes first.
+   */
+  async get(path: string, opts: { urgent?: boolean } = {}): Promise<IndexEntry> {
     const stamp = await statStamp(path);
     const hit = this.cache.get(path);
-    if (hit && hit.stamp === stamp && !hit.suspect) return hit.entry;
+    if (hit && hit.stamp === stamp && !hit.suspect) {
+      if (opts.urgent && !hit.settled) this.opts.prioritize?.(path);
+      return hit.entry;
+    }
     const entry = hit && stamp !== 'missing' ? this.revalidate(path, hit.entry) : this.read(path);
     const cached: Cached = { stamp, entry, settled: hit?.settled };
     this.cache.set(path, cached);
     void entry.then((e) => { cached.settled = e; });
+    if (opts.urgent) this.opts.prioritize?.(path);
     return entry;
   }
 

@@ -8,11 +8,15 @@ import type { ReaderErrorCode } from '../formats/readerError';
 import type { CheckpointInfo } from '../formats/tensorInfo';
 import type { TensorTable } from '../formats/tensorTable';
 import type { TableIndex } from '../formats/tableIndex';
+import type { TrieData } from './trieData';
 
 export interface ErrorFields { code: ReaderErrorCode; file: string; reason: string; offset?: number }
 
-/** One file read: its info (tensors packed in `table`, with its lookup `index` when asked) or why it failed. */
-export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable; index?: TableIndex } | { ok: false; error: ErrorFields };
+/**
+ * One file read: its info (tensors packed in `table`; with its lookup `index` and, where every tensor fit
+ * the columns, its key `trie` when asked) or why it failed.
+ */
+export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable; index?: TableIndex; trie?: TrieData } | { ok: false; error: ErrorFields };
 
 export type ReadJob =
   | { op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind; identity?: boolean; index?: boolean }

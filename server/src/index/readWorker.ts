@@ -11,6 +11,7 @@ import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
 import { decodeTensors, fieldsOf, tableBuffers, tableFor } from '../formats/tensorTable';
 import { indexBuffers, indexTable } from '../formats/tableIndex';
+import { tableTrie, trieBuffers } from './trieData';
 
 parentPort?.on('message', (req: ReadRequest) => {
   run(req).then(
@@ -37,7 +38,12 @@ async function run(job: ReadJob): Promise<ReadOutcome | { ok: true; plan: string
 /** The reader's columns as they are (a safetensors header is scanned into them), else packed from its objects. */
 function packed(info: CheckpointInfo, withIndex = false): ReadOutcome {
   const table = tableFor(info);
-  return { ok: true, info: { ...fieldsOf(info), tensors: [] }, table, ...(withIndex ? { index: indexTable(table) } : {}) };
+  const fields = { ...fieldsOf(info), tensors: [] };
+  if (!withIndex) return { ok: true, info: fields, table };
+  const index = indexTable(table);
+  // The key trie too, built here rather than on the server's thread; only where no tensor left the columns
+  // (those carry fields a side may leave out of its keys, an ONNX constant's value).
+  return { ok: true, info: fields, table, index, ...(table.extras.length === 0 ? { trie: tableTrie(table, index) } : {}) };
 }
 
 function unpack(outcome: ReadOutcome | undefined): CheckpointInfo {
@@ -48,6 +54,6 @@ function unpack(outcome: ReadOutcome | undefined): CheckpointInfo {
 
 function post(id: number, result: ReadOutcome | { ok: true; plan: string[] }): void {
   const reply = { id, ...result } as ReadReply;
-  const transfer = 'table' in result ? [...tableBuffers(result.table), ...(result.index ? indexBuffers(result.index) : [])] : [];
+  const transfer = 'table' in result ? [...tableBuffers(result.table), ...(result.index ? indexBuffers(result.index) : []), ...(result.trie ? trieBuffers(result.trie) : [])] : [];
   parentPort!.postMessage(reply, transfer);
 }

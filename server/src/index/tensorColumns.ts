@@ -7,6 +7,7 @@
 import { CheckpointInfo, TensorInfo } from '../formats/tensorInfo';
 import { TensorTable } from '../formats/tensorTable';
 import { indexTable, keyHash, TableIndex } from '../formats/tableIndex';
+import type { TrieData } from './trieData';
 
 export class TensorColumns {
   private readonly dimStart: Uint32Array;
@@ -14,8 +15,11 @@ export class TensorColumns {
   private readonly extraAt = new Map<number, TensorInfo>();
   private readonly shadowed: Set<number>;
 
-  /** `index`: built where the table was read (a read worker); built here if not given. */
-  constructor(readonly table: TensorTable, index: TableIndex = indexTable(table)) {
+  /**
+   * `index`: built where the table was read (a read worker); built here if not given. `trie`: the keys'
+   * trie built there too, over positions (KeyTrie takes it with ColumnMap.byPosition()).
+   */
+  constructor(readonly table: TensorTable, index: TableIndex = indexTable(table), readonly trie?: TrieData) {
     for (const [i, t] of table.extras) this.extraAt.set(i, t);
     this.dimStart = index.dimStart;
     this.slots = index.slots;
@@ -150,6 +154,12 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
     if (!this.names) this.keys().next();
     if (this.size === this.cols.count) return this.names!;
     return [...this.keys()];
+  }
+
+  /** The keys by table position (a hole where a position is left out): what a worker-built trie's key indexes point into. */
+  byPosition(): readonly string[] {
+    if (!this.names) this.keys().next();
+    return this.names!;
   }
 
   *values(): MapIterator<TensorInfo> {

@@ -40,6 +40,8 @@ connection.onInitialize((params) => {
   const settings: ServerSettings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
   setPythonInterpreter(settings.python, "the editor's interpreter");
   session = new Workspace(connection, documents, roots, settings, readPool);
+  // The scan reads every checkpoint next: the read threads load (~100 ms) while the client answers and the scan lists the folders.
+  readPool.warm();
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -58,8 +60,6 @@ connection.onInitialize((params) => {
 });
 
 connection.onInitialized(async () => {
-  // The scan reads every checkpoint next: the read threads load while it lists the folders.
-  readPool.warm();
   // Watching is the client's job in VS Code; registering here covers other editors too.
   connection.client.register(DidChangeWatchedFilesNotification.type, {
     watchers: [...CHECKPOINT_GLOBS.map((globPattern) => ({ globPattern })), { globPattern: '**/{config,params}.json' }],

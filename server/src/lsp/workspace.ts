@@ -58,7 +58,7 @@ export class Workspace {
   ) {
     this.index = new CheckpointIndex({
       timeoutMs: settings.readTimeoutMs, maxHeaderBytes: settings.maxHeaderMB * 2 ** 20,
-      displayName: (f) => this.display(f), reader: pooledReader(readPool),
+      displayName: (f) => this.display(f), reader: pooledReader(readPool), prioritize: (f) => readPool.prioritize(f),
       // A file read on demand (past the eager limit) gets its diagnostics the moment it is read.
       onRead: (entry) => { if (this.pending.has(entry.path)) this.publishCheckpoint(entry); },
     });

@@ -67,7 +67,9 @@ function buildSide(info: CheckpointInfo, absPath: string, written: string, decla
   const evidence = !declared && !info.framework && !isSourceFormat(info) ? frameworkFromEvidence(absPath, tensors) : undefined;
   return {
     path: absPath, written, info, framework: declared ?? info.framework ?? evidence?.framework, ...(evidence ? { frameworkWhy: evidence.why } : {}),
-    tensors, keys, trie: new KeyTrie(keys), rebuilt, tied, conditional,
+    tensors, keys, rebuilt, tied, conditional,
+    // A trie the read worker built is over table positions; only tensors left out of the columns make a side skip any.
+    trie: cols?.trie && tensors instanceof ColumnMap ? new KeyTrie(tensors.byPosition(), cols.trie) : new KeyTrie(keys),
   };
 }
 

@@ -55,7 +55,7 @@ export async function loadSides(mappingPath: string, file: MappingFile, index: C
     const abs = resolveSidePath(mappingPath, d.path.text);
     const classless = missingClassMessage(abs, d.path.text);
     if (classless) return { ok: false, failure: { code: 'unreadable-checkpoint', message: `${d.path.text}: ${classless}` } };
-    const entry = await index.get(abs);
+    const entry = await index.get(abs, { urgent: true });
     if (!entry.ok) return { ok: false, failure: { code: entry.error.code === 'not-a-checkpoint' ? 'unreadable-checkpoint' : entry.error.code, message: `${d.path.text}: ${entry.error.reason}${entry.error.offset !== undefined ? ` (at byte ${entry.error.offset})` : ''}` } };
     // The config.json beside a remote checkpoint says what the one beside its download would.
     await fetchBeside(abs, entry.info.remote?.commit);
