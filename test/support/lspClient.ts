@@ -40,8 +40,9 @@ export class LspClient {
     // TENSORPORT_LSP_CPU_PROF=DIR: the server writes a V8 CPU profile there when it exits (for benches).
     const prof = process.env.TENSORPORT_LSP_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TENSORPORT_LSP_CPU_PROF}`] : [];
     // Started as the extension starts it (SERVER_PROCESS: its V8 flags and environment); `bare`, as another
-    // editor starting `node dist/server.js --stdio` would (the memory bench compares the two).
-    const launch = bare ? { execArgv: [], env: {} } : SERVER_PROCESS;
+    // editor starting `node dist/server.js --stdio` would (the memory bench compares the two;
+    // TENSORPORT_LSP_BARE=1 starts every server of a bench so).
+    const launch = bare || process.env.TENSORPORT_LSP_BARE ? { execArgv: [], env: {} } : SERVER_PROCESS;
     const proc = spawn(process.execPath, [...launch.execArgv, ...prof, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);

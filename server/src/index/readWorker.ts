@@ -9,7 +9,7 @@ import { ReaderError } from '../formats/readerError';
 import { readIndexPlan, readSafetensorsIndex } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
-import { decodeTensors, fieldsOf, tableBuffers, tableFor } from '../formats/tensorTable';
+import { compactTable, decodeTensors, fieldsOf, tableBuffers, tableFor } from '../formats/tensorTable';
 import { indexBuffers, indexTable } from '../formats/tableIndex';
 import { tableTrie, trieBuffers } from './trieData';
 
@@ -37,9 +37,10 @@ async function run(job: ReadJob): Promise<ReadOutcome | { ok: true; plan: string
 
 /** The reader's columns as they are (a safetensors header is scanned into them), else packed from its objects. */
 function packed(info: CheckpointInfo, withIndex = false): ReadOutcome {
-  const table = tableFor(info);
   const fields = { ...fieldsOf(info), tensors: [] };
-  if (!withIndex) return { ok: true, info: fields, table };
+  if (!withIndex) return { ok: true, info: fields, table: tableFor(info) };
+  // The server keeps this table for as long as the file is open: its number columns in 32 bits where they fit.
+  const table = compactTable(tableFor(info));
   const index = indexTable(table);
   // The key trie too, built here rather than on the server's thread; only where no tensor left the columns
   // (those carry fields a side may leave out of its keys, an ONNX constant's value).
