@@ -5,8 +5,9 @@
 import { parseCommandArgs, usePython } from './args';
 import { KEYS } from './commandSpecs';
 import { EXIT, UsageError } from './exit';
-import { writeKeysJson } from './keysJson';
-import { writeKeysTable } from './keysTable';
+import { keysJsonChunks } from './keysJson';
+import { writeChunks } from './writeChunks';
+import { keysTableChunks } from './keysTable';
 import { formatSourceTable } from '../source/sourceTable';
 import { readKeys } from '../tools/keysTool';
 import { inCheckpointSpace } from '../source/hfKeySpace';
@@ -24,11 +25,11 @@ export async function runKeys(args: string[]): Promise<number> {
   // transformers saves some models under other keys than their modules have: the checkpoint's on request.
   const info = space === 'checkpoint' ? inCheckpointSpace(read.info) : read.info;
   if (parsed.values.json) {
-    writeKeysJson(info, (chunk) => process.stdout.write(chunk));
+    await writeChunks(process.stdout, keysJsonChunks(info));
   } else {
     const color = process.stdout.isTTY === true;
     if (isSource) process.stdout.write(formatSourceTable(info, { color }));
-    else writeKeysTable(info, { color }, (chunk) => process.stdout.write(chunk));
+    else await writeChunks(process.stdout, keysTableChunks(info, { color }));
   }
   return EXIT.ok;
 }

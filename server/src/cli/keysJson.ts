@@ -16,6 +16,15 @@ const CHUNK = 1 << 16;
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 export function writeKeysJson(info: CheckpointInfo, write: (chunk: string) => void): void {
+  for (const chunk of keysJsonChunks(info)) write(chunk);
+}
+
+/**
+ * The document as chunks of ~64 KiB, made as they are taken: a writer that waits for a slow reader (a pipe)
+ * between chunks holds one chunk, not the document (written without waiting, 100,000 tensors into a pipe
+ * queued ~50 MiB in the process).
+ */
+export function* keysJsonChunks(info: CheckpointInfo): Generator<string> {
   const table = tableOf(info);
   // The frame without `tensors` read: on a table-backed info that would make every object.
   const rest: Record<string, unknown> = {};
@@ -23,24 +32,25 @@ export function writeKeysJson(info: CheckpointInfo, write: (chunk: string) => vo
   const frame = printableJson(JSON.stringify(keysDocument({ ...(rest as Omit<CheckpointInfo, 'tensors'>), tensors: [] })));
   // The first `"tensors":[]` is the field itself: inside a JSON string a quote is always escaped.
   const at = frame.indexOf('"tensors":[]') + '"tensors":['.length;
-  const out = table && !table.extras.length ? tableJson(table, frame.slice(0, at), write) : objectsJson(info.tensors, frame.slice(0, at), write);
-  write(`${out}${frame.slice(at)}\n`);
+  const head = frame.slice(0, at);
+  const last = yield* (table && !table.extras.length ? tableJson(table, head) : objectsJson(info.tensors, head));
+  yield `${last}${frame.slice(at)}\n`;
 }
 
-/** Writes the tensors after `out` in chunks; returns what is left unwritten. */
-function objectsJson(tensors: readonly TensorInfo[], out: string, write: (chunk: string) => void): string {
+/** The tensors after `out`, in chunks; returns what is left of the last. */
+function* objectsJson(tensors: readonly TensorInfo[], out: string): Generator<string, string> {
   for (let i = 0; i < tensors.length; i++) {
     if (i > 0) out += ',';
     out += tensorJson(tensors[i]);
     if (out.length >= CHUNK) {
-      write(out);
+      yield out;
       out = '';
     }
   }
   return out;
 }
 
-function tableJson(t: TensorTable, out: string, write: (chunk: string) => void): string {
+function* tableJson(t: TensorTable, out: string): Generator<string, string> {
   // One test of the whole key arena: when it passes, every key is plain.
   const allPlain = PLAIN.test(t.keys);
   const plainDtype = t.dtypes.map((d) => PLAIN.test(d));
@@ -66,7 +76,7 @@ function tableJson(t: TensorTable, out: string, write: (chunk: string) => void):
     start = end;
     q += k;
     if (out.length >= CHUNK) {
-      write(out);
+      yield out;
       out = '';
     }
   }

@@ -10,44 +10,44 @@ import { tableOf } from '../formats/tensorTable';
 import { count } from '../formats/plural';
 
 const CHUNK = 1 << 16;
-type RowFn = (key: string, dtype: string, shape: string, bytes: number, params: number) => void;
+/** One row's cells; the same object is refilled for every row (no object per tensor). */
+interface Row { key: string; dtype: string; shape: string; size: number; params: number }
 
 export function formatKeysTable(info: CheckpointInfo, opts: { color: boolean }): string {
-  const chunks: string[] = [];
-  writeKeysTable(info, opts, (c) => chunks.push(c));
-  return chunks.join('');
+  return [...keysTableChunks(info, opts)].join('');
 }
 
-export function writeKeysTable(info: CheckpointInfo, opts: { color: boolean }, write: (chunk: string) => void): void {
+/** The table as chunks of ~64 KiB, made as they are taken (cli/writeChunks.ts waits on a slow pipe between them). */
+export function* keysTableChunks(info: CheckpointInfo, opts: { color: boolean }): Generator<string> {
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const header = ['key', 'dtype', 'shape', 'size'];
   const widths = header.map((h) => h.length);
   let params = 0, bytes = 0, n = 0;
-  forEachRow(info, (key, dtype, shape, size, p) => {
-    widen(widths, 0, key);
-    widen(widths, 1, dtype);
-    widen(widths, 2, shape);
-    widen(widths, 3, formatBytes(size));
-    params += p;
-    bytes += size;
+  for (const r of rowsOf(info)) {
+    widen(widths, 0, r.key);
+    widen(widths, 1, r.dtype);
+    widen(widths, 2, r.shape);
+    widen(widths, 3, formatBytes(r.size));
+    params += r.params;
+    bytes += r.size;
     n++;
-  });
+  }
   const line = (k: string, d: string, s: string, b: string) =>
     `${k.padEnd(widths[0])}  ${d.padEnd(widths[1])}  ${s.padEnd(widths[2])}  ${b.padStart(widths[3])}`.trimEnd();
   let out = bold(line(header[0], header[1], header[2], header[3])) + '\n';
-  forEachRow(info, (key, dtype, shape, size) => {
-    out += line(key, dtype, shape, formatBytes(size)) + '\n';
+  for (const r of rowsOf(info)) {
+    out += line(r.key, r.dtype, r.shape, formatBytes(r.size)) + '\n';
     if (out.length >= CHUNK) {
-      write(out);
+      yield out;
       out = '';
     }
-  });
+  }
   const what = [info.format, info.framework ? `${info.framework} layout` : undefined, info.shapeOrder === 'ggml' ? 'shapes in GGUF order (fastest-varying first)' : undefined]
     .filter(Boolean).join(', ');
   out += `\n${count(n, 'tensor')}, ${count(params, 'parameter', 'parameters', groupDigits(params))}, ${formatBytes(bytes)} (${what})\n`;
   for (const note of info.notes) out += dim(`note: ${printable(note)}`) + '\n';
-  write(out);
+  yield out;
 }
 
 function widen(widths: number[], i: number, s: string): void {
@@ -55,14 +55,19 @@ function widen(widths: number[], i: number, s: string): void {
 }
 
 /** Each tensor's cells (names and dtypes escaped: they are the file's words) without an object per tensor. */
-function forEachRow(info: CheckpointInfo, fn: RowFn): void {
+function* rowsOf(info: CheckpointInfo): Generator<Row> {
+  const row: Row = { key: '', dtype: '', shape: '', size: 0, params: 0 };
   const t = tableOf(info);
   // Columns whose every tensor has its bytes located (a reader's): the span is the size.
   if (!t || t.extras.length || t.file.includes(-1)) {
     for (const x of info.tensors) {
       // A quantized TF.js weight: what loading yields, then what is stored.
-      const dtype = x.quantization ? `${x.dtype} (${x.quantization.dtype})` : x.dtype;
-      fn(printable(x.key), printable(dtype), `[${x.shape.join(', ')}]`, tensorBytes(x), numel(x.shape));
+      row.key = printable(x.key);
+      row.dtype = printable(x.quantization ? `${x.dtype} (${x.quantization.dtype})` : x.dtype);
+      row.shape = `[${x.shape.join(', ')}]`;
+      row.size = tensorBytes(x);
+      row.params = numel(x.shape);
+      yield row;
     }
     return;
   }
@@ -76,7 +81,12 @@ function forEachRow(info: CheckpointInfo, fn: RowFn): void {
       shape += j ? `, ${d}` : `${d}`;
       p *= d;
     }
-    fn(printable(t.keys.slice(start, end)), dtypes[t.dtype[i]], `${shape}]`, t.length[i], p);
+    row.key = printable(t.keys.slice(start, end));
+    row.dtype = dtypes[t.dtype[i]];
+    row.shape = `${shape}]`;
+    row.size = t.length[i];
+    row.params = p;
+    yield row;
     start = end;
   }
 }
