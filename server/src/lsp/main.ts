@@ -12,7 +12,7 @@ import { disposeParityWorkers } from '../parity/engine';
 import { setPythonInterpreter } from '../source/pythonEnv';
 import { ResyncingFraming } from './framing';
 import { registerHandlers } from './handlers';
-import { DEFAULT_SETTINGS, ServerSettings } from './protocol';
+import { DEFAULT_SETTINGS, SERVER_PROCESS, ServerSettings } from './protocol';
 import { FIX_ALL_KIND } from './toProtocol';
 import { Workspace } from './workspace';
 
@@ -24,6 +24,9 @@ const connection = process.argv.includes('--stdio')
   ? createConnection(ProposedFeatures.all, process.stdin.pipe(new ResyncingFraming((why) => process.stderr.write(`tensorport: language server input: ${why}\n`))), process.stdout)
   : createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
+// glibc read the extension's fixed mmap threshold when this process started; the Python the server runs
+// (parity, model discovery) must not inherit it: there every large tensor would be its own mmap.
+for (const [name, value] of Object.entries(SERVER_PROCESS.env)) if (process.env[name] === value) delete process.env[name];
 // Header reads run in worker threads: this thread keeps answering completions and hovers meanwhile.
 const readPool = new ReadPool();
 let session: Workspace | undefined;

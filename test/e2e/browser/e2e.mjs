@@ -190,6 +190,13 @@ try {
     if (!labels.some((l) => /optimizer\.pt.*optimizer state/s.test(l))) throw new Error(`the open newest step does not list optimizer.pt as an optimizer state:\n${labels.join('\n')}`);
     await view.screenshot({ path: path.join(OUT, 'training-view.png') });
   });
+  await step('the language server runs with the memory settings the extension starts it with', async () => {
+    const [pid] = findServers();
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    for (const flag of ['--max-semi-space-size=4', '--expose-gc']) if (!args.includes(flag)) throw new Error(`the server was started without ${flag}: ${args.join(' ')}`);
+    if (!env.includes('MALLOC_MMAP_THRESHOLD_=131072')) throw new Error('the server was started without MALLOC_MMAP_THRESHOLD_=131072');
+  });
   await step('a language server killed mid-session is restarted, the user is told, and it indexes again', async () => {
     await page.keyboard.press('Escape');
     const killed = killServer();
