@@ -11,18 +11,19 @@ import { exposedGc, IdleCollector } from '../../server/src/lsp/idleCollect';
 
 test('a collection comes after a quiet period that followed growth, never during work', async () => {
   let collections = 0;
-  const collector = new IdleCollector(150, 2 * 2 ** 20, () => { collections++; });
+  // A quiet period far longer than the gaps between touches, so a slow machine cannot fake one.
+  const collector = new IdleCollector(1000, 4 * 2 ** 20, () => { collections++; });
   const held: number[][] = [];
   for (let i = 0; i < 10; i++) {
     held.push(Array.from({ length: 100_000 }, (_, j) => j + i));  // ~8 MiB kept: the heap grows
     collector.touch();
-    await sleep(30);
+    await sleep(10);
   }
   assert.equal(collections, 0, 'work kept coming: no collection yet');
-  await sleep(400);
+  await sleep(1600);
   assert.equal(collections, 2, 'one idle collection (its two passes)');
   collector.touch();
-  await sleep(400);
+  await sleep(1600);
   assert.equal(collections, 2, 'quiet again without growth: no collection');
   assert.ok(held.length === 10);
 });
