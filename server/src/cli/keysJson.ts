@@ -9,7 +9,7 @@
 import { documentTensor, hasOptionalFields, keysDocument } from '../formats/keysDocument';
 import { printableJson } from '../formats/printable';
 import { CheckpointInfo, TensorInfo, tensorBytes } from '../formats/tensorInfo';
-import { TensorTable, tableOf } from '../formats/tensorTable';
+import { TensorTable, fieldsOf, tableOf } from '../formats/tensorTable';
 
 const CHUNK = 1 << 16;
 /** Printable ASCII except `"` and `\`: JSON writes it unchanged and no terminal escaping applies. */
@@ -27,9 +27,7 @@ export function writeKeysJson(info: CheckpointInfo, write: (chunk: string) => vo
 export function* keysJsonChunks(info: CheckpointInfo): Generator<string> {
   const table = tableOf(info);
   // The frame without `tensors` read: on a table-backed info that would make every object.
-  const rest: Record<string, unknown> = {};
-  for (const k of Object.keys(info)) if (k !== 'tensors') rest[k] = info[k as keyof CheckpointInfo];
-  const frame = printableJson(JSON.stringify(keysDocument({ ...(rest as Omit<CheckpointInfo, 'tensors'>), tensors: [] })));
+  const frame = printableJson(JSON.stringify(keysDocument({ ...fieldsOf(info), tensors: [] })));
   // The first `"tensors":[]` is the field itself: inside a JSON string a quote is always escaped.
   const at = frame.indexOf('"tensors":[]') + '"tensors":['.length;
   const head = frame.slice(0, at);

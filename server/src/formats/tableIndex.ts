@@ -64,9 +64,8 @@ export function indexBuffers(x: TableIndex): ArrayBuffer[] {
   return [x.dimStart, x.slots, x.shadowed].map((a) => a.buffer as ArrayBuffer);
 }
 
-/** FNV-1a over UTF-16 code units. */
-export function keyHash(s: string, start: number, end: number): number {
-  let h = 0x811c9dc5;
+/** FNV-1a over UTF-16 code units; `h`: the state to go on from (a hash of what comes before). */
+export function keyHash(s: string, start: number, end: number, h = 0x811c9dc5): number {
   for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }

@@ -59,7 +59,7 @@ export class TensorColumns {
   /** Dimension j of the tensor at i (`reversed`: counted from the last), without making it. */
   dim(i: number, j: number, reversed = false): number {
     const extra = this.extraAt.get(i);
-    const k = this.rank(i);
+    const k = extra ? extra.shape.length : this.table.ndim[i];
     const at = reversed ? k - 1 - j : j;
     return extra ? extra.shape[at] : this.table.dims[this.dimStart[i] + at];
   }
@@ -138,28 +138,26 @@ export class ColumnMap implements ReadonlyMap<string, TensorInfo> {
   }
 
   *keys(): MapIterator<string> {
-    if (!this.names) {
-      const names = new Array<string>(this.cols.count);
-      for (let i = 0; i < this.cols.count; i++) if (this.included(i)) names[i] = this.cols.keyAt(i);
-      this.names = names;
-    }
-    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield this.names[i];
+    const names = this.byPosition();
+    for (let i = 0; i < this.cols.count; i++) if (this.included(i)) yield names[i];
   }
 
   /**
    * The keys as one array, in file order: the array `get` answers from when every position is included
    * (the common case), so a side's key list and this map share one array of 100,000 strings, not two.
    */
-  keyList(): string[] {
-    if (!this.names) this.keys().next();
-    if (this.size === this.cols.count) return this.names!;
-    return [...this.keys()];
+  keyList(): readonly string[] {
+    return this.size === this.cols.count ? this.byPosition() : [...this.keys()];
   }
 
   /** The keys by table position (a hole where a position is left out): what a worker-built trie's key indexes point into. */
   byPosition(): readonly string[] {
-    if (!this.names) this.keys().next();
-    return this.names!;
+    if (!this.names) {
+      const names = new Array<string>(this.cols.count);
+      for (let i = 0; i < this.cols.count; i++) if (this.included(i)) names[i] = this.cols.keyAt(i);
+      this.names = names;
+    }
+    return this.names;
   }
 
   *values(): MapIterator<TensorInfo> {

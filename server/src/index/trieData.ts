@@ -8,7 +8,7 @@
  * by a hash over the key's characters: building makes no string per segment. Children keep their
  * insertion order. The matching walks are mapping/keyTrie.ts.
  */
-import type { TableIndex } from '../formats/tableIndex';
+import { keyHash, type TableIndex } from '../formats/tableIndex';
 import type { TensorTable } from '../formats/tensorTable';
 
 export interface TrieData {
@@ -144,11 +144,11 @@ export class TrieBuilder {
   /** The id of the segment `sep` + text[start, end), made if new; the text is sliced only then. */
   private intern(text: string, sep: number, start: number, end: number): number {
     const t = this.t;
-    let h = sep > 0 ? Math.imul(0x811c9dc5 ^ sep, 0x01000193) : 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    // textHash of the separator followed by the range, without making that string.
+    const h = keyHash(text, start, end, sep > 0 ? Math.imul(0x811c9dc5 ^ sep, 0x01000193) : 0x811c9dc5) & 0x3fffffff;
     const mask = t.segSlots.length - 1;
     const lead = sep > 0 ? 1 : 0;
-    for (let at = (h & 0x3fffffff) & mask; ; at = (at + 1) & mask) {
+    for (let at = h & mask; ; at = (at + 1) & mask) {
       const id = t.segSlots[at] - 1;
       if (id < 0) return this.addSegment((sep > 0 ? String.fromCharCode(sep) : '') + text.slice(start, end), at);
       if (sameText(t.segs[id], lead, sep, text, start, end)) return id;
@@ -193,11 +193,9 @@ export function segmentId(t: TrieData, text: string): number {
   }
 }
 
-/** FNV-1a over a segment's text, separator included, kept to 30 bits (a small integer, not a heap number). */
+/** keyHash of a segment's text, separator included, kept to 30 bits (a small integer, not a heap number). */
 function textHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h & 0x3fffffff;
+  return keyHash(s, 0, s.length) & 0x3fffffff;
 }
 
 /** Whether `t` is the separator `sep` (when `lead`) followed by text[start, end). */
