@@ -33,6 +33,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     maxMappingMB: config.get<number>('mapping.maxFileMB', 20),
     eagerLimit: config.get<number>('index.eagerLimit', DEFAULT_SETTINGS.eagerLimit),
     python: await chosenInterpreter(),
+    // Large headers kept between sessions: a mapping restored with the window gets its diagnostics without parsing them again.
+    ...(config.get<boolean>('index.headerCache', true) ? { headerCacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'header-cache').fsPath } : {}),
   };
   const clientOptions: LanguageClientOptions = {
     // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.

@@ -14,7 +14,8 @@ import { isRemote } from '../formats/remote/remoteName';
 import { ReaderError, unreadable } from '../formats/readerError';
 import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
-import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
+import type { ReadJob, ReadOutcome, ReadReply, ReadRequest, WorkerLog } from './readProtocol';
+import { entryName, HeaderCacheOptions, loadEntry } from './headerCache';
 import { columnarInfo, TensorColumns } from './tensorColumns';
 import { tableBuffers } from '../formats/tensorTable';
 
@@ -37,6 +38,8 @@ export interface PoolOptions {
   idleMs?: number;
   /** The worker script; by default dist/readWorker.js beside the bundle, or the .ts source under tsx. */
   workerFile?: string;
+  /** Where lines for the server's log go (the header cache's hits and failures). */
+  log?: (line: string) => void;
 }
 
 type Done = Exclude<ReadReply, { ok: false }>;
@@ -57,14 +60,32 @@ export class ReadPool {
   private nextId = 1;
   private closed = false;
   private readonly size: number;
+  private cache?: HeaderCacheOptions;
 
   constructor(private readonly opts: PoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(2, availableParallelism() - 1)));
   }
 
-  /** One checkpoint, read in a worker. */
+  /**
+   * Keeps large headers in this folder between sessions (headerCache.ts), or (undefined) no longer. Reads
+   * that ask for the header's identity use it: only with one can an entry be checked against the file.
+   */
+  useCache(cache: HeaderCacheOptions | undefined): void {
+    this.cache = cache;
+  }
+
+  /** One checkpoint: from the header cache when it holds this very header, else read in a worker. */
   async read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
-    const reply = await this.run({ op: 'read', file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind, identity: opts.identity, index: true }, opts.timeoutMs);
+    const job = { op: 'read' as const, file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind, identity: opts.identity, index: true };
+    const cache = this.cache && opts.identity && !isRemote(file) ? { ...this.cache, name: entryName(file, job) } : undefined;
+    if (cache) {
+      const hit = await loadEntry(cache.dir, cache.name, file);
+      if (hit) {
+        this.opts.log?.(`header cache: ${job.displayName} (${hit.table.count} tensors) unchanged since it was last read`);
+        return columnarInfo(hit.info, new TensorColumns(hit.table, hit.index, hit.trie));
+      }
+    }
+    const reply = await this.run({ ...job, ...(cache ? { cache } : {}) }, opts.timeoutMs);
     if (!('table' in reply)) throw new Error('unexpected reply');
     return columnarInfo(reply.info, new TensorColumns(reply.table, reply.index, reply.trie));
   }
@@ -159,7 +180,7 @@ export class ReadPool {
       : new Worker(file, { resourceLimits });
     const slot: Slot = { worker };
     this.slots.add(slot);
-    worker.on('message', (reply: ReadReply) => this.finish(slot, reply));
+    worker.on('message', (reply: ReadReply | WorkerLog) => ('log' in reply ? this.opts.log?.(reply.log) : this.finish(slot, reply)));
     // A worker that dies (out of memory, a crash) fails its read with the reason and is replaced.
     worker.on('error', (e) => { void this.retire(slot, `the reader stopped: ${describeWorkerError(e)}`); this.dispatch(); });
     worker.on('exit', () => { if (this.slots.delete(slot) && slot.job) this.fail(slot, 'the reader stopped unexpectedly'); this.dispatch(); });

@@ -8,6 +8,7 @@ import type { ReaderErrorCode } from '../formats/readerError';
 import type { CheckpointInfo } from '../formats/tensorInfo';
 import type { TensorTable } from '../formats/tensorTable';
 import type { TableIndex } from '../formats/tableIndex';
+import type { HeaderCacheOptions } from './headerCache';
 import type { TrieData } from './trieData';
 
 export interface ErrorFields { code: ReaderErrorCode; file: string; reason: string; offset?: number }
@@ -19,7 +20,11 @@ export interface ErrorFields { code: ReaderErrorCode; file: string; reason: stri
 export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable; index?: TableIndex; trie?: TrieData } | { ok: false; error: ErrorFields };
 
 export type ReadJob =
-  | { op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind; identity?: boolean; index?: boolean }
+  | {
+    op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind; identity?: boolean; index?: boolean;
+    /** Keep what was read in the header cache (headerCache.ts) under this entry name, once the reply is sent. */
+    cache?: { name: string } & HeaderCacheOptions;
+  }
   /** A sharded index's shard names, as written in it. */
   | { op: 'plan'; file: string; displayName: string }
   /** The index read with the shards already read, by absolute path. */
@@ -28,3 +33,6 @@ export type ReadJob =
 export type ReadRequest = ReadJob & { id: number };
 
 export type ReadReply = { id: number } & (ReadOutcome | { ok: true; plan: string[] });
+
+/** A line for the server's log, apart from any reply (a cache write that failed after its read was answered). */
+export interface WorkerLog { log: string }

@@ -8,14 +8,26 @@ import { readCheckpoint } from '../formats/readCheckpoint';
 import { ReaderError } from '../formats/readerError';
 import { readIndexPlan, readSafetensorsIndex } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
-import type { ReadJob, ReadOutcome, ReadReply, ReadRequest } from './readProtocol';
+import type { ReadJob, ReadOutcome, ReadReply, ReadRequest, WorkerLog } from './readProtocol';
+import { entryBytes, storeEntry } from './headerCache';
 import { compactTable, decodeTensors, fieldsOf, tableBuffers, tableFor } from '../formats/tensorTable';
 import { indexBuffers, indexTable } from '../formats/tableIndex';
 import { tableTrie, trieBuffers } from './trieData';
 
 parentPort?.on('message', (req: ReadRequest) => {
   run(req).then(
-    (result) => post(req.id, result),
+    (result) => {
+      // The cache entry is copied out before the reply transfers the arrays, and written after it is sent.
+      const entry = req.op === 'read' && req.cache && result.ok && 'table' in result ? cacheBytes(req.cache.name, result, req.cache.minTensors) : undefined;
+      post(req.id, result);
+      if (entry && req.op === 'read' && req.cache) {
+        const cache = req.cache;
+        storeEntry(cache, cache.name, entry).catch((e: unknown) => {
+          const log: WorkerLog = { log: `header cache: could not keep ${req.displayName}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+          parentPort!.postMessage(log);
+        });
+      }
+    },
     (e: unknown) => {
       // Readers only throw ReaderError; anything else is a bug we still report as this file's reason.
       const err = e instanceof ReaderError ? e : new ReaderError('unreadable-checkpoint', req.displayName, String(e));
@@ -45,6 +57,12 @@ function packed(info: CheckpointInfo, withIndex = false): ReadOutcome {
   // The key trie too, built here rather than on the server's thread; only where no tensor left the columns
   // (those carry fields a side may leave out of its keys, an ONNX constant's value).
   return { ok: true, info: fields, table, index, ...(table.extras.length === 0 ? { trie: tableTrie(table, index) } : {}) };
+}
+
+/** The read as a cache entry's bytes, when it is one to keep (headerCache.ts says which). */
+function cacheBytes(name: string, r: Extract<ReadOutcome, { ok: true }>, minTensors?: number): Buffer | undefined {
+  if (!r.index || !r.trie || !r.info.identity) return undefined;
+  return entryBytes({ name, identity: r.info.identity, info: fieldsOf(r.info), table: r.table, index: r.index, trie: r.trie }, minTensors);
 }
 
 function unpack(outcome: ReadOutcome | undefined): CheckpointInfo {

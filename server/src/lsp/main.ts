@@ -28,7 +28,7 @@ const documents = new TextDocuments(TextDocument);
 // (parity, model discovery) must not inherit it: there every large tensor would be its own mmap.
 for (const [name, value] of Object.entries(SERVER_PROCESS.env)) if (process.env[name] === value) delete process.env[name];
 // Header reads run in worker threads: this thread keeps answering completions and hovers meanwhile.
-const readPool = new ReadPool();
+const readPool = new ReadPool({ log: (line) => connection.console.info(line) });
 let session: Workspace | undefined;
 
 const workspace = (): Workspace => {
@@ -42,6 +42,7 @@ connection.onInitialize((params) => {
   if (roots.length === 0 && params.rootUri) roots = [fileURLToPath(params.rootUri)];
   const settings: ServerSettings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
   setPythonInterpreter(settings.python, "the editor's interpreter");
+  readPool.useCache(settings.headerCacheDir ? { dir: settings.headerCacheDir } : undefined);
   session = new Workspace(connection, documents, roots, settings, readPool);
   // The scan reads every checkpoint next: the read threads load (~100 ms) while the client answers and the scan lists the folders.
   readPool.warm();

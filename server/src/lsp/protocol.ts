@@ -122,6 +122,11 @@ export interface ServerSettings {
    * model source's imports of installed packages resolve through its environment. Absent: a `.venv` above the file.
    */
   python?: string;
+  /**
+   * Where large checkpoint headers are kept between sessions (the header cache; VS Code: the extension's
+   * global storage, unless `tensorport.index.headerCache` is off). Absent: not kept.
+   */
+  headerCacheDir?: string;
 }
 
 /** Client → server: the chosen interpreter changed (`path` absent: none chosen any more). Open mappings are checked again. */
