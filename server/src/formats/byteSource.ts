@@ -45,7 +45,13 @@ export async function sameHeader(path: string, identity: HeaderIdentity): Promis
     return await withSource(path, path, async (src) => {
       if (src.size !== identity.size) return false;
       const hash = createHash('sha1');
-      for (const [offset, length] of identity.ranges) hashRange(hash, offset, length, await src.read(offset, length));
+      // One buffer for every range (a header's are 1 MiB pieces): not ten fresh ones per 10 MB header.
+      const scratch = Buffer.allocUnsafe(Math.min(src.size, identity.ranges.reduce((most, [, length]) => Math.max(most, length), 0)));
+      for (const [offset, length] of identity.ranges) {
+        if (length > scratch.length) return false;
+        await src.readInto(scratch, 0, offset, length);
+        hashRange(hash, offset, length, scratch.subarray(0, length));
+      }
       return hash.digest('hex') === identity.digest;
     });
   } catch {
