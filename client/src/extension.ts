@@ -34,7 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     eagerLimit: config.get<number>('index.eagerLimit', DEFAULT_SETTINGS.eagerLimit),
     python: await chosenInterpreter(),
     // Large headers kept between sessions: a mapping restored with the window gets its diagnostics without parsing them again.
-    ...(config.get<boolean>('index.headerCache', true) ? { headerCacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'header-cache').fsPath } : {}),
+    ...(config.get<boolean>('index.tableCache', true) ? { tableCacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'table-cache').fsPath } : {}),
   };
   const clientOptions: LanguageClientOptions = {
     // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.

@@ -3,7 +3,7 @@
  * (not a timed test: numbers go into docs/benchmarks.md). A 5,000-line mapping between two checkpoints of
  * 100,000 tensors each:
  *  - first open as the server starts (reads both headers, then analyses); the same in a later session,
- *    both headers taken from the header cache; and first open once the workspace scan has read them
+ *    both headers taken from the table cache; and first open once the workspace scan has read them
  *    (parse, side tables, analysis),
  *  - full analysis (a second document with the same text: headers cached, no rule cached),
  *  - edit → diagnostics: didChange sent to publishDiagnostics of that version received, over edits of four
@@ -33,7 +33,7 @@ function* keys(prefix: string, seg: string): Generator<[string, number[]]> {
   for (let l = 0; l < LAYERS; l++) for (let k = 0; k < PER_LAYER; k++) yield [`${prefix}.${l}.${seg}${k}.weight`, [64, 64]];
 }
 
-const entriesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tphc')).length : 0);
+const entriesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tptc')).length : 0);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -56,10 +56,10 @@ async function main(): Promise<void> {
   // the headers in a cache, and three that take them from it (the tiny mode's headers are too small to keep).
   const coldOpens: number[] = [];
   const cachedOpens: number[] = [];
-  const cacheDir = path.join(TMP, 'header-cache');
+  const cacheDir = path.join(TMP, 'table-cache');
   for (let i = 0; i < size(7, 2); i++) {
     const primed = i >= size(4, 1);
-    const cold = await LspClient.launch(TMP, i >= size(3, 1) ? { headerCacheDir: cacheDir } : undefined);
+    const cold = await LspClient.launch(TMP, i >= size(3, 1) ? { tableCacheDir: cacheDir } : undefined);
     const t0 = process.hrtime.bigint();
     const coldUri = await cold.client.open(path.join(TMP, 'a.tpmap'), text);
     await cold.client.until(coldUri, (d) => d.length > 0, 120_000);
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const row = (name: string, xs: number[]) => console.log(`${name.padEnd(50)} p50 ${pct(xs, 50).toFixed(1).padStart(7)} ms   p95 ${pct(xs, 95).toFixed(1).padStart(7)} ms   (n=${xs.length})`);
   console.log(`${rules.toLocaleString('en-US')}-rule mapping, two checkpoints of ${(LAYERS * PER_LAYER).toLocaleString('en-US')} tensors each`);
   console.log(`${'first open, server just started (reads headers)'.padEnd(50)} ${coldOpen.toFixed(0)} ms   (median of ${coldOpens.map((x) => x.toFixed(0)).join(', ')})`);
-  console.log(`${'  the same, headers from the header cache'.padEnd(50)} ${pct(cachedOpens, 50).toFixed(0)} ms   (median of ${cachedOpens.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(`${'  the same, headers from the table cache'.padEnd(50)} ${pct(cachedOpens, 50).toFixed(0)} ms   (median of ${cachedOpens.map((x) => x.toFixed(0)).join(', ')})`);
   console.log(`${'first open after the scan (headers already read)'.padEnd(50)} ${firstOpen.toFixed(0)} ms`);
   row('full analysis (headers cached)', full);
   row('edit → diagnostics, all four kinds (round trip)', all);

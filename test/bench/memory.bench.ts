@@ -3,7 +3,7 @@
  *  1. The real language server over stdio: its RSS after opening a mapping whose sides are tiny (10
  *     tensors), one side of 100,000 tensors, and both — read from /proc once the diagnostics are in and
  *     the read workers have gone idle. The goal: both large ≤ both tiny + 3× the two headers' bytes. Both
- *     large again in a second session, the headers taken from the header cache (VS Code's default).
+ *     large again in a second session, the headers taken from the table cache (VS Code's default).
  *  2. `tensorport keys --json` peak RSS on the 100,000-tensor safetensors file, beside `safe_open`, and on
  *     a GGUF beside gguf-py's GGUFReader (both from test/python/.venv, where it is made).
  * Servers run one after another, interleaved over rounds; medians are reported.
@@ -44,8 +44,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One server: open the mapping, wait for its diagnostics and for the workers to go idle, read /proc. */
-async function serverRss(ws: string, bare = false, headerCacheDir?: string): Promise<{ rss: number; peak: number }> {
-  const { client } = await LspClient.start(ws, headerCacheDir ? { headerCacheDir } : undefined, bare);
+async function serverRss(ws: string, bare = false, tableCacheDir?: string): Promise<{ rss: number; peak: number }> {
+  const { client } = await LspClient.start(ws, tableCacheDir ? { tableCacheDir } : undefined, bare);
   const text = `source src.safetensors\ntarget tgt.safetensors\nencoder.layer.{i}.block{k}.weight -> blocks.{i}.block{k}.weight\nno.such.key -> blocks.0.block0.weight\n`;
   const uri = await client.open(path.join(ws, 'm.tpmap'), text);
   // The rule that reads a missing key makes a diagnostic once both sides are read and analysed.
@@ -65,9 +65,9 @@ async function main(): Promise<void> {
     ['both sides 10 tensors', 1, 1],
     [`source ${(BIG * 100).toLocaleString('en-US')} tensors, target 10`, BIG, 1],
     [`both sides ${(BIG * 100).toLocaleString('en-US')} tensors`, BIG, BIG],
-    [`the same, from the header cache`, BIG, BIG, true],
+    [`the same, from the table cache`, BIG, BIG, true],
   ];
-  const cacheDir = path.join(TMP, 'header-cache');
+  const cacheDir = path.join(TMP, 'table-cache');
   const dirs = cases.map(([, s, t], i) => {
     const ws = path.join(TMP, `case${i}`);
     mkdirSync(ws);

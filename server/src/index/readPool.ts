@@ -15,7 +15,7 @@ import { ReaderError, unreadable } from '../formats/readerError';
 import { shardPaths } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest, WorkerLog } from './readProtocol';
-import { entryName, HeaderCacheOptions, loadEntry } from './headerCache';
+import { entryName, TableCacheOptions, loadEntry } from './tableCache';
 import { columnarInfo, TensorColumns } from './tensorColumns';
 import { tableBuffers } from '../formats/tensorTable';
 
@@ -38,7 +38,7 @@ export interface PoolOptions {
   idleMs?: number;
   /** The worker script; by default dist/readWorker.js beside the bundle, or the .ts source under tsx. */
   workerFile?: string;
-  /** Where lines for the server's log go (the header cache's hits and failures). */
+  /** Where lines for the server's log go (the table cache's hits and failures). */
   log?: (line: string) => void;
 }
 
@@ -60,28 +60,28 @@ export class ReadPool {
   private nextId = 1;
   private closed = false;
   private readonly size: number;
-  private cache?: HeaderCacheOptions;
+  private cache?: TableCacheOptions;
 
   constructor(private readonly opts: PoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? Math.min(4, Math.max(2, availableParallelism() - 1)));
   }
 
   /**
-   * Keeps large headers in this folder between sessions (headerCache.ts), or (undefined) no longer. Reads
+   * Keeps large headers in this folder between sessions (tableCache.ts), or (undefined) no longer. Reads
    * that ask for the header's identity use it: only with one can an entry be checked against the file.
    */
-  useCache(cache: HeaderCacheOptions | undefined): void {
+  useCache(cache: TableCacheOptions | undefined): void {
     this.cache = cache;
   }
 
-  /** One checkpoint: from the header cache when it holds this very header, else read in a worker. */
+  /** One checkpoint: from the table cache when it holds this very header, else read in a worker. */
   async read(file: string, opts: ReadOptions = {}): Promise<CheckpointInfo> {
     const job = { op: 'read' as const, file, displayName: opts.displayName ?? file, maxHeaderBytes: opts.maxHeaderBytes, kind: opts.kind, identity: opts.identity, index: true };
     const cache = this.cache && opts.identity && !isRemote(file) ? { ...this.cache, name: entryName(file, job) } : undefined;
     if (cache) {
       const hit = await loadEntry(cache.dir, cache.name, file);
       if (hit) {
-        this.opts.log?.(`header cache: ${job.displayName} (${hit.table.count} tensors) unchanged since it was last read`);
+        this.opts.log?.(`table cache: ${job.displayName} (${hit.table.count} tensors) unchanged since it was last read`);
         return columnarInfo(hit.info, new TensorColumns(hit.table, hit.index, hit.trie));
       }
     }

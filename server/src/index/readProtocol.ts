@@ -8,7 +8,7 @@ import type { ReaderErrorCode } from '../formats/readerError';
 import type { CheckpointInfo } from '../formats/tensorInfo';
 import type { TensorTable } from '../formats/tensorTable';
 import type { TableIndex } from '../formats/tableIndex';
-import type { HeaderCacheOptions } from './headerCache';
+import type { TableCacheOptions } from './tableCache';
 import type { TrieData } from './trieData';
 
 export interface ErrorFields { code: ReaderErrorCode; file: string; reason: string; offset?: number }
@@ -22,8 +22,8 @@ export type ReadOutcome = { ok: true; info: CheckpointInfo; table: TensorTable; 
 export type ReadJob =
   | {
     op: 'read'; file: string; displayName: string; maxHeaderBytes?: number; kind?: CheckpointKind; identity?: boolean; index?: boolean;
-    /** Keep what was read in the header cache (headerCache.ts) under this entry name, once the reply is sent. */
-    cache?: { name: string } & HeaderCacheOptions;
+    /** Keep what was read in the table cache (tableCache.ts) under this entry name, once the reply is sent. */
+    cache?: { name: string } & TableCacheOptions;
   }
   /** A sharded index's shard names, as written in it. */
   | { op: 'plan'; file: string; displayName: string }

@@ -9,7 +9,7 @@ import { ReaderError } from '../formats/readerError';
 import { readIndexPlan, readSafetensorsIndex } from '../formats/safetensorsIndex';
 import { CheckpointInfo } from '../formats/tensorInfo';
 import type { ReadJob, ReadOutcome, ReadReply, ReadRequest, WorkerLog } from './readProtocol';
-import { entryBytes, storeEntry } from './headerCache';
+import { entryBytes, storeEntry } from './tableCache';
 import { compactTable, decodeTensors, fieldsOf, tableBuffers, tableFor } from '../formats/tensorTable';
 import { indexBuffers, indexTable } from '../formats/tableIndex';
 import { tableTrie, trieBuffers } from './trieData';
@@ -23,7 +23,7 @@ parentPort?.on('message', (req: ReadRequest) => {
       if (entry && req.op === 'read' && req.cache) {
         const cache = req.cache;
         storeEntry(cache, cache.name, entry).catch((e: unknown) => {
-          const log: WorkerLog = { log: `header cache: could not keep ${req.displayName}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+          const log: WorkerLog = { log: `table cache: could not keep ${req.displayName}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
           parentPort!.postMessage(log);
         });
       }
@@ -59,7 +59,7 @@ function packed(info: CheckpointInfo, withIndex = false): ReadOutcome {
   return { ok: true, info: fields, table, index, ...(table.extras.length === 0 ? { trie: tableTrie(table, index) } : {}) };
 }
 
-/** The read as a cache entry's bytes, when it is one to keep (headerCache.ts says which). */
+/** The read as a cache entry's bytes, when it is one to keep (tableCache.ts says which). */
 function cacheBytes(name: string, r: Extract<ReadOutcome, { ok: true }>, minTensors?: number): Buffer | undefined {
   if (!r.index || !r.trie || !r.info.identity) return undefined;
   return entryBytes({ name, identity: r.info.identity, info: fieldsOf(r.info), table: r.table, index: r.index, trie: r.trie }, minTensors);

@@ -42,13 +42,13 @@ connection.onInitialize((params) => {
   if (roots.length === 0 && params.rootUri) roots = [fileURLToPath(params.rootUri)];
   const settings: ServerSettings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
   setPythonInterpreter(settings.python, "the editor's interpreter");
-  readPool.useCache(settings.headerCacheDir ? { dir: settings.headerCacheDir } : undefined);
+  readPool.useCache(settings.tableCacheDir ? { dir: settings.tableCacheDir } : undefined);
   session = new Workspace(connection, documents, roots, settings, readPool);
   // The scan reads every checkpoint next: the read threads load (~100 ms) while the client answers and the scan
-  // lists the folders. Not with a header cache: a session whose large headers all come from it needs no thread,
+  // lists the folders. Not with a table cache: a session whose large headers all come from it needs no thread,
   // and two threads loading on a two-core machine slowed its first diagnostics by ~60 ms (docs/benchmarks.md);
   // the first read the cache cannot answer starts them.
-  if (!settings.headerCacheDir) readPool.warm();
+  if (!settings.tableCacheDir) readPool.warm();
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,

@@ -123,10 +123,10 @@ export interface ServerSettings {
    */
   python?: string;
   /**
-   * Where large checkpoint headers are kept between sessions (the header cache; VS Code: the extension's
-   * global storage, unless `tensorport.index.headerCache` is off). Absent: not kept.
+   * Where large checkpoint headers are kept between sessions (the table cache; VS Code: the extension's
+   * global storage, unless `tensorport.index.tableCache` is off). Absent: not kept.
    */
-  headerCacheDir?: string;
+  tableCacheDir?: string;
 }
 
 /** Client → server: the chosen interpreter changed (`path` absent: none chosen any more). Open mappings are checked again. */

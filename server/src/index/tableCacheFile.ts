@@ -1,10 +1,10 @@
 /**
- * One entry of the header cache (headerCache.ts) as bytes: what a read worker made of a large checkpoint
+ * One entry of the table cache (tableCache.ts) as bytes: what a read worker made of a large checkpoint
  * header — its info fields, its columns, their key index and key trie — with the identity of the header
  * it came from (byteSource.ts: the ranges read, their size and digest). Loading it is a read and a few
  * views, where parsing a 100,000-tensor header again takes a read thread ~350 ms of a cold start.
  *
- * Layout: `TPHC`, a version, the metadata's length, a CRC-32 of that length and all that follows;
+ * Layout: `TPTC`, a version, the metadata's length, a CRC-32 of that length and all that follows;
  * then the metadata (JSON: the entry's name, identity, fields, the tables' strings and array lengths),
  * the key arena and every typed array, each on an 8-byte boundary. Decoding checks the CRC and every
  * index that a later lookup or walk trusts (a trie's links only point forward, so no walk can loop):
@@ -18,7 +18,7 @@ import type { TensorTable } from '../formats/tensorTable';
 import type { TrieData } from './trieData';
 
 export interface CacheEntry {
-  /** What the entry is for (the file and the read's options, headerCache.ts): a stored name must match it. */
+  /** What the entry is for (the file and the read's options, tableCache.ts): a stored name must match it. */
   name: string;
   identity: HeaderIdentity;
   info: Omit<CheckpointInfo, 'tensors'>;
@@ -27,7 +27,7 @@ export interface CacheEntry {
   trie: TrieData;
 }
 
-const MAGIC = 0x43485054; // 'TPHC' little-endian
+const MAGIC = 0x43545054; // "TPTC", read little-endian
 const VERSION = 1;
 const PREFIX = 16;
 

@@ -1,5 +1,5 @@
 /**
- * The header cache as an editor meets it, through the real server (dist/server.js) over stdio: a mapping
+ * The table cache as an editor meets it, through the real server (dist/server.js) over stdio: a mapping
  * over two 12,000-tensor checkpoints gets the same diagnostics and completions in a second session, which
  * takes both headers from the cache (its log says so), and a third session, after one key of a checkpoint
  * was renamed in place, sees the rename — that side is read again.
@@ -12,7 +12,7 @@ import { LspClient, PushedDiagnostic } from '../support/lspClient';
 import { sparseSafetensors } from '../support/sparse';
 import { scratchDir } from '../support/tmp';
 
-const ws = scratchDir('lsp-header-cache');
+const ws = scratchDir('lsp-table-cache');
 const cacheDir = path.join(ws.dir, '.cache-outside-the-scan');
 const LAYERS = 120, PER_LAYER = 100;
 
@@ -36,7 +36,7 @@ const MAPPING = [
 interface Seen { diagnostics: string[]; completions: string[]; log: string[] }
 
 async function sessionSees(): Promise<Seen> {
-  const { client } = await LspClient.start(ws.dir, { headerCacheDir: cacheDir });
+  const { client } = await LspClient.start(ws.dir, { tableCacheDir: cacheDir });
   try {
     const uri = await client.open(path.join(ws.dir, 'a.tpmap'), MAPPING);
     const d = await client.until(uri, (x: PushedDiagnostic[]) => x.length > 0, 60_000);
@@ -45,7 +45,7 @@ async function sessionSees(): Promise<Seen> {
     return {
       diagnostics: d.map((x) => `${x.range.start.line}: ${x.code}: ${x.message}`).sort(),
       completions: items.map((i) => i.label).sort(),
-      log: client.log.filter((l) => l.startsWith('header cache')).sort(),
+      log: client.log.filter((l) => l.startsWith('table cache')).sort(),
     };
   } finally {
     await client.stop();
@@ -54,7 +54,7 @@ async function sessionSees(): Promise<Seen> {
 
 async function entriesKept(want: number): Promise<number> {
   for (let i = 0; i < 400; i++) {
-    const n = readdirSync(cacheDir, { withFileTypes: true }).filter((e) => e.name.endsWith('.tphc')).length;
+    const n = readdirSync(cacheDir, { withFileTypes: true }).filter((e) => e.name.endsWith('.tptc')).length;
     if (n >= want) return n;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -72,8 +72,8 @@ test('a later session takes both headers from the cache and sees what the first 
 
   const second = await sessionSees();
   assert.deepEqual(second.log, [
-    'header cache: src.safetensors (12000 tensors) unchanged since it was last read',
-    'header cache: tgt.safetensors (12000 tensors) unchanged since it was last read',
+    'table cache: src.safetensors (12000 tensors) unchanged since it was last read',
+    'table cache: tgt.safetensors (12000 tensors) unchanged since it was last read',
   ]);
   assert.deepEqual(second.diagnostics, first.diagnostics);
   assert.deepEqual(second.completions, first.completions);
@@ -81,7 +81,7 @@ test('a later session takes both headers from the cache and sees what the first 
   // Renamed in place, the same length: the file's size does not change, its header does.
   side('tgt.safetensors', 'blocks', 'param', 'blocks.3.paraX7.weight');
   const third = await sessionSees();
-  assert.deepEqual(third.log, ['header cache: src.safetensors (12000 tensors) unchanged since it was last read']);
+  assert.deepEqual(third.log, ['table cache: src.safetensors (12000 tensors) unchanged since it was last read']);
   assert.ok(third.diagnostics.some((d) => d.startsWith('3: ') && d.includes('blocks.3.param7.weight')), third.diagnostics.join('\n'));
   assert.ok(third.completions.includes('blocks.3.paraX7.weight') && !third.completions.includes('blocks.3.param7.weight'), third.completions.slice(0, 5).join(', '));
 });

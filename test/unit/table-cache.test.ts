@@ -1,5 +1,5 @@
 /**
- * The header cache (index/headerCache.ts) through the real read pool and real files: a header read in
+ * The table cache (index/tableCache.ts) through the real read pool and real files: a header read in
  * one session is answered in the next without a read thread, equal to a fresh read — keys, shapes,
  * locations, key lookups and the trie; an entry is never used for a header that changed (even one byte,
  * at the same size), a damaged or inconsistent entry reads as none, small headers are not kept, the
@@ -10,15 +10,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync,
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { readCheckpoint } from '../../server/src/formats/readCheckpoint';
-import { decodeEntry, encodeEntry } from '../../server/src/index/headerCacheFile';
-import { trim } from '../../server/src/index/headerCache';
+import { decodeEntry, encodeEntry } from '../../server/src/index/tableCacheFile';
+import { trim } from '../../server/src/index/tableCache';
 import { ReadPool } from '../../server/src/index/readPool';
 import { columnsOf } from '../../server/src/index/tensorColumns';
 import { CheckpointInfo } from '../../server/src/formats/tensorInfo';
 import { sparseSafetensors } from '../support/sparse';
 import { scratchDir } from '../support/tmp';
 
-const tmp = scratchDir('header-cache');
+const tmp = scratchDir('table-cache');
 
 /** Keys of several shapes and dtypes' worth, one of them not ASCII (the arena is then UTF-8). */
 function* keys(n: number, odd = 'encoder.layer.0.attention.gewicht_ä'): Generator<[string, number[]]> {
@@ -36,7 +36,7 @@ function session(dir: string, minTensors = 4): { pool: ReadPool; log: string[] }
 
 async function entries(dir: string, want = 1): Promise<string[]> {
   for (let i = 0; i < 200; i++) {
-    const found = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tphc')) : [];
+    const found = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tptc')) : [];
     if (found.length >= want) return found.map((f) => path.join(dir, f));
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -64,7 +64,7 @@ test('a header read in one session is answered in the next from the cache, witho
   const second = session(dir);
   const cached = await second.pool.read(file, READ);
   assert.equal(second.pool.threads, 0, 'no read thread was started');
-  assert.deepEqual(second.log, ['header cache: model.safetensors (61 tensors) unchanged since it was last read']);
+  assert.deepEqual(second.log, ['table cache: model.safetensors (61 tensors) unchanged since it was last read']);
   assert.deepEqual(seen(cached), seen(fresh));
   assert.deepEqual({ ...cached }, { ...(await readCheckpoint(file, READ)) });
   assert.equal(cached.tensors[0].key, 'encoder.layer.0.attention.gewicht_ä');
@@ -176,7 +176,7 @@ test('small headers are not kept, and a folder that cannot be written costs only
   const b = session(blocked);
   assert.deepEqual({ ...(await b.pool.read(file, READ)) }, { ...(await readCheckpoint(file, READ)) });
   for (let i = 0; i < 200 && b.log.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-  assert.match(b.log[0] ?? '', /^header cache: could not keep model\.safetensors: E[A-Z]+$/);
+  assert.match(b.log[0] ?? '', /^table cache: could not keep model\.safetensors: E[A-Z]+$/);
   await b.pool.close();
 });
 
@@ -188,12 +188,12 @@ test('the folder is trimmed to its size, least recently used first, and a dead w
     writeFileSync(path.join(dir, name), Buffer.alloc(kb * 1024));
     utimesSync(path.join(dir, name), now - ageS, now - ageS);
   };
-  put('old.tphc', 100, 300);
-  put('used-lately.tphc', 100, 10);
-  put('newest.tphc', 100, 1);
-  put('x.tphc.123-0-ab.tmp', 10, 3600);
-  put('y.tphc.123-0-cd.tmp', 10, 1);
+  put('old.tptc', 100, 300);
+  put('used-lately.tptc', 100, 10);
+  put('newest.tptc', 100, 1);
+  put('x.tptc.123-0-ab.tmp', 10, 3600);
+  put('y.tptc.123-0-cd.tmp', 10, 1);
   put('unrelated.txt', 500, 9999);
   await trim(dir, 250 * 1024);
-  assert.deepEqual(readdirSync(dir).sort(), ['newest.tphc', 'unrelated.txt', 'used-lately.tphc', 'y.tphc.123-0-cd.tmp']);
+  assert.deepEqual(readdirSync(dir).sort(), ['newest.tptc', 'unrelated.txt', 'used-lately.tptc', 'y.tptc.123-0-cd.tmp']);
 });

@@ -1,5 +1,5 @@
 /**
- * The header cache: large checkpoint headers as the read threads made them (columns, key index, key trie),
+ * The table cache: large checkpoint headers as the read threads made them (columns, key index, key trie),
  * kept on disk between sessions, as clangd keeps its index. An editor restoring a mapping over two
  * 100,000-tensor checkpoints otherwise parses 20 MB of JSON before its first diagnostics; with the cache it
  * reads two entries and re-reads the headers only to digest them.
@@ -15,9 +15,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { sameHeader } from '../formats/byteSource';
-import { CacheEntry, decodeEntry, encodeEntry } from './headerCacheFile';
+import { CacheEntry, decodeEntry, encodeEntry } from './tableCacheFile';
 
-export interface HeaderCacheOptions {
+export interface TableCacheOptions {
   dir: string;
   /** The folder's size it is trimmed to, least recently used first (default 256 MiB). */
   maxBytes?: number;
@@ -27,7 +27,7 @@ export interface HeaderCacheOptions {
 
 export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
 export const DEFAULT_CACHE_MIN_TENSORS = 10_000;
-const SUFFIX = '.tphc';
+const SUFFIX = '.tptc';
 /** A temporary file older than this was left by a process that died while writing it. */
 const STALE_TEMP_MS = 10 * 60_000;
 
@@ -67,7 +67,7 @@ export function entryBytes(entry: CacheEntry, minTensors = DEFAULT_CACHE_MIN_TEN
 }
 
 /** Writes the entry (a temporary file renamed over it: a reader sees the old entry or the new), then trims the folder. */
-export async function storeEntry(opts: HeaderCacheOptions, name: string, bytes: Buffer): Promise<void> {
+export async function storeEntry(opts: TableCacheOptions, name: string, bytes: Buffer): Promise<void> {
   await fs.mkdir(opts.dir, { recursive: true });
   const target = entryPath(opts.dir, name);
   const tmp = `${target}.${process.pid}-${threadId}-${randomBytes(4).toString('hex')}.tmp`;
