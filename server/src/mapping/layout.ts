@@ -49,6 +49,8 @@ export function linearLayout(t: TensorInfo, framework: Framework | undefined, mo
  * `vars/N` is the parameter it is (kerasVars.ts: `dense/vars/0` is a `kernel`).
  */
 function keySegments(key: string): string[] {
+  // Without a `/` neither tail can be there (every rule's tensors ask, so the common case skips two regexes).
+  if (!key.includes('/')) return key.split('.');
   return kerasNamedKey(key.replace(/\/\.ATTRIBUTES\/VARIABLE_VALUE$/, '')).split(/[./]/);
 }
 

@@ -230,7 +230,8 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
     if (from && to) {
       const need = from !== to;
       const have = transposes.length % 2 === 1;
-      const conv = conventions('Linear weight', sources[0], src, describeLinear(from), target, tgt, describeLinear(to));
+      // Said only in a message: most rules have none.
+      const conv = () => conventions('Linear weight', sources[0], src, describeLinear(from), target, tgt, describeLinear(to));
       const wrongCat = catAcrossInputs(rule, sources, src);
       // The shapes already agree: on a non-square matrix a transpose more or less would break them, so the
       // conventions misjudge this tensor (an embedding table named `emb`), and only a square one is judged by them.
@@ -241,13 +242,13 @@ function checkPair(rule: Rule, tpat: KeyPattern, sources: TensorInfo[], target: 
         const fixed = [...chain, 'transpose'].join(' | ');
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related,
           fixes: [{ title: `Write \`${fixed}\``, edits: [{ start: wrongCat.cat.start, end: rule.end, newText: fixed }], preferred: true }],
-          message: `${conv}, and \`${renderTransform(wrongCat.cat)}\` joins the source weights' input dimension: fuse them along their output dimension and transpose, \`${fixed}\`` });
+          message: `${conv()}, and \`${renderTransform(wrongCat.cat)}\` joins the source weights' input dimension: fuse them along their output dimension and transpose, \`${fixed}\`` });
       } else if (need && !have && square) {
         problems.push({ code: 'missing-transpose', severity: 'error', span: wholeRule, related, fixes: [addTranspose],
-          message: `${conv}: add \`| transpose\` (the square shape ${fmtShape(out.shape)} hides it)` });
+          message: `${conv()}: add \`| transpose\` (the square shape ${fmtShape(out.shape)} hides it)` });
       } else if (!need && have && square) {
         problems.push({ code: 'extra-transpose', severity: 'warning', span: transposes[0], related, fixes: [removeTranspose()],
-          message: `${conv}: this transpose scrambles the weight` });
+          message: `${conv()}: this transpose scrambles the weight` });
       }
     }
   }
