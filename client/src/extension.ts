@@ -33,8 +33,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     maxMappingMB: config.get<number>('mapping.maxFileMB', 20),
     eagerLimit: config.get<number>('index.eagerLimit', DEFAULT_SETTINGS.eagerLimit),
     python: await chosenInterpreter(),
-    // Large headers kept between sessions: a mapping restored with the window gets its diagnostics without parsing them again.
-    ...(config.get<boolean>('index.tableCache', true) ? { tableCacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'table-cache').fsPath } : {}),
+    ...tableCache(context, config.get<boolean>('index.tableCache', true)),
   };
   const clientOptions: LanguageClientOptions = {
     // Mapping files, and model source: the fp16 mask lint (Python) and hover on layer definitions.
@@ -68,6 +67,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }));
   await client.start();
   followInterpreter(context, client, initializationOptions.python);
+}
+
+/**
+ * Large headers kept between sessions (the server's table cache), so a mapping restored with the window gets
+ * its diagnostics without parsing them again; turned off, what was kept is removed.
+ */
+function tableCache(context: vscode.ExtensionContext, on: boolean): { tableCacheDir?: string } {
+  const dir = vscode.Uri.joinPath(context.globalStorageUri, 'table-cache');
+  if (on) return { tableCacheDir: dir.fsPath };
+  void Promise.resolve(vscode.workspace.fs.delete(dir, { recursive: true, useTrash: false })).catch(() => undefined);
+  return {};
 }
 
 export function deactivate(): Thenable<void> | undefined {

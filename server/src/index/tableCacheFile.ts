@@ -2,7 +2,7 @@
  * One entry of the table cache (tableCache.ts) as bytes: what a read worker made of a large checkpoint
  * header — its info fields, its columns, their key index and key trie — with the identity of the header
  * it came from (byteSource.ts: the ranges read, their size and digest). Loading it is a read and a few
- * views, where parsing a 100,000-tensor header again takes a read thread ~350 ms of a cold start.
+ * copies, where parsing a 100,000-tensor header again takes a read thread ~350 ms of a cold start.
  *
  * Layout: `TPTC`, a version, the metadata's length, a CRC-32 of that length and all that follows;
  * then the metadata (JSON: the entry's name, identity, fields, the tables' strings and array lengths),
@@ -98,7 +98,7 @@ export function encodeEntry(e: CacheEntry): Buffer | undefined {
   return out;
 }
 
-/** The entry in `bytes`, its arrays views of them; undefined for anything damaged, foreign or inconsistent. */
+/** The entry in `bytes` (its arrays copies); undefined for anything damaged, foreign or inconsistent. */
 export function decodeEntry(bytes: Buffer): CacheEntry | undefined {
   try {
     return decode(bytes);
@@ -126,7 +126,9 @@ function decode(bytes: Buffer): CacheEntry | undefined {
     if (!make) return undefined;
     const width = make === Float64Array ? 8 : make === Uint8Array ? 1 : make === Uint16Array || make === Int16Array ? 2 : 4;
     if (at + length * width > bytes.length) return undefined;
-    arrays.push(new make(bytes.buffer as ArrayBuffer, bytes.byteOffset + at, length));
+    // Copied out, so the file's buffer can go: views kept it (and its key bytes) alive, 20 MiB more for two
+    // 100,000-tensor sides than reading them afresh (test/bench/memory.bench.ts); the copies cost no time measured.
+    arrays.push(new make(bytes.buffer as ArrayBuffer, bytes.byteOffset + at, length).slice());
     at += pad8(length * width);
   }
   const want = TABLE_ARRAYS.length + INDEX_ARRAYS.length + TRIE_ARRAYS.length;
