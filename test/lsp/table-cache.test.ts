@@ -5,7 +5,7 @@
  * was renamed in place, sees the rename — that side is read again.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { LspClient, PushedDiagnostic } from '../support/lspClient';
@@ -84,4 +84,21 @@ test('a later session takes both headers from the cache and sees what the first 
   assert.deepEqual(third.log, ['table cache: src.safetensors (12000 tensors) unchanged since it was last read']);
   assert.ok(third.diagnostics.some((d) => d.startsWith('3: ') && d.includes('blocks.3.param7.weight')), third.diagnostics.join('\n'));
   assert.ok(third.completions.includes('blocks.3.paraX7.weight') && !third.completions.includes('blocks.3.param7.weight'), third.completions.slice(0, 5).join(', '));
+});
+
+test('a cache folder option that is not an absolute path is ignored: the server reads as it would without one', async () => {
+  side('src.safetensors', 'encoder.layer', 'tensor');
+  side('tgt.safetensors', 'blocks', 'param');
+  for (const tableCacheDir of [42, 'relative/cache']) {
+    const { client } = await LspClient.start(ws.dir, { tableCacheDir });
+    try {
+      const uri = await client.open(path.join(ws.dir, 'b.tpmap'), MAPPING);
+      const d = await client.until(uri, (x: PushedDiagnostic[]) => x.length > 0, 60_000);
+      assert.ok(d.some((x) => x.range.start.line === 4 && x.message.includes('blocks.5.nothing.weight')), String(tableCacheDir));
+      assert.deepEqual(client.log.filter((l) => l.startsWith('table cache')), []);
+    } finally {
+      await client.stop();
+    }
+  }
+  assert.ok(!existsSync(path.join(ws.dir, 'relative')) && !existsSync(path.resolve('relative')), 'no folder made for a relative path');
 });

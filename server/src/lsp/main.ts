@@ -3,6 +3,7 @@
  * Workspace on initialize and hands it to the handlers (handlers.ts), which convert LSP to calls on the
  * pure core and back. Nothing here decides anything about checkpoints or mappings.
  */
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CodeActionKind, DidChangeWatchedFilesNotification, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -42,13 +43,15 @@ connection.onInitialize((params) => {
   if (roots.length === 0 && params.rootUri) roots = [fileURLToPath(params.rootUri)];
   const settings: ServerSettings = { ...DEFAULT_SETTINGS, ...(params.initializationOptions as Partial<ServerSettings> | undefined) };
   setPythonInterpreter(settings.python, "the editor's interpreter");
-  readPool.useCache(settings.tableCacheDir ? { dir: settings.tableCacheDir } : undefined);
+  // Only an absolute folder: the option comes from whatever client started the server.
+  const cacheDir = typeof settings.tableCacheDir === 'string' && path.isAbsolute(settings.tableCacheDir) ? settings.tableCacheDir : undefined;
+  readPool.useCache(cacheDir ? { dir: cacheDir } : undefined);
   session = new Workspace(connection, documents, roots, settings, readPool);
   // The scan reads every checkpoint next: the read threads load (~100 ms) while the client answers and the scan
   // lists the folders. Not with a table cache: a session whose large headers all come from it needs no thread,
   // and two threads loading on a two-core machine slowed its first diagnostics by ~60 ms (docs/benchmarks.md);
   // the first read the cache cannot answer starts them.
-  if (!settings.tableCacheDir) readPool.warm();
+  if (!cacheDir) readPool.warm();
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
