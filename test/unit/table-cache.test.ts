@@ -45,6 +45,18 @@ async function entries(dir: string, want = 1): Promise<string[]> {
 
 const READ = { displayName: 'model.safetensors', identity: true };
 
+/** A checkpoint of n + 1 tensors read once by a session keeping it in `name`'s folder: the file, the folder, the entry. */
+async function keptOnce(name: string, n: number): Promise<{ file: string; dir: string; entry: string }> {
+  const dir = path.join(tmp.dir, name);
+  const file = path.join(tmp.dir, `${name}.safetensors`);
+  sparseSafetensors(file, keys(n));
+  const s = session(dir);
+  await s.pool.read(file, READ);
+  const [entry] = await entries(dir);
+  await s.pool.close();
+  return { file, dir, entry };
+}
+
 /** Everything a user of the read sees: the info with its tensors, and every key found by the index. */
 function seen(info: CheckpointInfo): unknown {
   const cols = columnsOf(info)!;
@@ -78,13 +90,7 @@ test('a header read in one session is answered in the next from the cache, witho
 });
 
 test('an entry is not used once the header changes, even one byte at the same size; a touched file keeps it', async () => {
-  const dir = path.join(tmp.dir, 'changed');
-  const file = path.join(tmp.dir, 'changed.safetensors');
-  sparseSafetensors(file, keys(40));
-  const first = session(dir);
-  await first.pool.read(file, READ);
-  await entries(dir);
-  await first.pool.close();
+  const { file, dir } = await keptOnce('changed', 40);
 
   // Touched, same bytes: still the header the entry was made from.
   utimesSync(file, new Date(), new Date(Date.now() + 5000));
@@ -106,14 +112,8 @@ test('an entry is not used once the header changes, even one byte at the same si
 });
 
 test('a damaged entry reads as none: the header is read again and the entry made anew', async () => {
-  const dir = path.join(tmp.dir, 'damaged');
-  const file = path.join(tmp.dir, 'damaged.safetensors');
-  sparseSafetensors(file, keys(80));
+  const { file, dir, entry } = await keptOnce('damaged', 80);
   const want = { ...(await readCheckpoint(file, READ)) };
-  const first = session(dir);
-  await first.pool.read(file, READ);
-  const [entry] = await entries(dir);
-  await first.pool.close();
   const good = readFileSync(entry);
 
   const damages: [string, (b: Buffer) => Buffer][] = [
@@ -135,13 +135,7 @@ test('a damaged entry reads as none: the header is read again and the entry made
 });
 
 test('an entry whose checksum holds but whose tables would send a lookup or a walk out of bounds or round forever is refused', async () => {
-  const dir = path.join(tmp.dir, 'crafted');
-  const file = path.join(tmp.dir, 'crafted.safetensors');
-  sparseSafetensors(file, keys(30));
-  const s = session(dir);
-  await s.pool.read(file, READ);
-  const [entry] = await entries(dir);
-  await s.pool.close();
+  const { entry } = await keptOnce('crafted', 30);
   const sound = () => decodeEntry(readFileSync(entry))!;
   assert.ok(sound(), 'the entry as written decodes');
   const crafted: [string, (e: NonNullable<ReturnType<typeof sound>>) => void][] = [
@@ -196,4 +190,19 @@ test('the folder is trimmed to its size, least recently used first, and a dead w
   put('unrelated.txt', 500, 9999);
   await trim(dir, 250 * 1024);
   assert.deepEqual(readdirSync(dir).sort(), ['newest.tptc', 'unrelated.txt', 'used-lately.tptc', 'y.tptc.123-0-cd.tmp']);
+});
+
+test('fields JSON would change are not kept; a field left undefined reads back undefined', async () => {
+  const { entry } = await keptOnce('fields', 30);
+  const e = decodeEntry(readFileSync(entry))!;
+  const changed: [string, object][] = [
+    ['a typed array', { graph: new Float32Array(2) }],
+    ['a number JSON writes as null', { metadata: { scale: Number.NaN } }],
+    ['undefined in an array', { notes: ['a', undefined] }],
+    ['a date', { metadata: { saved: new Date(0) } }],
+  ];
+  for (const [what, fields] of changed) assert.equal(encodeEntry({ ...e, info: { ...e.info, ...fields } as typeof e.info }), undefined, what);
+  const kept = decodeEntry(encodeEntry({ ...e, info: { ...e.info, framework: undefined } })!)!;
+  assert.equal(kept.info.framework, undefined);
+  assert.deepEqual(kept.info.notes, e.info.notes);
 });

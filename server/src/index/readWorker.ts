@@ -18,10 +18,10 @@ parentPort?.on('message', (req: ReadRequest) => {
   run(req).then(
     (result) => {
       // The cache entry is copied out before the reply transfers the arrays, and written after it is sent.
-      const entry = req.op === 'read' && req.cache && result.ok && 'table' in result ? cacheBytes(req.cache.name, result, req.cache.minTensors) : undefined;
+      const cache = req.op === 'read' ? req.cache : undefined;
+      const entry = cache && result.ok && 'table' in result ? cacheBytes(cache.name, result, cache.minTensors) : undefined;
       post(req.id, result);
-      if (entry && req.op === 'read' && req.cache) {
-        const cache = req.cache;
+      if (cache && entry) {
         storeEntry(cache, cache.name, entry).catch((e: unknown) => {
           const log: WorkerLog = { log: `table cache: could not keep ${req.displayName}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
           parentPort!.postMessage(log);

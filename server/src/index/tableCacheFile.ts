@@ -32,7 +32,7 @@ const VERSION = 1;
 const PREFIX = 16;
 
 type Typed = Uint8Array | Uint16Array | Int16Array | Int32Array | Uint32Array | Float64Array;
-const TYPES: Record<string, new (b: ArrayBuffer, offset: number, length: number) => Typed> = {
+const TYPES: Record<string, { new (b: ArrayBuffer, offset: number, length: number): Typed; BYTES_PER_ELEMENT: number }> = {
   u8: Uint8Array, u16: Uint16Array, i16: Int16Array, i32: Int32Array, u32: Uint32Array, f64: Float64Array,
 };
 const typeName = (a: Typed): string => Object.keys(TYPES).find((k) => a instanceof TYPES[k])!;
@@ -73,9 +73,7 @@ export function encodeEntry(e: CacheEntry): Buffer | undefined {
   };
   let json: string;
   try {
-    json = JSON.stringify(meta);
-    // Fields that JSON changes (undefined in an array, a typed array, a BigInt would have thrown) are not cached.
-    if (JSON.stringify(JSON.parse(json)) !== json || JSON.stringify(e.info) !== JSON.stringify(JSON.parse(JSON.stringify(e.info)))) return undefined;
+    json = JSON.stringify(meta, faithful);
   } catch {
     return undefined;
   }
@@ -96,6 +94,21 @@ export function encodeEntry(e: CacheEntry): Buffer | undefined {
   }
   out.writeUInt32LE(checksum(out), 12);
   return out;
+}
+
+/**
+ * JSON.stringify's replacer for the metadata: a value JSON would turn into something else (a typed array
+ * into an object, a Date into a string, NaN into null, undefined in an array into null; a BigInt throws by
+ * itself) makes the entry one not kept, so a cached read never differs from a fresh one. An object's
+ * undefined field is left out, as reading it back gives undefined too.
+ */
+function faithful(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Date || raw instanceof Map || raw instanceof Set || ArrayBuffer.isView(raw) || (typeof raw === 'number' && !Number.isFinite(raw))) {
+    throw new Error(`${key}: not JSON`);
+  }
+  if (Array.isArray(value) && value.some((v) => v === undefined || typeof v === 'function' || typeof v === 'symbol')) throw new Error(`${key}: not JSON`);
+  return value;
 }
 
 /** The entry in `bytes` (its arrays copies); undefined for anything damaged, foreign or inconsistent. */
@@ -124,7 +137,7 @@ function decode(bytes: Buffer): CacheEntry | undefined {
   for (const [type, length] of m.arrays) {
     const make = TYPES[type];
     if (!make) return undefined;
-    const width = make === Float64Array ? 8 : make === Uint8Array ? 1 : make === Uint16Array || make === Int16Array ? 2 : 4;
+    const width = make.BYTES_PER_ELEMENT;
     if (at + length * width > bytes.length) return undefined;
     // Copied out, so the file's buffer can go: views kept it (and its key bytes) alive, 20 MiB more for two
     // 100,000-tensor sides than reading them afresh (test/bench/memory.bench.ts); the copies cost no time measured.
